@@ -1,0 +1,57 @@
+/**
+ * Stable error codes of every HTTP surface (DESIGN §6). Clients switch on `code`; never rename one.
+ * `status` is the HTTP status the BFF answers with.
+ */
+export const ERRORS = {
+  // generic
+  VALIDATION_FAILED: { status: 400, message: 'The request is invalid' },
+  BODY_TOO_LARGE: { status: 413, message: 'The request body is too large' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Unsupported content type' },
+  NOT_FOUND: { status: 404, message: 'No such resource' },
+  METHOD_NOT_ALLOWED: { status: 405, message: 'Method not allowed on this resource' },
+  RATE_LIMITED: { status: 429, message: 'Too many requests' },
+  INTERNAL: { status: 500, message: 'Something went wrong on our side' },
+  SERVICE_UNAVAILABLE: { status: 503, message: 'The service is temporarily unavailable' },
+  // auth
+  UNAUTHENTICATED: { status: 401, message: 'Sign in first' },
+  SESSION_EXPIRED: { status: 401, message: 'The session has expired' },
+  FORBIDDEN: { status: 403, message: 'Not allowed' },
+  GATEWAY_AUTH_FAILED: { status: 401, message: 'Gateway signature, timestamp or nonce rejected' },
+  ALIPAY_AUTH_FAILED: { status: 401, message: 'Alipay did not accept the auth code' },
+  // schools and cards
+  SCHOOL_NOT_FOUND: { status: 404, message: 'No such school' },
+  SCHOOL_DISABLED: { status: 409, message: 'The school is not active' },
+  CARD_NOT_FOUND: { status: 404, message: 'No such campus card' },
+  CARD_NAME_MISMATCH: { status: 422, message: 'The holder name does not match the card' },
+  CARD_NOT_NORMAL: { status: 409, message: 'The card is lost or frozen' },
+  BINDING_NOT_FOUND: { status: 404, message: 'No such binding' },
+  BINDING_EXISTS: { status: 409, message: 'You have already bound this card' },
+  BINDING_NOT_ACTIVE: { status: 409, message: 'The binding is not active' },
+  // recharge
+  RECHARGE_NOT_FOUND: { status: 404, message: 'No such recharge order' },
+  AMOUNT_OUT_OF_RANGE: { status: 422, message: 'The amount is outside the allowed range' },
+  // withholding and deductions
+  AGREEMENT_NOT_FOUND: { status: 404, message: 'No withholding agreement' },
+  AGREEMENT_EXISTS: { status: 409, message: 'A withholding agreement is already active' },
+  WITHHOLDING_DISABLED: { status: 409, message: 'Withholding is switched off for this school' },
+  HAS_ARREARS: { status: 409, message: 'There are unpaid withholdings to repay first' },
+  NO_DEBTS: { status: 409, message: 'Nothing is owed' },
+  DEDUCTION_NOT_FOUND: { status: 404, message: 'No such deduction' },
+  TXN_CONFLICT: { status: 409, message: 'This txnNo was already used with a different card or amount' },
+  // outside systems
+  CARD_SYSTEM_UNAVAILABLE: { status: 503, message: 'The campus card system is not answering' },
+  CARD_SYSTEM_REJECTED: { status: 502, message: 'The campus card system refused the request' },
+  ALIPAY_UNAVAILABLE: { status: 503, message: 'Alipay is not answering' },
+  ALIPAY_REJECTED: { status: 502, message: 'Alipay refused the request' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; field?: string; details?: unknown };
+  requestId?: string;
+}
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(ERRORS, value);
+}
