@@ -1,0 +1,57 @@
+import Koa from 'koa';
+import type Router from '@koa/router';
+import { HttpMethodEnum, koaBody } from 'koa-body';
+import type { Deps } from './deps.js';
+import { errorHandler } from './http/errors.js';
+import { requestId } from './http/request-id.js';
+import { healthRoutes } from './routes/health.js';
+
+export interface AppOptions {
+  isShuttingDown?: () => boolean;
+}
+
+function accessLog(deps: Pick<Deps, 'logger'>): Koa.Middleware {
+  return async (ctx, next) => {
+    const started = performance.now();
+    try {
+      await next();
+    } finally {
+      deps.logger.http('request', {
+        requestId: ctx.state.requestId,
+        method: ctx.method,
+        path: ctx.path,
+        status: ctx.status,
+        ms: Math.round((performance.now() - started) * 10) / 10,
+      });
+    }
+  };
+}
+
+function mount(app: Koa, router: Router): void {
+  app.use(router.routes());
+  // Sets 405 + Allow; the error handler turns the empty 405 into the error model.
+  app.use(router.allowedMethods());
+}
+
+/** Builds the Koa app; `listen` is main.ts's business so tests can start it on a free port. */
+export function buildApp(deps: Deps, options: AppOptions = {}): Koa {
+  const app = new Koa({ proxy: true });
+  const limit = deps.config.bodyLimitBytes;
+  app.use(requestId());
+  app.use(errorHandler(deps.logger));
+  app.use(accessLog(deps));
+  app.use(
+    koaBody({
+      jsonLimit: limit,
+      formLimit: limit,
+      textLimit: limit,
+      jsonStrict: true,
+      multipart: false,
+      // The POS gateway signs the exact body bytes; keep them next to the parsed body.
+      includeUnparsed: true,
+      parsedMethods: [HttpMethodEnum.POST, HttpMethodEnum.PUT, HttpMethodEnum.PATCH, HttpMethodEnum.DELETE],
+    }),
+  );
+  mount(app, healthRoutes(deps, options.isShuttingDown ?? (() => false)));
+  return app;
+}

@@ -1,0 +1,167 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Joi from 'joi';
+
+/**
+ * Every setting comes from the environment (or `<NAME>_FILE` for keys and secrets), is validated with joi
+ * when the process starts, and a bad value stops the process with one message that lists every problem.
+ * Defaults make `npm start` work with no environment at all; `scripts/dev.ts` fills the Alipay settings
+ * from the local sandbox.
+ */
+
+export type ProcessRole = 'api' | 'worker' | 'all';
+
+export interface Config {
+  env: 'development' | 'test' | 'production';
+  role: ProcessRole;
+  host: string;
+  port: number;
+  publicBaseUrl: string;
+  logLevel: string;
+  dataDir: string;
+  databaseUrl?: string;
+  databasePoolSize: number;
+  bodyLimitBytes: number;
+  shutdownTimeoutMs: number;
+  piiKey?: string;
+  sessionSecret?: string;
+  sessionTtlSeconds: number;
+  alipay?: AlipayConfig;
+  cardsysTimeoutMs: number;
+  gateway: { timestampWindowMs: number };
+  jobs: { processEveryMs: number; maxConcurrency: number };
+}
+
+export interface AlipayConfig {
+  appId: string;
+  privateKey: string;
+  alipayPublicKey: string;
+  gateway: string;
+  timeoutMs: number;
+  /** Apps created since 2023 only receive open_id (ALIPAY.md §4.1). */
+  idMode: 'open_id' | 'user_id';
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+const port = Joi.number().integer().min(0).max(65535);
+const pemKey = Joi.string().pattern(/-----BEGIN [A-Z ]+-----|^[A-Za-z0-9+/=\s]{200,}$/, 'PEM or base64 key');
+
+const schema = Joi.object({
+  NODE_ENV: Joi.string().valid('development', 'test', 'production').default('development'),
+  ROLE: Joi.string().valid('api', 'worker', 'all').default('all'),
+  HOST: Joi.string().hostname().default('127.0.0.1'),
+  PORT: port.default(3000),
+  PUBLIC_BASE_URL: Joi.string().uri({ scheme: ['http', 'https'] }),
+  LOG_LEVEL: Joi.string().valid('error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly').default('info'),
+  DATA_DIR: Joi.string().default('.data'),
+  DATABASE_URL: Joi.string().uri({ scheme: ['postgres', 'postgresql'] }),
+  DATABASE_POOL_SIZE: Joi.number().integer().min(1).max(200).default(20),
+  BODY_LIMIT_BYTES: Joi.number().integer().min(1024).max(10_485_760).default(102_400),
+  SHUTDOWN_TIMEOUT_MS: Joi.number().integer().min(100).max(600_000).default(10_000),
+  PII_KEY: Joi.string().base64().length(44),
+  SESSION_SECRET: Joi.string().min(32),
+  SESSION_TTL_SECONDS: Joi.number()
+    .integer()
+    .min(60)
+    .max(30 * 86_400)
+    .default(7 * 86_400),
+  ALIPAY_APP_ID: Joi.string().pattern(/^\d{16}$/, '16-digit app id'),
+  ALIPAY_PRIVATE_KEY: pemKey,
+  ALIPAY_PUBLIC_KEY: pemKey,
+  ALIPAY_GATEWAY: Joi.string().uri({ scheme: ['http', 'https'] }),
+  ALIPAY_TIMEOUT_MS: Joi.number().integer().min(100).max(60_000).default(5_000),
+  ALIPAY_ID_MODE: Joi.string().valid('open_id', 'user_id').default('open_id'),
+  CARDSYS_TIMEOUT_MS: Joi.number().integer().min(100).max(60_000).default(5_000),
+  GATEWAY_TIMESTAMP_WINDOW_MS: Joi.number().integer().min(1_000).max(3_600_000).default(300_000),
+  JOBS_PROCESS_EVERY_MS: Joi.number().integer().min(100).max(3_600_000).default(5_000),
+  JOBS_MAX_CONCURRENCY: Joi.number().integer().min(1).max(1_000).default(50),
+})
+  // Alipay settings come as a set: all of them or none (then only sandbox-less parts of the app work).
+  .and('ALIPAY_APP_ID', 'ALIPAY_PRIVATE_KEY', 'ALIPAY_PUBLIC_KEY', 'ALIPAY_GATEWAY')
+  .unknown(true);
+
+const FILE_SETTINGS = [
+  'PII_KEY',
+  'SESSION_SECRET',
+  'ALIPAY_PRIVATE_KEY',
+  'ALIPAY_PUBLIC_KEY',
+  'DATABASE_URL',
+];
+
+/** `<NAME>_FILE=/path` reads the value from a file, so keys need not sit in the environment. */
+function resolveFileSettings(env: NodeJS.ProcessEnv, problems: string[]): Record<string, string | undefined> {
+  const resolved: Record<string, string | undefined> = { ...env };
+  for (const name of FILE_SETTINGS) {
+    const file = env[`${name}_FILE`];
+    if (!file) continue;
+    if (env[name]) {
+      problems.push(`${name} and ${name}_FILE are both set; set only one`);
+      continue;
+    }
+    try {
+      resolved[name] = fs.readFileSync(file, 'utf8').trim();
+    } catch (error) {
+      problems.push(
+        `${name}_FILE: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+      );
+    }
+  }
+  // An empty variable means "unset", as in most shells' `FOO= cmd`.
+  for (const [key, value] of Object.entries(resolved)) if (value === '') delete resolved[key];
+  return resolved;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const problems: string[] = [];
+  const resolved = resolveFileSettings(env, problems);
+  const { value, error } = schema.validate(resolved, { abortEarly: false, convert: true });
+  if (error) {
+    for (const detail of error.details)
+      problems.push(
+        `${detail.path.join('.') || detail.context?.label}: ${detail.message.replace(/^"[^"]*" /, '')}`,
+      );
+  }
+  if (value.NODE_ENV === 'production') {
+    for (const name of ['DATABASE_URL', 'PII_KEY', 'SESSION_SECRET', 'ALIPAY_APP_ID', 'PUBLIC_BASE_URL']) {
+      if (!value[name]) problems.push(`${name}: is required when NODE_ENV=production`);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const hostForUrls = value.HOST === '0.0.0.0' ? '127.0.0.1' : value.HOST;
+  return {
+    env: value.NODE_ENV,
+    role: value.ROLE,
+    host: value.HOST,
+    port: value.PORT,
+    publicBaseUrl: (value.PUBLIC_BASE_URL ?? `http://${hostForUrls}:${value.PORT}`).replace(/\/$/, ''),
+    logLevel: value.LOG_LEVEL,
+    dataDir: path.resolve(value.DATA_DIR),
+    databaseUrl: value.DATABASE_URL,
+    databasePoolSize: value.DATABASE_POOL_SIZE,
+    bodyLimitBytes: value.BODY_LIMIT_BYTES,
+    shutdownTimeoutMs: value.SHUTDOWN_TIMEOUT_MS,
+    piiKey: value.PII_KEY,
+    sessionSecret: value.SESSION_SECRET,
+    sessionTtlSeconds: value.SESSION_TTL_SECONDS,
+    alipay: value.ALIPAY_APP_ID
+      ? {
+          appId: value.ALIPAY_APP_ID,
+          privateKey: value.ALIPAY_PRIVATE_KEY,
+          alipayPublicKey: value.ALIPAY_PUBLIC_KEY,
+          gateway: value.ALIPAY_GATEWAY,
+          timeoutMs: value.ALIPAY_TIMEOUT_MS,
+          idMode: value.ALIPAY_ID_MODE,
+        }
+      : undefined,
+    cardsysTimeoutMs: value.CARDSYS_TIMEOUT_MS,
+    gateway: { timestampWindowMs: value.GATEWAY_TIMESTAMP_WINDOW_MS },
+    jobs: { processEveryMs: value.JOBS_PROCESS_EVERY_MS, maxConcurrency: value.JOBS_MAX_CONCURRENCY },
+  };
+}

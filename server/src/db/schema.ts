@@ -1,0 +1,527 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigserial,
+  boolean,
+  check,
+  foreignKey,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+
+/**
+ * The data model of DESIGN §5. Money columns are integer fen with a check that they are positive;
+ * statuses are checked against their state machines' states; every row that belongs to a school carries
+ * `school_id` (the tenant key). Columns ending in `_enc` hold AES-256-GCM ciphertext (lib/crypto.ts) and
+ * `_hash` columns a keyed hash for matching; personal data is never stored in clear.
+ */
+
+const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
+const updatedAt = () => timestamp('updated_at', { withTimezone: true }).notNull().defaultNow();
+const tstz = (name: string) => timestamp(name, { withTimezone: true });
+
+/** `col in ('A','B')` for status checks. */
+const oneOf = (column: string, values: readonly string[]) =>
+  sql.raw(`${column} in (${values.map((v) => `'${v}'`).join(', ')})`);
+
+export const SCHOOL_STATUSES = ['ACTIVE', 'DISABLED'] as const;
+/** DESIGN §7.4 default: 1m, 5m, 30m, 2h, 6h, 24h, then daily for 7 days. */
+export const DEFAULT_RETRY_SCHEDULE_SECONDS = [
+  60, 300, 1800, 7200, 21600, 86400, 86400, 86400, 86400, 86400, 86400, 86400, 86400,
+];
+
+export const schools = pgTable(
+  'schools',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    code: text('code').notNull(),
+    name: text('name').notNull(),
+    status: text('status', { enum: SCHOOL_STATUSES }).notNull().default('ACTIVE'),
+    alipayAppAuthTokenEnc: text('alipay_app_auth_token_enc'),
+    alipayAuthAppId: text('alipay_auth_app_id'),
+    alipaySellerId: text('alipay_seller_id'),
+    cardsysEndpoint: text('cardsys_endpoint').notNull(),
+    cardsysUsername: text('cardsys_username').notNull(),
+    cardsysPasswordEnc: text('cardsys_password_enc').notNull(),
+    rechargeMinFen: integer('recharge_min_fen').notNull().default(100),
+    rechargeMaxFen: integer('recharge_max_fen').notNull().default(100_000),
+    withholdingEnabled: boolean('withholding_enabled').notNull().default(true),
+    txnLimitFen: integer('txn_limit_fen').notNull().default(5_000),
+    dailyLimitFen: integer('daily_limit_fen').notNull().default(20_000),
+    retryScheduleSeconds: integer('retry_schedule_seconds')
+      .array()
+      .notNull()
+      .default(sql.raw(`'{${DEFAULT_RETRY_SCHEDULE_SECONDS.join(',')}}'::integer[]`)),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('schools_code_key').on(t.code),
+    check('schools_code_format', sql`${t.code} ~ '^[0-9]{10}$'`),
+    check('schools_status_valid', oneOf('status', SCHOOL_STATUSES)),
+    check(
+      'schools_recharge_range',
+      sql`${t.rechargeMinFen} > 0 and ${t.rechargeMaxFen} >= ${t.rechargeMinFen}`,
+    ),
+    check('schools_limits_positive', sql`${t.txnLimitFen} > 0 and ${t.dailyLimitFen} >= ${t.txnLimitFen}`),
+  ],
+);
+
+export const users = pgTable(
+  'users',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    alipayUserId: text('alipay_user_id'),
+    alipayOpenId: text('alipay_open_id'),
+    lastLoginAt: tstz('last_login_at'),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('users_alipay_user_id_key').on(t.alipayUserId),
+    uniqueIndex('users_alipay_open_id_key').on(t.alipayOpenId),
+    check('users_has_alipay_identity', sql`${t.alipayUserId} is not null or ${t.alipayOpenId} is not null`),
+  ],
+);
+
+export const ADMIN_ROLES = ['OWNER', 'OPERATOR', 'VIEWER'] as const;
+
+export const schoolAdmins = pgTable(
+  'school_admins',
+  {
+    schoolId: uuid('school_id')
+      .notNull()
+      .references(() => schools.id),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id),
+    role: text('role', { enum: ADMIN_ROLES }).notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.schoolId, t.userId] }),
+    check('school_admins_role_valid', oneOf('role', ADMIN_ROLES)),
+  ],
+);
+
+export const rosterEntries = pgTable(
+  'roster_entries',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    schoolId: uuid('school_id')
+      .notNull()
+      .references(() => schools.id),
+    name: text('name').notNull(),
+    studentNo: text('student_no'),
+    cardNo: text('card_no').notNull(),
+    idNumberHash: text('id_number_hash'),
+    idNumberEnc: text('id_number_enc'),
+    phoneHash: text('phone_hash'),
+    phoneEnc: text('phone_enc'),
+    isStudent: boolean('is_student').notNull().default(true),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('roster_entries_school_card_key').on(t.schoolId, t.cardNo),
+    index('roster_entries_id_number_hash_idx').on(t.schoolId, t.idNumberHash),
+    index('roster_entries_phone_hash_idx').on(t.schoolId, t.phoneHash),
+  ],
+);
+
+export const BINDING_STATUSES = ['ACTIVE', 'LOST', 'UNBOUND'] as const;
+export const BINDING_RELATIONS = ['SELF', 'PARENT'] as const;
+
+export const bindings = pgTable(
+  'bindings',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    schoolId: uuid('school_id')
+      .notNull()
+      .references(() => schools.id),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id),
+    cardNo: text('card_no').notNull(),
+    holderName: text('holder_name').notNull(),
+    identity: text('identity'),
+    relation: text('relation', { enum: BINDING_RELATIONS }).notNull(),
+    status: text('status', { enum: BINDING_STATUSES }).notNull().default('ACTIVE'),
+    /** This binding's user pays the card's canteen swipes through withholding (one per card). */
+    isWithholdingPayer: boolean('is_withholding_payer').notNull().default(false),
+    /** ZFB_BindDoc password (seed 000 §2.2): random, needed again to unbind. */
+    vendorBindPasswordEnc: text('vendor_bind_password_enc'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+    unboundAt: tstz('unbound_at'),
+  },
+  (t) => [
+    check('bindings_status_valid', oneOf('status', BINDING_STATUSES)),
+    check('bindings_relation_valid', oneOf('relation', BINDING_RELATIONS)),
+    uniqueIndex('bindings_user_card_live_key')
+      .on(t.userId, t.schoolId, t.cardNo)
+      .where(sql`status <> 'UNBOUND'`),
+    uniqueIndex('bindings_one_withholding_payer_per_card')
+      .on(t.schoolId, t.cardNo)
+      .where(sql`is_withholding_payer and status <> 'UNBOUND'`),
+    index('bindings_user_idx').on(t.userId),
+  ],
+);
+
+export const AGREEMENT_STATUSES = ['PENDING', 'ACTIVE', 'UNSIGNED', 'FAILED'] as const;
+
+export const withholdingAgreements = pgTable(
+  'withholding_agreements',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    schoolId: uuid('school_id')
+      .notNull()
+      .references(() => schools.id),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id),
+    bindingId: uuid('binding_id').references(() => bindings.id),
+    externalAgreementNo: text('external_agreement_no').notNull(),
+    agreementNo: text('agreement_no'),
+    status: text('status', { enum: AGREEMENT_STATUSES }).notNull().default('PENDING'),
+    personalProductCode: text('personal_product_code').notNull().default('GENERAL_WITHHOLDING_P'),
+    signScene: text('sign_scene').notNull(),
+    signedAt: tstz('signed_at'),
+    validUntil: tstz('valid_until'),
+    unsignedAt: tstz('unsigned_at'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    check('withholding_agreements_status_valid', oneOf('status', AGREEMENT_STATUSES)),
+    uniqueIndex('withholding_agreements_external_no_key').on(t.externalAgreementNo),
+    uniqueIndex('withholding_agreements_agreement_no_key').on(t.agreementNo),
+    uniqueIndex('withholding_agreements_one_active_per_user')
+      .on(t.userId, t.schoolId)
+      .where(sql`status = 'ACTIVE'`),
+  ],
+);
+
+export const RECHARGE_STATUSES = [
+  'CREATED',
+  'PAID',
+  'CREDITED',
+  'CREDIT_FAILED',
+  'REFUNDED',
+  'CLOSED',
+] as const;
+
+export const rechargeOrders = pgTable(
+  'recharge_orders',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    outTradeNo: text('out_trade_no').notNull(),
+    schoolId: uuid('school_id')
+      .notNull()
+      .references(() => schools.id),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id),
+    bindingId: uuid('binding_id')
+      .notNull()
+      .references(() => bindings.id),
+    cardNo: text('card_no').notNull(),
+    amountFen: integer('amount_fen').notNull(),
+    status: text('status', { enum: RECHARGE_STATUSES }).notNull().default('CREATED'),
+    alipayTradeNo: text('alipay_trade_no'),
+    buyerId: text('buyer_id'),
+    creditAttempts: integer('credit_attempts').notNull().default(0),
+    lastError: text('last_error'),
+    expiresAt: tstz('expires_at').notNull(),
+    paidAt: tstz('paid_at'),
+    creditedAt: tstz('credited_at'),
+    closedAt: tstz('closed_at'),
+    refundedAt: tstz('refunded_at'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('recharge_orders_out_trade_no_key').on(t.outTradeNo),
+    check('recharge_orders_amount_positive', sql`${t.amountFen} > 0`),
+    check('recharge_orders_status_valid', oneOf('status', RECHARGE_STATUSES)),
+    index('recharge_orders_binding_idx').on(t.bindingId, t.createdAt),
+    index('recharge_orders_open_idx')
+      .on(t.status, t.createdAt)
+      .where(sql`status in ('CREATED', 'PAID')`),
+  ],
+);
+
+export const REPAYMENT_STATUSES = ['CREATED', 'PAID', 'CLOSED'] as const;
+
+export const repayments = pgTable(
+  'repayments',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    outTradeNo: text('out_trade_no').notNull(),
+    schoolId: uuid('school_id')
+      .notNull()
+      .references(() => schools.id),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id),
+    amountFen: integer('amount_fen').notNull(),
+    status: text('status', { enum: REPAYMENT_STATUSES }).notNull().default('CREATED'),
+    alipayTradeNo: text('alipay_trade_no'),
+    expiresAt: tstz('expires_at').notNull(),
+    paidAt: tstz('paid_at'),
+    closedAt: tstz('closed_at'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('repayments_out_trade_no_key').on(t.outTradeNo),
+    check('repayments_amount_positive', sql`${t.amountFen} > 0`),
+    check('repayments_status_valid', oneOf('status', REPAYMENT_STATUSES)),
+    index('repayments_user_idx').on(t.userId, t.status),
+  ],
+);
+
+export const DEDUCTION_STATUSES = [
+  'PENDING',
+  'COLLECTED',
+  'RETRYING',
+  'ARREARS',
+  'SETTLED',
+  'REVERSED',
+  'DECLINED',
+] as const;
+export const DEDUCTION_DECISIONS = ['APPROVED', 'DECLINED'] as const;
+export const DECLINE_REASONS = [
+  'NOT_BOUND',
+  'NOT_SIGNED',
+  'CARD_LOST',
+  'IN_ARREARS',
+  'OVER_TXN_LIMIT',
+  'OVER_DAILY_LIMIT',
+  'WITHHOLDING_DISABLED',
+  'REVERSED',
+] as const;
+
+export const deductions = pgTable(
+  'deductions',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    /** Our Alipay out_trade_no (prefix D), so that Alipay dedups retried charges. */
+    deductionNo: text('deduction_no').notNull(),
+    schoolId: uuid('school_id')
+      .notNull()
+      .references(() => schools.id),
+    txnNo: text('txn_no').notNull(),
+    /** Null only on a reversal tombstone: the reversal arrived before its deduction (DESIGN §6.2). */
+    cardNo: text('card_no'),
+    amountFen: integer('amount_fen'),
+    terminalId: text('terminal_id'),
+    occurredAt: tstz('occurred_at'),
+    gatewayClientId: text('gateway_client_id'),
+    payerUserId: uuid('payer_user_id').references(() => users.id),
+    agreementId: uuid('agreement_id').references(() => withholdingAgreements.id),
+    decision: text('decision', { enum: DEDUCTION_DECISIONS }).notNull(),
+    declineReason: text('decline_reason', { enum: DECLINE_REASONS }),
+    status: text('status', { enum: DEDUCTION_STATUSES }).notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: tstz('next_attempt_at'),
+    lastErrorCode: text('last_error_code'),
+    alipayTradeNo: text('alipay_trade_no'),
+    collectedAt: tstz('collected_at'),
+    reversedAt: tstz('reversed_at'),
+    refundOutRequestNo: text('refund_out_request_no'),
+    refundedAt: tstz('refunded_at'),
+    repaymentId: uuid('repayment_id').references(() => repayments.id),
+    settledAt: tstz('settled_at'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('deductions_school_txn_key').on(t.schoolId, t.txnNo),
+    uniqueIndex('deductions_deduction_no_key').on(t.deductionNo),
+    check('deductions_amount_positive', sql`${t.amountFen} is null or ${t.amountFen} > 0`),
+    check('deductions_status_valid', oneOf('status', DEDUCTION_STATUSES)),
+    check('deductions_decision_valid', oneOf('decision', DEDUCTION_DECISIONS)),
+    check(
+      'deductions_decline_reason_valid',
+      sql`(decision = 'APPROVED' and decline_reason is null) or (decision = 'DECLINED' and decline_reason is not null and ${oneOf('decline_reason', DECLINE_REASONS)})`,
+    ),
+    check(
+      'deductions_tombstone_shape',
+      sql`(card_no is not null and amount_fen is not null) or (decline_reason = 'REVERSED' and status = 'REVERSED')`,
+    ),
+    // The arrears check and the daily limit read a payer's open and recent deductions on every swipe.
+    index('deductions_payer_open_idx')
+      .on(t.payerUserId)
+      .where(sql`status in ('PENDING', 'RETRYING', 'ARREARS')`),
+    index('deductions_card_day_idx').on(t.schoolId, t.cardNo, t.createdAt),
+    index('deductions_due_idx')
+      .on(t.nextAttemptAt)
+      .where(sql`status in ('PENDING', 'RETRYING')`),
+  ],
+);
+
+export const deductionAttempts = pgTable(
+  'deduction_attempts',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    deductionId: uuid('deduction_id')
+      .notNull()
+      .references(() => deductions.id),
+    attemptNo: integer('attempt_no').notNull(),
+    outcome: text('outcome').notNull(),
+    alipayCode: text('alipay_code'),
+    alipaySubCode: text('alipay_sub_code'),
+    createdAt: createdAt(),
+  },
+  (t) => [index('deduction_attempts_deduction_idx').on(t.deductionId)],
+);
+
+export const REFUND_STATUSES = ['PENDING', 'SUCCEEDED', 'FAILED'] as const;
+export const REFUND_KINDS = ['DEDUCTION_REVERSAL', 'RECHARGE_REFUND'] as const;
+
+export const refunds = pgTable(
+  'refunds',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    schoolId: uuid('school_id')
+      .notNull()
+      .references(() => schools.id),
+    kind: text('kind', { enum: REFUND_KINDS }).notNull(),
+    outTradeNo: text('out_trade_no').notNull(),
+    outRequestNo: text('out_request_no').notNull(),
+    amountFen: integer('amount_fen').notNull(),
+    status: text('status', { enum: REFUND_STATUSES }).notNull().default('PENDING'),
+    reason: text('reason'),
+    attempts: integer('attempts').notNull().default(0),
+    lastError: text('last_error'),
+    completedAt: tstz('completed_at'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('refunds_trade_request_key').on(t.outTradeNo, t.outRequestNo),
+    check('refunds_amount_positive', sql`${t.amountFen} > 0`),
+    check('refunds_status_valid', oneOf('status', REFUND_STATUSES)),
+    check('refunds_kind_valid', oneOf('kind', REFUND_KINDS)),
+  ],
+);
+
+export const CAMPUS_CODE_STATUSES = ['PENDING', 'PAID', 'FAILED', 'EXPIRED', 'DUPLICATE'] as const;
+
+export const campusCodePayments = pgTable(
+  'campus_code_payments',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    outTradeNo: text('out_trade_no').notNull(),
+    schoolId: uuid('school_id')
+      .notNull()
+      .references(() => schools.id),
+    txnNo: text('txn_no').notNull(),
+    /** Keyed hash of the code's payment data: a code is paid once, whichever device uploads it (seed 001). */
+    codeHash: text('code_hash').notNull(),
+    userId: uuid('user_id').references(() => users.id),
+    amountFen: integer('amount_fen').notNull(),
+    terminalId: text('terminal_id').notNull(),
+    occurredAt: tstz('occurred_at').notNull(),
+    status: text('status', { enum: CAMPUS_CODE_STATUSES }).notNull().default('PENDING'),
+    alipayTradeNo: text('alipay_trade_no'),
+    lastError: text('last_error'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('campus_code_payments_out_trade_no_key').on(t.outTradeNo),
+    uniqueIndex('campus_code_payments_school_txn_key').on(t.schoolId, t.txnNo),
+    uniqueIndex('campus_code_payments_code_hash_key').on(t.codeHash),
+    check('campus_code_payments_amount_positive', sql`${t.amountFen} > 0`),
+    check('campus_code_payments_status_valid', oneOf('status', CAMPUS_CODE_STATUSES)),
+  ],
+);
+
+export const TERMINAL_ORDER_STATUSES = ['CREATED', 'PAID', 'CLOSED', 'REFUNDED'] as const;
+
+export const terminalOrders = pgTable(
+  'terminal_orders',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    outTradeNo: text('out_trade_no').notNull(),
+    schoolId: uuid('school_id')
+      .notNull()
+      .references(() => schools.id),
+    terminalId: text('terminal_id').notNull(),
+    userId: uuid('user_id').references(() => users.id),
+    amountFen: integer('amount_fen').notNull(),
+    subject: text('subject').notNull(),
+    status: text('status', { enum: TERMINAL_ORDER_STATUSES }).notNull().default('CREATED'),
+    alipayTradeNo: text('alipay_trade_no'),
+    royalty: jsonb('royalty'),
+    paidAt: tstz('paid_at'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('terminal_orders_out_trade_no_key').on(t.outTradeNo),
+    check('terminal_orders_amount_positive', sql`${t.amountFen} > 0`),
+    check('terminal_orders_status_valid', oneOf('status', TERMINAL_ORDER_STATUSES)),
+  ],
+);
+
+export const GATEWAY_CLIENT_STATUSES = ['ACTIVE', 'REVOKED'] as const;
+
+export const gatewayClients = pgTable(
+  'gateway_clients',
+  {
+    id: text('id').primaryKey(),
+    schoolId: uuid('school_id')
+      .notNull()
+      .references(() => schools.id),
+    name: text('name').notNull(),
+    secretEnc: text('secret_enc').notNull(),
+    /** After a rotation the old secret keeps working until this time, so terminals can be updated. */
+    previousSecretEnc: text('previous_secret_enc'),
+    previousSecretValidUntil: tstz('previous_secret_valid_until'),
+    status: text('status', { enum: GATEWAY_CLIENT_STATUSES }).notNull().default('ACTIVE'),
+    createdAt: createdAt(),
+    rotatedAt: tstz('rotated_at'),
+  },
+  () => [check('gateway_clients_status_valid', oneOf('status', GATEWAY_CLIENT_STATUSES))],
+);
+
+export const gatewayNonces = pgTable(
+  'gateway_nonces',
+  {
+    clientId: text('client_id').notNull(),
+    nonce: text('nonce').notNull(),
+    expiresAt: tstz('expires_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.clientId, t.nonce] }),
+    foreignKey({ columns: [t.clientId], foreignColumns: [gatewayClients.id] }),
+    index('gateway_nonces_expires_idx').on(t.expiresAt),
+  ],
+);
+
+export const notifyLog = pgTable(
+  'notify_log',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    receivedAt: tstz('received_at').notNull().defaultNow(),
+    notifyType: text('notify_type'),
+    notifyId: text('notify_id'),
+    outTradeNo: text('out_trade_no'),
+    appId: text('app_id'),
+    isVerified: boolean('is_verified').notNull(),
+    outcome: text('outcome').notNull(),
+    detail: text('detail'),
+    body: jsonb('body').notNull(),
+  },
+  (t) => [
+    index('notify_log_out_trade_no_idx').on(t.outTradeNo),
+    index('notify_log_received_idx').on(t.receivedAt),
+  ],
+);

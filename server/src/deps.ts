@@ -1,0 +1,21 @@
+import type pg from 'pg';
+import type { Config } from './config.js';
+import type { Database } from './db/client.js';
+import type { Clock } from './lib/clock.js';
+import type { DataProtector } from './lib/crypto.js';
+import type { Logger } from './lib/logger.js';
+import type { JobQueue } from './jobs/queue.js';
+
+/**
+ * What the routes, domain and jobs of one process share. Built once in main.ts (or by the test harness)
+ * and passed down explicitly: no globals, no container.
+ */
+export interface Deps {
+  config: Config;
+  db: Database;
+  pool: pg.Pool;
+  logger: Logger;
+  clock: Clock;
+  protector: DataProtector;
+  jobs: JobQueue;
+}

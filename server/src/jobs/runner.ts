@@ -1,0 +1,131 @@
+import { Agenda, type Job } from 'agenda';
+import { PostgresBackend } from '@agendajs/postgres-backend';
+import type { Deps } from '../deps.js';
+import type { Logger } from '../lib/logger.js';
+import type { JobQueue } from './queue.js';
+
+/**
+ * One job = one file under jobs/ exporting a JobDefinition. Handlers are thin: load, call the domain,
+ * schedule the next attempt. Agenda (with LISTEN/NOTIFY on the same PostgreSQL) picks a job up as soon
+ * as it is saved, and locks it with FOR UPDATE SKIP LOCKED so any number of workers can run.
+ */
+export interface JobDefinition<Data = Record<string, unknown>> {
+  name: string;
+  /** Jobs of this name run at most this many at a time per process. */
+  concurrency?: number;
+  /** A job still locked after this long is assumed dead and handed to another worker. */
+  lockLifetimeMs?: number;
+  /** Recurring jobs: an interval such as '1 minute'. */
+  every?: string;
+  run(data: Data, deps: Deps): Promise<void>;
+}
+
+export interface JobRunner {
+  queue: JobQueue;
+  /** Defines every job; with `process` the process also runs them (roles worker and all). */
+  start(deps: Deps, definitions: JobDefinition<never>[], options: { process: boolean }): Promise<void>;
+  /** Stop taking jobs and wait up to `timeoutMs` for running ones to finish. */
+  drain(timeoutMs: number): Promise<{ running: number }>;
+  close(): Promise<void>;
+}
+
+export function createJobRunner(options: {
+  databaseUrl: string;
+  logger: Logger;
+  processEveryMs: number;
+  maxConcurrency: number;
+  name?: string;
+}): JobRunner {
+  const log = options.logger.child({ component: 'jobs' });
+  const backend = new PostgresBackend({
+    poolConfig: { connectionString: options.databaseUrl, max: 10, application_name: 'campus-card-jobs' },
+  });
+  const agenda = new Agenda({
+    backend,
+    name: options.name,
+    processEvery: options.processEveryMs,
+    maxConcurrency: options.maxConcurrency,
+    defaultConcurrency: 10,
+    defaultLockLifetime: 5 * 60_000,
+    removeOnComplete: true,
+  });
+  // The LISTEN connection reconnects by itself; an error it emits must not crash the process.
+  backend.notificationChannel?.on('error', (error: unknown) =>
+    log.warn('job notification channel error', { error }),
+  );
+  agenda.on('error', (error: unknown) => log.error('agenda error', { error }));
+  agenda.on('fail', (error: Error, job: Job) =>
+    log.warn('job failed', { job: job.attrs.name, error: error.message }),
+  );
+
+  let ready: Promise<void> | undefined;
+  const connected = (): Promise<void> => (ready ??= agenda.ready);
+  let processing = false;
+  let disconnected = false;
+
+  const queue: JobQueue = {
+    async now(name, data = {}) {
+      await connected();
+      await agenda.now(name, data);
+    },
+    async at(when, name, data = {}) {
+      await connected();
+      await agenda.schedule(when, name, data);
+    },
+  };
+
+  return {
+    queue,
+    async start(deps, definitions, { process }) {
+      for (const definition of definitions as JobDefinition[]) {
+        agenda.define(
+          definition.name,
+          async (job: Job<Record<string, unknown>>) => {
+            await definition.run(job.attrs.data ?? {}, deps);
+          },
+          { concurrency: definition.concurrency, lockLifetime: definition.lockLifetimeMs },
+        );
+      }
+      await connected();
+      if (!process) return;
+      await agenda.start();
+      processing = true;
+      for (const definition of definitions as JobDefinition[]) {
+        if (definition.every)
+          await agenda.every(definition.every, definition.name, undefined, { skipImmediate: false });
+      }
+    },
+    async drain(timeoutMs) {
+      if (!processing) return { running: 0 };
+      processing = false;
+      // Agenda's drain() only re-checks for finished jobs on its 'complete' event, which fires before the
+      // job leaves its running list, so on its own it waits out the whole timeout. Watch the running count
+      // ourselves and end the drain as soon as it reaches zero. drain() then disconnects the backend.
+      const done = new AbortController();
+      const watcher = setInterval(() => {
+        agenda.getRunningStats().then(
+          (stats) => stats.runningJobs === 0 && done.abort(),
+          () => undefined,
+        );
+      }, 50);
+      try {
+        const result = await agenda.drain({ timeout: timeoutMs, signal: done.signal });
+        return { running: result.running };
+      } finally {
+        clearInterval(watcher);
+        disconnected = true;
+      }
+    },
+    async close() {
+      if (disconnected) return;
+      disconnected = true;
+      if (processing) {
+        processing = false;
+        await agenda.stop();
+      } else if (ready) {
+        await ready.catch(() => undefined);
+        await backend.disconnect();
+      }
+    },
+  };
+}

@@ -1,0 +1,115 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { buildApp } from './app.js';
+import type { Config } from './config.js';
+import { applyMigrations, connectDatabase } from './db/client.js';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded-postgres.js';
+import type { Deps } from './deps.js';
+import { allJobs } from './jobs/index.js';
+import { createJobRunner } from './jobs/runner.js';
+import { systemClock, type Clock } from './lib/clock.js';
+import { DataProtector, loadMasterKey } from './lib/crypto.js';
+import { createLogger, type Logger } from './lib/logger.js';
+
+export interface RunningServer {
+  /** Base URL of the HTTP API, when this process serves it (roles api and all). */
+  url?: string;
+  databaseUrl: string;
+  deps: Deps;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  logger?: Logger;
+  clock?: Clock;
+}
+
+/**
+ * Starts one process of the platform: database (embedded unless DATABASE_URL), migrations, jobs and, for
+ * roles api/all, the HTTP server. `stop()` is the graceful shutdown: stop taking requests, let in-flight
+ * requests and jobs finish within SHUTDOWN_TIMEOUT_MS, close the pool, stop the embedded database.
+ */
+export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
+  const logger = options.logger ?? createLogger({ level: config.logLevel });
+  const clock = options.clock ?? systemClock;
+
+  let embedded: EmbeddedPostgres | undefined;
+  let databaseUrl = config.databaseUrl;
+  if (!databaseUrl) {
+    embedded = await startEmbeddedPostgres({ baseDir: config.dataDir, database: 'campus', logger });
+    databaseUrl = embedded.url;
+  }
+
+  try {
+    await applyMigrations(databaseUrl);
+  } catch (error) {
+    await embedded?.stop();
+    throw error;
+  }
+  const database = connectDatabase(databaseUrl, { poolSize: config.databasePoolSize });
+  const jobs = createJobRunner({
+    databaseUrl,
+    logger,
+    processEveryMs: config.jobs.processEveryMs,
+    maxConcurrency: config.jobs.maxConcurrency,
+    name: `${config.role}-${process.pid}`,
+  });
+  const deps: Deps = {
+    config,
+    db: database.db,
+    pool: database.pool,
+    logger,
+    clock,
+    protector: new DataProtector(loadMasterKey(config.piiKey, config.dataDir, config.env)),
+    jobs: jobs.queue,
+  };
+  await jobs.start(deps, allJobs(), { process: config.role !== 'api' });
+
+  let shuttingDown = false;
+  let httpServer: http.Server | undefined;
+  let url: string | undefined;
+  if (config.role !== 'worker') {
+    const app = buildApp(deps, { isShuttingDown: () => shuttingDown });
+    httpServer = http.createServer(app.callback());
+    httpServer.keepAliveTimeout = 65_000;
+    await new Promise<void>((resolve, reject) => {
+      httpServer!.once('error', reject);
+      httpServer!.listen(config.port, config.host, () => resolve());
+    });
+    const { port } = httpServer.address() as AddressInfo;
+    url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
+    logger.info('listening', { url, role: config.role });
+  }
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> =>
+    (stopping ??= (async () => {
+      shuttingDown = true;
+      const deadline = Date.now() + config.shutdownTimeoutMs;
+      logger.info('shutting down', { timeoutMs: config.shutdownTimeoutMs });
+      const closed = httpServer
+        ? new Promise<void>((resolve) => {
+            httpServer!.close(() => resolve());
+            httpServer!.closeIdleConnections();
+          })
+        : Promise.resolve();
+      const drained = jobs.drain(Math.max(0, deadline - Date.now()));
+      const timedOut = await Promise.race([
+        closed.then(() => false),
+        new Promise<boolean>((r) => setTimeout(() => r(true), Math.max(0, deadline - Date.now())).unref()),
+      ]);
+      if (timedOut) {
+        logger.warn('requests still in flight at the shutdown deadline; closing their connections');
+        httpServer?.closeAllConnections();
+      }
+      const { running } = await drained;
+      if (running > 0)
+        logger.warn('jobs still running at the shutdown deadline; their locks will expire', { running });
+      await jobs.close().catch((error: unknown) => logger.warn('closing jobs failed', { error }));
+      await database.close();
+      await embedded?.stop();
+      logger.info('stopped');
+    })());
+
+  return { url, databaseUrl, deps, stop };
+}

@@ -1,0 +1,155 @@
+import assert from 'node:assert/strict';
+import { connectDatabase, type DatabaseHandle } from '../../../server/src/db/client.js';
+import {
+  bindings,
+  deductions,
+  rechargeOrders,
+  schools,
+  users,
+  withholdingAgreements,
+} from '../../../server/src/db/schema.js';
+import { freshDatabase } from '../../support/db.js';
+
+/** Postgres error code and constraint name of a rejected write. */
+async function rejection(write: Promise<unknown>): Promise<{ code: string; constraint?: string }> {
+  try {
+    await write;
+  } catch (error) {
+    const cause =
+      (error as { cause?: { code: string; constraint?: string } }).cause ??
+      (error as { code: string; constraint?: string });
+    return { code: cause.code, constraint: cause.constraint };
+  }
+  assert.fail('the write was accepted');
+}
+
+describe('schema constraints that protect money', () => {
+  let handle: DatabaseHandle;
+  let schoolId: string;
+  let userId: string;
+  let bindingId: string;
+
+  before(async () => {
+    handle = connectDatabase(await freshDatabase());
+    const [school] = await handle.db
+      .insert(schools)
+      .values({
+        code: '4132010001',
+        name: '示例大学',
+        cardsysEndpoint: 'http://x',
+        cardsysUsername: 'u',
+        cardsysPasswordEnc: 'v1:x',
+      })
+      .returning();
+    schoolId = school.id;
+    const [user] = await handle.db.insert(users).values({ alipayOpenId: 'open-1' }).returning();
+    userId = user.id;
+    const [binding] = await handle.db
+      .insert(bindings)
+      .values({ schoolId, userId, cardNo: '20260001', holderName: '张三', relation: 'SELF' })
+      .returning();
+    bindingId = binding.id;
+  });
+  after(() => handle.close());
+
+  const recharge = (outTradeNo: string, amountFen: number) => ({
+    outTradeNo,
+    schoolId,
+    userId,
+    bindingId,
+    cardNo: '20260001',
+    amountFen,
+    expiresAt: new Date(),
+  });
+
+  it('keeps out_trade_no unique per table', async () => {
+    await handle.db.insert(rechargeOrders).values(recharge('R1', 100));
+    const { code, constraint } = await rejection(
+      handle.db.insert(rechargeOrders).values(recharge('R1', 100)),
+    );
+    assert.equal(code, '23505');
+    assert.equal(constraint, 'recharge_orders_out_trade_no_key');
+  });
+
+  it('refuses zero and negative amounts', async () => {
+    for (const amount of [0, -100]) {
+      const { constraint } = await rejection(
+        handle.db.insert(rechargeOrders).values(recharge(`R-${amount}`, amount)),
+      );
+      assert.equal(constraint, 'recharge_orders_amount_positive');
+    }
+  });
+
+  it('refuses a status outside the state machine', async () => {
+    const { constraint } = await rejection(
+      handle.db.insert(rechargeOrders).values({ ...recharge('R2', 100), status: 'MAYBE' as 'PAID' }),
+    );
+    assert.equal(constraint, 'recharge_orders_status_valid');
+  });
+
+  it('keeps one deduction per (school, txnNo)', async () => {
+    const deduction = {
+      schoolId,
+      txnNo: 'T1',
+      cardNo: '20260001',
+      amountFen: 500,
+      decision: 'APPROVED' as const,
+      status: 'PENDING' as const,
+    };
+    await handle.db.insert(deductions).values({ ...deduction, deductionNo: 'D1' });
+    const { constraint } = await rejection(
+      handle.db.insert(deductions).values({ ...deduction, deductionNo: 'D2' }),
+    );
+    assert.equal(constraint, 'deductions_school_txn_key');
+  });
+
+  it('requires a decline reason exactly when a deduction is declined', async () => {
+    const base = { schoolId, cardNo: '20260001', amountFen: 500, status: 'DECLINED' as const };
+    const { constraint } = await rejection(
+      handle.db.insert(deductions).values({ ...base, deductionNo: 'D3', txnNo: 'T3', decision: 'DECLINED' }),
+    );
+    assert.equal(constraint, 'deductions_decline_reason_valid');
+  });
+
+  it('keeps one withholding payer per card', async () => {
+    const [other] = await handle.db.insert(users).values({ alipayOpenId: 'open-2' }).returning();
+    await handle.db.update(bindings).set({ isWithholdingPayer: true });
+    const { constraint } = await rejection(
+      handle.db
+        .insert(bindings)
+        .values({
+          schoolId,
+          userId: other.id,
+          cardNo: '20260001',
+          holderName: '张三',
+          relation: 'PARENT',
+          isWithholdingPayer: true,
+        }),
+    );
+    assert.equal(constraint, 'bindings_one_withholding_payer_per_card');
+  });
+
+  it('keeps one active agreement per user and school', async () => {
+    const agreement = { schoolId, userId, signScene: 'INDUSTRY|CAMPUS', status: 'ACTIVE' as const };
+    await handle.db.insert(withholdingAgreements).values({ ...agreement, externalAgreementNo: 'A1' });
+    const { constraint } = await rejection(
+      handle.db.insert(withholdingAgreements).values({ ...agreement, externalAgreementNo: 'A2' }),
+    );
+    assert.equal(constraint, 'withholding_agreements_one_active_per_user');
+  });
+
+  it('refuses rows that point at nothing', async () => {
+    const { code } = await rejection(
+      handle.db
+        .insert(bindings)
+        .values({
+          schoolId: '00000000-0000-0000-0000-000000000000',
+          userId,
+          cardNo: '1',
+          holderName: 'x',
+          relation: 'SELF',
+        }),
+    );
+    assert.equal(code, '23503');
+  });
+});

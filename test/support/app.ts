@@ -1,0 +1,53 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '../../server/src/config.js';
+import { createLogger } from '../../server/src/lib/logger.js';
+import { startServer, type RunningServer } from '../../server/src/server.js';
+import type { Clock } from '../../server/src/lib/clock.js';
+import { freshDatabase } from './db.js';
+import { client } from './http.js';
+
+export interface TestApp extends RunningServer {
+  url: string;
+  http: ReturnType<typeof client>;
+}
+
+/**
+ * The real server (HTTP + jobs) on a free port, on its own fresh database. `env` overrides settings the
+ * way an operator would set them.
+ */
+export async function startTestApp(
+  options: { env?: Record<string, string>; clock?: Clock } = {},
+): Promise<TestApp> {
+  const databaseUrl = await freshDatabase();
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'campus-test-data-'));
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    DATABASE_URL: databaseUrl,
+    DATA_DIR: dataDir,
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'error',
+    PII_KEY: crypto.randomBytes(32).toString('base64'),
+    SESSION_SECRET: crypto.randomBytes(32).toString('base64url'),
+    JOBS_PROCESS_EVERY_MS: '500',
+    SHUTDOWN_TIMEOUT_MS: '5000',
+    ...options.env,
+  });
+  const server = await startServer(config, {
+    logger: createLogger({ level: config.logLevel }),
+    clock: options.clock,
+  });
+  const url = server.url!;
+  return {
+    ...server,
+    url,
+    http: client(url),
+    async stop() {
+      await server.stop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,61 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { applyMigrations } from '../../server/src/db/client.js';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../server/src/db/embedded-postgres.js';
+import { createLogger } from '../../server/src/lib/logger.js';
+
+/**
+ * One real PostgreSQL for the whole test run (started on first use, stopped by the root hook), and a
+ * clean database per suite, cloned from a template that has every migration applied.
+ */
+
+let cluster: Promise<{ embedded: EmbeddedPostgres; baseDir: string; adminUrl: string }> | undefined;
+let counter = 0;
+const TEMPLATE = 'campus_template';
+
+function withDatabase(url: string, database: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${database}`;
+  return parsed.toString();
+}
+
+async function startCluster() {
+  const baseDir = fs.mkdtempSync(path.join(os.tmpdir(), 'campus-test-pg-'));
+  const embedded = await startEmbeddedPostgres({
+    baseDir,
+    database: TEMPLATE,
+    durability: 'none',
+    maxConnections: 400,
+    logger: createLogger({ level: 'error' }),
+  });
+  await applyMigrations(embedded.url);
+  return { embedded, baseDir, adminUrl: withDatabase(embedded.url, 'postgres') };
+}
+
+export function testCluster() {
+  return (cluster ??= startCluster());
+}
+
+/** A new, migrated, empty database; its URL. */
+export async function freshDatabase(): Promise<string> {
+  const { adminUrl } = await testCluster();
+  const name = `test_${process.pid}_${++counter}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    await admin.query(`create database ${name} template ${TEMPLATE}`);
+  } finally {
+    await admin.end();
+  }
+  return withDatabase(adminUrl, name);
+}
+
+export async function stopTestCluster(): Promise<void> {
+  if (!cluster) return;
+  const { embedded, baseDir } = await cluster;
+  cluster = undefined;
+  await embedded.stop();
+  fs.rmSync(baseDir, { recursive: true, force: true });
+}

@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ConfigError, loadConfig } from '../../server/src/config.js';
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    assert.ok(error instanceof ConfigError);
+    return error.problems;
+  }
+  assert.fail('expected the configuration to be rejected');
+}
+
+describe('configuration', () => {
+  it('runs locally with no environment at all', () => {
+    const config = loadConfig({});
+    assert.equal(config.env, 'development');
+    assert.equal(config.role, 'all');
+    assert.equal(config.port, 3000);
+    assert.equal(config.databaseUrl, undefined);
+    assert.equal(config.alipay, undefined);
+    assert.equal(config.publicBaseUrl, 'http://127.0.0.1:3000');
+  });
+
+  it('names the setting when a value is bad', () => {
+    const problems = problemsOf({ PORT: 'abc' });
+    assert.equal(problems.length, 1);
+    assert.match(problems[0], /^PORT: /);
+  });
+
+  it('lists every problem in one message', () => {
+    const problems = problemsOf({
+      PORT: '70000',
+      ROLE: 'cron',
+      DATABASE_URL: 'mysql://x',
+      ALIPAY_APP_ID: '123',
+    });
+    const names = problems.map((p) => p.split(':')[0]);
+    for (const name of ['PORT', 'ROLE', 'DATABASE_URL', 'ALIPAY_APP_ID'])
+      assert.ok(names.includes(name), `${name} in ${problems.join('; ')}`);
+  });
+
+  it('requires the Alipay settings as a complete set', () => {
+    const problems = problemsOf({ ALIPAY_APP_ID: '2021000000000001' });
+    assert.ok(
+      problems.some((p) => /ALIPAY_PRIVATE_KEY|ALIPAY_GATEWAY|ALIPAY_PUBLIC_KEY/.test(p)),
+      problems.join('; '),
+    );
+  });
+
+  it('requires real secrets and an external database in production', () => {
+    const problems = problemsOf({ NODE_ENV: 'production' });
+    for (const name of ['DATABASE_URL', 'PII_KEY', 'SESSION_SECRET', 'ALIPAY_APP_ID', 'PUBLIC_BASE_URL']) {
+      assert.ok(
+        problems.some((p) => p.startsWith(name)),
+        `${name} missing from ${problems.join('; ')}`,
+      );
+    }
+  });
+
+  it('reads keys from *_FILE and refuses a setting given both ways', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cfg-'));
+    const keyFile = path.join(dir, 'pii.key');
+    fs.writeFileSync(keyFile, `${Buffer.alloc(32, 7).toString('base64')}\n`);
+    assert.equal(loadConfig({ PII_KEY_FILE: keyFile }).piiKey, Buffer.alloc(32, 7).toString('base64'));
+    assert.match(problemsOf({ PII_KEY_FILE: path.join(dir, 'missing') })[0], /^PII_KEY_FILE: cannot read/);
+    assert.match(
+      problemsOf({ PII_KEY_FILE: keyFile, PII_KEY: Buffer.alloc(32).toString('base64') })[0],
+      /both set/,
+    );
+  });
+});
