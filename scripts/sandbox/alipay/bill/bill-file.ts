@@ -1,0 +1,278 @@
+import iconv from 'iconv-lite';
+import JSZip from 'jszip';
+import { formatBeijing } from '../beijing-time.js';
+import { yuanText } from '../domain/amounts.js';
+import { maskLogonId } from '../domain/accounts.js';
+import type { Merchant, Trade } from '../state/types.js';
+
+/**
+ * Bill files in Alipay's layout (ALIPAY.md §4.14): a zip named `<PID>0156_<date>.csv.zip` holding GBK CSVs
+ * with `#` comment lines around the table, the summary file first, cells with long numbers ending in `\t`.
+ * Entry names are GBK too (Chinese Windows zips), with an Info-ZIP Unicode Path field that JSZip reads.
+ */
+
+export interface BillPeriod {
+  /** yyyyMMdd or yyyyMM, as in the file name. */
+  label: string;
+  from: Date;
+  to: Date;
+}
+
+const LINE = '\r\n';
+const DASHES = '-'.repeat(41);
+
+const DETAIL_COLUMNS = [
+  '支付宝交易号',
+  '商户订单号',
+  '业务类型',
+  '商品名称',
+  '创建时间',
+  '完成时间',
+  '门店编号',
+  '门店名称',
+  '操作员',
+  '终端号',
+  '对方账户',
+  '订单金额（元）',
+  '商家实收（元）',
+  '支付宝红包（元）',
+  '集分宝（元）',
+  '支付宝优惠（元）',
+  '商家优惠（元）',
+  '券核销金额（元）',
+  '券名称',
+  '商家红包消费金额（元）',
+  '卡消费金额（元）',
+  '退款批次号/请求号',
+  '服务费（元）',
+  '分润（元）',
+  '备注',
+];
+
+const SUMMARY_COLUMNS = [
+  '门店编号',
+  '门店名称',
+  '交易订单总笔数',
+  '退款订单总笔数',
+  '订单金额（元）',
+  '商家实收（元）',
+  '支付宝优惠（元）',
+  '商家优惠（元）',
+  '卡消费金额（元）',
+  '服务费（元）',
+  '分润（元）',
+  '实收净额（元）',
+];
+
+const ACCOUNT_COLUMNS = [
+  '账务流水号',
+  '业务流水号',
+  '商户订单号',
+  '商品名称',
+  '发生时间',
+  '对方账号',
+  '收入金额（+元）',
+  '支出金额（-元）',
+  '账户余额（元）',
+  '交易渠道',
+  '业务类型',
+  '备注',
+];
+
+function chineseTime(date: Date): string {
+  const t = formatBeijing(date);
+  return `${t.slice(0, 4)}年${t.slice(5, 7)}月${t.slice(8, 10)}日 ${t.slice(11)}`;
+}
+
+/** CSV cell: quoted only when it has to be; long numbers get the trailing tab Alipay uses. */
+function cell(value: string, isLongNumber = false): string {
+  const text = isLongNumber && value ? `${value}\t` : value;
+  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+function header(title: string, merchant: Merchant, period: BillPeriod, list: string): string[] {
+  return [
+    `#${title}`,
+    `#账号：[${merchant.pid}0156]`,
+    `#起始日期：[${chineseTime(period.from)}]   终止日期：[${chineseTime(period.to)}]`,
+    `#${DASHES}${list}${DASHES}`,
+  ];
+}
+
+function within(date: Date | undefined, period: BillPeriod): boolean {
+  return (
+    date !== undefined && date.getTime() >= period.from.getTime() && date.getTime() < period.to.getTime()
+  );
+}
+
+interface DetailRow {
+  cells: string[];
+  isRefund: boolean;
+  amountFen: number;
+}
+
+function tradeRows(trades: Iterable<Trade>, period: BillPeriod): DetailRow[] {
+  const rows: Array<DetailRow & { at: number }> = [];
+  for (const trade of trades) {
+    const counterparty = trade.buyer ? maskLogonId(trade.buyer.logonId) : '';
+    const common = (kind: string, at: Date, amountFen: number, requestNo: string, memo: string) => [
+      cell(trade.tradeNo, true),
+      cell(trade.outTradeNo, true),
+      kind,
+      cell(trade.subject),
+      formatBeijing(trade.createdAt),
+      formatBeijing(at),
+      cell(trade.storeId ?? '', true),
+      '',
+      cell(trade.operatorId ?? ''),
+      cell(trade.terminalId ?? '', true),
+      cell(counterparty),
+      yuanText(amountFen),
+      yuanText(amountFen),
+      '0.00',
+      '0.00',
+      '0.00',
+      '0.00',
+      '0.00',
+      '',
+      '0.00',
+      '0.00',
+      cell(requestNo, true),
+      '0.00',
+      '0.00',
+      cell(memo),
+    ];
+    if (trade.paidAt && within(trade.paidAt, period)) {
+      rows.push({
+        at: trade.paidAt.getTime(),
+        cells: common('交易', trade.paidAt, trade.totalFen, '', trade.body ?? ''),
+        isRefund: false,
+        amountFen: trade.totalFen,
+      });
+    }
+    for (const refund of trade.refunds.values()) {
+      if (!within(refund.refundedAt, period)) continue;
+      rows.push({
+        at: refund.refundedAt.getTime(),
+        cells: common('退款', refund.refundedAt, -refund.amountFen, refund.outRequestNo, refund.reason ?? ''),
+        isRefund: true,
+        amountFen: -refund.amountFen,
+      });
+    }
+  }
+  return rows.sort((a, b) => a.at - b.at);
+}
+
+function tradeDetailCsv(merchant: Merchant, period: BillPeriod, rows: DetailRow[], exportedAt: Date): string {
+  const sales = rows.filter((r) => !r.isRefund);
+  const refunds = rows.filter((r) => r.isRefund);
+  const sum = (list: DetailRow[]) => list.reduce((total, r) => total + r.amountFen, 0);
+  return [
+    ...header('支付宝业务明细查询', merchant, period, '业务明细列表'),
+    DETAIL_COLUMNS.join(','),
+    ...rows.map((r) => r.cells.join(',')),
+    `#${DASHES}业务明细列表结束${DASHES}`,
+    `#交易合计：${sales.length}笔，商家实收共${yuanText(sum(sales))}元，商家优惠共0.00元`,
+    `#退款合计：${refunds.length}笔，商家实收共${yuanText(sum(refunds))}元，商家优惠共0.00元`,
+    `#导出时间：[${chineseTime(exportedAt)}]`,
+    '',
+  ].join(LINE);
+}
+
+function tradeSummaryCsv(
+  merchant: Merchant,
+  period: BillPeriod,
+  rows: DetailRow[],
+  exportedAt: Date,
+): string {
+  const sales = rows.filter((r) => !r.isRefund);
+  const refunds = rows.filter((r) => r.isRefund);
+  const netFen = rows.reduce((total, r) => total + r.amountFen, 0);
+  const totals = [
+    String(sales.length),
+    String(refunds.length),
+    yuanText(netFen),
+    yuanText(netFen),
+    '0.00',
+    '0.00',
+    '0.00',
+    '0.00',
+    '0.00',
+    yuanText(netFen),
+  ];
+  return [
+    ...header('支付宝业务汇总查询', merchant, period, '业务汇总列表'),
+    SUMMARY_COLUMNS.join(','),
+    ['', '', ...totals].join(','),
+    ['合计', '', ...totals].join(','),
+    `#${DASHES}业务汇总列表结束${DASHES}`,
+    `#导出时间：[${chineseTime(exportedAt)}]`,
+    '',
+  ].join(LINE);
+}
+
+function accountCsv(merchant: Merchant, period: BillPeriod, exportedAt: Date): string {
+  const entries = merchant.accountEntries.filter((e) => within(e.at, period));
+  const income = entries.filter((e) => e.amountFen >= 0);
+  const expense = entries.filter((e) => e.amountFen < 0);
+  const rows = entries.map((e) =>
+    [
+      cell(e.entryNo, true),
+      cell(e.bizNo, true),
+      cell(e.outTradeNo, true),
+      cell(e.subject),
+      formatBeijing(e.at),
+      cell(e.counterparty),
+      e.amountFen >= 0 ? yuanText(e.amountFen) : '',
+      e.amountFen < 0 ? yuanText(e.amountFen) : '',
+      yuanText(e.balanceAfterFen),
+      '支付宝',
+      e.bizType === '交易' ? '在线支付' : e.bizType === '退款' ? '交易退款' : '分账',
+      cell(e.memo),
+    ].join(','),
+  );
+  const sum = (list: typeof entries) => yuanText(list.reduce((total, e) => total + e.amountFen, 0));
+  return [
+    ...header('支付宝账务明细查询', merchant, period, '账务明细列表'),
+    ACCOUNT_COLUMNS.join(','),
+    ...rows,
+    `#${DASHES}账务明细列表结束${DASHES}`,
+    `#支出合计：${expense.length}笔，共${sum(expense)}元`,
+    `#收入合计：${income.length}笔，共${sum(income)}元`,
+    `#导出时间：[${chineseTime(exportedAt)}]`,
+    '',
+  ].join(LINE);
+}
+
+export function billZipName(merchant: Merchant, period: BillPeriod): string {
+  return `${merchant.pid}0156_${period.label}.csv.zip`;
+}
+
+export async function buildBillZip(
+  billType: 'trade' | 'signcustomer',
+  merchant: Merchant,
+  trades: Iterable<Trade>,
+  period: BillPeriod,
+  exportedAt: Date,
+): Promise<Buffer> {
+  const zip = new JSZip();
+  const prefix = `${merchant.pid}0156_${period.label}`;
+  // JSZip stamps entries with UTC fields; shift so the archive shows Beijing time like Alipay's.
+  const date = new Date(exportedAt.getTime() + 8 * 3_600_000);
+  const gbk = (text: string) => iconv.encode(text, 'gbk');
+  if (billType === 'trade') {
+    const rows = tradeRows(trades, period);
+    zip.file(`${prefix}_业务明细(汇总).csv`, gbk(tradeSummaryCsv(merchant, period, rows, exportedAt)), {
+      date,
+    });
+    zip.file(`${prefix}_业务明细.csv`, gbk(tradeDetailCsv(merchant, period, rows, exportedAt)), { date });
+  } else {
+    zip.file(`${prefix}_账务明细.csv`, gbk(accountCsv(merchant, period, exportedAt)), { date });
+  }
+  return zip.generateAsync({
+    type: 'nodebuffer',
+    compression: 'DEFLATE',
+    // A "binary string" (one char per byte) is what JSZip writes as-is.
+    encodeFileName: (name) => iconv.encode(name, 'gbk').toString('latin1'),
+  });
+}

@@ -1,0 +1,210 @@
+/**
+ * A typed client for the Alipay sandbox's control API (docs/sandbox.md), over plain fetch. Used by tests,
+ * the dev launcher, benchmarks and the mini-program test harness, which fakes my.getAuthCode (issueAuthCode),
+ * my.tradePay (payTrade) and my.paySignCenter (signAgreement) with it.
+ */
+import type {
+  AdvanceClockRequest,
+  AgreementView,
+  ApiFaultSpec,
+  AppView,
+  AuthCodeRequest,
+  AuthCodeView,
+  ClockView,
+  ControlErrorBody,
+  CreateUserRequest,
+  FaultView,
+  Ledger,
+  LedgerFilter,
+  MerchantAuthorizationRequest,
+  MerchantAuthorizationView,
+  NotificationRecord,
+  NotifyFaultSpec,
+  PayTradeRequest,
+  PayTradeResult,
+  PaymentCodeRequest,
+  PaymentCodeView,
+  RegisterAppRequest,
+  ResetRequest,
+  SignAgreementRequest,
+  SignAgreementResult,
+  UnsignAgreementResult,
+  UserView,
+} from './control-types.js';
+
+export type * from './control-types.js';
+
+export class AlipaySandboxControlError extends Error {
+  override name = 'AlipaySandboxControlError';
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(`${status} ${code}: ${message}`);
+  }
+}
+
+export interface WaitOptions {
+  /** Give up after this many ms (default 5000). */
+  timeoutMs?: number;
+  /** Poll interval in ms (default 10). */
+  intervalMs?: number;
+}
+
+export class AlipaySandboxControl {
+  private readonly base: string;
+
+  /** `baseUrl`: the sandbox URL (http://host:port), with or without `/control`. */
+  constructor(baseUrl: string) {
+    this.base = `${baseUrl.replace(/\/+$/, '').replace(/\/control$/, '')}/control`;
+  }
+
+  health(): Promise<{ ok: true; url: string; alipayPublicKey: string }> {
+    return this.request('GET', '/health');
+  }
+
+  registerApp(request: RegisterAppRequest): Promise<AppView> {
+    return this.request('POST', '/apps', request);
+  }
+
+  listApps(): Promise<AppView[]> {
+    return this.request('GET', '/apps');
+  }
+
+  /** A school authorises the ISV app: returns the app_auth_code for alipay.open.auth.token.app. */
+  authorizeMerchant(request: MerchantAuthorizationRequest): Promise<MerchantAuthorizationView> {
+    return this.request('POST', '/merchant-authorizations', request);
+  }
+
+  createUser(request: CreateUserRequest = {}): Promise<UserView> {
+    return this.request('POST', '/users', request);
+  }
+
+  getUser(userId: string): Promise<UserView> {
+    return this.request('GET', `/users/${encodeURIComponent(userId)}`);
+  }
+
+  setBalance(userId: string, balanceFen: number): Promise<UserView> {
+    return this.request('PUT', `/users/${encodeURIComponent(userId)}/balance`, { balanceFen });
+  }
+
+  /** my.getAuthCode for a user in an app. */
+  issueAuthCode(request: AuthCodeRequest): Promise<AuthCodeView> {
+    return this.request('POST', '/auth-codes', request);
+  }
+
+  /** A campus-code payment code: the auth_code for alipay.trade.pay scene=bar_code. */
+  issuePaymentCode(request: PaymentCodeRequest): Promise<PaymentCodeView> {
+    return this.request('POST', '/payment-codes', request);
+  }
+
+  /** my.tradePay({tradeNO}) as the given user. */
+  payTrade(request: PayTradeRequest): Promise<PayTradeResult> {
+    return this.request('POST', '/trades/pay', request);
+  }
+
+  /** my.paySignCenter({signStr}) as the given user. */
+  signAgreement(request: SignAgreementRequest): Promise<SignAgreementResult> {
+    return this.request('POST', '/agreements/sign', request);
+  }
+
+  /** The user ends the agreement inside Alipay: dut_user_unsign goes to the sign call's notify_url. */
+  unsignAgreement(agreementNo: string): Promise<UnsignAgreementResult> {
+    return this.request('POST', `/agreements/${encodeURIComponent(agreementNo)}/unsign`, {});
+  }
+
+  getAgreement(agreementNo: string): Promise<AgreementView> {
+    return this.request('GET', `/agreements/${encodeURIComponent(agreementNo)}`);
+  }
+
+  injectApiFault(spec: ApiFaultSpec): Promise<FaultView> {
+    return this.request('POST', '/faults/api', spec);
+  }
+
+  injectNotifyFault(spec: NotifyFaultSpec): Promise<FaultView> {
+    return this.request('POST', '/faults/notify', spec);
+  }
+
+  listFaults(): Promise<FaultView[]> {
+    return this.request('GET', '/faults');
+  }
+
+  removeFault(id: string): Promise<void> {
+    return this.request('DELETE', `/faults/${encodeURIComponent(id)}`);
+  }
+
+  clearFaults(): Promise<void> {
+    return this.request('DELETE', '/faults');
+  }
+
+  clock(): Promise<ClockView> {
+    return this.request('GET', '/clock');
+  }
+
+  advanceClock(by: AdvanceClockRequest): Promise<ClockView> {
+    return this.request('POST', '/clock/advance', by);
+  }
+
+  ledger(filter: LedgerFilter = {}): Promise<Ledger> {
+    return this.request('GET', `/ledger${query(filter)}`);
+  }
+
+  notifications(filter: LedgerFilter = {}): Promise<NotificationRecord[]> {
+    return this.request('GET', `/notifications${query(filter)}`);
+  }
+
+  reset(request: ResetRequest = {}): Promise<{ ok: true }> {
+    return this.request('POST', '/reset', request);
+  }
+
+  /**
+   * Polls the notifications matching `filter` until `until` holds for them (default: at least one was
+   * acknowledged), or throws after the deadline.
+   */
+  async waitForNotifications(
+    filter: LedgerFilter,
+    until: (notifications: NotificationRecord[]) => boolean = (list) =>
+      list.some((n) => n.status === 'acknowledged'),
+    options: WaitOptions = {},
+  ): Promise<NotificationRecord[]> {
+    const deadline = Date.now() + (options.timeoutMs ?? 5000);
+    for (;;) {
+      const notifications = await this.notifications(filter);
+      if (until(notifications)) return notifications;
+      if (Date.now() > deadline) {
+        throw new Error(
+          `waitForNotifications timed out for ${JSON.stringify(filter)}: ${JSON.stringify(notifications, null, 1)}`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 10));
+    }
+  }
+
+  private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const response = await fetch(`${this.base}${path}`, {
+      method,
+      headers: body === undefined ? undefined : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (response.status === 204) return undefined as T;
+    const text = await response.text();
+    const parsed: unknown = text ? JSON.parse(text) : undefined;
+    if (!response.ok) {
+      const error = (parsed as ControlErrorBody | undefined)?.error;
+      throw new AlipaySandboxControlError(
+        response.status,
+        error?.code ?? 'HTTP_ERROR',
+        error?.message ?? text,
+      );
+    }
+    return parsed as T;
+  }
+}
+
+function query(filter: LedgerFilter): string {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(filter)) if (value !== undefined) params.set(key, String(value));
+  const text = params.toString();
+  return text ? `?${text}` : '';
+}

@@ -1,0 +1,248 @@
+/**
+ * JSON shapes of the control API (`/control/*`), shared by the routes and AlipaySandboxControl.
+ * Stable: the dev launcher, benchmarks and the mini-program test harness build on them (docs/sandbox.md).
+ * Money is integer fen; times are ISO-8601 instants on the sandbox clock.
+ */
+import type { ApiFaultSpec, NotifyFaultSpec } from './faults.js';
+import type { NotificationRecord } from './notify/notifier.js';
+
+export type { ApiFaultSpec, NotifyFaultSpec, NotificationRecord };
+
+export type IdMode = 'open_id' | 'user_id' | 'both';
+export type AuthScope = 'auth_base' | 'auth_user';
+
+export interface RegisterAppRequest {
+  /** 16 digits; generated when absent. */
+  appId?: string;
+  /** The app's RSA2 public key: PEM or the bare base64 body. */
+  publicKey: string;
+  idMode?: IdMode;
+  name?: string;
+}
+
+export interface AppView {
+  appId: string;
+  name: string;
+  idMode: IdMode;
+  /** The app's merchant PID: seller_id of its trades. */
+  sellerId: string;
+}
+
+export interface MerchantAuthorizationRequest {
+  /** The ISV app that will call alipay.open.auth.token.app and then act with the app_auth_token. */
+  isvAppId: string;
+  /** The school's (merchant's) own app id: auth_app_id. Generated when absent; an existing app's merchant is reused. */
+  merchantAppId?: string;
+  merchantName?: string;
+  ttlSeconds?: number;
+}
+
+export interface MerchantAuthorizationView {
+  appAuthCode: string;
+  isvAppId: string;
+  authAppId: string;
+  /** The merchant's PID: seller_id of trades made with its app_auth_token. */
+  sellerId: string;
+  merchantName: string;
+  expiresAt: string;
+}
+
+export interface CreateUserRequest {
+  balanceFen?: number;
+  logonId?: string;
+  nickName?: string;
+  avatar?: string;
+  gender?: 'F' | 'M';
+  province?: string;
+  city?: string;
+}
+
+export interface UserView {
+  userId: string;
+  logonId: string;
+  balanceFen: number;
+  nickName?: string;
+  /** The user's open_id in every registered app (open_id is app-scoped). */
+  openIds: Record<string, string>;
+}
+
+export interface AuthCodeRequest {
+  userId: string;
+  appId: string;
+  scopes?: AuthScope | AuthScope[];
+  ttlSeconds?: number;
+}
+
+/** The shape my.getAuthCode's success callback gets. */
+export interface AuthCodeView {
+  authCode: string;
+  authSuccessScopes: AuthScope[];
+  expiresAt: string;
+}
+
+export interface PaymentCodeRequest {
+  userId: string;
+  ttlSeconds?: number;
+}
+
+export interface PaymentCodeView {
+  /** `auth_code` for alipay.trade.pay scene=bar_code: 18 digits starting with 25–30, single use. */
+  authCode: string;
+  userId: string;
+  expiresAt: string;
+}
+
+export interface PayTradeRequest {
+  /** trade_no from alipay.trade.create (my.tradePay's `tradeNO`). */
+  tradeNO: string;
+  /** The paying user: userId, or openId in the trade's app. */
+  userId?: string;
+  openId?: string;
+  /** pay (default); cancel: the user closes the cashier (6001); fail: the payment fails (4000). */
+  action?: 'pay' | 'cancel' | 'fail';
+  /** After paying, report this resultCode instead of 9000 (e.g. 6002/8000: paid, but the client does not know). */
+  reportResultCode?: string;
+}
+
+/** The shape my.tradePay's success callback gets, plus a sandbox memo. */
+export interface PayTradeResult {
+  resultCode: string;
+  memo?: string;
+}
+
+export interface SignAgreementRequest {
+  /** Exactly what the server hands to my.paySignCenter: encodeURIComponent(sdkExecute(...page.sign...)). */
+  signStr: string;
+  userId: string;
+  /** sign (default, 7000), cancel (user leaves, 6001), deny (signing fails, 7002). */
+  action?: 'sign' | 'cancel' | 'deny';
+}
+
+export interface SignAgreementResult {
+  resultStatus: '7000' | '6001' | '7002';
+  result: string;
+  memo?: string;
+  agreementNo?: string;
+}
+
+export interface UnsignAgreementResult {
+  agreementNo: string;
+  status: 'UNSIGN';
+}
+
+export interface FaultView {
+  id: string;
+  kind: 'api' | 'notify';
+  spec: ApiFaultSpec | NotifyFaultSpec;
+  /** Firings left (absent: unlimited, rate-based). */
+  remaining?: number;
+  hits: number;
+}
+
+export interface ClockView {
+  /** Sandbox time in Alipay's Beijing format. */
+  beijingTime: string;
+  iso: string;
+  offsetMs: number;
+}
+
+export interface AdvanceClockRequest {
+  ms?: number;
+  seconds?: number;
+  minutes?: number;
+  hours?: number;
+  days?: number;
+}
+
+export interface ResetRequest {
+  /** Also forget apps registered at start-up or through the control API (default false). */
+  apps?: boolean;
+}
+
+export interface LedgerFilter {
+  outTradeNo?: string;
+  tradeNo?: string;
+  userId?: string;
+  agreementNo?: string;
+  appId?: string;
+  notifyType?: string;
+}
+
+export interface RefundView {
+  tradeNo: string;
+  outTradeNo: string;
+  outRequestNo: string;
+  amountFen: number;
+  reason?: string;
+  refundedAt: string;
+  byCancel: boolean;
+}
+
+export interface SettlementView {
+  settleNo: string;
+  outRequestNo?: string;
+  source: 'royalty_info' | 'trade.order.settle';
+  amountFen: number;
+  finish: boolean;
+  receivers: Array<{ transIn: string; transInType: string; userId: string; amountFen: number }>;
+  at: string;
+}
+
+export interface TradeView {
+  tradeNo: string;
+  outTradeNo: string;
+  appId: string;
+  authAppId: string;
+  sellerId: string;
+  createdBy: string;
+  productCode: string;
+  status: 'WAIT_BUYER_PAY' | 'TRADE_SUCCESS' | 'TRADE_FINISHED' | 'TRADE_CLOSED';
+  totalFen: number;
+  refundedFen: number;
+  settledFen: number;
+  subject: string;
+  buyerUserId?: string;
+  agreementNo?: string;
+  notifyUrl?: string;
+  createdAt: string;
+  paidAt?: string;
+  closedAt?: string;
+  expiresAt?: string;
+  refunds: RefundView[];
+  settlements: SettlementView[];
+}
+
+export interface AgreementView {
+  agreementNo: string;
+  externalAgreementNo?: string;
+  status: 'NORMAL' | 'UNSIGN';
+  userId: string;
+  appId: string;
+  authAppId: string;
+  personalProductCode: string;
+  signScene: string;
+  signTime: string;
+  unsignTime?: string;
+  notifyUrl?: string;
+}
+
+export interface MerchantView {
+  sellerId: string;
+  authAppId: string;
+  name: string;
+  balanceFen: number;
+}
+
+export interface Ledger {
+  clock: ClockView;
+  users: UserView[];
+  merchants: MerchantView[];
+  trades: TradeView[];
+  refunds: RefundView[];
+  agreements: AgreementView[];
+  notifications: NotificationRecord[];
+}
+
+export interface ControlErrorBody {
+  error: { code: string; message: string };
+}

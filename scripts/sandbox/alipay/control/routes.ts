@@ -1,0 +1,374 @@
+import type { IncomingMessage } from 'node:http';
+import Router from '@koa/router';
+import Joi from 'joi';
+import type { Context } from 'koa';
+import type { SandboxContext } from '../context.js';
+import type {
+  AdvanceClockRequest,
+  AuthCodeRequest,
+  AuthScope,
+  CreateUserRequest,
+  FaultView,
+  MerchantAuthorizationRequest,
+  PayTradeRequest,
+  PaymentCodeRequest,
+  RegisterAppRequest,
+  ResetRequest,
+  SignAgreementRequest,
+} from '../control-types.js';
+import type { ApiFaultRule, ApiFaultSpec, NotifyFaultRule, NotifyFaultSpec } from '../faults.js';
+import { createUser } from '../domain/accounts.js';
+import { authorizeMerchant, registerApp } from '../domain/apps.js';
+import { issuePaymentCode, issueUserAuthCode, payAsBuyer } from '../domain/cashier.js';
+import { signFromSignStr, unsignAgreement } from '../domain/agreements.js';
+import type { User } from '../state/types.js';
+import {
+  agreementView,
+  appView,
+  clockView,
+  ledgerFilterOf,
+  ledgerView,
+  notificationsView,
+  userView,
+} from './views.js';
+
+/** A control-route failure, answered as `{error:{code,message}}` with this HTTP status. */
+class ControlError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const MAX_BODY_BYTES = 1024 * 1024;
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES)
+      throw new ControlError(413, 'BODY_TOO_LARGE', 'control bodies are limited to 1 MB');
+    chunks.push(chunk as Buffer);
+  }
+  const text = Buffer.concat(chunks).toString('utf8').trim();
+  if (!text) return {};
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ControlError(400, 'INVALID_JSON', 'the body is not JSON');
+  }
+}
+
+async function body<T>(koa: Context, schema: Joi.ObjectSchema<T>): Promise<T> {
+  const { value, error } = schema.validate(await readJson(koa.req), { abortEarly: true, convert: true });
+  if (error) throw new ControlError(400, 'VALIDATION_FAILED', error.message);
+  return value;
+}
+
+const idMode = Joi.string().valid('open_id', 'user_id', 'both');
+const scope = Joi.string().valid('auth_base', 'auth_user');
+const fen = Joi.number().integer().min(0).max(Number.MAX_SAFE_INTEGER);
+const selector = {
+  times: Joi.number().integer().min(1),
+  rate: Joi.number().min(0).max(1),
+  seed: Joi.number().integer(),
+};
+
+const schemas = {
+  registerApp: Joi.object<RegisterAppRequest>({
+    appId: Joi.string().pattern(/^\d{16}$/),
+    publicKey: Joi.string().required(),
+    idMode,
+    name: Joi.string().max(64),
+  }),
+  merchantAuthorization: Joi.object<MerchantAuthorizationRequest>({
+    isvAppId: Joi.string().required(),
+    merchantAppId: Joi.string().pattern(/^\d{16}$/),
+    merchantName: Joi.string().max(64),
+    ttlSeconds: Joi.number().integer().min(1),
+  }),
+  createUser: Joi.object<CreateUserRequest>({
+    balanceFen: fen,
+    logonId: Joi.string().max(100),
+    nickName: Joi.string().max(64),
+    avatar: Joi.string().uri(),
+    gender: Joi.string().valid('F', 'M'),
+    province: Joi.string().max(32),
+    city: Joi.string().max(32),
+  }),
+  balance: Joi.object<{ balanceFen: number }>({ balanceFen: fen.required() }),
+  authCode: Joi.object<AuthCodeRequest>({
+    userId: Joi.string().required(),
+    appId: Joi.string().required(),
+    scopes: Joi.alternatives(scope, Joi.array().items(scope).min(1)),
+    ttlSeconds: Joi.number().integer().min(1),
+  }),
+  paymentCode: Joi.object<PaymentCodeRequest>({
+    userId: Joi.string().required(),
+    ttlSeconds: Joi.number().integer().min(1),
+  }),
+  payTrade: Joi.object<PayTradeRequest>({
+    tradeNO: Joi.string().required(),
+    userId: Joi.string(),
+    openId: Joi.string(),
+    action: Joi.string().valid('pay', 'cancel', 'fail'),
+    reportResultCode: Joi.string().pattern(/^\d+$/),
+  }).xor('userId', 'openId'),
+  signAgreement: Joi.object<SignAgreementRequest>({
+    signStr: Joi.string().required(),
+    userId: Joi.string().required(),
+    action: Joi.string().valid('sign', 'cancel', 'deny'),
+  }),
+  apiFault: Joi.object<ApiFaultSpec>({
+    method: Joi.string().required(),
+    ...selector,
+    latencyMs: Joi.number().integer().min(0),
+    error: Joi.object({
+      code: Joi.string().pattern(/^\d{5}$/),
+      msg: Joi.string(),
+      subCode: Joi.string().required(),
+      subMsg: Joi.string(),
+    }),
+    hangMs: Joi.number().integer().min(0),
+    applyEffect: Joi.boolean(),
+    payInProcess: Joi.object({
+      completeAfterMs: Joi.number().integer().min(0),
+      outcome: Joi.string().valid('success', 'close'),
+    }),
+  }).or('latencyMs', 'error', 'hangMs', 'payInProcess'),
+  notifyFault: Joi.object<NotifyFaultSpec>({
+    notifyType: Joi.string(),
+    action: Joi.string().valid('duplicate', 'reorder', 'delay', 'drop', 'tamper').required(),
+    ...selector,
+    copies: Joi.number().integer().min(2).max(20),
+    delayMs: Joi.number().integer().min(0),
+    holdMs: Joi.number().integer().min(0),
+    attempts: Joi.number().integer().min(1),
+  }),
+  advanceClock: Joi.object<AdvanceClockRequest>({
+    ms: Joi.number().min(0),
+    seconds: Joi.number().min(0),
+    minutes: Joi.number().min(0),
+    hours: Joi.number().min(0),
+    days: Joi.number().min(0),
+  }),
+  reset: Joi.object<ResetRequest>({ apps: Joi.boolean() }),
+};
+
+function faultView(rule: ApiFaultRule | NotifyFaultRule, kind: 'api' | 'notify'): FaultView {
+  const { id, remaining, hits, random: _random, ...spec } = rule;
+  return { id, kind, spec, ...(remaining === undefined ? {} : { remaining }), hits };
+}
+
+/** The control API (docs/sandbox.md): stands in for the Alipay app and lets tests steer the sandbox. */
+export function controlRouter(
+  sandbox: SandboxContext,
+  resetSandbox: (request: ResetRequest) => void,
+): Router {
+  const { state } = sandbox;
+  const router = new Router({ prefix: '/control' });
+
+  const userOr404 = (userId: string): User => {
+    const user = state.users.get(userId);
+    if (!user) throw new ControlError(404, 'USER_NOT_FOUND', `no user ${userId}`);
+    return user;
+  };
+
+  router.use(async (koa, next) => {
+    try {
+      await next();
+    } catch (error) {
+      if (error instanceof ControlError) {
+        koa.status = error.status;
+        koa.body = { error: { code: error.code, message: error.message } };
+        return;
+      }
+      if (error instanceof TypeError && /key|PEM|DECODER/i.test(error.message)) {
+        koa.status = 400;
+        koa.body = { error: { code: 'INVALID_KEY', message: error.message } };
+        return;
+      }
+      throw error;
+    }
+  });
+
+  router.get('/health', (koa) => {
+    koa.body = { ok: true, url: sandbox.baseUrl(), alipayPublicKey: sandbox.keys.publicKeyPem };
+  });
+
+  router.get('/apps', (koa) => {
+    koa.body = [...state.apps.values()].map(appView);
+  });
+
+  router.post('/apps', async (koa) => {
+    const request = await body(koa, schemas.registerApp);
+    try {
+      koa.body = appView(registerApp(sandbox, request));
+    } catch (error) {
+      throw new ControlError(
+        400,
+        'INVALID_KEY',
+        `publicKey is not a usable RSA public key: ${String(error)}`,
+      );
+    }
+  });
+
+  router.post('/merchant-authorizations', async (koa) => {
+    const request = await body(koa, schemas.merchantAuthorization);
+    if (!state.apps.has(request.isvAppId))
+      throw new ControlError(404, 'APP_NOT_FOUND', `no app ${request.isvAppId}`);
+    const authorization = authorizeMerchant(sandbox, {
+      isvAppId: request.isvAppId,
+      merchantAppId: request.merchantAppId,
+      merchantName: request.merchantName,
+      ttlMs: (request.ttlSeconds ?? 600) * 1000,
+    });
+    koa.body = {
+      appAuthCode: authorization.appAuthCode,
+      isvAppId: authorization.isvAppId,
+      authAppId: authorization.merchant.appId,
+      sellerId: authorization.merchant.pid,
+      merchantName: authorization.merchant.name,
+      expiresAt: authorization.codeExpiresAt.toISOString(),
+    };
+  });
+
+  router.post('/users', async (koa) => {
+    koa.body = userView(sandbox, createUser(sandbox, await body(koa, schemas.createUser)));
+  });
+
+  router.get('/users/:userId', (koa) => {
+    koa.body = userView(sandbox, userOr404(koa.params.userId));
+  });
+
+  router.put('/users/:userId/balance', async (koa) => {
+    const user = userOr404(koa.params.userId);
+    user.balanceFen = (await body(koa, schemas.balance)).balanceFen;
+    koa.body = userView(sandbox, user);
+  });
+
+  router.post('/auth-codes', async (koa) => {
+    const request = await body(koa, schemas.authCode);
+    const user = userOr404(request.userId);
+    const app = state.apps.get(request.appId);
+    if (!app) throw new ControlError(404, 'APP_NOT_FOUND', `no app ${request.appId}`);
+    const scopes: AuthScope[] = Array.isArray(request.scopes)
+      ? request.scopes
+      : [request.scopes ?? 'auth_base'];
+    const ttlMs = request.ttlSeconds ? request.ttlSeconds * 1000 : sandbox.settings.userAuthCodeTtlMs;
+    const code = issueUserAuthCode(sandbox, user, app, scopes, ttlMs);
+    koa.body = {
+      authCode: code.code,
+      authSuccessScopes: code.scopes,
+      expiresAt: code.expiresAt.toISOString(),
+    };
+  });
+
+  router.post('/payment-codes', async (koa) => {
+    const request = await body(koa, schemas.paymentCode);
+    const user = userOr404(request.userId);
+    const ttlMs = request.ttlSeconds ? request.ttlSeconds * 1000 : sandbox.settings.paymentCodeTtlMs;
+    const code = issuePaymentCode(sandbox, user, ttlMs);
+    koa.body = { authCode: code.authCode, userId: code.userId, expiresAt: code.expiresAt.toISOString() };
+  });
+
+  router.post('/trades/pay', async (koa) => {
+    const request = await body(koa, schemas.payTrade);
+    const userId = request.userId ?? state.openIds.get(request.openId ?? '')?.userId;
+    if (!userId) throw new ControlError(404, 'USER_NOT_FOUND', `no user with open_id ${request.openId}`);
+    koa.body = payAsBuyer(sandbox, {
+      tradeNo: request.tradeNO,
+      user: userOr404(userId),
+      action: request.action ?? 'pay',
+      reportResultCode: request.reportResultCode,
+    });
+  });
+
+  router.post('/agreements/sign', async (koa) => {
+    const request = await body(koa, schemas.signAgreement);
+    const result = signFromSignStr(
+      sandbox,
+      request.signStr,
+      userOr404(request.userId),
+      request.action ?? 'sign',
+    );
+    if (result.memo) sandbox.logger.warn('signStr refused', { memo: result.memo });
+    koa.body = result;
+  });
+
+  router.post('/agreements/:agreementNo/unsign', (koa) => {
+    const agreement = state.agreements.get(koa.params.agreementNo);
+    if (!agreement)
+      throw new ControlError(404, 'AGREEMENT_NOT_FOUND', `no agreement ${koa.params.agreementNo}`);
+    if (agreement.status !== 'NORMAL')
+      throw new ControlError(409, 'AGREEMENT_NOT_NORMAL', 'already unsigned');
+    unsignAgreement(sandbox, agreement, agreement.notifyUrl);
+    koa.body = { agreementNo: agreement.agreementNo, status: agreement.status };
+  });
+
+  router.get('/agreements/:agreementNo', (koa) => {
+    const agreement = state.agreements.get(koa.params.agreementNo);
+    if (!agreement)
+      throw new ControlError(404, 'AGREEMENT_NOT_FOUND', `no agreement ${koa.params.agreementNo}`);
+    koa.body = agreementView(agreement);
+  });
+
+  router.get('/faults', (koa) => {
+    const { api, notify } = sandbox.faults.list();
+    koa.body = [...api.map((r) => faultView(r, 'api')), ...notify.map((r) => faultView(r, 'notify'))];
+  });
+
+  router.post('/faults/api', async (koa) => {
+    koa.body = faultView(sandbox.faults.addApiFault(await body(koa, schemas.apiFault)), 'api');
+  });
+
+  router.post('/faults/notify', async (koa) => {
+    koa.body = faultView(sandbox.faults.addNotifyFault(await body(koa, schemas.notifyFault)), 'notify');
+  });
+
+  router.delete('/faults/:id', (koa) => {
+    if (!sandbox.faults.remove(koa.params.id))
+      throw new ControlError(404, 'FAULT_NOT_FOUND', 'no such fault');
+    koa.status = 204;
+  });
+
+  router.delete('/faults', (koa) => {
+    sandbox.faults.clear();
+    koa.status = 204;
+  });
+
+  router.get('/clock', (koa) => {
+    koa.body = clockView(sandbox);
+  });
+
+  router.post('/clock/advance', async (koa) => {
+    const r = await body(koa, schemas.advanceClock);
+    const ms =
+      (r.ms ?? 0) +
+      (r.seconds ?? 0) * 1000 +
+      (r.minutes ?? 0) * 60_000 +
+      (r.hours ?? 0) * 3_600_000 +
+      (r.days ?? 0) * 86_400_000;
+    sandbox.clock.advance(ms);
+    koa.body = clockView(sandbox);
+  });
+
+  router.get('/ledger', (koa) => {
+    koa.body = ledgerView(sandbox, ledgerFilterOf(koa.query));
+  });
+
+  router.get('/notifications', (koa) => {
+    koa.body = notificationsView(sandbox, ledgerFilterOf(koa.query));
+  });
+
+  router.post('/reset', async (koa) => {
+    resetSandbox(await body(koa, schemas.reset));
+    koa.body = { ok: true };
+  });
+
+  return router;
+}

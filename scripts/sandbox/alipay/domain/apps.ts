@@ -1,0 +1,55 @@
+import type { SandboxContext } from '../context.js';
+import { newAppId } from '../ids.js';
+import { parseAppPublicKey } from '../keys.js';
+import type { AppAuthorization, IdMode, Merchant, RegisteredApp } from '../state/types.js';
+import { newAppAuthCode } from '../ids.js';
+import { createMerchant } from './accounts.js';
+
+/**
+ * Registers (or re-registers) an app: its RSA2 public key checks request signatures, its id mode decides
+ * user_id / open_id fields. Every app gets its own merchant; re-registering keeps it.
+ */
+export function registerApp(
+  ctx: SandboxContext,
+  input: { appId?: string; publicKey: string; idMode?: IdMode; name?: string },
+): RegisteredApp {
+  const appId = input.appId ?? newAppId();
+  const existing = ctx.state.apps.get(appId);
+  const merchant: Merchant =
+    existing?.merchant ??
+    ctx.state.merchantsByAppId.get(appId) ??
+    createMerchant(ctx, { appId, name: input.name });
+  const app: RegisteredApp = {
+    appId,
+    name: input.name ?? existing?.name ?? `Sandbox app ${appId}`,
+    publicKey: parseAppPublicKey(input.publicKey),
+    publicKeyPem: input.publicKey,
+    idMode: input.idMode ?? existing?.idMode ?? 'open_id',
+    merchant,
+  };
+  ctx.state.apps.set(appId, app);
+  ctx.state.indexApp(appId);
+  return app;
+}
+
+/**
+ * Stands in for a school authorising the ISV on appToAppAuth.htm (ALIPAY.md §4.13): returns the
+ * app_auth_code that the ISV exchanges with alipay.open.auth.token.app. An existing app id reuses its merchant.
+ */
+export function authorizeMerchant(
+  ctx: SandboxContext,
+  input: { isvAppId: string; merchantAppId?: string; merchantName?: string; ttlMs: number },
+): AppAuthorization {
+  const merchant =
+    (input.merchantAppId && ctx.state.merchantsByAppId.get(input.merchantAppId)) ||
+    createMerchant(ctx, { appId: input.merchantAppId, name: input.merchantName });
+  const authorization: AppAuthorization = {
+    appAuthCode: newAppAuthCode(),
+    isvAppId: input.isvAppId,
+    merchant,
+    codeExpiresAt: new Date(ctx.clock.nowMs() + input.ttlMs),
+    codeUsed: false,
+  };
+  ctx.state.appAuthorizations.set(authorization.appAuthCode, authorization);
+  return authorization;
+}

@@ -1,0 +1,166 @@
+import type { AddressInfo } from 'node:net';
+import http from 'node:http';
+import Koa from 'koa';
+import { API_TABLE } from './apis/index.js';
+import { BillDownloads } from './bill/bill-downloads.js';
+import { billDownloadMiddleware } from './bill/bill-route.js';
+import { SandboxClock } from './clock.js';
+import type { SandboxContext, SandboxSettings } from './context.js';
+import type { ResetRequest } from './control-types.js';
+import { controlRouter } from './control/routes.js';
+import { registerApp } from './domain/apps.js';
+import { FaultBook } from './faults.js';
+import { gatewayMiddleware } from './gateway/gateway.js';
+import { loadAlipayKeyPair } from './keys.js';
+import { createSandboxLogger, type SandboxLogger } from './logger.js';
+import { Notifier } from './notify/notifier.js';
+import { SandboxState } from './state/store.js';
+import type { IdMode } from './state/types.js';
+import { TimerRegistry } from './timers.js';
+
+export type { SandboxLogger } from './logger.js';
+export type { IdMode } from './state/types.js';
+
+export interface AlipaySandboxApp {
+  appId: string;
+  /** The app's RSA2 public key (PEM or bare base64). */
+  publicKey: string;
+  idMode?: IdMode;
+  name?: string;
+}
+
+export interface AlipaySandboxOptions {
+  /** 0 (default) picks a free port. */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** The sandbox's "Alipay" private key (PEM, PKCS1 or PKCS8); a fresh 2048-bit key when absent. */
+  alipayPrivateKey?: string;
+  apps?: AlipaySandboxApp[];
+  /** How much faster than real time notification retries run: 1000 → the 4-minute retry after 240 ms. Default 1. */
+  notifyTimeScale?: number;
+  /** Give up on one notification attempt after this long (real ms). Default 15000. */
+  notifyAttemptTimeoutMs?: number;
+  /** Rule overrides; see SandboxSettings. */
+  settings?: Partial<SandboxSettings>;
+  /** Defaults to a winston JSON logger at LOG_LEVEL (default `warn`). */
+  logger?: SandboxLogger;
+}
+
+export interface AlipaySandbox {
+  /** http://host:port */
+  readonly url: string;
+  /** `${url}/gateway.do`: alipay-sdk's `gateway` option. */
+  readonly gatewayUrl: string;
+  /** `${url}/control`: base of the control API. */
+  readonly controlUrl: string;
+  /** SPKI PEM: alipay-sdk's `alipayPublicKey` option. */
+  readonly alipayPublicKey: string;
+  /** The private key in use (PKCS8 PEM), so a launcher can persist a generated one. */
+  readonly alipayPrivateKey: string;
+  readonly port: number;
+  /** Stops the server, drops open connections and every pending notification or timer. */
+  close(): Promise<void>;
+}
+
+const DAY_MS = 86_400_000;
+
+export const DEFAULT_SETTINGS: SandboxSettings = {
+  refundWindowMs: 365 * DAY_MS,
+  cancelWindowMs: DAY_MS,
+  userAuthCodeTtlMs: 10 * 60_000,
+  paymentCodeTtlMs: 10 * DAY_MS,
+  billUrlTtlMs: 30_000,
+};
+
+/** Starts the Alipay gateway sandbox (issue 3, DESIGN §8) in this process. */
+export async function startAlipaySandbox(options: AlipaySandboxOptions = {}): Promise<AlipaySandbox> {
+  const logger = options.logger ?? createSandboxLogger();
+  const keys = loadAlipayKeyPair(options.alipayPrivateKey);
+  const clock = new SandboxClock();
+  const faults = new FaultBook();
+  const timers = new TimerRegistry();
+  const notifier = new Notifier({
+    privateKey: keys.privateKey,
+    clock,
+    faults,
+    timers,
+    logger,
+    timeScale: options.notifyTimeScale ?? 1,
+    attemptTimeoutMs: options.notifyAttemptTimeoutMs ?? 15_000,
+  });
+  let baseUrl = '';
+  const sandbox: SandboxContext = {
+    state: new SandboxState(),
+    settings: { ...DEFAULT_SETTINGS, ...options.settings },
+    clock,
+    keys,
+    notifier,
+    faults,
+    timers,
+    logger,
+    bills: new BillDownloads(clock),
+    baseUrl: () => baseUrl,
+  };
+  for (const app of options.apps ?? []) registerApp(sandbox, app);
+
+  const reset = (request: ResetRequest) => {
+    sandbox.state.reset(!request.apps);
+    sandbox.faults.clear();
+    sandbox.timers.clearPending();
+    sandbox.notifier.reset();
+    sandbox.bills.reset();
+    sandbox.clock.reset();
+  };
+
+  const app = new Koa();
+  app.silent = true;
+  app.on('error', (error: Error) => logger.error('alipay sandbox request failed', { error: error.message }));
+  const gateway = gatewayMiddleware(sandbox, API_TABLE);
+  const bills = billDownloadMiddleware(sandbox);
+  const control = controlRouter(sandbox, reset);
+  app.use(async (koa, next) => {
+    if (koa.path === '/gateway.do' && (koa.method === 'POST' || koa.method === 'GET'))
+      return gateway(koa, next);
+    if (koa.path === '/downloadBillFile.resource' && koa.method === 'GET') return bills(koa, next);
+    await next();
+    if (koa.status === 404 && koa.body === undefined) {
+      koa.body = { error: { code: 'NOT_FOUND', message: `${koa.method} ${koa.path}: see docs/sandbox.md` } };
+    }
+  });
+  app.use(control.routes());
+  app.use(control.allowedMethods());
+
+  const server = http.createServer(app.callback());
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  baseUrl = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${address.port}`;
+  logger.info('alipay sandbox listening', { url: baseUrl });
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: baseUrl,
+    gatewayUrl: `${baseUrl}/gateway.do`,
+    controlUrl: `${baseUrl}/control`,
+    alipayPublicKey: keys.publicKeyPem,
+    alipayPrivateKey: keys.privateKeyPem,
+    port: address.port,
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        timers.close();
+        notifier.close();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,195 @@
+import type { KeyObject } from 'node:crypto';
+
+/** How an app identifies users (ALIPAY.md §4.1 "The openid migration"). `both` is the migration phase. */
+export type IdMode = 'open_id' | 'user_id' | 'both';
+
+/** A merchant account (PID) that receives money: seller_id in trades and notifications. */
+export interface Merchant {
+  pid: string;
+  /** The merchant's own app id: `auth_app_id` in notifications (ALIPAY.md §1.5). */
+  appId: string;
+  name: string;
+  email: string;
+  balanceFen: number;
+  accountEntries: AccountEntry[];
+}
+
+/** One line of the merchant's account statement (the `signcustomer` bill, ALIPAY.md §4.14). */
+export interface AccountEntry {
+  entryNo: string;
+  bizNo: string;
+  outTradeNo: string;
+  subject: string;
+  at: Date;
+  counterparty: string;
+  amountFen: number;
+  balanceAfterFen: number;
+  bizType: '交易' | '退款' | '分账';
+  memo: string;
+}
+
+export interface RegisteredApp {
+  appId: string;
+  name: string;
+  publicKey: KeyObject;
+  publicKeyPem: string;
+  idMode: IdMode;
+  /** The merchant behind the app; ISV calls with an app_auth_token act for another merchant instead. */
+  merchant: Merchant;
+}
+
+export interface User {
+  userId: string;
+  logonId: string;
+  balanceFen: number;
+  nickName?: string;
+  avatar?: string;
+  gender?: 'F' | 'M';
+  province?: string;
+  city?: string;
+  createdAt: Date;
+}
+
+export type Scope = 'auth_base' | 'auth_user';
+
+export interface UserAuthCode {
+  code: string;
+  userId: string;
+  appId: string;
+  scopes: Scope[];
+  expiresAt: Date;
+  used: boolean;
+}
+
+export interface AccessToken {
+  accessToken: string;
+  refreshToken: string;
+  userId: string;
+  appId: string;
+  scopes: Scope[];
+  issuedAt: Date;
+  expiresAt: Date;
+  refreshExpiresAt: Date;
+  refreshUsed: boolean;
+}
+
+/** A one-time payment code for `alipay.trade.pay` scene=bar_code (campus code, seed 001). */
+export interface PaymentCode {
+  authCode: string;
+  userId: string;
+  expiresAt: Date;
+  used: boolean;
+}
+
+/** A school's authorisation of the ISV app (ALIPAY.md §4.13). */
+export interface AppAuthorization {
+  appAuthCode: string;
+  isvAppId: string;
+  merchant: Merchant;
+  codeExpiresAt: Date;
+  codeUsed: boolean;
+}
+
+export interface AppAuthToken {
+  appAuthToken: string;
+  appRefreshToken: string;
+  isvAppId: string;
+  merchant: Merchant;
+  issuedAt: Date;
+  expiresAt: Date;
+}
+
+export type TradeStatus = 'WAIT_BUYER_PAY' | 'TRADE_SUCCESS' | 'TRADE_FINISHED' | 'TRADE_CLOSED';
+
+export interface Refund {
+  outRequestNo: string;
+  amountFen: number;
+  reason?: string;
+  refundedAt: Date;
+  /** true when the refund came from trade.cancel rather than trade.refund */
+  byCancel: boolean;
+}
+
+export interface RoyaltyReceiver {
+  transIn: string;
+  transInType: string;
+  userId: string;
+  amountFen: number;
+}
+
+export interface Settlement {
+  settleNo: string;
+  outRequestNo?: string;
+  source: 'royalty_info' | 'trade.order.settle';
+  receivers: RoyaltyReceiver[];
+  amountFen: number;
+  finish: boolean;
+  at: Date;
+  /** Serialised request, to tell an idempotent repeat from a conflicting one. */
+  fingerprint: string;
+}
+
+export interface RoyaltyPlan {
+  frozen: boolean;
+  details: Array<{ transIn: string; transInType: string; amountFen?: number; percentage?: number }>;
+}
+
+export interface Trade {
+  tradeNo: string;
+  outTradeNo: string;
+  /** The app that made the call. */
+  appId: string;
+  /** The merchant the call acted for (app's own, or the one behind an app_auth_token): out_trade_no scope. */
+  merchant: Merchant;
+  /** The account that receives the money: seller_id. Usually the same as `merchant`. */
+  seller: Merchant;
+  /** The app whose open_ids identify the buyer (`op_app_id` or the calling app). */
+  openIdAppId: string;
+  createdBy: 'alipay.trade.create' | 'alipay.trade.pay' | 'alipay.trade.cancel';
+  productCode: string;
+  totalFen: number;
+  subject: string;
+  body?: string;
+  buyer?: User;
+  status: TradeStatus;
+  createdAt: Date;
+  paidAt?: Date;
+  closedAt?: Date;
+  expiresAt?: Date;
+  notifyUrl?: string;
+  passbackParams?: string;
+  storeId?: string;
+  terminalId?: string;
+  operatorId?: string;
+  agreementNo?: string;
+  paymentCode?: string;
+  refundedFen: number;
+  refunds: Map<string, Refund>;
+  royalty?: RoyaltyPlan;
+  settlements: Settlement[];
+  settledFen: number;
+  allocationFinished: boolean;
+  cancelAction?: 'close' | 'refund';
+}
+
+export type AgreementStatus = 'NORMAL' | 'UNSIGN';
+
+export interface Agreement {
+  agreementNo: string;
+  externalAgreementNo?: string;
+  externalLogonId?: string;
+  personalProductCode: string;
+  productCode?: string;
+  signScene: string;
+  thirdPartyType: string;
+  user: User;
+  /** The app that built the signStr; its id mode decides alipay_user_id / alipay_open_id. */
+  appId: string;
+  merchant: Merchant;
+  status: AgreementStatus;
+  signTime: Date;
+  validTime: Date;
+  invalidTime: string;
+  unsignTime?: Date;
+  notifyUrl?: string;
+}
