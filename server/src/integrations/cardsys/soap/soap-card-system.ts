@@ -1,0 +1,328 @@
+/**
+ * CardSystem over the vendor's SOAP 1.1 web service (seed 000 interface names). Each method: check our
+ * inputs, call one operation with a deadline, read the vendor's fields into our types. Failures come out
+ * as CardSystemError (classify-failure.ts); an answer we cannot read is BAD_RESPONSE.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import { isValidFen } from '../../../../../shared/money.js';
+import { logger } from '../../../lib/logger.js';
+import type {
+  AlipayBinding,
+  AlipayUnbinding,
+  BindAlipayInput,
+  CardBalance,
+  CardHolder,
+  CardRecharge,
+  CardRecord,
+  CardStatement,
+  CardSystem,
+  CardSystemConnection,
+  LossReport,
+  RechargeInput,
+  StatementQuery,
+  UnbindAlipayInput,
+} from '../card-system.js';
+import { CardSystemError, type CardSystemOperation } from '../card-system-error.js';
+import { classifySoapFailure } from './classify-failure.js';
+import { DEFAULT_TIMEOUT_MS, soapClients, type SoapClientPool } from './soap-clients.js';
+import {
+  CHANNEL_BY_CODE,
+  IDENTITY_BY_CODE,
+  RECORD_KIND_BY_CODE,
+  STATUS_BY_CODE,
+  fenFromVendor,
+  intOf,
+  listOf,
+  textOf,
+  timeForVendor,
+  timeFromVendor,
+  yuanForVendor,
+} from './vendor-wire.js';
+
+const log = logger.child({ component: 'cardsys' });
+
+/**
+ * A fresh connection per call, no keep-alive: a pooled socket the vendor already closed would turn a
+ * Recharge that never left us into an "unknown" outcome. With one connection per call, "connection refused"
+ * reliably means "not sent". Vendor traffic per school is low, so the handshake costs nothing that matters.
+ */
+const NO_KEEP_ALIVE = {
+  httpAgent: new http.Agent({ keepAlive: false }),
+  httpsAgent: new https.Agent({ keepAlive: false }),
+};
+
+type VendorOperation =
+  'GetPersonInfo' | 'Recharge' | 'ZFB_BindDoc' | 'ZFB_UnBindDoc' | 'GetPersonDetails' | 'Loss';
+type Fields = Record<string, unknown>;
+
+/** Card numbers are not secrets, but together with a name they identify a student: log the tail only. */
+function maskCardNo(cardNo: string): string {
+  return cardNo.length > 4 ? `${'*'.repeat(cardNo.length - 4)}${cardNo.slice(-4)}` : '****';
+}
+
+function invalid(operation: CardSystemOperation, message: string): CardSystemError {
+  return new CardSystemError({
+    code: 'VALIDATION_FAILED',
+    classification: 'final',
+    reason: 'INVALID_REQUEST',
+    operation,
+    message,
+  });
+}
+
+function requireText(
+  operation: CardSystemOperation,
+  name: string,
+  value: unknown,
+  pattern = /^\S.{0,63}$/,
+): string {
+  if (typeof value !== 'string' || !pattern.test(value))
+    throw invalid(operation, `${name} is missing or malformed`);
+  return value;
+}
+
+const CARD_NO = /^[A-Za-z0-9]{1,32}$/;
+const FLOW_NO = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** Reads one answer; any missing or unreadable field makes the whole answer BAD_RESPONSE. */
+class AnswerReader {
+  constructor(
+    private readonly operation: CardSystemOperation,
+    private readonly fields: Fields,
+    private readonly mayHaveActed: boolean,
+  ) {}
+
+  text(name: string): string {
+    return textOf(this.fields[name]) ?? this.bad(name);
+  }
+  optionalText(name: string): string | null {
+    return textOf(this.fields[name]);
+  }
+  raw(name: string): unknown {
+    return this.fields[name] ?? null;
+  }
+  fen(name: string): number {
+    return fenFromVendor(this.fields[name]) ?? this.bad(name);
+  }
+  int(name: string): number {
+    return intOf(this.fields[name]) ?? this.bad(name);
+  }
+  time(name: string): Date {
+    return timeFromVendor(this.fields[name]) ?? this.bad(name);
+  }
+  code<T>(name: string, table: Record<string, T>): T {
+    const raw = textOf(this.fields[name]);
+    return (raw !== null && Object.hasOwn(table, raw) ? table[raw] : undefined) ?? this.bad(name);
+  }
+  expect(name: string, expected: string | number, actual: string | number): void {
+    if (expected !== actual) this.bad(`${name} (sent ${expected}, got ${actual})`);
+  }
+  nested(fields: Fields): AnswerReader {
+    return new AnswerReader(this.operation, fields, this.mayHaveActed);
+  }
+
+  bad(name: string): never {
+    throw new CardSystemError({
+      code: 'CARD_SYSTEM_REJECTED',
+      // An unreadable answer to a change leaves us not knowing whether it happened.
+      classification: this.mayHaveActed ? 'unknown' : 'final',
+      reason: 'BAD_RESPONSE',
+      operation: this.operation,
+      message: `card system answer has a missing or unreadable ${name}`,
+    });
+  }
+}
+
+export class SoapCardSystem implements CardSystem {
+  private readonly timeoutMs: number;
+  private readonly host: string;
+
+  constructor(
+    private readonly connection: CardSystemConnection,
+    private readonly clients: SoapClientPool = soapClients,
+  ) {
+    this.timeoutMs = connection.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.host = URL.canParse(connection.endpoint) ? new URL(connection.endpoint).host : 'invalid endpoint';
+  }
+
+  async getCardHolder(cardNo: string): Promise<CardHolder> {
+    const op = 'getCardHolder';
+    requireText(op, 'cardNo', cardNo, CARD_NO);
+    const answer = await this.call(op, 'GetPersonInfo', { CardNo: cardNo }, cardNo, false);
+    return {
+      cardNo: answer.text('CardNo'),
+      holderName: answer.text('Name'),
+      identity: answer.code('Identity', IDENTITY_BY_CODE),
+      status: answer.code('Status', STATUS_BY_CODE),
+      studentNo: answer.optionalText('StudentNo'),
+      balanceFen: answer.fen('Balance'),
+      isBoundToAlipay: answer.optionalText('ZfbBind') === '1',
+    };
+  }
+
+  async getBalance(cardNo: string): Promise<CardBalance> {
+    const op = 'getBalance';
+    requireText(op, 'cardNo', cardNo, CARD_NO);
+    const answer = await this.call(op, 'GetPersonInfo', { CardNo: cardNo }, cardNo, false);
+    return { cardNo: answer.text('CardNo'), balanceFen: answer.fen('Balance') };
+  }
+
+  async recharge(input: RechargeInput): Promise<CardRecharge> {
+    const op = 'recharge';
+    requireText(op, 'cardNo', input.cardNo, CARD_NO);
+    requireText(op, 'flowNo', input.flowNo, FLOW_NO);
+    if (!isValidFen(input.amountFen)) throw invalid(op, 'amountFen must be a positive integer');
+    const answer = await this.call(
+      op,
+      'Recharge',
+      { CardNo: input.cardNo, Amount: yuanForVendor(input.amountFen), FlowNo: input.flowNo },
+      input.cardNo,
+      true,
+    );
+    // A credit for another flow or amount would be a vendor bug we must not book as ours.
+    answer.expect('FlowNo', input.flowNo, answer.text('FlowNo'));
+    answer.expect('Amount', input.amountFen, answer.fen('Amount'));
+    return {
+      cardNo: answer.text('CardNo'),
+      flowNo: input.flowNo,
+      amountFen: input.amountFen,
+      balanceAfterFen: answer.fen('Balance'),
+      vendorSerial: answer.text('TranSerial'),
+      creditedAt: answer.time('TranTime'),
+    };
+  }
+
+  async bindAlipay(input: BindAlipayInput): Promise<AlipayBinding> {
+    const op = 'bindAlipay';
+    requireText(op, 'cardNo', input.cardNo, CARD_NO);
+    requireText(op, 'alipayUserId', input.alipayUserId);
+    requireText(op, 'password', input.password);
+    const answer = await this.call(
+      op,
+      'ZFB_BindDoc',
+      { CardNo: input.cardNo, ZfbUserId: input.alipayUserId, Password: input.password },
+      input.cardNo,
+      true,
+    );
+    return {
+      cardNo: answer.text('CardNo'),
+      alipayUserId: answer.text('ZfbUserId'),
+      boundAt: answer.time('BindTime'),
+    };
+  }
+
+  async unbindAlipay(input: UnbindAlipayInput): Promise<AlipayUnbinding> {
+    const op = 'unbindAlipay';
+    requireText(op, 'cardNo', input.cardNo, CARD_NO);
+    requireText(op, 'password', input.password);
+    try {
+      const answer = await this.call(
+        op,
+        'ZFB_UnBindDoc',
+        { CardNo: input.cardNo, Password: input.password },
+        input.cardNo,
+        true,
+      );
+      return { cardNo: answer.text('CardNo'), wasBound: true, unboundAt: answer.time('UnBindTime') };
+    } catch (error) {
+      // Nothing left to unbind is the state we wanted (typically our retry after a lost answer).
+      if (error instanceof CardSystemError && error.reason === 'NOT_BOUND') {
+        return { cardNo: input.cardNo, wasBound: false, unboundAt: null };
+      }
+      throw error;
+    }
+  }
+
+  async getStatement(query: StatementQuery): Promise<CardStatement> {
+    const op = 'getStatement';
+    requireText(op, 'cardNo', query.cardNo, CARD_NO);
+    if (!(query.from instanceof Date) || !(query.to instanceof Date) || !(query.from <= query.to)) {
+      throw invalid(op, 'from and to must be dates with from <= to');
+    }
+    if (!Number.isInteger(query.page) || query.page < 1) throw invalid(op, 'page must be 1 or more');
+    if (!Number.isInteger(query.pageSize) || query.pageSize < 1 || query.pageSize > 100) {
+      throw invalid(op, 'pageSize must be 1..100');
+    }
+    const answer = await this.call(
+      op,
+      'GetPersonDetails',
+      {
+        CardNo: query.cardNo,
+        BeginTime: timeForVendor(query.from),
+        EndTime: timeForVendor(query.to),
+        PageIndex: query.page,
+        PageSize: query.pageSize,
+      },
+      query.cardNo,
+      false,
+    );
+    const list = (answer.raw('Records') as { Record?: Fields | Fields[] } | null)?.Record;
+    return {
+      cardNo: answer.text('CardNo'),
+      page: answer.int('PageIndex'),
+      pageSize: answer.int('PageSize'),
+      total: answer.int('TotalCount'),
+      records: listOf(list).map((fields) => this.readRecord(answer.nested(fields))),
+    };
+  }
+
+  async reportLoss(cardNo: string): Promise<LossReport> {
+    const op = 'reportLoss';
+    requireText(op, 'cardNo', cardNo, CARD_NO);
+    const answer = await this.call(op, 'Loss', { CardNo: cardNo }, cardNo, true);
+    return {
+      cardNo: answer.text('CardNo'),
+      status: answer.code('Status', STATUS_BY_CODE),
+      reportedAt: answer.time('LossTime'),
+    };
+  }
+
+  private readRecord(record: AnswerReader): CardRecord {
+    return {
+      vendorSerial: record.text('TranSerial'),
+      occurredAt: record.time('TranTime'),
+      kind: record.code('TranType', RECORD_KIND_BY_CODE),
+      amountFen: record.fen('TranAmt'),
+      balanceAfterFen: record.fen('Balance'),
+      channel: CHANNEL_BY_CODE[record.optionalText('PayChannel') ?? ''] ?? 'OTHER',
+      place: record.optionalText('Place'),
+      terminalId: record.optionalText('TermId'),
+      referenceNo: record.optionalText('RefNo'),
+    };
+  }
+
+  private async call(
+    operation: CardSystemOperation,
+    vendorOperation: VendorOperation,
+    args: Fields,
+    cardNo: string,
+    changesState: boolean,
+  ): Promise<AnswerReader> {
+    const started = Date.now();
+    const context = { operation, vendorOperation, card: maskCardNo(cardNo), host: this.host };
+    let sent = false;
+    try {
+      const client = await this.clients.get(this.connection);
+      sent = true;
+      const [result] = (await client[`${vendorOperation}Async`](args, {
+        ...NO_KEEP_ALIVE,
+        timeout: this.timeoutMs,
+        signal: AbortSignal.timeout(this.timeoutMs),
+      })) as [Fields | null];
+      log.debug('card system call succeeded', { ...context, durationMs: Date.now() - started });
+      return new AnswerReader(operation, result ?? {}, changesState);
+    } catch (error) {
+      const failure = classifySoapFailure(operation, error, sent && changesState);
+      log.warn('card system call failed', {
+        ...context,
+        durationMs: Date.now() - started,
+        classification: failure.classification,
+        reason: failure.reason,
+        vendorCode: failure.vendorCode,
+        code: failure.code,
+      });
+      throw failure;
+    }
+  }
+}
