@@ -26,6 +26,7 @@ async function createSoapServer(ledger: CardLedger): Promise<SoapServer> {
   return new Promise((resolve, reject) => {
     const server = listen(null, {
       path: '/',
+      suppressStack: true,
       services: createCardService(ledger),
       xml: cardServiceWsdl('http://localhost/cardsys/_/CardService.asmx'),
       callback: (err: unknown) => (err ? reject(err) : resolve(server)),
@@ -71,6 +72,10 @@ export async function startSoapListener(options: {
   ): Promise<void> {
     const body = await readBody(req);
     const operation = operationOf(req, body);
+    if (!(CARD_SERVICE_OPERATIONS as readonly string[]).includes(operation)) {
+      // Unparseable envelopes and unknown operations get the vendor's own fault, not `soap`'s stack trace.
+      return send(res, 500, XML, soapFaultEnvelope('soap:Client', 'PARAM_ERROR', '无法识别的请求或操作'));
+    }
     const school = ledger.findSchool(schoolCode);
     if (school) school.stats.calls[operation] = (school.stats.calls[operation] ?? 0) + 1;
 
@@ -87,11 +92,16 @@ export async function startSoapListener(options: {
         return send(res, 500, XML, soapFaultEnvelope(fault.faultCode, fault.vendorCode, fault.message));
     }
 
-    const answer = await soapServer.processRequest(body, {
+    const processed = await soapServer.processRequest(body, {
       url: req.url,
       method: 'POST',
       headers: req.headers,
     });
+    // Our operations fail only with CardServiceError faults; anything else is `soap` choking on the envelope.
+    const answer =
+      processed.statusCode === 200 || processed.body.includes('<CardServiceError>')
+        ? processed
+        : { statusCode: 500, body: soapFaultEnvelope('soap:Client', 'PARAM_ERROR', '请求格式错误') };
     if (fault?.kind === 'LATENCY') {
       const timer = setTimeout(() => {
         pendingAnswers.delete(timer);

@@ -84,6 +84,24 @@ describe('card system sandbox: schools and their SOAP endpoints', () => {
     assert.match(answer.text, /<ErrorCode>AUTH_FAILED<\/ErrorCode>/);
   });
 
+  it('answers a malformed envelope or an unknown operation with a PARAM_ERROR fault', async () => {
+    const school = await freshSchool(under.control);
+    const unknown = await soapCall(school, 'TransferMoney', { CardNo: '1' });
+    const malformed = await fetch(school.endpoint, {
+      method: 'POST',
+      headers: {
+        'content-type': 'text/xml; charset=utf-8',
+        soapaction: '"http://ykt.sandbox.local/CardService/Recharge"',
+      },
+      body: '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><Recharge><CardNo>1</Card',
+    });
+
+    for (const answer of [unknown, { status: malformed.status, text: await malformed.text() }]) {
+      assert.equal(answer.status, 500);
+      assert.match(answer.text, /<faultcode>soap:Client<\/faultcode>.*<ErrorCode>PARAM_ERROR<\/ErrorCode>/);
+    }
+  });
+
   it('refuses a second school with the same code', async () => {
     const school = await freshSchool(under.control);
     await assert.rejects(under.control.createSchool({ code: school.code, name: 'again' }), { status: 409 });
