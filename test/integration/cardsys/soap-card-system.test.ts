@@ -11,7 +11,7 @@ import type { ErrorCode } from '../../../shared/errors.js';
 import { freshSchool, uniqueCode, useCardsysSandbox } from '../../sandbox/cardsys/support.js';
 
 /** The adapter's deadline in these tests; injected latency goes well past it. */
-const TIMEOUT_MS = 300;
+const TIMEOUT_MS = 500;
 
 function cardSystemOf(
   school: SchoolView,

@@ -29,7 +29,7 @@ describe('POS gateway role: swipes (seed 000 §2.3, §2.7)', () => {
       clientId: CLIENT_ID,
       secret: SECRET,
       connectTimeoutMs: 500,
-      readTimeoutMs: 150,
+      readTimeoutMs: 300,
       maxAttempts: 3,
       retryDelayMs: 0,
       reversalRetryMs: 20,
