@@ -6,7 +6,7 @@ import { newTraceId } from '../ids.js';
 import { isDebugEnabled } from '../logger.js';
 import { AlipayError, codeOfSubCode, msgOfCode } from '../protocol/alipay-error.js';
 import { ERROR_RESPONSE_KEY, renderEnvelope, responseKeyOf } from '../protocol/envelope.js';
-import { parseForm, parseFormBytes } from '../protocol/form.js';
+import { isSupportedCharset, parseForm, parseFormBytes } from '../protocol/form.js';
 import type { ApiDefinition, GatewayCall } from './api.js';
 import { checkGatewayRequest } from './checks.js';
 
@@ -36,14 +36,21 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
  */
 async function readParams(koa: Context): Promise<Record<string, string>> {
   const query = koa.querystring;
-  const charset = /(?:^|&)charset=([^&]*)/i.exec(query)?.[1];
+  const type = koa.get('content-type');
+  const body =
+    koa.method === 'POST' && (!type || type.includes('application/x-www-form-urlencoded'))
+      ? await readBody(koa.req)
+      : undefined;
+  const charsetParam = /(?:^|&)charset=([^&]*)/i;
+  const rawCharset =
+    charsetParam.exec(query)?.[1] ?? (body && charsetParam.exec(body.toString('latin1'))?.[1]);
+  // An unsupported charset is decoded as UTF-8 and then refused by the checks (isv.invalid-charset).
+  const declared = rawCharset
+    ? decodeURIComponent(rawCharset.replace(/%(?![0-9a-f]{2})/gi, '%25'))
+    : undefined;
+  const charset = declared && isSupportedCharset(declared) ? declared : undefined;
   const params = parseForm(query, charset);
-  if (koa.method === 'POST') {
-    const type = koa.get('content-type');
-    if (!type || type.includes('application/x-www-form-urlencoded')) {
-      Object.assign(params, parseFormBytes(await readBody(koa.req), charset));
-    }
-  }
+  if (body) Object.assign(params, parseFormBytes(body, charset));
   return params;
 }
 
