@@ -100,14 +100,22 @@ function inProcess(
 export const tradePay: ApiHandler = (ctx, call) => {
   const basics = readTradeBasics(ctx, call);
   const productCode = optionalText(call.biz, 'product_code') ?? 'FACE_TO_FACE_PAYMENT';
-  let payer: Payer;
-  if (productCode === 'FACE_TO_FACE_PAYMENT') payer = payerFromPaymentCode(ctx, call);
-  else if (WITHHOLDING_PRODUCTS.has(productCode)) payer = payerFromAgreement(ctx, call, productCode);
-  else throw invalidParameter(`product_code ${productCode} 不支持 alipay.trade.pay`);
-
+  if (productCode !== 'FACE_TO_FACE_PAYMENT' && !WITHHOLDING_PRODUCTS.has(productCode)) {
+    throw invalidParameter(`product_code ${productCode} 不支持 alipay.trade.pay`);
+  }
   const existing = ctx.state.tradesByOutNo.get(ctx.state.tradeKey(call.merchant.pid, basics.outTradeNo));
+  if (existing && refreshTradeStatus(ctx, existing).status !== 'WAIT_BUYER_PAY') {
+    // A repeat of a settled out_trade_no is answered from the trade alone (TRADE_HAS_SUCCESS / TRADE_HAS_CLOSE /
+    // CONTEXT_INCONSISTENT), before the one-time code is looked at: that is what a retry after an unknown
+    // outcome sees (ALIPAY.md §4.4, §4.16).
+    checkRepeatedOutTradeNo(existing, basics, productCode, undefined);
+  }
+  const payer =
+    productCode === 'FACE_TO_FACE_PAYMENT'
+      ? payerFromPaymentCode(ctx, call)
+      : payerFromAgreement(ctx, call, productCode);
   const trade = existing
-    ? checkRepeatedOutTradeNo(refreshTradeStatus(ctx, existing), basics, productCode, payer.buyer)
+    ? checkRepeatedOutTradeNo(existing, basics, productCode, payer.buyer)
     : newTrade(ctx, call, basics, { productCode, createdBy: 'alipay.trade.pay', buyer: payer.buyer });
   trade.agreementNo ??= payer.agreementNo;
   trade.paymentCode ??= payer.paymentCode?.authCode;

@@ -1,7 +1,8 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { KeyObject } from 'node:crypto';
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPair } from 'node:crypto';
+import { promisify } from 'node:util';
 import { formatBeijing } from '../beijing-time.js';
 import type { FaultBook, NotifyFaultRule } from '../faults.js';
 import { newNotifyId } from '../ids.js';
@@ -78,7 +79,7 @@ export class Notifier {
   private readonly httpAgent = new http.Agent({ keepAlive: true, maxSockets: 256 });
   private readonly httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 256 });
   private readonly inFlight = new Set<http.ClientRequest>();
-  private tamperKey?: KeyObject;
+  private tamperKey?: Promise<KeyObject>;
 
   constructor(
     private readonly deps: {
@@ -188,7 +189,9 @@ export class Notifier {
       record.attempts.push({ ...base, acknowledged: false, dropped: true });
     } else {
       const tampered = affected && fault.action === 'tamper';
-      const body = new URLSearchParams(tampered ? this.tampered(record.fields) : record.fields).toString();
+      const body = new URLSearchParams(
+        tampered ? await this.tampered(record.fields) : record.fields,
+      ).toString();
       const copies = index === 0 && fault?.action === 'duplicate' ? Math.max(2, fault.copies ?? 2) : 1;
       const results = await Promise.all(
         Array.from({ length: copies }, async (_, copy) => {
@@ -220,9 +223,11 @@ export class Notifier {
   }
 
   /** The same fields with a signature that is well-formed but made with a key Alipay never had. */
-  private tampered(fields: Record<string, string>): Record<string, string> {
-    this.tamperKey ??= generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
-    return { ...fields, sign: signText(notifySignContent(fields), this.tamperKey) };
+  private async tampered(fields: Record<string, string>): Promise<Record<string, string>> {
+    this.tamperKey ??= promisify(generateKeyPair)('rsa', { modulusLength: 2048 }).then(
+      (pair) => pair.privateKey,
+    );
+    return { ...fields, sign: signText(notifySignContent(fields), await this.tamperKey) };
   }
 
   private post(
