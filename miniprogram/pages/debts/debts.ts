@@ -1,0 +1,120 @@
+/**
+ * Arrears: canteen swipes Alipay could not collect, why, and one payment to settle them all (DESIGN §7.4).
+ * While any is unpaid, new swipes are declined; once the repayment is PAID they are approved again.
+ */
+import type { RepaymentView } from '../../shared/api';
+import { formatFen } from '../../shared/format';
+import { api } from '../../services/api';
+import { messageOf } from '../../services/api-error';
+import { JsapiFailure, toast, tradePay } from '../../services/jsapi';
+import { CASHIER_UNAVAILABLE, tradePayVerdict, type ClientVerdict } from '../../services/payment-results';
+import { pollUntil } from '../../services/poll';
+import { toDebtRows, type DebtRow } from '../../view-models/debts';
+
+const POLL_INTERVAL_MS = 1500;
+const POLL_TIMEOUT_MS = 60 * 1000;
+
+interface PendingRepayment {
+  repaymentId: string;
+  tradeNo: string;
+}
+
+Page({
+  data: {
+    loading: true,
+    errorMessage: '',
+    isEmpty: false,
+    rows: [] as DebtRow[],
+    totalText: '',
+    repayText: '',
+    pending: null as PendingRepayment | null,
+    paying: false,
+    confirming: false,
+    notice: '',
+    repaid: false,
+  },
+
+  isUnloaded: false,
+
+  onLoad(): Promise<void> {
+    return this.load();
+  },
+
+  onUnload(): void {
+    this.isUnloaded = true;
+  },
+
+  async load(): Promise<void> {
+    this.setData({ loading: this.data.rows.length === 0, errorMessage: '' });
+    try {
+      const debts = await api.debts();
+      const rows = toDebtRows(debts.items);
+      const pending = debts.pendingRepayment;
+      this.setData({
+        loading: false,
+        rows,
+        isEmpty: rows.length === 0,
+        totalText: formatFen(debts.totalFen),
+        repayText: `支付宝还款 ${formatFen(debts.totalFen)}`,
+        pending:
+          pending && pending.tradeNo ? { repaymentId: pending.repaymentId, tradeNo: pending.tradeNo } : null,
+      });
+    } catch (error) {
+      this.setData({ loading: false, errorMessage: messageOf(error) });
+    }
+  },
+
+  onRetry(): Promise<void> {
+    return this.load();
+  },
+
+  async onRepay(): Promise<void> {
+    if (this.data.paying || this.data.isEmpty) return;
+    this.setData({ paying: true, notice: '' });
+    try {
+      // An unpaid repayment already exists: pay that one rather than creating a second.
+      const repayment = this.data.pending ?? (await api.repayDebts());
+      let verdict: ClientVerdict;
+      try {
+        verdict = tradePayVerdict(await tradePay(repayment.tradeNo));
+      } catch (error) {
+        if (!(error instanceof JsapiFailure)) throw error;
+        verdict = CASHIER_UNAVAILABLE;
+      }
+      this.setData({ notice: verdict.message });
+      if (!verdict.checkServer) {
+        toast(verdict.message);
+        await this.load();
+        return;
+      }
+      await this.confirmRepaid(repayment.repaymentId);
+    } catch (error) {
+      this.setData({ notice: messageOf(error) });
+    } finally {
+      this.setData({ paying: false });
+    }
+  },
+
+  async confirmRepaid(repaymentId: string): Promise<void> {
+    this.setData({ confirming: true });
+    const outcome = await pollUntil(
+      () => api.repayment(repaymentId),
+      (repayment: RepaymentView) => repayment.status !== 'CREATED',
+      { intervalMs: POLL_INTERVAL_MS, timeoutMs: POLL_TIMEOUT_MS, isStopped: () => this.isUnloaded },
+    );
+    if (outcome.stopped) return;
+    const status = outcome.value?.status;
+    this.setData({
+      confirming: false,
+      repaid: status === 'PAID',
+      notice:
+        status === 'PAID'
+          ? '欠款已还清，食堂刷卡已恢复支付宝免密代扣'
+          : status === 'CLOSED'
+            ? '这笔还款没有完成，已经关闭，请重新还款'
+            : '还款结果还在确认中，请稍后刷新本页，不要重复还款',
+    });
+    if (status === 'PAID') toast('还款成功', 'success');
+    await this.load();
+  },
+});

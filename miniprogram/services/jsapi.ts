@@ -1,0 +1,120 @@
+/**
+ * Promise wrappers over the callback-style `my.*` JSAPIs this mini-program uses. Callbacks rather than the
+ * newer promise forms, because older base libraries only have callbacks. Nothing here interprets results:
+ * that is api.ts (HTTP) and payment-results.ts (cashier and signing codes).
+ */
+
+/** A `fail` callback: `error` is the JSAPI error number (e.g. my.request 12 network, 13 timeout, 19 HTTP). */
+export class JsapiFailure extends Error {
+  override name = 'JsapiFailure';
+  constructor(
+    readonly api: string,
+    readonly error: number,
+    message: string,
+    /** my.request error 19 carries the HTTP answer on recent base libraries. */
+    readonly status?: number,
+    readonly data?: unknown,
+  ) {
+    super(`my.${api} failed: ${error} ${message}`);
+  }
+}
+
+interface FailArgument {
+  error?: number;
+  errorMessage?: string;
+  status?: number;
+  data?: unknown;
+}
+
+function failure(api: string, err: FailArgument | undefined): JsapiFailure {
+  return new JsapiFailure(api, err?.error ?? -1, err?.errorMessage ?? '', err?.status, err?.data);
+}
+
+export interface HttpAnswer {
+  status: number;
+  data: unknown;
+}
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+export function httpRequest(options: {
+  url: string;
+  method: HttpMethod;
+  headers: Record<string, string>;
+  body?: string;
+  timeoutMs: number;
+}): Promise<HttpAnswer> {
+  return new Promise((resolve, reject) => {
+    my.request({
+      url: options.url,
+      method: options.method,
+      headers: options.headers,
+      data: options.body,
+      // Text, parsed by api.ts: an empty or non-JSON body is then our decision, not a JSAPI error 14.
+      dataType: 'text',
+      timeout: options.timeoutMs,
+      success: (answer) => resolve({ status: answer.status ?? answer.statusCode, data: answer.data }),
+      fail: (err) => reject(failure('request', err as FailArgument)),
+    });
+  });
+}
+
+export function getAuthCode(): Promise<string> {
+  return new Promise((resolve, reject) => {
+    my.getAuthCode({
+      // auth_base: silent, no consent sheet; the server only needs the user id / open id (seed 000 §2.2.1).
+      scopes: 'auth_base',
+      success: (answer) => resolve(answer.authCode),
+      fail: (err) => reject(failure('getAuthCode', err)),
+    });
+  });
+}
+
+/** Opens the Alipay cashier; resolves with its resultCode (9000, 8000, 4000, 6001, 6002, 6004, 99). */
+export function tradePay(tradeNo: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    my.tradePay({
+      tradeNO: tradeNo,
+      success: (answer) => resolve(String(answer.resultCode)),
+      fail: (err) => reject(failure('tradePay', err)),
+    });
+  });
+}
+
+/** Opens Alipay's agreement signing; resolves with resultStatus (7000, 7001, 7002, 6001, 6002) and result. */
+export function paySignCenter(signStr: string): Promise<{ resultStatus: string; result: string }> {
+  return new Promise((resolve, reject) => {
+    my.paySignCenter({
+      signStr,
+      success: (answer) => resolve({ resultStatus: String(answer.resultStatus), result: answer.result }),
+      fail: (err) => reject(failure('paySignCenter', err)),
+    });
+  });
+}
+
+/** A two-button dialog; resolves true when the person confirms. */
+export function confirm(options: {
+  title: string;
+  content: string;
+  confirmButtonText: string;
+  cancelButtonText?: string;
+}): Promise<boolean> {
+  return new Promise((resolve) => {
+    my.confirm({
+      title: options.title,
+      content: options.content,
+      confirmButtonText: options.confirmButtonText,
+      cancelButtonText: options.cancelButtonText ?? '取消',
+      success: (answer) => resolve(answer.confirm),
+      fail: () => resolve(false),
+    });
+  });
+}
+
+export function toast(content: string, type: 'success' | 'fail' | 'none' = 'none'): void {
+  my.showToast({ content, type, duration: 2000 });
+}
+
+export function stopPullDownRefresh(): void {
+  my.stopPullDownRefresh();
+}

@@ -1,0 +1,171 @@
+/**
+ * How amounts, times and states read for people (中文), in one place for the mini-program and the server.
+ * Plain TS: no Node, no `my`, no Intl (older Alipay clients ship a JS engine without full time-zone data,
+ * so Beijing time is computed from the UTC instant by its fixed +08:00 offset — China has no DST).
+ */
+import type {
+  AgreementStatus,
+  BindingStatus,
+  CardStatus,
+  DeductionStatus,
+  RechargeStatus,
+  Relation,
+  StatementKind,
+} from './api.js';
+import { formatFen } from './money.js';
+
+export { formatFen };
+
+export const BALANCE_UNAVAILABLE_ZH = '余额暂不可用';
+
+/** A card balance; the card system may not answer, and then the balance is unknown, not zero. */
+export function formatBalance(balanceFen: number | null | undefined): string {
+  return typeof balanceFen === 'number' && Number.isSafeInteger(balanceFen)
+    ? formatFen(balanceFen)
+    : BALANCE_UNAVAILABLE_ZH;
+}
+
+/** Statement rows: money in reads "+¥50.00", money out "-¥3.50". */
+export function formatSignedFen(amountFen: number): string {
+  const text = formatFen(amountFen);
+  return amountFen > 0 ? `+${text}` : text;
+}
+
+const BEIJING_OFFSET_MS = 8 * 60 * 60 * 1000;
+
+function two(value: number): string {
+  return value < 10 ? `0${value}` : String(value);
+}
+
+function beijingParts(iso: string | null | undefined) {
+  if (!iso) return null;
+  const instant = Date.parse(iso);
+  if (Number.isNaN(instant)) return null;
+  const shifted = new Date(instant + BEIJING_OFFSET_MS);
+  return {
+    date: `${shifted.getUTCFullYear()}-${two(shifted.getUTCMonth() + 1)}-${two(shifted.getUTCDate())}`,
+    time: `${two(shifted.getUTCHours())}:${two(shifted.getUTCMinutes())}`,
+    seconds: two(shifted.getUTCSeconds()),
+  };
+}
+
+/** "2024-09-01T04:05:06Z" → "2024-09-01 12:05" (Beijing time); "—" when missing or unreadable. */
+export function formatBeijingDateTime(
+  iso: string | null | undefined,
+  options: { seconds?: boolean } = {},
+): string {
+  const parts = beijingParts(iso);
+  if (!parts) return '—';
+  return `${parts.date} ${parts.time}${options.seconds ? `:${parts.seconds}` : ''}`;
+}
+
+/** "2024-08-31T16:30:00Z" → "2024-09-01" (the Beijing calendar day). */
+export function formatBeijingDate(iso: string | null | undefined): string {
+  return beijingParts(iso)?.date ?? '—';
+}
+
+export const RELATION_LABELS_ZH: Readonly<Record<Relation, string>> = {
+  SELF: '本人',
+  PARENT: '家长',
+};
+
+export const BINDING_STATUS_LABELS_ZH: Readonly<Record<BindingStatus, string>> = {
+  ACTIVE: '正常使用',
+  LOST: '已挂失',
+  UNBOUND: '已解绑',
+};
+
+export const CARD_STATUS_LABELS_ZH: Readonly<Record<CardStatus, string>> = {
+  NORMAL: '正常',
+  LOST: '已挂失',
+  FROZEN: '已冻结',
+};
+
+export const RECHARGE_STATUS_LABELS_ZH: Readonly<Record<RechargeStatus, string>> = {
+  CREATED: '等待支付确认',
+  PAID: '已支付，正在入账',
+  CREDITED: '已到账',
+  CREDIT_FAILED: '入账失败，学校将为您处理/退款',
+  CLOSED: '订单已关闭',
+  REFUNDED: '已退款',
+};
+
+/** The sentence under the headline of the recharge result page: what happened and what happens next. */
+export const RECHARGE_STATUS_EXPLANATIONS_ZH: Readonly<Record<RechargeStatus, string>> = {
+  CREATED: '我们正在等待支付宝确认您的付款，请稍候。',
+  PAID: '付款已成功，正在充入校园卡，通常几秒内完成。',
+  CREDITED: '钱已充入校园卡，可以刷卡使用了。',
+  CREDIT_FAILED: '付款成功但暂时没能充入校园卡，学校会为您重新入账或原路退款，请不要重复充值。',
+  CLOSED: '这笔订单没有完成付款，已经关闭，不会扣您的钱。',
+  REFUNDED: '这笔充值已原路退回您的支付宝账户。',
+};
+
+export const AGREEMENT_STATUS_LABELS_ZH: Readonly<Record<AgreementStatus, string>> = {
+  NONE: '未开通',
+  PENDING: '开通中',
+  ACTIVE: '已开通',
+  UNSIGNED: '已关闭',
+  FAILED: '开通失败',
+};
+
+export const DEDUCTION_STATUS_LABELS_ZH: Readonly<Record<DeductionStatus, string>> = {
+  PENDING: '扣款中',
+  COLLECTED: '已扣款',
+  RETRYING: '扣款失败，稍后自动重试',
+  ARREARS: '欠款待还',
+  SETTLED: '已还清',
+  REVERSED: '已撤销',
+  DECLINED: '未通过',
+};
+
+export const STATEMENT_KIND_LABELS_ZH: Readonly<Record<StatementKind, string>> = {
+  CONSUMPTION: '消费',
+  RECHARGE: '充值',
+  WITHHOLDING: '支付宝代扣',
+};
+
+function labelOf<K extends string>(
+  table: Readonly<Record<K, string>>,
+  key: string | null | undefined,
+): string {
+  if (!key) return '—';
+  return Object.prototype.hasOwnProperty.call(table, key) ? table[key as K] : key;
+}
+
+export const relationLabel = (relation: string | null | undefined) => labelOf(RELATION_LABELS_ZH, relation);
+export const bindingStatusLabel = (status: string | null | undefined) =>
+  labelOf(BINDING_STATUS_LABELS_ZH, status);
+export const cardStatusLabel = (status: string | null | undefined) => labelOf(CARD_STATUS_LABELS_ZH, status);
+export const rechargeStatusLabel = (status: string | null | undefined) =>
+  labelOf(RECHARGE_STATUS_LABELS_ZH, status);
+export const agreementStatusLabel = (status: string | null | undefined) =>
+  labelOf(AGREEMENT_STATUS_LABELS_ZH, status);
+export const deductionStatusLabel = (status: string | null | undefined) =>
+  labelOf(DEDUCTION_STATUS_LABELS_ZH, status);
+export const statementKindLabel = (kind: string | null | undefined) =>
+  labelOf(STATEMENT_KIND_LABELS_ZH, kind);
+
+/**
+ * Why Alipay did not pay a canteen swipe, from the sub_code the server recorded. Alipay spells some codes
+ * with and without the `ACQ.` prefix (and misspells a few, ALIPAY.md §8), so the match is on the stem.
+ */
+const DEDUCTION_FAILURE_REASONS_ZH: ReadonlyArray<[RegExp, string]> = [
+  [/BANKCARD_BALANCE_NOT_ENOUGH/, '银行卡余额不足'],
+  [/BUYER_BALANCE_NOT_ENOUGH/, '支付宝余额不足'],
+  [/NO_PAYMENT_INSTRUMENTS_AVAILABLE/, '没有可用的付款方式'],
+  [/AMOUNT_DAY_LIMIT/, '超过了支付宝每日付款限额'],
+  [/AMOUNT_MONTH_LIMIT/, '超过了支付宝每月付款限额'],
+  [/PRODUCT_AMOUNT_LIMIT|EXCEED_QUOTA|SINGLE_LIMIT/, '超过了免密支付的单笔限额'],
+  [/AGREEMENT_(NOT_EXIST|NOT_EXSIT|INVALID|STATUS_NOT_NORMAL|ERROR|HAS_UNSIGNED)/, '免密代扣协议已失效'],
+  [/BUYER_ENABLE_STATUS_FORBID|BUYER_NOT_EXIST|USER_NOT_EXIST/, '支付宝账户状态异常'],
+  [/PAYMENT_REQUEST_HAS_RISK|RISK/, '支付宝风控拦截了这笔扣款'],
+  [/FREQUENCY_LIMITED/, '扣款太频繁，稍后会自动重试'],
+  [/PAYMENT_FAIL/, '支付宝扣款失败'],
+  [/SYSTEM_ERROR|UNKNOW|TIMEOUT/, '支付宝暂时没有响应'],
+];
+
+export function deductionFailureReason(code: string | null | undefined): string {
+  if (!code) return '支付宝扣款没有成功';
+  const match = DEDUCTION_FAILURE_REASONS_ZH.find(([pattern]) => pattern.test(code.toUpperCase()));
+  return match ? match[1] : '支付宝扣款没有成功';
+}

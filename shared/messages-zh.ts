@@ -1,0 +1,77 @@
+/**
+ * What a student or parent reads when something goes wrong (中文). Every stable error code of
+ * shared/errors.ts has a sentence here — the type below makes a missing one a compile error — plus the
+ * client-side failures of the mini-program (network, timeout, Alipay login) that never reach the server.
+ * Plain TS without Node or `my` APIs: used by the mini-program and available to the server.
+ */
+import type { ErrorCode } from './errors.js';
+
+export const ERROR_MESSAGES_ZH: Readonly<Record<ErrorCode, string>> = {
+  // generic
+  VALIDATION_FAILED: '填写的信息有误，请检查后再试',
+  BODY_TOO_LARGE: '提交的内容太多了，请精简后再试',
+  UNSUPPORTED_MEDIA_TYPE: '请求格式不正确，请升级支付宝后再试',
+  NOT_FOUND: '没有找到相关信息',
+  METHOD_NOT_ALLOWED: '暂不支持这个操作，请升级支付宝后再试',
+  RATE_LIMITED: '操作太频繁了，请稍等片刻再试',
+  INTERNAL: '系统开小差了，请稍后再试',
+  SERVICE_UNAVAILABLE: '服务暂时不可用，请稍后再试',
+  // auth
+  UNAUTHENTICATED: '请先登录后再操作',
+  SESSION_EXPIRED: '登录已过期，请重新进入小程序',
+  FORBIDDEN: '您没有权限进行这个操作',
+  GATEWAY_AUTH_FAILED: '终端校验没有通过，请联系学校一卡通中心',
+  ALIPAY_AUTH_FAILED: '支付宝登录没有成功，请重新进入小程序',
+  // schools and cards
+  SCHOOL_NOT_FOUND: '没有找到这所学校',
+  SCHOOL_DISABLED: '这所学校暂未开通校园卡服务',
+  CARD_NOT_FOUND: '没有找到这张校园卡，请核对卡号',
+  CARD_NAME_MISMATCH: '持卡人姓名与卡号不一致，请核对后再试',
+  CARD_NOT_NORMAL: '这张卡已挂失或被冻结，暂时不能绑定，请联系学校一卡通中心',
+  BINDING_NOT_FOUND: '没有找到这张已绑定的校园卡',
+  BINDING_EXISTS: '您已经绑定过这张校园卡了',
+  BINDING_NOT_ACTIVE: '这张卡已挂失或已解绑，不能进行这个操作',
+  // recharge
+  RECHARGE_NOT_FOUND: '没有找到这笔充值订单',
+  AMOUNT_OUT_OF_RANGE: '充值金额不在学校允许的范围内',
+  // withholding and deductions
+  AGREEMENT_NOT_FOUND: '您还没有开通刷卡免密代扣',
+  AGREEMENT_EXISTS: '您已经开通了刷卡免密代扣',
+  WITHHOLDING_DISABLED: '学校暂未开通刷卡免密代扣',
+  HAS_ARREARS: '您有未还清的代扣欠款，请先还款',
+  NO_DEBTS: '您当前没有需要还的欠款',
+  DEDUCTION_NOT_FOUND: '没有找到这笔扣款记录',
+  TXN_CONFLICT: '这笔交易与之前的记录不一致，请联系学校一卡通中心',
+  // outside systems
+  CARD_SYSTEM_UNAVAILABLE: '学校一卡通系统暂时连不上，请稍后再试',
+  CARD_SYSTEM_REJECTED: '学校一卡通系统没有受理这次操作，请联系学校一卡通中心',
+  ALIPAY_UNAVAILABLE: '支付宝暂时连不上，请稍后再试',
+  ALIPAY_REJECTED: '支付宝没有受理这次操作，请稍后再试',
+};
+
+/** Failures the mini-program sees before or instead of a server answer. */
+export const CLIENT_MESSAGES_ZH = {
+  NETWORK_ERROR: '网络不太好，请检查网络后重试',
+  TIMEOUT: '网络超时了，请稍后重试',
+  BAD_RESPONSE: '服务返回的内容看不懂，请稍后重试',
+  DOMAIN_NOT_ALLOWED: '小程序暂时无法连接服务器，请联系学校',
+  LOGIN_FAILED: '支付宝登录没有成功，请重试',
+  LOGIN_CANCELLED: '需要您同意支付宝授权才能继续',
+} as const;
+
+export type ClientErrorCode = keyof typeof CLIENT_MESSAGES_ZH;
+
+/** For a code nobody has written a sentence for yet (a newer server, an unexpected answer). */
+export const FALLBACK_MESSAGE_ZH = '操作没有成功，请稍后再试';
+
+function hasOwn<T extends object>(table: T, key: string): key is Extract<keyof T, string> {
+  return Object.prototype.hasOwnProperty.call(table, key);
+}
+
+/** The sentence for a server or client error code; the fallback for anything unknown. */
+export function messageForCode(code: string | null | undefined): string {
+  if (!code) return FALLBACK_MESSAGE_ZH;
+  if (hasOwn(ERROR_MESSAGES_ZH, code)) return ERROR_MESSAGES_ZH[code];
+  if (hasOwn(CLIENT_MESSAGES_ZH, code)) return CLIENT_MESSAGES_ZH[code];
+  return FALLBACK_MESSAGE_ZH;
+}
