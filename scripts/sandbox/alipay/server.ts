@@ -126,6 +126,7 @@ export async function startAlipaySandbox(options: AlipaySandboxOptions = {}): Pr
     await next();
     if (koa.status === 404 && koa.body === undefined) {
       koa.body = { error: { code: 'NOT_FOUND', message: `${koa.method} ${koa.path}: see docs/sandbox.md` } };
+      koa.status = 404;
     }
   });
   app.use(control.routes());
