@@ -8,7 +8,8 @@ export type BindingStatus = 'ACTIVE' | 'LOST' | 'UNBOUND';
 export type CardStatus = 'NORMAL' | 'LOST' | 'FROZEN';
 export type RechargeStatus = 'CREATED' | 'PAID' | 'CREDITED' | 'CREDIT_FAILED' | 'REFUNDED' | 'CLOSED';
 export type AgreementStatus = 'NONE' | 'PENDING' | 'ACTIVE' | 'UNSIGNED' | 'FAILED';
-export type DeductionStatus = 'PENDING' | 'COLLECTED' | 'RETRYING' | 'ARREARS' | 'SETTLED' | 'REVERSED' | 'DECLINED';
+export type DeductionStatus =
+  'PENDING' | 'COLLECTED' | 'RETRYING' | 'ARREARS' | 'SETTLED' | 'REVERSED' | 'DECLINED';
 
 // POST /session
 export interface SessionRequest {

@@ -5,6 +5,8 @@ import type { Deps } from './deps.js';
 import { errorHandler } from './http/errors.js';
 import { requestId } from './http/request-id.js';
 import { healthRoutes } from './routes/health.js';
+import { miniappRoutes } from './routes/miniapp/index.js';
+import { notifyRoutes } from './routes/notify.js';
 
 export interface AppOptions {
   isShuttingDown?: () => boolean;
@@ -53,5 +55,7 @@ export function buildApp(deps: Deps, options: AppOptions = {}): Koa {
     }),
   );
   mount(app, healthRoutes(deps, options.isShuttingDown ?? (() => false)));
+  mount(app, miniappRoutes(deps));
+  mount(app, notifyRoutes(deps));
   return app;
 }

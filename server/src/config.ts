@@ -30,6 +30,17 @@ export interface Config {
   cardsysTimeoutMs: number;
   gateway: { timestampWindowMs: number };
   jobs: { processEveryMs: number; maxConcurrency: number };
+  recharge: RechargeConfig;
+}
+
+export interface RechargeConfig {
+  /** Alipay closes an unpaid trade after this long (timeout_express). */
+  timeoutMinutes: number;
+  /** How often the sweep runs, and how old an unpaid order must be before it asks Alipay. */
+  sweepEveryMs: number;
+  sweepAfterMs: number;
+  /** Delays between crediting attempts when the card system fails; then CREDIT_FAILED. */
+  creditRetryMs: number[];
 }
 
 export interface AlipayConfig {
@@ -81,6 +92,12 @@ const schema = Joi.object({
   GATEWAY_TIMESTAMP_WINDOW_MS: Joi.number().integer().min(1_000).max(3_600_000).default(300_000),
   JOBS_PROCESS_EVERY_MS: Joi.number().integer().min(100).max(3_600_000).default(5_000),
   JOBS_MAX_CONCURRENCY: Joi.number().integer().min(1).max(1_000).default(50),
+  RECHARGE_TIMEOUT_MINUTES: Joi.number().integer().min(1).max(1440).default(15),
+  RECHARGE_SWEEP_EVERY_MS: Joi.number().integer().min(100).max(3_600_000).default(60_000),
+  RECHARGE_SWEEP_AFTER_MS: Joi.number().integer().min(0).max(86_400_000).default(180_000),
+  RECHARGE_CREDIT_RETRY_MS: Joi.string()
+    .pattern(/^\d+(,\d+)*$/, 'comma-separated milliseconds')
+    .default('5000,30000,120000,600000,1800000,3600000,21600000'),
 })
   // Alipay settings come as a set: all of them or none (then only sandbox-less parts of the app work).
   .and('ALIPAY_APP_ID', 'ALIPAY_PRIVATE_KEY', 'ALIPAY_PUBLIC_KEY', 'ALIPAY_GATEWAY')
@@ -163,5 +180,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     cardsysTimeoutMs: value.CARDSYS_TIMEOUT_MS,
     gateway: { timestampWindowMs: value.GATEWAY_TIMESTAMP_WINDOW_MS },
     jobs: { processEveryMs: value.JOBS_PROCESS_EVERY_MS, maxConcurrency: value.JOBS_MAX_CONCURRENCY },
+    recharge: {
+      timeoutMinutes: value.RECHARGE_TIMEOUT_MINUTES,
+      sweepEveryMs: value.RECHARGE_SWEEP_EVERY_MS,
+      sweepAfterMs: value.RECHARGE_SWEEP_AFTER_MS,
+      creditRetryMs: String(value.RECHARGE_CREDIT_RETRY_MS).split(',').map(Number),
+    },
   };
 }

@@ -8,7 +8,10 @@ import type { Deps } from './deps.js';
 import { allJobs } from './jobs/index.js';
 import { createJobRunner } from './jobs/runner.js';
 import { systemClock, type Clock } from './lib/clock.js';
-import { DataProtector, loadMasterKey } from './lib/crypto.js';
+import { DataProtector, loadMasterKey, loadOrCreateSecret } from './lib/crypto.js';
+import { SessionTokens } from './lib/session-token.js';
+import { Alipay } from './integrations/alipay/alipay.js';
+import { SchoolConnections } from './integrations/school-connections.js';
 import { createLogger, type Logger } from './lib/logger.js';
 
 export interface RunningServer {
@@ -54,16 +57,26 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     maxConcurrency: config.jobs.maxConcurrency,
     name: `${config.role}-${process.pid}`,
   });
+  const protector = new DataProtector(loadMasterKey(config.piiKey, config.dataDir, config.env));
+  const sessionSecret = loadOrCreateSecret(
+    config.sessionSecret,
+    config.dataDir,
+    'SESSION_SECRET',
+    config.env,
+  );
   const deps: Deps = {
     config,
     db: database.db,
     pool: database.pool,
     logger,
     clock,
-    protector: new DataProtector(loadMasterKey(config.piiKey, config.dataDir, config.env)),
+    protector,
     jobs: jobs.queue,
+    sessions: new SessionTokens(sessionSecret, config.sessionTtlSeconds, clock),
+    alipay: config.alipay ? new Alipay(config.alipay) : undefined,
+    schools: new SchoolConnections(protector, config.cardsysTimeoutMs),
   };
-  await jobs.start(deps, allJobs(), { process: config.role !== 'api' });
+  await jobs.start(deps, allJobs(deps), { process: config.role !== 'api' });
 
   let shuttingDown = false;
   let httpServer: http.Server | undefined;

@@ -1,8 +1,6 @@
 // Root hooks for the whole mocha run.
+import './env.js';
 import { stopTestCluster } from './db.js';
-
-process.env.TZ = 'Asia/Shanghai';
-process.env.LOG_LEVEL ??= 'error';
 
 export const mochaHooks = {
   async afterAll(this: Mocha.Context) {

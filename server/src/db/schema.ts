@@ -235,6 +235,8 @@ export const rechargeOrders = pgTable(
     alipayTradeNo: text('alipay_trade_no'),
     buyerId: text('buyer_id'),
     creditAttempts: integer('credit_attempts').notNull().default(0),
+    /** When the next crediting attempt is due; the sweep re-enqueues overdue ones (a lost job). */
+    nextCreditAt: tstz('next_credit_at'),
     lastError: text('last_error'),
     expiresAt: tstz('expires_at').notNull(),
     paidAt: tstz('paid_at'),

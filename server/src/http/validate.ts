@@ -11,7 +11,8 @@ export function validate<T>(schema: Joi.Schema<T>, value: unknown, source: Input
   const result = schema.validate(value ?? {}, {
     abortEarly: false,
     stripUnknown: false,
-    convert: source !== 'body',
+    // Trims strings and parses query numbers; fields that must not be coerced (amounts) are strict().
+    convert: true,
   });
   if (!result.error) return result.value;
   const problems = result.error.details.map((detail) => ({

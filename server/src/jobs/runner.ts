@@ -1,5 +1,6 @@
 import { Agenda, type Job } from 'agenda';
 import { PostgresBackend } from '@agendajs/postgres-backend';
+import pg from 'pg';
 import type { Deps } from '../deps.js';
 import type { Logger } from '../lib/logger.js';
 import type { JobQueue } from './queue.js';
@@ -16,7 +17,7 @@ export interface JobDefinition<Data = Record<string, unknown>> {
   /** A job still locked after this long is assumed dead and handed to another worker. */
   lockLifetimeMs?: number;
   /** Recurring jobs: an interval such as '1 minute'. */
-  every?: string;
+  every?: string | number;
   run(data: Data, deps: Deps): Promise<void>;
 }
 
@@ -37,9 +38,15 @@ export function createJobRunner(options: {
   name?: string;
 }): JobRunner {
   const log = options.logger.child({ component: 'jobs' });
-  const backend = new PostgresBackend({
-    poolConfig: { connectionString: options.databaseUrl, max: 10, application_name: 'campus-card-jobs' },
+  // Our own pool, handed to the backend: Agenda's own pool has no error listener, so an idle connection
+  // dropped by the server would crash the process.
+  const pool = new pg.Pool({
+    connectionString: options.databaseUrl,
+    max: 10,
+    application_name: 'campus-card-jobs',
   });
+  pool.on('error', (error) => log.warn('job database connection lost', { error: error.message }));
+  const backend = new PostgresBackend({ pool });
   const agenda = new Agenda({
     backend,
     name: options.name,
@@ -100,7 +107,7 @@ export function createJobRunner(options: {
       processing = false;
       // Agenda's drain() only re-checks for finished jobs on its 'complete' event, which fires before the
       // job leaves its running list, so on its own it waits out the whole timeout. Watch the running count
-      // ourselves and end the drain as soon as it reaches zero. drain() then disconnects the backend.
+      // ourselves and end the drain as soon as it reaches zero.
       const done = new AbortController();
       const watcher = setInterval(() => {
         agenda.getRunningStats().then(
@@ -113,7 +120,6 @@ export function createJobRunner(options: {
         return { running: result.running };
       } finally {
         clearInterval(watcher);
-        disconnected = true;
       }
     },
     async close() {
@@ -122,10 +128,8 @@ export function createJobRunner(options: {
       if (processing) {
         processing = false;
         await agenda.stop();
-      } else if (ready) {
-        await ready.catch(() => undefined);
-        await backend.disconnect();
       }
+      await pool.end();
     },
   };
 }

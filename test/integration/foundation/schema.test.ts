@@ -115,16 +115,14 @@ describe('schema constraints that protect money', () => {
     const [other] = await handle.db.insert(users).values({ alipayOpenId: 'open-2' }).returning();
     await handle.db.update(bindings).set({ isWithholdingPayer: true });
     const { constraint } = await rejection(
-      handle.db
-        .insert(bindings)
-        .values({
-          schoolId,
-          userId: other.id,
-          cardNo: '20260001',
-          holderName: '张三',
-          relation: 'PARENT',
-          isWithholdingPayer: true,
-        }),
+      handle.db.insert(bindings).values({
+        schoolId,
+        userId: other.id,
+        cardNo: '20260001',
+        holderName: '张三',
+        relation: 'PARENT',
+        isWithholdingPayer: true,
+      }),
     );
     assert.equal(constraint, 'bindings_one_withholding_payer_per_card');
   });
@@ -140,15 +138,13 @@ describe('schema constraints that protect money', () => {
 
   it('refuses rows that point at nothing', async () => {
     const { code } = await rejection(
-      handle.db
-        .insert(bindings)
-        .values({
-          schoolId: '00000000-0000-0000-0000-000000000000',
-          userId,
-          cardNo: '1',
-          holderName: 'x',
-          relation: 'SELF',
-        }),
+      handle.db.insert(bindings).values({
+        schoolId: '00000000-0000-0000-0000-000000000000',
+        userId,
+        cardNo: '1',
+        holderName: 'x',
+        relation: 'SELF',
+      }),
     );
     assert.equal(code, '23503');
   });

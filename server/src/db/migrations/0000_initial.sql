@@ -124,6 +124,7 @@ CREATE TABLE "recharge_orders" (
 	"alipay_trade_no" text,
 	"buyer_id" text,
 	"credit_attempts" integer DEFAULT 0 NOT NULL,
+	"next_credit_at" timestamp with time zone,
 	"last_error" text,
 	"expires_at" timestamp with time zone NOT NULL,
 	"paid_at" timestamp with time zone,

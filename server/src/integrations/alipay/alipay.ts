@@ -1,0 +1,375 @@
+import { AlipaySdk } from 'alipay-sdk';
+import { fenToYuan, yuanToFenAllowZero } from '../../../../shared/money.js';
+import type { AlipayConfig } from '../../config.js';
+import { AlipayError, isAgreementGone } from './errors.js';
+import { callAlipay, type AlipayResponse } from './sdk-call.js';
+
+/**
+ * Our side of Alipay: typed inputs and outputs in our units (fen, our order numbers), failures as
+ * AlipayError with a classification. Nothing outside integrations/alipay sees an SDK response shape or a
+ * yuan string.
+ */
+
+/** A buyer is known by open_id (new apps) or user_id (older apps), ALIPAY.md §4.1. */
+export interface AlipayPayer {
+  openId?: string | null;
+  userId?: string | null;
+}
+
+export type TradeStatus = 'WAIT_BUYER_PAY' | 'TRADE_SUCCESS' | 'TRADE_FINISHED' | 'TRADE_CLOSED';
+
+export interface TradeState {
+  tradeNo: string;
+  outTradeNo: string;
+  status: TradeStatus;
+  totalFen: number;
+  buyer: AlipayPayer;
+}
+
+export type PayOutcome = { status: 'PAID'; tradeNo: string } | { status: 'PENDING'; tradeNo: string | null };
+
+export interface AgreementState {
+  agreementNo: string;
+  status: string;
+  signedAt: string | null;
+  validUntil: string | null;
+}
+
+export interface OAuthResult {
+  userId: string | null;
+  openId: string | null;
+  accessToken: string;
+  expiresInSeconds: number;
+}
+
+export interface AppAuthorization {
+  appAuthToken: string;
+  refreshToken: string | null;
+  authAppId: string;
+  sellerId: string;
+}
+
+/** Alipay's string, or null when absent or not a string. */
+function str(value: unknown): string | null {
+  return typeof value === 'string' && value !== '' ? value : null;
+}
+
+function payerFields(payer: AlipayPayer): Record<string, string> {
+  if (payer.openId) return { buyerOpenId: payer.openId };
+  if (payer.userId) return { buyerId: payer.userId };
+  throw new Error('an Alipay payer needs an open_id or a user_id');
+}
+
+export class Alipay {
+  private readonly sdk: AlipaySdk;
+
+  constructor(readonly config: AlipayConfig) {
+    const isPkcs8 = config.privateKey.includes('BEGIN PRIVATE KEY');
+    this.sdk = new AlipaySdk({
+      appId: config.appId,
+      privateKey: config.privateKey,
+      keyType: isPkcs8 ? 'PKCS8' : 'PKCS1',
+      alipayPublicKey: config.alipayPublicKey,
+      gateway: config.gateway,
+      timeout: config.timeoutMs,
+      signType: 'RSA2',
+    });
+  }
+
+  get appId(): string {
+    return this.config.appId;
+  }
+
+  /** auth_base code from my.getAuthCode → the user's ids (ALIPAY.md §4.1). Codes are single use. */
+  async exchangeAuthCode(code: string): Promise<OAuthResult> {
+    const res = await callAlipay(this.sdk, 'alipay.system.oauth.token', {
+      params: { grantType: 'authorization_code', code },
+    });
+    const accessToken = str(res.accessToken);
+    if (!accessToken)
+      throw new AlipayError(
+        'final',
+        'alipay.system.oauth.token',
+        'NO_TOKEN',
+        undefined,
+        'no access_token in the answer',
+      );
+    return {
+      userId: str(res.userId),
+      openId: str(res.openId),
+      accessToken,
+      expiresInSeconds: Number(res.expiresIn ?? 0),
+    };
+  }
+
+  /** ISV: a school's app_auth_code → the app_auth_token we then send on its behalf (ALIPAY.md §4.13). */
+  async exchangeAppAuthCode(code: string): Promise<AppAuthorization> {
+    const res = await callAlipay(this.sdk, 'alipay.open.auth.token.app', {
+      bizContent: { grantType: 'authorization_code', code },
+    });
+    const token = (Array.isArray(res.tokens) ? (res.tokens[0] as AlipayResponse) : res) ?? res;
+    const appAuthToken = str(token.appAuthToken);
+    const authAppId = str(token.authAppId);
+    const sellerId = str(token.userId);
+    if (!appAuthToken || !authAppId || !sellerId) {
+      throw new AlipayError(
+        'final',
+        'alipay.open.auth.token.app',
+        'NO_TOKEN',
+        undefined,
+        'incomplete authorization answer',
+      );
+    }
+    return { appAuthToken, refreshToken: str(token.appRefreshToken), authAppId, sellerId };
+  }
+
+  /** Mini-program JSAPI trade for my.tradePay (ALIPAY.md §4.3). */
+  async createTrade(input: {
+    outTradeNo: string;
+    amountFen: number;
+    subject: string;
+    payer: AlipayPayer;
+    notifyUrl: string;
+    appAuthToken?: string | null;
+    timeoutMinutes: number;
+    terminalId?: string;
+  }): Promise<{ tradeNo: string }> {
+    const res = await callAlipay(this.sdk, 'alipay.trade.create', {
+      appAuthToken: input.appAuthToken ?? undefined,
+      notifyUrl: input.notifyUrl,
+      bizContent: {
+        outTradeNo: input.outTradeNo,
+        totalAmount: fenToYuan(input.amountFen),
+        subject: input.subject,
+        productCode: 'JSAPI_PAY',
+        opAppId: this.config.appId,
+        timeoutExpress: `${input.timeoutMinutes}m`,
+        ...payerFields(input.payer),
+        ...(input.terminalId ? { terminalId: input.terminalId } : {}),
+      },
+    });
+    const tradeNo = str(res.tradeNo);
+    if (!tradeNo)
+      throw new AlipayError(
+        'unknown',
+        'alipay.trade.create',
+        'NO_TRADE_NO',
+        undefined,
+        'no trade_no in the answer',
+      );
+    return { tradeNo };
+  }
+
+  /**
+   * Password-free withholding (ALIPAY.md §4.4 b). 10000 → PAID; 10003 → PENDING (the buyer must
+   * confirm; poll then cancel). Everything else throws a classified AlipayError.
+   */
+  async payWithAgreement(input: {
+    outTradeNo: string;
+    amountFen: number;
+    subject: string;
+    agreementNo: string;
+    appAuthToken?: string | null;
+  }): Promise<PayOutcome> {
+    const res = await callAlipay(this.sdk, 'alipay.trade.pay', {
+      appAuthToken: input.appAuthToken ?? undefined,
+      accept: ['10003'],
+      bizContent: {
+        outTradeNo: input.outTradeNo,
+        totalAmount: fenToYuan(input.amountFen),
+        subject: input.subject,
+        productCode: 'GENERAL_WITHHOLDING',
+        agreementParams: { agreementNo: input.agreementNo },
+      },
+    });
+    const tradeNo = str(res.tradeNo);
+    if (res.code === '10003') return { status: 'PENDING', tradeNo };
+    if (!tradeNo)
+      throw new AlipayError(
+        'unknown',
+        'alipay.trade.pay',
+        'NO_TRADE_NO',
+        undefined,
+        'no trade_no in the answer',
+      );
+    return { status: 'PAID', tradeNo };
+  }
+
+  /** null when Alipay has no such trade (e.g. created but the buyer never opened the cashier). */
+  async queryTrade(input: { outTradeNo: string; appAuthToken?: string | null }): Promise<TradeState | null> {
+    try {
+      const res = await callAlipay(this.sdk, 'alipay.trade.query', {
+        appAuthToken: input.appAuthToken ?? undefined,
+        bizContent: { outTradeNo: input.outTradeNo },
+      });
+      return {
+        tradeNo: String(res.tradeNo),
+        outTradeNo: String(res.outTradeNo ?? input.outTradeNo),
+        status: String(res.tradeStatus) as TradeStatus,
+        totalFen: yuanToFenAllowZero(String(res.totalAmount ?? '0')),
+        buyer: { openId: str(res.buyerOpenId), userId: str(res.buyerUserId) },
+      };
+    } catch (error) {
+      if (error instanceof AlipayError && /TRADE_NOT_EXIST/.test(error.subCode ?? '')) return null;
+      throw error;
+    }
+  }
+
+  /** Closes an unpaid trade. Already closed or never created count as closed. */
+  async closeTrade(input: {
+    outTradeNo: string;
+    appAuthToken?: string | null;
+  }): Promise<'CLOSED' | 'NOT_EXIST'> {
+    try {
+      await callAlipay(this.sdk, 'alipay.trade.close', {
+        appAuthToken: input.appAuthToken ?? undefined,
+        bizContent: { outTradeNo: input.outTradeNo },
+      });
+      return 'CLOSED';
+    } catch (error) {
+      if (error instanceof AlipayError && /TRADE_NOT_EXIST/.test(error.subCode ?? '')) return 'NOT_EXIST';
+      throw error;
+    }
+  }
+
+  /** For unknown outcomes only: closes an unpaid trade or refunds a paid one (ALIPAY.md §4.7). */
+  async cancelTrade(input: {
+    outTradeNo: string;
+    appAuthToken?: string | null;
+  }): Promise<{ action: string | null; retry: boolean }> {
+    const res = await callAlipay(this.sdk, 'alipay.trade.cancel', {
+      appAuthToken: input.appAuthToken ?? undefined,
+      bizContent: { outTradeNo: input.outTradeNo },
+    });
+    return { action: str(res.action), retry: res.retryFlag === 'Y' };
+  }
+
+  /** Idempotent on (outTradeNo, outRequestNo): a retry must reuse both and the amount (ALIPAY.md §4.8). */
+  async refund(input: {
+    outTradeNo: string;
+    outRequestNo: string;
+    amountFen: number;
+    reason: string;
+    appAuthToken?: string | null;
+  }): Promise<{ refundedTotalFen: number; moved: boolean }> {
+    const res = await callAlipay(this.sdk, 'alipay.trade.refund', {
+      appAuthToken: input.appAuthToken ?? undefined,
+      bizContent: {
+        outTradeNo: input.outTradeNo,
+        outRequestNo: input.outRequestNo,
+        refundAmount: fenToYuan(input.amountFen),
+        refundReason: input.reason,
+      },
+    });
+    return {
+      refundedTotalFen: yuanToFenAllowZero(String(res.refundFee ?? '0')),
+      moved: res.fundChange === 'Y',
+    };
+  }
+
+  /** Whether a refund request number went through (absent refund_status = not received or failed, §4.9). */
+  async isRefunded(input: {
+    outTradeNo: string;
+    outRequestNo: string;
+    appAuthToken?: string | null;
+  }): Promise<boolean> {
+    try {
+      const res = await callAlipay(this.sdk, 'alipay.trade.fastpay.refund.query', {
+        appAuthToken: input.appAuthToken ?? undefined,
+        bizContent: { outTradeNo: input.outTradeNo, outRequestNo: input.outRequestNo },
+      });
+      return res.refundStatus === 'REFUND_SUCCESS';
+    } catch (error) {
+      if (error instanceof AlipayError && /TRADE_NOT_EXIST/.test(error.subCode ?? '')) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * The string for my.paySignCenter: sdkExecute of alipay.user.agreement.page.sign, URL-encoded once more
+   * (ALIPAY.md §4.10). Signing happens locally; Alipay sends dut_user_sign to notifyUrl.
+   */
+  agreementSignString(input: {
+    externalAgreementNo: string;
+    signScene: string;
+    notifyUrl: string;
+    appAuthToken?: string | null;
+    externalLogonId?: string;
+    singleAmountFen?: number;
+  }): string {
+    const params: Record<string, unknown> = {
+      notifyUrl: input.notifyUrl,
+      bizContent: {
+        personalProductCode: 'GENERAL_WITHHOLDING_P',
+        productCode: 'GENERAL_WITHHOLDING',
+        signScene: input.signScene,
+        externalAgreementNo: input.externalAgreementNo,
+        accessParams: { channel: 'ALIPAYAPP' },
+        ...(input.externalLogonId ? { externalLogonId: input.externalLogonId } : {}),
+      },
+    };
+    if (input.appAuthToken) params.appAuthToken = input.appAuthToken;
+    return encodeURIComponent(this.sdk.sdkExecute('alipay.user.agreement.page.sign', params));
+  }
+
+  /** null when Alipay knows no such agreement (never signed, or unsigned and gone). */
+  async queryAgreement(input: {
+    agreementNo?: string;
+    externalAgreementNo?: string;
+    signScene?: string;
+    payer?: AlipayPayer;
+    appAuthToken?: string | null;
+  }): Promise<AgreementState | null> {
+    const biz: Record<string, unknown> = { personalProductCode: 'GENERAL_WITHHOLDING_P' };
+    if (input.agreementNo) biz.agreementNo = input.agreementNo;
+    if (input.externalAgreementNo) biz.externalAgreementNo = input.externalAgreementNo;
+    if (input.signScene) biz.signScene = input.signScene;
+    if (input.payer?.openId) biz.alipayOpenId = input.payer.openId;
+    else if (input.payer?.userId) biz.alipayUserId = input.payer.userId;
+    try {
+      const res = await callAlipay(this.sdk, 'alipay.user.agreement.query', {
+        appAuthToken: input.appAuthToken ?? undefined,
+        bizContent: biz,
+      });
+      return {
+        agreementNo: String(res.agreementNo),
+        status: String(res.status),
+        signedAt: str(res.signTime),
+        validUntil: str(res.invalidTime),
+      };
+    } catch (error) {
+      if (
+        error instanceof AlipayError &&
+        /USER_AGREEMENT_NOT_EXIST|AGREEMENT_HAS_UNSIGNED/.test(error.subCode ?? '')
+      )
+        return null;
+      throw error;
+    }
+  }
+
+  /** Ends an agreement at Alipay; one that is already gone counts as ended. */
+  async unsignAgreement(input: { agreementNo: string; appAuthToken?: string | null }): Promise<void> {
+    try {
+      await callAlipay(this.sdk, 'alipay.user.agreement.unsign', {
+        appAuthToken: input.appAuthToken ?? undefined,
+        bizContent: { agreementNo: input.agreementNo, personalProductCode: 'GENERAL_WITHHOLDING_P' },
+      });
+    } catch (error) {
+      if (
+        error instanceof AlipayError &&
+        (isAgreementGone(error.subCode) || /NOT_NORMAL/.test(error.subCode ?? ''))
+      )
+        return;
+      throw error;
+    }
+  }
+
+  /** checkNotifySignV2: the body is already form-decoded by Koa (ALIPAY.md §1.6, §3.3). */
+  verifyNotification(form: Record<string, string>): boolean {
+    try {
+      return this.sdk.checkNotifySignV2(form);
+    } catch {
+      return false;
+    }
+  }
+}

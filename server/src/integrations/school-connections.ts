@@ -1,0 +1,42 @@
+import type { SchoolRow } from '../db/repos/schools.js';
+import type { DataProtector } from '../lib/crypto.js';
+import { createCardSystem, type CardSystem } from './cardsys/index.js';
+
+/**
+ * Per-school access to the outside world, built from the `schools` row: its card system (endpoint and
+ * decrypted credentials) and its Alipay app_auth_token for ISV calls. Clients are cached per school and
+ * rebuilt when the row changes.
+ */
+export class SchoolConnections {
+  private readonly cardSystems = new Map<string, { version: number; system: CardSystem }>();
+  private readonly tokens = new Map<string, { version: number; token: string | null }>();
+
+  constructor(
+    private readonly protector: DataProtector,
+    private readonly cardsysTimeoutMs: number,
+  ) {}
+
+  cardSystem(school: SchoolRow): CardSystem {
+    const version = school.updatedAt.getTime();
+    const cached = this.cardSystems.get(school.id);
+    if (cached?.version === version) return cached.system;
+    const system = createCardSystem({
+      endpoint: school.cardsysEndpoint,
+      username: school.cardsysUsername,
+      password: this.protector.decrypt(school.cardsysPasswordEnc),
+      timeoutMs: this.cardsysTimeoutMs,
+    });
+    this.cardSystems.set(school.id, { version, system });
+    return system;
+  }
+
+  /** The token we send as app_auth_token when calling Alipay for this school; null for direct mode. */
+  appAuthToken(school: SchoolRow): string | null {
+    const version = school.updatedAt.getTime();
+    const cached = this.tokens.get(school.id);
+    if (cached?.version === version) return cached.token;
+    const token = school.alipayAppAuthTokenEnc ? this.protector.decrypt(school.alipayAppAuthTokenEnc) : null;
+    this.tokens.set(school.id, { version, token });
+    return token;
+  }
+}

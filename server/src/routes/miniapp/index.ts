@@ -1,0 +1,20 @@
+import Router from '@koa/router';
+import type { Deps } from '../../deps.js';
+import { requireSession } from '../../http/session-auth.js';
+import { cardRoutes } from './cards.js';
+import { meRoutes } from './me.js';
+import { rechargeRoutes } from './recharges.js';
+import { sessionRoutes } from './session.js';
+
+/** The mini-program API, `/api/v1` (DESIGN §6.1). Everything but `POST /session` needs a session. */
+export function miniappRoutes(deps: Deps): Router {
+  const router = new Router({ prefix: '/api/v1' });
+  const open = sessionRoutes(deps);
+  router.use(open.routes(), open.allowedMethods());
+  const authed = new Router();
+  authed.use(requireSession(deps.sessions));
+  for (const routes of [meRoutes(deps), cardRoutes(deps), rechargeRoutes(deps)])
+    authed.use(routes.routes(), routes.allowedMethods());
+  router.use(authed.routes(), authed.allowedMethods());
+  return router;
+}

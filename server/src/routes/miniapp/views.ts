@@ -1,0 +1,48 @@
+import type { BindingView, RechargeView, SchoolView } from '../../../../shared/api.js';
+import type { BindingWithSchool } from '../../db/repos/bindings.js';
+import type { RechargeRow } from '../../db/repos/recharges.js';
+import type { SchoolRow } from '../../db/repos/schools.js';
+
+/** Rows → the shapes of shared/api.ts. Secrets and internal columns never leave through here. */
+
+export function schoolView(school: SchoolRow): SchoolView {
+  return {
+    id: school.id,
+    code: school.code,
+    name: school.name,
+    rechargeMinFen: school.rechargeMinFen,
+    rechargeMaxFen: school.rechargeMaxFen,
+    withholdingEnabled: school.withholdingEnabled,
+    txnLimitFen: school.txnLimitFen,
+    dailyLimitFen: school.dailyLimitFen,
+  };
+}
+
+export function bindingView(binding: BindingWithSchool): BindingView {
+  return {
+    id: binding.id,
+    school: { id: binding.schoolId, name: binding.schoolName },
+    cardNo: binding.cardNo,
+    holderName: binding.holderName,
+    identity: binding.identity === 'STUDENT' || binding.identity === 'STAFF' ? binding.identity : null,
+    relation: binding.relation,
+    status: binding.status,
+    isWithholdingPayer: binding.isWithholdingPayer,
+    createdAt: binding.createdAt.toISOString(),
+  };
+}
+
+export function rechargeView(order: RechargeRow): RechargeView {
+  return {
+    id: order.id,
+    outTradeNo: order.outTradeNo,
+    tradeNo: order.alipayTradeNo,
+    bindingId: order.bindingId,
+    cardNo: order.cardNo,
+    amountFen: order.amountFen,
+    status: order.status,
+    createdAt: order.createdAt.toISOString(),
+    paidAt: order.paidAt?.toISOString() ?? null,
+    creditedAt: order.creditedAt?.toISOString() ?? null,
+  };
+}

@@ -1,0 +1,150 @@
+import crypto from 'node:crypto';
+import { startAlipaySandbox, type AlipaySandbox } from '../../scripts/sandbox/alipay/server.js';
+import { AlipaySandboxControl } from '../../scripts/sandbox/alipay/control-client.js';
+import { startCardsysSandbox, type CardsysSandbox } from '../../scripts/sandbox/cardsys/server.js';
+import { CardsysSandboxControl } from '../../scripts/sandbox/cardsys/control-client.js';
+import { freePort } from '../../server/src/db/embedded-postgres.js';
+import type { SchoolRow } from '../../server/src/db/repos/schools.js';
+import { onboardSchool, type SchoolOnboarding } from '../../server/src/domain/schools.js';
+import { startTestApp, type TestApp } from './app.js';
+import { client } from './http.js';
+import type { Clock } from '../../server/src/lib/clock.js';
+
+/**
+ * The whole product for a test: the BFF (HTTP + jobs) on a fresh database, the Alipay sandbox with our
+ * app registered, the card-system sandbox, and one onboarded school (ISV-authorized, with its own SOAP
+ * endpoint). Everything talks over HTTP exactly as in production.
+ */
+
+let appKeys: { privateKey: string; publicKey: string } | undefined;
+function appKeyPair() {
+  return (appKeys ??= (() => {
+    const { privateKey, publicKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+    return {
+      privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      publicKey: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+    };
+  })());
+}
+
+export interface StackUser {
+  userId: string;
+  openId: string;
+  /** Logs in through the mini-program route with a fresh auth code; returns an authorised client. */
+  login(): Promise<ReturnType<typeof client> & { token: string }>;
+}
+
+export interface Stack {
+  app: TestApp;
+  alipay: { sandbox: AlipaySandbox; control: AlipaySandboxControl; appId: string; url: string };
+  cardsys: { sandbox: CardsysSandbox; control: CardsysSandboxControl };
+  school: SchoolRow;
+  createUser(balanceFen?: number): Promise<StackUser>;
+  createCard(input?: {
+    name?: string;
+    balanceFen?: number;
+    status?: 'NORMAL' | 'LOST' | 'FROZEN';
+    schoolCode?: string;
+  }): Promise<{ cardNo: string; holderName: string }>;
+  addSchool(input?: { name?: string; settings?: SchoolOnboarding['settings'] }): Promise<SchoolRow>;
+  stop(): Promise<void>;
+}
+
+const NAMES = ['张三', '李四', '王五', '赵六', '陈晨', '刘洋', '杨帆', '黄磊'];
+let cardCounter = 0;
+
+export interface StackOptions {
+  env?: Record<string, string>;
+  schoolSettings?: SchoolOnboarding['settings'];
+  notifyTimeScale?: number;
+  /** The BFF's clock (expiry, schedules); Agenda and the sandboxes keep real time. */
+  clock?: Clock;
+}
+
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const keys = appKeyPair();
+  const appId = `2021${crypto.randomInt(10 ** 11, 10 ** 12 - 1)}`;
+  const alipaySandbox = await startAlipaySandbox({
+    apps: [{ appId, publicKey: keys.publicKey, idMode: 'open_id', name: 'campus-card' }],
+    notifyTimeScale: options.notifyTimeScale ?? 1000,
+  });
+  const alipayControl = new AlipaySandboxControl(alipaySandbox.url);
+  const cardsysSandbox = await startCardsysSandbox();
+  const cardsysControl = new CardsysSandboxControl(cardsysSandbox.url);
+  const port = await freePort();
+  const app = await startTestApp({
+    env: {
+      PORT: String(port),
+      PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
+      ALIPAY_APP_ID: appId,
+      ALIPAY_PRIVATE_KEY: keys.privateKey,
+      ALIPAY_PUBLIC_KEY: alipaySandbox.alipayPublicKey,
+      ALIPAY_GATEWAY: alipaySandbox.gatewayUrl,
+      ALIPAY_TIMEOUT_MS: '3000',
+      CARDSYS_TIMEOUT_MS: '3000',
+      ...options.env,
+    },
+    clock: options.clock,
+  });
+
+  const addSchool: Stack['addSchool'] = async (input = {}) => {
+    const code = String(crypto.randomInt(10 ** 9, 10 ** 10 - 1));
+    const name = input.name ?? `测试大学${code.slice(-4)}`;
+    const cardsysSchool = await cardsysControl.createSchool({ code, name });
+    const authorization = await alipayControl.authorizeMerchant({ isvAppId: appId, merchantName: name });
+    return onboardSchool(app.deps, {
+      code,
+      name,
+      cardsys: {
+        endpoint: cardsysSchool.endpoint,
+        username: cardsysSchool.username,
+        password: cardsysSchool.password,
+      },
+      alipayAppAuthCode: authorization.appAuthCode,
+      settings: input.settings,
+    });
+  };
+  const school = await addSchool({ settings: options.schoolSettings });
+
+  return {
+    app,
+    alipay: { sandbox: alipaySandbox, control: alipayControl, appId, url: alipaySandbox.url },
+    cardsys: { sandbox: cardsysSandbox, control: cardsysControl },
+    school,
+    addSchool,
+    async createUser(balanceFen = 100_000) {
+      const user = await alipayControl.createUser({ balanceFen });
+      const openId = user.openIds[appId];
+      return {
+        userId: user.userId,
+        openId,
+        async login() {
+          const { authCode } = await alipayControl.issueAuthCode({
+            userId: user.userId,
+            appId,
+            scopes: 'auth_base',
+          });
+          const res = await app.http.post('/api/v1/session', { authCode });
+          if (res.status !== 200) throw new Error(`login failed: ${res.status} ${res.text}`);
+          return Object.assign(client(app.url, res.body.token), { token: res.body.token as string });
+        },
+      };
+    },
+    async createCard(input = {}) {
+      cardCounter += 1;
+      const holderName = input.name ?? NAMES[cardCounter % NAMES.length];
+      const card = await cardsysControl.createCard(input.schoolCode ?? school.code, {
+        name: holderName,
+        balanceFen: input.balanceFen ?? 10_000,
+        status: input.status,
+        identity: 'STUDENT',
+      });
+      return { cardNo: card.cardNo, holderName: card.name };
+    },
+    async stop() {
+      await app.stop();
+      await alipaySandbox.close();
+      await cardsysSandbox.close();
+    },
+  };
+}
