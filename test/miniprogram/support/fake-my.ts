@@ -1,0 +1,243 @@
+/**
+ * The Alipay app runtime's `my` object, for Node. It is the only fake in the mini-program tests:
+ * - my.request is real HTTP (fetch) to the real BFF, with the JSAPI's callback shapes and fail codes
+ *   (ALIPAY.md §5: 12 network, 13 timeout, 14 parse, 19 HTTP status with the answer attached);
+ * - storage is an in-memory map with the sync API's shapes;
+ * - dialogs and toasts are recorded, and confirm is answered by `answerConfirm` (default: confirm);
+ * - navigation is recorded and handed to the runtime, which opens the target page like the real one;
+ * - getAuthCode / tradePay / paySignCenter are pluggable: the journey tests plug in the Alipay sandbox's
+ *   control API, standing in for the person tapping in the Alipay app.
+ * Any other `my.*` a page calls throws, so an API used without a fake cannot go unnoticed.
+ */
+
+export interface JsapiError {
+  error: number;
+  errorMessage: string;
+}
+
+/** Thrown by a pluggable to make the JSAPI call its `fail` callback. */
+export class JsapiFail extends Error {
+  constructor(
+    readonly error: number,
+    readonly errorMessage: string,
+  ) {
+    super(`${error} ${errorMessage}`);
+  }
+}
+
+export interface RecordedRequest {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body: string | undefined;
+  status?: number;
+  /** The JSAPI error number when `fail` was called. */
+  failedWith?: number;
+}
+
+export type NavigationKind = 'navigateTo' | 'redirectTo' | 'reLaunch' | 'navigateBack';
+
+export interface FakeMyPlugs {
+  getAuthCode?: (scopes: string | string[]) => Promise<{ authCode: string }>;
+  tradePay?: (tradeNO: string) => Promise<{ resultCode: string }>;
+  paySignCenter?: (signStr: string) => Promise<{ resultStatus: string; result: string }>;
+  /** The person's answer to my.confirm. */
+  answerConfirm?: (dialog: { title?: string; content?: string }) => boolean;
+}
+
+type Callbacks = {
+  success?: (value: any) => void;
+  fail?: (error: any) => void;
+  complete?: (value: any) => void;
+};
+
+function settle(options: Callbacks, outcome: { ok: true; value: unknown } | { ok: false; error: unknown }) {
+  // The real runtime calls back asynchronously; so do we, so that no page relies on a synchronous answer.
+  setImmediate(() => {
+    if (outcome.ok) options.success?.(outcome.value);
+    else options.fail?.(outcome.error);
+    options.complete?.(outcome.ok ? outcome.value : outcome.error);
+  });
+}
+
+function asJsapiError(error: unknown): JsapiError {
+  if (error instanceof JsapiFail) return { error: error.error, errorMessage: error.errorMessage };
+  return { error: 3, errorMessage: error instanceof Error ? error.message : String(error) };
+}
+
+export class FakeMy {
+  readonly storage = new Map<string, unknown>();
+  readonly requests: RecordedRequest[] = [];
+  readonly toasts: Array<{ content: string; type?: string }> = [];
+  readonly dialogs: Array<{ api: 'confirm' | 'alert'; title?: string; content?: string; answer: boolean }> =
+    [];
+  readonly navigations: Array<{ kind: NavigationKind; url?: string; delta?: number }> = [];
+  readonly calls: string[] = [];
+  pullDownRefreshStops = 0;
+  /** How many requests are in flight: lets a test wait until a page went quiet. */
+  inFlight = 0;
+
+  /** The runtime's navigation handler. */
+  onNavigate: (kind: NavigationKind, options: { url?: string; delta?: number }) => void = () => undefined;
+
+  readonly api: Record<string, (...args: any[]) => any>;
+
+  constructor(readonly plugs: FakeMyPlugs = {}) {
+    const self = this;
+    const api: Record<string, (...args: any[]) => any> = {
+      request(options: any) {
+        self.request(options);
+      },
+      getStorageSync({ key }: { key: string }) {
+        return { data: self.storage.has(key) ? structuredClone(self.storage.get(key)) : null };
+      },
+      setStorageSync({ key, data }: { key: string; data: unknown }) {
+        self.storage.set(key, structuredClone(data));
+        return { success: true };
+      },
+      removeStorageSync({ key }: { key: string }) {
+        self.storage.delete(key);
+        return { success: true };
+      },
+      showToast(options: { content: string; type?: string }) {
+        self.toasts.push({ content: options.content, type: options.type });
+      },
+      showLoading() {},
+      hideLoading() {},
+      confirm(options: Callbacks & { title?: string; content?: string }) {
+        const answer = self.plugs.answerConfirm ? self.plugs.answerConfirm(options) : true;
+        self.dialogs.push({ api: 'confirm', title: options.title, content: options.content, answer });
+        settle(options, { ok: true, value: { confirm: answer } });
+      },
+      alert(options: Callbacks & { title?: string; content?: string }) {
+        self.dialogs.push({ api: 'alert', title: options.title, content: options.content, answer: true });
+        settle(options, { ok: true, value: {} });
+      },
+      stopPullDownRefresh() {
+        self.pullDownRefreshStops += 1;
+      },
+      navigateTo(options: { url: string }) {
+        self.navigate('navigateTo', options);
+      },
+      redirectTo(options: { url: string }) {
+        self.navigate('redirectTo', options);
+      },
+      reLaunch(options: { url: string }) {
+        self.navigate('reLaunch', options);
+      },
+      navigateBack(options: { delta?: number } = {}) {
+        self.navigate('navigateBack', options);
+      },
+      getAuthCode(options: Callbacks & { scopes?: string | string[] }) {
+        self.plug(options, 'getAuthCode', () => self.plugs.getAuthCode?.(options.scopes ?? 'auth_base'));
+      },
+      tradePay(options: Callbacks & { tradeNO: string }) {
+        self.plug(options, 'tradePay', () => self.plugs.tradePay?.(options.tradeNO));
+      },
+      paySignCenter(options: Callbacks & { signStr: string }) {
+        self.plug(options, 'paySignCenter', () => self.plugs.paySignCenter?.(options.signStr));
+      },
+    };
+    this.api = new Proxy(api, {
+      get(target, name) {
+        if (typeof name === 'string' && !(name in target)) {
+          throw new Error(`my.${name} is not faked by test/miniprogram/support/fake-my.ts`);
+        }
+        return target[name as string];
+      },
+    });
+  }
+
+  private navigate(kind: NavigationKind, options: { url?: string; delta?: number }) {
+    this.calls.push(kind);
+    this.navigations.push({ kind, ...options });
+    this.onNavigate(kind, options);
+  }
+
+  private plug(options: Callbacks, name: string, run: () => Promise<unknown> | undefined) {
+    this.calls.push(name);
+    let pending: Promise<unknown> | undefined;
+    try {
+      pending = run();
+    } catch (error) {
+      pending = Promise.reject(error);
+    }
+    if (!pending) {
+      settle(options, { ok: false, error: { error: 4, errorMessage: `my.${name} has no fake plugged in` } });
+      return;
+    }
+    pending.then(
+      (value) => settle(options, { ok: true, value }),
+      (error) => settle(options, { ok: false, error: asJsapiError(error) }),
+    );
+  }
+
+  private request(
+    options: Callbacks & {
+      url: string;
+      method?: string;
+      headers?: Record<string, string>;
+      header?: Record<string, string>;
+      data?: unknown;
+      dataType?: string;
+      timeout?: number;
+    },
+  ) {
+    this.calls.push('request');
+    const method = (options.method ?? 'GET').toUpperCase();
+    const headers = {
+      'content-type': 'application/json',
+      ...(options.header ?? {}),
+      ...(options.headers ?? {}),
+    };
+    let url = options.url;
+    let body: string | undefined;
+    if (options.data !== undefined && options.data !== null) {
+      if (method === 'GET' && typeof options.data === 'object') {
+        // The JSAPI turns GET data into a query string.
+        const query = new URLSearchParams(options.data as Record<string, string>).toString();
+        url += (url.includes('?') ? '&' : '?') + query;
+      } else {
+        body = typeof options.data === 'string' ? options.data : JSON.stringify(options.data);
+      }
+    }
+    const record: RecordedRequest = { method, url, headers, body };
+    this.requests.push(record);
+    const fail = (error: number, errorMessage: string, extra: object = {}) => {
+      record.failedWith = error;
+      settle(options, { ok: false, error: { error, errorMessage, ...extra } });
+    };
+    if (!/^https?:\/\//.test(url)) return fail(2, 'invalid url');
+    this.inFlight += 1;
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), options.timeout ?? 30_000);
+    fetch(url, { method, headers, body, signal: controller.signal })
+      .then(async (response) => {
+        const text = await response.text();
+        record.status = response.status;
+        let data: unknown = text;
+        if ((options.dataType ?? 'json') === 'json' && text !== '') {
+          try {
+            data = JSON.parse(text);
+          } catch {
+            return fail(14, 'JSON parse data error');
+          }
+        }
+        const responseHeaders = Object.fromEntries(response.headers.entries());
+        const answer = { data, status: response.status, headers: responseHeaders };
+        if (response.status >= 200 && response.status < 300) {
+          settle(options, {
+            ok: true,
+            value: { ...answer, statusCode: response.status, header: responseHeaders },
+          });
+        } else {
+          fail(19, 'http status error', answer);
+        }
+      })
+      .catch(() => (controller.signal.aborted ? fail(13, 'timeout') : fail(12, 'network error')))
+      .finally(() => {
+        clearTimeout(timer);
+        this.inFlight -= 1;
+      });
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * Wires the page harness to a running stack: the BFF is real, and the Alipay app's JSAPIs are played by
+ * the Alipay sandbox's control API for one sandbox user — getAuthCode issues a real auth code, tradePay
+ * pays the trade from the user's sandbox balance, paySignCenter signs the agreement (which then notifies
+ * our BFF exactly as Alipay would).
+ */
+import type { Stack, StackUser } from '../../support/stack.js';
+import { builtMiniprogram } from './build.js';
+import type { FakeMyPlugs } from './fake-my.js';
+import { MiniRuntime } from './runtime.js';
+
+export function alipayAppOf(
+  stack: Stack,
+  user: Pick<StackUser, 'userId'>,
+): Required<Omit<FakeMyPlugs, 'answerConfirm'>> {
+  const { control, appId } = stack.alipay;
+  return {
+    getAuthCode: (scopes) =>
+      control.issueAuthCode({ userId: user.userId, appId, scopes: scopes as 'auth_base' | 'auth_user' }),
+    tradePay: (tradeNO) => control.payTrade({ tradeNO, userId: user.userId }),
+    paySignCenter: (signStr) => control.signAgreement({ signStr, userId: user.userId }),
+  };
+}
+
+/** The mini-program as `user` opens it on their phone, against the stack's BFF. */
+export async function openMiniprogram(
+  stack: Stack,
+  user: Pick<StackUser, 'userId'>,
+  overrides: FakeMyPlugs = {},
+): Promise<MiniRuntime> {
+  const build = await builtMiniprogram();
+  return new MiniRuntime({
+    buildDir: build.outDir,
+    bffUrl: stack.app.url,
+    ...alipayAppOf(stack, user),
+    ...overrides,
+  });
+}
