@@ -37,11 +37,12 @@ describe('page harness', () => {
       fresh: { deep: 1 },
       loading: false,
     });
+    const pageData: Record<string, any> = {};
     const shared = { list: [1] };
-    applySetData(data, { shared });
+    applySetData(pageData, { shared });
     shared.list.push(2);
-    assert.deepEqual(data.shared, { list: [1] }, 'setData keeps a copy, as data crosses to the renderer');
-    assert.throws(() => applySetData(data, { handler: () => undefined }), /function/);
+    assert.deepEqual(pageData.shared, { list: [1] }, 'setData keeps a copy, as data crosses to the renderer');
+    assert.throws(() => applySetData(pageData, { handler: () => undefined }), /function/);
   });
 
   it('reads templates: bindings by root name, loop names excluded, events and component tags', () => {

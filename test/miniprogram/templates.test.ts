@@ -27,9 +27,11 @@ function loadUnits(build: BuildResult): Unit[] {
   const requireBuilt = createRequire(path.join(outDir, 'app.js'));
   const scope = globalThis as Record<string, unknown>;
   const saved = { Page: scope.Page, Component: scope.Component, my: scope.my };
-  let captured: Record<string, any> | undefined;
-  scope.Page = (options: Record<string, any>) => (captured = options);
-  scope.Component = (options: Record<string, any>) => (captured = options);
+  const registered: { options?: Record<string, any> } = {};
+  scope.Page = (options: Record<string, any>) => (registered.options = options);
+  scope.Component = (options: Record<string, any>) => (registered.options = options);
+  // Read through a function: TypeScript cannot see that requiring a module sets it.
+  const registeredOptions = (): Record<string, any> | undefined => registered.options;
   scope.my = new Proxy(
     {},
     { get: (_target, name) => assert.fail(`my.${String(name)} used while loading a module`) },
@@ -44,10 +46,10 @@ function loadUnits(build: BuildResult): Unit[] {
       ...components.map((name) => ({ kind: 'component' as const, name })),
     ];
     return named.map(({ kind, name }) => {
-      captured = undefined;
+      delete registered.options;
       requireBuilt(`./${name}.js`);
-      assert.ok(captured, `${name}.js registers nothing`);
-      const options = captured;
+      const options = registeredOptions();
+      assert.ok(options, `${name}.js registers nothing`);
       const functions = (source: Record<string, unknown> = {}) =>
         Object.keys(source).filter((key) => typeof source[key] === 'function');
       const methods = kind === 'page' ? functions(options) : functions(options.methods);

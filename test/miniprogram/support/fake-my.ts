@@ -83,59 +83,58 @@ export class FakeMy {
   readonly api: Record<string, (...args: any[]) => any>;
 
   constructor(readonly plugs: FakeMyPlugs = {}) {
-    const self = this;
     const api: Record<string, (...args: any[]) => any> = {
-      request(options: any) {
-        self.request(options);
+      request: (options: any) => {
+        this.request(options);
       },
-      getStorageSync({ key }: { key: string }) {
-        return { data: self.storage.has(key) ? structuredClone(self.storage.get(key)) : null };
+      getStorageSync: ({ key }: { key: string }) => {
+        return { data: this.storage.has(key) ? structuredClone(this.storage.get(key)) : null };
       },
-      setStorageSync({ key, data }: { key: string; data: unknown }) {
-        self.storage.set(key, structuredClone(data));
+      setStorageSync: ({ key, data }: { key: string; data: unknown }) => {
+        this.storage.set(key, structuredClone(data));
         return { success: true };
       },
-      removeStorageSync({ key }: { key: string }) {
-        self.storage.delete(key);
+      removeStorageSync: ({ key }: { key: string }) => {
+        this.storage.delete(key);
         return { success: true };
       },
-      showToast(options: { content: string; type?: string }) {
-        self.toasts.push({ content: options.content, type: options.type });
+      showToast: (options: { content: string; type?: string }) => {
+        this.toasts.push({ content: options.content, type: options.type });
       },
-      showLoading() {},
-      hideLoading() {},
-      confirm(options: Callbacks & { title?: string; content?: string }) {
-        const answer = self.plugs.answerConfirm ? self.plugs.answerConfirm(options) : true;
-        self.dialogs.push({ api: 'confirm', title: options.title, content: options.content, answer });
+      showLoading: () => {},
+      hideLoading: () => {},
+      confirm: (options: Callbacks & { title?: string; content?: string }) => {
+        const answer = this.plugs.answerConfirm ? this.plugs.answerConfirm(options) : true;
+        this.dialogs.push({ api: 'confirm', title: options.title, content: options.content, answer });
         settle(options, { ok: true, value: { confirm: answer } });
       },
-      alert(options: Callbacks & { title?: string; content?: string }) {
-        self.dialogs.push({ api: 'alert', title: options.title, content: options.content, answer: true });
+      alert: (options: Callbacks & { title?: string; content?: string }) => {
+        this.dialogs.push({ api: 'alert', title: options.title, content: options.content, answer: true });
         settle(options, { ok: true, value: {} });
       },
-      stopPullDownRefresh() {
-        self.pullDownRefreshStops += 1;
+      stopPullDownRefresh: () => {
+        this.pullDownRefreshStops += 1;
       },
-      navigateTo(options: { url: string }) {
-        self.navigate('navigateTo', options);
+      navigateTo: (options: { url: string }) => {
+        this.navigate('navigateTo', options);
       },
-      redirectTo(options: { url: string }) {
-        self.navigate('redirectTo', options);
+      redirectTo: (options: { url: string }) => {
+        this.navigate('redirectTo', options);
       },
-      reLaunch(options: { url: string }) {
-        self.navigate('reLaunch', options);
+      reLaunch: (options: { url: string }) => {
+        this.navigate('reLaunch', options);
       },
-      navigateBack(options: { delta?: number } = {}) {
-        self.navigate('navigateBack', options);
+      navigateBack: (options: { delta?: number } = {}) => {
+        this.navigate('navigateBack', options);
       },
-      getAuthCode(options: Callbacks & { scopes?: string | string[] }) {
-        self.plug(options, 'getAuthCode', () => self.plugs.getAuthCode?.(options.scopes ?? 'auth_base'));
+      getAuthCode: (options: Callbacks & { scopes?: string | string[] }) => {
+        this.plug(options, 'getAuthCode', () => this.plugs.getAuthCode?.(options.scopes ?? 'auth_base'));
       },
-      tradePay(options: Callbacks & { tradeNO: string }) {
-        self.plug(options, 'tradePay', () => self.plugs.tradePay?.(options.tradeNO));
+      tradePay: (options: Callbacks & { tradeNO: string }) => {
+        this.plug(options, 'tradePay', () => this.plugs.tradePay?.(options.tradeNO));
       },
-      paySignCenter(options: Callbacks & { signStr: string }) {
-        self.plug(options, 'paySignCenter', () => self.plugs.paySignCenter?.(options.signStr));
+      paySignCenter: (options: Callbacks & { signStr: string }) => {
+        this.plug(options, 'paySignCenter', () => this.plugs.paySignCenter?.(options.signStr));
       },
     };
     this.api = new Proxy(api, {
