@@ -7,7 +7,7 @@ import { formatBeijing } from '../beijing-time.js';
 import type { FaultBook, NotifyFaultRule } from '../faults.js';
 import { newNotifyId } from '../ids.js';
 import type { SandboxLogger } from '../logger.js';
-import { notifySignContent, signText } from '../protocol/sign-content.js';
+import { notifySignContent, signText, signTextAsync } from '../protocol/sign-content.js';
 import type { SandboxClock } from '../clock.js';
 import type { TimerRegistry } from '../timers.js';
 import { RETRY_OFFSETS_MINUTES, attemptOffsetMs } from './schedule.js';
@@ -63,6 +63,7 @@ export interface NotificationInput {
 
 interface Delivery {
   record: NotificationRecord;
+  signed: Promise<void>;
   fault?: NotifyFaultRule;
   firstAtMs: number;
 }
@@ -104,7 +105,10 @@ export class Notifier {
     fields.charset ??= 'utf-8';
     fields.version ??= '1.0';
     fields.sign_type = 'RSA2';
-    fields.sign = signText(notifySignContent(fields), this.deps.privateKey);
+    // Signed on the thread pool; `sign` appears in the record a moment later, before the first attempt.
+    const signed = signTextAsync(notifySignContent(fields), this.deps.privateKey).then((sign) => {
+      fields.sign = sign;
+    });
 
     const record: NotificationRecord = {
       notifyId: fields.notify_id,
@@ -124,7 +128,7 @@ export class Notifier {
 
     const fault = this.deps.faults.takeNotifyFault(input.notifyType);
     if (fault) record.faults.push(fault.action);
-    const delivery: Delivery = { record, fault, firstAtMs: Date.now() };
+    const delivery: Delivery = { record, fault, firstAtMs: Date.now(), signed };
 
     if (fault?.action === 'drop' && fault.attempts === undefined) {
       record.status = 'dropped';
@@ -180,6 +184,7 @@ export class Notifier {
     dueMs: number,
   ): Promise<void> {
     const { record, fault } = delivery;
+    await delivery.signed;
     if (record.status !== 'pending' || this.deps.timers.isClosed) return;
     const affected = fault && (fault.attempts === undefined || index < fault.attempts);
     const base = { attempt: index + 1, plannedOffsetMs, scheduledAt: new Date(dueMs).toISOString() };

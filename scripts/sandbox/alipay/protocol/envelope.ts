@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import { signText, type SignType } from './sign-content.js';
+import { signText, signTextAsync, type SignType } from './sign-content.js';
 
 /** `alipay.trade.query` → `alipay_trade_query_response` (ALIPAY.md §2.1). */
 export function responseKeyOf(method: string): string {
@@ -24,9 +24,34 @@ export function renderEnvelope(
   signer?: EnvelopeSigner,
   trailer?: Readonly<Record<string, string>>,
 ): string {
-  const innerJson = JSON.stringify(inner).replaceAll('/', '\\/');
+  const innerJson = serialiseInner(inner);
+  const signature = signer && signText(innerJson, signer.privateKey, signer.signType);
+  return assemble(key, innerJson, signature, trailer);
+}
+
+/** renderEnvelope with the signature computed off the event loop (the gateway's hot path). */
+export async function renderEnvelopeAsync(
+  key: string,
+  inner: Readonly<Record<string, unknown>>,
+  signer?: EnvelopeSigner,
+): Promise<string> {
+  const innerJson = serialiseInner(inner);
+  const signature = signer && (await signTextAsync(innerJson, signer.privateKey, signer.signType));
+  return assemble(key, innerJson, signature);
+}
+
+function serialiseInner(inner: Readonly<Record<string, unknown>>): string {
+  return JSON.stringify(inner).replaceAll('/', '\\/');
+}
+
+function assemble(
+  key: string,
+  innerJson: string,
+  signature: string | undefined,
+  trailer?: Readonly<Record<string, string>>,
+): string {
   let out = `{${JSON.stringify(key)}:${innerJson}`;
-  if (signer) out += `,"sign":${JSON.stringify(signText(innerJson, signer.privateKey, signer.signType))}`;
+  if (signature !== undefined) out += `,"sign":${JSON.stringify(signature)}`;
   if (trailer) {
     for (const [name, value] of Object.entries(trailer))
       out += `,${JSON.stringify(name)}:${JSON.stringify(value)}`;

@@ -34,6 +34,23 @@ export function signText(content: string, privateKey: KeyObject, signType: SignT
   return sign(HASH_OF[signType], Buffer.from(content, 'utf8'), privateKey).toString('base64');
 }
 
+/**
+ * The same signature computed on libuv's thread pool, so that RSA work (about 1 ms per 2048-bit signature)
+ * does not block the event loop and can use a second core under load.
+ */
+export function signTextAsync(
+  content: string,
+  privateKey: KeyObject,
+  signType: SignType = 'RSA2',
+): Promise<string> {
+  return new Promise((resolve, reject) => {
+    sign(HASH_OF[signType], Buffer.from(content, 'utf8'), privateKey, (error, signature) => {
+      if (error) reject(error);
+      else resolve(signature.toString('base64'));
+    });
+  });
+}
+
 export function verifyText(
   content: string,
   signature: string,
