@@ -174,6 +174,22 @@ describe('Alipay sandbox API faults: injected errors, latency, hangs, unknown ou
     assert.equal((await t.control.getUser(user.userId)).balanceFen, 1000);
   });
 
+  it('10003: a repeat of the same pay answers 10003 again without charging; the buyer confirming completes it', async () => {
+    await t.control.injectApiFault({ method: 'alipay.trade.pay', payInProcess: {} });
+    const { user, outTradeNo, call } = await campusPay(sdk);
+    const first = await call();
+    const repeat = await call();
+    assert.deepEqual([repeat.code, repeat.tradeNo], ['10003', first.tradeNo]);
+    assert.equal((await t.control.getUser(user.userId)).balanceFen, 1000);
+    assert.equal(
+      (await t.control.payTrade({ tradeNO: first.tradeNo, userId: user.userId })).resultCode,
+      '9000',
+    );
+    assert.equal((await query(outTradeNo)).tradeStatus, 'TRADE_SUCCESS');
+    assert.equal((await call()).subCode, 'ACQ.TRADE_HAS_SUCCESS');
+    assert.equal((await t.control.getUser(user.userId)).balanceFen, 800);
+  });
+
   it('10003 with outcome close ends TRADE_CLOSED after X ms', async () => {
     await t.control.injectApiFault({
       method: 'alipay.trade.pay',

@@ -74,6 +74,7 @@ function inProcess(
   trade: Trade,
   fault: NonNullable<GatewayCall['payInProcess']>,
 ): Record<string, unknown> {
+  trade.awaitingBuyerConfirmation = true;
   if (fault.completeAfterMs !== undefined) {
     ctx.timers.after(fault.completeAfterMs, () => {
       refreshTradeStatus(ctx, trade);
@@ -82,6 +83,10 @@ function inProcess(
         closeUnpaidTrade(ctx, trade);
     });
   }
+  return inProcessAnswer(ctx, trade);
+}
+
+function inProcessAnswer(ctx: SandboxContext, trade: Trade): Record<string, unknown> {
   return {
     code: '10003',
     msg: ' order success pay inprocess',
@@ -109,6 +114,10 @@ export const tradePay: ApiHandler = (ctx, call) => {
     // CONTEXT_INCONSISTENT), before the one-time code is looked at: that is what a retry after an unknown
     // outcome sees (ALIPAY.md §4.4, §4.16).
     checkRepeatedOutTradeNo(existing, basics, productCode, undefined);
+  }
+  if (existing?.awaitingBuyerConfirmation) {
+    // Still waiting for the buyer after a 10003: a repeat of the call is answered the same way.
+    return inProcessAnswer(ctx, checkRepeatedOutTradeNo(existing, basics, productCode, undefined));
   }
   const payer =
     productCode === 'FACE_TO_FACE_PAYMENT'

@@ -43,6 +43,7 @@ export function collectPayment(ctx: SandboxContext, trade: Trade, buyer: User): 
   if (buyer.balanceFen < trade.totalFen) return { ok: false, reason: 'balance' };
   buyer.balanceFen -= trade.totalFen;
   trade.buyer = buyer;
+  trade.awaitingBuyerConfirmation = undefined;
   trade.status = 'TRADE_SUCCESS';
   trade.paidAt = ctx.clock.now();
   bookMerchant(ctx, trade.seller, {

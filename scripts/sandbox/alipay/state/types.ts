@@ -170,6 +170,8 @@ export interface Trade {
   settledFen: number;
   allocationFinished: boolean;
   cancelAction?: 'close' | 'refund';
+  /** trade.pay answered 10003: the buyer still has to confirm (a repeat of the call answers 10003 again). */
+  awaitingBuyerConfirmation?: boolean;
 }
 
 export type AgreementStatus = 'NORMAL' | 'UNSIGN';
