@@ -128,7 +128,10 @@ export function gatewayMiddleware(
     const fault = sandbox.faults.takeApiFault(call.method);
     let answer: Answer | undefined;
     if (fault) {
-      if (fault.latencyMs && !(await sandbox.timers.sleep(fault.latencyMs))) return;
+      if (fault.latencyMs) {
+        await sandbox.timers.sleep(fault.latencyMs);
+        if (sandbox.timers.isClosed) return;
+      }
       if (fault.payInProcess && call.method === 'alipay.trade.pay') call.payInProcess = fault.payInProcess;
       if (fault.applyEffect && (fault.error || fault.hangMs !== undefined)) runApi(sandbox, api, call);
       if (fault.hangMs !== undefined) {

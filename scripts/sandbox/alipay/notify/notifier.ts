@@ -144,8 +144,11 @@ export class Notifier {
     return record;
   }
 
-  /** Cancels nothing already sent; forgets the history (control reset). */
+  /** Forgets the history and stops pending retries (control reset). */
   reset(): void {
+    // Retries already in flight see a final status and stop.
+    for (const record of this.records)
+      if (record.status === 'pending' || record.status === 'held') record.status = 'failed';
     this.records.length = 0;
     this.held = [];
   }
@@ -218,6 +221,11 @@ export class Notifier {
       this.scheduleAttempt(delivery, index + 1);
     } else {
       record.status = 'failed';
+      this.deps.logger.warn('alipay sandbox gave up on a notification after the whole retry schedule', {
+        notifyId: record.notifyId,
+        notifyType: record.notifyType,
+        notifyUrl: record.notifyUrl,
+      });
     }
   }
 
