@@ -28,15 +28,16 @@ export function hasFormErrors(errors: BindFormErrors): boolean {
   return !!(errors.cardNoError || errors.holderNameError);
 }
 
-/** Which input a refusal belongs under; 'form' shows it above the button. */
-export function fieldOfBindError(
-  code: string | null,
-  field: string | undefined,
-): 'cardNo' | 'holderName' | 'form' {
+/**
+ * Which input a refusal belongs under; 'form' shows it above the button. The server names a rejected
+ * field with its source (`body.cardNo`, shared/api error model).
+ */
+export function fieldOfBindError(code: string | null, field?: string): 'cardNo' | 'holderName' | 'form' {
+  const name = field ? field.replace(/^body\./, '') : '';
   if (code === 'CARD_NAME_MISMATCH') return 'holderName';
   if (code === 'CARD_NOT_FOUND' || code === 'CARD_NOT_NORMAL') return 'cardNo';
-  if (code === 'VALIDATION_FAILED' && field === 'cardNo') return 'cardNo';
-  if (code === 'VALIDATION_FAILED' && field === 'name') return 'holderName';
+  if (code === 'VALIDATION_FAILED' && name === 'cardNo') return 'cardNo';
+  if (code === 'VALIDATION_FAILED' && name === 'name') return 'holderName';
   return 'form';
 }
 

@@ -111,7 +111,9 @@ describe('bind form rules (view-models/bind-form)', () => {
     assert.equal(form.fieldOfBindError('CARD_NOT_FOUND'), 'cardNo');
     assert.equal(form.fieldOfBindError('CARD_NOT_NORMAL'), 'cardNo');
     assert.equal(form.fieldOfBindError('BINDING_EXISTS'), 'form');
-    assert.equal(form.fieldOfBindError('VALIDATION_FAILED', 'name'), 'holderName');
+    assert.equal(form.fieldOfBindError('VALIDATION_FAILED', 'body.name'), 'holderName');
+    assert.equal(form.fieldOfBindError('VALIDATION_FAILED', 'body.cardNo'), 'cardNo');
+    assert.equal(form.fieldOfBindError('VALIDATION_FAILED', 'body.relation'), 'form');
     assert.equal(form.fieldOfBindError('NETWORK_ERROR'), 'form');
   });
 });

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { BuildResult } from '../../scripts/build-miniprogram.js';
 import { BUILTIN_TAGS, templateUse } from './support/axml.js';
-import { builtMiniprogram } from './support/build.js';
+import { builtMiniprogram, freshRequire } from './support/build.js';
 
 /**
  * Every page and component of the build: what its AXML reads exists in its data (or props), what it
@@ -24,7 +23,7 @@ interface Unit {
 
 function loadUnits(build: BuildResult): Unit[] {
   const outDir = build.outDir;
-  const requireBuilt = createRequire(path.join(outDir, 'app.js'));
+  const requireBuilt = freshRequire(outDir);
   const scope = globalThis as Record<string, unknown>;
   const saved = { Page: scope.Page, Component: scope.Component, my: scope.my };
   const registered: { options?: Record<string, any> } = {};

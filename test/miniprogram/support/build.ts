@@ -4,6 +4,7 @@
  * {"type":"commonjs"} package.json works; it is removed when the process exits.
  */
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildMiniprogram, type BuildResult } from '../../../scripts/build-miniprogram.js';
@@ -20,4 +21,16 @@ export function builtMiniprogram(): Promise<BuildResult> {
     build = buildMiniprogram({ outDir, bffUrl: 'http://127.0.0.1:9' });
   }
   return build;
+}
+
+/**
+ * `require` for the built modules with their module state reset: a page module registers itself with
+ * Page() when it first runs, so each runtime (and the template check) must run it again.
+ */
+export function freshRequire(buildDir: string): NodeJS.Require {
+  const requireBuilt = createRequire(path.join(buildDir, 'app.js'));
+  for (const key of Object.keys(requireBuilt.cache)) {
+    if (key.startsWith(buildDir + path.sep)) delete requireBuilt.cache[key];
+  }
+  return requireBuilt;
 }

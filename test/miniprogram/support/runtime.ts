@@ -9,10 +9,10 @@
  * a test can only do what a person can do on screen.
  */
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { writeConfigModule } from '../../../scripts/build-miniprogram.js';
 import { templateUse } from './axml.js';
+import { freshRequire } from './build.js';
 import { FakeMy, type FakeMyPlugs, type NavigationKind } from './fake-my.js';
 
 export interface PageInstance {
@@ -154,11 +154,8 @@ export class MiniRuntime {
     this.my = new FakeMy(options);
     this.my.onNavigate = (kind, navigation) => this.navigate(kind, navigation);
     writeConfigModule(options.buildDir, options.bffUrl);
-    this.require = createRequire(path.join(options.buildDir, 'app.js'));
     // Fresh module state per runtime (the session's login-in-flight, …), like a fresh app launch.
-    for (const key of Object.keys(this.require.cache)) {
-      if (key.startsWith(options.buildDir)) delete this.require.cache[key];
-    }
+    this.require = freshRequire(options.buildDir);
     this.installGlobals();
     this.require('./app.js');
     this.appInstance?.onLaunch?.({ query: {}, path: 'pages/index/index' });
