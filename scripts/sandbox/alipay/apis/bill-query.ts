@@ -1,8 +1,7 @@
 import { beijingDay, beijingMonth, startOfBeijingDay } from '../beijing-time.js';
 import type { ApiHandler } from '../gateway/api.js';
 import { businessError } from '../protocol/alipay-error.js';
-import type { BillPeriod } from '../bill/bill-file.js';
-import { billZipName } from '../bill/bill-file.js';
+import { billZipName, type BillPeriod } from '../bill/bill-file.js';
 import { optionalText } from './biz.js';
 
 const DAY_MS = 24 * 3_600_000;

@@ -1,13 +1,11 @@
-import type { ApiHandler } from '../gateway/api.js';
-import { businessError } from '../protocol/alipay-error.js';
+import type { SandboxContext } from '../context.js';
+import type { ApiHandler, GatewayCall } from '../gateway/api.js';
+import { newTradeNo } from '../ids.js';
+import { AlipayError, businessError } from '../protocol/alipay-error.js';
+import type { Trade } from '../state/types.js';
 import { closeUnpaidTrade, refundTrade } from '../domain/trades.js';
 import { findTrade, optionalText } from './biz.js';
 import { storeTrade } from './trade-create.js';
-import { AlipayError } from '../protocol/alipay-error.js';
-import type { Trade } from '../state/types.js';
-import type { SandboxContext } from '../context.js';
-import type { GatewayCall } from '../gateway/api.js';
-import { newTradeNo } from '../ids.js';
 
 /** alipay.trade.close (ALIPAY.md §4.6): only an unpaid trade can be closed. */
 export const tradeClose: ApiHandler = (ctx, call) => {

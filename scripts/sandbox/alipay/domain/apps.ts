@@ -1,8 +1,7 @@
 import type { SandboxContext } from '../context.js';
-import { newAppId } from '../ids.js';
+import { newAppAuthCode, newAppId } from '../ids.js';
 import { parseAppPublicKey } from '../keys.js';
 import type { AppAuthorization, IdMode, Merchant, RegisteredApp } from '../state/types.js';
-import { newAppAuthCode } from '../ids.js';
 import { createMerchant } from './accounts.js';
 
 /**

@@ -1,7 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
-import type { KeyObject } from 'node:crypto';
-import { generateKeyPair } from 'node:crypto';
+import { generateKeyPair, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
 import { formatBeijing } from '../beijing-time.js';
 import type { FaultBook, NotifyFaultRule } from '../faults.js';
