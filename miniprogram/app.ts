@@ -4,6 +4,6 @@
  */
 App({
   onLaunch(): void {
-    // Nothing to prepare: the entry page logs in (my.getAuthCode is not allowed before a page is shown).
+    // Nothing to prepare: the entry page logs in, where a failed login can be shown with a retry button.
   },
 });

@@ -140,7 +140,7 @@ describe('student journey in the mini-program', function () {
     assert.equal(lunch.platform.decision, 'APPROVED');
     await eventually(
       async () => {
-        await home.lifecycle('onShow');
+        await home.lifecycle('onPullDownRefresh');
         return home.data.debts.hasDebts;
       },
       { timeoutMs: 30_000, message: 'the card home never showed the unpaid lunch' },

@@ -222,6 +222,19 @@ describe('mini-program pages against the real BFF', function () {
       }
     });
 
+    it('shows the new balance after a pull-down, and ends the pull-down spinner', async () => {
+      const user = await stack.createUser();
+      const card = await boundCard(user, { balanceFen: 1_000 });
+      runtime = await openMiniprogram(stack, user);
+      const home = runtime.launch(`/pages/card/card?bindingId=${card.bindingId}`);
+      await home.waitFor((data) => !!data.card);
+      assert.equal(home.data.card.balanceText, '¥10.00');
+      await stack.cardsys.control.setBalance(stack.school.code, card.cardNo, 2_550);
+      await home.lifecycle('onPullDownRefresh');
+      assert.equal(home.data.card.balanceText, '¥25.50');
+      assert.equal(runtime.my.pullDownRefreshStops, 1);
+    });
+
     it('lets a parent switch between the cards they bound, and remembers the choice', async () => {
       const user = await stack.createUser();
       const first = await boundCard(user, { relation: 'PARENT', balanceFen: 100 });

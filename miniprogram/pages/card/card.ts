@@ -6,7 +6,7 @@ import { api } from '../../services/api';
 import { messageOf } from '../../services/api-error';
 import { forgetCard, rememberCard, rememberedCard } from '../../services/card-choice';
 import { datasetValue, type TapEvent } from '../../services/events';
-import { confirm, toast } from '../../services/jsapi';
+import { confirm, stopPullDownRefresh, toast } from '../../services/jsapi';
 import { openPage, restartAt } from '../../services/navigation';
 import {
   cardTabs,
@@ -73,6 +73,15 @@ Page({
 
   onRetry(): Promise<void> {
     return this.load();
+  },
+
+  // Pull down to see a canteen swipe or a recharge that happened while the page was open.
+  async onPullDownRefresh(): Promise<void> {
+    try {
+      await this.load();
+    } finally {
+      stopPullDownRefresh();
+    }
   },
 
   onSwitchCard(event: TapEvent): Promise<void> {
