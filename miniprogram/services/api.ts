@@ -164,7 +164,7 @@ async function call<T>(method: HttpMethod, path: string, options: CallOptions = 
 export const api = {
   me: () => call<MeResponse>('GET', '/me'),
 
-  /** An empty search lists every school (the server's joi rejects `q=`, so it is left out). */
+  /** An empty search lists every school: `q` is then left out rather than sent empty. */
   searchSchools: (q: string) =>
     call<SchoolsResponse>('GET', '/schools', { query: { q: q.trim() || undefined } }),
 
