@@ -4,6 +4,8 @@ import { HttpMethodEnum, koaBody } from 'koa-body';
 import type { Deps } from './deps.js';
 import { errorHandler } from './http/errors.js';
 import { requestId } from './http/request-id.js';
+import { benchRoutes } from './routes/bench.js';
+import { gatewayRoutes } from './routes/gateway/index.js';
 import { healthRoutes } from './routes/health.js';
 import { miniappRoutes } from './routes/miniapp/index.js';
 import { notifyRoutes } from './routes/notify.js';
@@ -39,6 +41,13 @@ function mount(app: Koa, router: Router): void {
 export function buildApp(deps: Deps, options: AppOptions = {}): Koa {
   const app = new Koa({ proxy: true });
   const limit = deps.config.bodyLimitBytes;
+  const isShuttingDown = options.isShuttingDown ?? (() => false);
+  app.use(async (ctx, next) => {
+    await next();
+    // During shutdown, answers close their connection so the server can finish without waiting for
+    // keep-alive connections to idle out.
+    if (isShuttingDown()) ctx.set('Connection', 'close');
+  });
   app.use(requestId());
   app.use(errorHandler(deps.logger));
   app.use(accessLog(deps));
@@ -54,8 +63,10 @@ export function buildApp(deps: Deps, options: AppOptions = {}): Koa {
       parsedMethods: [HttpMethodEnum.POST, HttpMethodEnum.PUT, HttpMethodEnum.PATCH, HttpMethodEnum.DELETE],
     }),
   );
-  mount(app, healthRoutes(deps, options.isShuttingDown ?? (() => false)));
+  mount(app, healthRoutes(deps, isShuttingDown));
   mount(app, miniappRoutes(deps));
   mount(app, notifyRoutes(deps));
+  mount(app, gatewayRoutes(deps));
+  if (deps.config.gateway.benchReferenceRoutes) mount(app, benchRoutes(deps));
   return app;
 }

@@ -28,9 +28,46 @@ export interface Config {
   sessionTtlSeconds: number;
   alipay?: AlipayConfig;
   cardsysTimeoutMs: number;
-  gateway: { timestampWindowMs: number };
+  gateway: GatewayConfig;
   jobs: { processEveryMs: number; maxConcurrency: number };
   recharge: RechargeConfig;
+  withholding: WithholdingConfig;
+  deductions: DeductionConfig;
+}
+
+export interface GatewayConfig {
+  timestampWindowMs: number;
+  /** How long a process trusts its cached copy of a gateway client: a revocation takes up to this long. */
+  clientCacheMs: number;
+  /** Benchmarks only: mounts /bench/bare and /bench/one-insert next to the gateway routes. */
+  benchReferenceRoutes: boolean;
+}
+
+export interface WithholdingConfig {
+  /** A PENDING agreement older than this is asked about at Alipay when the user looks (lost notification). */
+  agreementQueryAfterMs: number;
+  /** A PENDING agreement that Alipay still does not know after this long was abandoned: FAILED. */
+  agreementAbandonAfterMs: number;
+  /** Delays between ZFB_BindDoc / ZFB_UnBindDoc attempts when the card system fails. */
+  cardBindRetryMs: number[];
+}
+
+export interface DeductionConfig {
+  /** Multiplies every school's retry_schedule_seconds (tests shrink the schedule with it). */
+  retryScale: number;
+  /** 10003 and waiting trades: query every this many ms, for at most pollWindowMs, then cancel. */
+  pollIntervalMs: number;
+  pollWindowMs: number;
+  /** A collector's claim on a deduction; longer than one attempt (pay + query + cancel) can take. */
+  leaseMs: number;
+  collectBatch: number;
+  collectConcurrency: number;
+  /** The collector's safety-net run, besides the wake-ups from approvals and its own schedule. */
+  collectEveryMs: number;
+  /** Delays between refund attempts of a reversed, collected deduction. */
+  refundRetryMs: number[];
+  /** Unpaid repayment trades close after this long. */
+  repaymentTimeoutMinutes: number;
 }
 
 export interface RechargeConfig {
@@ -63,6 +100,9 @@ export class ConfigError extends Error {
 const port = Joi.number().integer().min(0).max(65535);
 const pemKey = Joi.string().pattern(/-----BEGIN [A-Z ]+-----|^[A-Za-z0-9+/=\s]{200,}$/, 'PEM or base64 key');
 
+const msList = Joi.string().pattern(/^\d+(,\d+)*$/, 'comma-separated milliseconds');
+const toMsList = (value: unknown): number[] => String(value).split(',').map(Number);
+
 const schema = Joi.object({
   NODE_ENV: Joi.string().valid('development', 'test', 'production').default('development'),
   ROLE: Joi.string().valid('api', 'worker', 'all').default('all'),
@@ -90,14 +130,30 @@ const schema = Joi.object({
   ALIPAY_ID_MODE: Joi.string().valid('open_id', 'user_id').default('open_id'),
   CARDSYS_TIMEOUT_MS: Joi.number().integer().min(100).max(60_000).default(5_000),
   GATEWAY_TIMESTAMP_WINDOW_MS: Joi.number().integer().min(1_000).max(3_600_000).default(300_000),
+  GATEWAY_CLIENT_CACHE_MS: Joi.number().integer().min(0).max(600_000).default(30_000),
+  BENCH_REFERENCE_ROUTES: Joi.boolean().truthy('1').falsy('0').default(false),
+  AGREEMENT_QUERY_AFTER_MS: Joi.number().integer().min(0).max(86_400_000).default(10_000),
+  AGREEMENT_ABANDON_AFTER_MS: Joi.number()
+    .integer()
+    .min(0)
+    .max(7 * 86_400_000)
+    .default(1_800_000),
+  WITHHOLDING_CARD_BIND_RETRY_MS: msList.default('5000,30000,120000,600000,1800000,3600000,21600000'),
+  DEDUCTION_RETRY_SCALE: Joi.number().min(0.0001).max(100).default(1),
+  DEDUCTION_POLL_INTERVAL_MS: Joi.number().integer().min(10).max(60_000).default(4_000),
+  DEDUCTION_POLL_WINDOW_MS: Joi.number().integer().min(0).max(600_000).default(60_000),
+  DEDUCTION_LEASE_MS: Joi.number().integer().min(1_000).max(3_600_000).default(120_000),
+  DEDUCTION_COLLECT_BATCH: Joi.number().integer().min(1).max(1_000).default(64),
+  DEDUCTION_COLLECT_CONCURRENCY: Joi.number().integer().min(1).max(256).default(32),
+  DEDUCTION_COLLECT_EVERY_MS: Joi.number().integer().min(100).max(3_600_000).default(30_000),
+  DEDUCTION_REFUND_RETRY_MS: msList.default('5000,30000,120000,600000,1800000,3600000,21600000'),
+  REPAYMENT_TIMEOUT_MINUTES: Joi.number().integer().min(1).max(1440).default(15),
   JOBS_PROCESS_EVERY_MS: Joi.number().integer().min(100).max(3_600_000).default(5_000),
   JOBS_MAX_CONCURRENCY: Joi.number().integer().min(1).max(1_000).default(50),
   RECHARGE_TIMEOUT_MINUTES: Joi.number().integer().min(1).max(1440).default(15),
   RECHARGE_SWEEP_EVERY_MS: Joi.number().integer().min(100).max(3_600_000).default(60_000),
   RECHARGE_SWEEP_AFTER_MS: Joi.number().integer().min(0).max(86_400_000).default(180_000),
-  RECHARGE_CREDIT_RETRY_MS: Joi.string()
-    .pattern(/^\d+(,\d+)*$/, 'comma-separated milliseconds')
-    .default('5000,30000,120000,600000,1800000,3600000,21600000'),
+  RECHARGE_CREDIT_RETRY_MS: msList.default('5000,30000,120000,600000,1800000,3600000,21600000'),
 })
   // Alipay settings come as a set: all of them or none (then only sandbox-less parts of the app work).
   .and('ALIPAY_APP_ID', 'ALIPAY_PRIVATE_KEY', 'ALIPAY_PUBLIC_KEY', 'ALIPAY_GATEWAY')
@@ -178,13 +234,33 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         }
       : undefined,
     cardsysTimeoutMs: value.CARDSYS_TIMEOUT_MS,
-    gateway: { timestampWindowMs: value.GATEWAY_TIMESTAMP_WINDOW_MS },
+    gateway: {
+      timestampWindowMs: value.GATEWAY_TIMESTAMP_WINDOW_MS,
+      clientCacheMs: value.GATEWAY_CLIENT_CACHE_MS,
+      benchReferenceRoutes: value.BENCH_REFERENCE_ROUTES,
+    },
     jobs: { processEveryMs: value.JOBS_PROCESS_EVERY_MS, maxConcurrency: value.JOBS_MAX_CONCURRENCY },
     recharge: {
       timeoutMinutes: value.RECHARGE_TIMEOUT_MINUTES,
       sweepEveryMs: value.RECHARGE_SWEEP_EVERY_MS,
       sweepAfterMs: value.RECHARGE_SWEEP_AFTER_MS,
-      creditRetryMs: String(value.RECHARGE_CREDIT_RETRY_MS).split(',').map(Number),
+      creditRetryMs: toMsList(value.RECHARGE_CREDIT_RETRY_MS),
+    },
+    withholding: {
+      agreementQueryAfterMs: value.AGREEMENT_QUERY_AFTER_MS,
+      agreementAbandonAfterMs: value.AGREEMENT_ABANDON_AFTER_MS,
+      cardBindRetryMs: toMsList(value.WITHHOLDING_CARD_BIND_RETRY_MS),
+    },
+    deductions: {
+      retryScale: value.DEDUCTION_RETRY_SCALE,
+      pollIntervalMs: value.DEDUCTION_POLL_INTERVAL_MS,
+      pollWindowMs: value.DEDUCTION_POLL_WINDOW_MS,
+      leaseMs: value.DEDUCTION_LEASE_MS,
+      collectBatch: value.DEDUCTION_COLLECT_BATCH,
+      collectConcurrency: value.DEDUCTION_COLLECT_CONCURRENCY,
+      collectEveryMs: value.DEDUCTION_COLLECT_EVERY_MS,
+      refundRetryMs: toMsList(value.DEDUCTION_REFUND_RETRY_MS),
+      repaymentTimeoutMinutes: value.REPAYMENT_TIMEOUT_MINUTES,
     },
   };
 }

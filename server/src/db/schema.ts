@@ -296,6 +296,7 @@ export const DEDUCTION_STATUSES = [
   'REVERSED',
   'DECLINED',
 ] as const;
+export const CHARGE_STATES = ['UNKNOWN', 'AWAITING_BUYER'] as const;
 export const DEDUCTION_DECISIONS = ['APPROVED', 'DECLINED'] as const;
 export const DECLINE_REASONS = [
   'NOT_BOUND',
@@ -339,11 +340,32 @@ export const deductions = pgTable(
     refundedAt: tstz('refunded_at'),
     repaymentId: uuid('repayment_id').references(() => repayments.id),
     settledAt: tstz('settled_at'),
+    /**
+     * The out_trade_no the collector charges with: the deduction number, or `<deduction no>_<n>` once an
+     * earlier trade of it is known to be closed unpaid (Alipay never reopens a closed out_trade_no). Null on
+     * declines and tombstones.
+     */
+    outTradeNo: text('out_trade_no'),
+    /**
+     * What we know of the trade under out_trade_no: null = nothing was charged with it (pay it);
+     * UNKNOWN = a charge may have happened (query before anything else); AWAITING_BUYER = the trade waits for
+     * the buyer (10003), polled until `awaiting_buyer_since` + the poll window, then cancelled.
+     */
+    chargeState: text('charge_state', { enum: CHARGE_STATES }),
+    awaitingBuyerSince: tstz('awaiting_buyer_since'),
+    /** A collector holds the row until then; reversals of a leased row wait for its attempt to end. */
+    leaseUntil: tstz('lease_until'),
+    reversalRequestedAt: tstz('reversal_requested_at'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
   (t) => [
     uniqueIndex('deductions_school_txn_key').on(t.schoolId, t.txnNo),
+    uniqueIndex('deductions_out_trade_no_key').on(t.outTradeNo),
+    check(
+      'deductions_charge_state_valid',
+      sql`charge_state is null or ${oneOf('charge_state', CHARGE_STATES)}`,
+    ),
     uniqueIndex('deductions_deduction_no_key').on(t.deductionNo),
     check('deductions_amount_positive', sql`${t.amountFen} is null or ${t.amountFen} > 0`),
     check('deductions_status_valid', oneOf('status', DEDUCTION_STATUSES)),
@@ -378,6 +400,7 @@ export const deductionAttempts = pgTable(
     outcome: text('outcome').notNull(),
     alipayCode: text('alipay_code'),
     alipaySubCode: text('alipay_sub_code'),
+    outTradeNo: text('out_trade_no'),
     createdAt: createdAt(),
   },
   (t) => [index('deduction_attempts_deduction_idx').on(t.deductionId)],

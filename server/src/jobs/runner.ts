@@ -19,6 +19,11 @@ export interface JobDefinition<Data = Record<string, unknown>> {
   /** Recurring jobs: an interval such as '1 minute'. */
   every?: string | number;
   run(data: Data, deps: Deps): Promise<void>;
+  /**
+   * Work that lives beside the job in processes that run jobs (e.g. a LISTEN connection that wakes the
+   * job up). Started after Agenda, stopped first when the process drains.
+   */
+  background?: { start(): Promise<void>; stop(): Promise<void> };
 }
 
 export interface JobRunner {
@@ -69,6 +74,7 @@ export function createJobRunner(options: {
   const connected = (): Promise<void> => (ready ??= agenda.ready);
   let processing = false;
   let disconnected = false;
+  const backgrounds: NonNullable<JobDefinition['background']>[] = [];
 
   const queue: JobQueue = {
     async now(name, data = {}) {
@@ -98,6 +104,12 @@ export function createJobRunner(options: {
       await agenda.start();
       processing = true;
       for (const definition of definitions as JobDefinition[]) {
+        if (definition.background) {
+          await definition.background.start();
+          backgrounds.push(definition.background);
+        }
+      }
+      for (const definition of definitions as JobDefinition[]) {
         if (definition.every)
           await agenda.every(definition.every, definition.name, undefined, { skipImmediate: false });
       }
@@ -105,6 +117,13 @@ export function createJobRunner(options: {
     async drain(timeoutMs) {
       if (!processing) return { running: 0 };
       processing = false;
+      await Promise.all(
+        backgrounds
+          .splice(0)
+          .map((b) =>
+            b.stop().catch((error: unknown) => log.warn('stopping background work failed', { error })),
+          ),
+      );
       // Agenda's drain() only re-checks for finished jobs on its 'complete' event, which fires before the
       // job leaves its running list, so on its own it waits out the whole timeout. Watch the running count
       // ourselves and end the drain as soon as it reaches zero.
@@ -127,6 +146,7 @@ export function createJobRunner(options: {
       disconnected = true;
       if (processing) {
         processing = false;
+        await Promise.all(backgrounds.splice(0).map((b) => b.stop().catch(() => undefined)));
         await agenda.stop();
       }
       await pool.end();

@@ -132,3 +132,24 @@ export async function countLiveBindingsOfCard(
     .where(and(eq(bindings.schoolId, schoolId), eq(bindings.cardNo, cardNo), ne(bindings.status, 'UNBOUND')));
   return row.n;
 }
+
+export async function findBinding(db: Executor, id: string): Promise<BindingRow | undefined> {
+  const [row] = await db.select().from(bindings).where(eq(bindings.id, id));
+  return row;
+}
+
+/**
+ * Keeps the ZFB_BindDoc password before the card system is asked, so that an answer lost on the way back
+ * can be retried with the same password (and the bind doc later removed with it).
+ */
+export async function keepVendorBindPassword(
+  db: Executor,
+  bindingId: string,
+  vendorBindPasswordEnc: string,
+  now: Date,
+): Promise<void> {
+  await db
+    .update(bindings)
+    .set({ vendorBindPasswordEnc, updatedAt: now })
+    .where(and(eq(bindings.id, bindingId), ne(bindings.status, 'UNBOUND')));
+}

@@ -1,4 +1,4 @@
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Executor } from '../client.js';
 import { deductions } from '../schema.js';
 
@@ -26,4 +26,15 @@ export async function debtSummary(
     .from(deductions)
     .where(and(eq(deductions.payerUserId, payerUserId), inArray(deductions.status, [...OPEN_DEBT_STATUSES])));
   return row;
+}
+
+export type DebtRow = typeof deductions.$inferSelect;
+
+/** The payer's owed deductions, oldest first. */
+export async function listOpenDebts(db: Executor, payerUserId: string): Promise<DebtRow[]> {
+  return db
+    .select()
+    .from(deductions)
+    .where(and(eq(deductions.payerUserId, payerUserId), inArray(deductions.status, [...OPEN_DEBT_STATUSES])))
+    .orderBy(asc(deductions.createdAt));
 }

@@ -5,6 +5,7 @@ import { cardRoutes } from './cards.js';
 import { meRoutes } from './me.js';
 import { rechargeRoutes } from './recharges.js';
 import { sessionRoutes } from './session.js';
+import { withholdingRoutes } from './withholding.js';
 
 /** The mini-program API, `/api/v1` (DESIGN §6.1). Everything but `POST /session` needs a session. */
 export function miniappRoutes(deps: Deps): Router {
@@ -13,7 +14,7 @@ export function miniappRoutes(deps: Deps): Router {
   router.use(open.routes(), open.allowedMethods());
   const authed = new Router();
   authed.use(requireSession(deps.sessions));
-  for (const routes of [meRoutes(deps), cardRoutes(deps), rechargeRoutes(deps)])
+  for (const routes of [meRoutes(deps), cardRoutes(deps), rechargeRoutes(deps), withholdingRoutes(deps)])
     authed.use(routes.routes(), routes.allowedMethods());
   router.use(authed.routes(), authed.allowedMethods());
   return router;

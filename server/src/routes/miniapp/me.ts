@@ -3,6 +3,7 @@ import type { MeResponse } from '../../../../shared/api.js';
 import { debtSummary } from '../../db/repos/debts.js';
 import type { Deps } from '../../deps.js';
 import { listBindings } from '../../domain/bindings.js';
+import { withholdingViews } from '../../domain/withholding.js';
 import { bindingView } from './views.js';
 
 /** `GET /me`: what the entry page needs to route the user (bindings, withholding, debts). */
@@ -10,11 +11,15 @@ export function meRoutes(deps: Deps): Router {
   const router = new Router();
   router.get('/me', async (ctx) => {
     const userId: string = ctx.state.userId;
-    const [bindings, debts] = await Promise.all([listBindings(deps, userId), debtSummary(deps.db, userId)]);
+    const [bindings, debts, withholding] = await Promise.all([
+      listBindings(deps, userId),
+      debtSummary(deps.db, userId),
+      withholdingViews(deps, userId),
+    ]);
     ctx.body = {
       user: { id: userId },
       bindings: bindings.map(bindingView),
-      withholding: [],
+      withholding,
       debts,
     } satisfies MeResponse;
   });

@@ -1,0 +1,49 @@
+import Router from '@koa/router';
+import Joi from 'joi';
+import type { Deps } from '../../deps.js';
+import { decideDeduction, deductionDetail, reverseDeduction } from '../../domain/deductions.js';
+import { gatewayAuth, spendNonce, type GatewayState } from '../../http/gateway-auth.js';
+import { validate } from '../../http/validate.js';
+
+const txnNo = Joi.string().pattern(/^[A-Za-z0-9_-]{1,64}$/, 'txnNo');
+const deductionBody = Joi.object({
+  txnNo: txnNo.required(),
+  cardNo: Joi.string()
+    .pattern(/^[A-Za-z0-9]{4,32}$/, 'card number')
+    .required(),
+  amountFen: Joi.number().integer().strict().min(1).max(10_000_000_000).required(),
+  terminalId: Joi.string()
+    .pattern(/^[A-Za-z0-9_.:-]{1,64}$/, 'terminal id')
+    .required(),
+  occurredAt: Joi.date().iso().required(),
+});
+const txnParams = Joi.object({ txnNo: txnNo.required() });
+// The reversal carries no fields; `{}` (what the card system sends) or an empty body.
+const reversalBody = Joi.object({});
+
+/**
+ * `/gateway/v1` for the card system's POS/IoT gateway (DESIGN §6.2, docs/gateway-api.md). Every route is
+ * HMAC-signed; the school is the client's.
+ */
+export function gatewayRoutes(deps: Deps): Router {
+  const router = new Router({ prefix: '/gateway/v1' });
+  router.use(gatewayAuth(deps));
+
+  router.post('/deductions', async (ctx) => {
+    const body = validate(deductionBody, ctx.request.body, 'body');
+    ctx.body = await decideDeduction(deps, ctx.state.gateway as GatewayState, body);
+  });
+
+  router.get('/deductions/:txnNo', spendNonce(deps), async (ctx) => {
+    const { txnNo: id } = validate(txnParams, ctx.params, 'params');
+    ctx.body = await deductionDetail(deps, (ctx.state.gateway as GatewayState).schoolId, id);
+  });
+
+  router.post('/deductions/:txnNo/reversal', spendNonce(deps), async (ctx) => {
+    const { txnNo: id } = validate(txnParams, ctx.params, 'params');
+    validate(reversalBody, ctx.request.body, 'body');
+    ctx.body = await reverseDeduction(deps, ctx.state.gateway as GatewayState, id);
+  });
+
+  return router;
+}
