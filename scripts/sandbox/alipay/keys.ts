@@ -9,18 +9,21 @@ export interface AlipayKeyPair {
   privateKeyPem: string;
 }
 
-export function generateRsaKeyPair(): { privateKeyPem: string; publicKeyPem: string } {
+export function generateRsaKeyPair(modulusLength = 2048): { privateKeyPem: string; publicKeyPem: string } {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', {
-    modulusLength: 2048,
+    modulusLength,
     privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
     publicKeyEncoding: { type: 'spki', format: 'pem' },
   });
   return { privateKeyPem: privateKey, publicKeyPem: publicKey };
 }
 
-/** Loads a PEM (PKCS1 or PKCS8) or generates a fresh 2048-bit key; the parsed key is kept, never re-parsed. */
-export function loadAlipayKeyPair(privateKeyPem?: string): AlipayKeyPair {
-  const pem = privateKeyPem ?? generateRsaKeyPair().privateKeyPem;
+/**
+ * Loads a PEM (PKCS1 or PKCS8) or generates a fresh key (2048 bits like Alipay's unless asked otherwise); the
+ * parsed key is kept, never re-parsed.
+ */
+export function loadAlipayKeyPair(privateKeyPem?: string, generatedBits = 2048): AlipayKeyPair {
+  const pem = privateKeyPem ?? generateRsaKeyPair(generatedBits).privateKeyPem;
   const privateKey = createPrivateKey(wrapPem(pem, 'PRIVATE KEY'));
   const publicKeyPem = createPublicKey(privateKey).export({ type: 'spki', format: 'pem' }).toString();
   const normalisedPrivate = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();

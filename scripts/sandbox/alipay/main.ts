@@ -8,6 +8,7 @@
  * when it exists), entries `{appId, publicKey | publicKeyFile, idMode?, name?}`; more can be registered at
  * run time through POST /control/apps.
  * ALIPAY_SANDBOX_NOTIFY_TIME_SCALE (default 1): notification retries run this many times faster.
+ * ALIPAY_SANDBOX_KEY_BITS (default 2048): size of a newly generated key (1024 for cheap signatures in load tests).
  */
 import { access, chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -37,14 +38,19 @@ async function exists(file: string): Promise<boolean> {
   );
 }
 
+const keyBits = numberFrom('ALIPAY_SANDBOX_KEY_BITS', 2048, (n) => [1024, 2048, 3072, 4096].includes(n));
+
 async function loadPrivateKey(): Promise<string> {
   if (process.env.ALIPAY_SANDBOX_PRIVATE_KEY) return process.env.ALIPAY_SANDBOX_PRIVATE_KEY;
   if (process.env.ALIPAY_SANDBOX_PRIVATE_KEY_FILE)
     return readFile(process.env.ALIPAY_SANDBOX_PRIVATE_KEY_FILE, 'utf8');
-  const file = path.join(DATA_DIR, 'alipay-private-key.pem');
+  const file = path.join(
+    DATA_DIR,
+    keyBits === 2048 ? 'alipay-private-key.pem' : `alipay-private-key-${keyBits}.pem`,
+  );
   if (await exists(file)) return readFile(file, 'utf8');
   await mkdir(DATA_DIR, { recursive: true });
-  const { privateKeyPem } = generateRsaKeyPair();
+  const { privateKeyPem } = generateRsaKeyPair(keyBits);
   await writeFile(file, privateKeyPem, { mode: 0o600 });
   await chmod(file, 0o600);
   return privateKeyPem;
