@@ -33,6 +33,18 @@ const CLIENT_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 const MAX_CACHED_CLIENTS = 10_000;
 const UNPARSED_BODY = Symbol.for('unparsedBody');
 
+/**
+ * The body bytes as received (koa-body's includeUnparsed, on in app.ts): koa-body 8 keeps them on
+ * `ctx.request.rawBody`; older versions under a symbol on the parsed body. GETs and bodies that were not
+ * parsed (no JSON, form or text content type) count as empty.
+ */
+function rawBodyOf(request: { rawBody?: unknown; body?: unknown }): string {
+  if (typeof request.rawBody === 'string') return request.rawBody;
+  const body = request.body as Record<symbol, unknown> | undefined;
+  const legacy = body?.[UNPARSED_BODY];
+  return typeof legacy === 'string' ? legacy : '';
+}
+
 function rejected(): DomainError {
   return new DomainError('GATEWAY_AUTH_FAILED');
 }
@@ -84,14 +96,13 @@ export function gatewayAuth(deps: Pick<Deps, 'db' | 'protector' | 'config' | 'cl
     if (!isGatewayTimestampFresh(timestamp, nowMs, windowMs)) throw rejected();
     const client = await clients.get(clientId, nowMs);
     if (!client) throw rejected();
-    const body = ctx.request.body as Record<symbol, unknown> | undefined;
-    const raw = body?.[UNPARSED_BODY];
+    const raw = rawBodyOf(ctx.request);
     const parts = {
       method: ctx.method,
       path: ctx.originalUrl,
       timestamp,
       nonce,
-      body: typeof raw === 'string' ? raw : '',
+      body: raw,
     };
     const isSigned = client.secrets.some(
       (s) => s.validUntilMs > nowMs && verifyGatewaySignature(s.secret, parts, signature),
