@@ -53,14 +53,14 @@ describe('order numbers', () => {
     const clock = new ManualClock(new Date('2026-11-25T04:30:15Z'));
     const no = newOrderNo('recharge', clock);
     assert.match(no, ORDER_NO_PATTERN);
-    assert.match(no, /^R20261125123015\d{10}$/);
-    assert.match(newOrderNo('deduction'), /^D\d{24}$/);
+    assert.match(no, /^R20261125123015\d{16}$/);
+    assert.match(newOrderNo('deduction'), /^D\d{30}$/);
   });
 
   it('do not repeat over many draws in the same second', () => {
     const clock = new ManualClock();
     const seen = new Set<string>();
-    for (let i = 0; i < 100_000; i += 1) seen.add(newOrderNo('deduction', clock));
-    assert.equal(seen.size, 100_000);
+    for (let i = 0; i < 200_000; i += 1) seen.add(newOrderNo('deduction', clock));
+    assert.equal(seen.size, 200_000);
   });
 });

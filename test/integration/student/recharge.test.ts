@@ -18,7 +18,7 @@ describe('recharging a campus card with Alipay', () => {
     const created = await api.post('/api/v1/recharges', { bindingId, amountFen: 5_000 });
     assert.equal(created.status, 201, created.text);
     assert.equal(created.body.status, 'CREATED');
-    assert.match(created.body.outTradeNo, /^R\d{24}$/);
+    assert.match(created.body.outTradeNo, /^R\d{30}$/);
     const [trade] = (await stack.alipay.control.ledger({ outTradeNo: created.body.outTradeNo })).trades;
     assert.equal(trade.totalFen, 5_000);
     assert.equal(trade.buyerUserId, user.userId);

@@ -31,7 +31,7 @@ describe('card-system swipes through the real deduct route', () => {
     });
     assert.equal(swipe.path, 'ALIPAY');
     assert.equal(swipe.platform.decision, 'APPROVED');
-    assert.match(swipe.platform.deductionId ?? '', /^D\d{24}$/);
+    assert.match(swipe.platform.deductionId ?? '', /^D\d{30}$/);
     const collected = await waitForDeduction(gateway, swipe.txnNo, 'COLLECTED');
     assert.equal(collected.amountFen, 1_250);
     const { trades, paid } = await chargesOf(stack, collected.deductionId);
