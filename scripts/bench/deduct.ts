@@ -1,0 +1,351 @@
+/**
+ * `npm run bench:deduct`: POS swipes against POST /gateway/v1/deductions, with valid signatures, fresh
+ * txnNos and nonces, on bound and signed cards, on the embedded PostgreSQL (its own throwaway cluster, full
+ * durability). In the same run and on the same server, two reference routes (BENCH_REFERENCE_ROUTES=1):
+ * `/bench/bare` (Koa, no work) and `/bench/one-insert` (one `insert … on conflict do nothing returning`
+ * into an indexed table: the floor for a durable, idempotent answer).
+ *
+ * The server runs in its own process with ROLE=api: it decides, nothing collects (the collector is not
+ * draining during the measurement). autocannon runs here and signs each request (setupRequest).
+ * Phases per route: fixed rates of 200, 500 and 1,000 req/s (autocannon overallRate), then saturation.
+ * CPU time of the load generator, the server and PostgreSQL is measured during the saturation phases.
+ * Last line: {max_approvals_per_s, p50_ms_at_1000, p99_ms_at_1000, ratio_to_bare, ratio_to_one_insert}.
+ *
+ * Env: BENCH_CARDS (10000), BENCH_SECONDS (8 per rate phase), BENCH_SATURATION_SECONDS (10),
+ * BENCH_CONNECTIONS (64 at saturation), BENCH_POOL (server pool, 20).
+ */
+process.env.TZ = 'Asia/Shanghai';
+process.env.LOG_LEVEL ??= 'error';
+process.env.TEST_PG_DURABILITY ??= 'full';
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import autocannon from 'autocannon';
+import pg from 'pg';
+import { buildGatewayHeaders } from '../../shared/gateway-signature.js';
+
+const CARDS = Number(process.env.BENCH_CARDS ?? 10_000);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+const SATURATION_SECONDS = Number(process.env.BENCH_SATURATION_SECONDS ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
+const POOL = Number(process.env.BENCH_POOL ?? 20);
+const RATES = [200, 500, 1_000];
+
+interface Target {
+  name: string;
+  path: string;
+  signed: boolean;
+}
+
+const TARGETS: Target[] = [
+  { name: 'deduct', path: '/gateway/v1/deductions', signed: true },
+  { name: 'one-insert', path: '/bench/one-insert', signed: false },
+  { name: 'bare', path: '/bench/bare', signed: false },
+];
+
+interface Phase {
+  target: string;
+  rate: number | 'max';
+  rps: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+  errors: number;
+}
+
+/** Seconds of CPU (user + system) used so far by these processes. */
+function cpuSeconds(pids: number[]): number {
+  const tick = 100;
+  let total = 0;
+  for (const pid of pids) {
+    try {
+      const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      total += (Number(fields[11]) + Number(fields[12])) / tick;
+    } catch {
+      // gone
+    }
+  }
+  return total;
+}
+
+function childrenOf(pid: number): number[] {
+  const out: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (Number(stat.split(') ')[1].split(' ')[1]) === pid) out.push(Number(entry));
+    } catch {
+      // gone
+    }
+  }
+  return out;
+}
+
+function descendants(pid: number): number[] {
+  const all = [pid];
+  for (const child of childrenOf(pid)) all.push(...descendants(child));
+  return all;
+}
+
+/** Samples pg_stat_activity every 100 ms: what active backends wait on (CPU, WAL flush, locks…). */
+function sampleWaits(databaseUrl: string) {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 1 });
+  const counts = new Map<string, number>();
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const { rows } = await pool
+        .query(
+          `select coalesce(wait_event_type || ':' || wait_event, 'CPU') as what, count(*)::int as n
+           from pg_stat_activity where state = 'active' and pid <> pg_backend_pid() and backend_type = 'client backend'
+           group by 1`,
+        )
+        .catch(() => ({ rows: [] as Array<{ what: string; n: number }> }));
+      for (const row of rows) counts.set(row.what, (counts.get(row.what) ?? 0) + row.n);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  })();
+  return {
+    async stop(): Promise<string> {
+      running = false;
+      await loop;
+      await pool.end();
+      return [...counts.entries()]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 6)
+        .map(([what, n]) => `${what} ${n}`)
+        .join(', ');
+    },
+  };
+}
+
+async function seed(databaseUrl: string, piiKey: string) {
+  const { connectDatabase } = await import('../../server/src/db/client.js');
+  const { DataProtector } = await import('../../server/src/lib/crypto.js');
+  const { insertSchool } = await import('../../server/src/db/repos/schools.js');
+  const { createGatewayClient } = await import('../../server/src/domain/gateway-clients.js');
+  const database = connectDatabase(databaseUrl, { poolSize: 2 });
+  const protector = new DataProtector(Buffer.from(piiKey, 'base64'));
+  try {
+    const school = await insertSchool(database.db, {
+      code: String(crypto.randomInt(10 ** 9, 10 ** 10 - 1)),
+      name: '压测大学',
+      cardsysEndpoint: 'http://127.0.0.1:1/none',
+      cardsysUsername: 'bench',
+      cardsysPasswordEnc: protector.encrypt('bench'),
+      txnLimitFen: 5_000,
+      dailyLimitFen: 1_000_000_000,
+    });
+    // Straight through SQL: N users, each the withholding payer of one card with an ACTIVE agreement.
+    const password = protector.encrypt('bench-bind-password');
+    await database.pool.query(
+      `with u as (
+         insert into users (alipay_open_id) select 'bench-open-' || g from generate_series(1, $2::int) g returning id, alipay_open_id
+       ), b as (
+         insert into bindings (school_id, user_id, card_no, holder_name, relation, is_withholding_payer, vendor_bind_password_enc)
+         select $1, u.id, 'C' || lpad(substr(u.alipay_open_id, 12), 7, '0'), '张三', 'SELF', true, $3 from u returning id, user_id
+       )
+       insert into withholding_agreements (school_id, user_id, binding_id, external_agreement_no, agreement_no, status, sign_scene, signed_at)
+       select $1, b.user_id, b.id, 'A' || md5(b.id::text), 'AG' || md5(b.user_id::text), 'ACTIVE', 'INDUSTRY|CAMPUS', now() from b`,
+      [school.id, CARDS, password],
+    );
+    await database.pool.query('analyze');
+    const client = await createGatewayClient(
+      { db: database.db, protector },
+      { schoolId: school.id, name: 'bench' },
+    );
+    return { schoolId: school.id, ...client };
+  } finally {
+    await database.close();
+  }
+}
+
+async function startServerProcess(
+  env: Record<string, string>,
+): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts'], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let buffer = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString();
+      const match = /"url":"(http:[^"]+)"/.exec(buffer);
+      if (match) resolve(match[1]);
+    });
+    child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
+  });
+  child.stdout!.resume();
+  return { url, child };
+}
+
+function requestFactory(target: Target, gateway: { clientId: string; secret: string }, runId: string) {
+  let counter = 0;
+  return (request: autocannon.Request): autocannon.Request => {
+    counter += 1;
+    const body = JSON.stringify({
+      txnNo: `${runId}${counter}`,
+      cardNo: `C${String(1 + (counter % CARDS)).padStart(7, '0')}`,
+      amountFen: 100,
+      terminalId: 'T01',
+      occurredAt: new Date().toISOString(),
+    });
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (target.signed) {
+      Object.assign(
+        headers,
+        buildGatewayHeaders({
+          clientId: gateway.clientId,
+          secret: gateway.secret,
+          method: 'POST',
+          path: target.path,
+          body,
+        }),
+      );
+    }
+    return { ...request, method: 'POST', path: target.path, headers, body };
+  };
+}
+
+async function run(
+  url: string,
+  target: Target,
+  gateway: { clientId: string; secret: string },
+  rate: number | 'max',
+): Promise<Phase & { runId: string; durationS: number }> {
+  const runId = `B${crypto.randomBytes(4).toString('hex')}`;
+  const options: autocannon.Options = {
+    url,
+    connections: rate === 'max' ? CONNECTIONS : Math.max(8, Math.ceil(rate / 50)),
+    duration: rate === 'max' ? SATURATION_SECONDS : SECONDS,
+    ...(rate === 'max' ? {} : { overallRate: rate }),
+    requests: [{ setupRequest: requestFactory(target, gateway, runId) as never }],
+  };
+  const result = await new Promise<autocannon.Result>((resolve, reject) =>
+    autocannon(options, (error, done) => (error ? reject(error) : resolve(done))),
+  );
+  return {
+    target: target.name,
+    rate,
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+    runId,
+    durationS: result.duration,
+  };
+}
+
+async function main() {
+  const { freshDatabase, stopTestCluster, testCluster } = await import('../../test/support/db.js');
+  const databaseUrl = await freshDatabase();
+  const { embedded } = await testCluster();
+  const piiKey = crypto.randomBytes(32).toString('base64');
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-deduct-'));
+  console.log(`seeding ${CARDS} signed, bound cards…`);
+  const gateway = await seed(databaseUrl, piiKey);
+  const { url, child } = await startServerProcess({
+    NODE_ENV: 'development',
+    ROLE: 'api',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    DATABASE_URL: databaseUrl,
+    DATABASE_POOL_SIZE: String(POOL),
+    DATA_DIR: dataDir,
+    PII_KEY: piiKey,
+    SESSION_SECRET: crypto.randomBytes(32).toString('base64url'),
+    LOG_LEVEL: 'info',
+    BENCH_REFERENCE_ROUTES: '1',
+  });
+  const postmaster = Number(
+    fs.readFileSync(path.join(embedded.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0],
+  );
+  const phases: Array<Phase & { runId: string; durationS: number }> = [];
+  const at = (name: string, rate: number | 'max') =>
+    phases.find((p) => p.target === name && p.rate === rate)!;
+  let approvedAtSaturation: number | undefined;
+  const cpu: Record<string, { self: number; server: number; postgres: number; wall: number }> = {};
+  try {
+    // Warm-up: plans, pools, JIT.
+    for (const target of TARGETS) await run(url, target, gateway, 200).catch(() => undefined);
+    // What autovacuum does early in a real deployment (migration 0004): statistics from the table's real
+    // size, so that the cached plans use the right indexes.
+    const admin = new pg.Pool({ connectionString: databaseUrl, max: 1 });
+    await admin.query('analyze');
+    await admin.end();
+    for (const target of TARGETS) {
+      for (const rate of RATES) {
+        const phase = await run(url, target, gateway, rate);
+        phases.push(phase);
+        console.log(
+          `${target.name.padEnd(10)} @${String(rate).padStart(5)}/s: ${phase.rps.toFixed(0).padStart(6)} req/s  p50 ${phase.p50} ms  p99 ${phase.p99} ms  non-2xx ${phase.non2xx}  errors ${phase.errors}`,
+        );
+      }
+      const before = {
+        self: process.cpuUsage(),
+        server: cpuSeconds(descendants(child.pid!)),
+        postgres: cpuSeconds(descendants(postmaster)),
+        at: Date.now(),
+      };
+      const waits = sampleWaits(databaseUrl);
+      const phase = await run(url, target, gateway, 'max');
+      const waited = await waits.stop();
+      const used = process.cpuUsage(before.self);
+      cpu[target.name] = {
+        self: (used.user + used.system) / 1e6,
+        server: cpuSeconds(descendants(child.pid!)) - before.server,
+        postgres: cpuSeconds(descendants(postmaster)) - before.postgres,
+        wall: (Date.now() - before.at) / 1000,
+      };
+      phases.push(phase);
+      if (waited)
+        console.log(`${target.name.padEnd(10)} what PostgreSQL backends were doing (samples): ${waited}`);
+      const c = cpu[target.name];
+      console.log(
+        `${target.name.padEnd(10)} saturation: ${phase.rps.toFixed(0).padStart(6)} req/s  p50 ${phase.p50} ms  p99 ${phase.p99} ms  non-2xx ${phase.non2xx}  errors ${phase.errors}  ` +
+          `CPU s/s: autocannon ${(c.self / c.wall).toFixed(2)}, server ${(c.server / c.wall).toFixed(2)}, postgres ${(c.postgres / c.wall).toFixed(2)}; ` +
+          `per request: server ${((c.server / (phase.rps * c.wall)) * 1e6).toFixed(0)} µs, postgres ${((c.postgres / (phase.rps * c.wall)) * 1e6).toFixed(0)} µs`,
+      );
+    }
+    const pool = new pg.Pool({ connectionString: databaseUrl, max: 1 });
+    const { rows } = await pool.query(
+      `select count(*)::int as n from deductions where txn_no like $1 and decision = 'APPROVED'`,
+      [`${at('deduct', 'max').runId}%`],
+    );
+    approvedAtSaturation = rows[0].n / at('deduct', 'max').durationS;
+    const all = await pool.query(`select decision, count(*)::int as n from deductions group by decision`);
+    console.log('deductions recorded:', JSON.stringify(all.rows));
+    await pool.end();
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((resolve) => child.once('exit', resolve));
+    await stopTestCluster();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+  const deduct = at('deduct', 'max');
+  const summary = {
+    max_approvals_per_s: Math.round(approvedAtSaturation ?? 0),
+    p50_ms_at_1000: at('deduct', 1_000).p50,
+    p99_ms_at_1000: at('deduct', 1_000).p99,
+    ratio_to_bare: Number((deduct.rps / at('bare', 'max').rps).toFixed(3)),
+    ratio_to_one_insert: Number((deduct.rps / at('one-insert', 'max').rps).toFixed(3)),
+  };
+  console.log(
+    `cores: ${os.cpus().length}; goals: p99 ≤ 20 ms at 1,000/s, ≥ 2,500 approvals/s, ≥ 0.65 of one-insert`,
+  );
+  console.log(JSON.stringify(summary));
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
