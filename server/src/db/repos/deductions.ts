@@ -250,7 +250,9 @@ export async function requestReversal(
   id: string,
   now: Date,
 ): Promise<DeductionRow | undefined> {
-  const isVoidable = sql`(${deductions.status} in ('PENDING', 'RETRYING', 'ARREARS') and ${deductions.chargeState} is null and (${deductions.leaseUntil} is null or ${deductions.leaseUntil} < ${now}))`;
+  // A debt inside an open repayment is not voided here: the repayment's trade already asks for it. If the
+  // repayment is paid, the reversal is refunded from it (sweep); if it closes, the debt is voided then.
+  const isVoidable = sql`(${deductions.status} in ('PENDING', 'RETRYING', 'ARREARS') and ${deductions.chargeState} is null and ${deductions.repaymentId} is null and (${deductions.leaseUntil} is null or ${deductions.leaseUntil} < ${now}))`;
   const [row] = await db
     .update(deductions)
     .set({

@@ -108,9 +108,15 @@ export async function closeRepayment(db: Executor, id: string, now: Date): Promi
     .where(and(eq(repayments.id, id), eq(repayments.status, 'CREATED')))
     .returning({ id: repayments.id });
   if (!row) return false;
+  // Debts reversed while they were in the repayment are voided now; the others are owed again.
   await db
     .update(deductions)
-    .set({ repaymentId: null, updatedAt: now })
+    .set({
+      repaymentId: null,
+      status: sql`case when ${deductions.reversalRequestedAt} is not null then 'REVERSED' else ${deductions.status} end`,
+      reversedAt: sql`case when ${deductions.reversalRequestedAt} is not null then ${now}::timestamptz else ${deductions.reversedAt} end`,
+      updatedAt: now,
+    })
     .where(and(eq(deductions.repaymentId, id), inArray(deductions.status, [...OPEN_DEBT_STATUSES])));
   return true;
 }
