@@ -56,18 +56,25 @@ interface Phase {
   errors: number;
 }
 
-/** Seconds of CPU (user + system) used so far by these processes. */
-function cpuSeconds(pids: number[]): number {
+/** CPU seconds (user + system) used so far by each of these processes. */
+function cpuSeconds(pids: number[]): Map<number, number> {
   const tick = 100;
-  let total = 0;
+  const used = new Map<number, number>();
   for (const pid of pids) {
     try {
       const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-      total += (Number(fields[11]) + Number(fields[12])) / tick;
+      used.set(pid, (Number(fields[11]) + Number(fields[12])) / tick);
     } catch {
       // gone
     }
   }
+  return used;
+}
+
+/** CPU used between two samples; processes that started meanwhile count from zero, ended ones are lost. */
+function cpuSince(before: Map<number, number>, after: Map<number, number>): number {
+  let total = 0;
+  for (const [pid, seconds] of after) total += seconds - (before.get(pid) ?? 0);
   return total;
 }
 
@@ -299,8 +306,8 @@ async function main() {
       const used = process.cpuUsage(before.self);
       cpu[target.name] = {
         self: (used.user + used.system) / 1e6,
-        server: cpuSeconds(descendants(child.pid!)) - before.server,
-        postgres: cpuSeconds(descendants(postmaster)) - before.postgres,
+        server: cpuSince(before.server, cpuSeconds(descendants(child.pid!))),
+        postgres: cpuSince(before.postgres, cpuSeconds(descendants(postmaster))),
         wall: (Date.now() - before.at) / 1000,
       };
       phases.push(phase);
