@@ -257,19 +257,27 @@ async function main() {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-deduct-'));
   console.log(`seeding ${CARDS} signed, bound cards…`);
   const gateway = await seed(databaseUrl, piiKey);
-  const { url, child } = await startServerProcess({
-    NODE_ENV: 'development',
-    ROLE: 'api',
-    PORT: '0',
-    HOST: '127.0.0.1',
-    DATABASE_URL: databaseUrl,
-    DATABASE_POOL_SIZE: String(POOL),
-    DATA_DIR: dataDir,
-    PII_KEY: piiKey,
-    SESSION_SECRET: crypto.randomBytes(32).toString('base64url'),
-    LOG_LEVEL: 'info',
-    BENCH_REFERENCE_ROUTES: '1',
-  });
+  let server: Awaited<ReturnType<typeof startServerProcess>>;
+  try {
+    server = await startServerProcess({
+      NODE_ENV: 'development',
+      ROLE: 'api',
+      PORT: '0',
+      HOST: '127.0.0.1',
+      DATABASE_URL: databaseUrl,
+      DATABASE_POOL_SIZE: String(POOL),
+      DATA_DIR: dataDir,
+      PII_KEY: piiKey,
+      SESSION_SECRET: crypto.randomBytes(32).toString('base64url'),
+      LOG_LEVEL: 'info',
+      BENCH_REFERENCE_ROUTES: '1',
+    });
+  } catch (error) {
+    // The server did not come up: the throwaway cluster must not outlive us.
+    await stopTestCluster();
+    throw error;
+  }
+  const { url, child } = server;
   const postmaster = Number(
     fs.readFileSync(path.join(embedded.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0],
   );
