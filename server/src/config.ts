@@ -78,6 +78,11 @@ export interface RechargeConfig {
   sweepAfterMs: number;
   /** Delays between crediting attempts when the card system fails; then CREDIT_FAILED. */
   creditRetryMs: number[];
+  /** The crediting drainer: orders per claim, card-system calls in flight, lease, safety-net interval. */
+  creditBatch: number;
+  creditConcurrency: number;
+  creditLeaseMs: number;
+  creditEveryMs: number;
 }
 
 export interface AlipayConfig {
@@ -154,6 +159,10 @@ const schema = Joi.object({
   RECHARGE_SWEEP_EVERY_MS: Joi.number().integer().min(100).max(3_600_000).default(60_000),
   RECHARGE_SWEEP_AFTER_MS: Joi.number().integer().min(0).max(86_400_000).default(180_000),
   RECHARGE_CREDIT_RETRY_MS: msList.default('5000,30000,120000,600000,1800000,3600000,21600000'),
+  RECHARGE_CREDIT_BATCH: Joi.number().integer().min(1).max(1_000).default(100),
+  RECHARGE_CREDIT_CONCURRENCY: Joi.number().integer().min(1).max(200).default(16),
+  RECHARGE_CREDIT_LEASE_MS: Joi.number().integer().min(1_000).max(3_600_000).default(60_000),
+  RECHARGE_CREDIT_EVERY_MS: Joi.number().integer().min(100).max(3_600_000).default(30_000),
 })
   // Alipay settings come as a set: all of them or none (then only sandbox-less parts of the app work).
   .and('ALIPAY_APP_ID', 'ALIPAY_PRIVATE_KEY', 'ALIPAY_PUBLIC_KEY', 'ALIPAY_GATEWAY')
@@ -245,6 +254,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       sweepEveryMs: value.RECHARGE_SWEEP_EVERY_MS,
       sweepAfterMs: value.RECHARGE_SWEEP_AFTER_MS,
       creditRetryMs: toMsList(value.RECHARGE_CREDIT_RETRY_MS),
+      creditBatch: value.RECHARGE_CREDIT_BATCH,
+      creditConcurrency: value.RECHARGE_CREDIT_CONCURRENCY,
+      creditLeaseMs: value.RECHARGE_CREDIT_LEASE_MS,
+      creditEveryMs: value.RECHARGE_CREDIT_EVERY_MS,
     },
     withholding: {
       agreementQueryAfterMs: value.AGREEMENT_QUERY_AFTER_MS,

@@ -26,7 +26,8 @@ async function startCluster() {
   const embedded = await startEmbeddedPostgres({
     baseDir,
     database: TEMPLATE,
-    durability: 'none',
+    // Tests trade durability for speed; benchmarks ask for the real thing (TEST_PG_DURABILITY=full).
+    durability: process.env.TEST_PG_DURABILITY === 'full' ? 'full' : 'none',
     maxConnections: 400,
     logger: createLogger({ level: 'error' }),
   });

@@ -1,10 +1,9 @@
 import { yuanToFen, MoneyError } from '../../../shared/money.js';
 import type { Executor } from '../db/client.js';
 import { recordNotification, type NotifyOutcome } from '../db/repos/notify-log.js';
-import { findRechargeByOutTradeNo, markClosedIfCreated } from '../db/repos/recharges.js';
-import { findSchool, type SchoolRow } from '../db/repos/schools.js';
+import { findRechargeWithSchool, markClosedIfCreated, markPaidIfUnpaid } from '../db/repos/recharges.js';
+import type { SchoolRow } from '../db/repos/schools.js';
 import type { Deps } from '../deps.js';
-import { enqueueCredit, recordRechargePaid } from './recharge.js';
 
 /**
  * Alipay's asynchronous notifications (DESIGN §6.3, ALIPAY.md §3): verify the signature with the SDK,
@@ -29,19 +28,24 @@ export type NotificationHandler = (
   form: Record<string, string>,
 ) => Promise<NotificationResult>;
 
+/** Applies one verified notification and records it in notify_log itself, atomically with the change. */
+export interface SelfRecordingHandler {
+  selfRecording: true;
+  apply(deps: Deps, form: Record<string, string>): Promise<NotificationResult>;
+}
+
+type AnyHandler = NotificationHandler | SelfRecordingHandler;
+
 const ACKNOWLEDGED: ReadonlySet<NotifyOutcome> = new Set(['APPLIED', 'ALREADY_APPLIED', 'IGNORED']);
 
 export interface NotificationHandlers {
   /** Trade notifications, by the order-number prefix of out_trade_no (lib/ids.ts). */
-  trade: Record<string, NotificationHandler>;
+  trade: Record<string, AnyHandler>;
   /** dut_user_sign / dut_user_unsign. */
-  agreement?: NotificationHandler;
+  agreement?: AnyHandler;
 }
 
-function handlerFor(
-  handlers: NotificationHandlers,
-  form: Record<string, string>,
-): NotificationHandler | undefined {
+function handlerFor(handlers: NotificationHandlers, form: Record<string, string>): AnyHandler | undefined {
   if (form.notify_type === 'trade_status_sync') return handlers.trade[(form.out_trade_no ?? '').charAt(0)];
   if (form.notify_type === 'dut_user_sign' || form.notify_type === 'dut_user_unsign')
     return handlers.agreement;
@@ -75,17 +79,7 @@ export async function handleAlipayNotification(
   }
   let result: NotificationResult;
   try {
-    result = await deps.db.transaction(async (tx) => {
-      const applied = await handler(deps, tx, form);
-      await recordNotification(tx, {
-        form,
-        isVerified: true,
-        outcome: applied.outcome,
-        detail: applied.detail,
-        at: deps.clock.now(),
-      });
-      return applied;
-    });
+    result = await applyNotification(deps, handler, form);
   } catch (error) {
     deps.logger.error('applying a notification failed', { notifyId: form.notify_id, error });
     await log(true, 'FAILED', (error as Error).message).catch(() => undefined);
@@ -100,6 +94,26 @@ export async function handleAlipayNotification(
   }
   await result.after?.();
   return ACKNOWLEDGED.has(result.outcome) ? 'success' : 'fail';
+}
+
+/** The change and its notify_log entry commit together, so `success` always means "recorded and applied". */
+function applyNotification(
+  deps: Deps,
+  handler: AnyHandler,
+  form: Record<string, string>,
+): Promise<NotificationResult> {
+  if ('selfRecording' in handler) return handler.apply(deps, form);
+  return deps.db.transaction(async (tx) => {
+    const applied = await handler(deps, tx, form);
+    await recordNotification(tx, {
+      form,
+      isVerified: true,
+      outcome: applied.outcome,
+      detail: applied.detail,
+      at: deps.clock.now(),
+    });
+    return applied;
+  });
 }
 
 /** Same amount, seller and merchant app as the order's school (ALIPAY.md §3.3). */
@@ -131,25 +145,58 @@ export function isPaidStatus(status: string | undefined): boolean {
   return status === 'TRADE_SUCCESS' || status === 'TRADE_FINISHED';
 }
 
-/** R… orders: recharges. */
-export const rechargeNotification: NotificationHandler = async (deps, tx, form) => {
-  const order = await findRechargeByOutTradeNo(tx, form.out_trade_no);
-  if (!order) return { outcome: 'REJECTED_UNKNOWN_ORDER' };
-  const school = await findSchool(tx, order.schoolId);
-  if (!school) return { outcome: 'REJECTED_UNKNOWN_ORDER', detail: 'school missing' };
-  const mismatch = checkTradeFacts(form, { amountFen: order.amountFen, school });
-  if (mismatch) return mismatch;
-  if (isPaidStatus(form.trade_status)) {
-    const moved = await recordRechargePaid(tx, deps.clock, order.outTradeNo, {
-      tradeNo: form.trade_no,
-      buyerId: form.buyer_open_id ?? form.buyer_id ?? null,
-    });
-    if (!moved) return { outcome: 'ALREADY_APPLIED', detail: `order is ${order.status}` };
-    return { outcome: 'APPLIED', detail: 'PAID', after: () => enqueueCredit(deps, moved.id) };
-  }
-  if (form.trade_status === 'TRADE_CLOSED') {
-    const closed = await markClosedIfCreated(tx, order.id, deps.clock.now(), 'TRADE_CLOSED');
-    return { outcome: closed ? 'APPLIED' : 'IGNORED', detail: 'TRADE_CLOSED' };
-  }
-  return { outcome: 'IGNORED', detail: form.trade_status };
+/**
+ * R… orders: recharges. The hot path of a payment (DESIGN §7.3) applies and records the notification in
+ * one statement (repos/recharges.markPaidIfUnpaid), so this handler records its own notify_log entries and
+ * needs no surrounding transaction.
+ */
+export const rechargeNotification: SelfRecordingHandler = {
+  selfRecording: true,
+  async apply(deps, form) {
+    const now = deps.clock.now();
+    const reject = async (result: NotificationResult): Promise<NotificationResult> => {
+      await recordNotification(deps.db, {
+        form,
+        isVerified: true,
+        outcome: result.outcome,
+        detail: result.detail,
+        at: now,
+      });
+      return result;
+    };
+    const found = await findRechargeWithSchool(deps.db, form.out_trade_no);
+    if (!found) return reject({ outcome: 'REJECTED_UNKNOWN_ORDER' });
+    const { order, school } = found;
+    const mismatch = checkTradeFacts(form, { amountFen: order.amountFen, school });
+    if (mismatch) return reject(mismatch);
+    if (isPaidStatus(form.trade_status)) {
+      const moved = await markPaidIfUnpaid(
+        deps.db,
+        order.outTradeNo,
+        { tradeNo: form.trade_no, buyerId: form.buyer_open_id ?? form.buyer_id ?? null, at: now },
+        { form, detail: 'PAID' },
+      );
+      return moved
+        ? { outcome: 'APPLIED', detail: 'PAID' }
+        : { outcome: 'ALREADY_APPLIED', detail: `order is ${order.status}` };
+    }
+    if (form.trade_status === 'TRADE_CLOSED') {
+      return deps.db.transaction(async (tx) => {
+        const closed = await markClosedIfCreated(tx, order.id, now, 'TRADE_CLOSED');
+        const result: NotificationResult = {
+          outcome: closed ? 'APPLIED' : 'IGNORED',
+          detail: 'TRADE_CLOSED',
+        };
+        await recordNotification(tx, {
+          form,
+          isVerified: true,
+          outcome: result.outcome,
+          detail: result.detail,
+          at: now,
+        });
+        return result;
+      });
+    }
+    return reject({ outcome: 'IGNORED', detail: form.trade_status });
+  },
 };

@@ -10,10 +10,8 @@ import {
   setTradeNo,
   type RechargeRow,
 } from '../db/repos/recharges.js';
-import { findSchool } from '../db/repos/schools.js';
-import type { Executor } from '../db/client.js';
+import { findSchool, type SchoolRow } from '../db/repos/schools.js';
 import type { Deps } from '../deps.js';
-import type { Clock } from '../lib/clock.js';
 import { AlipayError } from '../integrations/alipay/errors.js';
 import { CardSystemError } from '../integrations/cardsys/index.js';
 import { newOrderNo } from '../lib/ids.js';
@@ -26,6 +24,8 @@ import { alipayFailure, requireAlipay } from './outside-errors.js';
  * `recharge.credit`, vendor Recharge with our order number as the flow number, so a retry never credits
  * twice). Card-system failures retry with backoff, then CREDIT_FAILED for the school's admins.
  * Unpaid orders are asked about after a few minutes and CLOSED once Alipay has closed them.
+ * Paying an order announces it on RECHARGE_PAID_CHANNEL in the same statement, so crediting starts as soon
+ * as the payment commits.
  */
 
 export const CREDIT_JOB = 'recharge.credit';
@@ -97,45 +97,28 @@ export async function ownRecharge(deps: Pick<Deps, 'db'>, userId: string, id: st
  * Alipay says the trade is paid (notify or query). Idempotent: only the first report moves the order;
  * the caller enqueues crediting after its transaction commits.
  */
-export async function recordRechargePaid(
-  db: Executor,
-  clock: Clock,
-  outTradeNo: string,
-  paid: { tradeNo: string; buyerId: string | null },
-): Promise<RechargeRow | undefined> {
-  return markPaidIfUnpaid(db, outTradeNo, { ...paid, at: clock.now() });
-}
-
-export async function enqueueCredit(deps: Pick<Deps, 'jobs' | 'logger'>, orderId: string): Promise<void> {
-  try {
-    await deps.jobs.now(CREDIT_JOB, { orderId });
-  } catch (error) {
-    // The sweep finds PAID orders whose credit is overdue, so a lost wake-up only delays crediting.
-    deps.logger.warn('could not enqueue recharge credit; the sweep will pick it up', { orderId, error });
-  }
-}
-
-/** One crediting attempt: vendor Recharge with our order number as the flow number. */
-export async function creditRecharge(deps: Deps, orderId: string): Promise<void> {
-  const order = await findRecharge(deps.db, orderId);
-  if (!order || order.status !== 'PAID') return;
-  const school = await findSchool(deps.db, order.schoolId);
-  if (!school) return;
+/**
+ * One crediting attempt for an order the drainer has claimed (jobs/recharge-credit.ts): vendor Recharge
+ * with our order number as the flow number, so a retry after an unknown outcome never credits twice.
+ * Failures are retried on RECHARGE_CREDIT_RETRY_MS, then CREDIT_FAILED for the school's admins.
+ */
+export async function creditRecharge(deps: Deps, order: RechargeRow, school: SchoolRow): Promise<void> {
   try {
     await deps.schools
       .cardSystem(school)
       .recharge({ cardNo: order.cardNo, amountFen: order.amountFen, flowNo: order.outTradeNo });
     await markCredited(deps.db, order.id, deps.clock.now());
-    deps.logger.info('recharge credited', { outTradeNo: order.outTradeNo, amountFen: order.amountFen });
+    deps.logger.debug('recharge credited', { outTradeNo: order.outTradeNo, amountFen: order.amountFen });
   } catch (error) {
     if (!(error instanceof CardSystemError)) throw error;
     const schedule = deps.config.recharge.creditRetryMs;
     const delay = error.classification === 'final' ? undefined : schedule[order.creditAttempts];
-    const nextAt = delay === undefined ? null : new Date(deps.clock.now().getTime() + delay);
+    const now = deps.clock.now();
+    const nextAt = delay === undefined ? null : new Date(now.getTime() + delay);
     await recordCreditFailure(deps.db, order.id, {
       error: `${error.reason}: ${error.message}`.slice(0, 500),
       nextAt,
-      now: deps.clock.now(),
+      now,
     });
     if (nextAt) {
       deps.logger.warn('recharge credit failed; will retry', {
@@ -143,7 +126,6 @@ export async function creditRecharge(deps: Deps, orderId: string): Promise<void>
         reason: error.reason,
         nextAt,
       });
-      await deps.jobs.at(nextAt, CREDIT_JOB, { orderId: order.id });
     } else {
       deps.logger.error('recharge credit failed for good', {
         outTradeNo: order.outTradeNo,
@@ -171,11 +153,11 @@ export async function reconcileUnpaidRecharge(deps: Deps, order: RechargeRow): P
       });
       return;
     }
-    const moved = await recordRechargePaid(deps.db, deps.clock, order.outTradeNo, {
+    await markPaidIfUnpaid(deps.db, order.outTradeNo, {
       tradeNo: trade.tradeNo,
       buyerId: trade.buyer.openId ?? trade.buyer.userId ?? null,
+      at: deps.clock.now(),
     });
-    if (moved) await enqueueCredit(deps, moved.id);
     return;
   }
   const isExpired = deps.clock.now() >= order.expiresAt;

@@ -12,7 +12,7 @@ import type { JobDefinition } from './runner.js';
 export function allJobs(deps: Deps): JobDefinition<never>[] {
   return [
     noncesPruneJob,
-    rechargeCreditJob,
+    rechargeCreditJob(deps),
     rechargeSweepJob(deps),
     deductionCollectJob(deps),
     deductionRefundJob,

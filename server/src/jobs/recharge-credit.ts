@@ -1,12 +1,48 @@
+import {
+  claimDueCredits,
+  nextCreditDueAt,
+  releaseCreditLeases,
+  RECHARGE_PAID_CHANNEL,
+  type RechargeRow,
+} from '../db/repos/recharges.js';
+import { findSchool } from '../db/repos/schools.js';
+import type { Deps } from '../deps.js';
 import { creditRecharge, CREDIT_JOB } from '../domain/recharge.js';
+import { LeasedDrainer } from './leased-drainer.js';
 import type { JobDefinition } from './runner.js';
 
-/** Puts a paid recharge on the card (vendor Recharge, our order number as the flow number). */
-export const rechargeCreditJob: JobDefinition<{ orderId: string }> = {
-  name: CREDIT_JOB,
-  concurrency: 20,
-  lockLifetimeMs: 2 * 60_000,
-  async run(data, deps) {
-    await creditRecharge(deps, data.orderId);
-  },
-};
+/**
+ * `recharge.credit`: puts paid recharges on the card (vendor Recharge, our order number as the flow
+ * number). A payment commit announces itself on `recharge_paid`, which starts a drain in the worker at
+ * once; Agenda runs the job at the next retry's due time and every RECHARGE_CREDIT_EVERY_MS as a safety net.
+ */
+export function rechargeCreditJob(deps: Deps): JobDefinition {
+  const { creditBatch, creditConcurrency, creditLeaseMs, creditEveryMs } = deps.config.recharge;
+  const drainer = new LeasedDrainer<RechargeRow>(
+    {
+      channel: RECHARGE_PAID_CHANNEL,
+      jobName: CREDIT_JOB,
+      batchSize: creditBatch,
+      concurrency: creditConcurrency,
+      leaseMs: creditLeaseMs,
+      claim: (now, leaseUntil, limit) => claimDueCredits(deps.db, { now, leaseUntil, limit }),
+      async work(order) {
+        const school = await findSchool(deps.db, order.schoolId);
+        if (school) await creditRecharge(deps, order, school);
+      },
+      release: (ids) => releaseCreditLeases(deps.db, ids, deps.clock.now()),
+      nextDueAt: () => nextCreditDueAt(deps.db),
+    },
+    { pool: deps.pool, jobs: deps.jobs, logger: deps.logger, now: () => deps.clock.now() },
+  );
+  return {
+    name: CREDIT_JOB,
+    every: creditEveryMs,
+    concurrency: 1,
+    lockLifetimeMs: 10 * 60_000,
+    async run() {
+      await drainer.trigger();
+    },
+    background: drainer,
+  };
+}

@@ -1,6 +1,7 @@
-import { and, desc, eq, gte, inArray, lt, lte, or, sql } from 'drizzle-orm';
+import { and, desc, eq, gte, inArray, lt, lte, sql } from 'drizzle-orm';
 import type { Executor } from '../client.js';
-import { rechargeOrders } from '../schema.js';
+import { rechargeOrders, schools } from '../schema.js';
+import type { SchoolRow } from './schools.js';
 
 export type RechargeRow = typeof rechargeOrders.$inferSelect;
 
@@ -25,6 +26,19 @@ export async function findRechargeByOutTradeNo(
   return row;
 }
 
+/** The order and the facts of its school that a notification is checked against, in one query. */
+export async function findRechargeWithSchool(
+  db: Executor,
+  outTradeNo: string,
+): Promise<{ order: RechargeRow; school: SchoolRow } | undefined> {
+  const [row] = await db
+    .select({ order: rechargeOrders, school: schools })
+    .from(rechargeOrders)
+    .innerJoin(schools, eq(schools.id, rechargeOrders.schoolId))
+    .where(eq(rechargeOrders.outTradeNo, outTradeNo));
+  return row;
+}
+
 export async function setTradeNo(db: Executor, id: string, tradeNo: string, now: Date): Promise<void> {
   await db
     .update(rechargeOrders)
@@ -32,31 +46,83 @@ export async function setTradeNo(db: Executor, id: string, tradeNo: string, now:
     .where(eq(rechargeOrders.id, id));
 }
 
+/** Announces paid orders to the credit drainers (jobs/recharge-credit.ts); delivered at commit. */
+export const RECHARGE_PAID_CHANNEL = 'recharge_paid';
+
 /**
- * CREATED → PAID (or CLOSED → PAID: money that arrived after we gave up on the order is still credited).
- * Returns the row when this call moved it, undefined when it was already paid or beyond.
+ * CREATED → PAID (or CLOSED → PAID: money that arrived after we gave up on the order is still credited),
+ * due for crediting now, announced on RECHARGE_PAID_CHANNEL — and, when it comes from a notification,
+ * that notification's notify_log entry, all in one statement: the change and its record commit together
+ * or not at all, in one round trip. Returns the order's id when this call moved it.
  */
 export async function markPaidIfUnpaid(
   db: Executor,
   outTradeNo: string,
   paid: { tradeNo: string; buyerId: string | null; at: Date },
-): Promise<RechargeRow | undefined> {
-  const [row] = await db
+  notification?: { form: Record<string, string>; detail?: string },
+): Promise<string | undefined> {
+  const log = notification
+    ? sql`, logged as (
+        insert into notify_log (received_at, notify_type, notify_id, out_trade_no, app_id, is_verified, outcome, detail, body)
+        values (${paid.at}, ${notification.form.notify_type ?? null}, ${notification.form.notify_id ?? null}, ${outTradeNo},
+                ${notification.form.app_id ?? null}, true,
+                case when exists (select 1 from moved) then 'APPLIED' else 'ALREADY_APPLIED' end,
+                ${notification.detail ?? null}, ${JSON.stringify(notification.form)}::jsonb)
+      )`
+    : sql``;
+  const result = await db.execute<{ id: string | null }>(sql`
+    with moved as (
+      update recharge_orders
+         set status = 'PAID', alipay_trade_no = ${paid.tradeNo}, buyer_id = ${paid.buyerId}, paid_at = ${paid.at},
+             next_credit_at = ${paid.at}, closed_at = null, updated_at = ${paid.at}
+       where out_trade_no = ${outTradeNo} and status in ('CREATED', 'CLOSED')
+      returning id
+    )${log}
+    select (select id from moved) as id,
+           (select pg_notify(${RECHARGE_PAID_CHANNEL}, '') from moved) as woke`);
+  return result.rows[0]?.id ?? undefined;
+}
+
+/**
+ * Leases up to `limit` paid orders whose crediting is due, by moving their due time to the end of the
+ * lease: a drainer that dies gives them back when it runs out (see jobs/leased-drainer.ts).
+ */
+export async function claimDueCredits(
+  db: Executor,
+  opts: { now: Date; leaseUntil: Date; limit: number },
+): Promise<RechargeRow[]> {
+  return db
     .update(rechargeOrders)
-    .set({
-      status: 'PAID',
-      alipayTradeNo: paid.tradeNo,
-      buyerId: paid.buyerId,
-      paidAt: paid.at,
-      nextCreditAt: paid.at,
-      closedAt: null,
-      updatedAt: paid.at,
-    })
+    .set({ nextCreditAt: opts.leaseUntil })
     .where(
-      and(eq(rechargeOrders.outTradeNo, outTradeNo), inArray(rechargeOrders.status, ['CREATED', 'CLOSED'])),
+      inArray(
+        rechargeOrders.id,
+        db
+          .select({ id: rechargeOrders.id })
+          .from(rechargeOrders)
+          .where(and(eq(rechargeOrders.status, 'PAID'), lte(rechargeOrders.nextCreditAt, opts.now)))
+          .orderBy(rechargeOrders.nextCreditAt)
+          .limit(opts.limit)
+          .for('update', { skipLocked: true }),
+      ),
     )
     .returning();
-  return row;
+}
+
+export async function releaseCreditLeases(db: Executor, ids: string[], now: Date): Promise<void> {
+  if (ids.length === 0) return;
+  await db
+    .update(rechargeOrders)
+    .set({ nextCreditAt: now })
+    .where(and(inArray(rechargeOrders.id, ids), eq(rechargeOrders.status, 'PAID')));
+}
+
+export async function nextCreditDueAt(db: Executor): Promise<Date | null> {
+  const [row] = await db
+    .select({ due: sql<Date | null>`min(${rechargeOrders.nextCreditAt})` })
+    .from(rechargeOrders)
+    .where(eq(rechargeOrders.status, 'PAID'));
+  return row?.due ? new Date(row.due) : null;
 }
 
 export async function markCredited(db: Executor, id: string, now: Date): Promise<boolean> {
@@ -109,20 +175,15 @@ export async function markClosedIfCreated(
   return rows.length === 1;
 }
 
-/** Orders the sweep looks at: unpaid ones older than `createdBefore`, and paid ones whose credit is overdue. */
-export async function findRechargesToSweep(
+/** Unpaid orders older than `createdBefore`: the sweep asks Alipay about them. */
+export async function findUnpaidRecharges(
   db: Executor,
-  opts: { createdBefore: Date; creditDueBefore: Date; limit: number },
+  opts: { createdBefore: Date; limit: number },
 ): Promise<RechargeRow[]> {
   return db
     .select()
     .from(rechargeOrders)
-    .where(
-      or(
-        and(eq(rechargeOrders.status, 'CREATED'), lt(rechargeOrders.createdAt, opts.createdBefore)),
-        and(eq(rechargeOrders.status, 'PAID'), lt(rechargeOrders.nextCreditAt, opts.creditDueBefore)),
-      ),
-    )
+    .where(and(eq(rechargeOrders.status, 'CREATED'), lt(rechargeOrders.createdAt, opts.createdBefore)))
     .orderBy(rechargeOrders.createdAt)
     .limit(opts.limit);
 }

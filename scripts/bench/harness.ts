@@ -1,0 +1,247 @@
+/**
+ * The stack for benchmarks, laid out as in production: the BFF, the Alipay sandbox and the card-system
+ * sandbox each in their own process (so the load generator in this process does not steal their event
+ * loop), on an embedded PostgreSQL with full durability in a throwaway folder.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '../../server/src/config.js';
+import { applyMigrations, connectDatabase, type DatabaseHandle } from '../../server/src/db/client.js';
+import {
+  freePort,
+  startEmbeddedPostgres,
+  type EmbeddedPostgres,
+} from '../../server/src/db/embedded-postgres.js';
+import type { SchoolRow } from '../../server/src/db/repos/schools.js';
+import type { Deps } from '../../server/src/deps.js';
+import { onboardSchool, type SchoolOnboarding } from '../../server/src/domain/schools.js';
+import { Alipay } from '../../server/src/integrations/alipay/alipay.js';
+import { DataProtector } from '../../server/src/lib/crypto.js';
+import { createLogger } from '../../server/src/lib/logger.js';
+import { systemClock } from '../../server/src/lib/clock.js';
+import { AlipaySandboxControl } from '../sandbox/alipay/control-client.js';
+import { CardsysSandboxControl } from '../sandbox/cardsys/control-client.js';
+
+export interface BenchStack {
+  bffUrl: string;
+  databaseUrl: string;
+  db: DatabaseHandle;
+  /** Enough of the server's dependencies to seed data through the domain, from this process. */
+  deps: Deps;
+  alipay: { url: string; control: AlipaySandboxControl; appId: string; alipayPrivateKey: string };
+  cardsys: { url: string; control: CardsysSandboxControl };
+  school: SchoolRow;
+  /** Process ids, to read their CPU time. */
+  pids: { bff: number; alipay: number; cardsys: number; postgres: number | undefined };
+  stop(): Promise<void>;
+}
+
+function rsaKeys() {
+  const { privateKey, publicKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+  return {
+    privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    publicKey: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+  };
+}
+
+function launch(
+  name: string,
+  script: string,
+  env: Record<string, string>,
+  nodeArgs: string[] = [],
+): ChildProcess {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script], {
+    env: { ...process.env, LOG_LEVEL: 'error', ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  child.on('exit', (code, signal) => {
+    if (code !== 0 && signal !== 'SIGTERM' && signal !== 'SIGINT')
+      console.error(`${name} exited (${code ?? signal})`);
+  });
+  return child;
+}
+
+async function waitForHttp(url: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(url);
+      if (res.ok) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} did not come up within ${timeoutMs} ms`);
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
+  if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+}
+
+export async function startBenchStack(
+  options: { env?: Record<string, string>; schoolSettings?: SchoolOnboarding['settings'] } = {},
+): Promise<BenchStack> {
+  const logger = createLogger({ level: 'error' });
+  const baseDir = fs.mkdtempSync(path.join(os.tmpdir(), 'campus-bench-'));
+  const children: ChildProcess[] = [];
+  let embedded: EmbeddedPostgres | undefined;
+  try {
+    embedded = await startEmbeddedPostgres({ baseDir, database: 'campus', logger, maxConnections: 300 });
+    await applyMigrations(embedded.url);
+    const postgresPid =
+      Number(fs.readFileSync(path.join(embedded.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]) ||
+      undefined;
+
+    const app = rsaKeys();
+    const alipayKey = rsaKeys();
+    const appId = `2021${crypto.randomInt(10 ** 11, 10 ** 12 - 1)}`;
+    const [alipayPort, cardsysPort, soapPort, bffPort] = [
+      await freePort(),
+      await freePort(),
+      await freePort(),
+      await freePort(),
+    ];
+    const alipayChild = launch('alipay sandbox', 'scripts/sandbox/alipay/main.ts', {
+      PORT: String(alipayPort),
+      ALIPAY_SANDBOX_PRIVATE_KEY: alipayKey.privateKey,
+      ALIPAY_SANDBOX_APPS: JSON.stringify([
+        { appId, publicKey: app.publicKey, idMode: 'open_id', name: 'campus-card' },
+      ]),
+      ALIPAY_SANDBOX_NOTIFY_TIME_SCALE: '1000',
+    });
+    const cardsysChild = launch('card-system sandbox', 'scripts/sandbox/cardsys/main.ts', {
+      PORT: String(cardsysPort),
+      SOAP_PORT: String(soapPort),
+    });
+    children.push(alipayChild, cardsysChild);
+    const alipayUrl = `http://127.0.0.1:${alipayPort}`;
+    const cardsysUrl = `http://127.0.0.1:${cardsysPort}`;
+    await Promise.all([
+      waitForHttp(`${alipayUrl}/control/health`),
+      waitForHttp(`${cardsysUrl}/control/health`),
+    ]);
+
+    const piiKey = crypto.randomBytes(32).toString('base64');
+    const bffUrl = `http://127.0.0.1:${bffPort}`;
+    const env: Record<string, string> = {
+      NODE_ENV: 'development',
+      PORT: String(bffPort),
+      PUBLIC_BASE_URL: bffUrl,
+      DATABASE_URL: embedded.url,
+      DATA_DIR: baseDir,
+      PII_KEY: piiKey,
+      SESSION_SECRET: crypto.randomBytes(32).toString('base64url'),
+      ALIPAY_APP_ID: appId,
+      ALIPAY_PRIVATE_KEY: app.privateKey,
+      ALIPAY_PUBLIC_KEY: alipayKey.publicKey.trim(),
+      ALIPAY_GATEWAY: `${alipayUrl}/gateway.do`,
+      ...options.env,
+    };
+    // BENCH_BFF_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", to profile the BFF under load.
+    const bffChild = launch(
+      'BFF',
+      'server/src/main.ts',
+      env,
+      process.env.BENCH_BFF_NODE_ARGS?.split(' ').filter(Boolean),
+    );
+    children.push(bffChild);
+    await waitForHttp(`${bffUrl}/readyz`);
+
+    const config = loadConfig(env);
+    const db = connectDatabase(embedded.url, { poolSize: 10 });
+    const deps = {
+      config,
+      db: db.db,
+      pool: db.pool,
+      logger,
+      clock: systemClock,
+      protector: new DataProtector(Buffer.from(piiKey, 'base64')),
+      alipay: new Alipay(config.alipay!),
+    } as unknown as Deps;
+
+    const alipayControl = new AlipaySandboxControl(alipayUrl);
+    const cardsysControl = new CardsysSandboxControl(cardsysUrl);
+    const code = String(crypto.randomInt(10 ** 9, 10 ** 10 - 1));
+    const name = `压测大学${code.slice(-4)}`;
+    const cardsysSchool = await cardsysControl.createSchool({ code, name });
+    const authorization = await alipayControl.authorizeMerchant({ isvAppId: appId, merchantName: name });
+    const school = await onboardSchool(deps, {
+      code,
+      name,
+      cardsys: {
+        endpoint: cardsysSchool.endpoint,
+        username: cardsysSchool.username,
+        password: cardsysSchool.password,
+      },
+      alipayAppAuthCode: authorization.appAuthCode,
+      settings: options.schoolSettings,
+    });
+    const finalEmbedded = embedded;
+    return {
+      bffUrl,
+      databaseUrl: embedded.url,
+      db,
+      deps,
+      alipay: { url: alipayUrl, control: alipayControl, appId, alipayPrivateKey: alipayKey.privateKey },
+      cardsys: { url: cardsysUrl, control: cardsysControl },
+      school,
+      pids: {
+        bff: bffChild.pid!,
+        alipay: alipayChild.pid!,
+        cardsys: cardsysChild.pid!,
+        postgres: postgresPid,
+      },
+      async stop() {
+        await Promise.all(children.map(stopChild));
+        await db.close();
+        await finalEmbedded.stop();
+        fs.rmSync(baseDir, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    await Promise.all(children.map(stopChild));
+    await embedded?.stop();
+    fs.rmSync(baseDir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc. */
+export function cpuSeconds(pid: number | undefined): number {
+  if (!pid) return NaN;
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
+    return ticks / 100;
+  } catch {
+    return NaN;
+  }
+}
+
+/** CPU seconds of PostgreSQL: the postmaster and all its backends. */
+export function postgresCpuSeconds(postmasterPid: number | undefined): number {
+  if (!postmasterPid) return NaN;
+  let total = 0;
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.split(') ')[1].split(' ');
+      // The postmaster's children's time (cutime, cstime) covers backends that have already exited.
+      if (Number(entry) === postmasterPid)
+        total += (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / 100;
+      else if (Number(fields[1]) === postmasterPid) total += (Number(fields[11]) + Number(fields[12])) / 100;
+    } catch {
+      // process went away
+    }
+  }
+  return total;
+}

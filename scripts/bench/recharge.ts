@@ -1,0 +1,234 @@
+/**
+ * `npm run bench:recharge`: paid notifications through the real notify route → card credited.
+ *
+ * The BFF, both sandboxes and PostgreSQL (full durability) run as separate processes (harness.ts). N
+ * recharge orders are created through the API (each an alipay.trade.create at the sandbox). Then
+ * trade_status_sync notifications, built and signed exactly as the sandbox's notifier signs them (its
+ * Alipay key, prepared before the clock starts), are posted to POST /notify/alipay:
+ *   phase 1, paced at BENCH_RATE per second: latency from posting a notification to the order being
+ *            CREDITED (Agenda wakes the credit job through LISTEN/NOTIFY; the job calls the card system's
+ *            SOAP Recharge): p50 and p95;
+ *   phase 2, as fast as BENCH_CONCURRENCY connections allow: notifications handled per second.
+ * Prints human-readable figures, then one JSON line: {credited_p50_ms, credited_p95_ms, notifies_per_s}.
+ *
+ * Env: BENCH_N (default 1500 per phase), BENCH_RATE (300), BENCH_CONCURRENCY (32).
+ */
+process.env.TZ = 'Asia/Shanghai';
+process.env.LOG_LEVEL ??= 'error';
+
+import crypto from 'node:crypto';
+import http from 'node:http';
+import { fenToYuan } from '../../shared/money.js';
+import { signedNotification } from '../../test/support/alipay-forge.js';
+import { cpuSeconds, postgresCpuSeconds, startBenchStack, type BenchStack } from './harness.js';
+import { forEachLimited, percentile, round } from './stats.js';
+
+const N = Number(process.env.BENCH_N ?? 1500);
+const RATE = Number(process.env.BENCH_RATE ?? 300);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
+const AMOUNT_FEN = 1_000;
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 512 });
+
+function request(
+  method: string,
+  url: string,
+  body?: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      url,
+      {
+        method,
+        agent,
+        headers: { ...headers, ...(body ? { 'content-length': String(Buffer.byteLength(body)) } : {}) },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+const json = (method: string, url: string, body?: unknown, token?: string) =>
+  request(method, url, body === undefined ? undefined : JSON.stringify(body), {
+    'content-type': 'application/json',
+    ...(token ? { authorization: `Bearer ${token}` } : {}),
+  }).then((res) => ({
+    status: res.status,
+    body: res.text ? JSON.parse(res.text) : undefined,
+    text: res.text,
+  }));
+
+interface Order {
+  id: string;
+  outTradeNo: string;
+  tradeNo: string;
+  openId: string;
+}
+
+async function createOrders(stack: BenchStack, count: number): Promise<Order[]> {
+  const payers = await Promise.all(
+    Array.from({ length: 20 }, async (_, i) => {
+      const user = await stack.alipay.control.createUser({ balanceFen: 10_000_000 });
+      const { authCode } = await stack.alipay.control.issueAuthCode({
+        userId: user.userId,
+        appId: stack.alipay.appId,
+      });
+      const session = await json('POST', `${stack.bffUrl}/api/v1/session`, { authCode });
+      const card = await stack.cardsys.control.createCard(stack.school.code, {
+        name: `学生${i}`,
+        balanceFen: 0,
+      });
+      const bound = await json(
+        'POST',
+        `${stack.bffUrl}/api/v1/bindings`,
+        { schoolId: stack.school.id, cardNo: card.cardNo, name: card.name, relation: 'SELF' },
+        session.body.token,
+      );
+      if (bound.status !== 201) throw new Error(`binding failed: ${bound.text}`);
+      return {
+        token: session.body.token as string,
+        bindingId: bound.body.id as string,
+        openId: user.openIds[stack.alipay.appId],
+      };
+    }),
+  );
+  const orders: Order[] = [];
+  await forEachLimited(Array.from({ length: count }), 16, async (_, i) => {
+    const payer = payers[i % payers.length];
+    const res = await json(
+      'POST',
+      `${stack.bffUrl}/api/v1/recharges`,
+      { bindingId: payer.bindingId, amountFen: AMOUNT_FEN },
+      payer.token,
+    );
+    if (res.status !== 201) throw new Error(`recharge failed: ${res.text}`);
+    orders.push({
+      id: res.body.id,
+      outTradeNo: res.body.outTradeNo,
+      tradeNo: res.body.tradeNo,
+      openId: payer.openId,
+    });
+  });
+  return orders;
+}
+
+function notificationBody(stack: BenchStack, order: Order): string {
+  return new URLSearchParams(
+    signedNotification(
+      {
+        notify_type: 'trade_status_sync',
+        notify_id: String(crypto.randomInt(10 ** 12)),
+        notify_time: '2026-11-25 12:00:00',
+        app_id: stack.alipay.appId,
+        auth_app_id: stack.school.alipayAuthAppId!,
+        seller_id: stack.school.alipaySellerId!,
+        out_trade_no: order.outTradeNo,
+        trade_no: order.tradeNo,
+        buyer_open_id: order.openId,
+        trade_status: 'TRADE_SUCCESS',
+        total_amount: fenToYuan(AMOUNT_FEN),
+        gmt_payment: '2026-11-25 12:00:00',
+      },
+      stack.alipay.alipayPrivateKey,
+    ),
+  ).toString();
+}
+
+const FORM = { 'content-type': 'application/x-www-form-urlencoded;charset=utf-8' };
+
+async function main() {
+  const stack = await startBenchStack({
+    env: {
+      RECHARGE_SWEEP_EVERY_MS: '600000',
+      JOBS_MAX_CONCURRENCY: '64',
+      ...(process.env.BENCH_ROLE ? { ROLE: process.env.BENCH_ROLE } : {}),
+    },
+  });
+  const notifyUrl = `${stack.bffUrl}/notify/alipay`;
+  try {
+    console.log(`creating ${2 * N} recharge orders through the API…`);
+    const orders = await createOrders(stack, 2 * N);
+    const bodies = orders.map((order) => notificationBody(stack, order));
+
+    if (process.env.BENCH_ONLY_PHASE2) {
+      const t0 = performance.now();
+      await forEachLimited(bodies, CONCURRENCY, async (body) => {
+        const answer = await request('POST', notifyUrl, body, FORM);
+        if (answer.text !== 'success') throw new Error(`notify answered ${answer.status} ${answer.text}`);
+      });
+      console.log('only phase 2:', round(bodies.length / ((performance.now() - t0) / 1000)), '/s');
+      return;
+    }
+    // Phase 1: paced → notify-to-credited latency.
+    const paced = orders.slice(0, N);
+    const sentAt = new Map<string, number>();
+    const cpuBefore = {
+      bff: cpuSeconds(stack.pids.bff),
+      cardsys: cpuSeconds(stack.pids.cardsys),
+      postgres: postgresCpuSeconds(stack.pids.postgres),
+    };
+    const started = Date.now();
+    await forEachLimited(paced, 512, async (order, i) => {
+      const wait = started + (i * 1000) / RATE - Date.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      sentAt.set(order.id, Date.now());
+      const answer = await request('POST', notifyUrl, bodies[i], FORM);
+      if (answer.text !== 'success') throw new Error(`notify answered ${answer.status} ${answer.text}`);
+    });
+    const ids = paced.map((o) => o.id);
+    let credited: Array<{ id: string; at: number }> = [];
+    const deadline = Date.now() + 120_000;
+    while (Date.now() < deadline) {
+      const { rows } = await stack.db.pool.query(
+        `select id, (extract(epoch from credited_at) * 1000)::float8 as at from recharge_orders where id = any($1) and status = 'CREDITED'`,
+        [ids],
+      );
+      credited = rows;
+      if (credited.length === paced.length) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const elapsed = (Date.now() - started) / 1000;
+    if (credited.length !== paced.length) throw new Error(`only ${credited.length}/${paced.length} credited`);
+    const latencies = credited.map((row) => row.at - sentAt.get(row.id)!).sort((a, b) => a - b);
+    const p50 = round(percentile(latencies, 50));
+    const p95 = round(percentile(latencies, 95));
+    const cpu = (key: keyof typeof cpuBefore, now: number) => round((now - cpuBefore[key]) / elapsed, 2);
+    console.log(
+      `phase 1: ${paced.length} notifications paced at ${RATE}/s → CREDITED p50 ${p50} ms, p95 ${p95} ms, max ${round(latencies[latencies.length - 1])} ms`,
+    );
+    console.log(
+      `         CPU (cores): BFF ${cpu('bff', cpuSeconds(stack.pids.bff))}, card system ${cpu('cardsys', cpuSeconds(stack.pids.cardsys))}, PostgreSQL ${cpu('postgres', postgresCpuSeconds(stack.pids.postgres))}`,
+    );
+
+    // Phase 2: saturation → notifications handled per second.
+    const burst = bodies.slice(N);
+    const t0 = performance.now();
+    await forEachLimited(burst, CONCURRENCY, async (body) => {
+      const answer = await request('POST', notifyUrl, body, FORM);
+      if (answer.text !== 'success') throw new Error(`notify answered ${answer.status} ${answer.text}`);
+    });
+    const seconds = (performance.now() - t0) / 1000;
+    const perSecond = round(burst.length / seconds, 0);
+    console.log(
+      `phase 2: ${burst.length} notifications with ${CONCURRENCY} connections in ${round(seconds, 2)} s = ${perSecond}/s handled`,
+    );
+
+    console.log(JSON.stringify({ credited_p50_ms: p50, credited_p95_ms: p95, notifies_per_s: perSecond }));
+  } finally {
+    agent.destroy();
+    await stack.stop();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,194 @@
+import type pg from 'pg';
+import type { Logger } from '../lib/logger.js';
+import type { JobQueue } from './queue.js';
+
+/**
+ * Work that piles up in a table and is done row by row against an outside system (crediting paid
+ * recharges at the card system, collecting approved deductions at Alipay). One run claims due rows in
+ * leased batches (FOR UPDATE SKIP LOCKED, so any number of processes can drain side by side and a process
+ * that dies gives its rows back when the lease runs out) and works on them with bounded concurrency.
+ *
+ * Runs start three ways: a LISTEN on the source's channel (the writer announces new rows in the same
+ * transaction, so work starts within milliseconds), the Agenda job scheduled at the earliest future due
+ * time (retries), and that job's periodic run (a safety net). A trigger during a run makes the run go
+ * round once more instead of starting a second one. Per-row Agenda jobs would cost several queries and a
+ * notification each; a drain costs one claim per batch.
+ */
+export interface DrainSource<Row extends { id: string }> {
+  /** NOTIFY channel the writer signals on. */
+  channel: string;
+  /** The Agenda job that runs this drainer on schedule. */
+  jobName: string;
+  batchSize: number;
+  concurrency: number;
+  leaseMs: number;
+  /** Leases up to `limit` due rows until `leaseUntil`. */
+  claim(now: Date, leaseUntil: Date, limit: number): Promise<Row[]>;
+  /** Works on one claimed row; must settle the row (done, or due again later) before resolving. */
+  work(row: Row): Promise<void>;
+  /** Gives back rows claimed but not started (on shutdown). */
+  release(ids: string[]): Promise<void>;
+  /** The earliest time a row will be due, to schedule the next run. */
+  nextDueAt(): Promise<Date | null>;
+}
+
+const RELISTEN_AFTER_MS = 1_000;
+const MIN_RESCHEDULE_MS = 250;
+
+export class LeasedDrainer<Row extends { id: string }> {
+  private running: Promise<void> | null = null;
+  private again = false;
+  private stopped = false;
+  private listener: pg.PoolClient | null = null;
+  private giveBackListener: (() => void) | null = null;
+  private relisten: NodeJS.Timeout | null = null;
+  private scheduledAt: number | null = null;
+
+  constructor(
+    private readonly source: DrainSource<Row>,
+    private readonly env: { pool: pg.Pool; jobs: JobQueue; logger: Logger; now: () => Date },
+  ) {}
+
+  /** Starts a run, or asks the current one to go round again. */
+  trigger(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = (async () => {
+      try {
+        do {
+          this.again = false;
+          await this.drain();
+        } while (this.again && !this.stopped);
+        await this.scheduleNext();
+      } catch (error) {
+        this.env.logger.warn('drain run failed; the next trigger retries', {
+          job: this.source.jobName,
+          error,
+        });
+      } finally {
+        this.running = null;
+      }
+    })();
+    return this.running;
+  }
+
+  async start(): Promise<void> {
+    this.stopped = false;
+    await this.listen();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.relisten) clearTimeout(this.relisten);
+    const listener = this.listener;
+    if (listener) {
+      await listener.query(`unlisten ${this.source.channel}`).catch(() => undefined);
+      this.giveBackListener?.();
+    }
+    await this.running;
+  }
+
+  private async listen(): Promise<void> {
+    if (this.stopped) return;
+    const retryLater = () => {
+      this.relisten = setTimeout(() => void this.listen(), RELISTEN_AFTER_MS);
+      this.relisten.unref();
+    };
+    let client: pg.PoolClient;
+    try {
+      client = await this.env.pool.connect();
+    } catch (error) {
+      this.env.logger.warn('could not listen; relying on scheduled runs', {
+        channel: this.source.channel,
+        error,
+      });
+      retryLater();
+      return;
+    }
+    let released = false;
+    const giveBack = (error?: Error) => {
+      // A dying connection can report more than one error; it goes back to the pool once.
+      if (released) return;
+      released = true;
+      if (this.listener === client) this.listener = null;
+      client.release(error);
+    };
+    client.on('notification', () => void this.trigger());
+    client.on('error', (error) => {
+      if (released) return;
+      this.env.logger.warn('drain listener lost; reconnecting', {
+        channel: this.source.channel,
+        error: error.message,
+      });
+      giveBack(error);
+      retryLater();
+      // Whatever was announced while we were deaf is found by this run.
+      void this.trigger();
+    });
+    try {
+      await client.query(`listen ${this.source.channel}`);
+      this.listener = client;
+      this.giveBackListener = () => giveBack();
+    } catch (error) {
+      giveBack(error as Error);
+      this.env.logger.warn('could not listen; relying on scheduled runs', {
+        channel: this.source.channel,
+        error,
+      });
+      retryLater();
+    }
+  }
+
+  private async drain(): Promise<void> {
+    const { batchSize, concurrency, leaseMs } = this.source;
+    const queue: Row[] = [];
+    let exhausted = false;
+    let refill: Promise<void> | null = null;
+    const take = async (): Promise<Row | undefined> => {
+      while (queue.length === 0 && !exhausted && !this.stopped) {
+        refill ??= (async () => {
+          const now = this.env.now();
+          const rows = await this.source.claim(now, new Date(now.getTime() + leaseMs), batchSize);
+          if (rows.length === 0) exhausted = true;
+          queue.push(...rows);
+        })().finally(() => (refill = null));
+        await refill;
+      }
+      return this.stopped ? undefined : queue.shift();
+    };
+    const worker = async (): Promise<void> => {
+      for (let row = await take(); row; row = await take()) {
+        try {
+          await this.source.work(row);
+        } catch (error) {
+          // The row keeps its lease and comes due again when it runs out.
+          this.env.logger.warn('drain work failed', { job: this.source.jobName, id: row.id, error });
+        }
+      }
+    };
+    try {
+      await Promise.all(Array.from({ length: concurrency }, worker));
+    } finally {
+      if (queue.length > 0) await this.source.release(queue.splice(0).map((row) => row.id));
+    }
+  }
+
+  /**
+   * Wakes the job at the next due time; Agenda keeps it across restarts and hands it to any worker. Rows
+   * already due but not claimable (another process holds them) are looked at again a moment later rather
+   * than in a busy loop. Due times are on the domain clock; Agenda runs on the wall clock.
+   */
+  private async scheduleNext(): Promise<void> {
+    if (this.stopped) return;
+    const due = await this.source.nextDueAt();
+    if (!due) return;
+    const delay = Math.max(MIN_RESCHEDULE_MS, due.getTime() - this.env.now().getTime());
+    const at = Date.now() + delay;
+    if (this.scheduledAt !== null && this.scheduledAt > Date.now() && this.scheduledAt <= at) return;
+    this.scheduledAt = at;
+    await this.env.jobs.at(new Date(at), this.source.jobName, {});
+  }
+}
