@@ -1,16 +1,51 @@
+import { claimDueDeductions, nextDueAt, releaseLeases, type ClaimedDeduction } from '../db/repos/deductions.js';
+import { findSchool, type SchoolRow } from '../db/repos/schools.js';
 import type { Deps } from '../deps.js';
-import { COLLECT_JOB, DeductionCollector } from './deduction-collector.js';
+import { collectDeduction } from '../domain/deduction-collection.js';
+import { LeasedDrainer } from './leased-drainer.js';
 import type { JobDefinition } from './runner.js';
 
+export const COLLECT_JOB = 'deduction.collect';
+/** Approvals announce themselves here (repos/deductions.ts, debounced outside the deciding transaction). */
+export const DEDUCTIONS_DUE_CHANNEL = 'deductions_due';
+
+const SCHOOL_CACHE_MS = 30_000;
+
 /**
- * `deduction.collect`: charges approved swipes at Alipay (domain/deduction-collection.ts). The job only
- * starts a run of this process's collector; the LISTEN beside it starts runs as approvals happen.
+ * `deduction.collect`: charges approved swipes at Alipay (domain/deduction-collection.ts), drained in
+ * leased batches by this process's LeasedDrainer. A LISTEN on `deductions_due` starts a run as approvals
+ * happen; Agenda runs the job at the next retry's due time and every DEDUCTION_COLLECT_EVERY_MS.
  */
 export function deductionCollectJob(deps: Deps): JobDefinition {
-  const collector = new DeductionCollector(deps);
+  const { collectBatch, collectConcurrency, leaseMs, collectEveryMs } = deps.config.deductions;
+  const schools = new Map<string, { row: SchoolRow; at: number }>();
+  const school = async (id: string): Promise<SchoolRow | undefined> => {
+    const cached = schools.get(id);
+    if (cached && Date.now() - cached.at < SCHOOL_CACHE_MS) return cached.row;
+    const row = await findSchool(deps.db, id);
+    if (row) schools.set(id, { row, at: Date.now() });
+    return row;
+  };
+  const collector = new LeasedDrainer<ClaimedDeduction>(
+    {
+      channel: DEDUCTIONS_DUE_CHANNEL,
+      jobName: COLLECT_JOB,
+      batchSize: collectBatch,
+      concurrency: collectConcurrency,
+      leaseMs,
+      claim: (now, leaseUntil, limit) => claimDueDeductions(deps.db, { now, leaseUntil, limit }),
+      async work(deduction) {
+        const row = await school(deduction.schoolId);
+        if (row) await collectDeduction(deps, deduction, { school: row });
+      },
+      release: (ids) => releaseLeases(deps.db, ids),
+      nextDueAt: () => nextDueAt(deps.db),
+    },
+    { pool: deps.pool, jobs: deps.jobs, logger: deps.logger, now: () => deps.clock.now() },
+  );
   return {
     name: COLLECT_JOB,
-    every: deps.config.deductions.collectEveryMs,
+    every: collectEveryMs,
     concurrency: 1,
     lockLifetimeMs: 10 * 60_000,
     async run() {
