@@ -49,6 +49,8 @@ export interface MerchantAuthorizationView {
 
 export interface CreateUserRequest {
   balanceFen?: number;
+  /** A chosen user_id (2088 + 12 digits); 409 when taken. Generated when absent. */
+  userId?: string;
   logonId?: string;
   nickName?: string;
   avatar?: string;

@@ -46,6 +46,8 @@ export interface AlipaySandboxOptions {
   notifyTimeScale?: number;
   /** Give up on one notification attempt after this long (real ms). Default 15000. */
   notifyAttemptTimeoutMs?: number;
+  /** Derives open_ids; pass the same value across restarts to keep every user's open_id. */
+  openIdSecret?: Buffer;
   /** Rule overrides; see SandboxSettings. */
   settings?: Partial<SandboxSettings>;
   /** Defaults to a winston JSON logger at LOG_LEVEL (default `warn`). */
@@ -96,7 +98,7 @@ export async function startAlipaySandbox(options: AlipaySandboxOptions = {}): Pr
   });
   let baseUrl = '';
   const sandbox: SandboxContext = {
-    state: new SandboxState(),
+    state: new SandboxState(options.openIdSecret),
     settings: { ...DEFAULT_SETTINGS, ...options.settings },
     clock,
     keys,

@@ -69,3 +69,34 @@ export async function updateSchoolSettings(
   if (!row) throw new DomainError('SCHOOL_NOT_FOUND');
   return row;
 }
+
+/**
+ * A school authorizes the platform again (a new app_auth_code, e.g. after revoking it) and/or moves its card
+ * system: the new token and endpoint replace the old ones. Bumps updated_at so cached clients are rebuilt.
+ */
+export async function reauthorizeSchool(
+  deps: Deps,
+  schoolId: string,
+  input: { alipayAppAuthCode?: string; cardsys?: SchoolOnboarding['cardsys'] },
+): Promise<SchoolRow> {
+  const changes: Partial<typeof schools.$inferInsert> = { updatedAt: deps.clock.now() };
+  if (input.alipayAppAuthCode) {
+    let authorization;
+    try {
+      authorization = await requireAlipay(deps).exchangeAppAuthCode(input.alipayAppAuthCode);
+    } catch (error) {
+      throw alipayFailure(error);
+    }
+    changes.alipayAppAuthTokenEnc = deps.protector.encrypt(authorization.appAuthToken);
+    changes.alipayAuthAppId = authorization.authAppId;
+    changes.alipaySellerId = authorization.sellerId;
+  }
+  if (input.cardsys) {
+    changes.cardsysEndpoint = input.cardsys.endpoint;
+    changes.cardsysUsername = input.cardsys.username;
+    changes.cardsysPasswordEnc = deps.protector.encrypt(input.cardsys.password);
+  }
+  const [row] = await deps.db.update(schools).set(changes).where(eq(schools.id, schoolId)).returning();
+  if (!row) throw new DomainError('SCHOOL_NOT_FOUND');
+  return row;
+}

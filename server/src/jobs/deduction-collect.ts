@@ -1,4 +1,9 @@
-import { claimDueDeductions, nextDueAt, releaseLeases, type ClaimedDeduction } from '../db/repos/deductions.js';
+import {
+  claimDueDeductions,
+  nextDueAt,
+  releaseLeases,
+  type ClaimedDeduction,
+} from '../db/repos/deductions.js';
 import { findSchool, type SchoolRow } from '../db/repos/schools.js';
 import type { Deps } from '../deps.js';
 import { collectDeduction } from '../domain/deduction-collection.js';

@@ -34,6 +34,32 @@ describe('Alipay sandbox control API: users, apps, clock, ledger and reset', () 
     assert.equal((await t.control.setBalance(user.userId, 99)).balanceFen, 99);
   });
 
+  it('keeps a chosen user_id and, with the same open_id secret, the same open_id after a restart', async () => {
+    const secret = Buffer.alloc(32, 7);
+    const first = await startTestSandbox({
+      apps: [{ appId: app.appId, publicKey: app.publicKey }],
+      openIdSecret: secret,
+    });
+    const again = await startTestSandbox({
+      apps: [{ appId: app.appId, publicKey: app.publicKey }],
+      openIdSecret: secret,
+    });
+    try {
+      const before = await first.control.createUser({ userId: '2088000000000042', balanceFen: 1 });
+      const after = await again.control.createUser({ userId: '2088000000000042', balanceFen: 1 });
+      assert.equal(before.userId, '2088000000000042');
+      assert.equal(after.openIds[app.appId], before.openIds[app.appId]);
+      await assert.rejects(first.control.createUser({ userId: '2088000000000042' }), (error: unknown) => {
+        assert.ok(error instanceof AlipaySandboxControlError);
+        assert.equal(error.status, 409);
+        return true;
+      });
+    } finally {
+      await first.close();
+      await again.close();
+    }
+  });
+
   it('registers apps at run time with a generated app id, and accepts a bare base64 public key', async () => {
     const keys = newAppKeys();
     const bare = keys.publicKey.replace(/-----[A-Z ]+-----/g, '').replace(/\s+/g, '');

@@ -93,6 +93,7 @@ const schemas = {
   }),
   createUser: Joi.object<CreateUserRequest>({
     balanceFen: fen,
+    userId: Joi.string().pattern(/^2088\d{12}$/, 'user_id'),
     logonId: Joi.string().max(100),
     nickName: Joi.string().max(64),
     avatar: Joi.string().uri(),
@@ -238,7 +239,11 @@ export function controlRouter(
   });
 
   router.post('/users', async (koa) => {
-    koa.body = userView(sandbox, createUser(sandbox, await body(koa, schemas.createUser)));
+    const request = await body(koa, schemas.createUser);
+    if (request.userId && sandbox.state.users.has(request.userId)) {
+      throw new ControlError(409, 'USER_EXISTS', `user ${request.userId} exists`);
+    }
+    koa.body = userView(sandbox, createUser(sandbox, request));
   });
 
   router.get('/users/:userId', (koa) => {

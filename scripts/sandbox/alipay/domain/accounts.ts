@@ -22,6 +22,8 @@ export function createMerchant(ctx: SandboxContext, input: { appId?: string; nam
 
 export interface NewUserInput {
   balanceFen?: number;
+  /** A chosen user_id (2088 + 12 digits), e.g. for demo users that must survive a restart. */
+  userId?: string;
   logonId?: string;
   nickName?: string;
   avatar?: string;
@@ -32,7 +34,10 @@ export interface NewUserInput {
 
 export function createUser(ctx: SandboxContext, input: NewUserInput): User {
   const { state } = ctx;
-  let userId = `2088${randomDigits(12)}`;
+  let userId = input.userId ?? `2088${randomDigits(12)}`;
+  if (input.userId && (state.users.has(userId) || state.merchants.has(userId))) {
+    throw new Error(`user ${userId} exists`);
+  }
   while (state.users.has(userId) || state.merchants.has(userId)) userId = `2088${randomDigits(12)}`;
   const number = state.nextUserNumber();
   const user: User = {

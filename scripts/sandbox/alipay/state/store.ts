@@ -18,8 +18,15 @@ import type {
  * request path is a handful of Map reads (the server's benchmarks push ≥ 500 trade.pay calls per second).
  */
 export class SandboxState {
-  /** Stable per sandbox process, so a user's open_id in an app survives a reset. */
-  readonly openIdSecret = randomBytes(32);
+  /**
+   * Stable per sandbox process, so a user's open_id in an app survives a reset; a launcher that wants the
+   * same open_ids across restarts (npm start) passes its own.
+   */
+  readonly openIdSecret: Buffer;
+
+  constructor(openIdSecret?: Buffer) {
+    this.openIdSecret = openIdSecret ?? randomBytes(32);
+  }
 
   readonly apps = new Map<string, RegisteredApp>();
   /** Merchants by PID. */

@@ -1,6 +1,6 @@
-import { and, asc, eq, ne, sql } from 'drizzle-orm';
+import { and, asc, eq, getTableColumns, ne, sql } from 'drizzle-orm';
 import type { Executor } from '../client.js';
-import { bindings, schools } from '../schema.js';
+import { bindings, schools, users } from '../schema.js';
 
 export type BindingRow = typeof bindings.$inferSelect;
 export type BindingWithSchool = BindingRow & { schoolName: string };
@@ -152,4 +152,20 @@ export async function keepVendorBindPassword(
     .update(bindings)
     .set({ vendorBindPasswordEnc, updatedAt: now })
     .where(and(eq(bindings.id, bindingId), ne(bindings.status, 'UNBOUND')));
+}
+
+/** A school's live bindings with their user's Alipay ids (the dev launcher restores bind docs from them). */
+export async function listLiveBindingsOfSchool(
+  db: Executor,
+  schoolId: string,
+): Promise<Array<BindingRow & { payerAlipayUserId: string | null; payerOpenId: string | null }>> {
+  return db
+    .select({
+      ...getTableColumns(bindings),
+      payerAlipayUserId: users.alipayUserId,
+      payerOpenId: users.alipayOpenId,
+    })
+    .from(bindings)
+    .innerJoin(users, eq(users.id, bindings.userId))
+    .where(and(eq(bindings.schoolId, schoolId), ne(bindings.status, 'UNBOUND')));
 }

@@ -1,0 +1,361 @@
+/**
+ * `npm start`: the whole product on one machine with no setup (DESIGN §8 "Local run contract"):
+ * the embedded PostgreSQL (data in .data/pg, kept across restarts), the Alipay and card-system sandboxes,
+ * the BFF with its jobs, and a demo school with cards, Alipay users and a POS gateway client. Writes
+ * `.data/dev.json` with every URL and demo credential, then prints how to walk each flow by hand.
+ *
+ * The sandboxes keep their state in memory, so every start seeds them again: the same demo user_ids and
+ * open_ids (the open_id secret and all keys live in .data/dev/), the same card numbers (balances start
+ * over), the demo school re-authorized at the fresh Alipay sandbox, and the card system's Alipay bind
+ * docs restored from our bindings.
+ *
+ * Settings are the server's (README table); besides those: ALIPAY_SANDBOX_PORT (default 4010),
+ * CARDSYS_SANDBOX_PORT (4020; its SOAP port is the next one).
+ */
+import '../server/src/lib/timezone.js';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { ConfigError, loadConfig, type Config } from '../server/src/config.js';
+import { listLiveBindingsOfSchool } from '../server/src/db/repos/bindings.js';
+import { findGatewayClient } from '../server/src/db/repos/gateway-clients.js';
+import { findSchoolByCode, type SchoolRow } from '../server/src/db/repos/schools.js';
+import type { Deps } from '../server/src/deps.js';
+import { createGatewayClient } from '../server/src/domain/gateway-clients.js';
+import { onboardSchool, reauthorizeSchool } from '../server/src/domain/schools.js';
+import { createLogger } from '../server/src/lib/logger.js';
+import { startServer, type RunningServer } from '../server/src/server.js';
+import { AlipaySandboxControl } from './sandbox/alipay/control-client.js';
+import { startAlipaySandbox, type AlipaySandbox } from './sandbox/alipay/server.js';
+import { CardsysSandboxControl } from './sandbox/cardsys/control-client.js';
+import { startCardsysSandbox, type CardsysSandbox } from './sandbox/cardsys/server.js';
+
+const DEMO_SCHOOL = { code: '4132010001', name: '示例大学' };
+const DEMO_CARDS = [
+  { cardNo: '20260001', name: '张三', balanceFen: 10_000, studentNo: 'S2026001' },
+  { cardNo: '20260002', name: '李四', balanceFen: 5_000, studentNo: 'S2026002' },
+  { cardNo: '20260003', name: '王小明', balanceFen: 2_000, studentNo: 'S2026003' },
+];
+const DEMO_USERS = [
+  { role: 'student', userId: '2088000000000001', balanceFen: 50_000 },
+  { role: 'parent', userId: '2088000000000002', balanceFen: 100_000 },
+];
+
+interface DevSecrets {
+  appId: string;
+  appPrivateKey: string;
+  appPublicKey: string;
+  alipaySandboxPrivateKey: string;
+  openIdSecret: string;
+  cardsysUsername: string;
+  cardsysPassword: string;
+}
+
+function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1 || value > 65535)
+    throw new ConfigError([`${name}: must be a port number, got ${JSON.stringify(raw)}`]);
+  return value;
+}
+
+/** Keys and ids that must stay the same across restarts, generated once into the data folder. */
+function devSecrets(dataDir: string): DevSecrets {
+  const file = path.join(dataDir, 'dev', 'secrets.json');
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as DevSecrets;
+  } catch {
+    const pair = () => {
+      const { privateKey, publicKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+      return {
+        privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+        publicKey: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+      };
+    };
+    const app = pair();
+    const secrets: DevSecrets = {
+      appId: `2021${crypto.randomInt(10 ** 11, 10 ** 12 - 1)}`,
+      appPrivateKey: app.privateKey,
+      appPublicKey: app.publicKey,
+      alipaySandboxPrivateKey: pair().privateKey,
+      openIdSecret: crypto.randomBytes(32).toString('base64'),
+      cardsysUsername: 'demo-school',
+      cardsysPassword: crypto.randomBytes(12).toString('base64url'),
+    };
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+    return secrets;
+  }
+}
+
+async function seedDemo(
+  deps: Deps,
+  sandboxes: { alipay: AlipaySandboxControl; cardsys: CardsysSandboxControl; appId: string },
+  secrets: DevSecrets,
+  soapEndpoint: (code: string) => string,
+) {
+  const cardsysSchool = await sandboxes.cardsys.createSchool({
+    ...DEMO_SCHOOL,
+    username: secrets.cardsysUsername,
+    password: secrets.cardsysPassword,
+  });
+  for (const card of DEMO_CARDS) {
+    await sandboxes.cardsys.createCard(DEMO_SCHOOL.code, { ...card, identity: 'STUDENT' });
+  }
+  const users = [];
+  for (const user of DEMO_USERS) {
+    const created = await sandboxes.alipay.createUser({
+      userId: user.userId,
+      balanceFen: user.balanceFen,
+      nickName: user.role,
+    });
+    users.push({
+      role: user.role,
+      userId: created.userId,
+      openId: created.openIds[sandboxes.appId],
+      balanceFen: user.balanceFen,
+    });
+  }
+  const authorization = await sandboxes.alipay.authorizeMerchant({
+    isvAppId: sandboxes.appId,
+    merchantName: DEMO_SCHOOL.name,
+  });
+  const cardsys = {
+    endpoint: soapEndpoint(DEMO_SCHOOL.code),
+    username: cardsysSchool.username,
+    password: cardsysSchool.password,
+  };
+  const existing = await findSchoolByCode(deps.db, DEMO_SCHOOL.code);
+  const school: SchoolRow = existing
+    ? await reauthorizeSchool(deps, existing.id, { alipayAppAuthCode: authorization.appAuthCode, cardsys })
+    : await onboardSchool(deps, { ...DEMO_SCHOOL, cardsys, alipayAppAuthCode: authorization.appAuthCode });
+
+  // The card system forgot its Alipay bind docs with the restart; our bindings remember them.
+  const cardSystem = deps.schools.cardSystem(school);
+  for (const binding of await listLiveBindingsOfSchool(deps.db, school.id)) {
+    if (!binding.isWithholdingPayer || !binding.vendorBindPasswordEnc) continue;
+    // The id the withholding job bound the card with (domain/withholding.ts): user_id, else open_id.
+    const alipayUserId = binding.payerAlipayUserId ?? binding.payerOpenId;
+    if (!alipayUserId) continue;
+    await cardSystem
+      .bindAlipay({
+        cardNo: binding.cardNo,
+        alipayUserId,
+        password: deps.protector.decrypt(binding.vendorBindPasswordEnc),
+      })
+      .catch((error: unknown) =>
+        deps.logger.warn('could not restore a bind doc', { cardNo: binding.cardNo, error }),
+      );
+  }
+  return { school, users };
+}
+
+async function gatewayClientFor(
+  deps: Deps,
+  school: SchoolRow,
+  devFile: string,
+): Promise<{ clientId: string; secret: string }> {
+  try {
+    const previous = JSON.parse(fs.readFileSync(devFile, 'utf8')) as {
+      demo?: { gatewayClientId?: string; gatewaySecret?: string };
+    };
+    const { gatewayClientId, gatewaySecret } = previous.demo ?? {};
+    if (gatewayClientId && gatewaySecret) {
+      const row = await findGatewayClient(deps.db, gatewayClientId);
+      if (
+        row?.status === 'ACTIVE' &&
+        row.schoolId === school.id &&
+        deps.protector.decrypt(row.secretEnc) === gatewaySecret
+      ) {
+        return { clientId: gatewayClientId, secret: gatewaySecret };
+      }
+    }
+  } catch {
+    // first start, or an old file: issue a new client
+  }
+  return createGatewayClient(deps, { schoolId: school.id, name: 'demo canteen POS gateway' });
+}
+
+function walkthrough(info: {
+  bff: string;
+  alipay: string;
+  cardsys: string;
+  appId: string;
+  schoolId: string;
+  schoolCode: string;
+}): string {
+  const j = "-H 'content-type: application/json'";
+  const { bff, alipay, cardsys, appId, schoolId, schoolCode } = info;
+  return `
+Campus Card × Alipay is running (data in .data/, details in .data/dev.json).
+  BFF                 ${bff}            (/healthz, /readyz, /api/v1, /gateway/v1, /notify/alipay)
+  Alipay sandbox      ${alipay}          (control API: ${alipay}/control, docs/sandbox.md)
+  Card-system sandbox ${cardsys}          (control API: ${cardsys}/control)
+  Demo school         ${DEMO_SCHOOL.name} ${schoolCode}  id ${schoolId}
+  Demo cards          ${DEMO_CARDS.map((c) => `${c.cardNo} ${c.name}`).join(', ')}
+  Demo Alipay users   student ${DEMO_USERS[0].userId}, parent ${DEMO_USERS[1].userId}
+
+Walk the student journey by hand (what the mini-program does; ALIPAY stands in for the Alipay app):
+  1. auth code (my.getAuthCode):  curl -s ${alipay}/control/auth-codes ${j} -d '{"userId":"${DEMO_USERS[0].userId}","appId":"${appId}"}'
+  2. log in:   TOKEN=$(curl -s ${bff}/api/v1/session ${j} -d '{"authCode":"<authCode>"}' | node -pe 'JSON.parse(require("fs").readFileSync(0)).token')
+  3. bind:     curl -s ${bff}/api/v1/bindings ${j} -H "authorization: Bearer $TOKEN" -d '{"schoolId":"${schoolId}","cardNo":"20260001","name":"张三","relation":"SELF"}'
+  4. recharge: curl -s ${bff}/api/v1/recharges ${j} -H "authorization: Bearer $TOKEN" -d '{"bindingId":"<binding id>","amountFen":5000}'
+  5. pay (my.tradePay): curl -s ${alipay}/control/trades/pay ${j} -d '{"tradeNO":"<tradeNo>","userId":"${DEMO_USERS[0].userId}"}'
+  6. see it:   curl -s ${bff}/api/v1/recharges/<order id> -H "authorization: Bearer $TOKEN"     (CREATED → PAID → CREDITED)
+               curl -s ${bff}/api/v1/bindings/<binding id> -H "authorization: Bearer $TOKEN"    (balance from the card system)
+               curl -s '${bff}/api/v1/bindings/<binding id>/statement' -H "authorization: Bearer $TOKEN"
+  7. loss / unbind: curl -s -XPOST ${bff}/api/v1/bindings/<binding id>/loss … ; curl -s -XDELETE ${bff}/api/v1/bindings/<binding id> …
+
+Withholding and a canteen swipe:
+  8. sign:     curl -s ${bff}/api/v1/withholding/sign ${j} -H "authorization: Bearer $TOKEN" -d '{"bindingId":"<binding id>"}'
+     confirm (my.paySignCenter): curl -s ${alipay}/control/agreements/sign ${j} -d '{"signStr":"<signStr>","userId":"${DEMO_USERS[0].userId}"}'
+               curl -s ${bff}/api/v1/withholding -H "authorization: Bearer $TOKEN"   (ACTIVE, card bound at the card system)
+  9. swipe at the canteen POS: curl -s ${cardsys}/control/swipe ${j} -d '{"schoolCode":"${schoolCode}","cardNo":"20260001","amountFen":1200,"terminalId":"POS-01"}'
+     follow the deduction: npm run pos:client -- status --txn <txnNo>        (APPROVED → COLLECTED)
+ 10. arrears: set the payer's Alipay balance to 0, swipe again (RETRYING → ARREARS), then repay:
+               curl -s -XPUT ${alipay}/control/users/${DEMO_USERS[0].userId}/balance ${j} -d '{"balanceFen":0}'
+               curl -s ${bff}/api/v1/debts -H "authorization: Bearer $TOKEN";  curl -s -XPOST ${bff}/api/v1/debts/repay -H "authorization: Bearer $TOKEN" ${j} -d '{}'
+               then pay the repayment's tradeNo as in step 5 (after restoring the balance).
+
+Mini-program: BFF_URL=${bff} npm run build:miniprogram, then open dist/miniprogram in the Alipay IDE.
+Stop with Ctrl-C (graceful).
+`;
+}
+
+async function main(): Promise<void> {
+  let base: Config;
+  let ports: { alipay: number; cardsys: number };
+  try {
+    base = loadConfig();
+    ports = {
+      alipay: port(process.env, 'ALIPAY_SANDBOX_PORT', 4010),
+      cardsys: port(process.env, 'CARDSYS_SANDBOX_PORT', 4020),
+    };
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const logger = createLogger({ level: base.logLevel });
+  const started = Date.now();
+  const secrets = devSecrets(base.dataDir);
+  let alipay: AlipaySandbox | undefined;
+  let cardsys: CardsysSandbox | undefined;
+  let server: RunningServer | undefined;
+  const devFile = path.join(base.dataDir, 'dev.json');
+
+  const stop = async () => {
+    await server?.stop();
+    await alipay?.close();
+    await cardsys?.close();
+    try {
+      // The database URL dies with this process; tools must not try it later.
+      const dev = JSON.parse(fs.readFileSync(devFile, 'utf8')) as Record<string, unknown>;
+      delete dev.databaseUrl;
+      dev.running = false;
+      fs.writeFileSync(devFile, JSON.stringify(dev, null, 2), { mode: 0o600 });
+    } catch {
+      // nothing written yet
+    }
+  };
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    // Ctrl-C reaches this process twice under npm (from the terminal and relayed by tsx); one is enough.
+    if (stopping) return;
+    stopping = true;
+    logger.info('signal received', { signal });
+    setTimeout(() => process.exit(1), base.shutdownTimeoutMs + 20_000).unref();
+    stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error('shutdown failed', { error });
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  try {
+    alipay = await startAlipaySandbox({
+      port: ports.alipay,
+      alipayPrivateKey: secrets.alipaySandboxPrivateKey,
+      apps: [
+        {
+          appId: secrets.appId,
+          publicKey: secrets.appPublicKey,
+          idMode: 'open_id',
+          name: 'campus-card (demo)',
+        },
+      ],
+      openIdSecret: Buffer.from(secrets.openIdSecret, 'base64'),
+      notifyTimeScale: 60,
+    });
+    cardsys = await startCardsysSandbox({ port: ports.cardsys, soapPort: ports.cardsys + 1 });
+
+    const env = {
+      ...process.env,
+      ALIPAY_APP_ID: process.env.ALIPAY_APP_ID || secrets.appId,
+      ALIPAY_PRIVATE_KEY: process.env.ALIPAY_PRIVATE_KEY || secrets.appPrivateKey,
+      ALIPAY_PUBLIC_KEY: process.env.ALIPAY_PUBLIC_KEY || alipay.alipayPublicKey,
+      ALIPAY_GATEWAY: process.env.ALIPAY_GATEWAY || alipay.gatewayUrl,
+    };
+    const config = loadConfig(env);
+    server = await startServer(config, { logger });
+    const deps = server.deps;
+    const sandboxes = {
+      alipay: new AlipaySandboxControl(alipay.url),
+      cardsys: new CardsysSandboxControl(cardsys.url),
+      appId: secrets.appId,
+    };
+    const cardsysSandbox = cardsys;
+    const { school, users } = await seedDemo(deps, sandboxes, secrets, (code) =>
+      cardsysSandbox.endpointFor(code),
+    );
+    const gateway = await gatewayClientFor(deps, school, devFile);
+    await sandboxes.cardsys.configurePlatform(school.code, {
+      baseUrl: server.url!,
+      clientId: gateway.clientId,
+      secret: gateway.secret,
+    });
+
+    const dev = {
+      running: true,
+      pid: process.pid,
+      bff: server.url,
+      alipaySandbox: alipay.url,
+      cardsysSandbox: cardsys.url,
+      databaseUrl: server.databaseUrl,
+      alipay: { appId: secrets.appId, gateway: alipay.gatewayUrl },
+      demo: {
+        schoolId: school.id,
+        schoolCode: school.code,
+        gatewayClientId: gateway.clientId,
+        gatewaySecret: gateway.secret,
+        cards: DEMO_CARDS,
+        alipayUsers: users,
+      },
+    };
+    fs.writeFileSync(devFile, JSON.stringify(dev, null, 2), { mode: 0o600 });
+    process.stdout.write(
+      walkthrough({
+        bff: server.url!,
+        alipay: alipay.url,
+        cardsys: cardsys.url,
+        appId: secrets.appId,
+        schoolId: school.id,
+        schoolCode: school.code,
+      }),
+    );
+    logger.info('ready', { seconds: Math.round((Date.now() - started) / 100) / 10 });
+  } catch (error) {
+    logger.error('start failed', { error });
+    await stop().catch(() => undefined);
+    process.exit(1);
+  }
+}
+
+void main();
