@@ -34,8 +34,8 @@ export interface BenchStack {
   alipay: { url: string; control: AlipaySandboxControl; appId: string; alipayPrivateKey: string };
   cardsys: { url: string; control: CardsysSandboxControl };
   school: SchoolRow;
-  /** Process ids, to read their CPU time. */
-  pids: { bff: number; alipay: number; cardsys: number; postgres: number | undefined };
+  /** Process ids, to read their CPU time. `workers`: ROLE=worker processes beside the API process. */
+  pids: { bff: number; workers: number[]; alipay: number; cardsys: number; postgres: number | undefined };
   stop(): Promise<void>;
 }
 
@@ -86,9 +86,17 @@ async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 }
 
-export async function startBenchStack(
-  options: { env?: Record<string, string>; schoolSettings?: SchoolOnboarding['settings'] } = {},
-): Promise<BenchStack> {
+export interface BenchStackOptions {
+  env?: Record<string, string>;
+  schoolSettings?: SchoolOnboarding['settings'];
+  /**
+   * Separate job workers (ROLE=worker), as DESIGN §9 scales out; the HTTP process then runs ROLE=api.
+   * 0 (default): one process with ROLE=all.
+   */
+  workers?: number;
+}
+
+export async function startBenchStack(options: BenchStackOptions = {}): Promise<BenchStack> {
   const logger = createLogger({ level: 'error' });
   const baseDir = fs.mkdtempSync(path.join(os.tmpdir(), 'campus-bench-'));
   const children: ChildProcess[] = [];
@@ -146,13 +154,19 @@ export async function startBenchStack(
       ...options.env,
     };
     // BENCH_BFF_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", to profile the BFF under load.
+    const workerCount = options.workers ?? 0;
+    const nodeArgs = process.env.BENCH_BFF_NODE_ARGS?.split(' ').filter(Boolean);
     const bffChild = launch(
       'BFF',
       'server/src/main.ts',
-      env,
-      process.env.BENCH_BFF_NODE_ARGS?.split(' ').filter(Boolean),
+      { ...env, ROLE: workerCount > 0 ? 'api' : (env.ROLE ?? 'all') },
+      nodeArgs,
     );
     children.push(bffChild);
+    const workerChildren = Array.from({ length: workerCount }, (_, i) =>
+      launch(`worker ${i + 1}`, 'server/src/main.ts', { ...env, ROLE: 'worker', PORT: '0' }, nodeArgs),
+    );
+    children.push(...workerChildren);
     await waitForHttp(`${bffUrl}/readyz`);
 
     const config = loadConfig(env);
@@ -195,6 +209,7 @@ export async function startBenchStack(
       school,
       pids: {
         bff: bffChild.pid!,
+        workers: workerChildren.map((child) => child.pid!),
         alipay: alipayChild.pid!,
         cardsys: cardsysChild.pid!,
         postgres: postgresPid,

@@ -26,9 +26,11 @@ import { forEachLimited, percentile, round } from './stats.js';
 const N = Number(process.env.BENCH_N ?? 1500);
 const RATE = Number(process.env.BENCH_RATE ?? 300);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
+/** Job workers beside the API process (DESIGN §9); 0 runs everything in one ROLE=all process. */
+const WORKERS = Number(process.env.BENCH_WORKERS ?? 1);
 const AMOUNT_FEN = 1_000;
 
-const agent = new http.Agent({ keepAlive: true, maxSockets: 512 });
+const agent = new http.Agent({ keepAlive: true, maxSockets: Number(process.env.BENCH_SOCKETS ?? 64) });
 
 function request(
   method: string,
@@ -149,8 +151,9 @@ async function main() {
     env: {
       RECHARGE_SWEEP_EVERY_MS: '600000',
       JOBS_MAX_CONCURRENCY: '64',
-      ...(process.env.BENCH_ROLE ? { ROLE: process.env.BENCH_ROLE } : {}),
+      RECHARGE_CREDIT_CONCURRENCY: process.env.BENCH_CREDIT_CONCURRENCY ?? '48',
     },
+    workers: WORKERS,
   });
   const notifyUrl = `${stack.bffUrl}/notify/alipay`;
   try {
@@ -158,19 +161,12 @@ async function main() {
     const orders = await createOrders(stack, 2 * N);
     const bodies = orders.map((order) => notificationBody(stack, order));
 
-    if (process.env.BENCH_ONLY_PHASE2) {
-      const t0 = performance.now();
-      await forEachLimited(bodies, CONCURRENCY, async (body) => {
-        const answer = await request('POST', notifyUrl, body, FORM);
-        if (answer.text !== 'success') throw new Error(`notify answered ${answer.status} ${answer.text}`);
-      });
-      console.log('only phase 2:', round(bodies.length / ((performance.now() - t0) / 1000)), '/s');
-      return;
-    }
     // Phase 1: paced → notify-to-credited latency.
     const paced = orders.slice(0, N);
     const sentAt = new Map<string, number>();
+    const workerCpu = () => stack.pids.workers.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
     const cpuBefore = {
+      workers: workerCpu(),
       bff: cpuSeconds(stack.pids.bff),
       cardsys: cpuSeconds(stack.pids.cardsys),
       postgres: postgresCpuSeconds(stack.pids.postgres),
@@ -184,11 +180,12 @@ async function main() {
       if (answer.text !== 'success') throw new Error(`notify answered ${answer.status} ${answer.text}`);
     });
     const ids = paced.map((o) => o.id);
-    let credited: Array<{ id: string; at: number }> = [];
+    let credited: Array<{ id: string; at: number; paid: number }> = [];
     const deadline = Date.now() + 120_000;
     while (Date.now() < deadline) {
       const { rows } = await stack.db.pool.query(
-        `select id, (extract(epoch from credited_at) * 1000)::float8 as at from recharge_orders where id = any($1) and status = 'CREDITED'`,
+        `select id, (extract(epoch from credited_at) * 1000)::float8 as at, (extract(epoch from paid_at) * 1000)::float8 as paid
+           from recharge_orders where id = any($1) and status = 'CREDITED'`,
         [ids],
       );
       credited = rows;
@@ -198,6 +195,25 @@ async function main() {
     const elapsed = (Date.now() - started) / 1000;
     if (credited.length !== paced.length) throw new Error(`only ${credited.length}/${paced.length} credited`);
     const latencies = credited.map((row) => row.at - sentAt.get(row.id)!).sort((a, b) => a - b);
+    const toPaid = credited.map((row) => row.paid - sentAt.get(row.id)!).sort((a, b) => a - b);
+    const toCredited = credited.map((row) => row.at - row.paid).sort((a, b) => a - b);
+    console.log(
+      `         of which notify → PAID p50 ${round(percentile(toPaid, 50))} / p95 ${round(percentile(toPaid, 95))} ms, ` +
+        `PAID → CREDITED p50 ${round(percentile(toCredited, 50))} / p95 ${round(percentile(toCredited, 95))} ms`,
+    );
+    if (process.env.BENCH_VERBOSE) {
+      const bySecond = new Map<number, number[]>();
+      for (const row of credited) {
+        const second = Math.floor((sentAt.get(row.id)! - started) / 1000);
+        bySecond.set(second, [...(bySecond.get(second) ?? []), row.paid - sentAt.get(row.id)!]);
+      }
+      for (const [second, values] of [...bySecond].sort((a, b) => a[0] - b[0])) {
+        values.sort((a, b) => a - b);
+        console.log(
+          `         second ${second}: notify → PAID p50 ${round(percentile(values, 50))} max ${round(values[values.length - 1])}`,
+        );
+      }
+    }
     const p50 = round(percentile(latencies, 50));
     const p95 = round(percentile(latencies, 95));
     const cpu = (key: keyof typeof cpuBefore, now: number) => round((now - cpuBefore[key]) / elapsed, 2);
@@ -205,7 +221,7 @@ async function main() {
       `phase 1: ${paced.length} notifications paced at ${RATE}/s → CREDITED p50 ${p50} ms, p95 ${p95} ms, max ${round(latencies[latencies.length - 1])} ms`,
     );
     console.log(
-      `         CPU (cores): BFF ${cpu('bff', cpuSeconds(stack.pids.bff))}, card system ${cpu('cardsys', cpuSeconds(stack.pids.cardsys))}, PostgreSQL ${cpu('postgres', postgresCpuSeconds(stack.pids.postgres))}`,
+      `         CPU (cores): API ${cpu('bff', cpuSeconds(stack.pids.bff))}, workers ${cpu('workers', workerCpu())}, card system ${cpu('cardsys', cpuSeconds(stack.pids.cardsys))}, PostgreSQL ${cpu('postgres', postgresCpuSeconds(stack.pids.postgres))}`,
     );
 
     // Phase 2: saturation → notifications handled per second.

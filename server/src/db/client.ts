@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
+import { ensureJobTables } from '../jobs/runner.js';
 import * as schema from './schema.js';
 
 export type Database = NodePgDatabase<typeof schema>;
@@ -37,13 +38,17 @@ export function connectDatabase(
 
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL('./migrations', import.meta.url));
 
-/** Applies committed migrations; an advisory lock keeps several starting processes from racing. */
+/**
+ * Applies committed migrations, then Agenda's own tables; an advisory lock keeps several processes that
+ * start at once (an API and its workers) from racing each other's DDL.
+ */
 export async function applyMigrations(url: string): Promise<void> {
   const client = new pg.Client({ connectionString: url, application_name: 'campus-card-migrate' });
   await client.connect();
   try {
     await client.query('select pg_advisory_lock(7355608)');
     await migrate(drizzle(client), { migrationsFolder: MIGRATIONS_FOLDER });
+    await ensureJobTables(url);
   } finally {
     await client.query('select pg_advisory_unlock(7355608)').catch(() => undefined);
     await client.end();

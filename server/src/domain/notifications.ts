@@ -1,7 +1,12 @@
 import { yuanToFen, MoneyError } from '../../../shared/money.js';
 import type { Executor } from '../db/client.js';
 import { recordNotification, type NotifyOutcome } from '../db/repos/notify-log.js';
-import { findRechargeWithSchool, markClosedIfCreated, markPaidIfUnpaid } from '../db/repos/recharges.js';
+import {
+  findRechargeWithSchool,
+  markClosedIfCreated,
+  markPaidIfUnpaid,
+  signalRechargesPaid,
+} from '../db/repos/recharges.js';
 import type { SchoolRow } from '../db/repos/schools.js';
 import type { Deps } from '../deps.js';
 
@@ -176,6 +181,7 @@ export const rechargeNotification: SelfRecordingHandler = {
         { tradeNo: form.trade_no, buyerId: form.buyer_open_id ?? form.buyer_id ?? null, at: now },
         { form, detail: 'PAID' },
       );
+      if (moved) signalRechargesPaid(deps.pool);
       return moved
         ? { outcome: 'APPLIED', detail: 'PAID' }
         : { outcome: 'ALREADY_APPLIED', detail: `order is ${order.status}` };

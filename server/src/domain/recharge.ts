@@ -6,6 +6,7 @@ import {
   markClosedIfCreated,
   markCredited,
   markPaidIfUnpaid,
+  signalRechargesPaid,
   recordCreditFailure,
   setTradeNo,
   type RechargeRow,
@@ -24,8 +25,7 @@ import { alipayFailure, requireAlipay } from './outside-errors.js';
  * `recharge.credit`, vendor Recharge with our order number as the flow number, so a retry never credits
  * twice). Card-system failures retry with backoff, then CREDIT_FAILED for the school's admins.
  * Unpaid orders are asked about after a few minutes and CLOSED once Alipay has closed them.
- * Paying an order announces it on RECHARGE_PAID_CHANNEL in the same statement, so crediting starts as soon
- * as the payment commits.
+ * A payment that commits wakes the crediting drainers (RECHARGE_PAID_CHANNEL), so crediting starts at once.
  */
 
 export const CREDIT_JOB = 'recharge.credit';
@@ -153,11 +153,12 @@ export async function reconcileUnpaidRecharge(deps: Deps, order: RechargeRow): P
       });
       return;
     }
-    await markPaidIfUnpaid(deps.db, order.outTradeNo, {
+    const moved = await markPaidIfUnpaid(deps.db, order.outTradeNo, {
       tradeNo: trade.tradeNo,
       buyerId: trade.buyer.openId ?? trade.buyer.userId ?? null,
       at: deps.clock.now(),
     });
+    if (moved) signalRechargesPaid(deps.pool);
     return;
   }
   const isExpired = deps.clock.now() >= order.expiresAt;

@@ -1,20 +1,17 @@
 import {
   claimDueDeductions,
+  DEDUCTIONS_DUE_CHANNEL,
   nextDueAt,
   releaseLeases,
   type ClaimedDeduction,
 } from '../db/repos/deductions.js';
-import { findSchool, type SchoolRow } from '../db/repos/schools.js';
 import type { Deps } from '../deps.js';
 import { collectDeduction } from '../domain/deduction-collection.js';
 import { LeasedDrainer } from './leased-drainer.js';
+import { schoolCache } from './school-cache.js';
 import type { JobDefinition } from './runner.js';
 
 export const COLLECT_JOB = 'deduction.collect';
-/** Approvals announce themselves here (repos/deductions.ts, debounced outside the deciding transaction). */
-export const DEDUCTIONS_DUE_CHANNEL = 'deductions_due';
-
-const SCHOOL_CACHE_MS = 30_000;
 
 /**
  * `deduction.collect`: charges approved swipes at Alipay (domain/deduction-collection.ts), drained in
@@ -23,14 +20,7 @@ const SCHOOL_CACHE_MS = 30_000;
  */
 export function deductionCollectJob(deps: Deps): JobDefinition {
   const { collectBatch, collectConcurrency, leaseMs, collectEveryMs } = deps.config.deductions;
-  const schools = new Map<string, { row: SchoolRow; at: number }>();
-  const school = async (id: string): Promise<SchoolRow | undefined> => {
-    const cached = schools.get(id);
-    if (cached && Date.now() - cached.at < SCHOOL_CACHE_MS) return cached.row;
-    const row = await findSchool(deps.db, id);
-    if (row) schools.set(id, { row, at: Date.now() });
-    return row;
-  };
+  const school = schoolCache(deps);
   const collector = new LeasedDrainer<ClaimedDeduction>(
     {
       channel: DEDUCTIONS_DUE_CHANNEL,

@@ -8,8 +8,8 @@ import type { JobQueue } from './queue.js';
  * leased batches (FOR UPDATE SKIP LOCKED, so any number of processes can drain side by side and a process
  * that dies gives its rows back when the lease runs out) and works on them with bounded concurrency.
  *
- * Runs start three ways: a LISTEN on the source's channel (the writer announces new rows in the same
- * transaction, so work starts within milliseconds), the Agenda job scheduled at the earliest future due
+ * Runs start three ways: a LISTEN on the source's channel (the writer announces new rows right after it
+ * commits them, db/wakeups.ts, so work starts within milliseconds), the Agenda job scheduled at the earliest future due
  * time (retries), and that job's periodic run (a safety net). A trigger during a run makes the run go
  * round once more instead of starting a second one. Per-row Agenda jobs would cost several queries and a
  * notification each; a drain costs one claim per batch.

@@ -5,10 +5,10 @@ import {
   RECHARGE_PAID_CHANNEL,
   type RechargeRow,
 } from '../db/repos/recharges.js';
-import { findSchool } from '../db/repos/schools.js';
 import type { Deps } from '../deps.js';
 import { creditRecharge, CREDIT_JOB } from '../domain/recharge.js';
 import { LeasedDrainer } from './leased-drainer.js';
+import { schoolCache } from './school-cache.js';
 import type { JobDefinition } from './runner.js';
 
 /**
@@ -18,6 +18,7 @@ import type { JobDefinition } from './runner.js';
  */
 export function rechargeCreditJob(deps: Deps): JobDefinition {
   const { creditBatch, creditConcurrency, creditLeaseMs, creditEveryMs } = deps.config.recharge;
+  const schoolOf = schoolCache(deps);
   const drainer = new LeasedDrainer<RechargeRow>(
     {
       channel: RECHARGE_PAID_CHANNEL,
@@ -27,7 +28,7 @@ export function rechargeCreditJob(deps: Deps): JobDefinition {
       leaseMs: creditLeaseMs,
       claim: (now, leaseUntil, limit) => claimDueCredits(deps.db, { now, leaseUntil, limit }),
       async work(order) {
-        const school = await findSchool(deps.db, order.schoolId);
+        const school = await schoolOf(order.schoolId);
         if (school) await creditRecharge(deps, order, school);
       },
       release: (ids) => releaseCreditLeases(deps.db, ids, deps.clock.now()),

@@ -51,7 +51,9 @@ export function createJobRunner(options: {
     application_name: 'campus-card-jobs',
   });
   pool.on('error', (error) => log.warn('job database connection lost', { error: error.message }));
-  const backend = new PostgresBackend({ pool });
+  // Tables come from ensureJobTables at migration time, under the migration lock: Agenda's own
+  // create-if-missing DDL races when an API process and its workers start together.
+  const backend = new PostgresBackend({ pool, ensureSchema: false });
   const agenda = new Agenda({
     backend,
     name: options.name,
@@ -152,4 +154,21 @@ export function createJobRunner(options: {
       await pool.end();
     },
   };
+}
+
+/** Creates Agenda's tables, indexes and trigger (the backend's own DDL); called under the migration lock. */
+export async function ensureJobTables(databaseUrl: string): Promise<void> {
+  const pool = new pg.Pool({
+    connectionString: databaseUrl,
+    max: 1,
+    application_name: 'campus-card-migrate',
+  });
+  pool.on('error', () => undefined);
+  try {
+    const backend = new PostgresBackend({ pool, ensureSchema: true });
+    await backend.connect();
+    await backend.disconnect();
+  } finally {
+    await pool.end();
+  }
 }

@@ -1,5 +1,6 @@
 import { and, asc, eq, getTableColumns, inArray, isNull, lte, min, or, sql } from 'drizzle-orm';
 import type pg from 'pg';
+import { wakeDrainers } from '../wakeups.js';
 import type { Executor } from '../client.js';
 import { deductionAttempts, deductions, withholdingAgreements, type CHARGE_STATES } from '../schema.js';
 
@@ -54,29 +55,12 @@ export async function decide(pool: pg.Pool, input: DecisionInput): Promise<Decis
   return rows[0];
 }
 
-const wakeups = new WeakMap<pg.Pool, { timer: NodeJS.Timeout | null; lastAt: number }>();
-/** At most one wake-up per this many ms per process. */
-const WAKEUP_EVERY_MS = 20;
+/** Approvals announce themselves here; the collectors LISTEN (jobs/deduction-collect.ts). */
+export const DEDUCTIONS_DUE_CHANNEL = 'deductions_due';
 
-/**
- * Tells the collectors (LISTEN deductions_due) that approvals are waiting. Debounced per process and sent
- * outside the approving transaction on purpose: a NOTIFY inside a transaction takes PostgreSQL's global
- * notify-queue lock until after the commit has been flushed, which would serialise every approval's
- * commit behind every other's. One wake-up per 20 ms costs the collector at most 20 ms of latency.
- */
+/** Wakes the collectors after an approval has committed (see db/wakeups.ts for why not inside it). */
 export function signalDeductionsDue(pool: pg.Pool): void {
-  let state = wakeups.get(pool);
-  if (!state) wakeups.set(pool, (state = { timer: null, lastAt: 0 }));
-  if (state.timer) return;
-  const wait = Math.max(0, state.lastAt + WAKEUP_EVERY_MS - Date.now());
-  const send = (): void => {
-    state.timer = null;
-    state.lastAt = Date.now();
-    // A lost wake-up only delays collection until the collector's next scheduled or periodic run.
-    pool.query("select pg_notify('deductions_due', '')").catch(() => undefined);
-  };
-  state.timer = setTimeout(send, wait);
-  state.timer.unref();
+  wakeDrainers(pool, DEDUCTIONS_DUE_CHANNEL);
 }
 
 export async function findDeductionByTxn(

@@ -1,4 +1,6 @@
 import { and, desc, eq, gte, inArray, lt, lte, sql } from 'drizzle-orm';
+import type pg from 'pg';
+import { wakeDrainers } from '../wakeups.js';
 import type { Executor } from '../client.js';
 import { rechargeOrders, schools } from '../schema.js';
 import type { SchoolRow } from './schools.js';
@@ -46,14 +48,19 @@ export async function setTradeNo(db: Executor, id: string, tradeNo: string, now:
     .where(eq(rechargeOrders.id, id));
 }
 
-/** Announces paid orders to the credit drainers (jobs/recharge-credit.ts); delivered at commit. */
+/** Paid orders are announced here to the credit drainers (jobs/recharge-credit.ts). */
 export const RECHARGE_PAID_CHANNEL = 'recharge_paid';
+
+/** Wakes the credit drainers once a payment has committed (see db/wakeups.ts for why not inside it). */
+export function signalRechargesPaid(pool: pg.Pool): void {
+  wakeDrainers(pool, RECHARGE_PAID_CHANNEL);
+}
 
 /**
  * CREATED → PAID (or CLOSED → PAID: money that arrived after we gave up on the order is still credited),
- * due for crediting now, announced on RECHARGE_PAID_CHANNEL — and, when it comes from a notification,
- * that notification's notify_log entry, all in one statement: the change and its record commit together
- * or not at all, in one round trip. Returns the order's id when this call moved it.
+ * due for crediting now — and, when it comes from a notification, that notification's notify_log entry,
+ * in one statement: the change and its record commit together or not at all, in one round trip. Returns
+ * the order's id when this call moved it; the caller then signals the drainers (signalRechargesPaid).
  */
 export async function markPaidIfUnpaid(
   db: Executor,
@@ -78,8 +85,7 @@ export async function markPaidIfUnpaid(
        where out_trade_no = ${outTradeNo} and status in ('CREATED', 'CLOSED')
       returning id
     )${log}
-    select (select id from moved) as id,
-           (select pg_notify(${RECHARGE_PAID_CHANNEL}, '') from moved) as woke`);
+    select (select id from moved) as id`);
   return result.rows[0]?.id ?? undefined;
 }
 
