@@ -17,9 +17,9 @@ process.env.TZ = 'Asia/Shanghai';
 process.env.LOG_LEVEL ??= 'error';
 
 import crypto from 'node:crypto';
-import http from 'node:http';
 import { fenToYuan } from '../../shared/money.js';
 import { signedNotification } from '../../test/support/alipay-forge.js';
+import { agent, json, payerWithCard, request } from './api.js';
 import { cpuSeconds, postgresCpuSeconds, startBenchStack, type BenchStack } from './harness.js';
 import { forEachLimited, percentile, round } from './stats.js';
 
@@ -30,44 +30,6 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const WORKERS = Number(process.env.BENCH_WORKERS ?? 1);
 const AMOUNT_FEN = 1_000;
 
-const agent = new http.Agent({ keepAlive: true, maxSockets: Number(process.env.BENCH_SOCKETS ?? 64) });
-
-function request(
-  method: string,
-  url: string,
-  body?: string,
-  headers: Record<string, string> = {},
-): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      url,
-      {
-        method,
-        agent,
-        headers: { ...headers, ...(body ? { 'content-length': String(Buffer.byteLength(body)) } : {}) },
-      },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (text += chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-const json = (method: string, url: string, body?: unknown, token?: string) =>
-  request(method, url, body === undefined ? undefined : JSON.stringify(body), {
-    'content-type': 'application/json',
-    ...(token ? { authorization: `Bearer ${token}` } : {}),
-  }).then((res) => ({
-    status: res.status,
-    body: res.text ? JSON.parse(res.text) : undefined,
-    text: res.text,
-  }));
-
 interface Order {
   id: string;
   outTradeNo: string;
@@ -76,32 +38,7 @@ interface Order {
 }
 
 async function createOrders(stack: BenchStack, count: number): Promise<Order[]> {
-  const payers = await Promise.all(
-    Array.from({ length: 20 }, async (_, i) => {
-      const user = await stack.alipay.control.createUser({ balanceFen: 10_000_000 });
-      const { authCode } = await stack.alipay.control.issueAuthCode({
-        userId: user.userId,
-        appId: stack.alipay.appId,
-      });
-      const session = await json('POST', `${stack.bffUrl}/api/v1/session`, { authCode });
-      const card = await stack.cardsys.control.createCard(stack.school.code, {
-        name: `学生${i}`,
-        balanceFen: 0,
-      });
-      const bound = await json(
-        'POST',
-        `${stack.bffUrl}/api/v1/bindings`,
-        { schoolId: stack.school.id, cardNo: card.cardNo, name: card.name, relation: 'SELF' },
-        session.body.token,
-      );
-      if (bound.status !== 201) throw new Error(`binding failed: ${bound.text}`);
-      return {
-        token: session.body.token as string,
-        bindingId: bound.body.id as string,
-        openId: user.openIds[stack.alipay.appId],
-      };
-    }),
-  );
+  const payers = await Promise.all(Array.from({ length: 20 }, (_, i) => payerWithCard(stack, i)));
   const orders: Order[] = [];
   await forEachLimited(Array.from({ length: count }), 16, async (_, i) => {
     const payer = payers[i % payers.length];
