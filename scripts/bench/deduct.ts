@@ -40,11 +40,31 @@ interface Target {
   signed: boolean;
 }
 
-const TARGETS: Target[] = [
+const ALL_TARGETS: Target[] = [
   { name: 'deduct', path: '/gateway/v1/deductions', signed: true },
   { name: 'one-insert', path: '/bench/one-insert', signed: false },
   { name: 'bare', path: '/bench/bare', signed: false },
 ];
+/** BENCH_TARGETS=deduct,one-insert to run only some (the JSON summary needs all three). */
+const TARGETS = process.env.BENCH_TARGETS
+  ? ALL_TARGETS.filter((t) => process.env.BENCH_TARGETS!.split(',').includes(t.name))
+  : ALL_TARGETS;
+
+/** WAL written so far (records, full-page images, bytes): what each answer costs the disk. */
+async function walStats(databaseUrl: string): Promise<{ records: number; fpi: number; bytes: number }> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query('select wal_records, wal_fpi, wal_bytes from pg_stat_wal');
+    return {
+      records: Number(rows[0].wal_records),
+      fpi: Number(rows[0].wal_fpi),
+      bytes: Number(rows[0].wal_bytes),
+    };
+  } finally {
+    await client.end();
+  }
+}
 
 interface Phase {
   target: string;
@@ -308,9 +328,12 @@ async function main() {
         postgres: cpuSeconds(descendants(postmaster)),
         at: Date.now(),
       };
+      const walBefore = await walStats(databaseUrl);
       const waits = sampleWaits(databaseUrl);
       const phase = await run(url, target, gateway, 'max');
       const waited = await waits.stop();
+      const walAfter = await walStats(databaseUrl);
+      const requests = phase.rps * phase.durationS;
       const used = process.cpuUsage(before.self);
       cpu[target.name] = {
         self: (used.user + used.system) / 1e6,
@@ -321,6 +344,10 @@ async function main() {
       phases.push(phase);
       if (waited)
         console.log(`${target.name.padEnd(10)} what PostgreSQL backends were doing (samples): ${waited}`);
+      console.log(
+        `${target.name.padEnd(10)} WAL per request: ${((walAfter.records - walBefore.records) / requests).toFixed(1)} records, ` +
+          `${((walAfter.fpi - walBefore.fpi) / requests).toFixed(2)} full-page images, ${((walAfter.bytes - walBefore.bytes) / requests).toFixed(0)} bytes`,
+      );
       const c = cpu[target.name];
       console.log(
         `${target.name.padEnd(10)} saturation: ${phase.rps.toFixed(0).padStart(6)} req/s  p50 ${phase.p50} ms  p99 ${phase.p99} ms  non-2xx ${phase.non2xx}  errors ${phase.errors}  ` +
@@ -343,6 +370,7 @@ async function main() {
     await stopTestCluster();
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
+  if (TARGETS !== ALL_TARGETS) return;
   const deduct = at('deduct', 'max');
   const summary = {
     max_approvals_per_s: Math.round(approvedAtSaturation ?? 0),

@@ -179,6 +179,19 @@ describe('deciding a swipe at once (decline reasons, DESIGN §6.2)', () => {
     assert.equal((await gateway.deduct(sale(payer.card.cardNo, 1_000))).body.decision, 'APPROVED');
   });
 
+  it('keeps the daily limit exact when one card is swiped at many terminals at once', async () => {
+    const payer = await signedPayer(stack);
+    // This school's daily limit is 8,000 fen: of forty concurrent swipes of 1,000 fen exactly eight fit.
+    const answers = await Promise.all(
+      Array.from({ length: 40 }, () => gateway.deduct(sale(payer.card.cardNo, 1_000))),
+    );
+    const decisions = answers.map(
+      (res) => `${res.body.decision}${res.body.reason ? ` ${res.body.reason}` : ''}`,
+    );
+    assert.equal(decisions.filter((d) => d === 'APPROVED').length, 8, decisions.join());
+    assert.equal(decisions.filter((d) => d === 'DECLINED OVER_DAILY_LIMIT').length, 32, decisions.join());
+  });
+
   it('declines a txnNo that was reversed before it arrived (REVERSED tombstone)', async () => {
     const payer = await signedPayer(stack);
     const late = sale(payer.card.cardNo, 700);

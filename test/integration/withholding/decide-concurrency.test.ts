@@ -1,0 +1,57 @@
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import pg from 'pg';
+import { startStack, type Stack } from '../../support/stack.js';
+import { signedPayer } from './helpers.js';
+
+/**
+ * The daily limit under concurrency, at the level where the race lives: two decisions for one card whose
+ * sum is over the limit, the first held open in a transaction. The second must wait for it and then see
+ * it; without the per-card lock in decide_deduction both would be approved.
+ */
+describe('deciding two swipes of one card at the same moment', () => {
+  let stack: Stack;
+  before(async () => {
+    stack = await startStack({ schoolSettings: { txnLimitFen: 5_000, dailyLimitFen: 5_000 } });
+  });
+  after(() => stack.stop());
+
+  const decide = (client: pg.ClientBase, cardNo: string, amountFen: number) =>
+    client.query(
+      'select decision, decline_reason from decide_deduction($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)',
+      [
+        'gw_test',
+        crypto.randomUUID(),
+        new Date(Date.now() + 600_000),
+        stack.school.id,
+        `T${crypto.randomInt(1e12)}`,
+        cardNo,
+        amountFen,
+        'POS-1',
+        new Date(),
+        `D${crypto.randomInt(2 ** 47)}`,
+        new Date(),
+      ],
+    );
+
+  it('makes the second wait for the first and then declines it over the daily limit', async () => {
+    const payer = await signedPayer(stack);
+    const first = new pg.Client({ connectionString: stack.app.databaseUrl });
+    const second = new pg.Client({ connectionString: stack.app.databaseUrl });
+    await Promise.all([first.connect(), second.connect()]);
+    try {
+      await first.query('begin');
+      assert.equal((await decide(first, payer.card.cardNo, 3_000)).rows[0].decision, 'APPROVED');
+      let settled = false;
+      const pending = decide(second, payer.card.cardNo, 3_000).finally(() => (settled = true));
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(settled, false, 'the second decision waits while the first is uncommitted');
+      await first.query('commit');
+      const { rows } = await pending;
+      assert.deepEqual([rows[0].decision, rows[0].decline_reason], ['DECLINED', 'OVER_DAILY_LIMIT']);
+    } finally {
+      await first.end();
+      await second.end();
+    }
+  });
+});
