@@ -42,6 +42,7 @@ CREATE TABLE "deduction_attempts" (
 	"outcome" text NOT NULL,
 	"alipay_code" text,
 	"alipay_sub_code" text,
+	"out_trade_no" text,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
@@ -70,8 +71,14 @@ CREATE TABLE "deductions" (
 	"refunded_at" timestamp with time zone,
 	"repayment_id" uuid,
 	"settled_at" timestamp with time zone,
+	"out_trade_no" text,
+	"charge_state" text,
+	"awaiting_buyer_since" timestamp with time zone,
+	"lease_until" timestamp with time zone,
+	"reversal_requested_at" timestamp with time zone,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
+	CONSTRAINT "deductions_charge_state_valid" CHECK (charge_state is null or charge_state in ('UNKNOWN', 'AWAITING_BUYER')),
 	CONSTRAINT "deductions_amount_positive" CHECK ("deductions"."amount_fen" is null or "deductions"."amount_fen" > 0),
 	CONSTRAINT "deductions_status_valid" CHECK (status in ('PENDING', 'COLLECTED', 'RETRYING', 'ARREARS', 'SETTLED', 'REVERSED', 'DECLINED')),
 	CONSTRAINT "deductions_decision_valid" CHECK (decision in ('APPROVED', 'DECLINED')),
@@ -271,12 +278,8 @@ ALTER TABLE "bindings" ADD CONSTRAINT "bindings_user_id_users_id_fk" FOREIGN KEY
 ALTER TABLE "campus_code_payments" ADD CONSTRAINT "campus_code_payments_school_id_schools_id_fk" FOREIGN KEY ("school_id") REFERENCES "public"."schools"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "campus_code_payments" ADD CONSTRAINT "campus_code_payments_user_id_users_id_fk" FOREIGN KEY ("user_id") REFERENCES "public"."users"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "deduction_attempts" ADD CONSTRAINT "deduction_attempts_deduction_id_deductions_id_fk" FOREIGN KEY ("deduction_id") REFERENCES "public"."deductions"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
-ALTER TABLE "deductions" ADD CONSTRAINT "deductions_school_id_schools_id_fk" FOREIGN KEY ("school_id") REFERENCES "public"."schools"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
-ALTER TABLE "deductions" ADD CONSTRAINT "deductions_payer_user_id_users_id_fk" FOREIGN KEY ("payer_user_id") REFERENCES "public"."users"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
-ALTER TABLE "deductions" ADD CONSTRAINT "deductions_agreement_id_withholding_agreements_id_fk" FOREIGN KEY ("agreement_id") REFERENCES "public"."withholding_agreements"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "deductions" ADD CONSTRAINT "deductions_repayment_id_repayments_id_fk" FOREIGN KEY ("repayment_id") REFERENCES "public"."repayments"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "gateway_clients" ADD CONSTRAINT "gateway_clients_school_id_schools_id_fk" FOREIGN KEY ("school_id") REFERENCES "public"."schools"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
-ALTER TABLE "gateway_nonces" ADD CONSTRAINT "gateway_nonces_client_id_gateway_clients_id_fk" FOREIGN KEY ("client_id") REFERENCES "public"."gateway_clients"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "recharge_orders" ADD CONSTRAINT "recharge_orders_school_id_schools_id_fk" FOREIGN KEY ("school_id") REFERENCES "public"."schools"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "recharge_orders" ADD CONSTRAINT "recharge_orders_user_id_users_id_fk" FOREIGN KEY ("user_id") REFERENCES "public"."users"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "recharge_orders" ADD CONSTRAINT "recharge_orders_binding_id_bindings_id_fk" FOREIGN KEY ("binding_id") REFERENCES "public"."bindings"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
@@ -299,8 +302,8 @@ CREATE UNIQUE INDEX "campus_code_payments_school_txn_key" ON "campus_code_paymen
 CREATE UNIQUE INDEX "campus_code_payments_code_hash_key" ON "campus_code_payments" USING btree ("code_hash");--> statement-breakpoint
 CREATE INDEX "deduction_attempts_deduction_idx" ON "deduction_attempts" USING btree ("deduction_id");--> statement-breakpoint
 CREATE UNIQUE INDEX "deductions_school_txn_key" ON "deductions" USING btree ("school_id","txn_no");--> statement-breakpoint
-CREATE UNIQUE INDEX "deductions_deduction_no_key" ON "deductions" USING btree ("deduction_no");--> statement-breakpoint
-CREATE INDEX "deductions_payer_open_idx" ON "deductions" USING btree ("payer_user_id") WHERE status in ('PENDING', 'RETRYING', 'ARREARS');--> statement-breakpoint
+CREATE UNIQUE INDEX "deductions_out_trade_no_key" ON "deductions" USING btree ("out_trade_no");--> statement-breakpoint
+CREATE INDEX "deductions_payer_debts_idx" ON "deductions" USING btree ("payer_user_id") WHERE status in ('RETRYING', 'ARREARS');--> statement-breakpoint
 CREATE INDEX "deductions_card_day_idx" ON "deductions" USING btree ("school_id","card_no","created_at");--> statement-breakpoint
 CREATE INDEX "deductions_due_idx" ON "deductions" USING btree ("next_attempt_at") WHERE status in ('PENDING', 'RETRYING');--> statement-breakpoint
 CREATE INDEX "gateway_nonces_expires_idx" ON "gateway_nonces" USING btree ("expires_at");--> statement-breakpoint
