@@ -16,13 +16,14 @@ import '../server/src/lib/timezone.js';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import Joi from 'joi';
 import { ConfigError, loadConfig, type Config } from '../server/src/config.js';
 import { listLiveBindingsOfSchool } from '../server/src/db/repos/bindings.js';
 import { findGatewayClient } from '../server/src/db/repos/gateway-clients.js';
 import { findSchoolByCode, type SchoolRow } from '../server/src/db/repos/schools.js';
 import type { Deps } from '../server/src/deps.js';
 import { createGatewayClient } from '../server/src/domain/gateway-clients.js';
-import { onboardSchool, reauthorizeSchool } from '../server/src/domain/schools.js';
+import { onboardSchool, reauthorizeSchool, updateSchoolSettings } from '../server/src/domain/schools.js';
 import { createLogger } from '../server/src/lib/logger.js';
 import { startServer, type RunningServer } from '../server/src/server.js';
 import { AlipaySandboxControl } from './sandbox/alipay/control-client.js';
@@ -31,6 +32,11 @@ import { CardsysSandboxControl } from './sandbox/cardsys/control-client.js';
 import { startCardsysSandbox, type CardsysSandbox } from './sandbox/cardsys/server.js';
 
 const DEMO_SCHOOL = { code: '4132010001', name: '示例大学' };
+/**
+ * A failed withholding is retried after 15 s and 30 s, then it is arrears: short enough to watch
+ * RETRYING → ARREARS → repaid by hand (real schools keep DESIGN §7.4's days-long default).
+ */
+const DEMO_SETTINGS = { retryScheduleSeconds: [15, 30] };
 const DEMO_CARDS = [
   { cardNo: '20260001', name: '张三', balanceFen: 10_000, studentNo: 'S2026001' },
   { cardNo: '20260002', name: '李四', balanceFen: 5_000, studentNo: 'S2026002' },
@@ -51,13 +57,19 @@ interface DevSecrets {
   cardsysPassword: string;
 }
 
-function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1 || value > 65535)
-    throw new ConfigError([`${name}: must be a port number, got ${JSON.stringify(raw)}`]);
-  return value;
+/** npm start's own settings, validated like the server's (config.ts). */
+const devSchema = Joi.object({
+  ALIPAY_SANDBOX_PORT: Joi.number().port().default(4010),
+  CARDSYS_SANDBOX_PORT: Joi.number().port().max(65534).default(4020),
+}).unknown(true);
+
+function devPorts(env: NodeJS.ProcessEnv): { alipay: number; cardsys: number } {
+  const { value, error } = devSchema.validate(env, { abortEarly: false });
+  if (error)
+    throw new ConfigError(
+      error.details.map((d) => `${d.path.join('.')}: ${d.message.replace(/^"[^"]*" /, '')}`),
+    );
+  return { alipay: value.ALIPAY_SANDBOX_PORT, cardsys: value.CARDSYS_SANDBOX_PORT };
 }
 
 /** Keys and ids that must stay the same across restarts, generated once into the data folder. */
@@ -128,8 +140,16 @@ async function seedDemo(
   };
   const existing = await findSchoolByCode(deps.db, DEMO_SCHOOL.code);
   const school: SchoolRow = existing
-    ? await reauthorizeSchool(deps, existing.id, { alipayAppAuthCode: authorization.appAuthCode, cardsys })
-    : await onboardSchool(deps, { ...DEMO_SCHOOL, cardsys, alipayAppAuthCode: authorization.appAuthCode });
+    ? await reauthorizeSchool(deps, existing.id, {
+        alipayAppAuthCode: authorization.appAuthCode,
+        cardsys,
+      }).then(() => updateSchoolSettings(deps, existing.id, DEMO_SETTINGS))
+    : await onboardSchool(deps, {
+        ...DEMO_SCHOOL,
+        cardsys,
+        alipayAppAuthCode: authorization.appAuthCode,
+        settings: DEMO_SETTINGS,
+      });
 
   // The card system forgot its Alipay bind docs with the restart; our bindings remember them.
   const cardSystem = deps.schools.cardSystem(school);
@@ -213,7 +233,8 @@ Withholding and a canteen swipe:
                curl -s ${bff}/api/v1/withholding -H "authorization: Bearer $TOKEN"   (ACTIVE, card bound at the card system)
   9. swipe at the canteen POS: curl -s ${cardsys}/control/swipe ${j} -d '{"schoolCode":"${schoolCode}","cardNo":"20260001","amountFen":1200,"terminalId":"POS-01"}'
      follow the deduction: npm run pos:client -- status --txn <txnNo>        (APPROVED → COLLECTED)
- 10. arrears: set the payer's Alipay balance to 0, swipe again (RETRYING → ARREARS), then repay:
+ 10. arrears: set the payer's Alipay balance to 0 and swipe again: RETRYING, retried after 15 s and 30 s, then
+     ARREARS (the demo school's short schedule); further swipes are DECLINED IN_ARREARS. Then repay:
                curl -s -XPUT ${alipay}/control/users/${DEMO_USERS[0].userId}/balance ${j} -d '{"balanceFen":0}'
                curl -s ${bff}/api/v1/debts -H "authorization: Bearer $TOKEN";  curl -s -XPOST ${bff}/api/v1/debts/repay -H "authorization: Bearer $TOKEN" ${j} -d '{}'
                then pay the repayment's tradeNo as in step 5 (after restoring the balance).
@@ -227,11 +248,22 @@ async function main(): Promise<void> {
   let base: Config;
   let ports: { alipay: number; cardsys: number };
   try {
-    base = loadConfig();
-    ports = {
-      alipay: port(process.env, 'ALIPAY_SANDBOX_PORT', 4010),
-      cardsys: port(process.env, 'CARDSYS_SANDBOX_PORT', 4020),
+    // One message for every bad setting, the server's and npm start's own.
+    const problems: string[] = [];
+    const attempt = <T>(read: () => T): T | undefined => {
+      try {
+        return read();
+      } catch (error) {
+        if (!(error instanceof ConfigError)) throw error;
+        problems.push(...error.problems);
+        return undefined;
+      }
     };
+    const config = attempt(() => loadConfig());
+    const devPortsValue = attempt(() => devPorts(process.env));
+    if (problems.length > 0 || !config || !devPortsValue) throw new ConfigError(problems);
+    base = config;
+    ports = devPortsValue;
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);

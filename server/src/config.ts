@@ -21,6 +21,8 @@ export interface Config {
   dataDir: string;
   databaseUrl?: string;
   databasePoolSize: number;
+  /** Extra `postgres` flags for the embedded cluster (no effect with DATABASE_URL). */
+  embeddedPgFlags: string[];
   bodyLimitBytes: number;
   shutdownTimeoutMs: number;
   piiKey?: string;
@@ -118,6 +120,9 @@ const schema = Joi.object({
   DATA_DIR: Joi.string().default('.data'),
   DATABASE_URL: Joi.string().uri({ scheme: ['postgres', 'postgresql'] }),
   DATABASE_POOL_SIZE: Joi.number().integer().min(1).max(200).default(20),
+  EMBEDDED_PG_FLAGS: Joi.string()
+    .pattern(/^(\s*-c\s+[a-z_.]+=\S+)+\s*$/, '-c name=value …')
+    .default(''),
   BODY_LIMIT_BYTES: Joi.number().integer().min(1024).max(10_485_760).default(102_400),
   SHUTDOWN_TIMEOUT_MS: Joi.number().integer().min(100).max(600_000).default(10_000),
   PII_KEY: Joi.string().base64().length(44),
@@ -227,6 +232,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: path.resolve(value.DATA_DIR),
     databaseUrl: value.DATABASE_URL,
     databasePoolSize: value.DATABASE_POOL_SIZE,
+    embeddedPgFlags: String(value.EMBEDDED_PG_FLAGS).split(/\s+/).filter(Boolean),
     bodyLimitBytes: value.BODY_LIMIT_BYTES,
     shutdownTimeoutMs: value.SHUTDOWN_TIMEOUT_MS,
     piiKey: value.PII_KEY,

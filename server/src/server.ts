@@ -39,7 +39,12 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   let embedded: EmbeddedPostgres | undefined;
   let databaseUrl = config.databaseUrl;
   if (!databaseUrl) {
-    embedded = await startEmbeddedPostgres({ baseDir: config.dataDir, database: 'campus', logger });
+    embedded = await startEmbeddedPostgres({
+      baseDir: config.dataDir,
+      database: 'campus',
+      logger,
+      extraFlags: config.embeddedPgFlags,
+    });
     databaseUrl = embedded.url;
   }
 

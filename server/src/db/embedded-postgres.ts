@@ -31,6 +31,8 @@ export interface EmbeddedPostgresOptions {
   /** Tests trade durability for speed; never for data anyone keeps. */
   durability?: 'full' | 'none';
   maxConnections?: number;
+  /** More `postgres` command-line flags, e.g. ['-c', 'log_min_duration_statement=50']. */
+  extraFlags?: string[];
 }
 
 const SYSTEM_USER = 'postgres';
@@ -278,7 +280,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
       '-c',
       `max_connections=${options.maxConnections ?? 200}`,
       ...WRITE_TUNING,
-      ...(process.env.EMBEDDED_PG_FLAGS?.split(' ').filter(Boolean) ?? []),
+      ...(options.extraFlags ?? []),
       ...durabilityFlags,
     ],
     // Its own process group: a Ctrl-C in the terminal must not stop the database before our graceful
