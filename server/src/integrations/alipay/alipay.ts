@@ -61,15 +61,32 @@ function payerFields(payer: AlipayPayer): Record<string, string> {
   throw new Error('an Alipay payer needs an open_id or a user_id');
 }
 
+/**
+ * The SDK must be told the key's format or it rewraps the key wrongly (ALIPAY.md §1.6). A PEM header says
+ * it ("RSA PRIVATE KEY" is PKCS1); a bare base64 key, as Alipay's console hands it out, is tried as PKCS8.
+ */
+function privateKeyType(key: string): 'PKCS1' | 'PKCS8' {
+  if (key.includes('-----')) return key.includes('RSA PRIVATE') ? 'PKCS1' : 'PKCS8';
+  try {
+    crypto.createPrivateKey({
+      key: Buffer.from(key.replace(/\s+/g, ''), 'base64'),
+      format: 'der',
+      type: 'pkcs8',
+    });
+    return 'PKCS8';
+  } catch {
+    return 'PKCS1';
+  }
+}
+
 export class Alipay {
   private readonly sdk: AlipaySdk;
 
   constructor(readonly config: AlipayConfig) {
-    const isPkcs8 = config.privateKey.includes('BEGIN PRIVATE KEY');
     this.sdk = new AlipaySdk({
       appId: config.appId,
       privateKey: config.privateKey,
-      keyType: isPkcs8 ? 'PKCS8' : 'PKCS1',
+      keyType: privateKeyType(config.privateKey),
       alipayPublicKey: config.alipayPublicKey,
       gateway: config.gateway,
       timeout: config.timeoutMs,
