@@ -232,7 +232,7 @@ Withholding and a canteen swipe:
      confirm (my.paySignCenter): curl -s ${alipay}/control/agreements/sign ${j} -d '{"signStr":"<signStr>","userId":"${DEMO_USERS[0].userId}"}'
                curl -s ${bff}/api/v1/withholding -H "authorization: Bearer $TOKEN"   (ACTIVE, card bound at the card system)
   9. swipe at the canteen POS: curl -s ${cardsys}/control/swipe ${j} -d '{"schoolCode":"${schoolCode}","cardNo":"20260001","amountFen":1200,"terminalId":"POS-01"}'
-     follow the deduction: npm run pos:client -- status --txn <txnNo>        (APPROVED → COLLECTED)
+     follow the deduction: npm run pos:client -- status --txn <txnNo>        (APPROVED; status PENDING → COLLECTED)
  10. arrears: set the payer's Alipay balance to 0 and swipe again: RETRYING, retried after 15 s and 30 s, then
      ARREARS (the demo school's short schedule); further swipes are DECLINED IN_ARREARS. Then repay:
                curl -s -XPUT ${alipay}/control/users/${DEMO_USERS[0].userId}/balance ${j} -d '{"balanceFen":0}'

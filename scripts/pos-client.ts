@@ -29,6 +29,9 @@ export interface PosClientOptions {
   readTimeoutMs?: number;
   /** Attempts with the same txnNo after read timeouts or 5xx (first included). */
   maxAttempts?: number;
+  /** Reversals: first delay between tries (doubling to 30 s) and how many tries at most. */
+  reversalRetryMs?: number;
+  reversalMaxTries?: number;
 }
 
 export interface DeductionAnswer {
@@ -137,9 +140,12 @@ export class PosGatewayClient {
     return this.send('POST', `/gateway/v1/deductions/${encodeURIComponent(txnNo)}/reversal`, {});
   }
 
-  /** Retries with back-off (1 s doubling to 30 s, at most `maxTries`) until the platform answers 2xx. */
-  async reverseUntilAcknowledged(txnNo: string, maxTries = 20): Promise<void> {
-    let delay = 1_000;
+  /** Retries with back-off (1 s doubling to 30 s, at most 20 tries by default) until the platform answers 2xx. */
+  async reverseUntilAcknowledged(
+    txnNo: string,
+    maxTries = this.options.reversalMaxTries ?? 20,
+  ): Promise<void> {
+    let delay = this.options.reversalRetryMs ?? 1_000;
     for (let attempt = 1; attempt <= maxTries; attempt++) {
       try {
         const { status } = await this.reverse(txnNo);

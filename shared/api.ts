@@ -118,7 +118,7 @@ export interface CreateRechargeResponse extends RechargeView {
   tradeNo: string;
 }
 
-// POST /withholding/sign, GET /withholding, DELETE /withholding?schoolId=
+// POST /withholding/sign, GET /withholding, DELETE /withholding?schoolId= (answers the ended WithholdingView)
 export interface WithholdingSignRequest {
   bindingId: string;
 }
@@ -133,7 +133,7 @@ export interface WithholdingView {
   status: AgreementStatus;
   agreementId: string | null;
   signedAt: string | null;
-  /** The card whose swipes this agreement pays, once the card system has bound it. */
+  /** The card whose swipes this agreement pays; `isBoundAtCardSystem` turns true once the card system has bound it. */
   card: { bindingId: string; cardNo: string; holderName: string; isBoundAtCardSystem: boolean } | null;
   limits: { txnLimitFen: number; dailyLimitFen: number };
 }
@@ -160,6 +160,11 @@ export interface DebtsResponse {
   items: DebtView[];
   /** An unpaid repayment already created, to reuse with my.tradePay. */
   pendingRepayment: { repaymentId: string; tradeNo: string | null; amountFen: number } | null;
+}
+// POST /debts/repay
+export interface RepayRequest {
+  /** Needed only when the user owes at more than one school. */
+  schoolId?: string;
 }
 export interface RepayResponse {
   repaymentId: string;

@@ -227,7 +227,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     role: value.ROLE,
     host: value.HOST,
     port: value.PORT,
-    publicBaseUrl: (value.PUBLIC_BASE_URL ?? `http://${hostForUrls}:${value.PORT}`).replace(/\/$/, ''),
+    // With PORT=0 the port is known only once listening: server.ts fills the default in then.
+    publicBaseUrl: (
+      value.PUBLIC_BASE_URL ?? (value.PORT === 0 ? '' : `http://${hostForUrls}:${value.PORT}`)
+    ).replace(/\/$/, ''),
     logLevel: value.LOG_LEVEL,
     dataDir: path.resolve(value.DATA_DIR),
     databaseUrl: value.DATABASE_URL,

@@ -96,6 +96,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     });
     const { port } = httpServer.address() as AddressInfo;
     url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
+    if (!config.publicBaseUrl) config.publicBaseUrl = url;
     logger.info('listening', { url, role: config.role });
   }
 

@@ -25,6 +25,14 @@ describe('configuration', () => {
     assert.equal(config.publicBaseUrl, 'http://127.0.0.1:3000');
   });
 
+  it('leaves the public URL to the server when the port is picked at start (PORT=0)', () => {
+    assert.equal(loadConfig({ PORT: '0' }).publicBaseUrl, '');
+    assert.equal(
+      loadConfig({ PORT: '0', PUBLIC_BASE_URL: 'https://campus.example.com/' }).publicBaseUrl,
+      'https://campus.example.com',
+    );
+  });
+
   it('names the setting when a value is bad', () => {
     const problems = problemsOf({ PORT: 'abc' });
     assert.equal(problems.length, 1);

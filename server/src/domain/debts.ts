@@ -73,7 +73,7 @@ export async function repayDebts(
   const user = await findUser(deps.db, userId);
   if (!school || !user) throw new DomainError('SCHOOL_NOT_FOUND');
   const owed = debts.filter((d) => d.schoolId === school.id);
-  const open = await findOpenRepayment(deps.db, userId, deps.clock.now());
+  const open = await findOpenRepayment(deps.db, userId, deps.clock.now(), school.id);
   if (open) {
     // The same debts, the same total: hand the open repayment out again (my.tradePay can be retried).
     const isSame =

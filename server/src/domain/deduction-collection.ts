@@ -1,5 +1,6 @@
 import {
   finishAttempt,
+  markChargeInFlight,
   releaseLease,
   requestReversal,
   type AttemptResult,
@@ -42,6 +43,11 @@ export interface CollectionContext {
 
 type Step = Omit<AttemptResult, 'outTradeNo'> & { outTradeNo?: string };
 
+/** Another collector holds the row now (our lease ran out): this one stops without touching it. */
+class LeaseLost extends Error {
+  override name = 'LeaseLost';
+}
+
 function isPaid(trade: TradeState | null): boolean {
   return !!trade && (trade.status === 'TRADE_SUCCESS' || trade.status === 'TRADE_FINISHED');
 }
@@ -58,10 +64,17 @@ export async function collectDeduction(
   context: CollectionContext,
 ): Promise<void> {
   const now = deps.clock.now();
+  const lease = deduction.leaseUntil!;
   let step: Step;
   try {
     step = await attempt(deps, deduction, context);
   } catch (error) {
+    if (error instanceof LeaseLost) {
+      deps.logger.warn('collection lease lost before paying; another collector has the row', {
+        deductionNo: deduction.deductionNo,
+      });
+      return;
+    }
     // A bug or our own database, not Alipay: give the row back and look again after a poll interval.
     deps.logger.error('collection attempt failed unexpectedly', {
       deductionNo: deduction.deductionNo,
@@ -70,6 +83,7 @@ export async function collectDeduction(
     await releaseLease(
       deps.db,
       deduction.id,
+      lease,
       new Date(now.getTime() + deps.config.deductions.pollIntervalMs),
       deps.clock.now(),
     );
@@ -78,6 +92,7 @@ export async function collectDeduction(
   const finished = await finishAttempt(
     deps.db,
     deduction.id,
+    lease,
     { ...step, outTradeNo: step.outTradeNo ?? deduction.outTradeNo! },
     deps.clock.now(),
   );
@@ -175,6 +190,7 @@ function awaitingBuyer(deps: Deps, d: ClaimedDeduction, since: Date, outcome: st
 }
 
 function stillUnknown(deps: Deps, d: ClaimedDeduction, error: AlipayError | null, outcome: string): Step {
+  // awaitingBuyerSince doubles as "open since": when the charge that may have moved money was sent.
   return {
     outcome,
     alipayCode: error?.code ?? null,
@@ -183,7 +199,7 @@ function stillUnknown(deps: Deps, d: ClaimedDeduction, error: AlipayError | null
     status: d.status === 'RETRYING' ? 'RETRYING' : 'PENDING',
     nextAttemptAt: new Date(deps.clock.now().getTime() + deps.config.deductions.pollIntervalMs),
     chargeState: 'UNKNOWN',
-    awaitingBuyerSince: null,
+    awaitingBuyerSince: d.awaitingBuyerSince ?? deps.clock.now(),
     lastErrorCode: error?.reason ?? d.lastErrorCode,
   };
 }
@@ -201,6 +217,10 @@ async function charge(deps: Deps, d: ClaimedDeduction, context: CollectionContex
       }),
     );
   }
+  // From here money may move: say so first, so that a crash before the answer is recorded leaves a row
+  // that is queried, never voided, repaid or charged again blindly.
+  const sentAt = deps.clock.now();
+  if (!(await markChargeInFlight(deps.db, d.id, d.leaseUntil!, sentAt))) throw new LeaseLost();
   try {
     const paid = await alipay.payWithAgreement({
       outTradeNo: d.outTradeNo!,
@@ -216,7 +236,12 @@ async function charge(deps: Deps, d: ClaimedDeduction, context: CollectionContex
     const subCode = error.subCode ?? '';
     if (error.kind === 'unknown' || subCode === 'ACQ.TRADE_HAS_SUCCESS') {
       // The money may have moved: ask before anything else (ALIPAY.md §4.4, §4.16).
-      const resolved = await resolveOpenTrade(deps, { ...d, chargeState: 'UNKNOWN' }, context, error);
+      const resolved = await resolveOpenTrade(
+        deps,
+        { ...d, chargeState: 'UNKNOWN', awaitingBuyerSince: sentAt },
+        context,
+        error,
+      );
       return { ...resolved, isPayCall: true };
     }
     if (subCode === 'ACQ.TRADE_HAS_CLOSE') {
@@ -274,6 +299,11 @@ async function resolveOpenTrade(
   const code = cause?.code ?? 'QUERY';
   const subCode = cause?.subCode ?? null;
   if (!trade) {
+    // Right after a pay whose answer was lost, "no such trade" may only mean it is still being created
+    // (ALIPAY.md §4.5): ask again after a poll interval before believing it.
+    const openSince = d.awaitingBuyerSince ?? deps.clock.now();
+    if (deps.clock.now().getTime() - openSince.getTime() < deps.config.deductions.pollIntervalMs)
+      return stillUnknown(deps, { ...d, awaitingBuyerSince: openSince }, cause, 'NO_TRADE_YET');
     // No trade: the earlier call never took effect. The same out_trade_no may be paid again.
     if (d.reversalRequestedAt) return voided(d);
     return retryLater(deps, d, context, { outcome: 'NO_TRADE', code, subCode, attemptsAfter: attemptsSoFar });

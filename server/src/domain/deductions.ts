@@ -28,7 +28,7 @@ import { refundReversedDeduction } from './deduction-refunds.js';
  * A txnNo reversed before it arrived is DECLINED with REVERSED.
  *
  * All of it, with the nonce and the (school, txnNo) idempotency, runs in one PL/pgSQL call
- * (migration 0002_decide_deduction.sql): one database round trip per swipe. Declines are stored too, so
+ * (migration 0001_decide_deduction.sql): one database round trip per swipe. Declines are stored too, so
  * a repeated txnNo always gets its first answer.
  */
 

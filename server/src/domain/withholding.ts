@@ -101,6 +101,11 @@ export async function startSigning(
   return { signStr, agreementId: agreement.id, externalAgreementNo: agreement.externalAgreementNo };
 }
 
+/** The sweep's repair of an agreement whose card is out of step with it (see findAgreementsOutOfStepWithCards). */
+export function enqueueCardStep(deps: Deps, agreement: { id: string; status: string }): Promise<void> {
+  return enqueue(deps, agreement.status === 'ACTIVE' ? BIND_CARD_JOB : UNBIND_CARD_JOB, agreement.id);
+}
+
 async function enqueue(deps: Deps, job: string, agreementId: string): Promise<void> {
   try {
     await deps.jobs.now(job, { agreementId, attempt: 0 });
@@ -389,9 +394,10 @@ export async function bindCardForWithholding(
     await retryCardJob(deps, BIND_CARD_JOB, agreementId, attempt, error);
     return;
   }
-  // The unsign may have come while the card system was asked: then undo at once.
-  const current = await findAgreement(deps.db, agreementId);
+  // The unsign may have come while the card system was asked: record the bind first, then look, so that an
+  // unbind that ran meanwhile is followed by another one rather than overwritten.
   await setWithholdingPayer(deps.db, binding.id, passwordEnc, deps.clock.now());
+  const current = await findAgreement(deps.db, agreementId);
   if (current?.status !== 'ACTIVE') await enqueue(deps, UNBIND_CARD_JOB, agreementId);
   else deps.logger.info('card bound for withholding', { agreementId, cardNo: binding.cardNo });
 }

@@ -33,7 +33,7 @@ export function deductionCollectJob(deps: Deps): JobDefinition {
         const row = await school(deduction.schoolId);
         if (row) await collectDeduction(deps, deduction, { school: row });
       },
-      release: (ids) => releaseLeases(deps.db, ids),
+      release: (rows) => releaseLeases(deps.db, rows),
       nextDueAt: () => nextDueAt(deps.db),
     },
     { pool: deps.pool, jobs: deps.jobs, logger: deps.logger, now: () => deps.clock.now() },

@@ -26,8 +26,8 @@ export interface DrainSource<Row extends { id: string }> {
   claim(now: Date, leaseUntil: Date, limit: number): Promise<Row[]>;
   /** Works on one claimed row; must settle the row (done, or due again later) before resolving. */
   work(row: Row): Promise<void>;
-  /** Gives back rows claimed but not started (on shutdown). */
-  release(ids: string[]): Promise<void>;
+  /** Gives back rows claimed but not started (on shutdown), each only if its lease is still this drainer's. */
+  release(rows: Row[]): Promise<void>;
   /** The earliest time a row will be due, to schedule the next run. */
   nextDueAt(): Promise<Date | null>;
 }
@@ -58,11 +58,12 @@ export class LeasedDrainer<Row extends { id: string }> {
     }
     this.running = (async () => {
       try {
+        // A trigger that arrives while the next run is being scheduled must not be lost: go round again.
         do {
           this.again = false;
           await this.drain();
+          if (!this.again) await this.scheduleNext();
         } while (this.again && !this.stopped);
-        await this.scheduleNext();
       } catch (error) {
         this.env.logger.warn('drain run failed; the next trigger retries', {
           job: this.source.jobName,
@@ -172,7 +173,7 @@ export class LeasedDrainer<Row extends { id: string }> {
     try {
       await Promise.all(Array.from({ length: concurrency }, worker));
     } finally {
-      if (queue.length > 0) await this.source.release(queue.splice(0).map((row) => row.id));
+      if (queue.length > 0) await this.source.release(queue.splice(0));
     }
   }
 

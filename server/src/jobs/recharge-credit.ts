@@ -31,7 +31,7 @@ export function rechargeCreditJob(deps: Deps): JobDefinition {
         const school = await schoolOf(order.schoolId);
         if (school) await creditRecharge(deps, order, school);
       },
-      release: (ids) => releaseCreditLeases(deps.db, ids, deps.clock.now()),
+      release: (orders) => releaseCreditLeases(deps.db, orders, deps.clock.now()),
       nextDueAt: () => nextCreditDueAt(deps.db),
     },
     { pool: deps.pool, jobs: deps.jobs, logger: deps.logger, now: () => deps.clock.now() },

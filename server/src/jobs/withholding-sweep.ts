@@ -1,20 +1,27 @@
-import { findStalePendingAgreements } from '../db/repos/agreements.js';
+import { findAgreementsOutOfStepWithCards, findStalePendingAgreements } from '../db/repos/agreements.js';
 import { findUnrefundedReversals } from '../db/repos/deductions.js';
 import { findRepaymentsToSweep } from '../db/repos/repayments.js';
 import type { Deps } from '../deps.js';
 import { reconcileRepayment } from '../domain/debts.js';
 import { refundReversedDeduction } from '../domain/deduction-refunds.js';
-import { resolvePendingAgreement } from '../domain/withholding.js';
+import { enqueueCardStep, resolvePendingAgreement } from '../domain/withholding.js';
 import type { JobDefinition } from './runner.js';
 
 const BATCH = 100;
 /** A reversal whose refund has not gone through after this long lost its job (crash between steps). */
 const LOST_REFUND_GRACE_MS = 10 * 60_000;
+/**
+ * An agreement whose card is still out of step this long after its last change has lost its bind/unbind
+ * job (a crash, or retries used up while the card system was down): start it again. Longer than the first
+ * retries of WITHHOLDING_CARD_BIND_RETRY_MS, so a job still on its way is not doubled.
+ */
+const LOST_CARD_STEP_GRACE_MS = 10 * 60_000;
 
 /**
  * What notifications and wake-ups can miss, found again on the recharge sweep's rhythm: unpaid
  * repayments (paid → settled; expired → closed, debts let go), reversed swipes still waiting for their
- * refund, and agreements still PENDING (lost dut_user_sign, or abandoned sign pages).
+ * refund, agreements still PENDING (lost dut_user_sign, or abandoned sign pages), and agreements whose card
+ * is not bound (or unbound) at the card system as they say.
  */
 export function withholdingSweepJob(deps: Pick<Deps, 'config'>): JobDefinition {
   return {
@@ -49,6 +56,12 @@ export function withholdingSweepJob(deps: Pick<Deps, 'config'>): JobDefinition {
         await resolvePendingAgreement(deps, agreement).catch(
           soon('an agreement', agreement.externalAgreementNo),
         );
+      for (const agreement of await findAgreementsOutOfStepWithCards(
+        deps.db,
+        new Date(now - LOST_CARD_STEP_GRACE_MS),
+        BATCH,
+      ))
+        await enqueueCardStep(deps, agreement);
     },
   };
 }

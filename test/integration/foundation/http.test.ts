@@ -9,6 +9,10 @@ describe('HTTP skeleton', () => {
   });
   after(() => app.stop());
 
+  it('takes the port it was given (PORT=0) as its public URL when none is configured', () => {
+    assert.equal(app.deps.config.publicBaseUrl, app.url);
+  });
+
   it('answers /healthz while the process runs', async () => {
     const res = await app.http.get('/healthz');
     assert.equal(res.status, 200);

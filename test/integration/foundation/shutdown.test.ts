@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { eventually } from '../../support/http.js';
 import { startStack, type Stack } from '../../support/stack.js';
 
 describe('graceful shutdown', () => {
@@ -20,10 +21,19 @@ describe('graceful shutdown', () => {
     });
     await stack.alipay.control.injectApiFault({ method: 'alipay.trade.create', times: 1, latencyMs: 800 });
     const inFlight = api.post('/api/v1/recharges', { bindingId: bound.body.id, amountFen: 1_000 });
-    await new Promise((r) => setTimeout(r, 200));
+    // In flight: Alipay has the trade and is holding its answer (the latency fault).
+    await eventually(
+      async () => (await stack.alipay.control.ledger({ userId: user.userId })).trades.length === 1,
+    );
     const stopping = stack.app.stop();
-    await new Promise((r) => setTimeout(r, 50));
-    await assert.rejects(fetch(`${stack.app.url}/healthz`), 'no new connections are accepted');
+    await eventually(
+      () =>
+        fetch(`${stack.app.url}/healthz`).then(
+          () => false,
+          () => true,
+        ),
+      { message: 'new connections are refused' },
+    );
     const res = await inFlight;
     assert.equal(res.status, 201, res.text);
     assert.match(res.body.tradeNo, /^\d{28}$/);

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { startStack, type Stack } from '../../support/stack.js';
+import { eventually } from '../../support/http.js';
 import { userWithCard, waitForRecharge } from './helpers.js';
 
 describe('card statement', () => {
@@ -53,17 +54,40 @@ describe('card statement', () => {
   it('shows a paid recharge that is not on the card yet', async () => {
     const { user, api, bindingId } = await userWithCard(stack);
     const created = await api.post('/api/v1/recharges', { bindingId, amountFen: 2_000 });
-    await stack.cardsys.control.setDowntime(true);
+    // The card system refuses this one Recharge (statements keep working): the order stays PAID until the
+    // next crediting attempt, seconds later.
+    const fault = await stack.cardsys.control.injectFault({
+      schoolCode: stack.school.code,
+      operation: 'Recharge',
+      kind: 'SOAP_FAULT',
+      times: 1,
+    });
     try {
       await stack.alipay.control.payTrade({ tradeNO: created.body.tradeNo, userId: user.userId });
-      await waitForRecharge(api, created.body.id, 'PAID');
-      await stack.cardsys.control.setDowntime(false);
+      // A used-up fault leaves the list: the crediting attempt has been refused.
+      await eventually(async () =>
+        (await stack.cardsys.control.listFaults()).every((f) => f.id !== fault.id),
+      );
       const res = await api.get(`/api/v1/bindings/${bindingId}/statement`);
       const entry = res.body.entries.find((e: { orderId?: string }) => e.orderId === created.body.id);
-      assert.ok(entry);
-      assert.equal(entry.rechargeStatus === 'PAID' || entry.rechargeStatus === 'CREDITED', true);
+      assert.deepEqual(
+        {
+          id: entry?.id,
+          kind: entry?.kind,
+          amountFen: entry?.amountFen,
+          balanceAfterFen: entry?.balanceAfterFen,
+          rechargeStatus: entry?.rechargeStatus,
+        },
+        {
+          id: `order:${created.body.id}`,
+          kind: 'RECHARGE',
+          amountFen: 2_000,
+          balanceAfterFen: null,
+          rechargeStatus: 'PAID',
+        },
+      );
     } finally {
-      await stack.cardsys.control.setDowntime(false);
+      await stack.cardsys.control.clearFaults();
     }
   });
 

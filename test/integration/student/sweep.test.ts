@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { ManualClock } from '../../../server/src/lib/clock.js';
+import { eventually } from '../../support/http.js';
 import { startStack, type Stack } from '../../support/stack.js';
 import { userWithCard, vendorCreditsFor, waitForRecharge } from './helpers.js';
 
@@ -39,7 +40,14 @@ describe('recharge sweep: orders Alipay never told us about', () => {
     const { api, bindingId } = await userWithCard(stack);
     const created = await api.post('/api/v1/recharges', { bindingId, amountFen: 1_500 });
     clock.advance(5 * 60_000);
-    await new Promise((r) => setTimeout(r, 700));
+    // Wait for a whole sweep run that started after the clock moved, then look.
+    const advancedAt = new Date();
+    await eventually(async () => {
+      const { rows } = await stack.app.deps.pool.query(
+        `select last_run_at, last_finished_at from agenda_jobs where name = 'recharge.sweep' and type = 'single'`,
+      );
+      return rows[0]?.last_run_at > advancedAt && rows[0].last_finished_at >= rows[0].last_run_at;
+    });
     assert.equal(
       (await api.get(`/api/v1/recharges/${created.body.id}`)).body.status,
       'CREATED',

@@ -67,6 +67,9 @@ describe('signing and ending password-free withholding', () => {
 
   it('keeps retrying the card-system bind while it fails, and binds once it answers', async () => {
     const payer = await userWithCard(stack);
+    const bindCalls = async () =>
+      (await stack.cardsys.control.getSchool(stack.school.code)).stats.calls.ZFB_BindDoc ?? 0;
+    const callsBefore = await bindCalls();
     await stack.cardsys.control.injectFault({
       schoolCode: stack.school.code,
       operation: 'ZFB_BindDoc',
@@ -78,6 +81,12 @@ describe('signing and ending password-free withholding', () => {
     await eventually(
       async () => (await payer.api.get('/api/v1/withholding')).body.items[0].card?.isBoundAtCardSystem,
     );
+    // Both injected refusals were met, and the bind that finally went through was a third call.
+    assert.equal(
+      (await stack.cardsys.control.listFaults()).filter((f) => f.operation === 'ZFB_BindDoc').length,
+      0,
+    );
+    assert.equal((await bindCalls()) - callsBefore, 3);
   });
 
   it('ends withholding from the mini-program: unsigned at Alipay, bind doc removed, swipes no longer approved', async () => {

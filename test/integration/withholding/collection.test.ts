@@ -124,6 +124,26 @@ describe('collecting approved swipes from Alipay', () => {
     assert.equal(paid.length, 1);
   });
 
+  it('keeps a debt whose retry is waiting for the buyer out of a repayment, so it cannot be paid twice', async () => {
+    const payer = await signedPayer(stack, { balanceFen: 0 });
+    const approved = await approve(payer, 650);
+    await waitForDeduction(gateway, approved.txnNo, 'RETRYING');
+    // The retry's trade.pay answers 10003: a trade now waits for the buyer under this debt.
+    await stack.alipay.control.injectApiFault({ method: 'alipay.trade.pay', times: 1, payInProcess: {} });
+    await eventually(async () => {
+      const detail = (await gateway.get(`/gateway/v1/deductions/${approved.txnNo}`)).body;
+      return detail.attempts.some((a: { outcome: string }) => a.outcome === 'AWAITING_BUYER');
+    });
+    const repay = await payer.api.post('/api/v1/debts/repay', {});
+    assert.equal(repay.status, 409, repay.text);
+    assert.equal(repay.body.error.code, 'NO_DEBTS');
+
+    await stack.alipay.control.setBalance(payer.user.userId, 10_000);
+    await waitForDeduction(gateway, approved.txnNo, 'COLLECTED');
+    const { paid } = await chargesOf(stack, approved.deductionId);
+    assert.equal(paid.length, 1);
+  });
+
   it('declines new swipes while the payer owes (IN_ARREARS), settles them with one repayment, then approves again', async () => {
     const payer = await signedPayer(stack, { balanceFen: 0, cardBalanceFen: 5_000 });
     const first = await approve(payer, 700);

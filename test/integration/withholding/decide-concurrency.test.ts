@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import pg from 'pg';
+import { eventually } from '../../support/http.js';
 import { startStack, type Stack } from '../../support/stack.js';
 import { signedPayer } from './helpers.js';
 
@@ -44,7 +45,13 @@ describe('deciding two swipes of one card at the same moment', () => {
       assert.equal((await decide(first, payer.card.cardNo, 3_000)).rows[0].decision, 'APPROVED');
       let settled = false;
       const pending = decide(second, payer.card.cardNo, 3_000).finally(() => (settled = true));
-      await new Promise((r) => setTimeout(r, 300));
+      // The second is queued behind the first one's per-card lock (and has not answered).
+      await eventually(async () => {
+        const { rows } = await first.query(
+          `select count(*)::int as n from pg_locks where locktype = 'advisory' and not granted`,
+        );
+        return rows[0].n === 1;
+      });
       assert.equal(settled, false, 'the second decision waits while the first is uncommitted');
       await first.query('commit');
       const { rows } = await pending;

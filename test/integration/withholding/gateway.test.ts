@@ -65,12 +65,26 @@ describe('POS gateway authentication', () => {
     };
     expectRejected(await request('POST', `${stack.app.url}/gateway/v1/deductions`, { raw: body, headers }));
     expectRejected(await request('POST', `${stack.app.url}/gateway/v1/deductions`, { raw: body }));
-    // A body changed after signing.
+    // A body changed after signing: signed right for the original body, with a fresh nonce, by a real
+    // client; only the body hash can tell.
     const tampered = body.replace('"amountFen":100', '"amountFen":1');
+    assert.notEqual(tampered, body);
+    const signedForOriginal = signGatewayRequest(gateway.secret, {
+      method: 'POST',
+      path: '/gateway/v1/deductions',
+      timestamp,
+      nonce: 'nonce-tampered-body',
+      body,
+    });
     expectRejected(
       await request('POST', `${stack.app.url}/gateway/v1/deductions`, {
         raw: tampered,
-        headers: { ...headers, 'x-client-id': gateway.clientId, 'x-nonce': 'nonce-tampered-body' },
+        headers: {
+          ...headers,
+          'x-client-id': gateway.clientId,
+          'x-nonce': 'nonce-tampered-body',
+          'x-signature': signedForOriginal,
+        },
       }),
     );
   });

@@ -3,6 +3,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { PosGatewayClient } from '../../../scripts/pos-client.js';
 import { freePort } from '../../../server/src/db/embedded-postgres.js';
+import { eventually } from '../../support/http.js';
 import { startStack, type Stack } from '../../support/stack.js';
 import { gatewayFor, sale, signedPayer, txnNo } from './helpers.js';
 
@@ -56,7 +57,7 @@ describe('gateway client command and reference POS client', () => {
     assert.equal((await withNew.status(txnNo())).status, 404, 'authenticated: an unknown txnNo is a 404');
   });
 
-  it('reference client: approves, shows status, and reverses with a refund', async () => {
+  it('reference client: approves, shows status, and reverses a collected swipe with a refund', async () => {
     const gateway = await gatewayFor(stack);
     const payer = await signedPayer(stack);
     const pos = new PosGatewayClient({
@@ -72,8 +73,17 @@ describe('gateway client command and reference POS client', () => {
       terminalId: 'T01',
     });
     assert.equal(outcome.kind === 'ANSWERED' && outcome.answer.decision, 'APPROVED');
+    await eventually(async () => (await pos.status(txn)).json?.status === 'COLLECTED');
     const reversed = await pos.reverse(txn);
     assert.equal(reversed.status, 200);
+    await eventually(async () => (await pos.status(txn)).json?.reversal?.refund === 'REFUNDED');
+    const { trades } = await stack.alipay.control.ledger({
+      outTradeNo: outcome.kind === 'ANSWERED' ? outcome.answer.deductionId : '',
+    });
+    assert.deepEqual(
+      trades.map((t) => [t.status, t.refundedFen]),
+      [['TRADE_CLOSED', 250]],
+    );
   });
 
   it('reference client: a connect failure means card balance and a reversal', async () => {
@@ -82,6 +92,8 @@ describe('gateway client command and reference POS client', () => {
       baseUrl: `http://127.0.0.1:${await freePort()}`,
       clientId: gateway.clientId,
       secret: gateway.secret,
+      reversalRetryMs: 10,
+      reversalMaxTries: 3,
     });
     const outcome = await pos.deduct({
       txnNo: txnNo(),
@@ -90,9 +102,9 @@ describe('gateway client command and reference POS client', () => {
       terminalId: 'T01',
     });
     assert.equal(outcome.kind, 'USE_CARD_BALANCE');
-    if (outcome.kind === 'USE_CARD_BALANCE') {
-      assert.match(outcome.why, /connect failed/);
-      outcome.reversal.catch(() => undefined);
-    }
+    assert.ok(outcome.kind === 'USE_CARD_BALANCE');
+    assert.match(outcome.why, /connect failed/);
+    // Nobody listens there: the reversal keeps trying, then says it was never acknowledged.
+    await assert.rejects(outcome.reversal, /never acknowledged/);
   });
 });

@@ -157,6 +157,7 @@ export interface AttemptResult {
 export async function finishAttempt(
   db: Executor,
   id: string,
+  lease: Date,
   result: AttemptResult,
   now: Date,
 ): Promise<{ reversalRequested: boolean; attempts: number } | undefined> {
@@ -177,7 +178,7 @@ export async function finishAttempt(
         reversed_at = case when ${reversed} then ${now}::timestamptz else reversed_at end,
         lease_until = null,
         updated_at = ${now}
-      where id = ${id} and lease_until is not null
+      where id = ${id} and lease_until = ${lease}
       returning id, attempts, reversal_requested_at
     ), recorded as (
       insert into deduction_attempts (deduction_id, attempt_no, outcome, alipay_code, alipay_sub_code, out_trade_no, created_at)
@@ -190,11 +191,33 @@ export async function finishAttempt(
 }
 
 /** Gives the row back untouched except for when to look again (an unexpected error in our own code). */
-export async function releaseLease(db: Executor, id: string, nextAttemptAt: Date, now: Date): Promise<void> {
+/** Gives a row back, only while this collector still holds it (its lease value). */
+export async function releaseLease(
+  db: Executor,
+  id: string,
+  lease: Date,
+  nextAttemptAt: Date,
+  now: Date,
+): Promise<void> {
   await db
     .update(deductions)
     .set({ leaseUntil: null, nextAttemptAt, updatedAt: now })
-    .where(eq(deductions.id, id));
+    .where(and(eq(deductions.id, id), eq(deductions.leaseUntil, lease)));
+}
+
+/**
+ * Written just before trade.pay is sent, under this collector's lease: from here until the attempt is
+ * recorded, money may move. A collector that dies in between leaves the row UNKNOWN, so whoever comes next
+ * queries Alipay first, and neither a reversal nor a repayment treats the row as uncharged.
+ * False when the lease is no longer ours (another collector took over): then nothing is sent.
+ */
+export async function markChargeInFlight(db: Executor, id: string, lease: Date, now: Date): Promise<boolean> {
+  const rows = await db
+    .update(deductions)
+    .set({ chargeState: 'UNKNOWN', awaitingBuyerSince: now, updatedAt: now })
+    .where(and(eq(deductions.id, id), eq(deductions.leaseUntil, lease)))
+    .returning({ id: deductions.id });
+  return rows.length === 1;
 }
 
 // ---- reversal --------------------------------------------------------------------------------------
@@ -288,7 +311,18 @@ export async function findUnrefundedReversals(db: Executor, before: Date, limit:
     .limit(limit);
 }
 
-export async function releaseLeases(db: Executor, ids: string[]): Promise<void> {
-  if (ids.length === 0) return;
-  await db.update(deductions).set({ leaseUntil: null }).where(inArray(deductions.id, ids));
+/** On shutdown: rows claimed but not started go back at once, each only if its lease is still ours. */
+export async function releaseLeases(
+  db: Executor,
+  rows: Array<{ id: string; leaseUntil: Date | null }>,
+): Promise<void> {
+  const held = rows.filter((row) => row.leaseUntil);
+  if (held.length === 0) return;
+  // Two array parameters, written as PostgreSQL array literals (ids and ISO times need no quoting).
+  const ids = `{${held.map((r) => r.id).join(',')}}`;
+  const leases = `{${held.map((r) => r.leaseUntil!.toISOString()).join(',')}}`;
+  await db.execute(sql`
+    update deductions d set lease_until = null
+    from unnest(${ids}::uuid[], ${leases}::timestamptz[]) as r(id, lease)
+    where d.id = r.id and d.lease_until = r.lease`);
 }

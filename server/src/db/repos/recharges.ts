@@ -115,12 +115,20 @@ export async function claimDueCredits(
     .returning();
 }
 
-export async function releaseCreditLeases(db: Executor, ids: string[], now: Date): Promise<void> {
-  if (ids.length === 0) return;
-  await db
-    .update(rechargeOrders)
-    .set({ nextCreditAt: now })
-    .where(and(inArray(rechargeOrders.id, ids), eq(rechargeOrders.status, 'PAID')));
+/** Gives back orders claimed but not started, each only if its lease (its due time) is still ours. */
+export async function releaseCreditLeases(
+  db: Executor,
+  orders: Array<{ id: string; nextCreditAt: Date | null }>,
+  now: Date,
+): Promise<void> {
+  const held = orders.filter((order) => order.nextCreditAt);
+  if (held.length === 0) return;
+  const ids = `{${held.map((o) => o.id).join(',')}}`;
+  const leases = `{${held.map((o) => o.nextCreditAt!.toISOString()).join(',')}}`;
+  await db.execute(sql`
+    update recharge_orders o set next_credit_at = ${now}
+    from unnest(${ids}::uuid[], ${leases}::timestamptz[]) as r(id, lease)
+    where o.id = r.id and o.status = 'PAID' and o.next_credit_at = r.lease`);
 }
 
 export async function nextCreditDueAt(db: Executor): Promise<Date | null> {

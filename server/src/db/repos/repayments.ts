@@ -1,4 +1,4 @@
-import { and, desc, eq, gt, inArray, lt, sql } from 'drizzle-orm';
+import { and, desc, eq, gt, inArray, isNull, lt, sql } from 'drizzle-orm';
 import type { Executor } from '../client.js';
 import { deductions, repayments } from '../schema.js';
 import { OPEN_DEBT_STATUSES } from './debts.js';
@@ -19,16 +19,23 @@ export async function findRepaymentByOutTradeNo(
 }
 
 /** The payer's unpaid, unexpired repayment, if any (newest). */
+/** The user's unpaid, unexpired repayment, at one school when given. */
 export async function findOpenRepayment(
   db: Executor,
   userId: string,
   now: Date,
+  schoolId?: string,
 ): Promise<RepaymentRow | undefined> {
   const [row] = await db
     .select()
     .from(repayments)
     .where(
-      and(eq(repayments.userId, userId), eq(repayments.status, 'CREATED'), gt(repayments.expiresAt, now)),
+      and(
+        eq(repayments.userId, userId),
+        eq(repayments.status, 'CREATED'),
+        gt(repayments.expiresAt, now),
+        schoolId ? eq(repayments.schoolId, schoolId) : undefined,
+      ),
     )
     .orderBy(desc(repayments.createdAt))
     .limit(1);
@@ -49,6 +56,10 @@ export async function lockRepayableDebts(db: Executor, userId: string, schoolId:
         eq(deductions.payerUserId, userId),
         eq(deductions.schoolId, schoolId),
         inArray(deductions.status, [...OPEN_DEBT_STATUSES]),
+        // A debt whose charge may still be open at Alipay (a trade waiting for the buyer, or an answer that
+        // never came) stays with the collector until that trade is settled: repaying it too could take the
+        // money twice.
+        isNull(deductions.chargeState),
         sql`(${deductions.leaseUntil} is null or ${deductions.leaseUntil} < ${now})`,
       ),
     )

@@ -51,6 +51,9 @@ export function classifyFailure(code: string, subCode: string | undefined): Alip
   if (code === '10003') return 'pending';
   if (code === '20000' || (subCode && UNKNOWN_SUB_CODES.has(subCode))) return 'unknown';
   if (code === '40005') return 'retryable';
+  // 20001: the school's app_auth_token (or a user token) expired or was revoked. The school must authorize
+  // again; nothing is wrong with the payer, so their debts must not turn final (ALIPAY.md §2.3).
+  if (code === '20001') return 'retryable';
   if (subCode && RETRYABLE_SUB_CODES.has(subCode)) return 'retryable';
   return 'final';
 }

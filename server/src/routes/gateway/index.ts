@@ -11,7 +11,8 @@ const deductionBody = Joi.object({
   cardNo: Joi.string()
     .pattern(/^[A-Za-z0-9]{4,32}$/, 'card number')
     .required(),
-  amountFen: Joi.number().integer().strict().min(1).max(10_000_000_000).required(),
+  // amount_fen is a PostgreSQL integer: larger values are bad input, not a server error.
+  amountFen: Joi.number().integer().strict().min(1).max(2_147_483_647).required(),
   terminalId: Joi.string()
     .pattern(/^[A-Za-z0-9_.:-]{1,64}$/, 'terminal id')
     .required(),

@@ -5,8 +5,8 @@ import Joi from 'joi';
 export const uuid = Joi.string().guid({ version: ['uuidv4', 'uuidv7'] });
 export const idParams = Joi.object({ id: uuid.required() });
 
-/** Integer fen, positive, within what Alipay accepts (≤ ¥100,000,000). */
-export const amountFen = Joi.number().integer().strict().min(1).max(10_000_000_000);
+/** Integer fen, positive, within a PostgreSQL integer column (≈ ¥21 million). */
+export const amountFen = Joi.number().integer().strict().min(1).max(2_147_483_647);
 
 export const cardNo = Joi.string()
   .trim()
