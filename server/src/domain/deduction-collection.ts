@@ -1,6 +1,5 @@
 import {
   finishAttempt,
-  markChargeInFlight,
   releaseLease,
   requestReversal,
   type AttemptResult,
@@ -43,11 +42,6 @@ export interface CollectionContext {
 
 type Step = Omit<AttemptResult, 'outTradeNo'> & { outTradeNo?: string };
 
-/** Another collector holds the row now (our lease ran out): this one stops without touching it. */
-class LeaseLost extends Error {
-  override name = 'LeaseLost';
-}
-
 function isPaid(trade: TradeState | null): boolean {
   return !!trade && (trade.status === 'TRADE_SUCCESS' || trade.status === 'TRADE_FINISHED');
 }
@@ -69,12 +63,6 @@ export async function collectDeduction(
   try {
     step = await attempt(deps, deduction, context);
   } catch (error) {
-    if (error instanceof LeaseLost) {
-      deps.logger.warn('collection lease lost before paying; another collector has the row', {
-        deductionNo: deduction.deductionNo,
-      });
-      return;
-    }
     // A bug or our own database, not Alipay: give the row back and look again after a poll interval.
     deps.logger.error('collection attempt failed unexpectedly', {
       deductionNo: deduction.deductionNo,
@@ -115,6 +103,8 @@ async function finishReversal(deps: Deps, id: string): Promise<void> {
 }
 
 async function attempt(deps: Deps, d: ClaimedDeduction, context: CollectionContext): Promise<Step> {
+  // The claim marked a fresh row UNKNOWN for us (crash safety); it has not been sent yet.
+  if (d.isFreshCharge) return charge(deps, d, context);
   if (d.chargeState !== null) return resolveOpenTrade(deps, d, context);
   if (d.reversalRequestedAt) return voided(d);
   return charge(deps, d, context);
@@ -217,10 +207,8 @@ async function charge(deps: Deps, d: ClaimedDeduction, context: CollectionContex
       }),
     );
   }
-  // From here money may move: say so first, so that a crash before the answer is recorded leaves a row
-  // that is queried, never voided, repaid or charged again blindly.
+  // The row is already marked UNKNOWN (claimDueDeductions): a crash from here on leaves it to be queried.
   const sentAt = deps.clock.now();
-  if (!(await markChargeInFlight(deps.db, d.id, d.leaseUntil!, sentAt))) throw new LeaseLost();
   try {
     const paid = await alipay.payWithAgreement({
       outTradeNo: d.outTradeNo!,

@@ -90,7 +90,14 @@ export async function listAttempts(db: Executor, deductionId: string) {
 
 // ---- collection -------------------------------------------------------------------------------------
 
-export type ClaimedDeduction = DeductionRow & { agreementNo: string | null };
+export type ClaimedDeduction = DeductionRow & {
+  agreementNo: string | null;
+  /**
+   * The claim found no charge open and no reversal asked, and marked the row UNKNOWN on the collector's
+   * behalf: from the claim until the attempt is recorded, money may move (see claimDueDeductions).
+   */
+  isFreshCharge: boolean;
+};
 
 /**
  * Leases up to `limit` due deductions to this collector. SKIP LOCKED lets any number of collectors claim
@@ -102,11 +109,17 @@ export async function claimDueDeductions(
   db: Executor,
   opts: { now: Date; leaseUntil: Date; limit: number },
 ): Promise<ClaimedDeduction[]> {
-  const { rows } = await db.execute<Record<string, unknown>>(sql`
+  // A row with no charge open and no reversal asked is about to be charged: the claim marks it UNKNOWN in
+  // the same statement (no extra round trip per charge), so that a collector that dies between trade.pay
+  // and recording its answer leaves a row the next collector queries first, and that neither a reversal
+  // nor a repayment treats as uncharged.
+  const { rows } = await db.execute<{ id: string; fresh: boolean }>(sql`
     update deductions d
-    set lease_until = ${opts.leaseUntil}
+    set lease_until = ${opts.leaseUntil},
+        charge_state = case when due.fresh then 'UNKNOWN' else d.charge_state end,
+        awaiting_buyer_since = case when due.fresh then ${opts.now}::timestamptz else d.awaiting_buyer_since end
     from (
-      select id from deductions
+      select id, charge_state is null and reversal_requested_at is null as fresh from deductions
       where status in ('PENDING', 'RETRYING') and next_attempt_at <= ${opts.now}
         and repayment_id is null and (lease_until is null or lease_until < ${opts.now})
       order by next_attempt_at
@@ -114,14 +127,15 @@ export async function claimDueDeductions(
       for update skip locked
     ) due
     where d.id = due.id
-    returning d.id`);
+    returning d.id, due.fresh`);
   if (rows.length === 0) return [];
-  const ids = rows.map((r) => String(r.id));
-  return db
+  const fresh = new Map(rows.map((r) => [String(r.id), r.fresh === true]));
+  const claimed = await db
     .select({ ...getTableColumns(deductions), agreementNo: withholdingAgreements.agreementNo })
     .from(deductions)
     .leftJoin(withholdingAgreements, eq(withholdingAgreements.id, deductions.agreementId))
-    .where(inArray(deductions.id, ids));
+    .where(inArray(deductions.id, [...fresh.keys()]));
+  return claimed.map((row) => ({ ...row, isFreshCharge: fresh.get(row.id) ?? false }));
 }
 
 /** The earliest time a deduction will be due, for scheduling the collector's next run. */
@@ -203,21 +217,6 @@ export async function releaseLease(
     .update(deductions)
     .set({ leaseUntil: null, nextAttemptAt, updatedAt: now })
     .where(and(eq(deductions.id, id), eq(deductions.leaseUntil, lease)));
-}
-
-/**
- * Written just before trade.pay is sent, under this collector's lease: from here until the attempt is
- * recorded, money may move. A collector that dies in between leaves the row UNKNOWN, so whoever comes next
- * queries Alipay first, and neither a reversal nor a repayment treats the row as uncharged.
- * False when the lease is no longer ours (another collector took over): then nothing is sent.
- */
-export async function markChargeInFlight(db: Executor, id: string, lease: Date, now: Date): Promise<boolean> {
-  const rows = await db
-    .update(deductions)
-    .set({ chargeState: 'UNKNOWN', awaitingBuyerSince: now, updatedAt: now })
-    .where(and(eq(deductions.id, id), eq(deductions.leaseUntil, lease)))
-    .returning({ id: deductions.id });
-  return rows.length === 1;
 }
 
 // ---- reversal --------------------------------------------------------------------------------------
