@@ -12,6 +12,8 @@ import { client } from './http.js';
 export interface TestApp extends RunningServer {
   url: string;
   http: ReturnType<typeof client>;
+  /** The settings this app was started with, for starting more processes of the same deployment. */
+  env: Record<string, string>;
 }
 
 /**
@@ -23,7 +25,7 @@ export async function startTestApp(
 ): Promise<TestApp> {
   const databaseUrl = await freshDatabase();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'campus-test-data-'));
-  const config = loadConfig({
+  const env: Record<string, string> = {
     NODE_ENV: 'test',
     PORT: '0',
     HOST: '127.0.0.1',
@@ -35,7 +37,8 @@ export async function startTestApp(
     JOBS_PROCESS_EVERY_MS: '500',
     SHUTDOWN_TIMEOUT_MS: '5000',
     ...options.env,
-  });
+  };
+  const config = loadConfig(env);
   const server = await startServer(config, {
     logger: createLogger({ level: config.logLevel }),
     clock: options.clock,
@@ -44,6 +47,7 @@ export async function startTestApp(
   return {
     ...server,
     url,
+    env,
     http: client(url),
     async stop() {
       await server.stop();

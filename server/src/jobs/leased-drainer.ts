@@ -79,6 +79,9 @@ export class LeasedDrainer<Row extends { id: string }> {
   async start(): Promise<void> {
     this.stopped = false;
     await this.listen();
+    // Rows that came due while no process was listening (all workers down, or one that died holding a
+    // lease) are found now, not at the next scheduled run.
+    void this.trigger();
   }
 
   async stop(): Promise<void> {
