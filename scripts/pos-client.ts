@@ -19,6 +19,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
+import type { DeductionAnswer } from '../shared/gateway-api.js';
 import { buildGatewayHeaders } from '../shared/gateway-signature.js';
 
 export interface PosClientOptions {
@@ -32,14 +33,6 @@ export interface PosClientOptions {
   /** Reversals: first delay between tries (doubling to 30 s) and how many tries at most. */
   reversalRetryMs?: number;
   reversalMaxTries?: number;
-}
-
-export interface DeductionAnswer {
-  txnNo: string;
-  deductionId: string;
-  decision: 'APPROVED' | 'DECLINED';
-  reason?: string;
-  status: string;
 }
 
 export type SwipeOutcome =

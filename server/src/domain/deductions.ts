@@ -1,3 +1,4 @@
+import type { DeductionAnswer } from '../../../shared/gateway-api.js';
 import {
   decide,
   findDeductionByTxn,
@@ -46,15 +47,6 @@ export interface GatewayCaller {
   schoolId: string;
   nonce: string;
   nonceExpiresAt: Date;
-}
-
-export interface DeductionAnswer {
-  txnNo: string;
-  /** Our deduction number (also the Alipay out_trade_no of its first charge). */
-  deductionId: string;
-  decision: 'APPROVED' | 'DECLINED';
-  reason?: string;
-  status: string;
 }
 
 export async function decideDeduction(

@@ -159,8 +159,8 @@ export const rechargeNotification: SelfRecordingHandler = {
   selfRecording: true,
   async apply(deps, form) {
     const now = deps.clock.now();
-    const reject = async (result: NotificationResult): Promise<NotificationResult> => {
-      await recordNotification(deps.db, {
+    const record = async (db: Executor, result: NotificationResult): Promise<NotificationResult> => {
+      await recordNotification(db, {
         form,
         isVerified: true,
         outcome: result.outcome,
@@ -169,6 +169,7 @@ export const rechargeNotification: SelfRecordingHandler = {
       });
       return result;
     };
+    const reject = (result: NotificationResult) => record(deps.db, result);
     const found = await findRechargeWithSchool(deps.db, form.out_trade_no);
     if (!found) return reject({ outcome: 'REJECTED_UNKNOWN_ORDER' });
     const { order, school } = found;
@@ -189,18 +190,7 @@ export const rechargeNotification: SelfRecordingHandler = {
     if (form.trade_status === 'TRADE_CLOSED') {
       return deps.db.transaction(async (tx) => {
         const closed = await markClosedIfCreated(tx, order.id, now, 'TRADE_CLOSED');
-        const result: NotificationResult = {
-          outcome: closed ? 'APPLIED' : 'IGNORED',
-          detail: 'TRADE_CLOSED',
-        };
-        await recordNotification(tx, {
-          form,
-          isVerified: true,
-          outcome: result.outcome,
-          detail: result.detail,
-          at: now,
-        });
-        return result;
+        return record(tx, { outcome: closed ? 'APPLIED' : 'IGNORED', detail: 'TRADE_CLOSED' });
       });
     }
     return reject({ outcome: 'IGNORED', detail: form.trade_status });

@@ -18,6 +18,7 @@ import {
   keepVendorBindPassword,
   listLiveBindings,
   setWithholdingPayer,
+  type BindingRow,
 } from '../db/repos/bindings.js';
 import { hasOpenDebts } from '../db/repos/debts.js';
 import { findSchool, type SchoolRow } from '../db/repos/schools.js';
@@ -227,14 +228,21 @@ export async function resolvePendingAgreement(deps: Deps, agreement: AgreementRo
 function viewOf(
   school: SchoolRow,
   agreement: AgreementRow | undefined,
-  card: WithholdingView['card'],
+  binding: BindingRow | undefined,
 ): WithholdingView {
   return {
     schoolId: school.id,
     status: agreement?.status ?? 'NONE',
     agreementId: agreement?.id ?? null,
     signedAt: agreement?.signedAt?.toISOString() ?? null,
-    card,
+    card: binding
+      ? {
+          bindingId: binding.id,
+          cardNo: binding.cardNo,
+          holderName: binding.holderName,
+          isBoundAtCardSystem: binding.isWithholdingPayer,
+        }
+      : null,
     limits: { txnLimitFen: school.txnLimitFen, dailyLimitFen: school.dailyLimitFen },
   };
 }
@@ -267,20 +275,7 @@ export async function withholdingViews(deps: Deps, userId: string): Promise<With
     const ofSchool = agreements.filter((a) => a.schoolId === schoolId);
     const agreement = ofSchool.find((a) => a.status === 'ACTIVE') ?? ofSchool[0];
     const binding = agreement?.bindingId ? bindings.find((b) => b.id === agreement.bindingId) : undefined;
-    views.push(
-      viewOf(
-        school,
-        agreement,
-        binding
-          ? {
-              bindingId: binding.id,
-              cardNo: binding.cardNo,
-              holderName: binding.holderName,
-              isBoundAtCardSystem: binding.isWithholdingPayer,
-            }
-          : null,
-      ),
-    );
+    views.push(viewOf(school, agreement, binding));
   }
   return views;
 }
@@ -319,18 +314,7 @@ export async function endWithholding(
   const unsigned = (await markAgreementUnsigned(deps.db, agreement.id, deps.clock.now())) ?? agreement;
   await unbindCardForWithholding(deps, agreement.id, 0);
   const binding = agreement.bindingId ? await findBinding(deps.db, agreement.bindingId) : undefined;
-  return viewOf(
-    school,
-    unsigned,
-    binding
-      ? {
-          bindingId: binding.id,
-          cardNo: binding.cardNo,
-          holderName: binding.holderName,
-          isBoundAtCardSystem: binding.isWithholdingPayer,
-        }
-      : null,
-  );
+  return viewOf(school, unsigned, binding);
 }
 
 async function retryCardJob(
