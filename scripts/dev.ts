@@ -18,12 +18,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Joi from 'joi';
 import { ConfigError, loadConfig, type Config } from '../server/src/config.js';
-import { listLiveBindingsOfSchool } from '../server/src/db/repos/bindings.js';
-import { findGatewayClient } from '../server/src/db/repos/gateway-clients.js';
-import { findSchoolByCode, type SchoolRow } from '../server/src/db/repos/schools.js';
+import { listLiveBindingsOfSchool } from '../server/src/db/repos/cards/bindings.js';
+import { findGatewayClient } from '../server/src/db/repos/schools/gateway-clients.js';
+import { findSchoolByCode, type SchoolRow } from '../server/src/db/repos/schools/schools.js';
 import type { Deps } from '../server/src/deps.js';
-import { createGatewayClient } from '../server/src/domain/gateway-clients.js';
-import { onboardSchool, reauthorizeSchool, updateSchoolSettings } from '../server/src/domain/schools.js';
+import { createGatewayClient } from '../server/src/domain/schools/gateway-clients.js';
+import {
+  onboardSchool,
+  reauthorizeSchool,
+  updateSchoolSettings,
+} from '../server/src/domain/schools/schools.js';
 import { createLogger } from '../server/src/lib/logger.js';
 import { startServer, type RunningServer } from '../server/src/server.js';
 import { AlipaySandboxControl } from './sandbox/alipay/control-client.js';
@@ -155,7 +159,7 @@ async function seedDemo(
   const cardSystem = deps.schools.cardSystem(school);
   for (const binding of await listLiveBindingsOfSchool(deps.db, school.id)) {
     if (!binding.isWithholdingPayer || !binding.vendorBindPasswordEnc) continue;
-    // The id the withholding job bound the card with (domain/withholding.ts): user_id, else open_id.
+    // The id the withholding job bound the card with (domain/withholding/agreements.ts): user_id, else open_id.
     const alipayUserId = binding.payerAlipayUserId ?? binding.payerOpenId;
     if (!alipayUserId) continue;
     await cardSystem

@@ -18,13 +18,13 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../server/src/config.js';
 import { applyMigrations, connectDatabase } from '../server/src/db/client.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../server/src/db/embedded-postgres.js';
-import { findSchool, findSchoolByCode } from '../server/src/db/repos/schools.js';
+import { findSchool, findSchoolByCode } from '../server/src/db/repos/schools/schools.js';
 import {
   createGatewayClient,
   listAllGatewayClients,
   revokeGatewayClientById,
   rotateGatewayClient,
-} from '../server/src/domain/gateway-clients.js';
+} from '../server/src/domain/schools/gateway-clients.js';
 import { systemClock } from '../server/src/lib/clock.js';
 import { DataProtector, loadMasterKey } from '../server/src/lib/crypto.js';
 import { createLogger } from '../server/src/lib/logger.js';

@@ -153,8 +153,8 @@ function sampleWaits(databaseUrl: string) {
 async function seed(databaseUrl: string, piiKey: string) {
   const { connectDatabase } = await import('../../server/src/db/client.js');
   const { DataProtector } = await import('../../server/src/lib/crypto.js');
-  const { insertSchool } = await import('../../server/src/db/repos/schools.js');
-  const { createGatewayClient } = await import('../../server/src/domain/gateway-clients.js');
+  const { insertSchool } = await import('../../server/src/db/repos/schools/schools.js');
+  const { createGatewayClient } = await import('../../server/src/domain/schools/gateway-clients.js');
   const database = connectDatabase(databaseUrl, { poolSize: 2 });
   const protector = new DataProtector(Buffer.from(piiKey, 'base64'));
   try {

@@ -15,9 +15,9 @@ import {
   startEmbeddedPostgres,
   type EmbeddedPostgres,
 } from '../../server/src/db/embedded-postgres.js';
-import type { SchoolRow } from '../../server/src/db/repos/schools.js';
+import type { SchoolRow } from '../../server/src/db/repos/schools/schools.js';
 import type { Deps } from '../../server/src/deps.js';
-import { onboardSchool, type SchoolOnboarding } from '../../server/src/domain/schools.js';
+import { onboardSchool, type SchoolOnboarding } from '../../server/src/domain/schools/schools.js';
 import { Alipay } from '../../server/src/integrations/alipay/alipay.js';
 import { DataProtector } from '../../server/src/lib/crypto.js';
 import { createLogger } from '../../server/src/lib/logger.js';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { createGatewayClient } from '../../server/src/domain/gateway-clients.js';
+import { createGatewayClient } from '../../server/src/domain/schools/gateway-clients.js';
 import { eventually } from '../support/http.js';
 import { startStack, type Stack } from '../support/stack.js';
 import type { MiniRuntime } from './support/runtime.js';

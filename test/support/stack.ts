@@ -4,8 +4,8 @@ import { AlipaySandboxControl } from '../../scripts/sandbox/alipay/control-clien
 import { startCardsysSandbox, type CardsysSandbox } from '../../scripts/sandbox/cardsys/server.js';
 import { CardsysSandboxControl } from '../../scripts/sandbox/cardsys/control-client.js';
 import { freePort } from '../../server/src/db/embedded-postgres.js';
-import type { SchoolRow } from '../../server/src/db/repos/schools.js';
-import { onboardSchool, type SchoolOnboarding } from '../../server/src/domain/schools.js';
+import type { SchoolRow } from '../../server/src/db/repos/schools/schools.js';
+import { onboardSchool, type SchoolOnboarding } from '../../server/src/domain/schools/schools.js';
 import { startTestApp, type TestApp } from './app.js';
 import { client } from './http.js';
 import type { Clock } from '../../server/src/lib/clock.js';

@@ -1,6 +1,6 @@
 import type { Middleware } from 'koa';
 import { isGatewayTimestampFresh, verifyGatewaySignature } from '../../../shared/gateway-signature.js';
-import { consumeNonce, findGatewayClient } from '../db/repos/gateway-clients.js';
+import { consumeNonce, findGatewayClient } from '../db/repos/schools/gateway-clients.js';
 import type { Deps } from '../deps.js';
 import { DomainError } from '../domain/errors.js';
 

@@ -1,4 +1,4 @@
-import type { SchoolRow } from '../db/repos/schools.js';
+import type { SchoolRow } from '../db/repos/schools/schools.js';
 import type { DataProtector } from '../lib/crypto.js';
 import { createCardSystem, type CardSystem } from './cardsys/index.js';
 

@@ -1,11 +1,11 @@
 import type { Deps } from '../deps.js';
-import { deductionCollectJob } from './deduction-collect.js';
-import { deductionRefundJob } from './deduction-refund.js';
+import { deductionCollectJob } from './withholding/deduction-collect.js';
+import { deductionRefundJob } from './withholding/deduction-refund.js';
 import { noncesPruneJob } from './nonces-prune.js';
-import { rechargeCreditJob } from './recharge-credit.js';
-import { rechargeSweepJob } from './recharge-sweep.js';
-import { withholdingBindCardJob, withholdingUnbindCardJob } from './withholding-card.js';
-import { withholdingSweepJob } from './withholding-sweep.js';
+import { rechargeCreditJob } from './recharge/recharge-credit.js';
+import { rechargeSweepJob } from './recharge/recharge-sweep.js';
+import { withholdingBindCardJob, withholdingUnbindCardJob } from './withholding/withholding-card.js';
+import { withholdingSweepJob } from './withholding/withholding-sweep.js';
 import type { JobDefinition } from './runner.js';
 
 /** Every job the worker runs. One file per job. */

@@ -1,4 +1,4 @@
-import { findSchool, type SchoolRow } from '../db/repos/schools.js';
+import { findSchool, type SchoolRow } from '../db/repos/schools/schools.js';
 import type { Deps } from '../deps.js';
 
 const TTL_MS = 30_000;

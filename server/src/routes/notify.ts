@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import type { Deps } from '../deps.js';
-import { notificationHandlers } from '../domain/notification-handlers.js';
-import { handleAlipayNotification } from '../domain/notifications.js';
+import { notificationHandlers } from '../domain/notify/handlers.js';
+import { handleAlipayNotification } from '../domain/notify/notifications.js';
 
 /**
  * `POST /notify/alipay` (DESIGN §6.3): form-encoded, answered with the plain text `success` or `fail`.

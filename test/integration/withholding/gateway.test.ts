@@ -118,7 +118,7 @@ describe('POS gateway authentication', () => {
 
   it('stops accepting a revoked client and keeps the old secret during a rotation grace period', async () => {
     const { rotateGatewayClient, revokeGatewayClientById } =
-      await import('../../../server/src/domain/gateway-clients.js');
+      await import('../../../server/src/domain/schools/gateway-clients.js');
     const other = await gatewayFor(stack);
     const rotated = await rotateGatewayClient(stack.app.deps, other.clientId, 5);
     // The cached client is rebuilt within GATEWAY_CLIENT_CACHE_MS; the old secret stays valid meanwhile.

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { createGatewayClient } from '../../../server/src/domain/gateway-clients.js';
+import { createGatewayClient } from '../../../server/src/domain/schools/gateway-clients.js';
 import { buildGatewayHeaders } from '../../../shared/gateway-signature.js';
 import { eventually, request, type HttpResult } from '../../support/http.js';
 import type { Stack } from '../../support/stack.js';

@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import Joi from 'joi';
 import type { Deps } from '../../deps.js';
-import { decideDeduction, deductionDetail, reverseDeduction } from '../../domain/deductions.js';
+import { decideDeduction, deductionDetail, reverseDeduction } from '../../domain/withholding/deductions.js';
 import { gatewayAuth, spendNonce, type GatewayState } from '../../http/gateway-auth.js';
 import { validate } from '../../http/validate.js';
 

@@ -6,7 +6,7 @@ import type {
   CreateBindingRequest,
   SchoolsResponse,
 } from '../../../../shared/api.js';
-import { searchActiveSchools } from '../../db/repos/schools.js';
+import { searchActiveSchools } from '../../db/repos/schools/schools.js';
 import type { Deps } from '../../deps.js';
 import {
   bindCard,
@@ -14,8 +14,8 @@ import {
   listBindings,
   reportCardLost,
   unbindCard,
-} from '../../domain/bindings.js';
-import { cardStatement } from '../../domain/statement.js';
+} from '../../domain/cards/bindings.js';
+import { cardStatement } from '../../domain/cards/statement.js';
 import { validate } from '../../http/validate.js';
 import { cardNo, idParams, uuid } from './schemas.js';
 import { bindingView, schoolView } from './views.js';

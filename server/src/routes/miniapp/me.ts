@@ -1,9 +1,9 @@
 import Router from '@koa/router';
 import type { MeResponse } from '../../../../shared/api.js';
-import { debtSummary } from '../../db/repos/debts.js';
+import { debtSummary } from '../../db/repos/withholding/debts.js';
 import type { Deps } from '../../deps.js';
-import { listBindings } from '../../domain/bindings.js';
-import { withholdingViews } from '../../domain/withholding.js';
+import { listBindings } from '../../domain/cards/bindings.js';
+import { withholdingViews } from '../../domain/withholding/agreements.js';
 import { bindingView } from './views.js';
 
 /** `GET /me`: what the entry page needs to route the user (bindings, withholding, debts). */

@@ -2,7 +2,7 @@ import Router from '@koa/router';
 import Joi from 'joi';
 import type { CreateRechargeRequest, CreateRechargeResponse } from '../../../../shared/api.js';
 import type { Deps } from '../../deps.js';
-import { createRecharge, ownRecharge } from '../../domain/recharge.js';
+import { createRecharge, ownRecharge } from '../../domain/recharge/recharge.js';
 import { validate } from '../../http/validate.js';
 import { amountFen, idParams, uuid } from './schemas.js';
 import { rechargeView } from './views.js';

@@ -2,7 +2,7 @@ import Router from '@koa/router';
 import Joi from 'joi';
 import type { SessionRequest } from '../../../../shared/api.js';
 import type { Deps } from '../../deps.js';
-import { loginWithAuthCode } from '../../domain/login.js';
+import { loginWithAuthCode } from '../../domain/users/login.js';
 import { validate } from '../../http/validate.js';
 
 const sessionBody = Joi.object<SessionRequest>({ authCode: Joi.string().trim().min(4).max(128).required() });

@@ -1,7 +1,7 @@
 import type { BindingView, RechargeView, SchoolView } from '../../../../shared/api.js';
-import type { BindingWithSchool } from '../../db/repos/bindings.js';
-import type { RechargeRow } from '../../db/repos/recharges.js';
-import type { SchoolRow } from '../../db/repos/schools.js';
+import type { BindingWithSchool } from '../../db/repos/cards/bindings.js';
+import type { RechargeRow } from '../../db/repos/recharge/recharges.js';
+import type { SchoolRow } from '../../db/repos/schools/schools.js';
 
 /** Rows → the shapes of shared/api.ts. Secrets and internal columns never leave through here. */
 

@@ -8,8 +8,8 @@ import type {
   WithholdingSignResponse,
 } from '../../../../shared/api.js';
 import type { Deps } from '../../deps.js';
-import { listDebts, ownRepayment, repayDebts } from '../../domain/debts.js';
-import { endWithholding, startSigning, withholdingViews } from '../../domain/withholding.js';
+import { listDebts, ownRepayment, repayDebts } from '../../domain/withholding/debts.js';
+import { endWithholding, startSigning, withholdingViews } from '../../domain/withholding/agreements.js';
 import { validate } from '../../http/validate.js';
 import { idParams, uuid } from './schemas.js';
 

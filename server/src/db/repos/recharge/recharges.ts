@@ -1,0 +1,224 @@
+import { and, desc, eq, gte, inArray, lt, lte, sql } from 'drizzle-orm';
+import type pg from 'pg';
+import { wakeDrainers } from '../../wakeups.js';
+import type { Executor } from '../../client.js';
+import { rechargeOrders, schools } from '../../schema.js';
+import type { SchoolRow } from '../schools/schools.js';
+
+export type RechargeRow = typeof rechargeOrders.$inferSelect;
+
+export async function insertRecharge(
+  db: Executor,
+  order: typeof rechargeOrders.$inferInsert,
+): Promise<RechargeRow> {
+  const [row] = await db.insert(rechargeOrders).values(order).returning();
+  return row;
+}
+
+export async function findRecharge(db: Executor, id: string): Promise<RechargeRow | undefined> {
+  const [row] = await db.select().from(rechargeOrders).where(eq(rechargeOrders.id, id));
+  return row;
+}
+
+export async function findRechargeByOutTradeNo(
+  db: Executor,
+  outTradeNo: string,
+): Promise<RechargeRow | undefined> {
+  const [row] = await db.select().from(rechargeOrders).where(eq(rechargeOrders.outTradeNo, outTradeNo));
+  return row;
+}
+
+/** The order and the facts of its school that a notification is checked against, in one query. */
+export async function findRechargeWithSchool(
+  db: Executor,
+  outTradeNo: string,
+): Promise<{ order: RechargeRow; school: SchoolRow } | undefined> {
+  const [row] = await db
+    .select({ order: rechargeOrders, school: schools })
+    .from(rechargeOrders)
+    .innerJoin(schools, eq(schools.id, rechargeOrders.schoolId))
+    .where(eq(rechargeOrders.outTradeNo, outTradeNo));
+  return row;
+}
+
+export async function setTradeNo(db: Executor, id: string, tradeNo: string, now: Date): Promise<void> {
+  await db
+    .update(rechargeOrders)
+    .set({ alipayTradeNo: tradeNo, updatedAt: now })
+    .where(eq(rechargeOrders.id, id));
+}
+
+/** Paid orders are announced here to the credit drainers (jobs/recharge/recharge-credit.ts). */
+export const RECHARGE_PAID_CHANNEL = 'recharge_paid';
+
+/** Wakes the credit drainers once a payment has committed (see db/wakeups.ts for why not inside it). */
+export function signalRechargesPaid(pool: pg.Pool): void {
+  wakeDrainers(pool, RECHARGE_PAID_CHANNEL);
+}
+
+/**
+ * CREATED → PAID (or CLOSED → PAID: money that arrived after we gave up on the order is still credited),
+ * due for crediting now — and, when it comes from a notification, that notification's notify_log entry,
+ * in one statement: the change and its record commit together or not at all, in one round trip. Returns
+ * the order's id when this call moved it; the caller then signals the drainers (signalRechargesPaid).
+ */
+export async function markPaidIfUnpaid(
+  db: Executor,
+  outTradeNo: string,
+  paid: { tradeNo: string; buyerId: string | null; at: Date },
+  notification?: { form: Record<string, string>; detail?: string },
+): Promise<string | undefined> {
+  const log = notification
+    ? sql`, logged as (
+        insert into notify_log (received_at, notify_type, notify_id, out_trade_no, app_id, is_verified, outcome, detail, body)
+        values (${paid.at}, ${notification.form.notify_type ?? null}, ${notification.form.notify_id ?? null}, ${outTradeNo},
+                ${notification.form.app_id ?? null}, true,
+                case when exists (select 1 from moved) then 'APPLIED' else 'ALREADY_APPLIED' end,
+                ${notification.detail ?? null}, ${JSON.stringify(notification.form)}::jsonb)
+      )`
+    : sql``;
+  const result = await db.execute<{ id: string | null }>(sql`
+    with moved as (
+      update recharge_orders
+         set status = 'PAID', alipay_trade_no = ${paid.tradeNo}, buyer_id = ${paid.buyerId}, paid_at = ${paid.at},
+             next_credit_at = ${paid.at}, closed_at = null, updated_at = ${paid.at}
+       where out_trade_no = ${outTradeNo} and status in ('CREATED', 'CLOSED')
+      returning id
+    )${log}
+    select (select id from moved) as id`);
+  return result.rows[0]?.id ?? undefined;
+}
+
+/**
+ * Leases up to `limit` paid orders whose crediting is due, by moving their due time to the end of the
+ * lease: a drainer that dies gives them back when it runs out (see jobs/leased-drainer.ts).
+ */
+export async function claimDueCredits(
+  db: Executor,
+  opts: { now: Date; leaseUntil: Date; limit: number },
+): Promise<RechargeRow[]> {
+  return db
+    .update(rechargeOrders)
+    .set({ nextCreditAt: opts.leaseUntil })
+    .where(
+      inArray(
+        rechargeOrders.id,
+        db
+          .select({ id: rechargeOrders.id })
+          .from(rechargeOrders)
+          .where(and(eq(rechargeOrders.status, 'PAID'), lte(rechargeOrders.nextCreditAt, opts.now)))
+          .orderBy(rechargeOrders.nextCreditAt)
+          .limit(opts.limit)
+          .for('update', { skipLocked: true }),
+      ),
+    )
+    .returning();
+}
+
+/** Gives back orders claimed but not started, each only if its lease (its due time) is still ours. */
+export async function releaseCreditLeases(
+  db: Executor,
+  orders: Array<{ id: string; nextCreditAt: Date | null }>,
+  now: Date,
+): Promise<void> {
+  const held = orders.filter((order) => order.nextCreditAt);
+  if (held.length === 0) return;
+  const ids = `{${held.map((o) => o.id).join(',')}}`;
+  const leases = `{${held.map((o) => o.nextCreditAt!.toISOString()).join(',')}}`;
+  await db.execute(sql`
+    update recharge_orders o set next_credit_at = ${now}
+    from unnest(${ids}::uuid[], ${leases}::timestamptz[]) as r(id, lease)
+    where o.id = r.id and o.status = 'PAID' and o.next_credit_at = r.lease`);
+}
+
+export async function nextCreditDueAt(db: Executor): Promise<Date | null> {
+  const [row] = await db
+    .select({ due: sql<Date | null>`min(${rechargeOrders.nextCreditAt})` })
+    .from(rechargeOrders)
+    .where(eq(rechargeOrders.status, 'PAID'));
+  return row?.due ? new Date(row.due) : null;
+}
+
+export async function markCredited(db: Executor, id: string, now: Date): Promise<boolean> {
+  const rows = await db
+    .update(rechargeOrders)
+    .set({
+      status: 'CREDITED',
+      creditedAt: now,
+      nextCreditAt: null,
+      lastError: null,
+      creditAttempts: sql`${rechargeOrders.creditAttempts} + 1`,
+      updatedAt: now,
+    })
+    .where(and(eq(rechargeOrders.id, id), eq(rechargeOrders.status, 'PAID')))
+    .returning({ id: rechargeOrders.id });
+  return rows.length === 1;
+}
+
+/** Records a failed crediting attempt: the next one at `nextAt`, or CREDIT_FAILED when there is none. */
+export async function recordCreditFailure(
+  db: Executor,
+  id: string,
+  failure: { error: string; nextAt: Date | null; now: Date },
+): Promise<RechargeRow | undefined> {
+  const [row] = await db
+    .update(rechargeOrders)
+    .set({
+      status: failure.nextAt ? 'PAID' : 'CREDIT_FAILED',
+      nextCreditAt: failure.nextAt,
+      lastError: failure.error,
+      creditAttempts: sql`${rechargeOrders.creditAttempts} + 1`,
+      updatedAt: failure.now,
+    })
+    .where(and(eq(rechargeOrders.id, id), eq(rechargeOrders.status, 'PAID')))
+    .returning();
+  return row;
+}
+
+export async function markClosedIfCreated(
+  db: Executor,
+  id: string,
+  now: Date,
+  reason?: string,
+): Promise<boolean> {
+  const rows = await db
+    .update(rechargeOrders)
+    .set({ status: 'CLOSED', closedAt: now, updatedAt: now, lastError: reason ?? null })
+    .where(and(eq(rechargeOrders.id, id), eq(rechargeOrders.status, 'CREATED')))
+    .returning({ id: rechargeOrders.id });
+  return rows.length === 1;
+}
+
+/** Unpaid orders older than `createdBefore`: the sweep asks Alipay about them. */
+export async function findUnpaidRecharges(
+  db: Executor,
+  opts: { createdBefore: Date; limit: number },
+): Promise<RechargeRow[]> {
+  return db
+    .select()
+    .from(rechargeOrders)
+    .where(and(eq(rechargeOrders.status, 'CREATED'), lt(rechargeOrders.createdAt, opts.createdBefore)))
+    .orderBy(rechargeOrders.createdAt)
+    .limit(opts.limit);
+}
+
+/** Orders of a binding that moved money (or may have), in a time window, newest first. */
+export async function listRechargesForStatement(
+  db: Executor,
+  bindingId: string,
+  from: Date,
+  to: Date,
+): Promise<RechargeRow[]> {
+  return db
+    .select()
+    .from(rechargeOrders)
+    .where(
+      and(
+        eq(rechargeOrders.bindingId, bindingId),
+        inArray(rechargeOrders.status, ['PAID', 'CREDITED', 'CREDIT_FAILED', 'REFUNDED']),
+        gte(rechargeOrders.paidAt, from),
+        lte(rechargeOrders.paidAt, to),
+      ),
+    )
+    .orderBy(desc(rechargeOrders.paidAt));
+}

@@ -1,0 +1,327 @@
+import { and, asc, eq, getTableColumns, inArray, isNull, lte, min, or, sql } from 'drizzle-orm';
+import type pg from 'pg';
+import { wakeDrainers } from '../../wakeups.js';
+import type { Executor } from '../../client.js';
+import { deductionAttempts, deductions, withholdingAgreements, type CHARGE_STATES } from '../../schema.js';
+
+export type DeductionRow = typeof deductions.$inferSelect;
+export type ChargeState = (typeof CHARGE_STATES)[number];
+
+export interface DecisionInput {
+  clientId: string;
+  nonce: string;
+  nonceExpiresAt: Date;
+  schoolId: string;
+  txnNo: string;
+  cardNo: string;
+  amountFen: number;
+  terminalId: string;
+  occurredAt: Date;
+  deductionNo: string;
+  now: Date;
+}
+
+export interface DecisionRow {
+  outcome: 'NEW' | 'REPEAT' | 'CONFLICT' | 'REPLAY';
+  deduction_id: string | null;
+  deduction_no: string | null;
+  decision: 'APPROVED' | 'DECLINED' | null;
+  decline_reason: string | null;
+  status: string | null;
+}
+
+/**
+ * The deduct route's one round trip: nonce, idempotency and every rule in the PL/pgSQL function
+ * `decide_deduction` (migration 0002). A named statement, so each pooled connection plans it once.
+ */
+export async function decide(pool: pg.Pool, input: DecisionInput): Promise<DecisionRow> {
+  const { rows } = await pool.query<DecisionRow>({
+    name: 'decide_deduction',
+    text: 'select * from decide_deduction($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)',
+    values: [
+      input.clientId,
+      input.nonce,
+      input.nonceExpiresAt,
+      input.schoolId,
+      input.txnNo,
+      input.cardNo,
+      input.amountFen,
+      input.terminalId,
+      input.occurredAt,
+      input.deductionNo,
+      input.now,
+    ],
+  });
+  return rows[0];
+}
+
+/** Approvals announce themselves here; the collectors LISTEN (jobs/withholding/deduction-collect.ts). */
+export const DEDUCTIONS_DUE_CHANNEL = 'deductions_due';
+
+/** Wakes the collectors after an approval has committed (see db/wakeups.ts for why not inside it). */
+export function signalDeductionsDue(pool: pg.Pool): void {
+  wakeDrainers(pool, DEDUCTIONS_DUE_CHANNEL);
+}
+
+export async function findDeductionByTxn(
+  db: Executor,
+  schoolId: string,
+  txnNo: string,
+): Promise<DeductionRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(deductions)
+    .where(and(eq(deductions.schoolId, schoolId), eq(deductions.txnNo, txnNo)));
+  return row;
+}
+
+export async function findDeduction(db: Executor, id: string): Promise<DeductionRow | undefined> {
+  const [row] = await db.select().from(deductions).where(eq(deductions.id, id));
+  return row;
+}
+
+export async function listAttempts(db: Executor, deductionId: string) {
+  return db
+    .select()
+    .from(deductionAttempts)
+    .where(eq(deductionAttempts.deductionId, deductionId))
+    .orderBy(asc(deductionAttempts.id));
+}
+
+// ---- collection -------------------------------------------------------------------------------------
+
+export type ClaimedDeduction = DeductionRow & {
+  agreementNo: string | null;
+  /**
+   * The claim found no charge open and no reversal asked, and marked the row UNKNOWN on the collector's
+   * behalf: from the claim until the attempt is recorded, money may move (see claimDueDeductions).
+   */
+  isFreshCharge: boolean;
+};
+
+/**
+ * Leases up to `limit` due deductions to this collector. SKIP LOCKED lets any number of collectors claim
+ * side by side; the lease (not a held lock) marks a row in flight, so that no transaction stays open
+ * while Alipay is called, and a collector that dies releases its rows when the lease runs out.
+ * Rows pointing at a repayment are the repayment's to settle and are never charged again.
+ */
+export async function claimDueDeductions(
+  db: Executor,
+  opts: { now: Date; leaseUntil: Date; limit: number },
+): Promise<ClaimedDeduction[]> {
+  // A row with no charge open and no reversal asked is about to be charged: the claim marks it UNKNOWN in
+  // the same statement (no extra round trip per charge), so that a collector that dies between trade.pay
+  // and recording its answer leaves a row the next collector queries first, and that neither a reversal
+  // nor a repayment treats as uncharged.
+  const { rows } = await db.execute<{ id: string; fresh: boolean }>(sql`
+    update deductions d
+    set lease_until = ${opts.leaseUntil},
+        charge_state = case when due.fresh then 'UNKNOWN' else d.charge_state end,
+        awaiting_buyer_since = case when due.fresh then ${opts.now}::timestamptz else d.awaiting_buyer_since end
+    from (
+      select id, charge_state is null and reversal_requested_at is null as fresh from deductions
+      where status in ('PENDING', 'RETRYING') and next_attempt_at <= ${opts.now}
+        and repayment_id is null and (lease_until is null or lease_until < ${opts.now})
+      order by next_attempt_at
+      limit ${opts.limit}
+      for update skip locked
+    ) due
+    where d.id = due.id
+    returning d.id, due.fresh`);
+  if (rows.length === 0) return [];
+  const fresh = new Map(rows.map((r) => [String(r.id), r.fresh === true]));
+  const claimed = await db
+    .select({ ...getTableColumns(deductions), agreementNo: withholdingAgreements.agreementNo })
+    .from(deductions)
+    .leftJoin(withholdingAgreements, eq(withholdingAgreements.id, deductions.agreementId))
+    .where(inArray(deductions.id, [...fresh.keys()]));
+  return claimed.map((row) => ({ ...row, isFreshCharge: fresh.get(row.id) ?? false }));
+}
+
+/** The earliest time a deduction will be due, for scheduling the collector's next run. */
+export async function nextDueAt(db: Executor): Promise<Date | null> {
+  const [row] = await db
+    .select({ at: min(deductions.nextAttemptAt) })
+    .from(deductions)
+    .where(and(inArray(deductions.status, ['PENDING', 'RETRYING']), isNull(deductions.repaymentId)));
+  return row?.at ? new Date(row.at) : null;
+}
+
+export interface AttemptResult {
+  /** What the attempt found, recorded in deduction_attempts: PAID, AWAITING_BUYER, BALANCE_NOT_ENOUGH… */
+  outcome: string;
+  alipayCode?: string | null;
+  alipaySubCode?: string | null;
+  /** Whether this attempt made a trade.pay call (it counts against the retry schedule). */
+  isPayCall: boolean;
+  status: 'PENDING' | 'RETRYING' | 'ARREARS' | 'COLLECTED' | 'REVERSED';
+  nextAttemptAt: Date | null;
+  chargeState: ChargeState | null;
+  awaitingBuyerSince: Date | null;
+  outTradeNo: string;
+  alipayTradeNo?: string | null;
+  lastErrorCode: string | null;
+}
+
+/**
+ * Ends this collector's attempt: records it and moves the deduction in one statement, only while the
+ * lease is still ours. Returns whether a reversal was asked for meanwhile (read under the row lock, so a
+ * reversal either sees the lease or is seen here).
+ */
+export async function finishAttempt(
+  db: Executor,
+  id: string,
+  lease: Date,
+  result: AttemptResult,
+  now: Date,
+): Promise<{ reversalRequested: boolean; attempts: number } | undefined> {
+  const collected = result.status === 'COLLECTED';
+  const reversed = result.status === 'REVERSED';
+  const { rows } = await db.execute<{ reversal_requested_at: Date | null; attempts: number }>(sql`
+    with moved as (
+      update deductions set
+        status = ${result.status},
+        attempts = attempts + ${result.isPayCall ? 1 : 0},
+        next_attempt_at = ${result.nextAttemptAt},
+        charge_state = ${result.chargeState},
+        awaiting_buyer_since = ${result.awaitingBuyerSince},
+        out_trade_no = ${result.outTradeNo},
+        alipay_trade_no = coalesce(${result.alipayTradeNo ?? null}, alipay_trade_no),
+        last_error_code = ${result.lastErrorCode},
+        collected_at = ${collected ? now : null}::timestamptz,
+        reversed_at = case when ${reversed} then ${now}::timestamptz else reversed_at end,
+        lease_until = null,
+        updated_at = ${now}
+      where id = ${id} and lease_until = ${lease}
+      returning id, attempts, reversal_requested_at
+    ), recorded as (
+      insert into deduction_attempts (deduction_id, attempt_no, outcome, alipay_code, alipay_sub_code, out_trade_no, created_at)
+      select id, attempts, ${result.outcome}, ${result.alipayCode ?? null}, ${result.alipaySubCode ?? null},
+        ${result.outTradeNo}, ${now} from moved
+    )
+    select reversal_requested_at, attempts from moved`);
+  const row = rows[0];
+  return row ? { reversalRequested: row.reversal_requested_at !== null, attempts: row.attempts } : undefined;
+}
+
+/** Gives the row back untouched except for when to look again (an unexpected error in our own code). */
+/** Gives a row back, only while this collector still holds it (its lease value). */
+export async function releaseLease(
+  db: Executor,
+  id: string,
+  lease: Date,
+  nextAttemptAt: Date,
+  now: Date,
+): Promise<void> {
+  await db
+    .update(deductions)
+    .set({ leaseUntil: null, nextAttemptAt, updatedAt: now })
+    .where(and(eq(deductions.id, id), eq(deductions.leaseUntil, lease)));
+}
+
+// ---- reversal --------------------------------------------------------------------------------------
+
+/** A reversal before its deduction: a tombstone that declines the late deduction (DESIGN §6.2). */
+export async function insertReversalTombstone(
+  db: Executor,
+  input: { schoolId: string; txnNo: string; deductionNo: string; clientId: string; now: Date },
+): Promise<DeductionRow | undefined> {
+  const [row] = await db
+    .insert(deductions)
+    .values({
+      deductionNo: input.deductionNo,
+      schoolId: input.schoolId,
+      txnNo: input.txnNo,
+      gatewayClientId: input.clientId,
+      decision: 'DECLINED',
+      declineReason: 'REVERSED',
+      status: 'REVERSED',
+      reversedAt: input.now,
+      reversalRequestedAt: input.now,
+      createdAt: input.now,
+      updatedAt: input.now,
+    })
+    .onConflictDoNothing({ target: [deductions.schoolId, deductions.txnNo] })
+    .returning();
+  return row;
+}
+
+/**
+ * Marks the reversal asked for, and voids the deduction at once when nothing can have been charged: not
+ * collected, no collector holding it, and no trade of unknown or waiting outcome under its out_trade_no.
+ * A row with such a trade is made due now so that the collector resolves the trade first.
+ */
+export async function requestReversal(
+  db: Executor,
+  id: string,
+  now: Date,
+): Promise<DeductionRow | undefined> {
+  // A debt inside an open repayment is not voided here: the repayment's trade already asks for it. If the
+  // repayment is paid, the reversal is refunded from it (sweep); if it closes, the debt is voided then.
+  const isVoidable = sql`(${deductions.status} in ('PENDING', 'RETRYING', 'ARREARS') and ${deductions.chargeState} is null and ${deductions.repaymentId} is null and (${deductions.leaseUntil} is null or ${deductions.leaseUntil} < ${now}))`;
+  const [row] = await db
+    .update(deductions)
+    .set({
+      reversalRequestedAt: sql`coalesce(${deductions.reversalRequestedAt}, ${now}::timestamptz)`,
+      status: sql`case when ${isVoidable} then 'REVERSED' else ${deductions.status} end`,
+      reversedAt: sql`case when ${isVoidable} then ${now}::timestamptz else ${deductions.reversedAt} end`,
+      nextAttemptAt: sql`case when ${isVoidable} then null when ${deductions.chargeState} is not null and ${deductions.status} in ('PENDING', 'RETRYING') then ${now}::timestamptz else ${deductions.nextAttemptAt} end`,
+      updatedAt: now,
+    })
+    .where(and(eq(deductions.id, id), eq(deductions.decision, 'APPROVED')))
+    .returning();
+  return row;
+}
+
+export async function setRefundRequestNo(
+  db: Executor,
+  id: string,
+  outRequestNo: string,
+  now: Date,
+): Promise<void> {
+  await db
+    .update(deductions)
+    .set({ refundOutRequestNo: outRequestNo, updatedAt: now })
+    .where(eq(deductions.id, id));
+}
+
+/** COLLECTED or SETTLED → REVERSED once the refund went through. */
+export async function markRefunded(db: Executor, id: string, now: Date): Promise<boolean> {
+  const rows = await db
+    .update(deductions)
+    .set({ status: 'REVERSED', refundedAt: now, reversedAt: now, updatedAt: now })
+    .where(and(eq(deductions.id, id), inArray(deductions.status, ['COLLECTED', 'SETTLED'])))
+    .returning({ id: deductions.id });
+  return rows.length === 1;
+}
+
+/** Approved, reversal asked, still collected: refunds that have not gone through (for the sweep). */
+export async function findUnrefundedReversals(db: Executor, before: Date, limit: number) {
+  return db
+    .select()
+    .from(deductions)
+    .where(
+      and(
+        inArray(deductions.status, ['COLLECTED', 'SETTLED']),
+        lte(deductions.reversalRequestedAt, before),
+        or(isNull(deductions.leaseUntil), lte(deductions.leaseUntil, before)),
+      ),
+    )
+    .limit(limit);
+}
+
+/** On shutdown: rows claimed but not started go back at once, each only if its lease is still ours. */
+export async function releaseLeases(
+  db: Executor,
+  rows: Array<{ id: string; leaseUntil: Date | null }>,
+): Promise<void> {
+  const held = rows.filter((row) => row.leaseUntil);
+  if (held.length === 0) return;
+  // Two array parameters, written as PostgreSQL array literals (ids and ISO times need no quoting).
+  const ids = `{${held.map((r) => r.id).join(',')}}`;
+  const leases = `{${held.map((r) => r.leaseUntil!.toISOString()).join(',')}}`;
+  await db.execute(sql`
+    update deductions d set lease_until = null
+    from unnest(${ids}::uuid[], ${leases}::timestamptz[]) as r(id, lease)
+    where d.id = r.id and d.lease_until = r.lease`);
+}

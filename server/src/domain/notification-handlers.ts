@@ -1,9 +1,0 @@
-import { repaymentNotification } from './debts.js';
-import { rechargeNotification, type NotificationHandlers } from './notifications.js';
-import { agreementNotification } from './withholding.js';
-
-/** Which domain applies which Alipay notification. */
-export const notificationHandlers: NotificationHandlers = {
-  trade: { R: rechargeNotification, P: repaymentNotification },
-  agreement: agreementNotification,
-};

@@ -1,0 +1,198 @@
+import { yuanToFen, MoneyError } from '../../../../shared/money.js';
+import type { Executor } from '../../db/client.js';
+import { recordNotification, type NotifyOutcome } from '../../db/repos/notify/notify-log.js';
+import {
+  findRechargeWithSchool,
+  markClosedIfCreated,
+  markPaidIfUnpaid,
+  signalRechargesPaid,
+} from '../../db/repos/recharge/recharges.js';
+import type { SchoolRow } from '../../db/repos/schools/schools.js';
+import type { Deps } from '../../deps.js';
+
+/**
+ * Alipay's asynchronous notifications (DESIGN §6.3, ALIPAY.md §3): verify the signature with the SDK,
+ * check app, order, amount and seller, apply the state change idempotently, and acknowledge with
+ * `success` only once the change (and the notify_log entry) is committed. Anything else answers `fail`,
+ * so Alipay sends it again.
+ */
+
+export type Acknowledgement = 'success' | 'fail';
+
+export interface NotificationResult {
+  outcome: NotifyOutcome;
+  detail?: string;
+  /** Work to start after the commit (wake-ups for jobs). */
+  after?: () => Promise<void>;
+}
+
+/** Applies one verified notification inside the caller's transaction. */
+export type NotificationHandler = (
+  deps: Deps,
+  tx: Executor,
+  form: Record<string, string>,
+) => Promise<NotificationResult>;
+
+/** Applies one verified notification and records it in notify_log itself, atomically with the change. */
+export interface SelfRecordingHandler {
+  selfRecording: true;
+  apply(deps: Deps, form: Record<string, string>): Promise<NotificationResult>;
+}
+
+type AnyHandler = NotificationHandler | SelfRecordingHandler;
+
+const ACKNOWLEDGED: ReadonlySet<NotifyOutcome> = new Set(['APPLIED', 'ALREADY_APPLIED', 'IGNORED']);
+
+export interface NotificationHandlers {
+  /** Trade notifications, by the order-number prefix of out_trade_no (lib/ids.ts). */
+  trade: Record<string, AnyHandler>;
+  /** dut_user_sign / dut_user_unsign. */
+  agreement?: AnyHandler;
+}
+
+function handlerFor(handlers: NotificationHandlers, form: Record<string, string>): AnyHandler | undefined {
+  if (form.notify_type === 'trade_status_sync') return handlers.trade[(form.out_trade_no ?? '').charAt(0)];
+  if (form.notify_type === 'dut_user_sign' || form.notify_type === 'dut_user_unsign')
+    return handlers.agreement;
+  return undefined;
+}
+
+export async function handleAlipayNotification(
+  deps: Deps,
+  form: Record<string, string>,
+  handlers: NotificationHandlers,
+): Promise<Acknowledgement> {
+  const log = (isVerified: boolean, outcome: NotifyOutcome, detail?: string) =>
+    recordNotification(deps.db, { form, isVerified, outcome, detail, at: deps.clock.now() });
+
+  if (!deps.alipay || !deps.alipay.verifyNotification(form)) {
+    deps.logger.warn('notification with a bad signature', {
+      notifyId: form.notify_id,
+      outTradeNo: form.out_trade_no,
+    });
+    await log(false, 'REJECTED_SIGNATURE');
+    return 'fail';
+  }
+  if (form.app_id !== deps.alipay.appId) {
+    await log(true, 'REJECTED_APP', `app_id ${form.app_id}`);
+    return 'fail';
+  }
+  const handler = handlerFor(handlers, form);
+  if (!handler) {
+    await log(true, 'IGNORED', `no handler for ${form.notify_type}`);
+    return 'success';
+  }
+  let result: NotificationResult;
+  try {
+    result = await applyNotification(deps, handler, form);
+  } catch (error) {
+    deps.logger.error('applying a notification failed', { notifyId: form.notify_id, error });
+    await log(true, 'FAILED', (error as Error).message).catch(() => undefined);
+    return 'fail';
+  }
+  if (result.outcome !== 'APPLIED' && result.outcome !== 'ALREADY_APPLIED') {
+    deps.logger.info('notification not applied', {
+      notifyId: form.notify_id,
+      outcome: result.outcome,
+      detail: result.detail,
+    });
+  }
+  await result.after?.();
+  return ACKNOWLEDGED.has(result.outcome) ? 'success' : 'fail';
+}
+
+/** The change and its notify_log entry commit together, so `success` always means "recorded and applied". */
+function applyNotification(
+  deps: Deps,
+  handler: AnyHandler,
+  form: Record<string, string>,
+): Promise<NotificationResult> {
+  if ('selfRecording' in handler) return handler.apply(deps, form);
+  return deps.db.transaction(async (tx) => {
+    const applied = await handler(deps, tx, form);
+    await recordNotification(tx, {
+      form,
+      isVerified: true,
+      outcome: applied.outcome,
+      detail: applied.detail,
+      at: deps.clock.now(),
+    });
+    return applied;
+  });
+}
+
+/** Same amount, seller and merchant app as the order's school (ALIPAY.md §3.3). */
+export function checkTradeFacts(
+  form: Record<string, string>,
+  expected: { amountFen: number; school: SchoolRow },
+): NotificationResult | undefined {
+  let paidFen: number;
+  try {
+    paidFen = yuanToFen(form.total_amount ?? '');
+  } catch (error) {
+    if (error instanceof MoneyError)
+      return { outcome: 'REJECTED_MALFORMED', detail: `total_amount ${form.total_amount}` };
+    throw error;
+  }
+  if (paidFen !== expected.amountFen)
+    return { outcome: 'REJECTED_AMOUNT', detail: `paid ${paidFen} fen, order ${expected.amountFen} fen` };
+  const { school } = expected;
+  if (school.alipaySellerId && form.seller_id !== school.alipaySellerId) {
+    return { outcome: 'REJECTED_SELLER', detail: `seller_id ${form.seller_id}` };
+  }
+  if (school.alipayAuthAppId && form.auth_app_id && form.auth_app_id !== school.alipayAuthAppId) {
+    return { outcome: 'REJECTED_APP', detail: `auth_app_id ${form.auth_app_id}` };
+  }
+  return undefined;
+}
+
+export function isPaidStatus(status: string | undefined): boolean {
+  return status === 'TRADE_SUCCESS' || status === 'TRADE_FINISHED';
+}
+
+/**
+ * R… orders: recharges. The hot path of a payment (DESIGN §7.3) applies and records the notification in
+ * one statement (repos/recharges.markPaidIfUnpaid), so this handler records its own notify_log entries and
+ * needs no surrounding transaction.
+ */
+export const rechargeNotification: SelfRecordingHandler = {
+  selfRecording: true,
+  async apply(deps, form) {
+    const now = deps.clock.now();
+    const record = async (db: Executor, result: NotificationResult): Promise<NotificationResult> => {
+      await recordNotification(db, {
+        form,
+        isVerified: true,
+        outcome: result.outcome,
+        detail: result.detail,
+        at: now,
+      });
+      return result;
+    };
+    const reject = (result: NotificationResult) => record(deps.db, result);
+    const found = await findRechargeWithSchool(deps.db, form.out_trade_no);
+    if (!found) return reject({ outcome: 'REJECTED_UNKNOWN_ORDER' });
+    const { order, school } = found;
+    const mismatch = checkTradeFacts(form, { amountFen: order.amountFen, school });
+    if (mismatch) return reject(mismatch);
+    if (isPaidStatus(form.trade_status)) {
+      const moved = await markPaidIfUnpaid(
+        deps.db,
+        order.outTradeNo,
+        { tradeNo: form.trade_no, buyerId: form.buyer_open_id ?? form.buyer_id ?? null, at: now },
+        { form, detail: 'PAID' },
+      );
+      if (moved) signalRechargesPaid(deps.pool);
+      return moved
+        ? { outcome: 'APPLIED', detail: 'PAID' }
+        : { outcome: 'ALREADY_APPLIED', detail: `order is ${order.status}` };
+    }
+    if (form.trade_status === 'TRADE_CLOSED') {
+      return deps.db.transaction(async (tx) => {
+        const closed = await markClosedIfCreated(tx, order.id, now, 'TRADE_CLOSED');
+        return record(tx, { outcome: closed ? 'APPLIED' : 'IGNORED', detail: 'TRADE_CLOSED' });
+      });
+    }
+    return reject({ outcome: 'IGNORED', detail: form.trade_status });
+  },
+};

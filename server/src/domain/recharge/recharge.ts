@@ -1,0 +1,171 @@
+import type { CreateRechargeRequest } from '../../../../shared/api.js';
+import { findUser } from '../../db/repos/users/users.js';
+import {
+  findRecharge,
+  insertRecharge,
+  markClosedIfCreated,
+  markCredited,
+  markPaidIfUnpaid,
+  signalRechargesPaid,
+  recordCreditFailure,
+  setTradeNo,
+  type RechargeRow,
+} from '../../db/repos/recharge/recharges.js';
+import { findSchool, type SchoolRow } from '../../db/repos/schools/schools.js';
+import type { Deps } from '../../deps.js';
+import { AlipayError } from '../../integrations/alipay/errors.js';
+import { CardSystemError } from '../../integrations/cardsys/index.js';
+import { newOrderNo } from '../../lib/ids.js';
+import { activeSchool, ownBinding } from '../cards/bindings.js';
+import { DomainError } from '../errors.js';
+import { alipayFailure, requireAlipay } from '../outside-errors.js';
+
+/**
+ * Recharge (DESIGN §7.3, seed 000 §1.2): CREATED → PAID (notify or sweep) → CREDITED (job
+ * `recharge.credit`, vendor Recharge with our order number as the flow number, so a retry never credits
+ * twice). Card-system failures retry with backoff, then CREDIT_FAILED for the school's admins.
+ * Unpaid orders are asked about after a few minutes and CLOSED once Alipay has closed them.
+ * A payment that commits wakes the crediting drainers (RECHARGE_PAID_CHANNEL), so crediting starts at once.
+ */
+
+export const CREDIT_JOB = 'recharge.credit';
+
+export function notifyUrl(deps: Pick<Deps, 'config'>): string {
+  return `${deps.config.publicBaseUrl}/notify/alipay`;
+}
+
+export async function createRecharge(
+  deps: Deps,
+  userId: string,
+  input: CreateRechargeRequest,
+): Promise<RechargeRow> {
+  const alipay = requireAlipay(deps);
+  const binding = await ownBinding(deps, userId, input.bindingId);
+  if (binding.status !== 'ACTIVE') {
+    throw new DomainError('BINDING_NOT_ACTIVE', 'Only an active card can be recharged', {
+      field: 'body.bindingId',
+    });
+  }
+  const school = await activeSchool(deps, binding.schoolId);
+  if (input.amountFen < school.rechargeMinFen || input.amountFen > school.rechargeMaxFen) {
+    throw new DomainError(
+      'AMOUNT_OUT_OF_RANGE',
+      `amountFen must be between ${school.rechargeMinFen} and ${school.rechargeMaxFen}`,
+      { field: 'body.amountFen', details: { minFen: school.rechargeMinFen, maxFen: school.rechargeMaxFen } },
+    );
+  }
+  const user = await findUser(deps.db, userId);
+  if (!user) throw new DomainError('UNAUTHENTICATED');
+  const now = deps.clock.now();
+  const order = await insertRecharge(deps.db, {
+    outTradeNo: newOrderNo('recharge', deps.clock),
+    schoolId: school.id,
+    userId,
+    bindingId: binding.id,
+    cardNo: binding.cardNo,
+    amountFen: input.amountFen,
+    expiresAt: new Date(now.getTime() + deps.config.recharge.timeoutMinutes * 60_000),
+  });
+  try {
+    const { tradeNo } = await alipay.createTrade({
+      outTradeNo: order.outTradeNo,
+      amountFen: order.amountFen,
+      subject: `${school.name} 校园卡充值`,
+      payer: { openId: user.alipayOpenId, userId: user.alipayUserId },
+      notifyUrl: notifyUrl(deps),
+      appAuthToken: deps.schools.appAuthToken(school),
+      timeoutMinutes: deps.config.recharge.timeoutMinutes,
+    });
+    await setTradeNo(deps.db, order.id, tradeNo, deps.clock.now());
+    return { ...order, alipayTradeNo: tradeNo };
+  } catch (error) {
+    // Alipay refused: the order can never be paid. Unknown outcome: leave it CREATED for the sweep.
+    if (error instanceof AlipayError && error.kind !== 'unknown') {
+      await markClosedIfCreated(deps.db, order.id, deps.clock.now(), error.reason);
+    }
+    throw alipayFailure(error);
+  }
+}
+
+export async function ownRecharge(deps: Pick<Deps, 'db'>, userId: string, id: string): Promise<RechargeRow> {
+  const order = await findRecharge(deps.db, id);
+  if (!order || order.userId !== userId) throw new DomainError('RECHARGE_NOT_FOUND');
+  return order;
+}
+
+/**
+ * Alipay says the trade is paid (notify or query). Idempotent: only the first report moves the order;
+ * the caller enqueues crediting after its transaction commits.
+ */
+/**
+ * One crediting attempt for an order the drainer has claimed (jobs/recharge/recharge-credit.ts): vendor Recharge
+ * with our order number as the flow number, so a retry after an unknown outcome never credits twice.
+ * Failures are retried on RECHARGE_CREDIT_RETRY_MS, then CREDIT_FAILED for the school's admins.
+ */
+export async function creditRecharge(deps: Deps, order: RechargeRow, school: SchoolRow): Promise<void> {
+  try {
+    await deps.schools
+      .cardSystem(school)
+      .recharge({ cardNo: order.cardNo, amountFen: order.amountFen, flowNo: order.outTradeNo });
+    await markCredited(deps.db, order.id, deps.clock.now());
+    deps.logger.debug('recharge credited', { outTradeNo: order.outTradeNo, amountFen: order.amountFen });
+  } catch (error) {
+    if (!(error instanceof CardSystemError)) throw error;
+    const schedule = deps.config.recharge.creditRetryMs;
+    const delay = error.classification === 'final' ? undefined : schedule[order.creditAttempts];
+    const now = deps.clock.now();
+    const nextAt = delay === undefined ? null : new Date(now.getTime() + delay);
+    await recordCreditFailure(deps.db, order.id, {
+      error: `${error.reason}: ${error.message}`.slice(0, 500),
+      nextAt,
+      now,
+    });
+    if (nextAt) {
+      deps.logger.warn('recharge credit failed; will retry', {
+        outTradeNo: order.outTradeNo,
+        reason: error.reason,
+        nextAt,
+      });
+    } else {
+      deps.logger.error('recharge credit failed for good', {
+        outTradeNo: order.outTradeNo,
+        reason: error.reason,
+      });
+    }
+  }
+}
+
+/**
+ * The sweep's look at one unpaid order (no notification arrived): paid → same path as a notify;
+ * expired → closed at Alipay, then CLOSED here.
+ */
+export async function reconcileUnpaidRecharge(deps: Deps, order: RechargeRow): Promise<void> {
+  const alipay = requireAlipay(deps);
+  const school = await findSchool(deps.db, order.schoolId);
+  if (!school) return;
+  const appAuthToken = deps.schools.appAuthToken(school);
+  const trade = await alipay.queryTrade({ outTradeNo: order.outTradeNo, appAuthToken });
+  if (trade && (trade.status === 'TRADE_SUCCESS' || trade.status === 'TRADE_FINISHED')) {
+    if (trade.totalFen !== order.amountFen) {
+      deps.logger.error('paid amount differs from the order; not crediting', {
+        outTradeNo: order.outTradeNo,
+        paidFen: trade.totalFen,
+      });
+      return;
+    }
+    const moved = await markPaidIfUnpaid(deps.db, order.outTradeNo, {
+      tradeNo: trade.tradeNo,
+      buyerId: trade.buyer.openId ?? trade.buyer.userId ?? null,
+      at: deps.clock.now(),
+    });
+    if (moved) signalRechargesPaid(deps.pool);
+    return;
+  }
+  const isExpired = deps.clock.now() >= order.expiresAt;
+  if (trade?.status === 'TRADE_CLOSED') {
+    await markClosedIfCreated(deps.db, order.id, deps.clock.now(), 'TRADE_CLOSED');
+  } else if (isExpired) {
+    await alipay.closeTrade({ outTradeNo: order.outTradeNo, appAuthToken });
+    await markClosedIfCreated(deps.db, order.id, deps.clock.now(), trade ? 'EXPIRED' : 'NEVER_PAID');
+  }
+}

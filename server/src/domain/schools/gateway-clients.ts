@@ -1,0 +1,77 @@
+import crypto from 'node:crypto';
+import {
+  findGatewayClient,
+  insertGatewayClient,
+  listGatewayClients,
+  revokeGatewayClient,
+  rotateGatewaySecret,
+  type GatewayClientWithSchool,
+} from '../../db/repos/schools/gateway-clients.js';
+import { findSchool } from '../../db/repos/schools/schools.js';
+import type { Deps } from '../../deps.js';
+import { DomainError } from '../errors.js';
+
+/**
+ * POS gateway clients (DESIGN §5, §6.2): one id and HMAC secret per card-system gateway of a school. The
+ * secret is shown once, when it is made, and stored only encrypted (lib/crypto.ts). A rotation keeps the old
+ * secret valid for a grace period so that the vendor can update its terminals without a gap.
+ */
+
+export interface IssuedGatewayClient {
+  clientId: string;
+  /** Shown once; we keep only its ciphertext. */
+  secret: string;
+}
+
+function newSecret(): string {
+  // 256 bits, URL-safe so that it survives copy and paste into any vendor's configuration screen.
+  return crypto.randomBytes(32).toString('base64url');
+}
+
+function newClientId(): string {
+  return `gw_${crypto.randomBytes(9).toString('base64url').replace(/[-_]/g, 'x')}`;
+}
+
+export async function createGatewayClient(
+  deps: Pick<Deps, 'db' | 'protector'>,
+  input: { schoolId: string; name: string },
+): Promise<IssuedGatewayClient> {
+  const school = await findSchool(deps.db, input.schoolId);
+  if (!school) throw new DomainError('SCHOOL_NOT_FOUND');
+  const secret = newSecret();
+  const row = await insertGatewayClient(deps.db, {
+    id: newClientId(),
+    schoolId: school.id,
+    name: input.name,
+    secretEnc: deps.protector.encrypt(secret),
+  });
+  return { clientId: row.id, secret };
+}
+
+/** A new secret; the previous one keeps working for `graceMinutes` (0: stops at once). */
+export async function rotateGatewayClient(
+  deps: Pick<Deps, 'db' | 'protector' | 'clock'>,
+  clientId: string,
+  graceMinutes: number,
+): Promise<IssuedGatewayClient & { previousValidUntil: Date }> {
+  const now = deps.clock.now();
+  const secret = newSecret();
+  const previousValidUntil = new Date(now.getTime() + graceMinutes * 60_000);
+  const row = await rotateGatewaySecret(deps.db, clientId, {
+    secretEnc: deps.protector.encrypt(secret),
+    previousValidUntil,
+    now,
+  });
+  if (!row) throw new DomainError('NOT_FOUND', `No active gateway client ${clientId}`);
+  return { clientId: row.id, secret, previousValidUntil };
+}
+
+export async function revokeGatewayClientById(deps: Pick<Deps, 'db'>, clientId: string): Promise<void> {
+  if (await revokeGatewayClient(deps.db, clientId)) return;
+  const row = await findGatewayClient(deps.db, clientId);
+  if (!row) throw new DomainError('NOT_FOUND', `No gateway client ${clientId}`);
+}
+
+export function listAllGatewayClients(deps: Pick<Deps, 'db'>): Promise<GatewayClientWithSchool[]> {
+  return listGatewayClients(deps.db);
+}

@@ -1,0 +1,157 @@
+import type { DeductionAnswer } from '../../../../shared/gateway-api.js';
+import {
+  decide,
+  findDeductionByTxn,
+  insertReversalTombstone,
+  listAttempts,
+  requestReversal,
+  signalDeductionsDue,
+  type DeductionRow,
+} from '../../db/repos/withholding/deductions.js';
+import type { Deps } from '../../deps.js';
+import { newOrderNo } from '../../lib/ids.js';
+import { DomainError } from '../errors.js';
+import { refundReversedDeduction } from './deduction-refunds.js';
+
+/**
+ * Canteen swipes paid by withholding (seed 000 §2.3, §2.7; DESIGN §6.2, §7.4). The POS gateway asks, we
+ * answer at once, and the money is collected from Alipay afterwards (deduction-collection.ts).
+ *
+ * The decision, in this order (the first rule that fails is the decline reason):
+ *   1. the school has withholding switched on (and is active)     else WITHHOLDING_DISABLED
+ *   2. the card has a withholding payer (a live binding)          else NOT_BOUND
+ *   3. that binding is not reported lost                          else CARD_LOST
+ *   4. the payer has an ACTIVE agreement with this school         else NOT_SIGNED
+ *   5. the payer has no RETRYING or ARREARS deduction             else IN_ARREARS (seed 000 §2.3 step 3)
+ *   6. amount ≤ the school's per-transaction limit                else OVER_TXN_LIMIT
+ *   7. today's (Beijing day) approved, unreversed total of the
+ *      card + amount ≤ the school's daily limit                   else OVER_DAILY_LIMIT
+ * A txnNo reversed before it arrived is DECLINED with REVERSED.
+ *
+ * All of it, with the nonce and the (school, txnNo) idempotency, runs in one PL/pgSQL call
+ * (migration 0001_decide_deduction.sql): one database round trip per swipe. Declines are stored too, so
+ * a repeated txnNo always gets its first answer.
+ */
+
+export interface DeductionRequest {
+  txnNo: string;
+  cardNo: string;
+  amountFen: number;
+  terminalId: string;
+  occurredAt: Date;
+}
+
+/** The authenticated gateway client and the request's nonce, spent by the decision itself. */
+export interface GatewayCaller {
+  clientId: string;
+  schoolId: string;
+  nonce: string;
+  nonceExpiresAt: Date;
+}
+
+export async function decideDeduction(
+  deps: Pick<Deps, 'pool' | 'clock'>,
+  caller: GatewayCaller,
+  request: DeductionRequest,
+): Promise<DeductionAnswer> {
+  const row = await decide(deps.pool, {
+    ...caller,
+    ...request,
+    deductionNo: newOrderNo('deduction', deps.clock),
+    now: deps.clock.now(),
+  });
+  if (row.outcome === 'REPLAY') throw new DomainError('GATEWAY_AUTH_FAILED');
+  if (row.outcome === 'CONFLICT') throw new DomainError('TXN_CONFLICT', undefined, { field: 'body.txnNo' });
+  if (row.outcome === 'NEW' && row.decision === 'APPROVED') signalDeductionsDue(deps.pool);
+  return {
+    txnNo: request.txnNo,
+    deductionId: row.deduction_no!,
+    decision: row.decision!,
+    ...(row.decline_reason ? { reason: row.decline_reason } : {}),
+    status: row.status!,
+  };
+}
+
+export interface DeductionDetail extends DeductionAnswer {
+  cardNo: string | null;
+  amountFen: number | null;
+  terminalId: string | null;
+  occurredAt: string | null;
+  attempts: Array<{ attemptNo: number; outcome: string; code: string | null; at: string }>;
+  collectedAt: string | null;
+  reversal: { requestedAt: string; refund: 'NOT_NEEDED' | 'PENDING' | 'REFUNDED' } | null;
+}
+
+function refundState(row: DeductionRow): 'NOT_NEEDED' | 'PENDING' | 'REFUNDED' {
+  if (row.refundedAt) return 'REFUNDED';
+  return row.status === 'COLLECTED' || row.status === 'SETTLED' ? 'PENDING' : 'NOT_NEEDED';
+}
+
+export async function deductionDetail(
+  deps: Pick<Deps, 'db'>,
+  schoolId: string,
+  txnNo: string,
+): Promise<DeductionDetail> {
+  const row = await findDeductionByTxn(deps.db, schoolId, txnNo);
+  if (!row) throw new DomainError('DEDUCTION_NOT_FOUND');
+  const attempts = await listAttempts(deps.db, row.id);
+  return {
+    txnNo: row.txnNo,
+    deductionId: row.deductionNo,
+    decision: row.decision,
+    ...(row.declineReason ? { reason: row.declineReason } : {}),
+    status: row.status,
+    cardNo: row.cardNo,
+    amountFen: row.amountFen,
+    terminalId: row.terminalId,
+    occurredAt: row.occurredAt?.toISOString() ?? null,
+    attempts: attempts.map((a) => ({
+      attemptNo: a.attemptNo,
+      outcome: a.outcome,
+      code: a.alipaySubCode ?? a.alipayCode,
+      at: a.createdAt.toISOString(),
+    })),
+    collectedAt: row.collectedAt?.toISOString() ?? null,
+    reversal: row.reversalRequestedAt
+      ? { requestedAt: row.reversalRequestedAt.toISOString(), refund: refundState(row) }
+      : null,
+  };
+}
+
+/**
+ * Voids a swipe the card system paid from the card balance after all (timeouts, a cancelled sale).
+ * Idempotent, and accepted whatever the deduction's state:
+ * - not seen yet → a tombstone, so the late deduction is DECLINED with REVERSED;
+ * - declined → nothing to do;
+ * - approved, nothing charged and no collector on it → REVERSED at once;
+ * - a collector is charging it, or a charge of unknown outcome is open → marked; the collector finishes,
+ *   then voids it (and refunds if the charge went through);
+ * - collected (or settled by a repayment) → refunded through Alipay with a stable out_request_no; retried
+ *   by the job `deduction.refund` until Alipay answers.
+ */
+export async function reverseDeduction(
+  deps: Deps,
+  caller: Pick<GatewayCaller, 'clientId' | 'schoolId'>,
+  txnNo: string,
+): Promise<DeductionDetail> {
+  const now = deps.clock.now();
+  const tombstone = await insertReversalTombstone(deps.db, {
+    schoolId: caller.schoolId,
+    txnNo,
+    deductionNo: newOrderNo('deduction', deps.clock),
+    clientId: caller.clientId,
+    now,
+  });
+  if (!tombstone) {
+    const existing = await findDeductionByTxn(deps.db, caller.schoolId, txnNo);
+    if (existing?.decision === 'APPROVED') {
+      const marked = await requestReversal(deps.db, existing.id, now);
+      if (marked && (marked.status === 'COLLECTED' || marked.status === 'SETTLED')) {
+        await refundReversedDeduction(deps, marked);
+      } else if (marked?.chargeState) {
+        signalDeductionsDue(deps.pool);
+      }
+    }
+  }
+  return deductionDetail(deps, caller.schoolId, txnNo);
+}

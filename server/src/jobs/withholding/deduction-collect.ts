@@ -1,0 +1,51 @@
+import {
+  claimDueDeductions,
+  DEDUCTIONS_DUE_CHANNEL,
+  nextDueAt,
+  releaseLeases,
+  type ClaimedDeduction,
+} from '../../db/repos/withholding/deductions.js';
+import type { Deps } from '../../deps.js';
+import { collectDeduction } from '../../domain/withholding/deduction-collection.js';
+import { LeasedDrainer } from '../leased-drainer.js';
+import { schoolCache } from '../school-cache.js';
+import type { JobDefinition } from '../runner.js';
+
+export const COLLECT_JOB = 'deduction.collect';
+
+/**
+ * `deduction.collect`: charges approved swipes at Alipay (domain/withholding/deduction-collection.ts), drained in
+ * leased batches by this process's LeasedDrainer. A LISTEN on `deductions_due` starts a run as approvals
+ * happen; Agenda runs the job at the next retry's due time and every DEDUCTION_COLLECT_EVERY_MS.
+ */
+export function deductionCollectJob(deps: Deps): JobDefinition {
+  const { collectBatch, collectConcurrency, leaseMs, collectEveryMs } = deps.config.deductions;
+  const school = schoolCache(deps);
+  const collector = new LeasedDrainer<ClaimedDeduction>(
+    {
+      channel: DEDUCTIONS_DUE_CHANNEL,
+      jobName: COLLECT_JOB,
+      batchSize: collectBatch,
+      concurrency: collectConcurrency,
+      leaseMs,
+      claim: (now, leaseUntil, limit) => claimDueDeductions(deps.db, { now, leaseUntil, limit }),
+      async work(deduction) {
+        const row = await school(deduction.schoolId);
+        if (row) await collectDeduction(deps, deduction, { school: row });
+      },
+      release: (rows) => releaseLeases(deps.db, rows),
+      nextDueAt: () => nextDueAt(deps.db),
+    },
+    { pool: deps.pool, jobs: deps.jobs, logger: deps.logger, now: () => deps.clock.now() },
+  );
+  return {
+    name: COLLECT_JOB,
+    every: collectEveryMs,
+    concurrency: 1,
+    lockLifetimeMs: 10 * 60_000,
+    async run() {
+      await collector.trigger();
+    },
+    background: collector,
+  };
+}
