@@ -17,6 +17,8 @@ export interface SandboxSettings {
   userAuthCodeTtlMs: number;
   /** Default life of a campus-code payment code (seed 001: uploads up to 10 days late). */
   paymentCodeTtlMs: number;
+  /** How long trade.pay takes a campus code after it was made (seed 001 §4: at most 10 days). */
+  campusCodePayableMs: number;
   /** Life of a bill download URL (§4.14: about 30 s). */
   billUrlTtlMs: number;
 }

@@ -24,6 +24,8 @@ import type {
   PayTradeResult,
   PaymentCodeRequest,
   PaymentCodeView,
+  CampusCodeRequest,
+  CampusCodeView,
   RegisterAppRequest,
   ResetRequest,
   SignAgreementRequest,
@@ -97,6 +99,11 @@ export class AlipaySandboxControl {
   /** A campus-code payment code: the auth_code for alipay.trade.pay scene=bar_code. */
   issuePaymentCode(request: PaymentCodeRequest): Promise<PaymentCodeView> {
     return this.request('POST', '/payment-codes', request);
+  }
+
+  /** A campus code the user shows (校园码): the decoding SDK's outputs, built by the sandbox's own encoder. */
+  issueCampusCode(request: CampusCodeRequest): Promise<CampusCodeView> {
+    return this.request('POST', '/campus-codes', request);
   }
 
   /** my.tradePay({tradeNO}) as the given user. */

@@ -94,6 +94,40 @@ export interface PaymentCodeView {
   expiresAt: string;
 }
 
+/** A campus code (校园码) for a user at a school: what the decoding SDK of a campus device gets from it. */
+export interface CampusCodeRequest {
+  userId: string;
+  /** The school's national 10-digit code (school_no). */
+  schoolCode: string;
+  studentNo: string;
+  studentName: string;
+  /** data_formwork_id: 4 (with identify_id, the default) or 5. */
+  templateId?: 4 | 5;
+  /** How student_name is encoded: GB2312 (default) or UTF-8. */
+  encodeType?: 'GB2312' | 'UTF-8';
+  /** Template 4's electronic student card id; default `E` + the student number. */
+  identifyId?: string;
+  /** card_type 0–15; default 0. */
+  cardType?: number;
+}
+
+/** The decoding SDK's outputs (seed 001 §6); byte fields are base64. */
+export interface CampusCodeView {
+  userId: string;
+  /** final_data: what the device uploads and trade.pay takes as auth_code. */
+  finalData: string;
+  userData: string;
+  templateId: 4 | 5;
+  /** data_formwork_id as the SDK hands it out: 4 bytes, big-endian. */
+  templateIdBytes: string;
+  encodeType: 'GB2312' | 'UTF-8';
+  /** in_use_time in ms, and as the SDK hands it out: 8 bytes, big-endian. */
+  inUseTime: number;
+  inUseTimeBytes: string;
+  /** After this, trade.pay refuses the code (10 days on the sandbox clock). */
+  expiresAt: string;
+}
+
 export interface PayTradeRequest {
   /** trade_no from alipay.trade.create (my.tradePay's `tradeNO`). */
   tradeNO: string;

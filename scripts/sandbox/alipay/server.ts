@@ -77,6 +77,7 @@ export const DEFAULT_SETTINGS: SandboxSettings = {
   cancelWindowMs: DAY_MS,
   userAuthCodeTtlMs: 10 * 60_000,
   paymentCodeTtlMs: 10 * DAY_MS,
+  campusCodePayableMs: 10 * DAY_MS,
   billUrlTtlMs: 30_000,
 };
 

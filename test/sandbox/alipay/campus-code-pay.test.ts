@@ -95,4 +95,116 @@ describe('Alipay sandbox campus-code payments: alipay.trade.pay with scene=bar_c
     assert.equal((await pay(second.authCode, '2.00', outTradeNo)).subCode, 'ACQ.CONTEXT_INCONSISTENT');
     assert.equal((await t.control.getUser(user.userId)).balanceFen, 900);
   });
+
+  describe('campus codes (校园码, seed 001): final_data as auth_code', () => {
+    const SCHOOL = '4132010001';
+    const issue = (userId: string, extra: Partial<Parameters<typeof t.control.issueCampusCode>[0]> = {}) =>
+      t.control.issueCampusCode({
+        userId,
+        schoolCode: SCHOOL,
+        studentNo: '20260003',
+        studentName: '王小明',
+        ...extra,
+      });
+
+    it('issues the decoding SDK outputs: 4-byte template id, Vars userData with a GB2312 name, 8-byte in_use_time', async () => {
+      const user = await t.control.createUser();
+      const code = await issue(user.userId, { templateId: 5 });
+      assert.equal(Buffer.from(code.templateIdBytes, 'base64').readUInt32BE(0), 5);
+      assert.equal(Number(Buffer.from(code.inUseTimeBytes, 'base64').readBigUInt64BE(0)), code.inUseTime);
+      const userData = Buffer.from(code.userData, 'base64');
+      assert.equal(userData[0], 8, 'school_no is a Vars of 8 bytes');
+      assert.equal(userData.readBigInt64BE(1), 4132010001n);
+      assert.ok(userData.includes(Buffer.from([0xcd, 0xf5])), 'the name is GB2312 (王 = CD F5)');
+      assert.equal(code.encodeType, 'GB2312');
+      assert.equal(new Date(code.expiresAt).getTime() - code.inUseTime, 10 * 86_400_000);
+      const unencodable = await fetch(`${t.sandbox.url}/control/campus-codes`, {
+        method: 'POST',
+        body: JSON.stringify({ userId: user.userId, schoolCode: SCHOOL, studentNo: '1', studentName: '😀' }),
+      });
+      assert.equal(unencodable.status, 400);
+    });
+
+    it('charges the user the code belongs to', async () => {
+      const user = await t.control.createUser({ balanceFen: 1000 });
+      const code = await issue(user.userId);
+      const paid = await pay(code.finalData, '4.20');
+      assert.equal(paid.code, '10000', JSON.stringify(paid));
+      assert.equal(paid.buyerOpenId, user.openIds[app.appId]);
+      assert.equal((await t.control.getUser(user.userId)).balanceFen, 580);
+    });
+
+    it('refuses a code already paid under another out_trade_no, and answers a repeat of the same one from the trade', async () => {
+      const user = await t.control.createUser({ balanceFen: 1000 });
+      const code = await issue(user.userId);
+      const outTradeNo = uniqueNo('C');
+      assert.equal((await pay(code.finalData, '1.00', outTradeNo)).code, '10000');
+      assert.equal((await pay(code.finalData, '1.00', outTradeNo)).subCode, 'ACQ.TRADE_HAS_SUCCESS');
+      const other = await pay(code.finalData, '1.00');
+      assert.equal(other.subCode, 'ACQ.PAYMENT_AUTH_CODE_INVALID');
+      assert.equal((await t.control.getUser(user.userId)).balanceFen, 900);
+    });
+
+    it('lets the same out_trade_no pay after ACQ.BUYER_BALANCE_NOT_ENOUGH', async () => {
+      const user = await t.control.createUser({ balanceFen: 0 });
+      const code = await issue(user.userId);
+      const outTradeNo = uniqueNo('C');
+      assert.equal((await pay(code.finalData, '2.00', outTradeNo)).subCode, 'ACQ.BUYER_BALANCE_NOT_ENOUGH');
+      await t.control.setBalance(user.userId, 300);
+      assert.equal((await pay(code.finalData, '2.00', outTradeNo)).code, '10000');
+    });
+
+    it('refuses a code made more than 10 days ago on its clock', async () => {
+      const own = await startTestSandbox({ apps: [{ appId: app.appId, publicKey: app.publicKey }] });
+      try {
+        const user = await own.control.createUser({ balanceFen: 1000 });
+        const fresh = await own.control.issueCampusCode({
+          userId: user.userId,
+          schoolCode: SCHOOL,
+          studentNo: '1',
+          studentName: '李四',
+        });
+        const old = await own.control.issueCampusCode({
+          userId: user.userId,
+          schoolCode: SCHOOL,
+          studentNo: '1',
+          studentName: '李四',
+        });
+        await own.control.advanceClock({ days: 9, hours: 23 });
+        const payWith = (authCode: string) =>
+          sdkFor(own.sandbox, app).exec('alipay.trade.pay', {
+            bizContent: {
+              outTradeNo: uniqueNo('C'),
+              totalAmount: '1.00',
+              subject: 'x',
+              scene: 'bar_code',
+              authCode,
+            },
+          });
+        assert.equal((await payWith(fresh.finalData)).code, '10000');
+        await own.control.advanceClock({ hours: 2 });
+        const late = await payWith(old.finalData);
+        assert.equal(late.subCode, 'ACQ.PAYMENT_AUTH_CODE_INVALID');
+        assert.match(String(late.subMsg), /过期/);
+      } finally {
+        await own.close();
+      }
+    });
+
+    it('honours fault injection: a hang that took the money leaves a paid trade to find by query', async () => {
+      const user = await t.control.createUser({ balanceFen: 1000 });
+      const code = await issue(user.userId);
+      const outTradeNo = uniqueNo('C');
+      await t.control.injectApiFault({
+        method: 'alipay.trade.pay',
+        times: 1,
+        error: { subCode: 'ACQ.SYSTEM_ERROR' },
+        applyEffect: true,
+      });
+      assert.equal((await pay(code.finalData, '3.00', outTradeNo)).subCode, 'ACQ.SYSTEM_ERROR');
+      const query = await sdkFor(t.sandbox, app).exec('alipay.trade.query', { bizContent: { outTradeNo } });
+      assert.equal(query.tradeStatus, 'TRADE_SUCCESS');
+      assert.equal((await t.control.getUser(user.userId)).balanceFen, 700);
+    });
+  });
 });

@@ -2,7 +2,7 @@ import type { SandboxContext } from '../context.js';
 import { formatBeijing } from '../beijing-time.js';
 import type { ApiHandler, GatewayCall } from '../gateway/api.js';
 import { businessError, invalidParameter } from '../protocol/alipay-error.js';
-import type { PaymentCode, Trade, User } from '../state/types.js';
+import type { CampusCode, PaymentCode, Trade, User } from '../state/types.js';
 import {
   amountFields,
   buyerFields,
@@ -20,24 +20,41 @@ const WITHHOLDING_PRODUCTS = new Set(['GENERAL_WITHHOLDING', 'CYCLE_PAY_AUTH']);
 interface Payer {
   buyer: User;
   paymentCode?: PaymentCode;
+  campusCode?: CampusCode;
   agreementNo?: string;
 }
 
-/** Bar code (campus code, ALIPAY.md §4.4 (a)): a one-time code of 16–24 digits starting with 25–30. */
-function payerFromPaymentCode(ctx: SandboxContext, call: GatewayCall): Payer {
+const AUTH_CODE_INVALID = '支付失败，获取顾客账户信息失败，请顾客刷新付款码后重新收款';
+
+/**
+ * Bar code (ALIPAY.md §4.4 (a)): a one-time payment code of 16–24 digits starting with 25–30, or a campus
+ * code's final_data (seed 001 §7: the SDK's processed code, not the raw one). A campus code is taken for
+ * 10 days after it was made, and by one trade only: while a trade waits for it or has been paid with it,
+ * another out_trade_no is refused; a closed trade lets it go.
+ */
+function payerFromPaymentCode(ctx: SandboxContext, call: GatewayCall, outTradeNo: string): Payer {
   const scene = optionalText(call.biz, 'scene') ?? 'bar_code';
   if (scene !== 'bar_code')
     throw invalidParameter(`scene=${scene}: the sandbox takes bar_code payments only`);
   const authCode = optionalText(call.biz, 'auth_code');
   if (!authCode) throw invalidParameter('auth_code 不能为空');
-  const code = PAYMENT_CODE_PATTERN.test(authCode) ? ctx.state.paymentCodes.get(authCode) : undefined;
+  if (!PAYMENT_CODE_PATTERN.test(authCode)) return payerFromCampusCode(ctx, authCode, outTradeNo);
+  const code = ctx.state.paymentCodes.get(authCode);
   if (!code || code.used || code.expiresAt.getTime() <= ctx.clock.nowMs()) {
-    throw businessError(
-      'ACQ.PAYMENT_AUTH_CODE_INVALID',
-      '支付失败，获取顾客账户信息失败，请顾客刷新付款码后重新收款',
-    );
+    throw businessError('ACQ.PAYMENT_AUTH_CODE_INVALID', AUTH_CODE_INVALID);
   }
   return { buyer: ctx.state.users.get(code.userId)!, paymentCode: code };
+}
+
+function payerFromCampusCode(ctx: SandboxContext, finalData: string, outTradeNo: string): Payer {
+  const code = ctx.state.campusCodes.get(finalData);
+  if (!code) throw businessError('ACQ.PAYMENT_AUTH_CODE_INVALID', AUTH_CODE_INVALID);
+  if (code.expiresAt.getTime() <= ctx.clock.nowMs())
+    throw businessError('ACQ.PAYMENT_AUTH_CODE_INVALID', '校园码已过期（超过10天），请顾客重新出示付款码');
+  const holder = code.heldBy && refreshTradeStatus(ctx, code.heldBy);
+  if (holder && holder.status !== 'TRADE_CLOSED' && holder.outTradeNo !== outTradeNo)
+    throw businessError('ACQ.PAYMENT_AUTH_CODE_INVALID', '校园码已被使用');
+  return { buyer: ctx.state.users.get(code.userId)!, campusCode: code };
 }
 
 /** Withholding (ALIPAY.md §4.4 (b)): the agreement must be NORMAL and belong to the acting merchant. */
@@ -121,18 +138,19 @@ export const tradePay: ApiHandler = (ctx, call) => {
   }
   const payer =
     productCode === 'FACE_TO_FACE_PAYMENT'
-      ? payerFromPaymentCode(ctx, call)
+      ? payerFromPaymentCode(ctx, call, basics.outTradeNo)
       : payerFromAgreement(ctx, call, productCode);
   const trade = existing
     ? checkRepeatedOutTradeNo(existing, basics, productCode, payer.buyer)
     : newTrade(ctx, call, basics, { productCode, createdBy: 'alipay.trade.pay', buyer: payer.buyer });
   trade.agreementNo ??= payer.agreementNo;
-  trade.paymentCode ??= payer.paymentCode?.authCode;
+  trade.paymentCode ??= payer.paymentCode?.authCode ?? payer.campusCode?.finalData;
 
   if (call.payInProcess && !existing) {
     trade.buyer = payer.buyer;
     storeTrade(ctx, trade);
     if (payer.paymentCode) payer.paymentCode.used = true;
+    if (payer.campusCode) payer.campusCode.heldBy = trade;
     return inProcess(ctx, trade, call.payInProcess);
   }
   const outcome = collectPayment(ctx, trade, payer.buyer);
@@ -142,5 +160,6 @@ export const tradePay: ApiHandler = (ctx, call) => {
   }
   if (!existing) storeTrade(ctx, trade);
   if (payer.paymentCode) payer.paymentCode.used = true;
+  if (payer.campusCode) payer.campusCode.heldBy = trade;
   return paidAnswer(ctx, trade);
 };

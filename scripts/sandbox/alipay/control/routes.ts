@@ -12,6 +12,8 @@ import type {
   MerchantAuthorizationRequest,
   PayTradeRequest,
   PaymentCodeRequest,
+  CampusCodeRequest,
+  CampusCodeView,
   RegisterAppRequest,
   ResetRequest,
   SignAgreementRequest,
@@ -20,6 +22,7 @@ import type { ApiFaultRule, ApiFaultSpec, NotifyFaultRule, NotifyFaultSpec } fro
 import { createUser } from '../domain/accounts.js';
 import { authorizeMerchant, registerApp } from '../domain/apps.js';
 import { issuePaymentCode, issueUserAuthCode, payAsBuyer } from '../domain/cashier.js';
+import { isEncodable, issueCampusCode } from '../domain/campus-codes.js';
 import { signFromSignStr, unsignAgreement } from '../domain/agreements.js';
 import type { User } from '../state/types.js';
 import {
@@ -111,6 +114,20 @@ const schemas = {
   paymentCode: Joi.object<PaymentCodeRequest>({
     userId: Joi.string().required(),
     ttlSeconds: Joi.number().integer().min(1),
+  }),
+  campusCode: Joi.object<CampusCodeRequest>({
+    userId: Joi.string().required(),
+    schoolCode: Joi.string()
+      .pattern(/^\d{10}$/, 'national school code')
+      .required(),
+    studentNo: Joi.string()
+      .pattern(/^[\x21-\x7e]{1,32}$/, 'printable ASCII')
+      .required(),
+    studentName: Joi.string().min(1).max(32).required(),
+    templateId: Joi.number().valid(4, 5),
+    encodeType: Joi.string().valid('GB2312', 'UTF-8'),
+    identifyId: Joi.string().pattern(/^[\x21-\x7e]{1,64}$/, 'printable ASCII'),
+    cardType: Joi.number().integer().min(0).max(15),
   }),
   payTrade: Joi.object<PayTradeRequest>({
     tradeNO: Joi.string().required(),
@@ -279,6 +296,40 @@ export function controlRouter(
     const ttlMs = request.ttlSeconds ? request.ttlSeconds * 1000 : sandbox.settings.paymentCodeTtlMs;
     const code = issuePaymentCode(sandbox, user, ttlMs);
     koa.body = { authCode: code.authCode, userId: code.userId, expiresAt: code.expiresAt.toISOString() };
+  });
+
+  router.post('/campus-codes', async (koa) => {
+    const request = await body(koa, schemas.campusCode);
+    const user = userOr404(request.userId);
+    if (!isEncodable(request.studentName, request.encodeType ?? 'GB2312'))
+      throw new ControlError(
+        400,
+        'VALIDATION_FAILED',
+        `studentName cannot be written in ${request.encodeType ?? 'GB2312'}`,
+      );
+    const { code, encoded } = issueCampusCode(
+      sandbox,
+      user,
+      {
+        schoolCode: request.schoolCode,
+        studentNo: request.studentNo,
+        studentName: request.studentName,
+        identifyId: request.identifyId ?? `E${request.studentNo}`,
+        cardType: request.cardType,
+      },
+      { templateId: request.templateId ?? 4, encodeType: request.encodeType ?? 'GB2312' },
+    );
+    koa.body = {
+      userId: user.userId,
+      finalData: code.finalData,
+      userData: encoded.userData.toString('base64'),
+      templateId: encoded.templateId,
+      templateIdBytes: encoded.templateIdBytes.toString('base64'),
+      encodeType: encoded.encodeType,
+      inUseTime: encoded.inUseTime,
+      inUseTimeBytes: encoded.inUseTimeBytes.toString('base64'),
+      expiresAt: code.expiresAt.toISOString(),
+    } satisfies CampusCodeView;
   });
 
   router.post('/trades/pay', async (koa) => {

@@ -5,6 +5,7 @@ import type {
   AppAuthToken,
   AppAuthorization,
   AccessToken,
+  CampusCode,
   Merchant,
   PaymentCode,
   RegisteredApp,
@@ -41,6 +42,8 @@ export class SandboxState {
   readonly accessTokens = new Map<string, AccessToken>();
   readonly refreshTokens = new Map<string, AccessToken>();
   readonly paymentCodes = new Map<string, PaymentCode>();
+  /** Campus codes by final_data (base64). */
+  readonly campusCodes = new Map<string, CampusCode>();
   readonly appAuthorizations = new Map<string, AppAuthorization>();
   readonly appAuthTokens = new Map<string, AppAuthToken>();
   readonly appRefreshTokens = new Map<string, AppAuthToken>();
@@ -95,6 +98,7 @@ export class SandboxState {
     this.accessTokens.clear();
     this.refreshTokens.clear();
     this.paymentCodes.clear();
+    this.campusCodes.clear();
     this.appAuthorizations.clear();
     this.appAuthTokens.clear();
     this.appRefreshTokens.clear();

@@ -81,6 +81,21 @@ export interface PaymentCode {
   used: boolean;
 }
 
+/**
+ * A campus code (校园码, seed 001) as Alipay knows it: whose it is, when it was made, and the trade that holds
+ * it (one that waits for the buyer or took the money). Keyed by final_data (base64), the trade.pay auth_code.
+ */
+export interface CampusCode {
+  finalData: string;
+  userId: string;
+  schoolCode: string;
+  generatedAt: Date;
+  /** Seed 001 §4: "最长不超过10天"; trade.pay refuses it after this. */
+  expiresAt: Date;
+  /** The trade that holds the code: paid, or waiting for the buyer. A closed trade lets it go. */
+  heldBy?: Trade;
+}
+
 /** A school's authorisation of the ISV app (ALIPAY.md §4.13). */
 export interface AppAuthorization {
   appAuthCode: string;
