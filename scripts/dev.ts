@@ -223,7 +223,7 @@ Campus Card × Alipay is running (data in .data/, details in .data/dev.json).
 Walk the student journey by hand (what the mini-program does; ALIPAY stands in for the Alipay app):
   1. auth code (my.getAuthCode):  curl -s ${alipay}/control/auth-codes ${j} -d '{"userId":"${DEMO_USERS[0].userId}","appId":"${appId}"}'
   2. log in:   TOKEN=$(curl -s ${bff}/api/v1/session ${j} -d '{"authCode":"<authCode>"}' | node -pe 'JSON.parse(require("fs").readFileSync(0)).token')
-  3. bind:     curl -s ${bff}/api/v1/bindings ${j} -H "authorization: Bearer $TOKEN" -d '{"schoolId":"${schoolId}","cardNo":"20260001","name":"张三","relation":"SELF"}'
+  3. bind:     curl -s ${bff}/api/v1/bindings ${j} -H "authorization: Bearer $TOKEN" -d '{"schoolId":"${schoolId}","cardNo":"20260001","name":"张三","relation":"SELF","studentNo":"S2026001"}'
   4. recharge: curl -s ${bff}/api/v1/recharges ${j} -H "authorization: Bearer $TOKEN" -d '{"bindingId":"<binding id>","amountFen":5000}'
   5. pay (my.tradePay): curl -s ${alipay}/control/trades/pay ${j} -d '{"tradeNO":"<tradeNo>","userId":"${DEMO_USERS[0].userId}"}'
   6. see it:   curl -s ${bff}/api/v1/recharges/<order id> -H "authorization: Bearer $TOKEN"     (CREATED → PAID → CREDITED)

@@ -5,6 +5,17 @@
 
 export type Relation = 'SELF' | 'PARENT';
 export type BindingStatus = 'ACTIVE' | 'LOST' | 'UNBOUND';
+/** A parent's binding may wait for the card holder's approval (school setting). */
+export type BindingApproval = 'NOT_REQUIRED' | 'PENDING' | 'APPROVED';
+/** How the card was proven to be the user's own or their child's (README "Binding"). */
+export type BindingProof =
+  | 'ID_NUMBER'
+  | 'PHONE'
+  | 'GUARDIAN_PHONE'
+  | 'STUDENT_NO'
+  | 'ALIPAY_CERT'
+  | 'ALIPAY_MOBILE'
+  | 'ALIPAY_GUARDIAN_MOBILE';
 export type CardStatus = 'NORMAL' | 'LOST' | 'FROZEN';
 export type RechargeStatus = 'CREATED' | 'PAID' | 'CREDITED' | 'CREDIT_FAILED' | 'REFUNDED' | 'CLOSED';
 export type AgreementStatus = 'NONE' | 'PENDING' | 'ACTIVE' | 'UNSIGNED' | 'FAILED';
@@ -35,18 +46,32 @@ export interface SchoolView {
   withholdingEnabled: boolean;
   txnLimitFen: number;
   dailyLimitFen: number;
+  /**
+   * What the bind form asks besides card number and name: the ID number (or its last 6) or a phone when the
+   * school has loaded a roster, otherwise the student number. One-tap binding works only with a roster.
+   */
+  bindProof: 'ROSTER' | 'STUDENT_NO';
 }
 export interface SchoolsResponse {
   items: SchoolView[];
 }
 
 // POST /bindings, GET /bindings, GET /bindings/:id
+/**
+ * Either a match from POST /bindings/lookup (`matchToken`, one tap), or the card number, the holder's name
+ * and proof: `idNumber` (18 characters, or the last 6) or `phone` where the school has a roster, else
+ * `studentNo`.
+ */
 export interface CreateBindingRequest {
   schoolId: string;
-  cardNo: string;
+  matchToken?: string;
+  cardNo?: string;
   /** The card holder's name, as printed on the card. */
-  name: string;
-  relation: Relation;
+  name?: string;
+  relation?: Relation;
+  idNumber?: string;
+  phone?: string;
+  studentNo?: string;
 }
 export interface BindingView {
   id: string;
@@ -56,6 +81,8 @@ export interface BindingView {
   identity: 'STUDENT' | 'STAFF' | null;
   relation: Relation;
   status: BindingStatus;
+  approval: BindingApproval;
+  proof: BindingProof | null;
   /** This user pays the card's canteen swipes with Alipay withholding. */
   isWithholdingPayer: boolean;
   createdAt: string;
@@ -63,8 +90,45 @@ export interface BindingView {
 export interface BindingDetail extends BindingView {
   /** Live from the card system; null when it did not answer (then `balanceUnavailable` is true). */
   balanceFen: number | null;
+  /** The card system's own status: a card frozen there shows as frozen whatever the binding says. */
   cardStatus: CardStatus | null;
   balanceUnavailable: boolean;
+  /** Lost cards: whether 解挂 works here (the vendor offers it online); else the page says where to go. */
+  canCancelLoss: boolean;
+}
+
+// POST /bindings/lookup: find one's cards in the school's roster, by what Alipay shares or by a typed ID.
+export type RosterLookupRequest =
+  | { schoolId: string; authCode: string }
+  | { schoolId: string; name: string; idNumber: string; relation?: Relation };
+export interface RosterMatch {
+  /** Hand to POST /bindings { schoolId, matchToken } to bind with one tap (valid for 10 minutes). */
+  matchToken: string | null;
+  cardNoMasked: string;
+  holderNameMasked: string;
+  relation: Relation;
+  proof: BindingProof;
+  /** The user has already bound this card (no matchToken then). */
+  isBound: boolean;
+}
+export interface RosterLookupResponse {
+  matches: RosterMatch[];
+  /** With an authCode: which of the two Alipay shared (both need a special permission). */
+  shared: { certNo: boolean; mobile: boolean } | null;
+}
+
+// GET /bindings/:id/others (the holder), POST …/others/:otherId/approve, DELETE …/others/:otherId
+export interface OtherBindingView {
+  id: string;
+  relation: Relation;
+  status: BindingStatus;
+  approval: BindingApproval;
+  proof: BindingProof | null;
+  isWithholdingPayer: boolean;
+  createdAt: string;
+}
+export interface OtherBindingsResponse {
+  items: OtherBindingView[];
 }
 export interface BindingsResponse {
   items: BindingView[];

@@ -27,12 +27,22 @@ export const ERRORS = {
   BINDING_NOT_FOUND: { status: 404, message: 'No such binding' },
   BINDING_EXISTS: { status: 409, message: 'You have already bound this card' },
   BINDING_NOT_ACTIVE: { status: 409, message: 'The binding is not active' },
+  IDENTITY_NOT_VERIFIED: {
+    status: 422,
+    message: "The proof of identity does not match the school's records",
+  },
+  HOLDER_EXISTS: { status: 409, message: 'The card holder has already bound this card as their own' },
+  BINDING_PENDING_APPROVAL: { status: 403, message: 'The card holder has not approved this binding yet' },
+  NOT_CARD_HOLDER: { status: 403, message: 'Only the card holder can do this' },
+  BINDING_MATCH_EXPIRED: { status: 410, message: 'The card match has expired; look the card up again' },
+  UNLOSS_NOT_SUPPORTED: { status: 409, message: 'The card system does not offer cancelling a loss online' },
   // recharge
   RECHARGE_NOT_FOUND: { status: 404, message: 'No such recharge order' },
   AMOUNT_OUT_OF_RANGE: { status: 422, message: 'The amount is outside the allowed range' },
   // withholding and deductions
   AGREEMENT_NOT_FOUND: { status: 404, message: 'No withholding agreement' },
   AGREEMENT_EXISTS: { status: 409, message: 'A withholding agreement is already active' },
+  CARD_PAID_BY_OTHER: { status: 409, message: "Another Alipay user already pays this card's swipes" },
   WITHHOLDING_DISABLED: { status: 409, message: 'Withholding is switched off for this school' },
   HAS_ARREARS: { status: 409, message: 'There are unpaid withholdings to repay first' },
   NO_DEBTS: { status: 409, message: 'Nothing is owed' },

@@ -5,6 +5,8 @@
  */
 import type {
   AgreementStatus,
+  BindingApproval,
+  BindingProof,
   BindingStatus,
   CardStatus,
   DeductionStatus,
@@ -75,6 +77,23 @@ export const BINDING_STATUS_LABELS_ZH: Readonly<Record<BindingStatus, string>> =
   UNBOUND: '已解绑',
 };
 
+export const BINDING_APPROVAL_LABELS_ZH: Readonly<Record<BindingApproval, string>> = {
+  NOT_REQUIRED: '无需确认',
+  PENDING: '等待持卡人同意',
+  APPROVED: '持卡人已同意',
+};
+
+/** How a binding was proven, as the holder reads it in the list of other bindings. */
+export const BINDING_PROOF_LABELS_ZH: Readonly<Record<BindingProof, string>> = {
+  ID_NUMBER: '身份证号验证',
+  PHONE: '学生手机号验证',
+  GUARDIAN_PHONE: '家长手机号验证',
+  STUDENT_NO: '学号验证',
+  ALIPAY_CERT: '支付宝实名身份证匹配',
+  ALIPAY_MOBILE: '支付宝手机号匹配（学生）',
+  ALIPAY_GUARDIAN_MOBILE: '支付宝手机号匹配（家长）',
+};
+
 export const CARD_STATUS_LABELS_ZH: Readonly<Record<CardStatus, string>> = {
   NORMAL: '正常',
   LOST: '已挂失',
@@ -135,6 +154,10 @@ function labelOf<K extends string>(
 export const relationLabel = (relation: string | null | undefined) => labelOf(RELATION_LABELS_ZH, relation);
 export const bindingStatusLabel = (status: string | null | undefined) =>
   labelOf(BINDING_STATUS_LABELS_ZH, status);
+export const bindingApprovalLabel = (approval: string | null | undefined) =>
+  labelOf(BINDING_APPROVAL_LABELS_ZH, approval);
+export const bindingProofLabel = (proof: string | null | undefined) =>
+  labelOf(BINDING_PROOF_LABELS_ZH, proof);
 export const cardStatusLabel = (status: string | null | undefined) => labelOf(CARD_STATUS_LABELS_ZH, status);
 export const rechargeStatusLabel = (status: string | null | undefined) =>
   labelOf(RECHARGE_STATUS_LABELS_ZH, status);

@@ -31,12 +31,20 @@ export const ERROR_MESSAGES_ZH: Readonly<Record<ErrorCode, string>> = {
   BINDING_NOT_FOUND: '没有找到这张已绑定的校园卡',
   BINDING_EXISTS: '您已经绑定过这张校园卡了',
   BINDING_NOT_ACTIVE: '这张卡已挂失或已解绑，不能进行这个操作',
+  IDENTITY_NOT_VERIFIED: '身份信息与学校登记的不一致，请核对后再试',
+  HOLDER_EXISTS: '持卡人本人已经绑定了这张卡。如果您是家长，请选择“家长”身份绑定',
+  BINDING_PENDING_APPROVAL: '还在等待持卡人同意您的绑定，同意后才能查看和使用这张卡',
+  NOT_CARD_HOLDER: '只有持卡人本人可以进行这个操作',
+  BINDING_MATCH_EXPIRED: '查找结果已过期，请重新查找您的校园卡',
+  UNLOSS_NOT_SUPPORTED: '学校一卡通系统暂不支持在线解挂，请携带证件到学校一卡通服务中心办理',
   // recharge
   RECHARGE_NOT_FOUND: '没有找到这笔充值订单',
   AMOUNT_OUT_OF_RANGE: '充值金额不在学校允许的范围内',
   // withholding and deductions
   AGREEMENT_NOT_FOUND: '您还没有开通刷卡免密代扣',
   AGREEMENT_EXISTS: '您已经开通了刷卡免密代扣',
+  CARD_PAID_BY_OTHER:
+    '这张卡的食堂刷卡已由另一位支付宝用户（如另一位家长）代扣支付，需对方先关闭后您才能开通',
   WITHHOLDING_DISABLED: '学校暂未开通刷卡免密代扣',
   HAS_ARREARS: '您有未还清的代扣欠款，请先还款',
   NO_DEBTS: '您当前没有需要还的欠款',

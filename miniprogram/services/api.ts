@@ -14,6 +14,8 @@ import type {
   RechargeView,
   RepayResponse,
   RepaymentView,
+  RosterLookupRequest,
+  RosterLookupResponse,
   SchoolView,
   SchoolsResponse,
   SessionResponse,
@@ -169,6 +171,8 @@ export const api = {
     call<SchoolsResponse>('GET', '/schools', { query: { q: q.trim() || undefined } }),
 
   createBinding: (request: CreateBindingRequest) => call<BindingView>('POST', '/bindings', { body: request }),
+  lookupBindings: (request: RosterLookupRequest) =>
+    call<RosterLookupResponse>('POST', '/bindings/lookup', { body: request }),
   binding: (bindingId: string) => call<BindingDetail>('GET', `/bindings/${encodeURIComponent(bindingId)}`),
   unbind: (bindingId: string) => call<unknown>('DELETE', `/bindings/${encodeURIComponent(bindingId)}`),
   reportLoss: (bindingId: string) => call<unknown>('POST', `/bindings/${encodeURIComponent(bindingId)}/loss`),

@@ -70,6 +70,20 @@ export function getAuthCode(): Promise<string> {
   });
 }
 
+/**
+ * auth_user: Alipay shows a consent sheet; with consent the server may read the certified ID number and
+ * mobile (alipay.user.info.share, special permission) to find the person's cards in the school's roster.
+ */
+export function getUserAuthCode(): Promise<string> {
+  return new Promise((resolve, reject) => {
+    my.getAuthCode({
+      scopes: 'auth_user',
+      success: (answer) => resolve(answer.authCode),
+      fail: (err) => reject(failure('getAuthCode', err)),
+    });
+  });
+}
+
 /** Opens the Alipay cashier; resolves with its resultCode (9000, 8000, 4000, 6001, 6002, 6004, 99). */
 export function tradePay(tradeNo: string): Promise<string> {
   return new Promise((resolve, reject) => {

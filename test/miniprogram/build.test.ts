@@ -48,7 +48,13 @@ describe('mini-program build (scripts/build-miniprogram.ts)', () => {
   });
 
   it('puts only the shared modules the pages use into shared/, and their imports resolve there', () => {
-    assert.deepEqual(fs.readdirSync(file('shared')).sort(), ['format.js', 'messages-zh.js', 'money.js']);
+    assert.deepEqual(fs.readdirSync(file('shared')).sort(), [
+      'format.js',
+      'id-number.js',
+      'messages-zh.js',
+      'money.js',
+      'phone.js',
+    ]);
     const source = fs.readFileSync(file('pages/card/card.js'), 'utf8');
     assert.match(source, /require\("\.\.\/\.\.\/services\/api"\)/);
     const requireBuilt = createRequire(file('app.js'));

@@ -72,36 +72,56 @@ describe('bind form rules (view-models/bind-form)', () => {
     form = await builtModule('./view-models/bind-form.js');
   });
 
+  const proof = { proofKind: 'STUDENT_NO', proofValue: 'S1' };
+
   it('requires a card number of 4–32 digits or letters and a holder name of 1–32 characters', () => {
-    assert.deepEqual(form.validateBindForm({ cardNo: '', holderName: '' }), {
+    assert.deepEqual(form.validateBindForm({ cardNo: '', holderName: '', ...proof }), {
       cardNoError: '请输入校园卡号',
       holderNameError: '请输入持卡人姓名',
+      proofError: '',
     });
     assert.equal(
-      form.validateBindForm({ cardNo: '123', holderName: '张三' }).cardNoError,
+      form.validateBindForm({ cardNo: '123', holderName: '张三', ...proof }).cardNoError,
       '卡号为 4–32 位数字或字母',
     );
     assert.equal(
-      form.validateBindForm({ cardNo: '12-34', holderName: '张三' }).cardNoError,
+      form.validateBindForm({ cardNo: '12-34', holderName: '张三', ...proof }).cardNoError,
       '卡号为 4–32 位数字或字母',
     );
     assert.equal(
-      form.validateBindForm({ cardNo: 'A'.repeat(33), holderName: '张三' }).cardNoError,
+      form.validateBindForm({ cardNo: 'A'.repeat(33), holderName: '张三', ...proof }).cardNoError,
       '卡号为 4–32 位数字或字母',
     );
     assert.equal(
-      form.validateBindForm({ cardNo: '2024A001', holderName: '名'.repeat(33) }).holderNameError,
+      form.validateBindForm({ cardNo: '2024A001', holderName: '名'.repeat(33), ...proof }).holderNameError,
       '姓名最多 32 个字',
     );
-    assert.deepEqual(form.validateBindForm({ cardNo: ' 2024A001 ', holderName: ' 张三 ' }), {
+    assert.deepEqual(form.validateBindForm({ cardNo: ' 2024A001 ', holderName: ' 张三 ', ...proof }), {
       cardNoError: '',
       holderNameError: '',
+      proofError: '',
     });
+  });
+
+  it('checks the ID number (whole, with its GB 11643 check digit, or the last 6), the phone and the student number', () => {
+    const check = (proofKind: string, proofValue: string) =>
+      form.validateBindForm({ cardNo: '20240001', holderName: '张三', proofKind, proofValue }).proofError;
+    assert.equal(check('ID_NUMBER', ''), '请输入身份证号');
+    assert.equal(check('ID_NUMBER', '11010519491231002X'), '');
+    assert.equal(check('ID_NUMBER', '11010519491231002x'), '');
+    assert.equal(check('ID_NUMBER', '110105194912310021'), '请输入 18 位身份证号（校验位正确）或最后 6 位');
+    assert.equal(check('ID_NUMBER', '31002x'), '');
+    assert.equal(check('ID_NUMBER', '3100'), '请输入 18 位身份证号（校验位正确）或最后 6 位');
+    assert.equal(check('PHONE', '+86 138-0013-8000'), '');
+    assert.equal(check('PHONE', '2380013800'), '请输入 11 位手机号');
+    assert.equal(check('STUDENT_NO', ''), '请输入学号');
+    assert.deepEqual(form.proofField('ID_NUMBER', ' 31002x '), { idNumber: '31002X' });
+    assert.deepEqual(form.proofField('PHONE', '+86 138 0013 8000'), { phone: '13800138000' });
   });
 
   it('counts a name in characters, so rare characters outside the BMP are not counted twice', () => {
     assert.equal(
-      form.validateBindForm({ cardNo: '20240001', holderName: '𠀀'.repeat(32) }).holderNameError,
+      form.validateBindForm({ cardNo: '20240001', holderName: '𠀀'.repeat(32), ...proof }).holderNameError,
       '',
     );
   });

@@ -45,8 +45,11 @@ describe('student journey in the mini-program', function () {
     await school.tap('onPickSchool', { id: stack.school.id });
 
     const bind = await runtime.waitForPage('pages/bind/bind');
+    await bind.waitFor((data) => !data.loading);
+    assert.equal(bind.data.proofLabel, '学号', 'a school without a roster asks for the student number');
     await bind.input('onCardNoInput', card.cardNo);
     await bind.input('onHolderNameInput', card.holderName);
+    await bind.input('onProofInput', card.studentNo!);
     await bind.call('onSubmit');
 
     const home = await runtime.waitForPage('pages/card/card');
@@ -97,6 +100,7 @@ describe('student journey in the mini-program', function () {
       cardNo: card.cardNo,
       name: card.holderName,
       relation: 'SELF',
+      studentNo: card.studentNo,
     });
     assert.equal(bound.status, 201, bound.text);
     // The school's canteen POS gateway talks to our BFF (operator set-up, as the dev launcher does it).

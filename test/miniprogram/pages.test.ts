@@ -52,6 +52,7 @@ describe('mini-program pages against the real BFF', function () {
       cardNo: card.cardNo,
       name: card.holderName,
       relation: options.relation ?? 'SELF',
+      studentNo: card.studentNo,
     });
     assert.equal(res.status, 201, res.text);
     return { ...card, bindingId: res.body.id as string };
@@ -143,9 +144,11 @@ describe('mini-program pages against the real BFF', function () {
       const user = await stack.createUser();
       runtime = await openMiniprogram(stack, user);
       const form = runtime.launch(formUrl());
+      await form.waitFor((data) => !data.loading);
       await form.call('onSubmit');
       assert.equal(form.data.cardNoError, '请输入校园卡号');
       assert.equal(form.data.holderNameError, '请输入持卡人姓名');
+      assert.equal(form.data.proofError, '请输入学号');
       await form.input('onCardNoInput', '12-3');
       await form.input('onHolderNameInput', '张三');
       await form.call('onSubmit');
@@ -164,9 +167,11 @@ describe('mini-program pages against the real BFF', function () {
       const already = await boundCard(user);
       runtime = await openMiniprogram(stack, user);
       const form = runtime.launch(formUrl());
-      const submit = async (cardNo: string, name: string) => {
+      await form.waitFor((data) => !data.loading);
+      const submit = async (cardNo: string, name: string, studentNo = cardNo) => {
         await form.input('onCardNoInput', cardNo);
         await form.input('onHolderNameInput', name);
+        await form.input('onProofInput', studentNo);
         await form.call('onSubmit');
         return form.data;
       };
@@ -178,6 +183,10 @@ describe('mini-program pages against the real BFF', function () {
       assert.equal(
         (await submit(lost.cardNo, lost.holderName)).cardNoError,
         ERROR_MESSAGES_ZH.CARD_NOT_NORMAL,
+      );
+      assert.equal(
+        (await submit(card.cardNo, card.holderName, 'S404')).proofError,
+        ERROR_MESSAGES_ZH.IDENTITY_NOT_VERIFIED,
       );
       assert.equal(
         (await submit(already.cardNo, already.holderName)).formError,
@@ -192,8 +201,10 @@ describe('mini-program pages against the real BFF', function () {
       const card = await stack.createCard({ balanceFen: 12_345 });
       runtime = await openMiniprogram(stack, user);
       const form = runtime.launch(formUrl());
+      await form.waitFor((data) => !data.loading);
       await form.input('onCardNoInput', card.cardNo);
       await form.input('onHolderNameInput', card.holderName);
+      await form.input('onProofInput', card.studentNo!);
       await form.call('onRelationChange', 'PARENT', { text: '家长', value: 'PARENT' }, {});
       await form.call('onSubmit');
       const home = await runtime.waitForPage('pages/card/card');

@@ -42,12 +42,13 @@ describe('withholding and arrears pages against the real BFF', function () {
       cardNo: card.cardNo,
       name: card.holderName,
       relation: 'SELF',
+      studentNo: card.studentNo,
     });
     assert.equal(res.status, 201, res.text);
     return { user, http, card, bindingId: res.body.id as string };
   }
 
-  /** Signs through the API and the sandbox (arranging), and waits until the server has the agreement. */
+  /** Signs through the API and the sandbox (arranging), and waits until the card is bound for withholding. */
   async function signed(student: Awaited<ReturnType<typeof studentWithCard>>) {
     const sign = await student.http.post('/api/v1/withholding/sign', { bindingId: student.bindingId });
     assert.equal(sign.status, 201, sign.text);
@@ -56,6 +57,11 @@ describe('withholding and arrears pages against the real BFF', function () {
       async () =>
         (await student.http.get('/api/v1/withholding')).body.items.some((i: any) => i.status === 'ACTIVE'),
       { timeoutMs: 15_000, message: 'the agreement never became ACTIVE' },
+    );
+    await eventually(
+      async () =>
+        (await stack.cardsys.control.getCard(stack.school.code, student.card.cardNo)).alipayBind !== null,
+      { timeoutMs: 15_000, message: 'the card was never bound for withholding at the card system' },
     );
   }
 
@@ -68,7 +74,7 @@ describe('withholding and arrears pages against the real BFF', function () {
       amountFen,
       terminalId: 'POS-03',
     });
-    assert.equal(swipe.platform.decision, 'APPROVED');
+    assert.equal(swipe.platform.decision, 'APPROVED', JSON.stringify(swipe));
     await eventually(async () => (await student.http.get('/api/v1/debts')).body.items.length === 1, {
       timeoutMs: 15_000,
       message: 'the failed collection never became a debt',

@@ -39,13 +39,16 @@ export interface Stack {
   alipay: { sandbox: AlipaySandbox; control: AlipaySandboxControl; appId: string; url: string };
   cardsys: { sandbox: CardsysSandbox; control: CardsysSandboxControl };
   school: SchoolRow;
-  createUser(balanceFen?: number): Promise<StackUser>;
+  /** An Alipay sandbox user; `certNo` / `mobile` are what the account would share once granted. */
+  createUser(balanceFen?: number, identity?: { certNo?: string; mobile?: string }): Promise<StackUser>;
   createCard(input?: {
     name?: string;
     balanceFen?: number;
     status?: 'NORMAL' | 'LOST' | 'FROZEN';
     schoolCode?: string;
-  }): Promise<{ cardNo: string; holderName: string }>;
+    studentNo?: string | null;
+    identity?: 'STUDENT' | 'STAFF';
+  }): Promise<{ cardNo: string; holderName: string; studentNo: string | null }>;
   addSchool(input?: { name?: string; settings?: SchoolOnboarding['settings'] }): Promise<SchoolRow>;
   stop(): Promise<void>;
 }
@@ -101,7 +104,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         password: cardsysSchool.password,
       },
       alipayAppAuthCode: authorization.appAuthCode,
-      settings: input.settings,
+      // Parents act without the holder's approval unless a test asks for it (the product's default, ADULTS,
+      // is exercised by the approval tests).
+      settings: { parentApproval: 'NEVER', ...input.settings },
     });
   };
   const school = await addSchool({ settings: options.schoolSettings });
@@ -112,8 +117,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     cardsys: { sandbox: cardsysSandbox, control: cardsysControl },
     school,
     addSchool,
-    async createUser(balanceFen = 100_000) {
-      const user = await alipayControl.createUser({ balanceFen });
+    async createUser(balanceFen = 100_000, identity = {}) {
+      const user = await alipayControl.createUser({ balanceFen, ...identity });
       const openId = user.openIds[appId];
       return {
         userId: user.userId,
@@ -137,9 +142,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         name: holderName,
         balanceFen: input.balanceFen ?? 10_000,
         status: input.status,
-        identity: 'STUDENT',
+        identity: input.identity ?? 'STUDENT',
+        ...(input.studentNo !== undefined ? { studentNo: input.studentNo } : {}),
       });
-      return { cardNo: card.cardNo, holderName: card.name };
+      return { cardNo: card.cardNo, holderName: card.name, studentNo: card.studentNo };
     },
     async stop() {
       await app.stop();

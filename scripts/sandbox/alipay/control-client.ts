@@ -28,6 +28,7 @@ import type {
   CampusCodeView,
   RegisterAppRequest,
   ResetRequest,
+  SharedInfoRequest,
   SignAgreementRequest,
   SignAgreementResult,
   UnsignAgreementResult,
@@ -85,6 +86,11 @@ export class AlipaySandboxControl {
 
   getUser(userId: string): Promise<UserView> {
     return this.request('GET', `/users/${encodeURIComponent(userId)}`);
+  }
+
+  /** The user lets the platform read their certified ID number and/or mobile (alipay.user.info.share). */
+  shareInfo(userId: string, request: SharedInfoRequest): Promise<UserView> {
+    return this.request('PUT', `/users/${encodeURIComponent(userId)}/shared-info`, request);
   }
 
   setBalance(userId: string, balanceFen: number): Promise<UserView> {

@@ -57,6 +57,18 @@ export interface CreateUserRequest {
   gender?: 'F' | 'M';
   province?: string;
   city?: string;
+  /** The account's certified resident ID number and mobile; shared only once granted (shared-info). */
+  certNo?: string;
+  mobile?: string;
+}
+
+/**
+ * Marks what the user lets this platform read through alipay.user.info.share: `cert_no` and `mobile`
+ * need a special permission in real Alipay (ALIPAY.md §4.2); here a test or a person grants them.
+ */
+export interface SharedInfoRequest {
+  certNo?: boolean;
+  mobile?: boolean;
 }
 
 export interface UserView {
@@ -66,6 +78,7 @@ export interface UserView {
   nickName?: string;
   /** The user's open_id in every registered app (open_id is app-scoped). */
   openIds: Record<string, string>;
+  shares: { certNo: boolean; mobile: boolean };
 }
 
 export interface AuthCodeRequest {

@@ -57,6 +57,7 @@ const schemas = {
     name: Joi.string().min(1).max(64).required(),
     username: Joi.string().min(1).max(64),
     password: Joi.string().min(1).max(128),
+    supportsUnLoss: Joi.boolean(),
   }),
   platform: Joi.object<PlatformConfigInput>({
     baseUrl: Joi.string()
@@ -151,6 +152,7 @@ export function createControlApp(deps: ControlDeps): Koa {
       wsdlUrl: `${endpoint}?wsdl`,
       username: school.username,
       password: school.password,
+      supportsUnLoss: school.supportsUnLoss,
       platform: pos.platformOf(school.code),
       stats: structuredClone(school.stats),
     };

@@ -14,6 +14,8 @@ export interface CreateSchoolInput {
   /** SOAP credentials; generated when absent. */
   username?: string;
   password?: string;
+  /** Whether the vendor offers 解挂 online (the UnLoss operation); default true. */
+  supportsUnLoss?: boolean;
 }
 
 export interface SchoolView {
@@ -24,6 +26,7 @@ export interface SchoolView {
   wsdlUrl: string;
   username: string;
   password: string;
+  supportsUnLoss: boolean;
   platform: PlatformView | null;
   stats: { wsdlFetches: number; calls: Record<string, number> };
 }

@@ -83,6 +83,8 @@ export interface School {
   password: string;
   cards: Map<string, Card>;
   rechargesByFlowNo: Map<string, RechargeOutcome>;
+  /** Whether the vendor offers 解挂 (UnLoss) online; vendors without it have card holders go to a counter. */
+  supportsUnLoss: boolean;
   /** Calls received per SOAP operation and WSDL downloads, for tests and benchmarks. */
   stats: { wsdlFetches: number; calls: Record<string, number> };
 }
@@ -105,7 +107,13 @@ export class CardLedger {
   private readonly schools = new Map<string, School>();
   private serialSeq = 0;
 
-  createSchool(input: { code: string; name: string; username?: string; password?: string }): School {
+  createSchool(input: {
+    code: string;
+    name: string;
+    username?: string;
+    password?: string;
+    supportsUnLoss?: boolean;
+  }): School {
     if (this.schools.has(input.code)) throw new SandboxConflict(`school ${input.code} already exists`);
     const school: School = {
       code: input.code,
@@ -114,6 +122,7 @@ export class CardLedger {
       password: input.password ?? randomBytes(12).toString('base64url'),
       cards: new Map(),
       rechargesByFlowNo: new Map(),
+      supportsUnLoss: input.supportsUnLoss ?? true,
       stats: { wsdlFetches: 0, calls: {} },
     };
     this.schools.set(school.code, school);
@@ -270,6 +279,14 @@ export class CardLedger {
     const card = this.vendorCard(school, cardNo);
     if (card.status === 'FROZEN') throw new VendorRefusal('CARD_FROZEN', '卡已冻结');
     card.status = 'LOST';
+    return card;
+  }
+
+  /** 解挂: a lost card is usable again; a normal one stays normal; a frozen one is the school's to release. */
+  cancelLoss(school: School, cardNo: string): Card {
+    const card = this.vendorCard(school, cardNo);
+    if (card.status === 'FROZEN') throw new VendorRefusal('CARD_FROZEN', '卡已冻结');
+    card.status = 'NORMAL';
     return card;
   }
 

@@ -121,9 +121,16 @@ export async function startSoapListener(options: {
     }
     if (req.method === 'GET' && url.search.toLowerCase() === '?wsdl') {
       ledger.school(schoolCode).stats.wsdlFetches += 1;
-      // Like IIS/ASMX, the WSDL names the endpoint by the host the caller used.
+      // Like IIS/ASMX, the WSDL names the endpoint by the host the caller used; a vendor without online
+      // 解挂 has no UnLoss operation in it.
       const endpoint = `http://${req.headers.host ?? 'localhost'}${soapPathOf(schoolCode)}`;
-      return send(res, 200, XML, cardServiceWsdl(endpoint));
+      const school = ledger.school(schoolCode);
+      return send(
+        res,
+        200,
+        XML,
+        cardServiceWsdl(endpoint, { without: school.supportsUnLoss ? [] : ['UnLoss'] }),
+      );
     }
     if (req.method === 'GET') {
       return send(

@@ -196,6 +196,11 @@ export function createCardService(ledger: CardLedger, now: () => Date = () => ne
       const card = ledger.reportLoss(school, text(args, 'CardNo', 32));
       return { CardNo: card.cardNo, Status: STATUS_CODE[card.status], LossTime: toVendorTime(now()) };
     },
+    UnLoss(school, args) {
+      if (!school.supportsUnLoss) throw fault('soap:Client', 'PARAM_ERROR', '不支持的操作: UnLoss');
+      const card = ledger.cancelLoss(school, text(args, 'CardNo', 32));
+      return { CardNo: card.cardNo, Status: STATUS_CODE[card.status], UnLossTime: toVendorTime(now()) };
+    },
   };
 
   const port: Record<

@@ -14,6 +14,7 @@ export const CARD_SERVICE_OPERATIONS = [
   'ZFB_UnBindDoc',
   'GetPersonDetails',
   'Loss',
+  'UnLoss',
 ] as const;
 
 export type CardServiceOperation = (typeof CARD_SERVICE_OPERATIONS)[number];
@@ -42,6 +43,11 @@ const FIELDS: Record<CardServiceOperation, { request: string[]; response: string
   Loss: {
     request: ['CardNo'],
     response: ['CardNo', 'Status', 'LossTime'],
+  },
+  // Not in seed 000's list: vendors that offer 解挂 online name it differently; this is our sandbox's name.
+  UnLoss: {
+    request: ['CardNo'],
+    response: ['CardNo', 'Status', 'UnLossTime'],
   },
 };
 
@@ -78,8 +84,14 @@ ${elementsOf(fields)}
       </xsd:element>`;
 }
 
-export function cardServiceWsdl(endpoint: string): string {
-  const ops = CARD_SERVICE_OPERATIONS;
+/** Operations a vendor may leave out of its service; the platform reads the WSDL to know. */
+export const OPTIONAL_OPERATIONS: readonly CardServiceOperation[] = ['UnLoss'];
+
+export function cardServiceWsdl(
+  endpoint: string,
+  options: { without?: readonly CardServiceOperation[] } = {},
+): string {
+  const ops = CARD_SERVICE_OPERATIONS.filter((op) => !options.without?.includes(op));
   return `<?xml version="1.0" encoding="utf-8"?>
 <wsdl:definitions name="CardService"
   targetNamespace="${CARD_SERVICE_NAMESPACE}"

@@ -30,6 +30,11 @@ const oneOf = (column: string, values: readonly string[]) =>
   sql.raw(`${column} in (${values.map((v) => `'${v}'`).join(', ')})`);
 
 export const SCHOOL_STATUSES = ['ACTIVE', 'DISABLED'] as const;
+/**
+ * When a parent's binding waits for the card holder's approval (domain/cards/approval.ts): ADULTS — when the
+ * holder is of age or their age is unknown (default); ALWAYS; NEVER (K-12 schools, where parents act alone).
+ */
+export const PARENT_APPROVAL_RULES = ['ADULTS', 'ALWAYS', 'NEVER'] as const;
 /** DESIGN §7.4 default: 1m, 5m, 30m, 2h, 6h, 24h, then daily for 7 days. */
 export const DEFAULT_RETRY_SCHEDULE_SECONDS = [
   60, 300, 1800, 7200, 21600, 86400, 86400, 86400, 86400, 86400, 86400, 86400, 86400,
@@ -57,11 +62,20 @@ export const schools = pgTable(
       .array()
       .notNull()
       .default(sql.raw(`'{${DEFAULT_RETRY_SCHEDULE_SECONDS.join(',')}}'::integer[]`)),
+    parentApproval: text('parent_approval', { enum: PARENT_APPROVAL_RULES }).notNull().default('ADULTS'),
+    /** A POS swipe whose occurredAt is older than this (or further ahead than the next) is declined. */
+    swipeMaxAgeMinutes: integer('swipe_max_age_minutes').notNull().default(1440),
+    swipeMaxAheadMinutes: integer('swipe_max_ahead_minutes').notNull().default(5),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
   (t) => [
     uniqueIndex('schools_code_key').on(t.code),
+    check('schools_parent_approval_valid', oneOf('parent_approval', PARENT_APPROVAL_RULES)),
+    check(
+      'schools_swipe_window_valid',
+      sql`${t.swipeMaxAgeMinutes} between 1 and 43200 and ${t.swipeMaxAheadMinutes} between 0 and 1440`,
+    ),
     check('schools_code_format', sql`${t.code} ~ '^[0-9]{10}$'`),
     check('schools_status_valid', oneOf('status', SCHOOL_STATUSES)),
     check(
@@ -108,6 +122,11 @@ export const schoolAdmins = pgTable(
   ],
 );
 
+/**
+ * The school's student roster (seed 000 §2.1): imported by the school (issue #13, upsertRosterEntries) and
+ * matched by binding (domain/cards/proof.ts). ID numbers and phones only as keyed hash + ciphertext; the
+ * last six characters of the ID number get their own keyed hash, because schools commonly ask for only those.
+ */
 export const rosterEntries = pgTable(
   'roster_entries',
   {
@@ -120,20 +139,39 @@ export const rosterEntries = pgTable(
     cardNo: text('card_no').notNull(),
     idNumberHash: text('id_number_hash'),
     idNumberEnc: text('id_number_enc'),
+    idTailHash: text('id_tail_hash'),
     phoneHash: text('phone_hash'),
     phoneEnc: text('phone_enc'),
+    guardianPhoneHash: text('guardian_phone_hash'),
+    guardianPhoneEnc: text('guardian_phone_enc'),
     isStudent: boolean('is_student').notNull().default(true),
+    /** The student left the school (an import marked the row missing): no longer matched for binding. */
+    leftAt: tstz('left_at'),
     createdAt: createdAt(),
+    updatedAt: updatedAt(),
   },
   (t) => [
     uniqueIndex('roster_entries_school_card_key').on(t.schoolId, t.cardNo),
     index('roster_entries_id_number_hash_idx').on(t.schoolId, t.idNumberHash),
     index('roster_entries_phone_hash_idx').on(t.schoolId, t.phoneHash),
+    index('roster_entries_guardian_phone_hash_idx').on(t.schoolId, t.guardianPhoneHash),
   ],
 );
 
 export const BINDING_STATUSES = ['ACTIVE', 'LOST', 'UNBOUND'] as const;
 export const BINDING_RELATIONS = ['SELF', 'PARENT'] as const;
+/** How the user proved the card is theirs or their child's (domain/cards/proof.ts; README "Binding"). */
+export const BINDING_PROOFS = [
+  'ID_NUMBER',
+  'PHONE',
+  'GUARDIAN_PHONE',
+  'STUDENT_NO',
+  'ALIPAY_CERT',
+  'ALIPAY_MOBILE',
+  'ALIPAY_GUARDIAN_MOBILE',
+] as const;
+/** A parent's binding may wait for the holder's approval (schools.parent_approval). */
+export const BINDING_APPROVALS = ['NOT_REQUIRED', 'PENDING', 'APPROVED'] as const;
 
 export const bindings = pgTable(
   'bindings',
@@ -150,6 +188,9 @@ export const bindings = pgTable(
     identity: text('identity'),
     relation: text('relation', { enum: BINDING_RELATIONS }).notNull(),
     status: text('status', { enum: BINDING_STATUSES }).notNull().default('ACTIVE'),
+    proof: text('proof', { enum: BINDING_PROOFS }),
+    approval: text('approval', { enum: BINDING_APPROVALS }).notNull().default('NOT_REQUIRED'),
+    approvedAt: tstz('approved_at'),
     /** This binding's user pays the card's canteen swipes through withholding (one per card). */
     isWithholdingPayer: boolean('is_withholding_payer').notNull().default(false),
     /** ZFB_BindDoc password (seed 000 §2.2): random, needed again to unbind. */
@@ -161,6 +202,13 @@ export const bindings = pgTable(
   (t) => [
     check('bindings_status_valid', oneOf('status', BINDING_STATUSES)),
     check('bindings_relation_valid', oneOf('relation', BINDING_RELATIONS)),
+    check('bindings_proof_valid', sql`proof is null or ${oneOf('proof', BINDING_PROOFS)}`),
+    check('bindings_approval_valid', oneOf('approval', BINDING_APPROVALS)),
+    // The card's holder: at most one live binding says "this is my own card".
+    uniqueIndex('bindings_one_holder_per_card')
+      .on(t.schoolId, t.cardNo)
+      .where(sql`relation = 'SELF' and status <> 'UNBOUND'`),
+    index('bindings_card_idx').on(t.schoolId, t.cardNo),
     uniqueIndex('bindings_user_card_live_key')
       .on(t.userId, t.schoolId, t.cardNo)
       .where(sql`status <> 'UNBOUND'`),

@@ -16,7 +16,8 @@ export function validate<T>(schema: Joi.Schema<T>, value: unknown, source: Input
   });
   if (!result.error) return result.value;
   const problems = result.error.details.map((detail) => ({
-    field: [source, ...detail.path].join('.'),
+    // "at least one of a, b" has no path of its own: name the first field it asks for.
+    field: [source, ...(detail.path.length > 0 ? detail.path : firstPeer(detail.context))].join('.'),
     message: detail.message.replace(/^"([^"]*)"/, (_, label: string) => label),
   }));
   const first = problems[0];
@@ -24,4 +25,9 @@ export function validate<T>(schema: Joi.Schema<T>, value: unknown, source: Input
     field: first.field,
     details: problems,
   });
+}
+
+function firstPeer(context: Joi.Context | undefined): string[] {
+  const peers = (context as { peers?: unknown } | undefined)?.peers;
+  return Array.isArray(peers) && typeof peers[0] === 'string' ? [peers[0]] : [];
 }

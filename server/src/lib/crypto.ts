@@ -15,6 +15,7 @@ const VERSION = 'v1';
 export class DataProtector {
   private readonly encryptionKey: Buffer;
   private readonly hashKey: Buffer;
+  private readonly tokenKey: Buffer;
 
   constructor(masterKey: Buffer) {
     if (masterKey.length !== 32) throw new Error('PII_KEY must be 32 bytes (base64)');
@@ -22,6 +23,9 @@ export class DataProtector {
       crypto.hkdfSync('sha256', masterKey, Buffer.alloc(0), 'campus-card/encrypt', 32),
     );
     this.hashKey = Buffer.from(crypto.hkdfSync('sha256', masterKey, Buffer.alloc(0), 'campus-card/hash', 32));
+    this.tokenKey = Buffer.from(
+      crypto.hkdfSync('sha256', masterKey, Buffer.alloc(0), 'campus-card/token', 32),
+    );
   }
 
   encrypt(plaintext: string): string {
@@ -43,6 +47,37 @@ export class DataProtector {
   /** Same input, same hash; normalise first (trim, upper-case X in ID numbers) so matching is exact. */
   hash(value: string): string {
     return crypto.createHmac('sha256', this.hashKey).update(normaliseIdentifier(value)).digest('hex');
+  }
+
+  /**
+   * A tamper-proof, short-lived token carrying `payload` (e.g. a roster match offered for one-tap binding):
+   * `<base64url JSON>.<base64url HMAC>`. Not encrypted: put nothing secret in it.
+   */
+  seal(purpose: string, payload: Record<string, unknown>, expiresAt: Date): string {
+    const body = Buffer.from(JSON.stringify({ p: purpose, e: expiresAt.getTime(), d: payload })).toString(
+      'base64url',
+    );
+    return `${body}.${crypto.createHmac('sha256', this.tokenKey).update(body).digest('base64url')}`;
+  }
+
+  /** The payload of a token sealed for `purpose`, or null when forged, for another purpose or expired. */
+  unseal(purpose: string, token: string, now: Date): Record<string, unknown> | null {
+    const [body, mac, extra] = token.split('.');
+    if (!body || !mac || extra !== undefined) return null;
+    const expected = Buffer.from(crypto.createHmac('sha256', this.tokenKey).update(body).digest('base64url'));
+    const given = Buffer.from(mac);
+    if (expected.length !== given.length || !crypto.timingSafeEqual(expected, given)) return null;
+    try {
+      const parsed = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as {
+        p?: unknown;
+        e?: unknown;
+        d?: unknown;
+      };
+      if (parsed.p !== purpose || typeof parsed.e !== 'number' || parsed.e <= now.getTime()) return null;
+      return typeof parsed.d === 'object' && parsed.d !== null ? (parsed.d as Record<string, unknown>) : null;
+    } catch {
+      return null;
+    }
   }
 }
 

@@ -18,6 +18,7 @@ describe('graceful shutdown', () => {
       cardNo: card.cardNo,
       name: card.holderName,
       relation: 'SELF',
+      studentNo: card.studentNo,
     });
     await stack.alipay.control.injectApiFault({ method: 'alipay.trade.create', times: 1, latencyMs: 800 });
     const inFlight = api.post('/api/v1/recharges', { bindingId: bound.body.id, amountFen: 1_000 });

@@ -37,6 +37,7 @@ describe('schools and card binding', () => {
       cardNo: card.cardNo,
       name: ` ${card.holderName} `,
       relation: 'SELF',
+      studentNo: card.studentNo,
     });
     assert.equal(res.status, 201, res.text);
     assert.equal(res.body.status, 'ACTIVE');
@@ -56,6 +57,7 @@ describe('schools and card binding', () => {
       cardNo: card.cardNo,
       name: '王小红',
       relation: 'SELF',
+      studentNo: card.studentNo,
     });
     assert.equal(res.status, 422);
     assert.equal(res.body.error.code, 'CARD_NAME_MISMATCH');
@@ -72,6 +74,7 @@ describe('schools and card binding', () => {
         cardNo: card.cardNo,
         name: card.holderName,
         relation: 'SELF',
+        studentNo: card.studentNo,
       });
       assert.equal(res.status, 409, status);
       assert.equal(res.body.error.code, 'CARD_NOT_NORMAL');
@@ -81,6 +84,7 @@ describe('schools and card binding', () => {
       cardNo: '99999999',
       name: '张三',
       relation: 'SELF',
+      studentNo: '99999999',
     });
     assert.equal(unknown.status, 404);
     assert.equal(unknown.body.error.code, 'CARD_NOT_FOUND');
@@ -89,7 +93,13 @@ describe('schools and card binding', () => {
   it('does not let the same user bind the same card twice', async () => {
     const { api } = await loggedIn();
     const card = await stack.createCard();
-    const body = { schoolId: stack.school.id, cardNo: card.cardNo, name: card.holderName, relation: 'SELF' };
+    const body = {
+      schoolId: stack.school.id,
+      cardNo: card.cardNo,
+      name: card.holderName,
+      relation: 'SELF',
+      studentNo: card.studentNo,
+    };
     assert.equal((await api.post('/api/v1/bindings', body)).status, 201);
     const again = await api.post('/api/v1/bindings', body);
     assert.equal(again.status, 409);
@@ -106,6 +116,7 @@ describe('schools and card binding', () => {
         cardNo: card.cardNo,
         name: card.holderName,
         relation: 'PARENT',
+        studentNo: card.studentNo,
       });
       assert.equal(res.status, 201);
       assert.equal(res.body.relation, 'PARENT');
@@ -121,6 +132,7 @@ describe('schools and card binding', () => {
       cardNo: first.cardNo,
       name: first.holderName,
       relation: 'SELF',
+      studentNo: first.studentNo,
     });
     assert.equal(own.status, 201);
   });
@@ -133,6 +145,7 @@ describe('schools and card binding', () => {
       cardNo: card.cardNo,
       name: card.holderName,
       relation: 'SELF',
+      studentNo: card.studentNo,
     });
     const { api: stranger } = await loggedIn();
     for (const res of [
@@ -147,15 +160,24 @@ describe('schools and card binding', () => {
 
   it('names the field for bad input', async () => {
     const { api } = await loggedIn();
+    const valid = {
+      schoolId: stack.school.id,
+      cardNo: '12345678',
+      name: 'a',
+      relation: 'SELF',
+      studentNo: 'S1',
+    };
     const cases: Array<[unknown, string]> = [
-      [{ schoolId: 'x', cardNo: '12345678', name: 'a', relation: 'SELF' }, 'body.schoolId'],
-      [{ schoolId: stack.school.id, cardNo: '12-34', name: 'a', relation: 'SELF' }, 'body.cardNo'],
-      [{ schoolId: stack.school.id, cardNo: '12345678', name: '', relation: 'SELF' }, 'body.name'],
-      [{ schoolId: stack.school.id, cardNo: '12345678', name: 'a', relation: 'UNCLE' }, 'body.relation'],
-      [
-        { schoolId: stack.school.id, cardNo: '12345678', name: 'a', relation: 'SELF', extra: 1 },
-        'body.extra',
-      ],
+      [{ ...valid, schoolId: 'x' }, 'body.schoolId'],
+      [{ ...valid, cardNo: '12-34' }, 'body.cardNo'],
+      [{ ...valid, name: '' }, 'body.name'],
+      [{ ...valid, relation: 'UNCLE' }, 'body.relation'],
+      [{ ...valid, extra: 1 }, 'body.extra'],
+      [{ ...valid, studentNo: undefined }, 'body.idNumber'],
+      [{ ...valid, studentNo: undefined, idNumber: '110101199003071235' }, 'body.idNumber'],
+      [{ ...valid, studentNo: undefined, idNumber: '12345' }, 'body.idNumber'],
+      [{ ...valid, studentNo: undefined, phone: '2381234567' }, 'body.phone'],
+      [{ schoolId: stack.school.id, matchToken: 'x.y', cardNo: '12345678' }, 'body.cardNo'],
     ];
     for (const [body, field] of cases) {
       const res = await api.post('/api/v1/bindings', body);
@@ -173,6 +195,7 @@ describe('schools and card binding', () => {
       cardNo: card.cardNo,
       name: card.holderName,
       relation: 'SELF',
+      studentNo: card.studentNo,
     });
     await stack.cardsys.control.setDowntime(true);
     try {
@@ -185,6 +208,7 @@ describe('schools and card binding', () => {
         cardNo: (await stack.createCard()).cardNo,
         name: '张三',
         relation: 'SELF',
+        studentNo: 'S1',
       });
       assert.equal(bind.status, 503);
       assert.equal(bind.body.error.code, 'CARD_SYSTEM_UNAVAILABLE');
@@ -197,7 +221,12 @@ describe('schools and card binding', () => {
     const { api: parent } = await loggedIn();
     const { api: student } = await loggedIn();
     const card = await stack.createCard();
-    const body = { schoolId: stack.school.id, cardNo: card.cardNo, name: card.holderName };
+    const body = {
+      schoolId: stack.school.id,
+      cardNo: card.cardNo,
+      name: card.holderName,
+      studentNo: card.studentNo,
+    };
     const parentBinding = await parent.post('/api/v1/bindings', { ...body, relation: 'PARENT' });
     const studentBinding = await student.post('/api/v1/bindings', { ...body, relation: 'SELF' });
     const lost = await student.post(`/api/v1/bindings/${studentBinding.body.id}/loss`);
@@ -220,6 +249,7 @@ describe('schools and card binding', () => {
       cardNo: card.cardNo,
       name: card.holderName,
       relation: 'SELF',
+      studentNo: card.studentNo,
     });
     const res = await api.delete(`/api/v1/bindings/${bound.body.id}`);
     assert.equal(res.status, 204);
@@ -230,6 +260,7 @@ describe('schools and card binding', () => {
       cardNo: card.cardNo,
       name: card.holderName,
       relation: 'SELF',
+      studentNo: card.studentNo,
     });
     assert.equal(rebind.status, 201, 'an unbound card can be bound again');
   });

@@ -17,6 +17,7 @@ export async function userWithCard(
     cardNo: card.cardNo,
     name: card.holderName,
     relation: 'SELF',
+    studentNo: card.studentNo,
   });
   assert.equal(res.status, 201, res.text);
   return { user, api, card, bindingId: res.body.id as string };

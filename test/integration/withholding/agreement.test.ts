@@ -139,6 +139,7 @@ describe('signing and ending password-free withholding', () => {
       cardNo: payer.card.cardNo,
       name: payer.card.holderName,
       relation: 'PARENT',
+      studentNo: payer.card.studentNo,
     });
     const other = await parentApi.post('/api/v1/withholding/sign', { bindingId: bound.body.id });
     assert.equal(other.status, 409);
@@ -160,6 +161,7 @@ describe('signing and ending password-free withholding', () => {
       cardNo: card.cardNo,
       name: card.holderName,
       relation: 'PARENT',
+      studentNo: card.studentNo,
     });
     const refused = await parentApi.post('/api/v1/withholding/sign', { bindingId: closed.body.id });
     assert.equal(refused.status, 409);

@@ -33,7 +33,7 @@ export async function signedPayer(
       const items = (await payer.api.get('/api/v1/withholding')).body.items;
       return card.alipayBind !== null && items[0]?.card?.isBoundAtCardSystem === true;
     },
-    { message: 'card bound for withholding' },
+    { timeoutMs: 20_000, message: 'card bound for withholding' },
   );
   return { ...payer, agreementNo: signed.agreementNo! };
 }

@@ -16,6 +16,7 @@ import type {
   CampusCodeView,
   RegisterAppRequest,
   ResetRequest,
+  SharedInfoRequest,
   SignAgreementRequest,
 } from '../control-types.js';
 import type { ApiFaultRule, ApiFaultSpec, NotifyFaultRule, NotifyFaultSpec } from '../faults.js';
@@ -103,7 +104,10 @@ const schemas = {
     gender: Joi.string().valid('F', 'M'),
     province: Joi.string().max(32),
     city: Joi.string().max(32),
+    certNo: Joi.string().pattern(/^\d{17}[\dX]$/, 'resident ID number'),
+    mobile: Joi.string().pattern(/^1\d{10}$/, 'mobile number'),
   }),
+  sharedInfo: Joi.object<SharedInfoRequest>({ certNo: Joi.boolean(), mobile: Joi.boolean() }),
   balance: Joi.object<{ balanceFen: number }>({ balanceFen: fen.required() }),
   authCode: Joi.object<AuthCodeRequest>({
     userId: Joi.string().required(),
@@ -270,6 +274,16 @@ export function controlRouter(
   router.put('/users/:userId/balance', async (koa) => {
     const user = userOr404(koa.params.userId);
     user.balanceFen = (await body(koa, schemas.balance)).balanceFen;
+    koa.body = userView(sandbox, user);
+  });
+
+  router.put('/users/:userId/shared-info', async (koa) => {
+    const user = userOr404(koa.params.userId);
+    const request = await body(koa, schemas.sharedInfo);
+    user.shares = {
+      certNo: request.certNo ?? user.shares.certNo,
+      mobile: request.mobile ?? user.shares.mobile,
+    };
     koa.body = userView(sandbox, user);
   });
 

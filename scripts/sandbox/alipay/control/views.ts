@@ -31,6 +31,7 @@ export function userView(ctx: SandboxContext, user: User): UserView {
     balanceFen: user.balanceFen,
     ...(user.nickName ? { nickName: user.nickName } : {}),
     openIds,
+    shares: { ...user.shares },
   };
 }
 

@@ -30,6 +30,8 @@ export interface NewUserInput {
   gender?: 'F' | 'M';
   province?: string;
   city?: string;
+  certNo?: string;
+  mobile?: string;
 }
 
 export function createUser(ctx: SandboxContext, input: NewUserInput): User {
@@ -49,6 +51,9 @@ export function createUser(ctx: SandboxContext, input: NewUserInput): User {
     gender: input.gender,
     province: input.province,
     city: input.city,
+    certNo: input.certNo,
+    mobile: input.mobile,
+    shares: { certNo: false, mobile: false },
     createdAt: ctx.clock.now(),
   };
   state.users.set(userId, user);

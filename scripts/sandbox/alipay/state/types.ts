@@ -47,6 +47,10 @@ export interface User {
   gender?: 'F' | 'M';
   province?: string;
   city?: string;
+  certNo?: string;
+  mobile?: string;
+  /** What alipay.user.info.share may return beyond the profile (needs special permission, ALIPAY.md §4.2). */
+  shares: { certNo: boolean; mobile: boolean };
   createdAt: Date;
 }
 

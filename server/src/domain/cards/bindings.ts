@@ -1,24 +1,32 @@
-import type { BindingDetail, CreateBindingRequest } from '../../../../shared/api.js';
+import type { BindingDetail, CreateBindingRequest, Relation } from '../../../../shared/api.js';
 import {
+  findLiveBindingOfUser,
   findOwnBinding,
   insertBindingIfNew,
   listLiveBindings,
-  markCardLost,
   markUnbound,
   type BindingRow,
   type BindingWithSchool,
 } from '../../db/repos/cards/bindings.js';
+import { findRosterEntry } from '../../db/repos/roster/roster-entries.js';
 import { hasOpenDebts } from '../../db/repos/withholding/debts.js';
 import { findSchool, type SchoolRow } from '../../db/repos/schools/schools.js';
 import type { Deps } from '../../deps.js';
+import type { CardHolder } from '../../integrations/cardsys/index.js';
 import { DomainError } from '../errors.js';
-import { isSameHolder } from './names.js';
 import { cardSystemFailure } from '../outside-errors.js';
+import { approvalFor } from './approval.js';
+import { isSameHolder } from './names.js';
+import { verifyTypedProof, type BindingProof } from './proof.js';
+import { claimMatch } from './roster-matches.js';
 
 /**
- * Binding a campus card to an Alipay user (DESIGN §7.2, seed 000 §1.2 and §2.2): the card system must
- * know the card, the holder name must match, the card must be in normal status. A parent may bind several
- * children's cards; nobody binds the same card twice.
+ * Binding a campus card to an Alipay user (DESIGN §7.2, seed 000 §1.2 and §2.2). The card system must know
+ * the card, the holder name must match, the card must be in normal status, and the user must prove the card
+ * is theirs or their child's beyond what is printed on it (proof.ts: the school's roster, or the student
+ * number; or a roster match Alipay vouched for, roster-matches.ts). A card has at most one holder (relation
+ * SELF); a parent's binding may wait for the holder's approval (approval.ts); the holder sees every other
+ * binding of the card and can remove it (holder.ts).
  */
 
 export async function activeSchool(
@@ -32,35 +40,72 @@ export async function activeSchool(
   return school;
 }
 
+async function cardHolder(deps: Deps, school: SchoolRow, cardNo: string, field: string): Promise<CardHolder> {
+  try {
+    return await deps.schools.cardSystem(school).getCardHolder(cardNo);
+  } catch (error) {
+    throw cardSystemFailure(error, field);
+  }
+}
+
 export async function bindCard(
   deps: Deps,
   userId: string,
   input: CreateBindingRequest,
 ): Promise<BindingWithSchool> {
   const school = await activeSchool(deps, input.schoolId, 'body.schoolId');
-  let holder;
-  try {
-    holder = await deps.schools.cardSystem(school).getCardHolder(input.cardNo);
-  } catch (error) {
-    throw cardSystemFailure(error, 'body.cardNo');
-  }
-  if (!isSameHolder(holder.holderName, input.name)) {
-    throw new DomainError('CARD_NAME_MISMATCH', undefined, { field: 'body.name' });
+  const claimed = input.matchToken ? claimMatch(deps, userId, school.id, input.matchToken) : undefined;
+  const holder = await cardHolder(
+    deps,
+    school,
+    claimed?.cardNo ?? input.cardNo!,
+    claimed ? 'body.matchToken' : 'body.cardNo',
+  );
+  const roster = await findRosterEntry(deps.db, school.id, holder.cardNo);
+
+  let relation: Relation;
+  let proof: BindingProof;
+  if (claimed) {
+    // The roster is the school's word, the card system the vendor's: they must name the same person.
+    if (!roster || !isSameHolder(holder.holderName, roster.name))
+      throw new DomainError('IDENTITY_NOT_VERIFIED', undefined, { field: 'body.matchToken' });
+    ({ relation, proof } = claimed);
+  } else {
+    if (!isSameHolder(holder.holderName, input.name!))
+      throw new DomainError('CARD_NAME_MISMATCH', undefined, { field: 'body.name' });
+    proof = verifyTypedProof(deps.protector, roster, holder, input);
+    relation = input.relation!;
+    if (proof === 'GUARDIAN_PHONE' && relation !== 'PARENT') {
+      throw new DomainError(
+        'VALIDATION_FAILED',
+        "body.relation: this is the guardian's phone; bind as PARENT",
+        {
+          field: 'body.relation',
+        },
+      );
+    }
   }
   if (holder.status !== 'NORMAL') {
     throw new DomainError('CARD_NOT_NORMAL', `The card is ${holder.status.toLowerCase()}`, {
-      field: 'body.cardNo',
+      field: claimed ? 'body.matchToken' : 'body.cardNo',
     });
   }
+  const approval = approvalFor(deps.protector, school, relation, roster, deps.clock.now());
   const row = await insertBindingIfNew(deps.db, {
     schoolId: school.id,
     userId,
     cardNo: holder.cardNo,
     holderName: holder.holderName,
     identity: holder.identity,
-    relation: input.relation,
+    relation,
+    proof,
+    approval,
   });
-  if (!row) throw new DomainError('BINDING_EXISTS', undefined, { field: 'body.cardNo' });
+  if (!row) {
+    const mine = await findLiveBindingOfUser(deps.db, userId, school.id, holder.cardNo);
+    if (mine) throw new DomainError('BINDING_EXISTS', undefined, { field: 'body.cardNo' });
+    throw new DomainError('HOLDER_EXISTS', undefined, { field: 'body.relation' });
+  }
   return { ...row, schoolName: school.name };
 }
 
@@ -68,6 +113,7 @@ export function listBindings(deps: Pick<Deps, 'db'>, userId: string): Promise<Bi
   return listLiveBindings(deps.db, userId);
 }
 
+/** The user's own binding (any live status, approved or not). */
 export async function ownBinding(
   deps: Pick<Deps, 'db'>,
   userId: string,
@@ -78,41 +124,54 @@ export async function ownBinding(
   return binding;
 }
 
-/** The binding with the live balance; a silent card system leaves the balance unknown, not the page broken. */
+/**
+ * The user's own binding, for anything that reads or moves the card (balance, statement, recharge, loss,
+ * withholding): a parent's binding still waiting for the holder's approval is refused.
+ */
+export async function usableBinding(
+  deps: Pick<Deps, 'db'>,
+  userId: string,
+  bindingId: string,
+): Promise<BindingWithSchool> {
+  const binding = await ownBinding(deps, userId, bindingId);
+  if (binding.approval === 'PENDING') throw new DomainError('BINDING_PENDING_APPROVAL');
+  return binding;
+}
+
+/**
+ * The binding with the live balance and the card system's own status; a silent card system leaves them
+ * unknown, not the page broken. A binding waiting for approval shows neither.
+ */
 export async function bindingWithBalance(
   deps: Deps,
   userId: string,
   bindingId: string,
 ): Promise<
-  { binding: BindingWithSchool } & Pick<BindingDetail, 'balanceFen' | 'cardStatus' | 'balanceUnavailable'>
+  { binding: BindingWithSchool } & Pick<
+    BindingDetail,
+    'balanceFen' | 'cardStatus' | 'balanceUnavailable' | 'canCancelLoss'
+  >
 > {
   const binding = await ownBinding(deps, userId, bindingId);
+  const unknown = { balanceFen: null, cardStatus: null, canCancelLoss: false };
+  if (binding.approval === 'PENDING') return { binding, ...unknown, balanceUnavailable: false };
   const school = await activeSchool(deps, binding.schoolId);
+  const cardSystem = deps.schools.cardSystem(school);
   try {
-    const holder = await deps.schools.cardSystem(school).getCardHolder(binding.cardNo);
-    return { binding, balanceFen: holder.balanceFen, cardStatus: holder.status, balanceUnavailable: false };
+    const holder = await cardSystem.getCardHolder(binding.cardNo);
+    const isLost = holder.status === 'LOST' || binding.status === 'LOST';
+    const canCancelLoss = isLost && (await cardSystem.supportsCancelLoss().catch(() => false));
+    return {
+      binding,
+      balanceFen: holder.balanceFen,
+      cardStatus: holder.status,
+      balanceUnavailable: false,
+      canCancelLoss,
+    };
   } catch (error) {
     deps.logger.warn('card balance unavailable', { bindingId, error: (error as Error).message });
-    return { binding, balanceFen: null, cardStatus: null, balanceUnavailable: true };
+    return { binding, ...unknown, balanceUnavailable: true };
   }
-}
-
-/** Loss (seed 000 §2.5): the card system marks the card lost; every binding of it stops (no approvals). */
-export async function reportCardLost(
-  deps: Deps,
-  userId: string,
-  bindingId: string,
-): Promise<BindingWithSchool> {
-  const binding = await ownBinding(deps, userId, bindingId);
-  if (binding.status === 'LOST') return binding;
-  const school = await activeSchool(deps, binding.schoolId);
-  try {
-    await deps.schools.cardSystem(school).reportLoss(binding.cardNo);
-  } catch (error) {
-    throw cardSystemFailure(error);
-  }
-  await markCardLost(deps.db, binding.schoolId, binding.cardNo, deps.clock.now());
-  return { ...binding, status: 'LOST' };
 }
 
 /**

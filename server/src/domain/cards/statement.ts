@@ -2,7 +2,7 @@ import type { StatementEntry, StatementResponse } from '../../../../shared/api.j
 import { listRechargesForStatement } from '../../db/repos/recharge/recharges.js';
 import type { Deps } from '../../deps.js';
 import type { CardRecord } from '../../integrations/cardsys/index.js';
-import { activeSchool, ownBinding } from './bindings.js';
+import { activeSchool, usableBinding } from './bindings.js';
 import { DomainError } from '../errors.js';
 import { cardSystemFailure } from '../outside-errors.js';
 
@@ -32,7 +32,7 @@ export async function cardStatement(
   bindingId: string,
   query: StatementQuery,
 ): Promise<StatementResponse> {
-  const binding = await ownBinding(deps, userId, bindingId);
+  const binding = await usableBinding(deps, userId, bindingId);
   const to = query.to ?? deps.clock.now();
   const from = query.from ?? new Date(to.getTime() - DEFAULT_WINDOW_DAYS * DAY_MS);
   if (from > to)

@@ -16,7 +16,7 @@ import type { Deps } from '../../deps.js';
 import { AlipayError } from '../../integrations/alipay/errors.js';
 import { CardSystemError } from '../../integrations/cardsys/index.js';
 import { newOrderNo } from '../../lib/ids.js';
-import { activeSchool, ownBinding } from '../cards/bindings.js';
+import { activeSchool, usableBinding } from '../cards/bindings.js';
 import { DomainError } from '../errors.js';
 import { alipayFailure, requireAlipay } from '../outside-errors.js';
 
@@ -40,7 +40,7 @@ export async function createRecharge(
   input: CreateRechargeRequest,
 ): Promise<RechargeRow> {
   const alipay = requireAlipay(deps);
-  const binding = await ownBinding(deps, userId, input.bindingId);
+  const binding = await usableBinding(deps, userId, input.bindingId);
   if (binding.status !== 'ACTIVE') {
     throw new DomainError('BINDING_NOT_ACTIVE', 'Only an active card can be recharged', {
       field: 'body.bindingId',

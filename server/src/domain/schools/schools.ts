@@ -25,6 +25,9 @@ export interface SchoolOnboarding {
       | 'txnLimitFen'
       | 'dailyLimitFen'
       | 'retryScheduleSeconds'
+      | 'parentApproval'
+      | 'swipeMaxAgeMinutes'
+      | 'swipeMaxAheadMinutes'
     >
   >;
 }

@@ -27,7 +27,7 @@ import type { Executor } from '../../db/client.js';
 import type { Deps } from '../../deps.js';
 import { CardSystemError } from '../../integrations/cardsys/index.js';
 import { newOrderNo } from '../../lib/ids.js';
-import { activeSchool, ownBinding } from '../cards/bindings.js';
+import { activeSchool, usableBinding } from '../cards/bindings.js';
 import { DomainError } from '../errors.js';
 import type { NotificationHandler, NotificationResult } from '../notify/notifications.js';
 import { alipayFailure, requireAlipay } from '../outside-errors.js';
@@ -69,7 +69,7 @@ export async function startSigning(
   bindingId: string,
 ): Promise<WithholdingSignResponse> {
   const alipay = requireAlipay(deps);
-  const binding = await ownBinding(deps, userId, bindingId);
+  const binding = await usableBinding(deps, userId, bindingId);
   if (binding.status !== 'ACTIVE') {
     throw new DomainError('BINDING_NOT_ACTIVE', 'Only an active card can be paid by withholding', {
       field: 'body.bindingId',

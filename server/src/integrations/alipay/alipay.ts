@@ -43,6 +43,17 @@ export interface OAuthResult {
   expiresInSeconds: number;
 }
 
+/**
+ * What alipay.user.info.share tells about the user (ALIPAY.md §4.2). `certNo` (the resident ID number) and
+ * `mobile` come only when the app holds the special permission and the user granted them: both optional.
+ */
+export interface AlipayUserInfo {
+  userId: string | null;
+  openId: string | null;
+  certNo: string | null;
+  mobile: string | null;
+}
+
 export interface AppAuthorization {
   appAuthToken: string;
   refreshToken: string | null;
@@ -127,6 +138,19 @@ export class Alipay {
       openId: str(res.openId),
       accessToken,
       expiresInSeconds: Number(res.expiresIn ?? 0),
+    };
+  }
+
+  /** auth_user access token → what the user agreed to share (never logged: it is personal data). */
+  async userInfo(accessToken: string): Promise<AlipayUserInfo> {
+    const res = await callAlipay(this.sdk, 'alipay.user.info.share', { params: { authToken: accessToken } });
+    // cert_type 0 is the resident identity card; other documents (passports…) are not roster ID numbers.
+    const certType = str(res.certType);
+    return {
+      userId: str(res.userId),
+      openId: str(res.openId),
+      certNo: certType === null || certType === '0' ? str(res.certNo) : null,
+      mobile: str(res.mobile),
     };
   }
 

@@ -29,10 +29,19 @@ export type CardSystemFailureReason =
   | 'TIMEOUT'
   | 'CONNECTION_LOST'
   | 'VENDOR_ERROR'
-  | 'BAD_RESPONSE';
+  | 'BAD_RESPONSE'
+  | 'NOT_SUPPORTED';
 
 export type CardSystemOperation =
-  'getCardHolder' | 'getBalance' | 'recharge' | 'bindAlipay' | 'unbindAlipay' | 'getStatement' | 'reportLoss';
+  | 'getCardHolder'
+  | 'getBalance'
+  | 'recharge'
+  | 'bindAlipay'
+  | 'unbindAlipay'
+  | 'getStatement'
+  | 'reportLoss'
+  | 'supportsCancelLoss'
+  | 'cancelLoss';
 
 export class CardSystemError extends Error {
   override name = 'CardSystemError';

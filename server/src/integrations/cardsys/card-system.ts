@@ -134,4 +134,8 @@ export interface CardSystem {
   getStatement(query: StatementQuery): Promise<CardStatement>;
   /** Loss: marks the card lost. Repeating it is harmless. */
   reportLoss(cardNo: string): Promise<LossReport>;
+  /** Whether the vendor offers 解挂 online (cancelLoss); vendors without it send holders to a counter. */
+  supportsCancelLoss(): Promise<boolean>;
+  /** 解挂: a lost card is usable again. NOT_SUPPORTED (final) where the vendor does not offer it. */
+  cancelLoss(cardNo: string): Promise<LossReport>;
 }

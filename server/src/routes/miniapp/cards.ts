@@ -4,43 +4,80 @@ import type {
   BindingDetail,
   BindingsResponse,
   CreateBindingRequest,
+  OtherBindingsResponse,
+  RosterLookupResponse,
   SchoolsResponse,
 } from '../../../../shared/api.js';
+import { schoolsWithRoster } from '../../db/repos/roster/roster-entries.js';
 import { searchActiveSchools } from '../../db/repos/schools/schools.js';
 import type { Deps } from '../../deps.js';
-import {
-  bindCard,
-  bindingWithBalance,
-  listBindings,
-  reportCardLost,
-  unbindCard,
-} from '../../domain/cards/bindings.js';
+import { bindCard, bindingWithBalance, listBindings, unbindCard } from '../../domain/cards/bindings.js';
+import { approveOtherBinding, listOtherBindings, removeOtherBinding } from '../../domain/cards/holder.js';
+import { cancelCardLoss, reportCardLost } from '../../domain/cards/loss.js';
+import { lookUpByIdNumber, lookUpWithAlipay } from '../../domain/cards/roster-matches.js';
 import { cardStatement } from '../../domain/cards/statement.js';
 import { validate } from '../../http/validate.js';
-import { cardNo, idParams, uuid } from './schemas.js';
+import { cardNo, fullIdNumber, idNumberOrTail, idParams, mobile, uuid } from './schemas.js';
 import { bindingView, schoolView } from './views.js';
 
 const schoolsQuery = Joi.object({ q: Joi.string().trim().max(50).allow('') });
+const relation = Joi.string().valid('SELF', 'PARENT');
+const holderName = Joi.string().trim().min(1).max(32);
+const typedOnly = (schema: Joi.Schema) =>
+  schema.when('matchToken', { is: Joi.exist(), then: Joi.forbidden(), otherwise: Joi.required() });
 const bindingBody = Joi.object<CreateBindingRequest>({
   schoolId: uuid.required(),
-  cardNo: cardNo.required(),
-  name: Joi.string().trim().min(1).max(32).required(),
-  relation: Joi.string().valid('SELF', 'PARENT').required(),
+  matchToken: Joi.string().max(2048),
+  cardNo: typedOnly(cardNo),
+  name: typedOnly(holderName),
+  relation: typedOnly(relation),
+  idNumber: idNumberOrTail,
+  phone: mobile,
+  studentNo: Joi.string()
+    .trim()
+    .pattern(/^[A-Za-z0-9-]{1,32}$/, 'student number'),
+}).when(Joi.object({ matchToken: Joi.exist() }).unknown(), {
+  then: Joi.object({ idNumber: Joi.forbidden(), phone: Joi.forbidden(), studentNo: Joi.forbidden() }),
+  otherwise: Joi.object().or('idNumber', 'phone', 'studentNo'),
 });
+const lookupBody = Joi.alternatives().conditional(Joi.object({ authCode: Joi.exist() }).unknown(), {
+  then: Joi.object({ schoolId: uuid.required(), authCode: Joi.string().trim().min(4).max(128).required() }),
+  otherwise: Joi.object({
+    schoolId: uuid.required(),
+    name: holderName.required(),
+    idNumber: fullIdNumber.required(),
+    relation,
+  }),
+});
+const otherParams = Joi.object({ id: uuid.required(), otherId: uuid.required() });
 const statementQuery = Joi.object({
   from: Joi.date().iso(),
   to: Joi.date().iso(),
   page: Joi.number().integer().min(1).max(500).default(1),
 });
 
-/** Schools, bindings, balance, loss, unbind and statements (DESIGN §6.1, §7.2). */
+/** Schools, bindings, roster lookups, the holder's view of other bindings, balance, loss and statements. */
 export function cardRoutes(deps: Deps): Router {
   const router = new Router();
 
   router.get('/schools', async (ctx) => {
     const { q } = validate(schoolsQuery, ctx.query, 'query');
     const schools = await searchActiveSchools(deps.db, q || undefined, 50);
-    ctx.body = { items: schools.map(schoolView) } satisfies SchoolsResponse;
+    const withRoster = await schoolsWithRoster(
+      deps.db,
+      schools.map((s) => s.id),
+    );
+    ctx.body = { items: schools.map((s) => schoolView(s, withRoster.has(s.id))) } satisfies SchoolsResponse;
+  });
+
+  router.post('/bindings/lookup', async (ctx) => {
+    const body = validate(lookupBody, ctx.request.body, 'body');
+    const userId: string = ctx.state.userId;
+    ctx.body = (
+      'authCode' in body
+        ? await lookUpWithAlipay(deps, userId, body)
+        : await lookUpByIdNumber(deps, userId, body)
+    ) satisfies RosterLookupResponse;
   });
 
   router.post('/bindings', async (ctx) => {
@@ -61,9 +98,30 @@ export function cardRoutes(deps: Deps): Router {
     ctx.body = { ...bindingView(binding), ...live } satisfies BindingDetail;
   });
 
+  router.get('/bindings/:id/others', async (ctx) => {
+    const { id } = validate(idParams, ctx.params, 'params');
+    ctx.body = { items: await listOtherBindings(deps, ctx.state.userId, id) } satisfies OtherBindingsResponse;
+  });
+
+  router.post('/bindings/:id/others/:otherId/approve', async (ctx) => {
+    const { id, otherId } = validate(otherParams, ctx.params, 'params');
+    ctx.body = await approveOtherBinding(deps, ctx.state.userId, id, otherId);
+  });
+
+  router.delete('/bindings/:id/others/:otherId', async (ctx) => {
+    const { id, otherId } = validate(otherParams, ctx.params, 'params');
+    await removeOtherBinding(deps, ctx.state.userId, id, otherId);
+    ctx.status = 204;
+  });
+
   router.post('/bindings/:id/loss', async (ctx) => {
     const { id } = validate(idParams, ctx.params, 'params');
     ctx.body = bindingView(await reportCardLost(deps, ctx.state.userId, id));
+  });
+
+  router.delete('/bindings/:id/loss', async (ctx) => {
+    const { id } = validate(idParams, ctx.params, 'params');
+    ctx.body = bindingView(await cancelCardLoss(deps, ctx.state.userId, id));
   });
 
   router.delete('/bindings/:id', async (ctx) => {

@@ -5,7 +5,7 @@ import type { SchoolRow } from '../../db/repos/schools/schools.js';
 
 /** Rows → the shapes of shared/api.ts. Secrets and internal columns never leave through here. */
 
-export function schoolView(school: SchoolRow): SchoolView {
+export function schoolView(school: SchoolRow, hasRoster: boolean): SchoolView {
   return {
     id: school.id,
     code: school.code,
@@ -15,6 +15,7 @@ export function schoolView(school: SchoolRow): SchoolView {
     withholdingEnabled: school.withholdingEnabled,
     txnLimitFen: school.txnLimitFen,
     dailyLimitFen: school.dailyLimitFen,
+    bindProof: hasRoster ? 'ROSTER' : 'STUDENT_NO',
   };
 }
 
@@ -27,6 +28,8 @@ export function bindingView(binding: BindingWithSchool): BindingView {
     identity: binding.identity === 'STUDENT' || binding.identity === 'STAFF' ? binding.identity : null,
     relation: binding.relation,
     status: binding.status,
+    approval: binding.approval,
+    proof: binding.proof,
     isWithholdingPayer: binding.isWithholdingPayer,
     createdAt: binding.createdAt.toISOString(),
   };

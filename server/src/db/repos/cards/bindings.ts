@@ -5,25 +5,7 @@ import { bindings, schools, users } from '../../schema.js';
 export type BindingRow = typeof bindings.$inferSelect;
 export type BindingWithSchool = BindingRow & { schoolName: string };
 
-const withSchool = { ...getColumns(), schoolName: schools.name };
-
-function getColumns() {
-  return {
-    id: bindings.id,
-    schoolId: bindings.schoolId,
-    userId: bindings.userId,
-    cardNo: bindings.cardNo,
-    holderName: bindings.holderName,
-    identity: bindings.identity,
-    relation: bindings.relation,
-    status: bindings.status,
-    isWithholdingPayer: bindings.isWithholdingPayer,
-    vendorBindPasswordEnc: bindings.vendorBindPasswordEnc,
-    createdAt: bindings.createdAt,
-    updatedAt: bindings.updatedAt,
-    unboundAt: bindings.unboundAt,
-  };
-}
+const withSchool = { ...getTableColumns(bindings), schoolName: schools.name };
 
 /** Inserts a binding; returns undefined when this user already has this card (unique live binding). */
 export async function insertBindingIfNew(
@@ -55,6 +37,65 @@ export async function findOwnBinding(
     .innerJoin(schools, eq(schools.id, bindings.schoolId))
     .where(and(eq(bindings.id, bindingId), eq(bindings.userId, userId), ne(bindings.status, 'UNBOUND')));
   return row;
+}
+
+/** The user's live binding of a card, if any. */
+export async function findLiveBindingOfUser(
+  db: Executor,
+  userId: string,
+  schoolId: string,
+  cardNo: string,
+): Promise<BindingRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(bindings)
+    .where(
+      and(
+        eq(bindings.userId, userId),
+        eq(bindings.schoolId, schoolId),
+        eq(bindings.cardNo, cardNo),
+        ne(bindings.status, 'UNBOUND'),
+      ),
+    );
+  return row;
+}
+
+/** Every live binding of a card, oldest first. */
+export async function listLiveBindingsOfCard(
+  db: Executor,
+  schoolId: string,
+  cardNo: string,
+): Promise<BindingRow[]> {
+  return db
+    .select()
+    .from(bindings)
+    .where(and(eq(bindings.schoolId, schoolId), eq(bindings.cardNo, cardNo), ne(bindings.status, 'UNBOUND')))
+    .orderBy(asc(bindings.createdAt));
+}
+
+/** PENDING → APPROVED; returns whether this call approved it. */
+export async function approveBinding(db: Executor, bindingId: string, now: Date): Promise<boolean> {
+  const rows = await db
+    .update(bindings)
+    .set({ approval: 'APPROVED', approvedAt: now, updatedAt: now })
+    .where(and(eq(bindings.id, bindingId), eq(bindings.approval, 'PENDING'), ne(bindings.status, 'UNBOUND')))
+    .returning({ id: bindings.id });
+  return rows.length === 1;
+}
+
+/** The card is usable again (解挂): every lost binding of it is active again. */
+export async function markCardFound(
+  db: Executor,
+  schoolId: string,
+  cardNo: string,
+  now: Date,
+): Promise<number> {
+  const rows = await db
+    .update(bindings)
+    .set({ status: 'ACTIVE', updatedAt: now })
+    .where(and(eq(bindings.schoolId, schoolId), eq(bindings.cardNo, cardNo), eq(bindings.status, 'LOST')))
+    .returning({ id: bindings.id });
+  return rows.length;
 }
 
 /** A lost card is lost for everyone who bound it. */

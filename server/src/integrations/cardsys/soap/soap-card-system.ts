@@ -53,7 +53,7 @@ const NO_KEEP_ALIVE = {
 };
 
 type VendorOperation =
-  'GetPersonInfo' | 'Recharge' | 'ZFB_BindDoc' | 'ZFB_UnBindDoc' | 'GetPersonDetails' | 'Loss';
+  'GetPersonInfo' | 'Recharge' | 'ZFB_BindDoc' | 'ZFB_UnBindDoc' | 'GetPersonDetails' | 'Loss' | 'UnLoss';
 type Fields = Record<string, unknown>;
 
 /** Card numbers are not secrets, but together with a name they identify a student: log the tail only. */
@@ -275,6 +275,37 @@ export class SoapCardSystem implements CardSystem {
       cardNo: answer.text('CardNo'),
       status: answer.code('Status', STATUS_BY_CODE),
       reportedAt: answer.time('LossTime'),
+    };
+  }
+
+  /** The vendor's WSDL lists the operations it offers; UnLoss is one that not every vendor has. */
+  async supportsCancelLoss(): Promise<boolean> {
+    let client;
+    try {
+      client = await this.clients.get(this.connection);
+    } catch (error) {
+      throw classifySoapFailure('supportsCancelLoss', error, false);
+    }
+    return typeof (client as unknown as Record<string, unknown>).UnLossAsync === 'function';
+  }
+
+  async cancelLoss(cardNo: string): Promise<LossReport> {
+    const op = 'cancelLoss';
+    requireText(op, 'cardNo', cardNo, CARD_NO);
+    if (!(await this.supportsCancelLoss())) {
+      throw new CardSystemError({
+        code: 'UNLOSS_NOT_SUPPORTED',
+        classification: 'final',
+        reason: 'NOT_SUPPORTED',
+        operation: op,
+        message: 'the card system does not offer cancelling a loss online',
+      });
+    }
+    const answer = await this.call(op, 'UnLoss', { CardNo: cardNo }, cardNo, true);
+    return {
+      cardNo: answer.text('CardNo'),
+      status: answer.code('Status', STATUS_BY_CODE),
+      reportedAt: answer.time('UnLossTime'),
     };
   }
 

@@ -1,0 +1,49 @@
+import { markCardFound, markCardLost, type BindingWithSchool } from '../../db/repos/cards/bindings.js';
+import type { Deps } from '../../deps.js';
+import { CardSystemError } from '../../integrations/cardsys/index.js';
+import { DomainError } from '../errors.js';
+import { cardSystemFailure } from '../outside-errors.js';
+import { activeSchool, usableBinding } from './bindings.js';
+
+/**
+ * Loss (挂失, seed 000 §2.5) and its undoing (解挂). Either is done by the holder, or by a parent whose
+ * binding needs no approval or was approved (usableBinding). Loss marks the card lost at the card system
+ * and every binding of it LOST: withholding approvals stop at once (decide_deduction's CARD_LOST). 解挂
+ * works where the vendor offers it online (CardSystem.supportsCancelLoss); elsewhere UNLOSS_NOT_SUPPORTED
+ * says to go to the school's card office.
+ */
+
+export async function reportCardLost(
+  deps: Deps,
+  userId: string,
+  bindingId: string,
+): Promise<BindingWithSchool> {
+  const binding = await usableBinding(deps, userId, bindingId);
+  if (binding.status === 'LOST') return binding;
+  const school = await activeSchool(deps, binding.schoolId);
+  try {
+    await deps.schools.cardSystem(school).reportLoss(binding.cardNo);
+  } catch (error) {
+    throw cardSystemFailure(error);
+  }
+  await markCardLost(deps.db, binding.schoolId, binding.cardNo, deps.clock.now());
+  return { ...binding, status: 'LOST' };
+}
+
+export async function cancelCardLoss(
+  deps: Deps,
+  userId: string,
+  bindingId: string,
+): Promise<BindingWithSchool> {
+  const binding = await usableBinding(deps, userId, bindingId);
+  const school = await activeSchool(deps, binding.schoolId);
+  try {
+    await deps.schools.cardSystem(school).cancelLoss(binding.cardNo);
+  } catch (error) {
+    if (error instanceof CardSystemError && error.reason === 'NOT_SUPPORTED')
+      throw new DomainError('UNLOSS_NOT_SUPPORTED', undefined, { cause: error });
+    throw cardSystemFailure(error);
+  }
+  await markCardFound(deps.db, binding.schoolId, binding.cardNo, deps.clock.now());
+  return { ...binding, status: 'ACTIVE' };
+}
