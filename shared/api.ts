@@ -135,7 +135,10 @@ export interface BindingsResponse {
 }
 
 // GET /bindings/:id/statement?from&to&page
-export type StatementKind = 'CONSUMPTION' | 'RECHARGE' | 'WITHHOLDING';
+/** CAMPUS_CODE: paid with the Alipay campus code at a campus device (DESIGN §7.5). */
+export type StatementKind = 'CONSUMPTION' | 'RECHARGE' | 'WITHHOLDING' | 'CAMPUS_CODE';
+/** An accepted campus-code payment: being charged at Alipay, paid, failed (then owed), or repaid. */
+export type CampusCodePaymentState = 'PENDING' | 'RETRYING' | 'PAID' | 'FAILED' | 'SETTLED';
 export interface StatementEntry {
   id: string;
   occurredAt: string;
@@ -149,6 +152,8 @@ export interface StatementEntry {
   /** Our recharge orders carry their state (a paid order not yet on the card shows as PAID). */
   rechargeStatus?: RechargeStatus;
   orderId?: string;
+  /** Campus-code payments carry their state (FAILED ones are owed: GET /debts). */
+  campusCodeStatus?: CampusCodePaymentState;
 }
 export interface StatementResponse {
   entries: StatementEntry[];
@@ -157,6 +162,14 @@ export interface StatementResponse {
   hasMore: boolean;
   from: string;
   to: string;
+}
+
+// GET /bindings/:id/campus-code
+/** What `my.navigateToMiniProgram` needs to open Alipay's campus code for the card's school. */
+export interface CampusCodeEntry {
+  appId: string;
+  /** `query` is one URL-encoded string (ALIPAY-M2.md §5). */
+  extraData: { query: string };
 }
 
 // POST /recharges, GET /recharges/:id
@@ -206,14 +219,24 @@ export interface WithholdingResponse {
 }
 
 // GET /debts, POST /debts/repay
+/**
+ * What is owed: a canteen swipe withholding could not collect (WITHHOLDING), or a campus-code payment
+ * Alipay refused (CAMPUS_CODE: the device said "paid" offline, the charge failed afterwards).
+ */
+export type DebtKind = 'WITHHOLDING' | 'CAMPUS_CODE';
 export interface DebtView {
-  deductionId: string;
+  kind: DebtKind;
+  /** Our id of the deduction or campus-code payment. */
+  id: string;
+  /** WITHHOLDING only; the same as `id`. */
+  deductionId: string | null;
   txnNo: string;
   cardNo: string;
   amountFen: number;
   occurredAt: string;
   terminalId: string | null;
-  status: 'RETRYING' | 'ARREARS';
+  /** RETRYING and ARREARS are withholding's; FAILED a campus-code payment's. */
+  status: 'RETRYING' | 'ARREARS' | 'FAILED';
   attempts: number;
   /** Why Alipay did not pay it, e.g. ACQ.BUYER_BALANCE_NOT_ENOUGH. */
   lastErrorCode: string | null;

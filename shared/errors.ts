@@ -48,6 +48,9 @@ export const ERRORS = {
   NO_DEBTS: { status: 409, message: 'Nothing is owed' },
   DEDUCTION_NOT_FOUND: { status: 404, message: 'No such deduction' },
   TXN_CONFLICT: { status: 409, message: 'This txnNo was already used with a different card or amount' },
+  // campus code
+  CAMPUS_CODE_PAYMENT_NOT_FOUND: { status: 404, message: 'No such campus-code payment' },
+  CAMPUS_CODE_NOT_AVAILABLE: { status: 409, message: 'The school has not set up the Alipay campus code' },
   // outside systems
   CARD_SYSTEM_UNAVAILABLE: { status: 503, message: 'The campus card system is not answering' },
   CARD_SYSTEM_REJECTED: { status: 502, message: 'The campus card system refused the request' },

@@ -8,6 +8,7 @@ import type {
   BindingApproval,
   BindingProof,
   BindingStatus,
+  CampusCodePaymentState,
   CardStatus,
   DeductionStatus,
   RechargeStatus,
@@ -141,6 +142,16 @@ export const STATEMENT_KIND_LABELS_ZH: Readonly<Record<StatementKind, string>> =
   CONSUMPTION: '消费',
   RECHARGE: '充值',
   WITHHOLDING: '支付宝代扣',
+  CAMPUS_CODE: '校园码消费',
+};
+
+/** A campus-code payment as the student sees it (the device already said "paid"; Alipay is charged later). */
+export const CAMPUS_CODE_STATUS_LABELS_ZH: Readonly<Record<CampusCodePaymentState, string>> = {
+  PENDING: '支付宝扣款中',
+  RETRYING: '扣款失败，稍后自动重试',
+  PAID: '已支付',
+  FAILED: '扣款失败，待还款',
+  SETTLED: '已还款',
 };
 
 function labelOf<K extends string>(
@@ -167,6 +178,8 @@ export const deductionStatusLabel = (status: string | null | undefined) =>
   labelOf(DEDUCTION_STATUS_LABELS_ZH, status);
 export const statementKindLabel = (kind: string | null | undefined) =>
   labelOf(STATEMENT_KIND_LABELS_ZH, kind);
+export const campusCodeStatusLabel = (status: string | null | undefined) =>
+  labelOf(CAMPUS_CODE_STATUS_LABELS_ZH, status);
 
 /**
  * Why Alipay did not pay a canteen swipe, from the sub_code the server recorded. Alipay spells some codes
@@ -183,6 +196,8 @@ const DEDUCTION_FAILURE_REASONS_ZH: ReadonlyArray<[RegExp, string]> = [
   [/BUYER_ENABLE_STATUS_FORBID|BUYER_NOT_EXIST|USER_NOT_EXIST/, '支付宝账户状态异常'],
   [/PAYMENT_REQUEST_HAS_RISK|RISK/, '支付宝风控拦截了这笔扣款'],
   [/FREQUENCY_LIMITED/, '扣款太频繁，稍后会自动重试'],
+  [/PAYMENT_AUTH_CODE_INVALID/, '校园码已失效或超过了10天'],
+  [/CODE_EXPIRED/, '校园码超过了10天，已不能扣款'],
   [/PAYMENT_FAIL/, '支付宝扣款失败'],
   [/SYSTEM_ERROR|UNKNOW|TIMEOUT/, '支付宝暂时没有响应'],
 ];

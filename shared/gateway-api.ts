@@ -12,3 +12,71 @@ export interface DeductionAnswer {
   reason?: string;
   status: string;
 }
+
+// ---- campus code (DESIGN §6.2, §7.5; docs/gateway-api.md) ------------------------------------------------
+
+/** One offline campus-code payment a device uploads: the decoding SDK's outputs plus the sale. */
+export interface CampusCodeUpload {
+  /** The device's own transaction number; the platform is idempotent on it per school. */
+  txnNo: string;
+  terminalId: string;
+  /** base64 of the SDK's final_data (seed 001 §7: this, not the raw code, is what Alipay charges). */
+  finalData: string;
+  /** base64 of the SDK's user_data. */
+  userData: string;
+  /** data_formwork_id as an int (4 or 5). */
+  templateId: number;
+  /** data_encode_type: GB2312, GBK, GB18030 or UTF-8. */
+  encodeType: string;
+  /** in_use_time in ms since the epoch. */
+  inUseTime: number;
+  amountFen: number;
+  /** ISO-8601: when the device scanned the code and said "paid". */
+  scannedAt: string;
+}
+
+export type CampusCodeUploadResult = 'ACCEPTED' | 'DUPLICATE' | 'DUPLICATE_CODE' | 'EXPIRED' | 'REJECTED';
+
+export type CampusCodePaymentStatus =
+  'PENDING' | 'RETRYING' | 'PAID' | 'FAILED' | 'SETTLED' | 'EXPIRED' | 'REJECTED' | 'DUPLICATE_CODE';
+
+/** The answer to one uploaded payment. */
+export interface CampusCodeUploadItemAnswer {
+  txnNo: string;
+  result: CampusCodeUploadResult;
+  /** REJECTED (and a DUPLICATE of a rejected payment): why, e.g. BAD_STUDENT_NAME, OTHER_SCHOOL, TXN_CONFLICT. */
+  reason?: string;
+  /** DUPLICATE: what the first upload of this txnNo was answered; everything else is that answer too. */
+  firstResult?: Exclude<CampusCodeUploadResult, 'DUPLICATE'>;
+  /** Our payment number (also the Alipay out_trade_no of its first charge). Absent for TXN_CONFLICT. */
+  paymentNo?: string;
+  status?: CampusCodePaymentStatus;
+  /** Uploaded more than 24 h (the school's threshold) after the code was made (seed 001 §4). */
+  late?: boolean;
+}
+
+/** The answer to `POST /campus-code/payments`: one answer per payment, in the order sent. */
+export interface CampusCodeUploadAnswer {
+  results: CampusCodeUploadItemAnswer[];
+  counts: Record<CampusCodeUploadResult, number>;
+}
+
+/** `GET /campus-code/payments/:txnNo`. */
+export interface CampusCodePaymentDetail {
+  txnNo: string;
+  paymentNo: string;
+  /** The answer the upload got. */
+  result: Exclude<CampusCodeUploadResult, 'DUPLICATE'>;
+  reason?: string;
+  status: CampusCodePaymentStatus;
+  amountFen: number;
+  terminalId: string;
+  scannedAt: string;
+  uploadedAt: string;
+  generatedAt: string | null;
+  late: boolean;
+  attempts: Array<{ attemptNo: number; outcome: string; code: string | null; at: string }>;
+  nextAttemptAt: string | null;
+  paidAt: string | null;
+  failedAt: string | null;
+}

@@ -50,6 +50,8 @@ export const ERROR_MESSAGES_ZH: Readonly<Record<ErrorCode, string>> = {
   NO_DEBTS: '您当前没有需要还的欠款',
   DEDUCTION_NOT_FOUND: '没有找到这笔扣款记录',
   TXN_CONFLICT: '这笔交易与之前的记录不一致，请联系学校一卡通中心',
+  CAMPUS_CODE_PAYMENT_NOT_FOUND: '没有找到这笔校园码支付',
+  CAMPUS_CODE_NOT_AVAILABLE: '本校还没有开通支付宝校园码，请先用校园卡消费',
   // outside systems
   CARD_SYSTEM_UNAVAILABLE: '学校一卡通系统暂时连不上，请稍后再试',
   CARD_SYSTEM_REJECTED: '学校一卡通系统没有受理这次操作，请联系学校一卡通中心',

@@ -6,6 +6,7 @@
  */
 import type {
   BindingDetail,
+  CampusCodeEntry,
   BindingView,
   CreateBindingRequest,
   CreateRechargeResponse,
@@ -176,6 +177,9 @@ export const api = {
   binding: (bindingId: string) => call<BindingDetail>('GET', `/bindings/${encodeURIComponent(bindingId)}`),
   unbind: (bindingId: string) => call<unknown>('DELETE', `/bindings/${encodeURIComponent(bindingId)}`),
   reportLoss: (bindingId: string) => call<unknown>('POST', `/bindings/${encodeURIComponent(bindingId)}/loss`),
+  /** Where Alipay's campus code for this card's school opens (CAMPUS_CODE_NOT_AVAILABLE when not set up). */
+  campusCodeEntry: (bindingId: string) =>
+    call<CampusCodeEntry>('GET', `/bindings/${encodeURIComponent(bindingId)}/campus-code`),
   statement: (bindingId: string, page: number) =>
     call<StatementResponse>('GET', `/bindings/${encodeURIComponent(bindingId)}/statement`, {
       query: { page },

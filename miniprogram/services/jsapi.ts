@@ -132,3 +132,21 @@ export function toast(content: string, type: 'success' | 'fail' | 'none' = 'none
 export function stopPullDownRefresh(): void {
   my.stopPullDownRefresh();
 }
+
+/**
+ * Opens another mini-program (errors 2 bad parameters, 30 the target refuses, 31 navigation failed).
+ * @see https://opendocs.alipay.com/mini/api/yz6gnx
+ */
+export function navigateToMiniProgram(target: {
+  appId: string;
+  extraData: Record<string, string>;
+}): Promise<void> {
+  return new Promise((resolve, reject) => {
+    my.navigateToMiniProgram({
+      appId: target.appId,
+      extraData: target.extraData,
+      success: () => resolve(),
+      fail: (err) => reject(failure('navigateToMiniProgram', err)),
+    });
+  });
+}

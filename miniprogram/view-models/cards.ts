@@ -108,6 +108,6 @@ export function toDebtsSummary(debts: MeResponse['debts']): DebtsSummary {
   if (!debts.count) return { hasDebts: false, text: '' };
   return {
     hasDebts: true,
-    text: `您有 ${debts.count} 笔刷卡代扣没有扣款成功，共 ${formatFen(debts.totalFen)}。还款前，食堂刷卡不能使用支付宝代扣。`,
+    text: `您有 ${debts.count} 笔消费支付宝没有扣款成功，共 ${formatFen(debts.totalFen)}，点此查看并还款。`,
   };
 }

@@ -1,5 +1,6 @@
 import type { StatementEntry } from '../shared/api';
 import {
+  campusCodeStatusLabel,
   formatBeijingDateTime,
   formatFen,
   formatSignedFen,
@@ -15,7 +16,7 @@ export interface StatementRow {
   amountText: string;
   amountClass: string;
   balanceText: string;
-  /** A recharge not yet on the card says so ("已支付，正在入账"); empty otherwise. */
+  /** A recharge not yet on the card says so ("已支付，正在入账"), a campus-code payment its state; else empty. */
   stateText: string;
 }
 
@@ -28,8 +29,9 @@ export function toStatementRows(entries: StatementEntry[]): StatementRow[] {
     amountText: formatSignedFen(entry.amountFen),
     amountClass: entry.amountFen > 0 ? 'amount amount-in' : 'amount amount-out',
     balanceText: entry.balanceAfterFen === null ? '' : `余额 ${formatFen(entry.balanceAfterFen)}`,
-    stateText:
-      entry.rechargeStatus && entry.rechargeStatus !== 'CREDITED'
+    stateText: entry.campusCodeStatus
+      ? campusCodeStatusLabel(entry.campusCodeStatus)
+      : entry.rechargeStatus && entry.rechargeStatus !== 'CREDITED'
         ? rechargeStatusLabel(entry.rechargeStatus)
         : '',
   }));

@@ -5,7 +5,7 @@ import type { Deps } from './deps.js';
 import { errorHandler } from './http/errors.js';
 import { requestId } from './http/request-id.js';
 import { benchRoutes } from './routes/bench.js';
-import { gatewayRoutes } from './routes/gateway/index.js';
+import { CAMPUS_CODE_UPLOAD_PATH, gatewayRoutes } from './routes/gateway/index.js';
 import { healthRoutes } from './routes/health.js';
 import { miniappRoutes } from './routes/miniapp/index.js';
 import { notifyRoutes } from './routes/notify.js';
@@ -51,17 +51,22 @@ export function buildApp(deps: Deps, options: AppOptions = {}): Koa {
   app.use(requestId());
   app.use(errorHandler(deps.logger));
   app.use(accessLog(deps));
-  app.use(
+  const bodyParser = (bytes: number) =>
     koaBody({
-      jsonLimit: limit,
-      formLimit: limit,
-      textLimit: limit,
+      jsonLimit: bytes,
+      formLimit: bytes,
+      textLimit: bytes,
       jsonStrict: true,
       multipart: false,
       // The POS gateway signs the exact body bytes; keep them next to the parsed body.
       includeUnparsed: true,
       parsedMethods: [HttpMethodEnum.POST, HttpMethodEnum.PUT, HttpMethodEnum.PATCH, HttpMethodEnum.DELETE],
-    }),
+    });
+  const regularBody = bodyParser(limit);
+  // A batch of up to 500 campus-code payments (about 0.5 MB) is the one body allowed to be large.
+  const uploadBody = bodyParser(Math.max(limit, deps.config.campusCode.bodyLimitBytes));
+  app.use((ctx, next) =>
+    ctx.path === CAMPUS_CODE_UPLOAD_PATH ? uploadBody(ctx, next) : regularBody(ctx, next),
   );
   mount(app, healthRoutes(deps, isShuttingDown));
   mount(app, miniappRoutes(deps));

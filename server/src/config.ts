@@ -35,6 +35,22 @@ export interface Config {
   recharge: RechargeConfig;
   withholding: WithholdingConfig;
   deductions: DeductionConfig;
+  campusCode: CampusCodeConfig;
+}
+
+/**
+ * Campus-code payments (seed 001, DESIGN §7.5). Retries follow the school's retry schedule scaled by
+ * DEDUCTION_RETRY_SCALE, and waiting or unknown trades are polled as deductions are (DEDUCTION_POLL_*):
+ * both are trade.pay with the same unknown-outcome rules.
+ */
+export interface CampusCodeConfig {
+  /** Body limit of the upload route: a batch of 500 payments is about 0.5 MB. */
+  bodyLimitBytes: number;
+  payBatch: number;
+  payConcurrency: number;
+  leaseMs: number;
+  /** The drainer's safety-net run, besides the wake-ups from uploads and its own schedule. */
+  payEveryMs: number;
 }
 
 export interface GatewayConfig {
@@ -157,6 +173,11 @@ const schema = Joi.object({
   DEDUCTION_COLLECT_CONCURRENCY: Joi.number().integer().min(1).max(256).default(32),
   DEDUCTION_COLLECT_EVERY_MS: Joi.number().integer().min(100).max(3_600_000).default(30_000),
   DEDUCTION_REFUND_RETRY_MS: msList.default('5000,30000,120000,600000,1800000,3600000,21600000'),
+  CAMPUS_CODE_BODY_LIMIT_BYTES: Joi.number().integer().min(102_400).max(10_485_760).default(2_097_152),
+  CAMPUS_CODE_PAY_BATCH: Joi.number().integer().min(1).max(1_000).default(64),
+  CAMPUS_CODE_PAY_CONCURRENCY: Joi.number().integer().min(1).max(256).default(32),
+  CAMPUS_CODE_LEASE_MS: Joi.number().integer().min(1_000).max(3_600_000).default(120_000),
+  CAMPUS_CODE_PAY_EVERY_MS: Joi.number().integer().min(100).max(3_600_000).default(30_000),
   REPAYMENT_TIMEOUT_MINUTES: Joi.number().integer().min(1).max(1440).default(15),
   JOBS_PROCESS_EVERY_MS: Joi.number().integer().min(100).max(3_600_000).default(5_000),
   JOBS_MAX_CONCURRENCY: Joi.number().integer().min(1).max(1_000).default(50),
@@ -283,6 +304,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       collectEveryMs: value.DEDUCTION_COLLECT_EVERY_MS,
       refundRetryMs: toMsList(value.DEDUCTION_REFUND_RETRY_MS),
       repaymentTimeoutMinutes: value.REPAYMENT_TIMEOUT_MINUTES,
+    },
+    campusCode: {
+      bodyLimitBytes: value.CAMPUS_CODE_BODY_LIMIT_BYTES,
+      payBatch: value.CAMPUS_CODE_PAY_BATCH,
+      payConcurrency: value.CAMPUS_CODE_PAY_CONCURRENCY,
+      leaseMs: value.CAMPUS_CODE_LEASE_MS,
+      payEveryMs: value.CAMPUS_CODE_PAY_EVERY_MS,
     },
   };
 }

@@ -6,7 +6,13 @@ import { api } from '../../services/api';
 import { messageOf } from '../../services/api-error';
 import { forgetCard, rememberCard, rememberedCard } from '../../services/card-choice';
 import { datasetValue, type TapEvent } from '../../services/events';
-import { confirm, stopPullDownRefresh, toast } from '../../services/jsapi';
+import {
+  confirm,
+  JsapiFailure,
+  navigateToMiniProgram,
+  stopPullDownRefresh,
+  toast,
+} from '../../services/jsapi';
 import { openPage, restartAt } from '../../services/navigation';
 import {
   cardTabs,
@@ -98,6 +104,22 @@ Page({
 
   onRecharge(): void {
     openPage('recharge', { bindingId: this.data.bindingId });
+  },
+
+  /**
+   * The student pays at campus devices with Alipay's own campus code (校园码): its mini-program opens for
+   * this card's school (ALIPAY-M2.md §5; docs/campus-code.md says why not a plugin).
+   */
+  async onCampusCode(): Promise<void> {
+    if (this.data.busy) return;
+    this.setData({ busy: true });
+    try {
+      await navigateToMiniProgram(await api.campusCodeEntry(this.data.bindingId));
+    } catch (error) {
+      toast(error instanceof JsapiFailure ? '暂时打不开支付宝校园码，请稍后再试' : messageOf(error), 'fail');
+    } finally {
+      this.setData({ busy: false });
+    }
   },
 
   onStatement(): void {

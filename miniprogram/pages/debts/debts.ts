@@ -1,6 +1,7 @@
 /**
  * Arrears: canteen swipes Alipay could not collect, why, and one payment to settle them all (DESIGN §7.4).
  * While any is unpaid, new swipes are declined; once the repayment is PAID they are approved again.
+ * Campus-code payments Alipay refused are listed and repaid here too (DESIGN §7.5).
  */
 import type { RepaymentView } from '../../shared/api';
 import { formatFen } from '../../shared/format';
@@ -9,7 +10,7 @@ import { messageOf } from '../../services/api-error';
 import { JsapiFailure, toast, tradePay } from '../../services/jsapi';
 import { CASHIER_UNAVAILABLE, tradePayVerdict, type ClientVerdict } from '../../services/payment-results';
 import { pollUntil } from '../../services/poll';
-import { toDebtRows, type DebtRow } from '../../view-models/debts';
+import { debtsHint, repaidTexts, toDebtRows, type DebtRow } from '../../view-models/debts';
 
 const POLL_INTERVAL_MS = 1500;
 const POLL_TIMEOUT_MS = 60 * 1000;
@@ -26,6 +27,8 @@ Page({
     isEmpty: false,
     rows: [] as DebtRow[],
     totalText: '',
+    hintText: '',
+    repaidTexts: { notice: '', message: '' },
     repayText: '',
     pending: null as PendingRepayment | null,
     paying: false,
@@ -55,6 +58,9 @@ Page({
         rows,
         isEmpty: rows.length === 0,
         totalText: formatFen(debts.totalFen),
+        hintText: debtsHint(debts.items),
+        // Kept from the last list that had debts: the result speaks of what was just repaid.
+        repaidTexts: debts.items.length > 0 ? repaidTexts(debts.items) : this.data.repaidTexts,
         repayText: `支付宝还款 ${formatFen(debts.totalFen)}`,
         pending:
           pending && pending.tradeNo ? { repaymentId: pending.repaymentId, tradeNo: pending.tradeNo } : null,
@@ -109,7 +115,7 @@ Page({
       repaid: status === 'PAID',
       notice:
         status === 'PAID'
-          ? '欠款已还清，食堂刷卡已恢复支付宝免密代扣'
+          ? this.data.repaidTexts.notice
           : status === 'CLOSED'
             ? '这笔还款没有完成，已经关闭，请重新还款'
             : '还款结果还在确认中，请稍后刷新本页，不要重复还款',

@@ -58,6 +58,17 @@ export const schools = pgTable(
     withholdingEnabled: boolean('withholding_enabled').notNull().default(true),
     txnLimitFen: integer('txn_limit_fen').notNull().default(5_000),
     dailyLimitFen: integer('daily_limit_fen').notNull().default(20_000),
+    /**
+     * The school's id in Alipay's campus products (学校内标, 2088 + 12 digits), given when Alipay onboards the
+     * school for the campus code; the mini-program opens the Alipay campus code with it (ALIPAY-M2.md §5).
+     */
+    alipayInstitutionCode: text('alipay_institution_code'),
+    /** Campus codes (seed 001 §4): refused (EXPIRED) when made more than this many days before upload. */
+    campusCodeWindowDays: integer('campus_code_window_days').notNull().default(10),
+    /** …and counted late when uploaded more than this many hours after they were made. */
+    campusCodeLateAfterHours: integer('campus_code_late_after_hours').notNull().default(24),
+    /** The largest campus-code payment a device may upload. */
+    campusCodeMaxFen: integer('campus_code_max_fen').notNull().default(20_000),
     retryScheduleSeconds: integer('retry_schedule_seconds')
       .array()
       .notNull()
@@ -83,6 +94,16 @@ export const schools = pgTable(
       sql`${t.rechargeMinFen} > 0 and ${t.rechargeMaxFen} >= ${t.rechargeMinFen}`,
     ),
     check('schools_limits_positive', sql`${t.txnLimitFen} > 0 and ${t.dailyLimitFen} >= ${t.txnLimitFen}`),
+    // Alipay takes a campus code for at most 10 days (seed 001 §4): a longer window would only accept
+    // payments that can no longer be charged.
+    check(
+      'schools_alipay_institution_code_format',
+      sql`${t.alipayInstitutionCode} is null or ${t.alipayInstitutionCode} ~ '^2088[0-9]{12}$'`,
+    ),
+    check(
+      'schools_campus_code_window',
+      sql`${t.campusCodeWindowDays} between 1 and 10 and ${t.campusCodeLateAfterHours} between 1 and 240 and ${t.campusCodeMaxFen} > 0`,
+    ),
   ],
 );
 
@@ -186,6 +207,8 @@ export const bindings = pgTable(
     cardNo: text('card_no').notNull(),
     holderName: text('holder_name').notNull(),
     identity: text('identity'),
+    /** The card system's student number of the holder (GetPersonInfo), to find the student's campus-code payments. */
+    studentNo: text('student_no'),
     relation: text('relation', { enum: BINDING_RELATIONS }).notNull(),
     status: text('status', { enum: BINDING_STATUSES }).notNull().default('ACTIVE'),
     proof: text('proof', { enum: BINDING_PROOFS }),
@@ -216,6 +239,9 @@ export const bindings = pgTable(
       .on(t.schoolId, t.cardNo)
       .where(sql`is_withholding_payer and status <> 'UNBOUND'`),
     index('bindings_user_idx').on(t.userId),
+    index('bindings_student_idx')
+      .on(t.schoolId, t.studentNo)
+      .where(sql`status <> 'UNBOUND'`),
   ],
 );
 
@@ -487,36 +513,121 @@ export const refunds = pgTable(
   ],
 );
 
-export const CAMPUS_CODE_STATUSES = ['PENDING', 'PAID', 'FAILED', 'EXPIRED', 'DUPLICATE'] as const;
+/**
+ * Campus-code payments (seed 001, DESIGN §7.5, docs/campus-code.md). A row per uploaded item, whatever the
+ * answer, so that a repeated device txnNo always gets its first answer:
+ *   accepted: PENDING → (charged at Alipay) PAID | RETRYING → … | FAILED → (repaid by the student) SETTLED
+ *   not accepted: EXPIRED, REJECTED (reject_reason), DUPLICATE_CODE (the code was accepted from another upload)
+ */
+export const CAMPUS_CODE_STATUSES = [
+  'PENDING',
+  'RETRYING',
+  'PAID',
+  'FAILED',
+  'SETTLED',
+  'EXPIRED',
+  'REJECTED',
+  'DUPLICATE_CODE',
+] as const;
+/** The statuses of a payment that owns its code: no other upload of the same code is accepted. */
+export const CAMPUS_CODE_OWNING_STATUSES = ['PENDING', 'RETRYING', 'PAID', 'FAILED', 'SETTLED'] as const;
 
 export const campusCodePayments = pgTable(
   'campus_code_payments',
   {
-    id: uuid('id').primaryKey().defaultRandom(),
-    outTradeNo: text('out_trade_no').notNull(),
-    schoolId: uuid('school_id')
-      .notNull()
-      .references(() => schools.id),
+    id: uuid('id')
+      .primaryKey()
+      .default(sql`uuidv7()`),
+    /** Our number for the payment (prefix C); also the out_trade_no of its first charge. */
+    paymentNo: text('payment_no').notNull(),
+    // No foreign key to schools, like deductions.school_id: a batch of 500 rows would take 500 KEY SHARE
+    // locks on the school's one row, shared with the other devices uploading at the same time.
+    schoolId: uuid('school_id').notNull(),
+    /** The uploading device (gateway client): who to chase about late uploads. */
+    gatewayClientId: text('gateway_client_id').notNull(),
     txnNo: text('txn_no').notNull(),
-    /** Keyed hash of the code's payment data: a code is paid once, whichever device uploads it (seed 001). */
-    codeHash: text('code_hash').notNull(),
-    userId: uuid('user_id').references(() => users.id),
-    amountFen: integer('amount_fen').notNull(),
     terminalId: text('terminal_id').notNull(),
-    occurredAt: tstz('occurred_at').notNull(),
-    status: text('status', { enum: CAMPUS_CODE_STATUSES }).notNull().default('PENDING'),
+    /** Keyed hash of the code's final_data: a code is accepted once, whichever device uploads it (seed 001 §4). */
+    codeHash: text('code_hash').notNull(),
+    /** final_data, encrypted: the auth_code of the charge. Kept only while a charge may still be needed. */
+    finalDataEnc: text('final_data_enc'),
+    templateId: integer('template_id'),
+    schoolNo: text('school_no'),
+    cardType: text('card_type'),
+    studentNo: text('student_no'),
+    studentName: text('student_name'),
+    amountFen: integer('amount_fen').notNull(),
+    /** in_use_time: when the student's phone made the code. Null when the data could not be read. */
+    generatedAt: tstz('generated_at'),
+    scannedAt: tstz('scanned_at').notNull(),
+    /** Uploaded more than the school's late threshold (24 h) after the code was made (seed 001 §4). */
+    isLate: boolean('is_late').notNull().default(false),
+    status: text('status', { enum: CAMPUS_CODE_STATUSES }).notNull(),
+    rejectReason: text('reject_reason'),
+    /** The out_trade_no the drainer charges with: payment_no, or `<payment no>_<n>` after a closed trade. */
+    outTradeNo: text('out_trade_no'),
+    /** trade.pay calls made. */
+    attempts: integer('attempts').notNull().default(0),
+    /** Charges Alipay answered as failed (a refusal, a trade closed unpaid): slots of the retry schedule used. */
+    retriesUsed: integer('retries_used').notNull().default(0),
+    nextAttemptAt: tstz('next_attempt_at'),
+    /** As deductions.charge_state: null = nothing charged under out_trade_no; UNKNOWN; AWAITING_BUYER. */
+    chargeState: text('charge_state', { enum: CHARGE_STATES }),
+    /** When the charge whose outcome is open was sent (or began to wait for the buyer). */
+    chargeOpenSince: tstz('charge_open_since'),
+    leaseUntil: tstz('lease_until'),
+    lastErrorCode: text('last_error_code'),
     alipayTradeNo: text('alipay_trade_no'),
-    lastError: text('last_error'),
+    paidAt: tstz('paid_at'),
+    failedAt: tstz('failed_at'),
+    repaymentId: uuid('repayment_id').references(() => repayments.id),
+    settledAt: tstz('settled_at'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
   (t) => [
+    uniqueIndex('campus_code_payments_payment_no_key').on(t.paymentNo),
     uniqueIndex('campus_code_payments_out_trade_no_key').on(t.outTradeNo),
     uniqueIndex('campus_code_payments_school_txn_key').on(t.schoolId, t.txnNo),
-    uniqueIndex('campus_code_payments_code_hash_key').on(t.codeHash),
+    uniqueIndex('campus_code_payments_code_owner_key')
+      .on(t.codeHash)
+      .where(sql.raw(`status in (${CAMPUS_CODE_OWNING_STATUSES.map((s) => `'${s}'`).join(', ')})`)),
     check('campus_code_payments_amount_positive', sql`${t.amountFen} > 0`),
     check('campus_code_payments_status_valid', oneOf('status', CAMPUS_CODE_STATUSES)),
+    check(
+      'campus_code_payments_charge_state_valid',
+      sql`charge_state is null or ${oneOf('charge_state', CHARGE_STATES)}`,
+    ),
+    check(
+      'campus_code_payments_rejection_has_reason',
+      sql`(status = 'REJECTED') = (reject_reason is not null)`,
+    ),
+    index('campus_code_payments_due_idx')
+      .on(t.nextAttemptAt)
+      .where(sql`status in ('PENDING', 'RETRYING')`),
+    index('campus_code_payments_student_idx').on(t.schoolId, t.studentNo, t.createdAt),
+    index('campus_code_payments_school_status_idx').on(t.schoolId, t.status, t.createdAt),
+    index('campus_code_payments_late_idx')
+      .on(t.schoolId, t.createdAt)
+      .where(sql`is_late`),
   ],
+);
+
+export const campusCodeAttempts = pgTable(
+  'campus_code_attempts',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    paymentId: uuid('payment_id')
+      .notNull()
+      .references(() => campusCodePayments.id),
+    attemptNo: integer('attempt_no').notNull(),
+    outcome: text('outcome').notNull(),
+    alipayCode: text('alipay_code'),
+    alipaySubCode: text('alipay_sub_code'),
+    outTradeNo: text('out_trade_no'),
+    createdAt: createdAt(),
+  },
+  (t) => [index('campus_code_attempts_payment_idx').on(t.paymentId)],
 );
 
 export const TERMINAL_ORDER_STATUSES = ['CREATED', 'PAID', 'CLOSED', 'REFUNDED'] as const;

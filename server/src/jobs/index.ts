@@ -1,4 +1,5 @@
 import type { Deps } from '../deps.js';
+import { campusCodePayJob } from './campus-code/campus-code-pay.js';
 import { deductionCollectJob } from './withholding/deduction-collect.js';
 import { deductionRefundJob } from './withholding/deduction-refund.js';
 import { noncesPruneJob } from './nonces-prune.js';
@@ -19,5 +20,6 @@ export function allJobs(deps: Deps): JobDefinition<never>[] {
     withholdingBindCardJob,
     withholdingUnbindCardJob,
     withholdingSweepJob(deps),
+    campusCodePayJob(deps),
   ] as JobDefinition<never>[];
 }

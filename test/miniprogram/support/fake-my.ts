@@ -6,7 +6,8 @@
  * - dialogs and toasts are recorded, and confirm is answered by `answerConfirm` (default: confirm);
  * - navigation is recorded and handed to the runtime, which opens the target page like the real one;
  * - getAuthCode / tradePay / paySignCenter are pluggable: the journey tests plug in the Alipay sandbox's
- *   control API, standing in for the person tapping in the Alipay app.
+ *   control API, standing in for the person tapping in the Alipay app; navigateToMiniProgram is recorded
+ *   (the other mini-program is Alipay's, not ours).
  * Any other `my.*` a page calls throws, so an API used without a fake cannot go unnoticed.
  */
 
@@ -43,6 +44,8 @@ export interface FakeMyPlugs {
   paySignCenter?: (signStr: string) => Promise<{ resultStatus: string; result: string }>;
   /** The person's answer to my.confirm. */
   answerConfirm?: (dialog: { title?: string; content?: string }) => boolean;
+  /** Opening another mini-program; default: it opens. */
+  navigateToMiniProgram?: (target: { appId: string; extraData?: unknown }) => Promise<unknown>;
 }
 
 type Callbacks = {
@@ -72,6 +75,8 @@ export class FakeMy {
   readonly dialogs: Array<{ api: 'confirm' | 'alert'; title?: string; content?: string; answer: boolean }> =
     [];
   readonly navigations: Array<{ kind: NavigationKind; url?: string; delta?: number }> = [];
+  /** Other mini-programs opened with my.navigateToMiniProgram. */
+  readonly miniPrograms: Array<{ appId: string; extraData?: unknown; path?: string }> = [];
   readonly calls: string[] = [];
   pullDownRefreshStops = 0;
   /** How many requests are in flight: lets a test wait until a page went quiet. */
@@ -135,6 +140,14 @@ export class FakeMy {
       },
       paySignCenter: (options: Callbacks & { signStr: string }) => {
         this.plug(options, 'paySignCenter', () => this.plugs.paySignCenter?.(options.signStr));
+      },
+      navigateToMiniProgram: (options: Callbacks & { appId: string; extraData?: unknown; path?: string }) => {
+        this.plug(options, 'navigateToMiniProgram', () => {
+          const target = { appId: options.appId, extraData: options.extraData, path: options.path };
+          if (this.plugs.navigateToMiniProgram) return this.plugs.navigateToMiniProgram(target);
+          this.miniPrograms.push(target);
+          return Promise.resolve({});
+        });
       },
     };
     this.api = new Proxy(api, {

@@ -12,7 +12,7 @@ import { MiniRuntime } from './runtime.js';
 export function alipayAppOf(
   stack: Stack,
   user: Pick<StackUser, 'userId'>,
-): Required<Omit<FakeMyPlugs, 'answerConfirm'>> {
+): Required<Omit<FakeMyPlugs, 'answerConfirm' | 'navigateToMiniProgram'>> {
   const { control, appId } = stack.alipay;
   return {
     getAuthCode: (scopes) =>

@@ -97,6 +97,8 @@ export async function bindCard(
     cardNo: holder.cardNo,
     holderName: holder.holderName,
     identity: holder.identity,
+    // Campus-code payments name the student by number (seed 001 §3): kept to find them for this card.
+    studentNo: holder.studentNo,
     relation,
     proof,
     approval,

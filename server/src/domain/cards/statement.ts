@@ -1,4 +1,5 @@
-import type { StatementEntry, StatementResponse } from '../../../../shared/api.js';
+import type { CampusCodePaymentState, StatementEntry, StatementResponse } from '../../../../shared/api.js';
+import { listStudentPayments } from '../../db/repos/campus-code/payments.js';
 import { listRechargesForStatement } from '../../db/repos/recharge/recharges.js';
 import type { Deps } from '../../deps.js';
 import type { CardRecord } from '../../integrations/cardsys/index.js';
@@ -10,7 +11,8 @@ import { cardSystemFailure } from '../outside-errors.js';
  * A card's statement (seed 000 §2.4): the card system's consumption and recharge records merged with our
  * own recharge orders, newest first, paged. A recharge appears once: the card system's record of it
  * (matched by our order number, its flow number) carries our order's id; paid orders not yet on the card
- * appear from our side.
+ * appear from our side. Campus-code payments of the card's student (DESIGN §7.5: the device said "paid"
+ * offline, Alipay is charged afterwards) come from our side too, with their state.
  */
 
 export const STATEMENT_PAGE_SIZE = 20;
@@ -91,6 +93,25 @@ export async function cardStatement(
       place: '支付宝充值',
       rechargeStatus: order.status,
       orderId: order.id,
+    });
+  }
+  const campusCodes = binding.studentNo
+    ? await listStudentPayments(
+        deps.db,
+        { schoolId: binding.schoolId, studentNo: binding.studentNo },
+        from,
+        to,
+      )
+    : [];
+  for (const payment of campusCodes) {
+    entries.push({
+      id: `campus-code:${payment.id}`,
+      occurredAt: payment.scannedAt.toISOString(),
+      kind: 'CAMPUS_CODE',
+      amountFen: -payment.amountFen,
+      balanceAfterFen: null,
+      place: payment.terminalId,
+      campusCodeStatus: payment.status as CampusCodePaymentState,
     });
   }
   entries.sort((a, b) => (a.occurredAt < b.occurredAt ? 1 : a.occurredAt > b.occurredAt ? -1 : 0));

@@ -28,6 +28,10 @@ export interface SchoolOnboarding {
       | 'parentApproval'
       | 'swipeMaxAgeMinutes'
       | 'swipeMaxAheadMinutes'
+      | 'alipayInstitutionCode'
+      | 'campusCodeWindowDays'
+      | 'campusCodeLateAfterHours'
+      | 'campusCodeMaxFen'
     >
   >;
 }

@@ -1,5 +1,16 @@
-import type { DebtsResponse, RepayResponse, RepaymentView } from '../../../../shared/api.js';
-import { listOpenDebts } from '../../db/repos/withholding/debts.js';
+import type { DebtsResponse, DebtView, RepayResponse, RepaymentView } from '../../../../shared/api.js';
+import {
+  attachCampusCodeDebts,
+  campusCodeDebtSummary,
+  listCampusCodeDebts,
+  lockRepayableCampusCodeDebts,
+  type CampusCodeDebtRow,
+} from '../../db/repos/campus-code/debts.js';
+import {
+  debtSummary as withholdingDebtSummary,
+  listOpenDebts,
+  type DebtRow,
+} from '../../db/repos/withholding/debts.js';
 import {
   attachDebts,
   closeRepayment,
@@ -28,27 +39,90 @@ import { notifyUrl } from '../recharge/recharge.js';
  * outstanding total at one school; its deductions stop retrying and point at it, so they can never be
  * charged twice. Paid (notify or sweep) → repayment PAID, deductions SETTLED → approvals resume. Expired
  * unpaid → CLOSED, deductions stay ARREARS for the next repayment.
+ *
+ * Campus-code payments Alipay refused (FAILED, DESIGN §7.5) are debts too, of every user with a live
+ * binding of the student's card (db/repos/campus-code/debts.ts): shown and repaid the same way, in the same
+ * repayment. They do not block swipes or unbinding: they are the school's loss, owed but not a withholding
+ * the payer failed.
  */
+
+function withholdingDebt(d: DebtRow): DebtView {
+  return {
+    kind: 'WITHHOLDING',
+    id: d.id,
+    deductionId: d.id,
+    txnNo: d.txnNo,
+    cardNo: d.cardNo ?? '',
+    amountFen: d.amountFen ?? 0,
+    occurredAt: (d.occurredAt ?? d.createdAt).toISOString(),
+    terminalId: d.terminalId,
+    status: d.status as 'RETRYING' | 'ARREARS',
+    attempts: d.attempts,
+    lastErrorCode: d.lastErrorCode,
+    nextAttemptAt: d.nextAttemptAt?.toISOString() ?? null,
+  };
+}
+
+function campusCodeDebt(p: CampusCodeDebtRow): DebtView {
+  return {
+    kind: 'CAMPUS_CODE',
+    id: p.id,
+    deductionId: null,
+    txnNo: p.txnNo,
+    cardNo: p.cardNo,
+    amountFen: p.amountFen,
+    occurredAt: p.scannedAt.toISOString(),
+    terminalId: p.terminalId,
+    status: 'FAILED',
+    attempts: p.attempts,
+    lastErrorCode: p.lastErrorCode,
+    nextAttemptAt: null,
+  };
+}
+
+/** Everything the user owes, per school, with what an open repayment already covers. */
+async function owedBy(deps: Pick<Deps, 'db'>, userId: string) {
+  const [deductions, campusCodes] = await Promise.all([
+    listOpenDebts(deps.db, userId),
+    listCampusCodeDebts(deps.db, userId),
+  ]);
+  return [
+    ...deductions.map((d) => ({
+      view: withholdingDebt(d),
+      schoolId: d.schoolId,
+      repaymentId: d.repaymentId,
+    })),
+    ...campusCodes.map((p) => ({
+      view: campusCodeDebt(p),
+      schoolId: p.schoolId,
+      repaymentId: p.repaymentId,
+    })),
+  ].sort((a, b) => a.view.occurredAt.localeCompare(b.view.occurredAt));
+}
+
+/** What the card home shows: how much is owed, of both kinds, and how many items. */
+export async function debtSummary(
+  deps: Pick<Deps, 'db'>,
+  userId: string,
+): Promise<{ totalFen: number; count: number }> {
+  const [withholding, campusCodes] = await Promise.all([
+    withholdingDebtSummary(deps.db, userId),
+    campusCodeDebtSummary(deps.db, userId),
+  ]);
+  return {
+    totalFen: withholding.totalFen + campusCodes.totalFen,
+    count: withholding.count + campusCodes.count,
+  };
+}
 
 export async function listDebts(deps: Pick<Deps, 'db' | 'clock'>, userId: string): Promise<DebtsResponse> {
   const [debts, open] = await Promise.all([
-    listOpenDebts(deps.db, userId),
+    owedBy(deps, userId),
     findOpenRepayment(deps.db, userId, deps.clock.now()),
   ]);
   return {
-    totalFen: debts.reduce((sum, d) => sum + (d.amountFen ?? 0), 0),
-    items: debts.map((d) => ({
-      deductionId: d.id,
-      txnNo: d.txnNo,
-      cardNo: d.cardNo ?? '',
-      amountFen: d.amountFen ?? 0,
-      occurredAt: (d.occurredAt ?? d.createdAt).toISOString(),
-      terminalId: d.terminalId,
-      status: d.status as 'RETRYING' | 'ARREARS',
-      attempts: d.attempts,
-      lastErrorCode: d.lastErrorCode,
-      nextAttemptAt: d.nextAttemptAt?.toISOString() ?? null,
-    })),
+    totalFen: debts.reduce((sum, d) => sum + d.view.amountFen, 0),
+    items: debts.map((d) => d.view),
     pendingRepayment: open
       ? { repaymentId: open.id, tradeNo: open.alipayTradeNo, amountFen: open.amountFen }
       : null,
@@ -61,7 +135,7 @@ export async function repayDebts(
   schoolId: string | undefined,
 ): Promise<RepayResponse> {
   const alipay = requireAlipay(deps);
-  const debts = await listOpenDebts(deps.db, userId);
+  const debts = await owedBy(deps, userId);
   const schools = [...new Set(debts.map((d) => d.schoolId))].filter((id) => !schoolId || id === schoolId);
   if (schools.length === 0) throw new DomainError('NO_DEBTS');
   if (schools.length > 1) {
@@ -79,7 +153,7 @@ export async function repayDebts(
     const isSame =
       open.schoolId === school.id &&
       open.alipayTradeNo !== null &&
-      open.amountFen === owed.reduce((sum, d) => sum + (d.amountFen ?? 0), 0) &&
+      open.amountFen === owed.reduce((sum, d) => sum + d.view.amountFen, 0) &&
       owed.every((d) => d.repaymentId === open.id);
     if (isSame) return { repaymentId: open.id, tradeNo: open.alipayTradeNo!, amountFen: open.amountFen };
     // Otherwise it must be closed at Alipay before its debts can go into a new one, or both could be paid.
@@ -90,8 +164,9 @@ export async function repayDebts(
 
   const now = deps.clock.now();
   const repayment = await deps.db.transaction(async (tx) => {
-    const lockable = (await lockRepayableDebts(tx, userId, school.id, now)).filter((d) => !d.repaymentId);
-    const totalFen = lockable.reduce((sum, d) => sum + (d.amountFen ?? 0), 0);
+    const deductions = (await lockRepayableDebts(tx, userId, school.id, now)).filter((d) => !d.repaymentId);
+    const campusCodes = await lockRepayableCampusCodeDebts(tx, userId, school.id);
+    const totalFen = [...deductions, ...campusCodes].reduce((sum, d) => sum + (d.amountFen ?? 0), 0);
     if (totalFen === 0) return undefined;
     const created = await insertRepayment(tx, {
       outTradeNo: newOrderNo('repayment', deps.clock),
@@ -103,7 +178,13 @@ export async function repayDebts(
     await attachDebts(
       tx,
       created.id,
-      lockable.map((d) => d.id),
+      deductions.map((d) => d.id),
+      now,
+    );
+    await attachCampusCodeDebts(
+      tx,
+      created.id,
+      campusCodes.map((p) => p.id),
       now,
     );
     return created;
@@ -116,7 +197,7 @@ export async function repayDebts(
     const { tradeNo } = await alipay.createTrade({
       outTradeNo: repayment.outTradeNo,
       amountFen: repayment.amountFen,
-      subject: `${school.name} 校园卡代扣欠款`,
+      subject: `${school.name} 校园卡欠款`,
       payer: { openId: user.alipayOpenId, userId: user.alipayUserId },
       notifyUrl: notifyUrl(deps),
       appAuthToken: deps.schools.appAuthToken(school),

@@ -223,16 +223,46 @@ export class Alipay {
     agreementNo: string;
     appAuthToken?: string | null;
   }): Promise<PayOutcome> {
+    return this.pay(input.appAuthToken, {
+      outTradeNo: input.outTradeNo,
+      totalAmount: fenToYuan(input.amountFen),
+      subject: input.subject,
+      productCode: 'GENERAL_WITHHOLDING',
+      agreementParams: { agreementNo: input.agreementNo },
+    });
+  }
+
+  /**
+   * A code the user showed at a till (ALIPAY.md §4.4 a): for a campus code (seed 001 §7), `authCode` is the
+   * decoding SDK's final_data, never the raw code. Same outcomes as payWithAgreement.
+   */
+  async payWithCode(input: {
+    outTradeNo: string;
+    amountFen: number;
+    subject: string;
+    authCode: string;
+    terminalId: string;
+    appAuthToken?: string | null;
+  }): Promise<PayOutcome> {
+    return this.pay(input.appAuthToken, {
+      outTradeNo: input.outTradeNo,
+      totalAmount: fenToYuan(input.amountFen),
+      subject: input.subject,
+      scene: 'bar_code',
+      authCode: input.authCode,
+      productCode: 'FACE_TO_FACE_PAYMENT',
+      terminalId: input.terminalId,
+    });
+  }
+
+  private async pay(
+    appAuthToken: string | null | undefined,
+    bizContent: Record<string, unknown>,
+  ): Promise<PayOutcome> {
     const res = await callAlipay(this.sdk, 'alipay.trade.pay', {
-      appAuthToken: input.appAuthToken ?? undefined,
+      appAuthToken: appAuthToken ?? undefined,
       accept: ['10003'],
-      bizContent: {
-        outTradeNo: input.outTradeNo,
-        totalAmount: fenToYuan(input.amountFen),
-        subject: input.subject,
-        productCode: 'GENERAL_WITHHOLDING',
-        agreementParams: { agreementNo: input.agreementNo },
-      },
+      bizContent,
     });
     const tradeNo = str(res.tradeNo);
     if (res.code === '10003') return { status: 'PENDING', tradeNo };

@@ -4,6 +4,10 @@ import type { Deps } from '../../deps.js';
 import { decideDeduction, deductionDetail, reverseDeduction } from '../../domain/withholding/deductions.js';
 import { gatewayAuth, spendNonce, type GatewayState } from '../../http/gateway-auth.js';
 import { validate } from '../../http/validate.js';
+import { campusCodeRoutes } from './campus-code.js';
+
+/** The one route whose body may be large (app.ts gives it its own body limit). */
+export const CAMPUS_CODE_UPLOAD_PATH = '/gateway/v1/campus-code/payments';
 
 const txnNo = Joi.string().pattern(/^[A-Za-z0-9_-]{1,64}$/, 'txnNo');
 const deductionBody = Joi.object({
@@ -45,6 +49,8 @@ export function gatewayRoutes(deps: Deps): Router {
     validate(reversalBody, ctx.request.body, 'body');
     ctx.body = await reverseDeduction(deps, ctx.state.gateway as GatewayState, id);
   });
+
+  campusCodeRoutes(deps, router);
 
   return router;
 }

@@ -16,6 +16,7 @@ import { approveOtherBinding, listOtherBindings, removeOtherBinding } from '../.
 import { cancelCardLoss, reportCardLost } from '../../domain/cards/loss.js';
 import { lookUpByIdNumber, lookUpWithAlipay } from '../../domain/cards/roster-matches.js';
 import { cardStatement } from '../../domain/cards/statement.js';
+import { campusCodeEntry } from '../../domain/campus-code/campus-code-entry.js';
 import { validate } from '../../http/validate.js';
 import { cardNo, fullIdNumber, idNumberOrTail, idParams, mobile, uuid } from './schemas.js';
 import { bindingView, schoolView } from './views.js';
@@ -112,6 +113,11 @@ export function cardRoutes(deps: Deps): Router {
     const { id, otherId } = validate(otherParams, ctx.params, 'params');
     await removeOtherBinding(deps, ctx.state.userId, id, otherId);
     ctx.status = 204;
+  });
+
+  router.get('/bindings/:id/campus-code', async (ctx) => {
+    const { id } = validate(idParams, ctx.params, 'params');
+    ctx.body = await campusCodeEntry(deps, ctx.state.userId, id);
   });
 
   router.post('/bindings/:id/loss', async (ctx) => {

@@ -1,9 +1,9 @@
 import Router from '@koa/router';
 import type { MeResponse } from '../../../../shared/api.js';
-import { debtSummary } from '../../db/repos/withholding/debts.js';
 import type { Deps } from '../../deps.js';
 import { listBindings } from '../../domain/cards/bindings.js';
 import { withholdingViews } from '../../domain/withholding/agreements.js';
+import { debtSummary } from '../../domain/withholding/debts.js';
 import { bindingView } from './views.js';
 
 /** `GET /me`: what the entry page needs to route the user (bindings, withholding, debts). */
@@ -13,7 +13,7 @@ export function meRoutes(deps: Deps): Router {
     const userId: string = ctx.state.userId;
     const [bindings, debts, withholding] = await Promise.all([
       listBindings(deps, userId),
-      debtSummary(deps.db, userId),
+      debtSummary(deps, userId),
       withholdingViews(deps, userId),
     ]);
     ctx.body = {

@@ -1,6 +1,7 @@
 import { and, desc, eq, gt, inArray, isNull, lt, sql } from 'drizzle-orm';
 import type { Executor } from '../../client.js';
 import { deductions, repayments } from '../../schema.js';
+import { releaseCampusCodeDebts, settleCampusCodeDebts } from '../campus-code/debts.js';
 import { OPEN_DEBT_STATUSES } from './debts.js';
 
 export type RepaymentRow = typeof repayments.$inferSelect;
@@ -91,7 +92,7 @@ export async function setRepaymentTradeNo(db: Executor, id: string, tradeNo: str
   await db.update(repayments).set({ alipayTradeNo: tradeNo, updatedAt: now }).where(eq(repayments.id, id));
 }
 
-/** CREATED (or CLOSED: money that came late still settles) → PAID; its debts → SETTLED. */
+/** CREATED (or CLOSED: money that came late still settles) → PAID; its debts (both kinds) → SETTLED. */
 export async function markRepaymentPaid(
   db: Executor,
   outTradeNo: string,
@@ -108,7 +109,8 @@ export async function markRepaymentPaid(
     .set({ status: 'SETTLED', settledAt: paid.at, nextAttemptAt: null, updatedAt: paid.at })
     .where(and(eq(deductions.repaymentId, repayment.id), inArray(deductions.status, [...OPEN_DEBT_STATUSES])))
     .returning({ id: deductions.id });
-  return { repayment, settled: settled.length };
+  const campusCodes = await settleCampusCodeDebts(db, repayment.id, paid.at);
+  return { repayment, settled: settled.length + campusCodes };
 }
 
 /** CREATED → CLOSED; its debts are let go (still ARREARS) for a new repayment. */
@@ -129,6 +131,7 @@ export async function closeRepayment(db: Executor, id: string, now: Date): Promi
       updatedAt: now,
     })
     .where(and(eq(deductions.repaymentId, id), inArray(deductions.status, [...OPEN_DEBT_STATUSES])));
+  await releaseCampusCodeDebts(db, id, now);
   return true;
 }
 

@@ -1,0 +1,52 @@
+import {
+  claimDueCampusCodePayments,
+  nextCampusCodeDueAt,
+  releaseCampusCodeLeases,
+  type ClaimedCampusCodePayment,
+} from '../../db/repos/campus-code/charges.js';
+import { CAMPUS_CODE_DUE_CHANNEL } from '../../db/repos/campus-code/payments.js';
+import type { Deps } from '../../deps.js';
+import { chargeCampusCodePayment } from '../../domain/campus-code/payment-charging.js';
+import { LeasedDrainer } from '../leased-drainer.js';
+import { schoolCache } from '../school-cache.js';
+import type { JobDefinition } from '../runner.js';
+
+export const CAMPUS_CODE_PAY_JOB = 'campuscode.pay';
+
+/**
+ * `campuscode.pay` (DESIGN §7.5): charges accepted campus-code payments at Alipay
+ * (domain/campus-code/payment-charging.ts), drained in leased batches like the deduction collector. A LISTEN
+ * on `campus_code_due` starts a run as uploads are accepted; Agenda runs the job at the next retry's due
+ * time and every CAMPUS_CODE_PAY_EVERY_MS.
+ */
+export function campusCodePayJob(deps: Deps): JobDefinition {
+  const { payBatch, payConcurrency, leaseMs, payEveryMs } = deps.config.campusCode;
+  const school = schoolCache(deps);
+  const drainer = new LeasedDrainer<ClaimedCampusCodePayment>(
+    {
+      channel: CAMPUS_CODE_DUE_CHANNEL,
+      jobName: CAMPUS_CODE_PAY_JOB,
+      batchSize: payBatch,
+      concurrency: payConcurrency,
+      leaseMs,
+      claim: (now, leaseUntil, limit) => claimDueCampusCodePayments(deps.db, { now, leaseUntil, limit }),
+      async work(payment) {
+        const row = await school(payment.schoolId);
+        if (row) await chargeCampusCodePayment(deps, payment, { school: row });
+      },
+      release: (rows) => releaseCampusCodeLeases(deps.db, rows),
+      nextDueAt: () => nextCampusCodeDueAt(deps.db),
+    },
+    { pool: deps.pool, jobs: deps.jobs, logger: deps.logger, now: () => deps.clock.now() },
+  );
+  return {
+    name: CAMPUS_CODE_PAY_JOB,
+    every: payEveryMs,
+    concurrency: 1,
+    lockLifetimeMs: 10 * 60_000,
+    async run() {
+      await drainer.trigger();
+    },
+    background: drainer,
+  };
+}
