@@ -195,9 +195,20 @@ export interface CreateRechargeResponse extends RechargeView {
   tradeNo: string;
 }
 
-// POST /withholding/sign, GET /withholding, DELETE /withholding?schoolId= (answers the ended WithholdingView)
-export interface WithholdingSignRequest {
+// POST /withholding/sign, GET /withholding, PUT /withholding/cards, DELETE /withholding?schoolId=
+/**
+ * One agreement per payer and school covers the cards the payer chooses (a parent: several children), each
+ * with the payer's own limits (at most the school's; absent = the school's).
+ */
+export interface WithholdingCardRequest {
   bindingId: string;
+  txnLimitFen?: number;
+  dailyLimitFen?: number;
+}
+/** `bindingId` alone is one card with the school's limits. */
+export interface WithholdingSignRequest {
+  bindingId?: string;
+  cards?: WithholdingCardRequest[];
 }
 export interface WithholdingSignResponse {
   /** For `my.paySignCenter({ signStr })`. */
@@ -205,13 +216,31 @@ export interface WithholdingSignResponse {
   agreementId: string;
   externalAgreementNo: string;
 }
+/** PUT /withholding/cards: change which cards an ACTIVE agreement covers, and their limits; no new signing. */
+export interface WithholdingCardsRequest {
+  schoolId: string;
+  cards: WithholdingCardRequest[];
+}
+export interface WithholdingCardView {
+  bindingId: string;
+  cardNo: string;
+  holderName: string;
+  /** Turns true once the card system has bound the card for withholding (its swipes come to us). */
+  isBoundAtCardSystem: boolean;
+  /** The limits in force for this card: the payer's own, or the school's. */
+  txnLimitFen: number;
+  dailyLimitFen: number;
+  /** Whether the payer set their own limits (false: the school's). */
+  hasOwnLimits: boolean;
+}
 export interface WithholdingView {
   schoolId: string;
   status: AgreementStatus;
   agreementId: string | null;
   signedAt: string | null;
-  /** The card whose swipes this agreement pays; `isBoundAtCardSystem` turns true once the card system has bound it. */
-  card: { bindingId: string; cardNo: string; holderName: string; isBoundAtCardSystem: boolean } | null;
+  /** The cards whose swipes this agreement pays. */
+  cards: WithholdingCardView[];
+  /** The school's limits, the most a payer may allow. */
   limits: { txnLimitFen: number; dailyLimitFen: number };
 }
 export interface WithholdingResponse {

@@ -80,3 +80,18 @@ export interface CampusCodePaymentDetail {
   paidAt: string | null;
   failedAt: string | null;
 }
+/**
+ * What a till may show for each decline reason (docs/gateway-api.md §3): the card system then pays from the
+ * card balance, except for a lost card and a reversed swipe.
+ */
+export const DECLINE_REASON_TEXT_ZH: Readonly<Record<string, string>> = {
+  WITHHOLDING_DISABLED: '学校未开通支付宝代扣，请用卡内余额',
+  OUTSIDE_TIME_WINDOW: '交易时间超出代扣范围，请用卡内余额',
+  NOT_BOUND: '未开通支付宝代扣，请用卡内余额',
+  CARD_LOST: '此卡已挂失',
+  NOT_SIGNED: '支付宝代扣已关闭，请用卡内余额',
+  IN_ARREARS: '支付宝代扣有欠款未还，请用卡内余额',
+  OVER_TXN_LIMIT: '超过单笔代扣限额，请用卡内余额',
+  OVER_DAILY_LIMIT: '超过当日代扣限额，请用卡内余额',
+  REVERSED: '交易已撤销',
+};

@@ -8,6 +8,7 @@ import type {
   BindingDetail,
   CampusCodeEntry,
   BindingView,
+  BindingsResponse,
   CreateBindingRequest,
   CreateRechargeResponse,
   DebtsResponse,
@@ -21,8 +22,11 @@ import type {
   SchoolsResponse,
   SessionResponse,
   StatementResponse,
+  WithholdingCardRequest,
+  WithholdingCardsRequest,
   WithholdingResponse,
   WithholdingSignResponse,
+  WithholdingView,
 } from '../shared/api';
 import { ApiError } from './api-error';
 import { BFF_URL } from './config';
@@ -189,8 +193,11 @@ export const api = {
     call<CreateRechargeResponse>('POST', '/recharges', { body: { bindingId, amountFen } }),
   recharge: (orderId: string) => call<RechargeView>('GET', `/recharges/${encodeURIComponent(orderId)}`),
 
-  signWithholding: (bindingId: string) =>
-    call<WithholdingSignResponse>('POST', '/withholding/sign', { body: { bindingId } }),
+  bindings: () => call<BindingsResponse>('GET', '/bindings'),
+  signWithholding: (cards: WithholdingCardRequest[]) =>
+    call<WithholdingSignResponse>('POST', '/withholding/sign', { body: { cards } }),
+  changeWithholdingCards: (request: WithholdingCardsRequest) =>
+    call<WithholdingView>('PUT', '/withholding/cards', { body: request }),
   withholding: () => call<WithholdingResponse>('GET', '/withholding'),
   unsignWithholding: (schoolId: string) => call<unknown>('DELETE', '/withholding', { query: { schoolId } }),
 

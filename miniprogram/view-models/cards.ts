@@ -89,12 +89,13 @@ export function withholdingFor(items: WithholdingView[], schoolId: string): With
 
 export function toWithholdingSummary(item: WithholdingView | null, bindingId: string): WithholdingSummary {
   const status = item?.status ?? 'NONE';
-  const paysThisCard = !!item?.card && item.card.bindingId === bindingId;
+  const cards = item?.cards ?? [];
+  const paysThisCard = cards.some((card) => card.bindingId === bindingId);
   let text = '开通后，食堂刷卡由支付宝免密支付';
   if (status === 'ACTIVE')
     text = paysThisCard
       ? '食堂刷卡由支付宝免密支付'
-      : `已为尾号${item?.card?.cardNo.slice(-4) ?? ''}的卡开通`;
+      : `已为${cards.map((card) => `尾号${card.cardNo.slice(-4)}`).join('、')}的卡开通，可在代扣页加上这张卡`;
   if (status === 'PENDING') text = '正在等待支付宝确认签约';
   return { statusLabel: agreementStatusLabel(status), isActive: status === 'ACTIVE', paysThisCard, text };
 }

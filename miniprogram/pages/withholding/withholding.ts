@@ -1,7 +1,8 @@
 /**
- * Password-free withholding (小额免密代扣): what it is and its limits, signing through my.paySignCenter and
- * ending it. After signing, the page asks the server until the agreement is ACTIVE — Alipay's notification
- * to the server is the truth, not the client's resultStatus (ALIPAY.md §4.10).
+ * Password-free withholding (小额免密代扣): what it is and its limits, which of the person's cards it pays (a
+ * parent: several children, each with their own limits), signing through my.paySignCenter, changing the
+ * cards, ending it. After signing, the page asks the server until the agreement is ACTIVE — Alipay's
+ * notification to the server is the truth, not the client's resultStatus (ALIPAY.md §4.10).
  */
 import type { WithholdingResponse } from '../../shared/api';
 import { api, findSchool } from '../../services/api';
@@ -10,8 +11,15 @@ import { JsapiFailure, confirm, paySignCenter, toast } from '../../services/jsap
 import { openPage } from '../../services/navigation';
 import { SIGNING_UNAVAILABLE, paySignVerdict, type ClientVerdict } from '../../services/payment-results';
 import { pollUntil } from '../../services/poll';
+import { datasetValue, type TapEvent } from '../../services/events';
 import { withholdingFor } from '../../view-models/cards';
-import { toWithholdingPage, type WithholdingPage } from '../../view-models/withholding';
+import {
+  cardChoices,
+  chosenCards,
+  toWithholdingPage,
+  type CardChoice,
+  type WithholdingPage,
+} from '../../view-models/withholding';
 
 const CONFIRM_INTERVAL_MS = 1000;
 const CONFIRM_TIMEOUT_MS = 20 * 1000;
@@ -25,6 +33,7 @@ Page({
     signing: false,
     confirming: false,
     unsigning: false,
+    saving: false,
     notice: '',
     showRepayLink: false,
   },
@@ -47,12 +56,15 @@ Page({
   async load(): Promise<void> {
     this.setData({ loading: !this.data.view, errorMessage: '' });
     try {
-      const [detail, withholding] = await Promise.all([api.binding(this.data.bindingId), api.withholding()]);
+      const [detail, withholding, bindings] = await Promise.all([
+        api.binding(this.data.bindingId),
+        api.withholding(),
+        api.bindings(),
+      ]);
       const school = await findSchool(detail.school);
-      this.setData({
-        loading: false,
-        view: toWithholdingPage(detail, withholdingFor(withholding.items, detail.school.id), school),
-      });
+      const item = withholdingFor(withholding.items, detail.school.id);
+      const choices = cardChoices(bindings.items, detail.school.id, item, this.data.bindingId);
+      this.setData({ loading: false, view: toWithholdingPage(detail, item, school, choices) });
     } catch (error) {
       this.setData({ loading: false, errorMessage: messageOf(error) });
     }
@@ -62,12 +74,60 @@ Page({
     return this.load();
   },
 
+  updateChoice(bindingId: string, change: Partial<CardChoice>): void {
+    if (!this.data.view) return;
+    const choices = this.data.view.choices.map((choice) =>
+      choice.bindingId === bindingId ? { ...choice, ...change, error: '' } : choice,
+    );
+    this.setData({ view: { ...this.data.view, choices }, notice: '' });
+  },
+
+  onToggleCard(event: TapEvent): void {
+    const bindingId = datasetValue(event, 'id');
+    const choice = this.data.view?.choices.find((c) => c.bindingId === bindingId);
+    if (choice) this.updateChoice(bindingId, { checked: !choice.checked });
+  },
+
+  onTxnLimitInput(value: string, event: TapEvent): void {
+    this.updateChoice(datasetValue(event, 'id'), { txnLimitYuan: value });
+  },
+
+  onDailyLimitInput(value: string, event: TapEvent): void {
+    this.updateChoice(datasetValue(event, 'id'), { dailyLimitYuan: value });
+  },
+
+  /** The checked cards with their limits, or null after showing what is wrong. */
+  checkedCards() {
+    const view = this.data.view!;
+    const chosen = chosenCards(view.choices, view.limits);
+    this.setData({ view: { ...view, choices: chosen.choices }, notice: chosen.error });
+    return chosen.error || chosen.cards.length === 0 ? null : chosen.cards;
+  },
+
+  async onSaveCards(): Promise<void> {
+    if (this.data.saving || !this.data.view) return;
+    const cards = this.checkedCards();
+    if (!cards) return;
+    this.setData({ saving: true });
+    try {
+      await api.changeWithholdingCards({ schoolId: this.data.view.schoolId, cards });
+      toast('已保存', 'success');
+      await this.load();
+    } catch (error) {
+      this.setData({ notice: messageOf(error) });
+    } finally {
+      this.setData({ saving: false });
+    }
+  },
+
   async onSign(): Promise<void> {
     if (this.data.signing || !this.data.view) return;
     const schoolId = this.data.view.schoolId;
+    const cards = this.checkedCards();
+    if (!cards) return;
     this.setData({ signing: true, notice: '', showRepayLink: false });
     try {
-      const sign = await api.signWithholding(this.data.bindingId);
+      const sign = await api.signWithholding(cards);
       let verdict: ClientVerdict;
       try {
         verdict = paySignVerdict((await paySignCenter(sign.signStr)).resultStatus);

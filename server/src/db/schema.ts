@@ -257,7 +257,6 @@ export const withholdingAgreements = pgTable(
     userId: uuid('user_id')
       .notNull()
       .references(() => users.id),
-    bindingId: uuid('binding_id').references(() => bindings.id),
     externalAgreementNo: text('external_agreement_no').notNull(),
     agreementNo: text('agreement_no'),
     status: text('status', { enum: AGREEMENT_STATUSES }).notNull().default('PENDING'),
@@ -276,6 +275,45 @@ export const withholdingAgreements = pgTable(
     uniqueIndex('withholding_agreements_one_active_per_user')
       .on(t.userId, t.schoolId)
       .where(sql`status = 'ACTIVE'`),
+  ],
+);
+
+/**
+ * The cards one payer's agreement at a school covers (families: a parent pays several children's swipes with
+ * one agreement), each with the payer's own limits under the school's. A row is live until `removed_at`.
+ */
+export const agreementCards = pgTable(
+  'agreement_cards',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    agreementId: uuid('agreement_id')
+      .notNull()
+      .references(() => withholdingAgreements.id),
+    bindingId: uuid('binding_id')
+      .notNull()
+      .references(() => bindings.id),
+    schoolId: uuid('school_id')
+      .notNull()
+      .references(() => schools.id),
+    cardNo: text('card_no').notNull(),
+    /** The payer's cap per swipe and per day for this card; null = the school's limit. */
+    txnLimitFen: integer('txn_limit_fen'),
+    dailyLimitFen: integer('daily_limit_fen'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+    removedAt: tstz('removed_at'),
+  },
+  (t) => [
+    uniqueIndex('agreement_cards_live_key')
+      .on(t.agreementId, t.bindingId)
+      .where(sql`removed_at is null`),
+    index('agreement_cards_binding_idx')
+      .on(t.bindingId)
+      .where(sql`removed_at is null`),
+    check(
+      'agreement_cards_limits_positive',
+      sql`(${t.txnLimitFen} is null or ${t.txnLimitFen} > 0) and (${t.dailyLimitFen} is null or ${t.dailyLimitFen} > 0)`,
+    ),
   ],
 );
 
@@ -380,6 +418,7 @@ export const DECLINE_REASONS = [
   'OVER_DAILY_LIMIT',
   'WITHHOLDING_DISABLED',
   'REVERSED',
+  'OUTSIDE_TIME_WINDOW',
 ] as const;
 
 export const deductions = pgTable(

@@ -5,7 +5,7 @@ import { deductionRefundJob } from './withholding/deduction-refund.js';
 import { noncesPruneJob } from './nonces-prune.js';
 import { rechargeCreditJob } from './recharge/recharge-credit.js';
 import { rechargeSweepJob } from './recharge/recharge-sweep.js';
-import { withholdingBindCardJob, withholdingUnbindCardJob } from './withholding/withholding-card.js';
+import { withholdingSyncCardJob } from './withholding/withholding-card.js';
 import { withholdingSweepJob } from './withholding/withholding-sweep.js';
 import type { JobDefinition } from './runner.js';
 
@@ -17,8 +17,7 @@ export function allJobs(deps: Deps): JobDefinition<never>[] {
     rechargeSweepJob(deps),
     deductionCollectJob(deps),
     deductionRefundJob,
-    withholdingBindCardJob,
-    withholdingUnbindCardJob,
+    withholdingSyncCardJob,
     withholdingSweepJob(deps),
     campusCodePayJob(deps),
   ] as JobDefinition<never>[];

@@ -28,12 +28,17 @@ describe('signing and ending password-free withholding', () => {
     assert.equal(items.length, 1);
     assert.equal(items[0].status, 'ACTIVE');
     assert.equal(items[0].schoolId, stack.school.id);
-    assert.deepEqual(items[0].card, {
-      bindingId: payer.bindingId,
-      cardNo: payer.card.cardNo,
-      holderName: payer.card.holderName,
-      isBoundAtCardSystem: true,
-    });
+    assert.deepEqual(items[0].cards, [
+      {
+        bindingId: payer.bindingId,
+        cardNo: payer.card.cardNo,
+        holderName: payer.card.holderName,
+        isBoundAtCardSystem: true,
+        txnLimitFen: stack.school.txnLimitFen,
+        dailyLimitFen: stack.school.dailyLimitFen,
+        hasOwnLimits: false,
+      },
+    ]);
     assert.deepEqual(items[0].limits, {
       txnLimitFen: stack.school.txnLimitFen,
       dailyLimitFen: stack.school.dailyLimitFen,
@@ -56,7 +61,7 @@ describe('signing and ending password-free withholding', () => {
     await stack.alipay.control.signAgreement({ signStr: sign.body.signStr, userId: payer.user.userId });
     const view = await eventually(async () => {
       const [item] = (await payer.api.get('/api/v1/withholding')).body.items;
-      return item?.card?.isBoundAtCardSystem ? item : undefined;
+      return item?.cards[0]?.isBoundAtCardSystem ? item : undefined;
     });
     assert.equal(view.status, 'ACTIVE');
     assert.notEqual(
@@ -79,7 +84,7 @@ describe('signing and ending password-free withholding', () => {
     const sign = await payer.api.post('/api/v1/withholding/sign', { bindingId: payer.bindingId });
     await stack.alipay.control.signAgreement({ signStr: sign.body.signStr, userId: payer.user.userId });
     await eventually(
-      async () => (await payer.api.get('/api/v1/withholding')).body.items[0].card?.isBoundAtCardSystem,
+      async () => (await payer.api.get('/api/v1/withholding')).body.items[0].cards[0]?.isBoundAtCardSystem,
     );
     // Both injected refusals were met, and the bind that finally went through was a third call.
     assert.equal(
@@ -94,7 +99,7 @@ describe('signing and ending password-free withholding', () => {
     const res = await payer.api.delete(`/api/v1/withholding?schoolId=${stack.school.id}`);
     assert.equal(res.status, 200, res.text);
     assert.equal(res.body.status, 'UNSIGNED');
-    assert.equal(res.body.card.isBoundAtCardSystem, false);
+    assert.equal(res.body.cards[0].isBoundAtCardSystem, false);
     assert.equal((await stack.alipay.control.getAgreement(payer.agreementNo)).status, 'UNSIGN');
     assert.equal(
       (await stack.cardsys.control.getCard(stack.school.code, payer.card.cardNo)).alipayBind,
@@ -143,7 +148,7 @@ describe('signing and ending password-free withholding', () => {
     });
     const other = await parentApi.post('/api/v1/withholding/sign', { bindingId: bound.body.id });
     assert.equal(other.status, 409);
-    assert.equal(other.body.error.code, 'AGREEMENT_EXISTS');
+    assert.equal(other.body.error.code, 'CARD_PAID_BY_OTHER', 'says that someone else pays this card');
     assert.equal(
       (await parentApi.post('/api/v1/withholding/sign', { bindingId: payer.bindingId })).status,
       404,

@@ -31,7 +31,7 @@ export async function signedPayer(
     async () => {
       const card = await stack.cardsys.control.getCard(stack.school.code, payer.card.cardNo);
       const items = (await payer.api.get('/api/v1/withholding')).body.items;
-      return card.alipayBind !== null && items[0]?.card?.isBoundAtCardSystem === true;
+      return card.alipayBind !== null && items[0]?.cards[0]?.isBoundAtCardSystem === true;
     },
     { timeoutMs: 20_000, message: 'card bound for withholding' },
   );

@@ -9,6 +9,7 @@ import {
   type BindingWithSchool,
 } from '../../db/repos/cards/bindings.js';
 import { findRosterEntry } from '../../db/repos/roster/roster-entries.js';
+import { removeBindingFromCoverage } from '../../db/repos/withholding/agreement-cards.js';
 import { hasOpenDebts } from '../../db/repos/withholding/debts.js';
 import { findSchool, type SchoolRow } from '../../db/repos/schools/schools.js';
 import type { Deps } from '../../deps.js';
@@ -186,7 +187,16 @@ export async function unbindCard(deps: Deps, userId: string, bindingId: string):
     throw new DomainError('HAS_ARREARS', 'Repay the unpaid withholdings before unbinding this card');
   }
   if (binding.vendorBindPasswordEnc) await unbindAtCardSystem(deps, binding);
-  await markUnbound(deps.db, binding.id, deps.clock.now());
+  await releaseBinding(deps, binding.id);
+}
+
+/** The binding is gone: it is UNBOUND and no agreement covers its card any more. */
+export async function releaseBinding(deps: Pick<Deps, 'db' | 'clock'>, bindingId: string): Promise<void> {
+  const now = deps.clock.now();
+  await deps.db.transaction(async (tx) => {
+    await markUnbound(tx, bindingId, now);
+    await removeBindingFromCoverage(tx, bindingId, now);
+  });
 }
 
 export async function unbindAtCardSystem(deps: Deps, binding: BindingRow): Promise<void> {

@@ -3,13 +3,12 @@ import {
   approveBinding,
   findBinding,
   listLiveBindingsOfCard,
-  markUnbound,
   type BindingRow,
   type BindingWithSchool,
 } from '../../db/repos/cards/bindings.js';
 import type { Deps } from '../../deps.js';
 import { DomainError } from '../errors.js';
-import { ownBinding, unbindAtCardSystem } from './bindings.js';
+import { ownBinding, releaseBinding, unbindAtCardSystem } from './bindings.js';
 
 /**
  * The card's holder (the binding with relation SELF) is in charge of who else sees their card (issue #12):
@@ -81,6 +80,6 @@ export async function removeOtherBinding(
   const other = await otherBindingOf(deps, holder, otherId);
   // Its swipes must stop coming to that user's Alipay before the binding goes.
   if (other.vendorBindPasswordEnc) await unbindAtCardSystem(deps, other);
-  await markUnbound(deps.db, other.id, deps.clock.now());
+  await releaseBinding(deps, other.id);
   deps.logger.info('card holder removed another binding', { bindingId: holder.id, removed: other.id });
 }

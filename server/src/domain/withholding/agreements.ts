@@ -1,9 +1,12 @@
 import crypto from 'node:crypto';
-import type { WithholdingSignResponse, WithholdingView } from '../../../../shared/api.js';
+import type {
+  WithholdingCardRequest,
+  WithholdingSignResponse,
+  WithholdingView,
+} from '../../../../shared/api.js';
 import {
   activateAgreement,
   findActiveAgreement,
-  findAgreement,
   findAgreementByAgreementNo,
   findAgreementByExternalNo,
   insertAgreement,
@@ -20,6 +23,15 @@ import {
   setWithholdingPayer,
   type BindingRow,
 } from '../../db/repos/cards/bindings.js';
+import {
+  findOtherPayersOfCard,
+  insertAgreementCards,
+  isCoveredByActiveAgreement,
+  listCoverage,
+  replaceCoverage,
+  type CoveredCard,
+  type CoverageRow,
+} from '../../db/repos/withholding/agreement-cards.js';
 import { hasOpenDebts } from '../../db/repos/withholding/debts.js';
 import { findSchool, type SchoolRow } from '../../db/repos/schools/schools.js';
 import { findUser, type UserRow } from '../../db/repos/users/users.js';
@@ -34,20 +46,22 @@ import { alipayFailure, requireAlipay } from '../outside-errors.js';
 import { notifyUrl } from '../recharge/recharge.js';
 
 /**
- * Password-free withholding agreements (seed 000 §2.1–2.2, DESIGN §7.4, ALIPAY.md §4.10–4.12).
+ * Password-free withholding agreements (seed 000 §2.1–2.2, DESIGN §7.4, ALIPAY.md §4.10–4.12), one per payer
+ * and school, covering the cards the payer chose (families: a parent pays several children's swipes with one
+ * signature), each with the payer's own limits under the school's.
  *
  *   sign: PENDING ──dut_user_sign or agreement.query NORMAL──→ ACTIVE ──dut_user_unsign / DELETE──→ UNSIGNED
  *         PENDING that Alipay never confirms ──→ FAILED
  *
- * An ACTIVE agreement then binds the card for withholding at the card system (job `withholding.bind-card`:
- * ZFB_BindDoc with a random password kept encrypted), which makes the user the card's withholding payer;
- * ending it removes the bind doc again (`withholding.unbind-card`: ZFB_UnBindDoc with that password).
- * Approvals need an ACTIVE agreement, so they stop the moment an unsign is known, before the card system
- * has caught up.
+ * A card is bound for withholding at the card system (ZFB_BindDoc with a random password kept encrypted,
+ * which makes the binding the card's withholding payer) while an ACTIVE agreement of its binding's user
+ * covers it, and unbound (ZFB_UnBindDoc with that password) otherwise: the job `withholding.sync-card` moves a
+ * binding's card towards that state, whatever changed (signed, unsigned, a card added or removed, a binding
+ * removed), and the sweep starts it again for bindings left out of step. Approvals need the covering ACTIVE
+ * agreement (decide_deduction), so they stop the moment an unsign is known, before the card system has caught up.
  */
 
-export const BIND_CARD_JOB = 'withholding.bind-card';
-export const UNBIND_CARD_JOB = 'withholding.unbind-card';
+export const SYNC_CARD_JOB = 'withholding.sync-card';
 /** Assigned with the withholding contract; never DEFAULT|DEFAULT with an external number (ALIPAY.md §4.10). */
 export const SIGN_SCENE = 'INDUSTRY|CAMPUS';
 
@@ -63,35 +77,85 @@ function beijingTime(value: string | null | undefined): Date | null {
   return Number.isNaN(date.getTime()) ? null : date;
 }
 
+/**
+ * The cards a payer asks to cover at one school: each their own usable, active binding, not paid by another
+ * user, with limits at most the school's. Returns the school and the rows to store.
+ */
+async function chooseCards(
+  deps: Deps,
+  userId: string,
+  cards: WithholdingCardRequest[],
+  field: string,
+): Promise<{ school: SchoolRow; covered: CoveredCard[] }> {
+  const bindings = [];
+  for (const [index, card] of cards.entries()) {
+    const binding = await usableBinding(deps, userId, card.bindingId);
+    if (binding.status !== 'ACTIVE') {
+      throw new DomainError('BINDING_NOT_ACTIVE', 'Only an active card can be paid by withholding', {
+        field: `${field}.${index}.bindingId`,
+      });
+    }
+    bindings.push(binding);
+  }
+  if (new Set(bindings.map((b) => b.schoolId)).size !== 1) {
+    throw new DomainError('VALIDATION_FAILED', `${field}: the cards of one agreement belong to one school`, {
+      field,
+    });
+  }
+  const school = await activeSchool(deps, bindings[0].schoolId);
+  if (!school.withholdingEnabled) throw new DomainError('WITHHOLDING_DISABLED');
+  const covered: CoveredCard[] = [];
+  for (const [index, binding] of bindings.entries()) {
+    const at = `${field}.${index}`;
+    const payer = await findWithholdingPayer(deps.db, school.id, binding.cardNo);
+    const others = await findOtherPayersOfCard(deps.db, school.id, binding.cardNo, userId);
+    if ((payer && payer.userId !== userId) || others.length > 0) {
+      throw new DomainError('CARD_PAID_BY_OTHER', undefined, { field: `${at}.bindingId` });
+    }
+    const { txnLimitFen = null, dailyLimitFen = null } = cards[index];
+    if (txnLimitFen !== null && txnLimitFen > school.txnLimitFen) {
+      throw new DomainError(
+        'VALIDATION_FAILED',
+        `${at}.txnLimitFen: at most the school's ${school.txnLimitFen}`,
+        {
+          field: `${at}.txnLimitFen`,
+        },
+      );
+    }
+    if (dailyLimitFen !== null && dailyLimitFen > school.dailyLimitFen) {
+      throw new DomainError(
+        'VALIDATION_FAILED',
+        `${at}.dailyLimitFen: at most the school's ${school.dailyLimitFen}`,
+        { field: `${at}.dailyLimitFen` },
+      );
+    }
+    covered.push({ bindingId: binding.id, cardNo: binding.cardNo, txnLimitFen, dailyLimitFen });
+  }
+  return { school, covered };
+}
+
 export async function startSigning(
   deps: Deps,
   userId: string,
-  bindingId: string,
+  cards: WithholdingCardRequest[],
 ): Promise<WithholdingSignResponse> {
   const alipay = requireAlipay(deps);
-  const binding = await usableBinding(deps, userId, bindingId);
-  if (binding.status !== 'ACTIVE') {
-    throw new DomainError('BINDING_NOT_ACTIVE', 'Only an active card can be paid by withholding', {
-      field: 'body.bindingId',
-    });
-  }
-  const school = await activeSchool(deps, binding.schoolId);
-  if (!school.withholdingEnabled) throw new DomainError('WITHHOLDING_DISABLED');
-  const payer = await findWithholdingPayer(deps.db, school.id, binding.cardNo);
-  if (payer && payer.userId !== userId) {
-    throw new DomainError('AGREEMENT_EXISTS', "Another Alipay user already pays this card's swipes", {
-      field: 'body.bindingId',
-    });
-  }
+  const { school, covered } = await chooseCards(deps, userId, cards, 'body.cards');
   if (await findActiveAgreement(deps.db, userId, school.id)) {
-    throw new DomainError('AGREEMENT_EXISTS', undefined, { field: 'body.bindingId' });
+    throw new DomainError('AGREEMENT_EXISTS', 'Change the covered cards with PUT /withholding/cards', {
+      field: 'body.cards',
+    });
   }
-  const agreement = await insertAgreement(deps.db, {
-    schoolId: school.id,
-    userId,
-    bindingId: binding.id,
-    externalAgreementNo: newOrderNo('agreement', deps.clock),
-    signScene: SIGN_SCENE,
+  const now = deps.clock.now();
+  const agreement = await deps.db.transaction(async (tx) => {
+    const created = await insertAgreement(tx, {
+      schoolId: school.id,
+      userId,
+      externalAgreementNo: newOrderNo('agreement', deps.clock),
+      signScene: SIGN_SCENE,
+    });
+    await insertAgreementCards(tx, created.id, school.id, covered, now);
+    return created;
   });
   const signStr = alipay.agreementSignString({
     externalAgreementNo: agreement.externalAgreementNo,
@@ -102,17 +166,38 @@ export async function startSigning(
   return { signStr, agreementId: agreement.id, externalAgreementNo: agreement.externalAgreementNo };
 }
 
-/** The sweep's repair of an agreement whose card is out of step with it (see findAgreementsOutOfStepWithCards). */
-export function enqueueCardStep(deps: Deps, agreement: { id: string; status: string }): Promise<void> {
-  return enqueue(deps, agreement.status === 'ACTIVE' ? BIND_CARD_JOB : UNBIND_CARD_JOB, agreement.id);
+/** Changes the cards an ACTIVE agreement covers, and their limits; the card system follows. */
+export async function changeCoveredCards(
+  deps: Deps,
+  userId: string,
+  schoolId: string,
+  cards: WithholdingCardRequest[],
+): Promise<WithholdingView> {
+  const agreement = await findActiveAgreement(deps.db, userId, schoolId);
+  if (!agreement) throw new DomainError('AGREEMENT_NOT_FOUND');
+  const { school, covered } = await chooseCards(deps, userId, cards, 'body.cards');
+  if (school.id !== schoolId)
+    throw new DomainError('VALIDATION_FAILED', 'body.cards: cards of another school', {
+      field: 'body.cards',
+    });
+  const changed = await deps.db.transaction((tx) =>
+    replaceCoverage(tx, agreement.id, school.id, covered, deps.clock.now()),
+  );
+  for (const bindingId of changed) await enqueueSync(deps, bindingId);
+  return viewOf(school, agreement, await listCoverage(deps.db, [agreement.id]));
 }
 
-async function enqueue(deps: Deps, job: string, agreementId: string): Promise<void> {
+/** Starts the card-system sync of one binding's card (after a commit; the sweep repairs a lost one). */
+export async function enqueueSync(deps: Deps, bindingId: string): Promise<void> {
   try {
-    await deps.jobs.now(job, { agreementId, attempt: 0 });
+    await deps.jobs.now(SYNC_CARD_JOB, { bindingId, attempt: 0 });
   } catch (error) {
-    deps.logger.warn('could not enqueue a card-system job for an agreement', { job, agreementId, error });
+    deps.logger.warn('could not enqueue a card-system sync', { bindingId, error });
   }
+}
+
+async function enqueueSyncOfAgreement(deps: Deps, agreementId: string): Promise<void> {
+  for (const row of await listCoverage(deps.db, [agreementId])) await enqueueSync(deps, row.bindingId);
 }
 
 /**
@@ -140,7 +225,17 @@ async function confirmSigned(
   }
   const moved = await activateAgreement(tx, agreement.id, { ...signed, now: deps.clock.now() });
   if (!moved) return { outcome: 'ALREADY_APPLIED', detail: agreement.status };
-  return { outcome: 'APPLIED', detail: 'ACTIVE', after: () => enqueue(deps, BIND_CARD_JOB, agreement.id) };
+  // Two payers signed for the same card at the same time: the one already ACTIVE keeps it.
+  const coverage = await listCoverage(tx, [agreement.id]);
+  const kept = [];
+  for (const row of coverage) {
+    if ((await findOtherPayersOfCard(tx, row.schoolId, row.cardNo, agreement.userId)).length === 0)
+      kept.push(row);
+  }
+  if (kept.length < coverage.length) {
+    await replaceCoverage(tx, agreement.id, agreement.schoolId, kept, deps.clock.now());
+  }
+  return { outcome: 'APPLIED', detail: 'ACTIVE', after: () => enqueueSyncOfAgreement(deps, agreement.id) };
 }
 
 async function unsignAtAlipay(deps: Deps, schoolId: string, agreementNo: string): Promise<void> {
@@ -186,7 +281,7 @@ export const agreementNotification: NotificationHandler = async (deps, tx, form)
     return {
       outcome: 'APPLIED',
       detail: 'UNSIGNED',
-      after: () => enqueue(deps, UNBIND_CARD_JOB, agreement.id),
+      after: () => enqueueSyncOfAgreement(deps, agreement.id),
     };
   }
   return { outcome: 'IGNORED', detail: `${form.notify_type} ${form.status}` };
@@ -228,21 +323,24 @@ export async function resolvePendingAgreement(deps: Deps, agreement: AgreementRo
 function viewOf(
   school: SchoolRow,
   agreement: AgreementRow | undefined,
-  binding: BindingRow | undefined,
+  coverage: CoverageRow[],
 ): WithholdingView {
   return {
     schoolId: school.id,
     status: agreement?.status ?? 'NONE',
     agreementId: agreement?.id ?? null,
     signedAt: agreement?.signedAt?.toISOString() ?? null,
-    card: binding
-      ? {
-          bindingId: binding.id,
-          cardNo: binding.cardNo,
-          holderName: binding.holderName,
-          isBoundAtCardSystem: binding.isWithholdingPayer,
-        }
-      : null,
+    cards: coverage
+      .filter((row) => row.agreementId === agreement?.id)
+      .map((row) => ({
+        bindingId: row.bindingId,
+        cardNo: row.cardNo,
+        holderName: row.holderName,
+        isBoundAtCardSystem: row.isWithholdingPayer,
+        txnLimitFen: Math.min(row.txnLimitFen ?? school.txnLimitFen, school.txnLimitFen),
+        dailyLimitFen: Math.min(row.dailyLimitFen ?? school.dailyLimitFen, school.dailyLimitFen),
+        hasOwnLimits: row.txnLimitFen !== null || row.dailyLimitFen !== null,
+      })),
     limits: { txnLimitFen: school.txnLimitFen, dailyLimitFen: school.dailyLimitFen },
   };
 }
@@ -268,14 +366,18 @@ export async function withholdingViews(deps: Deps, userId: string): Promise<With
   }
   const bindings = await listLiveBindings(deps.db, userId);
   const schoolIds = [...new Set([...bindings.map((b) => b.schoolId), ...agreements.map((a) => a.schoolId)])];
-  const views: WithholdingView[] = [];
-  for (const schoolId of schoolIds) {
-    const school = await findSchool(deps.db, schoolId);
-    if (!school) continue;
+  const shown = schoolIds.map((schoolId) => {
     const ofSchool = agreements.filter((a) => a.schoolId === schoolId);
-    const agreement = ofSchool.find((a) => a.status === 'ACTIVE') ?? ofSchool[0];
-    const binding = agreement?.bindingId ? bindings.find((b) => b.id === agreement.bindingId) : undefined;
-    views.push(viewOf(school, agreement, binding));
+    return { schoolId, agreement: ofSchool.find((a) => a.status === 'ACTIVE') ?? ofSchool[0] };
+  });
+  const coverage = await listCoverage(
+    deps.db,
+    shown.flatMap(({ agreement }) => (agreement ? [agreement.id] : [])),
+  );
+  const views: WithholdingView[] = [];
+  for (const { schoolId, agreement } of shown) {
+    const school = await findSchool(deps.db, schoolId);
+    if (school) views.push(viewOf(school, agreement, coverage));
   }
   return views;
 }
@@ -312,53 +414,47 @@ export async function endWithholding(
     throw alipayFailure(error);
   }
   const unsigned = (await markAgreementUnsigned(deps.db, agreement.id, deps.clock.now())) ?? agreement;
-  await unbindCardForWithholding(deps, agreement.id, 0);
-  const binding = agreement.bindingId ? await findBinding(deps.db, agreement.bindingId) : undefined;
-  return viewOf(school, unsigned, binding);
+  const coverage = await listCoverage(deps.db, [agreement.id]);
+  for (const row of coverage) await syncCardForWithholding(deps, row.bindingId, 0);
+  return viewOf(school, unsigned, await listCoverage(deps.db, [agreement.id]));
 }
 
-async function retryCardJob(
+async function retrySync(
   deps: Deps,
-  job: string,
-  agreementId: string,
+  bindingId: string,
   attempt: number,
   error: CardSystemError,
 ): Promise<void> {
   const delay =
     error.classification === 'final' ? undefined : deps.config.withholding.cardBindRetryMs[attempt];
   if (delay === undefined) {
-    deps.logger.error('card-system withholding bind step failed for good', {
-      job,
-      agreementId,
-      reason: error.reason,
-    });
+    deps.logger.error('card-system withholding sync failed for good', { bindingId, reason: error.reason });
     return;
   }
-  deps.logger.warn('card-system withholding bind step failed; will retry', {
-    job,
-    agreementId,
-    reason: error.reason,
-  });
-  await deps.jobs.at(new Date(deps.clock.now().getTime() + delay), job, {
-    agreementId,
+  deps.logger.warn('card-system withholding sync failed; will retry', { bindingId, reason: error.reason });
+  await deps.jobs.at(new Date(deps.clock.now().getTime() + delay), SYNC_CARD_JOB, {
+    bindingId,
     attempt: attempt + 1,
   });
 }
 
-/** ZFB_BindDoc for an ACTIVE agreement's card; the user becomes the card's withholding payer. */
-export async function bindCardForWithholding(
-  deps: Deps,
-  agreementId: string,
-  attempt: number,
-): Promise<void> {
-  const agreement = await findAgreement(deps.db, agreementId);
-  if (agreement?.status !== 'ACTIVE' || !agreement.bindingId) return;
-  const binding = await findBinding(deps.db, agreement.bindingId);
-  if (!binding || binding.status === 'UNBOUND' || binding.userId !== agreement.userId) return;
-  if (binding.isWithholdingPayer) return;
+/**
+ * Moves one binding's card at the card system towards what its coverage calls for: ZFB_BindDoc (the user
+ * becomes the card's withholding payer) while an ACTIVE agreement of the binding's user covers it,
+ * ZFB_UnBindDoc with the kept password otherwise. Idempotent; retried with backoff while the card system fails.
+ */
+export async function syncCardForWithholding(deps: Deps, bindingId: string, attempt: number): Promise<void> {
+  const binding = await findBinding(deps.db, bindingId);
+  if (!binding) return;
+  const wanted = binding.status !== 'UNBOUND' && (await isCoveredByActiveAgreement(deps.db, bindingId));
+  if (wanted && !binding.isWithholdingPayer) await bindCard(deps, binding, attempt);
+  else if (!wanted && binding.vendorBindPasswordEnc) await unbindCard(deps, binding, attempt);
+}
+
+async function bindCard(deps: Deps, binding: BindingRow, attempt: number): Promise<void> {
   const [school, user] = await Promise.all([
-    findSchool(deps.db, agreement.schoolId),
-    findUser(deps.db, agreement.userId),
+    findSchool(deps.db, binding.schoolId),
+    findUser(deps.db, binding.userId),
   ]);
   if (!school || !user) return;
   let passwordEnc = binding.vendorBindPasswordEnc;
@@ -375,42 +471,31 @@ export async function bindCardForWithholding(
     });
   } catch (error) {
     if (!(error instanceof CardSystemError)) throw error;
-    await retryCardJob(deps, BIND_CARD_JOB, agreementId, attempt, error);
+    await retrySync(deps, binding.id, attempt, error);
     return;
   }
-  // The unsign may have come while the card system was asked: record the bind first, then look, so that an
-  // unbind that ran meanwhile is followed by another one rather than overwritten.
+  // The coverage may have ended while the card system was asked: record the bind first, then look, so that
+  // an unbind that ran meanwhile is followed by another one rather than overwritten.
   await setWithholdingPayer(deps.db, binding.id, passwordEnc, deps.clock.now());
-  const current = await findAgreement(deps.db, agreementId);
-  if (current?.status !== 'ACTIVE') await enqueue(deps, UNBIND_CARD_JOB, agreementId);
-  else deps.logger.info('card bound for withholding', { agreementId, cardNo: binding.cardNo });
+  if (!(await isCoveredByActiveAgreement(deps.db, binding.id))) await enqueueSync(deps, binding.id);
+  else deps.logger.info('card bound for withholding', { bindingId: binding.id });
 }
 
-/** ZFB_UnBindDoc with the kept password; the binding stops being the card's withholding payer. */
-export async function unbindCardForWithholding(
-  deps: Deps,
-  agreementId: string,
-  attempt: number,
-): Promise<void> {
-  const agreement = await findAgreement(deps.db, agreementId);
-  if (!agreement?.bindingId || agreement.status === 'ACTIVE') return;
-  const binding = await findBinding(deps.db, agreement.bindingId);
-  if (!binding || !binding.vendorBindPasswordEnc) return;
-  // Signed again meanwhile for the same card: the bind doc is needed.
-  const again = await findActiveAgreement(deps.db, agreement.userId, agreement.schoolId);
-  if (again?.bindingId === binding.id) return;
-  const school = await findSchool(deps.db, agreement.schoolId);
+async function unbindCard(deps: Deps, binding: BindingRow, attempt: number): Promise<void> {
+  const school = await findSchool(deps.db, binding.schoolId);
   if (!school) return;
   try {
     await deps.schools.cardSystem(school).unbindAlipay({
       cardNo: binding.cardNo,
-      password: deps.protector.decrypt(binding.vendorBindPasswordEnc),
+      password: deps.protector.decrypt(binding.vendorBindPasswordEnc!),
     });
   } catch (error) {
     if (!(error instanceof CardSystemError)) throw error;
-    await retryCardJob(deps, UNBIND_CARD_JOB, agreementId, attempt, error);
+    await retrySync(deps, binding.id, attempt, error);
     return;
   }
   await setWithholdingPayer(deps.db, binding.id, null, deps.clock.now());
-  deps.logger.info('card unbound from withholding', { agreementId, cardNo: binding.cardNo });
+  if (binding.status !== 'UNBOUND' && (await isCoveredByActiveAgreement(deps.db, binding.id)))
+    await enqueueSync(deps, binding.id);
+  else deps.logger.info('card unbound from withholding', { bindingId: binding.id });
 }

@@ -19,17 +19,21 @@ import { refundReversedDeduction } from './deduction-refunds.js';
  *
  * The decision, in this order (the first rule that fails is the decline reason):
  *   1. the school has withholding switched on (and is active)     else WITHHOLDING_DISABLED
- *   2. the card has a withholding payer (a live binding)          else NOT_BOUND
- *   3. that binding is not reported lost                          else CARD_LOST
- *   4. the payer has an ACTIVE agreement with this school         else NOT_SIGNED
- *   5. the payer has no RETRYING or ARREARS deduction             else IN_ARREARS (seed 000 §2.3 step 3)
- *   6. amount ≤ the school's per-transaction limit                else OVER_TXN_LIMIT
- *   7. today's (Beijing day) approved, unreversed total of the
- *      card + amount ≤ the school's daily limit                   else OVER_DAILY_LIMIT
+ *   2. occurredAt within the school's window (default 24 h back,
+ *      5 min ahead: swipe_max_age/ahead_minutes)                  else OUTSIDE_TIME_WINDOW
+ *   3. the card has a withholding payer (a live binding)          else NOT_BOUND
+ *   4. that binding is not reported lost                          else CARD_LOST
+ *   5. the payer's ACTIVE agreement with this school covers the
+ *      card (agreement_cards: families, one agreement per payer)  else NOT_SIGNED
+ *   6. the payer has no RETRYING or ARREARS deduction             else IN_ARREARS (seed 000 §2.3 step 3)
+ *   7. amount ≤ the per-transaction limit (the payer's for this
+ *      card, at most the school's)                                else OVER_TXN_LIMIT
+ *   8. today's (Beijing day) approved, unreversed total of the
+ *      card + amount ≤ the daily limit (likewise)                 else OVER_DAILY_LIMIT
  * A txnNo reversed before it arrived is DECLINED with REVERSED.
  *
  * All of it, with the nonce and the (school, txnNo) idempotency, runs in one PL/pgSQL call
- * (migration 0001_decide_deduction.sql): one database round trip per swipe. Declines are stored too, so
+ * (migrations 0001 and 0006): one database round trip per swipe. Declines are stored too, so
  * a repeated txnNo always gets its first answer.
  */
 

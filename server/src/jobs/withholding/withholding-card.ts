@@ -1,29 +1,18 @@
-import {
-  BIND_CARD_JOB,
-  UNBIND_CARD_JOB,
-  bindCardForWithholding,
-  unbindCardForWithholding,
-} from '../../domain/withholding/agreements.js';
+import { SYNC_CARD_JOB, syncCardForWithholding } from '../../domain/withholding/agreements.js';
 import type { JobDefinition } from '../runner.js';
 
-type Data = { agreementId: string; attempt?: number };
+type Data = { bindingId: string; attempt?: number };
 
-/** ZFB_BindDoc once an agreement is ACTIVE; retried with backoff while the card system fails. */
-export const withholdingBindCardJob: JobDefinition<Data> = {
-  name: BIND_CARD_JOB,
+/**
+ * ZFB_BindDoc or ZFB_UnBindDoc so that a binding's card is bound for withholding exactly while an ACTIVE
+ * agreement of its user covers it; retried with backoff while the card system fails.
+ */
+export const withholdingSyncCardJob: JobDefinition<Data> = {
+  name: SYNC_CARD_JOB,
   concurrency: 10,
   lockLifetimeMs: 2 * 60_000,
   async run(data, deps) {
-    await bindCardForWithholding(deps, data.agreementId, data.attempt ?? 0);
-  },
-};
-
-/** ZFB_UnBindDoc once an agreement has ended; retried with backoff while the card system fails. */
-export const withholdingUnbindCardJob: JobDefinition<Data> = {
-  name: UNBIND_CARD_JOB,
-  concurrency: 10,
-  lockLifetimeMs: 2 * 60_000,
-  async run(data, deps) {
-    await unbindCardForWithholding(deps, data.agreementId, data.attempt ?? 0);
+    if (typeof data.bindingId !== 'string') return; // a job queued by an older version
+    await syncCardForWithholding(deps, data.bindingId, data.attempt ?? 0);
   },
 };

@@ -3,17 +3,36 @@ import Joi from 'joi';
 import type {
   DebtsResponse,
   RepayResponse,
+  WithholdingCardsRequest,
   WithholdingResponse,
   WithholdingSignRequest,
   WithholdingSignResponse,
 } from '../../../../shared/api.js';
 import type { Deps } from '../../deps.js';
 import { listDebts, ownRepayment, repayDebts } from '../../domain/withholding/debts.js';
-import { endWithholding, startSigning, withholdingViews } from '../../domain/withholding/agreements.js';
+import {
+  changeCoveredCards,
+  endWithholding,
+  startSigning,
+  withholdingViews,
+} from '../../domain/withholding/agreements.js';
 import { validate } from '../../http/validate.js';
-import { idParams, uuid } from './schemas.js';
+import { amountFen, idParams, uuid } from './schemas.js';
 
-const signBody = Joi.object<WithholdingSignRequest>({ bindingId: uuid.required() });
+const coveredCard = Joi.object({
+  bindingId: uuid.required(),
+  txnLimitFen: amountFen,
+  dailyLimitFen: amountFen,
+});
+const coveredCards = Joi.array().items(coveredCard).min(1).max(20).unique('bindingId');
+const signBody = Joi.object<WithholdingSignRequest>({ bindingId: uuid, cards: coveredCards }).xor(
+  'bindingId',
+  'cards',
+);
+const cardsBody = Joi.object<WithholdingCardsRequest>({
+  schoolId: uuid.required(),
+  cards: coveredCards.required(),
+});
 const unsignQuery = Joi.object({ schoolId: uuid });
 const repayBody = Joi.object({ schoolId: uuid });
 
@@ -22,9 +41,15 @@ export function withholdingRoutes(deps: Deps): Router {
   const router = new Router();
 
   router.post('/withholding/sign', async (ctx) => {
-    const { bindingId } = validate(signBody, ctx.request.body, 'body');
+    const body = validate(signBody, ctx.request.body, 'body');
+    const cards = body.cards ?? [{ bindingId: body.bindingId! }];
     ctx.status = 201;
-    ctx.body = (await startSigning(deps, ctx.state.userId, bindingId)) satisfies WithholdingSignResponse;
+    ctx.body = (await startSigning(deps, ctx.state.userId, cards)) satisfies WithholdingSignResponse;
+  });
+
+  router.put('/withholding/cards', async (ctx) => {
+    const { schoolId, cards } = validate(cardsBody, ctx.request.body, 'body');
+    ctx.body = await changeCoveredCards(deps, ctx.state.userId, schoolId, cards);
   });
 
   router.get('/withholding', async (ctx) => {

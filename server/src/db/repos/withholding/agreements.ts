@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, lt, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, lt } from 'drizzle-orm';
 import type { Executor } from '../../client.js';
 import { withholdingAgreements } from '../../schema.js';
 
@@ -46,17 +46,6 @@ export async function listUserAgreements(db: Executor, userId: string): Promise<
     .from(withholdingAgreements)
     .where(eq(withholdingAgreements.userId, userId))
     .orderBy(desc(withholdingAgreements.createdAt));
-}
-
-export async function findActiveAgreementForBinding(
-  db: Executor,
-  bindingId: string,
-): Promise<AgreementRow | undefined> {
-  const [row] = await db
-    .select()
-    .from(withholdingAgreements)
-    .where(and(eq(withholdingAgreements.bindingId, bindingId), eq(withholdingAgreements.status, 'ACTIVE')));
-  return row;
 }
 
 export async function findActiveAgreement(
@@ -132,25 +121,4 @@ export async function findStalePendingAgreements(db: Executor, createdBefore: Da
       and(eq(withholdingAgreements.status, 'PENDING'), lt(withholdingAgreements.createdAt, createdBefore)),
     )
     .limit(limit);
-}
-
-/**
- * Agreements whose card is not yet in the state they call for, last changed before `changedBefore`:
- * ACTIVE but the card is not bound for withholding (the bind job was lost or gave up), or ended while the
- * card is still bound (the unbind job was lost or gave up). The withholding sweep enqueues the job again.
- */
-export async function findAgreementsOutOfStepWithCards(db: Executor, changedBefore: Date, limit: number) {
-  const { rows } = await db.execute<{ id: string; status: string }>(sql`
-    select a.id, a.status
-    from withholding_agreements a
-    join bindings b on b.id = a.binding_id
-    where a.updated_at < ${changedBefore} and b.status <> 'UNBOUND'
-      and (
-        (a.status = 'ACTIVE' and not b.is_withholding_payer)
-        or (a.status in ('UNSIGNED', 'FAILED') and b.is_withholding_payer
-            and not exists (select 1 from withholding_agreements x
-                            where x.binding_id = b.id and x.status = 'ACTIVE'))
-      )
-    limit ${limit}`);
-  return rows;
 }

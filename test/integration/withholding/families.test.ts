@@ -1,0 +1,222 @@
+import assert from 'node:assert/strict';
+import { eventually } from '../../support/http.js';
+import { startStack, type Stack } from '../../support/stack.js';
+import { chargesOf, gatewayFor, sale, waitForDeduction, type Gateway } from './helpers.js';
+
+describe('families: one payer, several cards', () => {
+  let stack: Stack;
+  let gateway: Gateway;
+  before(async () => {
+    stack = await startStack({ env: { DEDUCTION_RETRY_SCALE: '0.001' } });
+    gateway = await gatewayFor(stack);
+  });
+  after(() => stack.stop());
+
+  type Api = Awaited<ReturnType<Awaited<ReturnType<Stack['createUser']>>['login']>>;
+
+  /** A parent with an Alipay account and a binding for each child's card. */
+  async function parentOf(children: number, balanceFen = 100_000) {
+    const user = await stack.createUser(balanceFen);
+    const api = await user.login();
+    const cards = [];
+    for (let i = 0; i < children; i += 1) {
+      const card = await stack.createCard();
+      const res = await api.post('/api/v1/bindings', {
+        schoolId: stack.school.id,
+        cardNo: card.cardNo,
+        name: card.holderName,
+        relation: 'PARENT',
+        studentNo: card.studentNo,
+      });
+      assert.equal(res.status, 201, res.text);
+      cards.push({ ...card, bindingId: res.body.id as string });
+    }
+    return { user, api, cards };
+  }
+
+  async function sign(parent: { user: { userId: string }; api: Api }, cards: unknown[]) {
+    const sign = await parent.api.post('/api/v1/withholding/sign', { cards });
+    assert.equal(sign.status, 201, sign.text);
+    const signed = await stack.alipay.control.signAgreement({
+      signStr: sign.body.signStr,
+      userId: parent.user.userId,
+    });
+    assert.equal(signed.resultStatus, '7000');
+    return signed.agreementNo!;
+  }
+
+  async function boundAtCardSystem(cardNo: string) {
+    return (await stack.cardsys.control.getCard(stack.school.code, cardNo)).alipayBind !== null;
+  }
+
+  it('signs once for two children and charges each swipe to that one agreement', async () => {
+    const parent = await parentOf(2);
+    const agreementNo = await sign(
+      parent,
+      parent.cards.map((c) => ({ bindingId: c.bindingId })),
+    );
+    await eventually(
+      async () =>
+        (await boundAtCardSystem(parent.cards[0].cardNo)) && boundAtCardSystem(parent.cards[1].cardNo),
+      {
+        message: 'both cards bound for withholding',
+      },
+    );
+    const view = (await parent.api.get('/api/v1/withholding')).body.items[0];
+    assert.equal(view.status, 'ACTIVE');
+    assert.deepEqual(
+      view.cards.map((c: any) => [c.bindingId, c.isBoundAtCardSystem]).sort(),
+      parent.cards.map((c) => [c.bindingId, true]).sort(),
+    );
+
+    const swipes = [sale(parent.cards[0].cardNo, 1200), sale(parent.cards[1].cardNo, 800)];
+    for (const swipe of swipes) {
+      const res = await gateway.deduct(swipe);
+      assert.equal(res.body.decision, 'APPROVED', res.text);
+    }
+    for (const swipe of swipes) {
+      const done = await waitForDeduction(gateway, swipe.txnNo, 'COLLECTED');
+      const { paid } = await chargesOf(stack, done.deductionId);
+      assert.equal(paid.length, 1);
+      assert.equal(paid[0].agreementNo, agreementNo, 'charged under the one agreement');
+      assert.equal(paid[0].buyerUserId, parent.user.userId);
+    }
+  });
+
+  it("charges each child's swipe to the agreement of the parent who pays that card", async () => {
+    const mother = await parentOf(1);
+    const father = await parentOf(1);
+    const motherNo = await sign(mother, [{ bindingId: mother.cards[0].bindingId }]);
+    const fatherNo = await sign(father, [{ bindingId: father.cards[0].bindingId }]);
+    await eventually(
+      async () =>
+        (await boundAtCardSystem(mother.cards[0].cardNo)) && boundAtCardSystem(father.cards[0].cardNo),
+    );
+    const first = sale(mother.cards[0].cardNo, 500);
+    const second = sale(father.cards[0].cardNo, 600);
+    await gateway.deduct(first);
+    await gateway.deduct(second);
+    const a = await waitForDeduction(gateway, first.txnNo, 'COLLECTED');
+    const b = await waitForDeduction(gateway, second.txnNo, 'COLLECTED');
+    const [ta] = (await chargesOf(stack, a.deductionId)).paid;
+    const [tb] = (await chargesOf(stack, b.deductionId)).paid;
+    assert.deepEqual([ta.agreementNo, tb.agreementNo], [motherNo, fatherNo]);
+  });
+
+  it("applies each card's own limits under the school's", async () => {
+    const parent = await parentOf(2);
+    await sign(parent, [
+      { bindingId: parent.cards[0].bindingId, txnLimitFen: 1000, dailyLimitFen: 1500 },
+      { bindingId: parent.cards[1].bindingId },
+    ]);
+    await eventually(
+      async () =>
+        (await boundAtCardSystem(parent.cards[0].cardNo)) && boundAtCardSystem(parent.cards[1].cardNo),
+    );
+    const decide = async (cardNo: string, amountFen: number) =>
+      (await gateway.deduct(sale(cardNo, amountFen))).body;
+    assert.equal((await decide(parent.cards[0].cardNo, 1100)).reason, 'OVER_TXN_LIMIT');
+    assert.equal((await decide(parent.cards[0].cardNo, 1000)).decision, 'APPROVED');
+    assert.equal((await decide(parent.cards[0].cardNo, 600)).reason, 'OVER_DAILY_LIMIT');
+    assert.equal((await decide(parent.cards[1].cardNo, 3000)).decision, 'APPROVED', "the school's 50.00");
+    const overSchool = await parent.api.put('/api/v1/withholding/cards', {
+      schoolId: stack.school.id,
+      cards: [{ bindingId: parent.cards[0].bindingId, txnLimitFen: stack.school.txnLimitFen + 1 }],
+    });
+    assert.equal(overSchool.status, 400);
+    assert.equal(overSchool.body.error.field, 'body.cards.0.txnLimitFen');
+  });
+
+  it('adds and removes covered cards without signing again, and the card system follows', async () => {
+    const parent = await parentOf(2);
+    await sign(parent, [{ bindingId: parent.cards[0].bindingId }]);
+    await eventually(() => boundAtCardSystem(parent.cards[0].cardNo));
+    assert.equal((await gateway.deduct(sale(parent.cards[1].cardNo, 100))).body.reason, 'NOT_BOUND');
+
+    const both = await parent.api.put('/api/v1/withholding/cards', {
+      schoolId: stack.school.id,
+      cards: parent.cards.map((c) => ({ bindingId: c.bindingId })),
+    });
+    assert.equal(both.status, 200, both.text);
+    await eventually(() => boundAtCardSystem(parent.cards[1].cardNo), { message: 'the added card bound' });
+    assert.equal((await gateway.deduct(sale(parent.cards[1].cardNo, 100))).body.decision, 'APPROVED');
+
+    const onlySecond = await parent.api.put('/api/v1/withholding/cards', {
+      schoolId: stack.school.id,
+      cards: [{ bindingId: parent.cards[1].bindingId }],
+    });
+    assert.deepEqual(
+      onlySecond.body.cards.map((c: any) => c.bindingId),
+      [parent.cards[1].bindingId],
+    );
+    assert.equal((await gateway.deduct(sale(parent.cards[0].cardNo, 100))).body.reason, 'NOT_SIGNED');
+    await eventually(async () => !(await boundAtCardSystem(parent.cards[0].cardNo)), {
+      message: 'the removed card unbound at the card system',
+    });
+  });
+
+  it('says so when another user already pays the card', async () => {
+    const first = await parentOf(1);
+    await sign(first, [{ bindingId: first.cards[0].bindingId }]);
+    const card = first.cards[0];
+    const second = await (await stack.createUser()).login();
+    const bound = await second.post('/api/v1/bindings', {
+      schoolId: stack.school.id,
+      cardNo: card.cardNo,
+      name: card.holderName,
+      relation: 'PARENT',
+      studentNo: card.studentNo,
+    });
+    const refused = await second.post('/api/v1/withholding/sign', { bindingId: bound.body.id });
+    assert.equal(refused.status, 409);
+    assert.equal(refused.body.error.code, 'CARD_PAID_BY_OTHER');
+    assert.equal(refused.body.error.field, 'body.cards.0.bindingId');
+  });
+
+  it('stops paying for a card its holder removed the payer from', async () => {
+    const holderUser = await stack.createUser();
+    const holder = await holderUser.login();
+    const parent = await parentOf(1);
+    const card = parent.cards[0];
+    const own = await holder.post('/api/v1/bindings', {
+      schoolId: stack.school.id,
+      cardNo: card.cardNo,
+      name: card.holderName,
+      relation: 'SELF',
+      studentNo: card.studentNo,
+    });
+    await sign(parent, [{ bindingId: card.bindingId }]);
+    await eventually(() => boundAtCardSystem(card.cardNo));
+    const removed = await holder.delete(`/api/v1/bindings/${own.body.id}/others/${card.bindingId}`);
+    assert.equal(removed.status, 204);
+    assert.equal(await boundAtCardSystem(card.cardNo), false);
+    assert.equal((await gateway.deduct(sale(card.cardNo, 100))).body.reason, 'NOT_BOUND');
+    const [item] = (await parent.api.get('/api/v1/withholding')).body.items;
+    assert.deepEqual([item.status, item.cards], ['ACTIVE', []], 'the agreement stays, covering nothing');
+  });
+});
+
+describe('the swipe time window', () => {
+  let stack: Stack;
+  let gateway: Gateway;
+  before(async () => {
+    stack = await startStack({ schoolSettings: { swipeMaxAgeMinutes: 60, swipeMaxAheadMinutes: 2 } });
+    gateway = await gatewayFor(stack);
+  });
+  after(() => stack.stop());
+
+  it("declines a swipe whose occurredAt is outside the school's window, and answers a repeat the same", async () => {
+    const card = await stack.createCard();
+    const now = Date.now();
+    const at = (minutes: number) => new Date(now + minutes * 60_000).toISOString();
+    for (const occurredAt of [at(-61), at(3), '2020-01-01T00:00:00.000Z', '2030-01-01T00:00:00.000Z']) {
+      const swipe = sale(card.cardNo, 100, { occurredAt });
+      const res = await gateway.deduct(swipe);
+      assert.equal(res.status, 200, res.text);
+      assert.deepEqual([res.body.decision, res.body.reason], ['DECLINED', 'OUTSIDE_TIME_WINDOW'], occurredAt);
+      assert.deepEqual((await gateway.deduct(swipe)).body, res.body, 'a repeat gets the first answer');
+    }
+    const inside = await gateway.deduct(sale(card.cardNo, 100, { occurredAt: at(-30) }));
+    assert.equal(inside.body.reason, 'NOT_BOUND', 'inside the window the card rules apply');
+  });
+});
