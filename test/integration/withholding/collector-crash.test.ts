@@ -10,7 +10,9 @@ import { chargesOf, gatewayFor, sale, signedPayer, waitForDeduction, type Gatewa
  * The deployment is split the way production runs it: this process serves the API only, the collectors
  * are separate `ROLE=worker` processes of `server/src/main.ts` on the same database.
  */
-describe('a collector that dies in the middle of a charge', () => {
+describe('a collector that dies in the middle of a charge', function () {
+  // Each test starts worker processes (tsx compiles the server on start): slow on a loaded machine.
+  this.timeout(90_000);
   let stack: Stack;
   let gateway: Gateway;
   let worker: ChildProcess | undefined;
