@@ -7,6 +7,8 @@ import Joi from 'joi';
 import Koa from 'koa';
 import { koaBody } from 'koa-body';
 import type {
+  CampusCodeScanInput,
+  CampusCodeUploadSettings,
   CardView,
   ControlErrorBody,
   CreateCardInput,
@@ -27,6 +29,7 @@ import {
   type School,
 } from './ledger.js';
 import type { PosGateway } from './pos-gateway.js';
+import type { CampusCodePos } from './campus-code-pos.js';
 import type { SoapListener } from './soap-listener.js';
 import { CARD_SERVICE_OPERATIONS } from './wsdl.js';
 
@@ -35,6 +38,7 @@ export interface ControlDeps {
   faults: FaultBook;
   soap: SoapListener;
   pos: PosGateway;
+  campusCodes: CampusCodePos;
 }
 
 class ValidationFailed extends Error {
@@ -99,6 +103,29 @@ const schemas = {
     message: Joi.string().max(200),
   }),
   downtime: Joi.object<{ refuseConnections: boolean }>({ refuseConnections: Joi.boolean().required() }),
+  scan: Joi.object<CampusCodeScanInput>({
+    schoolCode: code.required(),
+    terminalId: Joi.string()
+      .pattern(/^[A-Za-z0-9_-]{1,32}$/)
+      .required(),
+    amountFen: fen.min(1).max(2_147_483_647).required(),
+    code: Joi.object({
+      finalData: Joi.string().base64().required(),
+      userData: Joi.string().base64().allow('').required(),
+      templateId: Joi.number().integer().min(0).max(4_294_967_295).required(),
+      encodeType: Joi.string().max(32).required(),
+      inUseTime: Joi.number().integer().min(0).required(),
+    })
+      .unknown(true)
+      .required(),
+    txnNo: Joi.string().pattern(/^[A-Za-z0-9_]{1,64}$/),
+    scannedAt: Joi.string().isoDate(),
+  }),
+  uploads: Joi.object<Partial<CampusCodeUploadSettings>>({
+    held: Joi.boolean(),
+    intervalMs: Joi.number().integer().min(10).max(3_600_000),
+    batchSize: Joi.number().integer().min(1).max(500),
+  }),
   swipe: Joi.object<SwipeInput>({
     schoolCode: code.required(),
     cardNo: cardNo.required(),
@@ -142,7 +169,7 @@ function recordView(record: CardRecord): RecordView {
 }
 
 export function createControlApp(deps: ControlDeps): Koa {
-  const { ledger, faults, soap, pos } = deps;
+  const { ledger, faults, soap, pos, campusCodes } = deps;
   const schoolView = (school: School): SchoolView => {
     const endpoint = soap.endpointFor(school.code);
     return {
@@ -166,6 +193,7 @@ export function createControlApp(deps: ControlDeps): Koa {
 
   router.post('/reset', async (ctx) => {
     pos.reset();
+    campusCodes.reset();
     faults.clear();
     ledger.reset();
     await soap.setRefusingConnections(false);
@@ -263,6 +291,44 @@ export function createControlApp(deps: ControlDeps): Koa {
       throw new SandboxConflict(`txnNo ${ctx.params.txnNo} exists in several schools; add ?schoolCode=`);
     ctx.body = found[0];
   });
+  // Campus codes (seed 001): a device scans, says "paid" offline and uploads in batches.
+  router.post('/scan', (ctx) => {
+    ctx.body = campusCodes.scan(valid(schemas.scan, ctx.request.body));
+  });
+  router.get('/scans', (ctx) => {
+    const { schoolCode, terminalId } = ctx.query;
+    ctx.body = {
+      scans: campusCodes.listScans({
+        schoolCode: typeof schoolCode === 'string' ? schoolCode : undefined,
+        terminalId: typeof terminalId === 'string' ? terminalId : undefined,
+      }),
+    };
+  });
+  router.get('/scans/:txnNo', (ctx) => {
+    const schoolCode = typeof ctx.query.schoolCode === 'string' ? ctx.query.schoolCode : undefined;
+    const found = campusCodes.findScans(ctx.params.txnNo, schoolCode);
+    if (found.length === 0) throw new SandboxNotFound(`no scan ${ctx.params.txnNo}`);
+    if (found.length > 1)
+      throw new SandboxConflict(`txnNo ${ctx.params.txnNo} exists in several schools; add ?schoolCode=`);
+    ctx.body = found[0];
+  });
+  router.get('/schools/:code/campus-code-uploads', (ctx) => {
+    ctx.body = campusCodes.uploadSettings(ctx.params.code);
+  });
+  router.put('/schools/:code/campus-code-uploads', (ctx) => {
+    ctx.body = campusCodes.setUploadSettings(ctx.params.code, valid(schemas.uploads, ctx.request.body));
+  });
+  router.post('/schools/:code/campus-code-uploads/flush', async (ctx) => {
+    ctx.body = { batches: await campusCodes.flush(ctx.params.code) };
+  });
+  router.get('/campus-code-batches', (ctx) => {
+    const schoolCode = typeof ctx.query.schoolCode === 'string' ? ctx.query.schoolCode : undefined;
+    ctx.body = { batches: campusCodes.listBatches(schoolCode) };
+  });
+  router.post('/campus-code-batches/:batchId/resend', async (ctx) => {
+    ctx.body = await campusCodes.resend(ctx.params.batchId);
+  });
+
   router.post('/reversals/retry', (ctx) => {
     ctx.body = { started: pos.retryReversalsNow() };
   });

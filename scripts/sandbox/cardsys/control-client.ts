@@ -3,6 +3,10 @@
  * anyone's own tools. Every method is one route of docs/sandbox.md.
  */
 import type {
+  CampusCodeBatchView,
+  CampusCodeScanInput,
+  CampusCodeScanView,
+  CampusCodeUploadSettings,
   CardStatus,
   CardView,
   ControlErrorBody,
@@ -153,6 +157,55 @@ export class CardsysSandboxControl {
       }
       await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 25));
     }
+  }
+
+  /** A till scans a campus code (the Alipay sandbox's SDK outputs) and says "paid" offline; it is uploaded later. */
+  scanCampusCode(input: CampusCodeScanInput): Promise<CampusCodeScanView> {
+    return this.call('POST', '/control/scan', input);
+  }
+
+  getScan(txnNo: string, schoolCode?: string): Promise<CampusCodeScanView> {
+    const query = schoolCode ? `?schoolCode=${enc(schoolCode)}` : '';
+    return this.call('GET', `/control/scans/${enc(txnNo)}${query}`);
+  }
+
+  async listScans(filter: { schoolCode?: string; terminalId?: string } = {}): Promise<CampusCodeScanView[]> {
+    const query = new URLSearchParams(
+      Object.entries(filter).filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
+    ).toString();
+    return (
+      await this.call<{ scans: CampusCodeScanView[] }>('GET', `/control/scans${query ? `?${query}` : ''}`)
+    ).scans;
+  }
+
+  /** Holds or releases a school's campus-code uploads (releasing sends what waited), or changes their pace. */
+  setCampusCodeUploads(
+    schoolCode: string,
+    settings: Partial<CampusCodeUploadSettings>,
+  ): Promise<CampusCodeUploadSettings> {
+    return this.call('PUT', `/control/schools/${enc(schoolCode)}/campus-code-uploads`, settings);
+  }
+
+  /** Uploads what the school's devices hold now (unless held), and answers once the platform has. */
+  async flushCampusCodeUploads(schoolCode: string): Promise<CampusCodeBatchView[]> {
+    return (
+      await this.call<{ batches: CampusCodeBatchView[] }>(
+        'POST',
+        `/control/schools/${enc(schoolCode)}/campus-code-uploads/flush`,
+      )
+    ).batches;
+  }
+
+  async listCampusCodeBatches(schoolCode?: string): Promise<CampusCodeBatchView[]> {
+    const query = schoolCode ? `?schoolCode=${enc(schoolCode)}` : '';
+    return (
+      await this.call<{ batches: CampusCodeBatchView[] }>('GET', `/control/campus-code-batches${query}`)
+    ).batches;
+  }
+
+  /** The device sends one batch again, unchanged. */
+  resendCampusCodeBatch(batchId: string): Promise<CampusCodeBatchView> {
+    return this.call('POST', `/control/campus-code-batches/${enc(batchId)}/resend`);
   }
 
   private async call<T>(method: string, path: string, body?: unknown): Promise<T> {

@@ -180,3 +180,73 @@ export interface SwipeView {
 export interface ControlErrorBody {
   error: { code: string; message: string; field?: string };
 }
+
+/** What a campus device's decoding SDK handed out for a code (as the Alipay sandbox's /control/campus-codes returns it). */
+export interface DecodedCampusCode {
+  /** base64 of final_data. */
+  finalData: string;
+  /** base64 of user_data. */
+  userData: string;
+  templateId: number;
+  encodeType: string;
+  /** in_use_time, ms. */
+  inUseTime: number;
+}
+
+export interface CampusCodeScanInput {
+  schoolCode: string;
+  terminalId: string;
+  amountFen: number;
+  code: DecodedCampusCode;
+  /** The device's transaction number; generated when absent. Repeating one returns the first scan. */
+  txnNo?: string;
+  /** The device clock at the scan; default now. */
+  scannedAt?: string;
+}
+
+/** CODE_TIMEOUT: the code is older than 2 minutes; ALREADY_SCANNED: this device took it in the last 2 minutes. */
+export type ScanRefusal = 'CODE_TIMEOUT' | 'ALREADY_SCANNED' | 'NOT_CONFIGURED';
+
+export interface CampusCodeScanView {
+  txnNo: string;
+  schoolCode: string;
+  terminalId: string;
+  amountFen: number;
+  finalData: string;
+  scannedAt: string;
+  /** PAID: the device said "paid" offline; the platform charges Alipay after the upload. */
+  result: 'PAID' | 'REFUSED';
+  refusal: ScanRefusal | null;
+  uploadState: 'NOT_NEEDED' | 'QUEUED' | 'UPLOADED';
+  batchId: string | null;
+  /** The platform's answer to this payment (ACCEPTED, DUPLICATE_CODE, EXPIRED, REJECTED …), once uploaded. */
+  answer: {
+    txnNo: string;
+    result: string;
+    reason?: string;
+    paymentNo?: string;
+    status?: string;
+    late?: boolean;
+  } | null;
+}
+
+export interface CampusCodeUploadSettings {
+  /** Keep payments on the device instead of uploading them. */
+  held: boolean;
+  /** How often the device uploads what it has. */
+  intervalMs: number;
+  /** Payments per upload, at most 500. */
+  batchSize: number;
+}
+
+export interface CampusCodeBatchView {
+  batchId: string;
+  schoolCode: string;
+  txnNos: string[];
+  /** FAILED batches (no 2xx) go out again, unchanged, on the next round. */
+  state: 'SENDING' | 'ANSWERED' | 'FAILED';
+  sends: number;
+  lastResult: string | null;
+  lastSentAt: string | null;
+  answeredAt: string | null;
+}

@@ -24,7 +24,7 @@ import type {
   SwipeView,
 } from './control-types.js';
 import { SandboxConflict, VendorRefusal, type CardLedger, type School } from './ledger.js';
-import { signedRequest, type SignedHttpResult } from './signed-http.js';
+import { signedRequest, type SignedHttpResult, type SignedHttpTarget } from './signed-http.js';
 
 interface PlatformConfig extends PlatformView {
   secret: string;
@@ -127,6 +127,11 @@ export class PosGateway {
     this.platforms.set(schoolCode, config);
     this.retryReversalsNow(); // a platform that moved or came back gets its pending reversals at once
     return this.platformOf(schoolCode)!;
+  }
+
+  /** Where the school's devices send their signed requests (the campus-code uploads use it too). */
+  platformTarget(schoolCode: string): SignedHttpTarget | null {
+    return this.platforms.get(schoolCode) ?? null;
   }
 
   platformOf(schoolCode: string): PlatformView | null {

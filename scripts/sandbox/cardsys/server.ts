@@ -8,6 +8,7 @@ import { createControlApp } from './control-api.js';
 import { FaultBook } from './faults.js';
 import { CardLedger } from './ledger.js';
 import { PosGateway } from './pos-gateway.js';
+import { CampusCodePos } from './campus-code-pos.js';
 import { startSoapListener } from './soap-listener.js';
 
 export interface CardsysSandboxOptions {
@@ -39,7 +40,8 @@ export async function startCardsysSandbox(options: CardsysSandboxOptions = {}): 
   const faults = new FaultBook();
   const soap = await startSoapListener({ port: options.soapPort ?? 0, host, ledger, faults });
   const pos = new PosGateway(ledger);
-  const app = createControlApp({ ledger, faults, soap, pos });
+  const campusCodes = new CampusCodePos(ledger, (schoolCode) => pos.platformTarget(schoolCode));
+  const app = createControlApp({ ledger, faults, soap, pos, campusCodes });
 
   const server = http.createServer(app.callback());
   try {
@@ -59,6 +61,7 @@ export async function startCardsysSandbox(options: CardsysSandboxOptions = {}): 
     endpointFor: (schoolCode) => soap.endpointFor(schoolCode),
     async close() {
       pos.close();
+      campusCodes.close();
       await soap.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
