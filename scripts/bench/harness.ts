@@ -36,6 +36,8 @@ export interface BenchStack {
   school: SchoolRow;
   /** Process ids, to read their CPU time. `workers`: ROLE=worker processes beside the API process. */
   pids: { bff: number; workers: number[]; alipay: number; cardsys: number; postgres: number | undefined };
+  /** Starts one more ROLE=worker process (a benchmark that measures its jobs after loading the data). */
+  addWorker(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -98,6 +100,8 @@ export interface BenchStackOptions {
    * 0 (default): one process with ROLE=all.
    */
   workers?: number;
+  /** The HTTP process runs ROLE=api even without workers now: jobs run only in workers added later. */
+  apiOnly?: boolean;
 }
 
 export async function startBenchStack(options: BenchStackOptions = {}): Promise<BenchStack> {
@@ -163,7 +167,7 @@ export async function startBenchStack(options: BenchStackOptions = {}): Promise<
     const bffChild = launch(
       'BFF',
       'server/src/main.ts',
-      { ...env, ROLE: workerCount > 0 ? 'api' : (env.ROLE ?? 'all') },
+      { ...env, ROLE: workerCount > 0 || options.apiOnly ? 'api' : (env.ROLE ?? 'all') },
       nodeArgs,
     );
     children.push(bffChild);
@@ -203,6 +207,7 @@ export async function startBenchStack(options: BenchStackOptions = {}): Promise<
       settings: options.schoolSettings,
     });
     const finalEmbedded = embedded;
+    const workerPids = workerChildren.map((child) => child.pid!);
     return {
       bffUrl,
       databaseUrl: embedded.url,
@@ -213,10 +218,21 @@ export async function startBenchStack(options: BenchStackOptions = {}): Promise<
       school,
       pids: {
         bff: bffChild.pid!,
-        workers: workerChildren.map((child) => child.pid!),
+        workers: workerPids,
         alipay: alipayChild.pid!,
         cardsys: cardsysChild.pid!,
         postgres: postgresPid,
+      },
+      async addWorker() {
+        const worker = launch(
+          `worker ${workerPids.length + 1}`,
+          'server/src/main.ts',
+          { ...env, ROLE: 'worker', PORT: '0' },
+          nodeArgs,
+        );
+        children.push(worker);
+        workerPids.push(worker.pid!);
+        return worker.pid!;
       },
       async stop() {
         await Promise.all(children.map(stopChild));

@@ -625,7 +625,8 @@ export const campusCodePayments = pgTable(
     updatedAt: updatedAt(),
   },
   (t) => [
-    uniqueIndex('campus_code_payments_payment_no_key').on(t.paymentNo),
+    // No index of its own on payment_no (as deductions.deduction_no): an accepted payment's starts out as its
+    // out_trade_no, which is unique, and every index costs each row of a 500-payment upload and each charge.
     uniqueIndex('campus_code_payments_out_trade_no_key').on(t.outTradeNo),
     uniqueIndex('campus_code_payments_school_txn_key').on(t.schoolId, t.txnNo),
     uniqueIndex('campus_code_payments_code_owner_key')
@@ -645,7 +646,10 @@ export const campusCodePayments = pgTable(
       .on(t.nextAttemptAt)
       .where(sql`status in ('PENDING', 'RETRYING')`),
     index('campus_code_payments_student_idx').on(t.schoolId, t.studentNo, t.createdAt),
-    index('campus_code_payments_school_status_idx').on(t.schoolId, t.status, t.createdAt),
+    // The admin lists of what went wrong (FAILED, EXPIRED); paid payments never enter it.
+    index('campus_code_payments_exceptions_idx')
+      .on(t.schoolId, t.status, t.createdAt)
+      .where(sql`status in ('FAILED', 'EXPIRED')`),
     index('campus_code_payments_late_idx')
       .on(t.schoolId, t.createdAt)
       .where(sql`is_late`),

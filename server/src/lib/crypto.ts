@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { pooledRandomBytes } from './random-pool.js';
 
 /**
  * Personal data (ID numbers, phones) and stored secrets (app_auth_token, card-system passwords, gateway
@@ -29,7 +30,7 @@ export class DataProtector {
   }
 
   encrypt(plaintext: string): string {
-    const iv = crypto.randomBytes(12);
+    const iv = pooledRandomBytes(12);
     const cipher = crypto.createCipheriv('aes-256-gcm', this.encryptionKey, iv);
     const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
     return `${VERSION}:${Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64')}`;
@@ -47,6 +48,11 @@ export class DataProtector {
   /** Same input, same hash; normalise first (trim, upper-case X in ID numbers) so matching is exact. */
   hash(value: string): string {
     return crypto.createHmac('sha256', this.hashKey).update(normaliseIdentifier(value)).digest('hex');
+  }
+
+  /** The keyed hash of bytes as they are (no normalisation: e.g. a payment code, where case matters). */
+  hashBytes(value: Uint8Array): string {
+    return crypto.createHmac('sha256', this.hashKey).update(value).digest('hex');
   }
 
   /**

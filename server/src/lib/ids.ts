@@ -1,6 +1,6 @@
-import crypto from 'node:crypto';
 import type { Clock } from './clock.js';
 import { systemClock } from './clock.js';
+import { pooledRandomBytes } from './random-pool.js';
 
 /**
  * Our order numbers double as Alipay out_trade_no (DESIGN §4): ≤ 64 chars of [A-Za-z0-9_], unique, with a
@@ -35,7 +35,7 @@ const RANDOM_MODULUS = 10n ** BigInt(RANDOM_DIGITS);
 
 function randomDigits(): string {
   // 64 random bits taken mod 10^16: the bias (2^64 is not a multiple of 10^16) is below 0.1%.
-  return (crypto.randomBytes(8).readBigUInt64BE() % RANDOM_MODULUS).toString().padStart(RANDOM_DIGITS, '0');
+  return (pooledRandomBytes(8).readBigUInt64BE() % RANDOM_MODULUS).toString().padStart(RANDOM_DIGITS, '0');
 }
 
 export function newOrderNo(kind: OrderKind, clock: Clock = systemClock): string {

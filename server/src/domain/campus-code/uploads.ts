@@ -60,8 +60,7 @@ function judge(
     paymentNo: newOrderNo('campusCode', deps.clock),
     txnNo: upload.txnNo,
     terminalId: upload.terminalId,
-    // Hex, so that the identifier normalisation of the keyed hash (upper-casing) cannot merge two codes.
-    codeHash: deps.protector.hash(finalData.toString('hex')),
+    codeHash: deps.protector.hashBytes(finalData),
     finalDataEnc: null,
     templateId: upload.templateId,
     schoolNo: null,

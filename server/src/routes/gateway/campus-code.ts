@@ -10,14 +10,19 @@ import { validate } from '../../http/validate.js';
 export const MAX_UPLOAD_BATCH = 500;
 
 const txnNo = Joi.string().pattern(/^[A-Za-z0-9_-]{1,64}$/, 'txnNo');
+// Standard padded base64 as a pattern: joi's own base64() rule cost several times more on a batch of 500.
+const base64 = Joi.string().pattern(
+  /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/,
+  'base64',
+);
 // Shapes only: what the bytes say (template, user data, encoding) is judged per payment, never a 400.
 const upload = Joi.object<CampusCodeUpload>({
   txnNo: txnNo.required(),
   terminalId: Joi.string()
     .pattern(/^[A-Za-z0-9_.:-]{1,64}$/, 'terminal id')
     .required(),
-  finalData: Joi.string().base64().min(4).max(4096).required(),
-  userData: Joi.string().base64().allow('').max(4096).required(),
+  finalData: base64.min(4).max(4096).required(),
+  userData: base64.allow('').max(4096).required(),
   templateId: Joi.number().integer().strict().min(0).max(4_294_967_295).required(),
   encodeType: Joi.string().max(32).required(),
   inUseTime: Joi.number().integer().strict().min(0).max(Number.MAX_SAFE_INTEGER).required(),
