@@ -23,11 +23,11 @@ import { findGatewayClient } from '../server/src/db/repos/schools/gateway-client
 import { findSchoolByCode, type SchoolRow } from '../server/src/db/repos/schools/schools.js';
 import type { Deps } from '../server/src/deps.js';
 import { createGatewayClient } from '../server/src/domain/schools/gateway-clients.js';
-import {
-  onboardSchool,
-  reauthorizeSchool,
-  updateSchoolSettings,
-} from '../server/src/domain/schools/schools.js';
+import type { Actor } from '../server/src/domain/audit/audit.js';
+import { connectCardSystem } from '../server/src/domain/schools/card-system-connection.js';
+import { authorizeWithCode } from '../server/src/domain/schools/isv-authorization.js';
+import { activateSchool } from '../server/src/domain/schools/school-lifecycle.js';
+import { onboardSchool, schoolById, updateSchoolSettings } from '../server/src/domain/schools/schools.js';
 import { createLogger } from '../server/src/lib/logger.js';
 import { startServer, type RunningServer } from '../server/src/server.js';
 import { AlipaySandboxControl } from './sandbox/alipay/control-client.js';
@@ -142,18 +142,23 @@ async function seedDemo(
     username: cardsysSchool.username,
     password: cardsysSchool.password,
   };
+  const actor: Actor = { kind: 'OPERATOR', name: 'npm-start' };
   const existing = await findSchoolByCode(deps.db, DEMO_SCHOOL.code);
-  const school: SchoolRow = existing
-    ? await reauthorizeSchool(deps, existing.id, {
-        alipayAppAuthCode: authorization.appAuthCode,
-        cardsys,
-      }).then(() => updateSchoolSettings(deps, existing.id, DEMO_SETTINGS))
-    : await onboardSchool(deps, {
-        ...DEMO_SCHOOL,
-        cardsys,
-        alipayAppAuthCode: authorization.appAuthCode,
-        settings: DEMO_SETTINGS,
-      });
+  let school: SchoolRow;
+  if (!existing) {
+    school = await onboardSchool(
+      deps,
+      { ...DEMO_SCHOOL, cardsys, alipayAppAuthCode: authorization.appAuthCode, settings: DEMO_SETTINGS },
+      actor,
+    );
+  } else {
+    // The sandboxes forgot the school: connect its card system and authorize again.
+    await connectCardSystem(deps, actor, { schoolId: existing.id, ...cardsys });
+    await authorizeWithCode(deps, actor, existing.id, authorization.appAuthCode);
+    await updateSchoolSettings(deps, actor, existing.id, DEMO_SETTINGS, '');
+    if (existing.status === 'PENDING') await activateSchool(deps, actor, existing.id);
+    school = await schoolById(deps, existing.id);
+  }
 
   // The card system forgot its Alipay bind docs with the restart; our bindings remember them.
   const cardSystem = deps.schools.cardSystem(school);

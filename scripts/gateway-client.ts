@@ -12,12 +12,8 @@
  * PII_KEY (or the key file in DATA_DIR) as the server's, so run it with the server's environment.
  */
 import '../server/src/lib/timezone.js';
-import fs from 'node:fs';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../server/src/config.js';
-import { applyMigrations, connectDatabase } from '../server/src/db/client.js';
-import { startEmbeddedPostgres, type EmbeddedPostgres } from '../server/src/db/embedded-postgres.js';
 import { findSchool, findSchoolByCode } from '../server/src/db/repos/schools/schools.js';
 import {
   createGatewayClient,
@@ -28,6 +24,7 @@ import {
 import { systemClock } from '../server/src/lib/clock.js';
 import { DataProtector, loadMasterKey } from '../server/src/lib/crypto.js';
 import { createLogger } from '../server/src/lib/logger.js';
+import { connectToolDatabase } from './lib/tool-database.js';
 
 const USAGE = `usage:
   npm run gateway:client -- create --school <code|id> [--name <name>]
@@ -36,19 +33,6 @@ const USAGE = `usage:
   npm run gateway:client -- revoke --client <id>`;
 
 class UsageError extends Error {}
-
-/** `dev.json` of a running `npm start`: its database URL, so that we do not fight it for the cluster. */
-function runningDevDatabase(dataDir: string): string | undefined {
-  try {
-    const dev = JSON.parse(fs.readFileSync(path.join(dataDir, 'dev.json'), 'utf8')) as {
-      databaseUrl?: string;
-      database?: { url?: string };
-    };
-    return dev.databaseUrl ?? dev.database?.url;
-  } catch {
-    return undefined;
-  }
-}
 
 async function main(argv: string[]): Promise<void> {
   const { positionals, values } = parseArgs({
@@ -69,26 +53,8 @@ async function main(argv: string[]): Promise<void> {
 
   const config = loadConfig();
   const logger = createLogger({ level: 'warn' });
-  let embedded: EmbeddedPostgres | undefined;
-  let databaseUrl = config.databaseUrl ?? runningDevDatabase(config.dataDir);
-  if (!databaseUrl) {
-    try {
-      embedded = await startEmbeddedPostgres({ baseDir: config.dataDir, database: 'campus', logger });
-    } catch (error) {
-      if (/in use by another running process/.test((error as Error).message)) {
-        throw new Error(
-          `the database in ${config.dataDir} belongs to a running server, and ${path.join(config.dataDir, 'dev.json')} ` +
-            'does not say where it listens. Set DATABASE_URL to that server’s database, or stop it first.',
-          { cause: error },
-        );
-      }
-      throw error;
-    }
-    databaseUrl = embedded.url;
-  }
-  const database = connectDatabase(databaseUrl, { poolSize: 2, applicationName: 'gateway-client-cli' });
+  const database = await connectToolDatabase(config, logger, 'gateway-client-cli');
   try {
-    await applyMigrations(databaseUrl);
     const deps = {
       db: database.db,
       clock: systemClock,
@@ -139,7 +105,6 @@ async function main(argv: string[]): Promise<void> {
     }
   } finally {
     await database.close();
-    await embedded?.stop();
   }
 }
 

@@ -21,6 +21,7 @@ export const ERRORS = {
   // schools and cards
   SCHOOL_NOT_FOUND: { status: 404, message: 'No such school' },
   SCHOOL_DISABLED: { status: 409, message: 'The school is not active' },
+  SCHOOL_SUSPENDED: { status: 409, message: "The school's service is suspended: no new payments" },
   CARD_NOT_FOUND: { status: 404, message: 'No such campus card' },
   CARD_NAME_MISMATCH: { status: 422, message: 'The holder name does not match the card' },
   CARD_NOT_NORMAL: { status: 409, message: 'The card is lost or frozen' },
@@ -51,6 +52,21 @@ export const ERRORS = {
   // campus code
   CAMPUS_CODE_PAYMENT_NOT_FOUND: { status: 404, message: 'No such campus-code payment' },
   CAMPUS_CODE_NOT_AVAILABLE: { status: 409, message: 'The school has not set up the Alipay campus code' },
+  // school onboarding and admins (DESIGN §7.0)
+  SCHOOL_EXISTS: { status: 409, message: 'A school with this code exists' },
+  SCHOOL_NOT_READY: {
+    status: 409,
+    message: "The school's Alipay authorization or card system is missing or not working",
+  },
+  AUTHORIZATION_LINK_INVALID: { status: 400, message: 'This authorization link is not ours or is damaged' },
+  AUTHORIZATION_LINK_USED: { status: 409, message: 'This authorization link was already used' },
+  AUTHORIZATION_LINK_EXPIRED: { status: 409, message: 'This authorization link has expired' },
+  INVITATION_NOT_FOUND: { status: 404, message: 'No such invitation code' },
+  INVITATION_USED: { status: 409, message: 'This invitation code was already used' },
+  INVITATION_EXPIRED: { status: 409, message: 'This invitation code has expired' },
+  ALREADY_ADMIN: { status: 409, message: 'You are already an admin of this school' },
+  ADMIN_NOT_FOUND: { status: 404, message: 'No such admin at this school' },
+  LAST_OWNER: { status: 409, message: 'A school must keep at least one owner' },
   // outside systems
   CARD_SYSTEM_UNAVAILABLE: { status: 503, message: 'The campus card system is not answering' },
   CARD_SYSTEM_REJECTED: { status: 502, message: 'The campus card system refused the request' },

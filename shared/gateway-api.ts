@@ -85,6 +85,7 @@ export interface CampusCodePaymentDetail {
  * card balance, except for a lost card and a reversed swipe.
  */
 export const DECLINE_REASON_TEXT_ZH: Readonly<Record<string, string>> = {
+  SCHOOL_SUSPENDED: '学校服务已暂停，请用卡内余额',
   WITHHOLDING_DISABLED: '学校未开通支付宝代扣，请用卡内余额',
   OUTSIDE_TIME_WINDOW: '交易时间超出代扣范围，请用卡内余额',
   NOT_BOUND: '未开通支付宝代扣，请用卡内余额',

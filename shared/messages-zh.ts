@@ -25,6 +25,7 @@ export const ERROR_MESSAGES_ZH: Readonly<Record<ErrorCode, string>> = {
   // schools and cards
   SCHOOL_NOT_FOUND: '没有找到这所学校',
   SCHOOL_DISABLED: '这所学校暂未开通校园卡服务',
+  SCHOOL_SUSPENDED: '学校的校园卡支付服务已暂停，暂时不能充值或开通代扣，请联系学校一卡通中心',
   CARD_NOT_FOUND: '没有找到这张校园卡，请核对卡号',
   CARD_NAME_MISMATCH: '持卡人姓名与卡号不一致，请核对后再试',
   CARD_NOT_NORMAL: '这张卡已挂失或被冻结，暂时不能绑定，请联系学校一卡通中心',
@@ -52,6 +53,18 @@ export const ERROR_MESSAGES_ZH: Readonly<Record<ErrorCode, string>> = {
   TXN_CONFLICT: '这笔交易与之前的记录不一致，请联系学校一卡通中心',
   CAMPUS_CODE_PAYMENT_NOT_FOUND: '没有找到这笔校园码支付',
   CAMPUS_CODE_NOT_AVAILABLE: '本校还没有开通支付宝校园码，请先用校园卡消费',
+  // school onboarding and admins
+  SCHOOL_EXISTS: '这个学校代码已经登记过了',
+  SCHOOL_NOT_READY: '学校的支付宝授权或一卡通系统还没有接好，暂时不能开通',
+  AUTHORIZATION_LINK_INVALID: '授权链接无效，请向平台索取新的授权链接',
+  AUTHORIZATION_LINK_USED: '这个授权链接已经用过了，请向平台索取新的授权链接',
+  AUTHORIZATION_LINK_EXPIRED: '授权链接已过期，请向平台索取新的授权链接',
+  INVITATION_NOT_FOUND: '邀请码不正确，请核对后再试',
+  INVITATION_USED: '这个邀请码已经被使用过了，请向学校索取新的邀请码',
+  INVITATION_EXPIRED: '邀请码已过期，请向学校索取新的邀请码',
+  ALREADY_ADMIN: '您已经是这所学校的管理员了',
+  ADMIN_NOT_FOUND: '没有找到这位管理员',
+  LAST_OWNER: '学校至少要保留一位负责人',
   // outside systems
   CARD_SYSTEM_UNAVAILABLE: '学校一卡通系统暂时连不上，请稍后再试',
   CARD_SYSTEM_REJECTED: '学校一卡通系统没有受理这次操作，请联系学校一卡通中心',

@@ -153,20 +153,23 @@ function sampleWaits(databaseUrl: string) {
 async function seed(databaseUrl: string, piiKey: string) {
   const { connectDatabase } = await import('../../server/src/db/client.js');
   const { DataProtector } = await import('../../server/src/lib/crypto.js');
-  const { insertSchool } = await import('../../server/src/db/repos/schools/schools.js');
+  const { insertSchoolIfNew } = await import('../../server/src/db/repos/schools/schools.js');
   const { createGatewayClient } = await import('../../server/src/domain/schools/gateway-clients.js');
   const database = connectDatabase(databaseUrl, { poolSize: 2 });
   const protector = new DataProtector(Buffer.from(piiKey, 'base64'));
   try {
-    const school = await insertSchool(database.db, {
+    // Straight into the table, ACTIVE: no swipe here reaches Alipay or the card system.
+    const school = (await insertSchoolIfNew(database.db, {
       code: String(crypto.randomInt(10 ** 9, 10 ** 10 - 1)),
       name: '压测大学',
+      status: 'ACTIVE',
+      alipayAppAuthTokenEnc: protector.encrypt('bench-no-alipay'),
       cardsysEndpoint: 'http://127.0.0.1:1/none',
       cardsysUsername: 'bench',
       cardsysPasswordEnc: protector.encrypt('bench'),
       txnLimitFen: 5_000,
       dailyLimitFen: 1_000_000_000,
-    });
+    }))!;
     // Straight through SQL: N users, each the withholding payer of one card with an ACTIVE agreement.
     const password = protector.encrypt('bench-bind-password');
     await database.pool.query(

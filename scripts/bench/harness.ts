@@ -17,6 +17,7 @@ import {
 } from '../../server/src/db/embedded-postgres.js';
 import type { SchoolRow } from '../../server/src/db/repos/schools/schools.js';
 import type { Deps } from '../../server/src/deps.js';
+import { SchoolConnections } from '../../server/src/integrations/school-connections.js';
 import { onboardSchool, type SchoolOnboarding } from '../../server/src/domain/schools/schools.js';
 import { Alipay } from '../../server/src/integrations/alipay/alipay.js';
 import { DataProtector } from '../../server/src/lib/crypto.js';
@@ -187,6 +188,10 @@ export async function startBenchStack(options: BenchStackOptions = {}): Promise<
       clock: systemClock,
       protector: new DataProtector(Buffer.from(piiKey, 'base64')),
       alipay: new Alipay(config.alipay!),
+      schools: new SchoolConnections(
+        new DataProtector(Buffer.from(piiKey, 'base64')),
+        config.cardsysTimeoutMs,
+      ),
     } as unknown as Deps;
 
     const alipayControl = new AlipaySandboxControl(alipayUrl);

@@ -4,6 +4,7 @@ import { HttpMethodEnum, koaBody } from 'koa-body';
 import type { Deps } from './deps.js';
 import { errorHandler } from './http/errors.js';
 import { requestId } from './http/request-id.js';
+import { adminRoutes } from './routes/admin/index.js';
 import { benchRoutes } from './routes/bench.js';
 import { CAMPUS_CODE_UPLOAD_PATH, gatewayRoutes } from './routes/gateway/index.js';
 import { healthRoutes } from './routes/health.js';
@@ -69,6 +70,8 @@ export function buildApp(deps: Deps, options: AppOptions = {}): Koa {
     ctx.path === CAMPUS_CODE_UPLOAD_PATH ? uploadBody(ctx, next) : regularBody(ctx, next),
   );
   mount(app, healthRoutes(deps, isShuttingDown));
+  // Before the mini-program routes: /api/v1/admin is its own audience with its own checks.
+  mount(app, adminRoutes(deps));
   mount(app, miniappRoutes(deps));
   mount(app, notifyRoutes(deps));
   mount(app, gatewayRoutes(deps));

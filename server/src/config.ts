@@ -36,6 +36,19 @@ export interface Config {
   withholding: WithholdingConfig;
   deductions: DeductionConfig;
   campusCode: CampusCodeConfig;
+  isv: IsvConfig;
+}
+
+/** School onboarding as an Alipay ISV (DESIGN §7.0, ALIPAY-M2.md §4). */
+export interface IsvConfig {
+  /** Alipay's app-to-app authorization page; `npm start` points it at the Alipay sandbox's. */
+  authorizeUrl: string;
+  /** How long an authorization link (its `state`) stays usable. */
+  linkTtlHours: number;
+  /** Tokens are refreshed this long before they expire. */
+  refreshBeforeDays: number;
+  /** How often the refresh job looks. */
+  refreshEveryMs: number;
 }
 
 /**
@@ -178,6 +191,12 @@ const schema = Joi.object({
   CAMPUS_CODE_PAY_CONCURRENCY: Joi.number().integer().min(1).max(256).default(32),
   CAMPUS_CODE_LEASE_MS: Joi.number().integer().min(1_000).max(3_600_000).default(120_000),
   CAMPUS_CODE_PAY_EVERY_MS: Joi.number().integer().min(100).max(3_600_000).default(30_000),
+  ALIPAY_APP_AUTH_URL: Joi.string()
+    .uri({ scheme: ['http', 'https'] })
+    .default('https://openauth.alipay.com/oauth2/appToAppAuth.htm'),
+  ISV_LINK_TTL_HOURS: Joi.number().integer().min(1).max(720).default(168),
+  ISV_REFRESH_BEFORE_DAYS: Joi.number().integer().min(1).max(180).default(30),
+  ISV_REFRESH_EVERY_MS: Joi.number().integer().min(1_000).max(86_400_000).default(3_600_000),
   REPAYMENT_TIMEOUT_MINUTES: Joi.number().integer().min(1).max(1440).default(15),
   JOBS_PROCESS_EVERY_MS: Joi.number().integer().min(100).max(3_600_000).default(5_000),
   JOBS_MAX_CONCURRENCY: Joi.number().integer().min(1).max(1_000).default(50),
@@ -311,6 +330,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       payConcurrency: value.CAMPUS_CODE_PAY_CONCURRENCY,
       leaseMs: value.CAMPUS_CODE_LEASE_MS,
       payEveryMs: value.CAMPUS_CODE_PAY_EVERY_MS,
+    },
+    isv: {
+      authorizeUrl: value.ALIPAY_APP_AUTH_URL,
+      linkTtlHours: value.ISV_LINK_TTL_HOURS,
+      refreshBeforeDays: value.ISV_REFRESH_BEFORE_DAYS,
+      refreshEveryMs: value.ISV_REFRESH_EVERY_MS,
     },
   };
 }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { updateSchoolSettings } from '../../server/src/domain/schools/schools.js';
+import { TEST_OPERATOR } from '../support/admins.js';
 import { ERROR_MESSAGES_ZH } from '../../shared/messages-zh.js';
 import type { CampusCodeUploadAnswer } from '../../shared/gateway-api.js';
 import { issuedCode, uploadBatch, waitForCampusCodePayment } from '../integration/campus-code/helpers.js';
@@ -71,7 +72,7 @@ describe('campus code in the mini-program', function () {
     assert.equal(runtime.my.miniPrograms.length, 0);
     assert.ok(runtime.my.toasts.some((t) => t.content === ERROR_MESSAGES_ZH.CAMPUS_CODE_NOT_AVAILABLE));
 
-    await updateSchoolSettings(stack.app.deps, stack.school.id, {
+    await updateSchoolSettings(stack.app.deps, TEST_OPERATOR, stack.school.id, {
       alipayInstitutionCode: '2088000034052130',
     });
     await home.call('onCampusCode');

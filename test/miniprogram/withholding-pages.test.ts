@@ -53,10 +53,13 @@ describe('withholding and arrears pages against the real BFF', function () {
     const sign = await student.http.post('/api/v1/withholding/sign', { bindingId: student.bindingId });
     assert.equal(sign.status, 201, sign.text);
     await stack.alipay.control.signAgreement({ signStr: sign.body.signStr, userId: student.user.userId });
+    // ACTIVE, and the card bound at the card system: only then do its swipes come to the platform.
     await eventually(
       async () =>
-        (await student.http.get('/api/v1/withholding')).body.items.some((i: any) => i.status === 'ACTIVE'),
-      { timeoutMs: 15_000, message: 'the agreement never became ACTIVE' },
+        (await student.http.get('/api/v1/withholding')).body.items.some(
+          (i: any) => i.status === 'ACTIVE' && i.card?.isBoundAtCardSystem,
+        ),
+      { timeoutMs: 15_000, message: 'the agreement never became ACTIVE with its card bound' },
     );
     await eventually(
       async () =>

@@ -37,6 +37,8 @@ export function client(baseUrl: string, token?: string) {
       request<T>('POST', baseUrl + path, { body, headers, token }),
     put: <T = any>(path: string, body?: unknown, headers?: Record<string, string>) =>
       request<T>('PUT', baseUrl + path, { body, headers, token }),
+    patch: <T = any>(path: string, body?: unknown, headers?: Record<string, string>) =>
+      request<T>('PATCH', baseUrl + path, { body, headers, token }),
     delete: <T = any>(path: string, headers?: Record<string, string>) =>
       request<T>('DELETE', baseUrl + path, { headers, token }),
     withToken: (next: string) => client(baseUrl, next),

@@ -31,7 +31,7 @@ export interface StackUser {
   userId: string;
   openId: string;
   /** Logs in through the mini-program route with a fresh auth code; returns an authorised client. */
-  login(): Promise<ReturnType<typeof client> & { token: string }>;
+  login(): Promise<ReturnType<typeof client> & { token: string; id: string }>;
 }
 
 export interface Stack {
@@ -131,7 +131,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
           });
           const res = await app.http.post('/api/v1/session', { authCode });
           if (res.status !== 200) throw new Error(`login failed: ${res.status} ${res.text}`);
-          return Object.assign(client(app.url, res.body.token), { token: res.body.token as string });
+          return Object.assign(client(app.url, res.body.token), {
+            token: res.body.token as string,
+            id: res.body.user.id as string,
+          });
         },
       };
     },

@@ -5,6 +5,10 @@
  */
 import type {
   AdvanceClockRequest,
+  AppSettingsRequest,
+  CancelAuthorizationRequest,
+  CancelAuthorizationView,
+  LinkAuthorizationView,
   AgreementView,
   ApiFaultSpec,
   AppView,
@@ -73,6 +77,41 @@ export class AlipaySandboxControl {
 
   listApps(): Promise<AppView[]> {
     return this.request('GET', '/apps');
+  }
+
+  /** The app's gateway (应用网关), message subscriptions and authorization callback. */
+  configureApp(appId: string, settings: AppSettingsRequest): Promise<AppView> {
+    return this.request('PATCH', `/apps/${encodeURIComponent(appId)}`, settings);
+  }
+
+  /** The school withdraws its authorization inside Alipay (tokens stop working; the ISV is told if subscribed). */
+  cancelMerchantAuthorization(request: CancelAuthorizationRequest): Promise<CancelAuthorizationView> {
+    return this.request('POST', '/merchant-authorizations/cancel', request);
+  }
+
+  /**
+   * What a school's Alipay account does with an ISV's authorization link: opens the authorization page
+   * (`link`, pointing at this sandbox's /oauth2/appToAppAuth.htm) and confirms. Returns the redirect to the
+   * ISV's callback without following it.
+   */
+  async authorizeLink(
+    link: string,
+    merchant: { merchantName?: string; merchantAppId?: string } = {},
+  ): Promise<LinkAuthorizationView> {
+    const url = new URL(link);
+    const form = new URLSearchParams(url.searchParams);
+    if (merchant.merchantName) form.set('merchant_name', merchant.merchantName);
+    if (merchant.merchantAppId) form.set('merchant_app_id', merchant.merchantAppId);
+    const response = await fetch(`${url.origin}${url.pathname}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: form.toString(),
+      redirect: 'manual',
+    });
+    const location = response.headers.get('location');
+    if (response.status !== 302 || !location)
+      throw new AlipaySandboxControlError(response.status, 'AUTHORIZATION_REFUSED', await response.text());
+    return { redirectUrl: location, appAuthCode: new URL(location).searchParams.get('app_auth_code') ?? '' };
   }
 
   /** A school authorises the ISV app: returns the app_auth_code for alipay.open.auth.token.app. */

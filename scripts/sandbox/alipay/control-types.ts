@@ -11,7 +11,7 @@ export type { ApiFaultSpec, NotifyFaultSpec, NotificationRecord };
 export type IdMode = 'open_id' | 'user_id' | 'both';
 export type AuthScope = 'auth_base' | 'auth_user';
 
-export interface RegisterAppRequest {
+export interface RegisterAppRequest extends AppSettingsRequest {
   /** 16 digits; generated when absent. */
   appId?: string;
   /** The app's RSA2 public key: PEM or the bare base64 body. */
@@ -20,12 +20,44 @@ export interface RegisterAppRequest {
   name?: string;
 }
 
+/** The open platform console's settings of an app. */
+export interface AppSettingsRequest {
+  /** 应用网关: where open_app_auth_notify and subscribed messages go ('' clears it). */
+  appGatewayUrl?: string;
+  /** Subscribed message topics (msg_method), e.g. alipay.open.auth.appauth.cancelled. */
+  messageTopics?: string[];
+  /** 授权回调地址: when set, authorization links must use exactly this redirect_uri ('' clears it). */
+  authRedirectUri?: string;
+}
+
 export interface AppView {
   appId: string;
   name: string;
   idMode: IdMode;
   /** The app's merchant PID: seller_id of its trades. */
   sellerId: string;
+  appGatewayUrl?: string;
+  messageTopics: string[];
+  authRedirectUri?: string;
+}
+
+/** The merchant (school) withdraws its authorization of an ISV app inside Alipay. */
+export interface CancelAuthorizationRequest {
+  isvAppId: string;
+  /** The merchant's app id (auth_app_id). */
+  authAppId: string;
+}
+
+export interface CancelAuthorizationView {
+  revokedTokens: number;
+  /** Whether the alipay.open.auth.appauth.cancelled message went to the ISV app's gateway. */
+  notified: boolean;
+}
+
+/** What the authorization page did: the redirect a browser would follow to the ISV's callback. */
+export interface LinkAuthorizationView {
+  redirectUrl: string;
+  appAuthCode: string;
 }
 
 export interface MerchantAuthorizationRequest {

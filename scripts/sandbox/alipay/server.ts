@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import http from 'node:http';
 import Koa from 'koa';
 import { API_TABLE } from './apis/index.js';
+import { AUTH_PAGE_PATH, appToAppAuthPage } from './auth-page/app-to-app-auth.js';
 import { BillDownloads } from './bill/bill-downloads.js';
 import { billDownloadMiddleware } from './bill/bill-route.js';
 import { SandboxClock } from './clock.js';
@@ -27,6 +28,12 @@ export interface AlipaySandboxApp {
   publicKey: string;
   idMode?: IdMode;
   name?: string;
+  /** 应用网关: where open_app_auth_notify and subscribed messages go. */
+  appGatewayUrl?: string;
+  /** Subscribed message topics, e.g. ['alipay.open.auth.appauth.cancelled']. */
+  messageTopics?: string[];
+  /** 授权回调地址: when set, authorization links must use exactly this redirect_uri. */
+  authRedirectUri?: string;
 }
 
 export interface AlipaySandboxOptions {
@@ -127,10 +134,13 @@ export async function startAlipaySandbox(options: AlipaySandboxOptions = {}): Pr
   const gateway = gatewayMiddleware(sandbox, API_TABLE);
   const bills = billDownloadMiddleware(sandbox);
   const control = controlRouter(sandbox, reset);
+  const authPage = appToAppAuthPage(sandbox);
   app.use(async (koa, next) => {
     if (koa.path === '/gateway.do' && (koa.method === 'POST' || koa.method === 'GET'))
       return gateway(koa, next);
     if (koa.path === '/downloadBillFile.resource' && koa.method === 'GET') return bills(koa, next);
+    if (koa.path === AUTH_PAGE_PATH && (koa.method === 'GET' || koa.method === 'POST'))
+      return authPage(koa, next);
     await next();
     if (koa.status === 404 && koa.body === undefined) {
       koa.body = { error: { code: 'NOT_FOUND', message: `${koa.method} ${koa.path}: see docs/sandbox.md` } };

@@ -29,7 +29,14 @@ const tstz = (name: string) => timestamp(name, { withTimezone: true });
 const oneOf = (column: string, values: readonly string[]) =>
   sql.raw(`${column} in (${values.map((v) => `'${v}'`).join(', ')})`);
 
-export const SCHOOL_STATUSES = ['ACTIVE', 'DISABLED'] as const;
+/**
+ * DESIGN §7.0: PENDING (created by the operator, not yet authorized and connected) → ACTIVE (money moves)
+ * ⇄ SUSPENDED (the operator suspended it, or the school's Alipay authorization was cancelled or stopped
+ * working: no new money; money already in flight completes).
+ */
+export const SCHOOL_STATUSES = ['PENDING', 'ACTIVE', 'SUSPENDED'] as const;
+/** Why a school is SUSPENDED; the authorization reasons clear themselves when the school authorizes again. */
+export const SUSPENSION_REASONS = ['OPERATOR', 'AUTHORIZATION_CANCELLED', 'AUTHORIZATION_INVALID'] as const;
 /**
  * When a parent's binding waits for the card holder's approval (domain/cards/approval.ts): ADULTS — when the
  * holder is of age or their age is unknown (default); ALWAYS; NEVER (K-12 schools, where parents act alone).
@@ -46,13 +53,28 @@ export const schools = pgTable(
     id: uuid('id').primaryKey().defaultRandom(),
     code: text('code').notNull(),
     name: text('name').notNull(),
-    status: text('status', { enum: SCHOOL_STATUSES }).notNull().default('ACTIVE'),
+    status: text('status', { enum: SCHOOL_STATUSES }).notNull().default('PENDING'),
+    suspensionReason: text('suspension_reason', { enum: SUSPENSION_REASONS }),
+    /** What the operator typed, or what Alipay said: shown to the operator and the school's admins. */
+    suspensionDetail: text('suspension_detail'),
+    suspendedAt: tstz('suspended_at'),
+    activatedAt: tstz('activated_at'),
+    /** The school's hotline for students and parents, shown in the mini-program; not personal data. */
+    servicePhone: text('service_phone'),
+    /**
+     * The app_auth_token in use, copied from the school's ACTIVE isv_authorizations row in the same
+     * transaction that writes it: every Alipay call for the school reads the school row (cached per
+     * process), so the hot paths need no second lookup.
+     */
     alipayAppAuthTokenEnc: text('alipay_app_auth_token_enc'),
     alipayAuthAppId: text('alipay_auth_app_id'),
     alipaySellerId: text('alipay_seller_id'),
-    cardsysEndpoint: text('cardsys_endpoint').notNull(),
-    cardsysUsername: text('cardsys_username').notNull(),
-    cardsysPasswordEnc: text('cardsys_password_enc').notNull(),
+    /** Null until the operator connects the card system (npm run operator -- school connect-cardsys). */
+    cardsysEndpoint: text('cardsys_endpoint'),
+    cardsysUsername: text('cardsys_username'),
+    cardsysPasswordEnc: text('cardsys_password_enc'),
+    /** When the stored card-system settings last answered a GetPersonInfo test. */
+    cardsysVerifiedAt: tstz('cardsys_verified_at'),
     rechargeMinFen: integer('recharge_min_fen').notNull().default(100),
     rechargeMaxFen: integer('recharge_max_fen').notNull().default(100_000),
     withholdingEnabled: boolean('withholding_enabled').notNull().default(true),
@@ -90,6 +112,15 @@ export const schools = pgTable(
     check('schools_code_format', sql`${t.code} ~ '^[0-9]{10}$'`),
     check('schools_status_valid', oneOf('status', SCHOOL_STATUSES)),
     check(
+      'schools_suspension_reason_valid',
+      sql`(status = 'SUSPENDED') = (suspension_reason is not null) and (suspension_reason is null or ${oneOf('suspension_reason', SUSPENSION_REASONS)})`,
+    ),
+    // Money moves only for a school whose two sides are configured (DESIGN §7.0).
+    check(
+      'schools_active_is_connected',
+      sql`status = 'PENDING' or (alipay_app_auth_token_enc is not null and cardsys_endpoint is not null)`,
+    ),
+    check(
       'schools_recharge_range',
       sql`${t.rechargeMinFen} > 0 and ${t.rechargeMaxFen} >= ${t.rechargeMinFen}`,
     ),
@@ -123,7 +154,11 @@ export const users = pgTable(
   ],
 );
 
-export const ADMIN_ROLES = ['OWNER', 'OPERATOR', 'VIEWER'] as const;
+/**
+ * Roles of a school's admins (DESIGN §7.0), from most to least: OWNER (everything, including settings and
+ * admins), STAFF (operate: orders, retries, refunds), VIEWER (read only).
+ */
+export const ADMIN_ROLES = ['OWNER', 'STAFF', 'VIEWER'] as const;
 
 export const schoolAdmins = pgTable(
   'school_admins',
@@ -135,12 +170,139 @@ export const schoolAdmins = pgTable(
       .notNull()
       .references(() => users.id),
     role: text('role', { enum: ADMIN_ROLES }).notNull(),
+    /** How the school calls this person ("张老师"), from the invitation; Alipay gives us no name. */
+    displayName: text('display_name'),
+    invitationId: uuid('invitation_id'),
     createdAt: createdAt(),
+    updatedAt: updatedAt(),
   },
   (t) => [
     primaryKey({ columns: [t.schoolId, t.userId] }),
     check('school_admins_role_valid', oneOf('role', ADMIN_ROLES)),
+    index('school_admins_user_idx').on(t.userId),
   ],
+);
+
+/** One-time codes that make an Alipay user an admin of a school (stored as a keyed hash only). */
+export const adminInvitations = pgTable(
+  'admin_invitations',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    schoolId: uuid('school_id')
+      .notNull()
+      .references(() => schools.id),
+    role: text('role', { enum: ADMIN_ROLES }).notNull(),
+    displayName: text('display_name'),
+    codeHash: text('code_hash').notNull(),
+    /** Who made it: `operator:<name>` or `admin:<user id>` (audit_log has the details). */
+    createdBy: text('created_by').notNull(),
+    expiresAt: tstz('expires_at').notNull(),
+    redeemedBy: uuid('redeemed_by').references(() => users.id),
+    redeemedAt: tstz('redeemed_at'),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('admin_invitations_code_hash_key').on(t.codeHash),
+    check('admin_invitations_role_valid', oneOf('role', ADMIN_ROLES)),
+    check('admin_invitations_redeemed_together', sql`(redeemed_by is null) = (redeemed_at is null)`),
+    index('admin_invitations_school_idx').on(t.schoolId, t.createdAt),
+  ],
+);
+
+export const AUDIT_ACTOR_KINDS = ['ADMIN', 'OPERATOR', 'SYSTEM'] as const;
+
+/**
+ * Every change an admin, the operator or the platform itself makes to a school (DESIGN §7.0): one row per
+ * action, written in the transaction of the change (domain/audit/audit.ts `recordAudit`). Append-only: a
+ * trigger refuses UPDATE, DELETE and TRUNCATE (migration 0009_audit_log_append_only), so not even a bug can rewrite history.
+ */
+export const auditLog = pgTable(
+  'audit_log',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    occurredAt: tstz('occurred_at').notNull().defaultNow(),
+    schoolId: uuid('school_id').references(() => schools.id),
+    actorKind: text('actor_kind', { enum: AUDIT_ACTOR_KINDS }).notNull(),
+    /** ADMIN: the user id; OPERATOR: the operator's name; SYSTEM: the job or notification that acted. */
+    actorId: text('actor_id').notNull(),
+    /** `<thing>.<verb>`, e.g. `school.settings.update`, `admin.role.change`, `recharge.refund`. */
+    action: text('action').notNull(),
+    /** What was acted on, when it is not the school itself: a user id, an order number … */
+    target: text('target'),
+    before: jsonb('before'),
+    after: jsonb('after'),
+    requestId: text('request_id'),
+  },
+  (t) => [
+    check('audit_log_actor_kind_valid', oneOf('actor_kind', AUDIT_ACTOR_KINDS)),
+    index('audit_log_school_idx').on(t.schoolId, t.id),
+  ],
+);
+
+export const ISV_AUTHORIZATION_STATUSES = ['ACTIVE', 'REPLACED', 'CANCELLED', 'INVALID'] as const;
+
+/**
+ * A school's authorization of our ISV app (ALIPAY-M2.md §4, ALIPAY.md §4.13): the tokens (encrypted), who
+ * authorized (the school's merchant PID and app id) and when they expire. One ACTIVE row per school; a
+ * refresh or a new authorization REPLACES it, a cancellation in Alipay CANCELS it, a token Alipay calls
+ * invalid makes it INVALID.
+ */
+export const isvAuthorizations = pgTable(
+  'isv_authorizations',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    schoolId: uuid('school_id')
+      .notNull()
+      .references(() => schools.id),
+    status: text('status', { enum: ISV_AUTHORIZATION_STATUSES }).notNull().default('ACTIVE'),
+    appAuthTokenEnc: text('app_auth_token_enc').notNull(),
+    /** Keyed hash of the token: finds the authorization behind a call that Alipay refused. */
+    appAuthTokenHash: text('app_auth_token_hash').notNull(),
+    appRefreshTokenEnc: text('app_refresh_token_enc'),
+    /** The school's own app id (auth_app_id) and merchant PID (user_id, our trades' seller_id). */
+    authAppId: text('auth_app_id').notNull(),
+    merchantUserId: text('merchant_user_id').notNull(),
+    /** From expires_in / re_expires_in (documented as obsolete, but honoured: refreshed well before). */
+    expiresAt: tstz('expires_at'),
+    refreshExpiresAt: tstz('refresh_expires_at'),
+    /** open_app_auth_notify's auth_time (ms): a notification older than what we hold changes nothing. */
+    authTime: tstz('auth_time'),
+    source: text('source').notNull(),
+    endedAt: tstz('ended_at'),
+    endedReason: text('ended_reason'),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    check('isv_authorizations_status_valid', oneOf('status', ISV_AUTHORIZATION_STATUSES)),
+    uniqueIndex('isv_authorizations_one_active_per_school')
+      .on(t.schoolId)
+      .where(sql`status = 'ACTIVE'`),
+    index('isv_authorizations_token_hash_idx').on(t.appAuthTokenHash),
+    index('isv_authorizations_auth_app_idx').on(t.authAppId),
+    index('isv_authorizations_expiry_idx')
+      .on(t.expiresAt)
+      .where(sql`status = 'ACTIVE'`),
+  ],
+);
+
+/**
+ * The `state` of an authorization link (ALIPAY-M2.md §4): binds Alipay's redirect to one school, expires,
+ * and is spent by the first callback that uses it, so a replayed redirect changes nothing.
+ */
+export const isvAuthorizationLinks = pgTable(
+  'isv_authorization_links',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    schoolId: uuid('school_id')
+      .notNull()
+      .references(() => schools.id),
+    stateHash: text('state_hash').notNull(),
+    expiresAt: tstz('expires_at').notNull(),
+    usedAt: tstz('used_at'),
+    createdBy: text('created_by').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('isv_authorization_links_state_key').on(t.stateHash)],
 );
 
 /**
@@ -419,6 +581,7 @@ export const DECLINE_REASONS = [
   'WITHHOLDING_DISABLED',
   'REVERSED',
   'OUTSIDE_TIME_WINDOW',
+  'SCHOOL_SUSPENDED',
 ] as const;
 
 export const deductions = pgTable(

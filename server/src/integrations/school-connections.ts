@@ -1,6 +1,6 @@
 import type { SchoolRow } from '../db/repos/schools/schools.js';
 import type { DataProtector } from '../lib/crypto.js';
-import { createCardSystem, type CardSystem } from './cardsys/index.js';
+import { CardSystemError, createCardSystem, type CardSystem } from './cardsys/index.js';
 
 /**
  * Per-school access to the outside world, built from the `schools` row: its card system (endpoint and
@@ -20,6 +20,16 @@ export class SchoolConnections {
     const version = school.updatedAt.getTime();
     const cached = this.cardSystems.get(school.id);
     if (cached?.version === version) return cached.system;
+    if (!school.cardsysEndpoint || !school.cardsysUsername || !school.cardsysPasswordEnc) {
+      // A PENDING school whose card system the operator has not connected yet.
+      throw new CardSystemError({
+        code: 'CARD_SYSTEM_UNAVAILABLE',
+        classification: 'final',
+        reason: 'NOT_CONNECTED',
+        operation: 'getCardHolder',
+        message: `school ${school.code} has no card system connected`,
+      });
+    }
     const system = createCardSystem({
       endpoint: school.cardsysEndpoint,
       username: school.cardsysUsername,
@@ -28,6 +38,11 @@ export class SchoolConnections {
     });
     this.cardSystems.set(school.id, { version, system });
     return system;
+  }
+
+  /** A client for settings not stored yet: the operator's connection test (school connect-cardsys). */
+  cardSystemFor(connection: { endpoint: string; username: string; password: string }): CardSystem {
+    return createCardSystem({ ...connection, timeoutMs: this.cardsysTimeoutMs });
   }
 
   /** The token we send as app_auth_token when calling Alipay for this school; null for direct mode. */

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { findRepayment } from '../../../server/src/db/repos/withholding/repayments.js';
 import { updateSchoolSettings } from '../../../server/src/domain/schools/schools.js';
+import { TEST_OPERATOR } from '../../support/admins.js';
 import { reconcileRepayment } from '../../../server/src/domain/withholding/debts.js';
 import type { CampusCodeUploadAnswer } from '../../../shared/gateway-api.js';
 import { eventually } from '../../support/http.js';
@@ -125,7 +126,7 @@ describe('campus codes for the student', () => {
     const before = await me.api.get(`/api/v1/bindings/${me.bindingId}/campus-code`);
     assert.equal(before.status, 409);
     assert.equal(before.body.error.code, 'CAMPUS_CODE_NOT_AVAILABLE');
-    await updateSchoolSettings(stack.app.deps, stack.school.id, {
+    await updateSchoolSettings(stack.app.deps, TEST_OPERATOR, stack.school.id, {
       alipayInstitutionCode: '2088000034052130',
     });
     const entry = await me.api.get(`/api/v1/bindings/${me.bindingId}/campus-code`);

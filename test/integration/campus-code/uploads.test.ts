@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { updateSchoolSettings } from '../../../server/src/domain/schools/schools.js';
+import { suspendSchool } from '../../../server/src/domain/schools/school-lifecycle.js';
+import { TEST_OPERATOR } from '../../support/admins.js';
 import type { CampusCodeUploadAnswer } from '../../../shared/gateway-api.js';
 import { startStack, type Stack } from '../../support/stack.js';
 import { gatewayFor, type Gateway } from '../withholding/helpers.js';
@@ -192,7 +193,7 @@ describe('campus-code uploads from campus devices', () => {
   it('rejects every payment of a school that is not active (SCHOOL_SUSPENDED)', async () => {
     const school = await stack.addSchool();
     const its = await gatewayFor(stack, school.id);
-    await updateSchoolSettings(stack.app.deps, school.id, { status: 'DISABLED' });
+    await suspendSchool(stack.app.deps, TEST_OPERATOR, school.id, 'test');
     const [answer] = (await upload([offlineCode({ schoolCode: school.code })], its)).results;
     assert.deepEqual([answer.result, answer.reason], ['REJECTED', 'SCHOOL_SUSPENDED']);
   });

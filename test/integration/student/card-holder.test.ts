@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import type { SchoolRow } from '../../../server/src/db/repos/schools/schools.js';
 import { saveRosterEntries } from '../../../server/src/domain/roster/roster-entries.js';
-import { updateSchoolSettings } from '../../../server/src/domain/schools/schools.js';
+import { onboardSchool, updateSchoolSettings } from '../../../server/src/domain/schools/schools.js';
+import { TEST_OPERATOR } from '../../support/admins.js';
 import { testIdNumber } from '../../support/identity.js';
 import { startStack, type Stack } from '../../support/stack.js';
 
@@ -151,7 +152,6 @@ describe('the card holder, parents and loss', () => {
       supportsUnLoss: false,
     });
     const authorization = await stack.alipay.control.authorizeMerchant({ isvAppId: stack.alipay.appId });
-    const { onboardSchool } = await import('../../../server/src/domain/schools/schools.js');
     const school = await onboardSchool(stack.app.deps, {
       code,
       name: '无解挂大学',
@@ -183,7 +183,7 @@ describe('the card holder, parents and loss', () => {
   it('keeps a school setting change in force for new bindings only', async () => {
     const { school, card } = await schoolWith('NEVER');
     const first = await bound(await card('20000101'), 'PARENT', school);
-    await updateSchoolSettings(stack.app.deps, school.id, { parentApproval: 'ALWAYS' });
+    await updateSchoolSettings(stack.app.deps, TEST_OPERATOR, school.id, { parentApproval: 'ALWAYS' });
     const second = await bound(await card('20000101'), 'PARENT', school);
     assert.deepEqual([first.body.approval, second.body.approval], ['NOT_REQUIRED', 'PENDING']);
   });

@@ -10,7 +10,9 @@ import { gatewayFor, sale, signedPayer, txnNo } from './helpers.js';
 const run = promisify(execFile);
 
 /** The operator command and the reference POS client, against a running platform. */
-describe('gateway client command and reference POS client', () => {
+describe('gateway client command and reference POS client', function () {
+  // Each command is a new tsx process: slow on a busy machine, not a timing check.
+  this.timeout(90_000);
   let stack: Stack;
   before(async () => {
     // No client cache, so that a rotated secret is used at once.

@@ -2,7 +2,7 @@ import type { ApiDefinition } from '../gateway/api.js';
 import { agreementQuery, agreementUnsign } from './agreement.js';
 import { billDownloadUrlQuery } from './bill-query.js';
 import { oauthToken, userInfoShare } from './oauth.js';
-import { openAuthTokenApp } from './open-auth.js';
+import { openAuthTokenApp, openAuthTokenAppQuery } from './open-auth.js';
 import { orderSettle } from './order-settle.js';
 import { tradeCancel, tradeClose } from './trade-close-cancel.js';
 import { tradeCreate } from './trade-create.js';
@@ -26,6 +26,7 @@ export const API_TABLE: ReadonlyMap<string, ApiDefinition> = new Map<string, Api
   ['alipay.user.agreement.query', { handle: agreementQuery }],
   ['alipay.user.agreement.unsign', { handle: agreementUnsign }],
   ['alipay.open.auth.token.app', { handle: openAuthTokenApp }],
+  ['alipay.open.auth.token.app.query', { handle: openAuthTokenAppQuery(() => API_TABLE.keys()) }],
   ['alipay.data.dataservice.bill.downloadurl.query', { handle: billDownloadUrlQuery }],
   [
     'alipay.user.agreement.page.sign',

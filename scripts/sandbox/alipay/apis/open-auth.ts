@@ -1,32 +1,22 @@
+import { formatBeijing } from '../beijing-time.js';
 import type { SandboxContext } from '../context.js';
+import {
+  EXPIRES_IN_SECONDS,
+  RE_EXPIRES_IN_SECONDS,
+  issueAppAuthToken,
+  notifyAuthorized,
+  tokenProblem,
+} from '../domain/app-auth-tokens.js';
 import type { ApiHandler } from '../gateway/api.js';
-import { newAppAuthToken } from '../ids.js';
 import { businessError } from '../protocol/alipay-error.js';
-import type { AppAuthToken, Merchant } from '../state/types.js';
+import type { AppAuthToken } from '../state/types.js';
 import { optionalText } from './biz.js';
 
-const EXPIRES_IN_SECONDS = 31_536_000;
-const RE_EXPIRES_IN_SECONDS = 32_140_800;
-
-function issue(ctx: SandboxContext, isvAppId: string, merchant: Merchant): AppAuthToken {
-  const now = ctx.clock.now();
-  const token: AppAuthToken = {
-    appAuthToken: newAppAuthToken(now),
-    appRefreshToken: newAppAuthToken(now),
-    isvAppId,
-    merchant,
-    issuedAt: now,
-    expiresAt: new Date(now.getTime() + EXPIRES_IN_SECONDS * 1000),
-  };
-  ctx.state.appAuthTokens.set(token.appAuthToken, token);
-  ctx.state.appRefreshTokens.set(token.appRefreshToken, token);
-  return token;
-}
-
 /**
- * alipay.open.auth.token.app (ALIPAY.md §4.13): exchanges the merchant's app_auth_code (from the control route
- * that stands in for appToAppAuth.htm) for an app_auth_token, in the current `tokens[]` shape. Refreshing keeps
- * the old token valid.
+ * alipay.open.auth.token.app (ALIPAY.md §4.13): exchanges the merchant's app_auth_code (from the
+ * authorization page or the control route that stand in for appToAppAuth.htm) for an app_auth_token, in the
+ * current `tokens[]` shape. A new authorization invalidates the merchant's older tokens for this ISV app;
+ * a refresh keeps the old token valid.
  */
 export const openAuthTokenApp: ApiHandler = (ctx, call) => {
   const grantType = optionalText(call.biz, 'grant_type');
@@ -41,13 +31,17 @@ export const openAuthTokenApp: ApiHandler = (ctx, call) => {
       throw businessError('AUTH_CODE_NOT_VALID', '授权码无效');
     }
     authorization.codeUsed = true;
-    token = issue(ctx, call.app.appId, authorization.merchant);
+    token = issueAppAuthToken(ctx, call.app.appId, authorization.merchant, { replacesEarlier: true });
+    notifyAuthorized(ctx, token, authorization.appAuthCode);
   } else if (grantType === 'refresh_token') {
     const refresh = optionalText(call.biz, 'refresh_token');
     const previous = refresh ? ctx.state.appRefreshTokens.get(refresh) : undefined;
     if (!previous) throw businessError('REFRESH_TOKEN_NOT_EXIST', '刷新令牌不存在');
-    if (previous.isvAppId !== call.app.appId) throw businessError('REFRESH_TOKEN_NOT_VALID', '刷新令牌无效');
-    token = issue(ctx, call.app.appId, previous.merchant);
+    if (previous.isvAppId !== call.app.appId || previous.revoked)
+      throw businessError('REFRESH_TOKEN_NOT_VALID', '刷新令牌无效');
+    if (previous.issuedAt.getTime() + RE_EXPIRES_IN_SECONDS * 1000 <= ctx.clock.nowMs())
+      throw businessError('REFRESH_TOKEN_TIME_OUT', '刷新令牌已过期');
+    token = issueAppAuthToken(ctx, call.app.appId, previous.merchant, { replacesEarlier: false });
   } else {
     throw businessError('GRANT_TYPE_INVALID', 'grant_type 不合法');
   }
@@ -66,3 +60,30 @@ export const openAuthTokenApp: ApiHandler = (ctx, call) => {
     ],
   };
 };
+
+/**
+ * alipay.open.auth.token.app.query (ALIPAY-M2.md §4): the ISV asks about a token it holds (in biz_content,
+ * not as the app_auth_token parameter). `status` is `invalid` once the token is cancelled, replaced by a
+ * newer authorization or expired; a token Alipay never issued to this app is AUTH_TOKEN_NOT_FOUND.
+ */
+export function openAuthTokenAppQuery(apiNames: () => Iterable<string>): ApiHandler {
+  return (ctx: SandboxContext, call) => {
+    const value = optionalText(call.biz, 'app_auth_token');
+    const token = value ? ctx.state.appAuthTokens.get(value) : undefined;
+    if (!token || token.isvAppId !== call.app.appId)
+      throw businessError('AUTH_TOKEN_NOT_FOUND', '应用授权令牌不存在');
+    const remainingMs = token.expiresAt.getTime() - ctx.clock.nowMs();
+    return {
+      code: '10000',
+      msg: 'Success',
+      user_id: token.merchant.pid,
+      auth_app_id: token.merchant.appId,
+      expires_in: Math.max(0, Math.floor(remainingMs / 1000)),
+      auth_methods: [...apiNames()].filter((name) => name !== 'alipay.open.auth.token.app'),
+      auth_start: formatBeijing(token.issuedAt),
+      auth_end: formatBeijing(token.expiresAt),
+      status: tokenProblem(ctx, token) ? 'invalid' : 'valid',
+      is_by_app_auth: true,
+    };
+  };
+}

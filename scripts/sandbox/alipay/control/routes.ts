@@ -5,6 +5,8 @@ import type { Context } from 'koa';
 import type { SandboxContext } from '../context.js';
 import type {
   AdvanceClockRequest,
+  AppSettingsRequest,
+  CancelAuthorizationRequest,
   AuthCodeRequest,
   AuthScope,
   CreateUserRequest,
@@ -21,7 +23,8 @@ import type {
 } from '../control-types.js';
 import type { ApiFaultRule, ApiFaultSpec, NotifyFaultRule, NotifyFaultSpec } from '../faults.js';
 import { createUser } from '../domain/accounts.js';
-import { authorizeMerchant, registerApp } from '../domain/apps.js';
+import { cancelAuthorization } from '../domain/app-auth-tokens.js';
+import { authorizeMerchant, configureApp, registerApp } from '../domain/apps.js';
 import { issuePaymentCode, issueUserAuthCode, payAsBuyer } from '../domain/cashier.js';
 import { isEncodable, issueCampusCode } from '../domain/campus-codes.js';
 import { signFromSignStr, unsignAgreement } from '../domain/agreements.js';
@@ -82,12 +85,30 @@ const selector = {
   seed: Joi.number().integer(),
 };
 
+const appSettings = {
+  appGatewayUrl: Joi.string()
+    .uri({ scheme: ['http', 'https'] })
+    .allow(''),
+  messageTopics: Joi.array()
+    .items(Joi.string().pattern(/^[a-z.]+$/))
+    .max(50),
+  authRedirectUri: Joi.string()
+    .uri({ scheme: ['http', 'https'] })
+    .allow(''),
+};
+
 const schemas = {
   registerApp: Joi.object<RegisterAppRequest>({
     appId: Joi.string().pattern(/^\d{16}$/),
     publicKey: Joi.string().required(),
     idMode,
     name: Joi.string().max(64),
+    ...appSettings,
+  }),
+  appSettings: Joi.object<AppSettingsRequest>(appSettings),
+  cancelAuthorization: Joi.object<CancelAuthorizationRequest>({
+    isvAppId: Joi.string().required(),
+    authAppId: Joi.string().required(),
   }),
   merchantAuthorization: Joi.object<MerchantAuthorizationRequest>({
     isvAppId: Joi.string().required(),
@@ -237,6 +258,24 @@ export function controlRouter(
         `publicKey is not a usable RSA public key: ${String(error)}`,
       );
     }
+  });
+
+  router.patch('/apps/:appId', async (koa) => {
+    const app = state.apps.get(koa.params.appId);
+    if (!app) throw new ControlError(404, 'APP_NOT_FOUND', `no app ${koa.params.appId}`);
+    koa.body = appView(configureApp(app, await body(koa, schemas.appSettings)));
+  });
+
+  router.post('/merchant-authorizations/cancel', async (koa) => {
+    const request = await body(koa, schemas.cancelAuthorization);
+    const result = cancelAuthorization(sandbox, request);
+    if (!result)
+      throw new ControlError(
+        404,
+        'AUTHORIZATION_NOT_FOUND',
+        `no app ${request.isvAppId} or merchant ${request.authAppId}`,
+      );
+    koa.body = result;
   });
 
   router.post('/merchant-authorizations', async (koa) => {

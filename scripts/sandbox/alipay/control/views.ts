@@ -19,7 +19,15 @@ import type { Agreement, RegisteredApp, Trade, User } from '../state/types.js';
 const iso = (date: Date | undefined) => date?.toISOString();
 
 export function appView(app: RegisteredApp): AppView {
-  return { appId: app.appId, name: app.name, idMode: app.idMode, sellerId: app.merchant.pid };
+  return {
+    appId: app.appId,
+    name: app.name,
+    idMode: app.idMode,
+    sellerId: app.merchant.pid,
+    ...(app.appGatewayUrl ? { appGatewayUrl: app.appGatewayUrl } : {}),
+    messageTopics: [...app.messageTopics],
+    ...(app.authRedirectUri ? { authRedirectUri: app.authRedirectUri } : {}),
+  };
 }
 
 export function userView(ctx: SandboxContext, user: User): UserView {

@@ -8,9 +8,15 @@ import { createMerchant } from './accounts.js';
  * Registers (or re-registers) an app: its RSA2 public key checks request signatures, its id mode decides
  * user_id / open_id fields. Every app gets its own merchant; re-registering keeps it.
  */
+export interface AppSettings {
+  appGatewayUrl?: string;
+  messageTopics?: string[];
+  authRedirectUri?: string;
+}
+
 export function registerApp(
   ctx: SandboxContext,
-  input: { appId?: string; publicKey: string; idMode?: IdMode; name?: string },
+  input: { appId?: string; publicKey: string; idMode?: IdMode; name?: string } & AppSettings,
 ): RegisteredApp {
   const appId = input.appId ?? newAppId();
   const existing = ctx.state.apps.get(appId);
@@ -25,9 +31,20 @@ export function registerApp(
     publicKeyPem: input.publicKey,
     idMode: input.idMode ?? existing?.idMode ?? 'open_id',
     merchant,
+    appGatewayUrl: input.appGatewayUrl ?? existing?.appGatewayUrl,
+    messageTopics: new Set(input.messageTopics ?? existing?.messageTopics ?? []),
+    authRedirectUri: input.authRedirectUri ?? existing?.authRedirectUri,
   };
   ctx.state.apps.set(appId, app);
   ctx.state.indexApp(appId);
+  return app;
+}
+
+/** The app's gateway, subscriptions and authorization callback (the open platform console's settings). */
+export function configureApp(app: RegisteredApp, settings: AppSettings): RegisteredApp {
+  if (settings.appGatewayUrl !== undefined) app.appGatewayUrl = settings.appGatewayUrl || undefined;
+  if (settings.messageTopics !== undefined) app.messageTopics = new Set(settings.messageTopics);
+  if (settings.authRedirectUri !== undefined) app.authRedirectUri = settings.authRedirectUri || undefined;
   return app;
 }
 

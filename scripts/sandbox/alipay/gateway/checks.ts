@@ -4,6 +4,7 @@ import { AlipayError } from '../protocol/alipay-error.js';
 import { ERROR_RESPONSE_KEY, responseKeyOf } from '../protocol/envelope.js';
 import { isSignType, requestSignContent, verifyText, type SignType } from '../protocol/sign-content.js';
 import { isSupportedCharset } from '../protocol/form.js';
+import { tokenProblem } from '../domain/app-auth-tokens.js';
 import type { ApiDefinition, GatewayCall } from './api.js';
 
 export type GatewayVerdict =
@@ -97,9 +98,10 @@ export function checkGatewayRequest(
     if (!appAuthToken || appAuthToken.isvAppId !== app.appId) {
       return reject('20001', 'aop.invalid-app-auth-token', '无效的应用授权令牌', signType);
     }
-    if (appAuthToken.expiresAt.getTime() <= ctx.clock.nowMs()) {
-      return reject('20001', 'aop.app-auth-token-time-out', '应用授权令牌已过期', signType);
-    }
+    const problem = tokenProblem(ctx, appAuthToken);
+    if (problem === 'aop.app-auth-token-time-out')
+      return reject('20001', problem, '应用授权令牌已过期', signType);
+    if (problem) return reject('20001', problem, '无效的应用授权令牌', signType);
     merchant = appAuthToken.merchant;
   }
 

@@ -11,7 +11,16 @@ import type { SandboxClock } from '../clock.js';
 import type { TimerRegistry } from '../timers.js';
 import { RETRY_OFFSETS_MINUTES, attemptOffsetMs } from './schedule.js';
 
-export type NotifyType = 'trade_status_sync' | 'dut_user_sign' | 'dut_user_unsign';
+export type NotifyType =
+  | 'trade_status_sync'
+  | 'dut_user_sign'
+  | 'dut_user_unsign'
+  | 'open_app_auth_notify'
+  /** Message-style (msg_method) notifications: ALIPAY-M2.md §0. */
+  | 'alipay.open.auth.appauth.cancelled';
+
+/** Sent as a message (`msg_method`, `utc_timestamp`) rather than a classic notification (`notify_type`). */
+const MESSAGE_METHODS: ReadonlySet<NotifyType> = new Set(['alipay.open.auth.appauth.cancelled']);
 
 export interface NotificationAttempt {
   /** 1-based attempt number in the schedule. */
@@ -98,11 +107,20 @@ export class Notifier {
     const fields: Record<string, string> = {};
     for (const [key, value] of Object.entries(input.fields))
       if (value !== undefined && value !== '') fields[key] = value;
-    fields.notify_type = input.notifyType;
     fields.notify_id = newNotifyId(now);
-    fields.notify_time = formatBeijing(now);
+    if (MESSAGE_METHODS.has(input.notifyType)) {
+      // ALIPAY-M2.md §0 "Message-type notifications": dispatched on msg_method, timed in UTC ms.
+      fields.msg_method = input.notifyType;
+      fields.utc_timestamp = String(now.getTime());
+      fields.msg_type ??= 'sys';
+      fields.msg_app_id ??= input.appId;
+      fields.version ??= '1.1';
+    } else {
+      fields.notify_type = input.notifyType;
+      fields.notify_time = formatBeijing(now);
+      fields.version ??= '1.0';
+    }
     fields.charset ??= 'utf-8';
-    fields.version ??= '1.0';
     fields.sign_type = 'RSA2';
     // Signed on the thread pool; `sign` appears in the record a moment later, before the first attempt.
     const signed = signTextAsync(notifySignContent(fields), this.deps.privateKey).then((sign) => {

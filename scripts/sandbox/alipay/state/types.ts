@@ -36,6 +36,12 @@ export interface RegisteredApp {
   idMode: IdMode;
   /** The merchant behind the app; ISV calls with an app_auth_token act for another merchant instead. */
   merchant: Merchant;
+  /** 应用网关: where Alipay sends this app's open_app_auth_notify and subscribed messages. */
+  appGatewayUrl?: string;
+  /** Message topics (msg_method) the app subscribed to, e.g. alipay.open.auth.appauth.cancelled. */
+  messageTopics: Set<string>;
+  /** 授权回调地址: when set, an authorization link's redirect_uri must equal it exactly. */
+  authRedirectUri?: string;
 }
 
 export interface User {
@@ -116,6 +122,8 @@ export interface AppAuthToken {
   merchant: Merchant;
   issuedAt: Date;
   expiresAt: Date;
+  /** The merchant cancelled the authorization, or authorized again (which invalidates older tokens). */
+  revoked?: { at: Date; because: 'cancelled' | 'reauthorized' };
 }
 
 export type TradeStatus = 'WAIT_BUYER_PAY' | 'TRADE_SUCCESS' | 'TRADE_FINISHED' | 'TRADE_CLOSED';

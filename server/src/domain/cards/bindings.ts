@@ -30,14 +30,32 @@ import { claimMatch } from './roster-matches.js';
  * binding of the card and can remove it (holder.ts).
  */
 
+/**
+ * A school that takes new money (recharges, signings) and new cards: ACTIVE. A SUSPENDED school answers
+ * SCHOOL_SUSPENDED, a PENDING one (not yet on board) SCHOOL_DISABLED (DESIGN §7.0).
+ */
 export async function activeSchool(
+  deps: Pick<Deps, 'db'>,
+  schoolId: string,
+  field?: string,
+): Promise<SchoolRow> {
+  const school = await servingSchool(deps, schoolId, field);
+  if (school.status === 'SUSPENDED') throw new DomainError('SCHOOL_SUSPENDED', undefined, { field });
+  return school;
+}
+
+/**
+ * A school whose cards can still be looked at, reported lost and unbound: ACTIVE or SUSPENDED. A
+ * suspension stops new money, not a student's way to see their balance or stop a lost card.
+ */
+export async function servingSchool(
   deps: Pick<Deps, 'db'>,
   schoolId: string,
   field?: string,
 ): Promise<SchoolRow> {
   const school = await findSchool(deps.db, schoolId);
   if (!school) throw new DomainError('SCHOOL_NOT_FOUND', undefined, { field });
-  if (school.status !== 'ACTIVE') throw new DomainError('SCHOOL_DISABLED', undefined, { field });
+  if (school.status === 'PENDING') throw new DomainError('SCHOOL_DISABLED', undefined, { field });
   return school;
 }
 
@@ -158,7 +176,7 @@ export async function bindingWithBalance(
   const binding = await ownBinding(deps, userId, bindingId);
   const unknown = { balanceFen: null, cardStatus: null, canCancelLoss: false };
   if (binding.approval === 'PENDING') return { binding, ...unknown, balanceUnavailable: false };
-  const school = await activeSchool(deps, binding.schoolId);
+  const school = await servingSchool(deps, binding.schoolId);
   const cardSystem = deps.schools.cardSystem(school);
   try {
     const holder = await cardSystem.getCardHolder(binding.cardNo);

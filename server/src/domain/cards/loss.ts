@@ -3,14 +3,15 @@ import type { Deps } from '../../deps.js';
 import { CardSystemError } from '../../integrations/cardsys/index.js';
 import { DomainError } from '../errors.js';
 import { cardSystemFailure } from '../outside-errors.js';
-import { activeSchool, usableBinding } from './bindings.js';
+import { servingSchool, usableBinding } from './bindings.js';
 
 /**
  * Loss (挂失, seed 000 §2.5) and its undoing (解挂). Either is done by the holder, or by a parent whose
  * binding needs no approval or was approved (usableBinding). Loss marks the card lost at the card system
  * and every binding of it LOST: withholding approvals stop at once (decide_deduction's CARD_LOST). 解挂
  * works where the vendor offers it online (CardSystem.supportsCancelLoss); elsewhere UNLOSS_NOT_SUPPORTED
- * says to go to the school's card office.
+ * says to go to the school's card office. Both work while the school is SUSPENDED: a suspension stops new
+ * money, not a way to stop a lost card.
  */
 
 export async function reportCardLost(
@@ -20,7 +21,7 @@ export async function reportCardLost(
 ): Promise<BindingWithSchool> {
   const binding = await usableBinding(deps, userId, bindingId);
   if (binding.status === 'LOST') return binding;
-  const school = await activeSchool(deps, binding.schoolId);
+  const school = await servingSchool(deps, binding.schoolId);
   try {
     await deps.schools.cardSystem(school).reportLoss(binding.cardNo);
   } catch (error) {
@@ -36,7 +37,7 @@ export async function cancelCardLoss(
   bindingId: string,
 ): Promise<BindingWithSchool> {
   const binding = await usableBinding(deps, userId, bindingId);
-  const school = await activeSchool(deps, binding.schoolId);
+  const school = await servingSchool(deps, binding.schoolId);
   try {
     await deps.schools.cardSystem(school).cancelLoss(binding.cardNo);
   } catch (error) {

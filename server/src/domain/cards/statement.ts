@@ -3,7 +3,7 @@ import { listStudentPayments } from '../../db/repos/campus-code/payments.js';
 import { listRechargesForStatement } from '../../db/repos/recharge/recharges.js';
 import type { Deps } from '../../deps.js';
 import type { CardRecord } from '../../integrations/cardsys/index.js';
-import { activeSchool, usableBinding } from './bindings.js';
+import { servingSchool, usableBinding } from './bindings.js';
 import { DomainError } from '../errors.js';
 import { cardSystemFailure } from '../outside-errors.js';
 
@@ -44,7 +44,7 @@ export async function cardStatement(
       field: 'query.from',
     });
   }
-  const school = await activeSchool(deps, binding.schoolId);
+  const school = await servingSchool(deps, binding.schoolId);
   const cardSystem = deps.schools.cardSystem(school);
 
   const records: CardRecord[] = [];

@@ -1,109 +1,107 @@
-import { eq } from 'drizzle-orm';
-import { schools } from '../../db/schema.js';
-import { findSchoolByCode, insertSchool, type SchoolRow } from '../../db/repos/schools/schools.js';
+import {
+  findSchool,
+  lockSchool,
+  setSchoolSettings,
+  type SchoolRow,
+  type SchoolSettings,
+} from '../../db/repos/schools/schools.js';
 import type { Deps } from '../../deps.js';
-import { alipayFailure, requireAlipay } from '../outside-errors.js';
+import { changedFields, recordAudit, systemActor, type Actor } from '../audit/audit.js';
 import { DomainError } from '../errors.js';
+import { connectCardSystem } from './card-system-connection.js';
+import { authorizeWithCode } from './isv-authorization.js';
+import { activateSchool, createSchool } from './school-lifecycle.js';
+
+export type { SchoolSettings };
+
+const SETTING_FIELDS: ReadonlyArray<keyof SchoolSettings> = [
+  'name',
+  'servicePhone',
+  'rechargeMinFen',
+  'rechargeMaxFen',
+  'withholdingEnabled',
+  'txnLimitFen',
+  'dailyLimitFen',
+  'retryScheduleSeconds',
+  'parentApproval',
+  'swipeMaxAgeMinutes',
+  'swipeMaxAheadMinutes',
+  'alipayInstitutionCode',
+  'campusCodeWindowDays',
+  'campusCodeLateAfterHours',
+  'campusCodeMaxFen',
+];
 
 /**
- * Onboarding a school (DESIGN §1, seed 000 §1.1): its card-system endpoint and credentials, and the
- * Alipay authorization it granted the platform (app_auth_code → app_auth_token, stored encrypted).
- * Operator work: used by the dev launcher and the operator scripts, not by a public route.
+ * A school's own settings (issue 10 "Settings page"): what owners change in the mini-program. The shape of
+ * each field is checked where it comes in (joi at the route); here the rules between fields, on the values
+ * the school will have afterwards. Bumps updated_at, so cached clients are rebuilt; one audit row with the
+ * fields that changed.
+ */
+export async function updateSchoolSettings(
+  deps: Pick<Deps, 'db' | 'clock'>,
+  actor: Actor,
+  schoolId: string,
+  changes: Partial<SchoolSettings>,
+  fieldPrefix = 'body.',
+): Promise<SchoolRow> {
+  return deps.db.transaction(async (tx) => {
+    const before = await lockSchool(tx, schoolId);
+    if (!before) throw new DomainError('SCHOOL_NOT_FOUND');
+    const next = { ...before, ...changes };
+    if (next.rechargeMaxFen < next.rechargeMinFen)
+      throw new DomainError(
+        'VALIDATION_FAILED',
+        `${fieldPrefix}rechargeMaxFen: must not be below rechargeMinFen`,
+        {
+          field: `${fieldPrefix}${'rechargeMaxFen' in changes ? 'rechargeMaxFen' : 'rechargeMinFen'}`,
+        },
+      );
+    if (next.dailyLimitFen < next.txnLimitFen)
+      throw new DomainError(
+        'VALIDATION_FAILED',
+        `${fieldPrefix}dailyLimitFen: must not be below txnLimitFen`,
+        {
+          field: `${fieldPrefix}${'dailyLimitFen' in changes ? 'dailyLimitFen' : 'txnLimitFen'}`,
+        },
+      );
+    const diff = changedFields(before, next, SETTING_FIELDS);
+    if (!diff) return before;
+    const after = await setSchoolSettings(tx, schoolId, diff.after, deps.clock.now());
+    await recordAudit(tx, { actor, schoolId, action: 'school.settings.update', ...diff });
+    return after!;
+  });
+}
+
+export async function schoolById(deps: Pick<Deps, 'db'>, schoolId: string): Promise<SchoolRow> {
+  const school = await findSchool(deps.db, schoolId);
+  if (!school) throw new DomainError('SCHOOL_NOT_FOUND');
+  return school;
+}
+
+/**
+ * Everything the operator does to bring a school on board, in one call, for tests and benchmarks that need
+ * a working school fast (the real path is scripts/operator: create, authorization link and callback,
+ * connect-cardsys, activate; npm start takes it). With an app_auth_code the school ends up ACTIVE.
  */
 export interface SchoolOnboarding {
   code: string;
   name: string;
   cardsys: { endpoint: string; username: string; password: string };
-  /** From the school's ISV authorization redirect (ALIPAY.md §4.13). */
+  /** An app_auth_code of the school's authorization (the sandbox's /control/merchant-authorizations). */
   alipayAppAuthCode?: string;
-  settings?: Partial<
-    Pick<
-      SchoolRow,
-      | 'rechargeMinFen'
-      | 'rechargeMaxFen'
-      | 'withholdingEnabled'
-      | 'txnLimitFen'
-      | 'dailyLimitFen'
-      | 'retryScheduleSeconds'
-      | 'parentApproval'
-      | 'swipeMaxAgeMinutes'
-      | 'swipeMaxAheadMinutes'
-      | 'alipayInstitutionCode'
-      | 'campusCodeWindowDays'
-      | 'campusCodeLateAfterHours'
-      | 'campusCodeMaxFen'
-    >
-  >;
+  settings?: Partial<SchoolSettings>;
 }
 
-export async function onboardSchool(deps: Deps, input: SchoolOnboarding): Promise<SchoolRow> {
-  if (!/^\d{10}$/.test(input.code))
-    throw new DomainError('VALIDATION_FAILED', 'code: a school code has 10 digits', { field: 'code' });
-  if (await findSchoolByCode(deps.db, input.code))
-    throw new DomainError('VALIDATION_FAILED', `code: school ${input.code} exists`, { field: 'code' });
-  let authorization;
-  if (input.alipayAppAuthCode) {
-    try {
-      authorization = await requireAlipay(deps).exchangeAppAuthCode(input.alipayAppAuthCode);
-    } catch (error) {
-      throw alipayFailure(error);
-    }
-  }
-  return insertSchool(deps.db, {
-    code: input.code,
-    name: input.name,
-    cardsysEndpoint: input.cardsys.endpoint,
-    cardsysUsername: input.cardsys.username,
-    cardsysPasswordEnc: deps.protector.encrypt(input.cardsys.password),
-    alipayAppAuthTokenEnc: authorization ? deps.protector.encrypt(authorization.appAuthToken) : null,
-    alipayAuthAppId: authorization?.authAppId ?? null,
-    alipaySellerId: authorization?.sellerId ?? null,
-    ...input.settings,
-  });
-}
-
-/** Settings an admin changes; bumps updated_at so cached clients are rebuilt. */
-export async function updateSchoolSettings(
-  deps: Pick<Deps, 'db' | 'clock'>,
-  schoolId: string,
-  settings: NonNullable<SchoolOnboarding['settings']> & { status?: SchoolRow['status'] },
-): Promise<SchoolRow> {
-  const [row] = await deps.db
-    .update(schools)
-    .set({ ...settings, updatedAt: deps.clock.now() })
-    .where(eq(schools.id, schoolId))
-    .returning();
-  if (!row) throw new DomainError('SCHOOL_NOT_FOUND');
-  return row;
-}
-
-/**
- * A school authorizes the platform again (a new app_auth_code, e.g. after revoking it) and/or moves its card
- * system: the new token and endpoint replace the old ones. Bumps updated_at so cached clients are rebuilt.
- */
-export async function reauthorizeSchool(
+export async function onboardSchool(
   deps: Deps,
-  schoolId: string,
-  input: { alipayAppAuthCode?: string; cardsys?: SchoolOnboarding['cardsys'] },
+  input: SchoolOnboarding,
+  actor: Actor = systemActor('onboard'),
 ): Promise<SchoolRow> {
-  const changes: Partial<typeof schools.$inferInsert> = { updatedAt: deps.clock.now() };
-  if (input.alipayAppAuthCode) {
-    let authorization;
-    try {
-      authorization = await requireAlipay(deps).exchangeAppAuthCode(input.alipayAppAuthCode);
-    } catch (error) {
-      throw alipayFailure(error);
-    }
-    changes.alipayAppAuthTokenEnc = deps.protector.encrypt(authorization.appAuthToken);
-    changes.alipayAuthAppId = authorization.authAppId;
-    changes.alipaySellerId = authorization.sellerId;
-  }
-  if (input.cardsys) {
-    changes.cardsysEndpoint = input.cardsys.endpoint;
-    changes.cardsysUsername = input.cardsys.username;
-    changes.cardsysPasswordEnc = deps.protector.encrypt(input.cardsys.password);
-  }
-  const [row] = await deps.db.update(schools).set(changes).where(eq(schools.id, schoolId)).returning();
-  if (!row) throw new DomainError('SCHOOL_NOT_FOUND');
-  return row;
+  const school = await createSchool(deps, actor, { code: input.code, name: input.name });
+  if (input.settings) await updateSchoolSettings(deps, actor, school.id, input.settings, '');
+  await connectCardSystem(deps, actor, { schoolId: school.id, ...input.cardsys });
+  if (!input.alipayAppAuthCode) return schoolById(deps, school.id);
+  await authorizeWithCode(deps, actor, school.id, input.alipayAppAuthCode);
+  return activateSchool(deps, actor, school.id);
 }

@@ -18,6 +18,7 @@ import { refundReversedDeduction } from './deduction-refunds.js';
  * answer at once, and the money is collected from Alipay afterwards (deduction-collection.ts).
  *
  * The decision, in this order (the first rule that fails is the decline reason):
+ *   0. the school is not SUSPENDED (DESIGN §7.0)                  else SCHOOL_SUSPENDED
  *   1. the school has withholding switched on (and is active)     else WITHHOLDING_DISABLED
  *   2. occurredAt within the school's window (default 24 h back,
  *      5 min ahead: swipe_max_age/ahead_minutes)                  else OUTSIDE_TIME_WINDOW
@@ -33,7 +34,7 @@ import { refundReversedDeduction } from './deduction-refunds.js';
  * A txnNo reversed before it arrived is DECLINED with REVERSED.
  *
  * All of it, with the nonce and the (school, txnNo) idempotency, runs in one PL/pgSQL call
- * (migrations 0001 and 0006): one database round trip per swipe. Declines are stored too, so
+ * (migrations 0001 and 0006, rule 0 added by 0010): one database round trip per swipe. Declines are stored too, so
  * a repeated txnNo always gets its first answer.
  */
 

@@ -57,13 +57,47 @@ export interface AlipayUserInfo {
 export interface AppAuthorization {
   appAuthToken: string;
   refreshToken: string | null;
+  /** The school's own app id (auth_app_id). */
   authAppId: string;
+  /** The school's merchant PID (user_id): seller_id of the trades we make for it. */
   sellerId: string;
+  /** expires_in / re_expires_in (documented as obsolete; null when absent). */
+  expiresInSeconds: number | null;
+  refreshExpiresInSeconds: number | null;
+}
+
+/** alipay.open.auth.token.app.query (ALIPAY-M2.md §4). */
+export interface AppAuthTokenState {
+  isValid: boolean;
+  authAppId: string | null;
+  sellerId: string | null;
+  authStart: string | null;
+  authEnd: string | null;
+  expiresInSeconds: number | null;
+  authMethods: string[];
+}
+
+/** 20001 sub_codes that say the school's app_auth_token no longer works (ALIPAY-M2.md §0). */
+const REFUSED_TOKEN_SUB_CODES = new Set([
+  'aop.invalid-app-auth-token',
+  'aop.app-auth-token-time-out',
+  'aop.invalid-app-auth-token-no-api',
+]);
+
+export function isAppAuthTokenRefused(error: unknown): error is AlipayError {
+  return (
+    error instanceof AlipayError && error.code === '20001' && REFUSED_TOKEN_SUB_CODES.has(error.subCode ?? '')
+  );
 }
 
 /** Alipay's string, or null when absent or not a string. */
 function str(value: unknown): string | null {
   return typeof value === 'string' && value !== '' ? value : null;
+}
+
+function seconds(value: unknown): number | null {
+  const n = Number(value);
+  return value === undefined || value === null || value === '' || !Number.isFinite(n) ? null : n;
 }
 
 function payerFields(payer: AlipayPayer): Record<string, string> {
@@ -92,6 +126,7 @@ function privateKeyType(key: string): 'PKCS1' | 'PKCS8' {
 
 export class Alipay {
   private readonly sdk: AlipaySdk;
+  private tokenRefused?: (appAuthToken: string, error: AlipayError) => void;
 
   constructor(readonly config: AlipayConfig) {
     this.sdk = new AlipaySdk({
@@ -119,9 +154,32 @@ export class Alipay {
     return this.config.appId;
   }
 
+  /**
+   * Called (synchronously, must not throw) whenever Alipay refuses a school's app_auth_token (20001
+   * aop.invalid-app-auth-token and friends), whichever call it was: the server uses it to check the
+   * school's authorization and suspend the school (domain/schools/isv-authorization.ts).
+   */
+  onAppAuthTokenRefused(listener: (appAuthToken: string, error: AlipayError) => void): void {
+    this.tokenRefused = listener;
+  }
+
+  /** Every call goes through here, so that a refused app_auth_token is noticed whatever the call. */
+  private async call(
+    method: string,
+    options: Parameters<typeof callAlipay>[2] = {},
+  ): Promise<AlipayResponse> {
+    try {
+      return await callAlipay(this.sdk, method, options);
+    } catch (error) {
+      if (options.appAuthToken && isAppAuthTokenRefused(error))
+        this.tokenRefused?.(options.appAuthToken, error);
+      throw error;
+    }
+  }
+
   /** auth_base code from my.getAuthCode → the user's ids (ALIPAY.md §4.1). Codes are single use. */
   async exchangeAuthCode(code: string): Promise<OAuthResult> {
-    const res = await callAlipay(this.sdk, 'alipay.system.oauth.token', {
+    const res = await this.call('alipay.system.oauth.token', {
       params: { grantType: 'authorization_code', code },
     });
     const accessToken = str(res.accessToken);
@@ -143,7 +201,7 @@ export class Alipay {
 
   /** auth_user access token → what the user agreed to share (never logged: it is personal data). */
   async userInfo(accessToken: string): Promise<AlipayUserInfo> {
-    const res = await callAlipay(this.sdk, 'alipay.user.info.share', { params: { authToken: accessToken } });
+    const res = await this.call('alipay.user.info.share', { params: { authToken: accessToken } });
     // cert_type 0 is the resident identity card; other documents (passports…) are not roster ID numbers.
     const certType = str(res.certType);
     return {
@@ -155,10 +213,18 @@ export class Alipay {
   }
 
   /** ISV: a school's app_auth_code → the app_auth_token we then send on its behalf (ALIPAY.md §4.13). */
-  async exchangeAppAuthCode(code: string): Promise<AppAuthorization> {
-    const res = await callAlipay(this.sdk, 'alipay.open.auth.token.app', {
-      bizContent: { grantType: 'authorization_code', code },
-    });
+  exchangeAppAuthCode(code: string): Promise<AppAuthorization> {
+    return this.appAuthTokens({ grantType: 'authorization_code', code });
+  }
+
+  /** ISV: a new token pair from the app_refresh_token, before the old one expires (ALIPAY-M2.md §4). */
+  refreshAppAuthToken(refreshToken: string): Promise<AppAuthorization> {
+    return this.appAuthTokens({ grantType: 'refresh_token', refreshToken });
+  }
+
+  private async appAuthTokens(bizContent: Record<string, string>): Promise<AppAuthorization> {
+    const res = await this.call('alipay.open.auth.token.app', { bizContent });
+    // The current answer lists tokens[] (batch authorization); older ones put the fields at the top level.
     const token = (Array.isArray(res.tokens) ? (res.tokens[0] as AlipayResponse) : res) ?? res;
     const appAuthToken = str(token.appAuthToken);
     const authAppId = str(token.authAppId);
@@ -172,7 +238,28 @@ export class Alipay {
         'incomplete authorization answer',
       );
     }
-    return { appAuthToken, refreshToken: str(token.appRefreshToken), authAppId, sellerId };
+    return {
+      appAuthToken,
+      refreshToken: str(token.appRefreshToken),
+      authAppId,
+      sellerId,
+      expiresInSeconds: seconds(token.expiresIn),
+      refreshExpiresInSeconds: seconds(token.reExpiresIn),
+    };
+  }
+
+  /** What Alipay says about a school's app_auth_token: valid or not, for whom, until when. */
+  async queryAppAuthToken(appAuthToken: string): Promise<AppAuthTokenState> {
+    const res = await this.call('alipay.open.auth.token.app.query', { bizContent: { appAuthToken } });
+    return {
+      isValid: res.status === 'valid',
+      authAppId: str(res.authAppId),
+      sellerId: str(res.userId),
+      authStart: str(res.authStart),
+      authEnd: str(res.authEnd),
+      expiresInSeconds: seconds(res.expiresIn),
+      authMethods: Array.isArray(res.authMethods) ? res.authMethods.map(String) : [],
+    };
   }
 
   /** Mini-program JSAPI trade for my.tradePay (ALIPAY.md §4.3). */
@@ -186,7 +273,7 @@ export class Alipay {
     timeoutMinutes: number;
     terminalId?: string;
   }): Promise<{ tradeNo: string }> {
-    const res = await callAlipay(this.sdk, 'alipay.trade.create', {
+    const res = await this.call('alipay.trade.create', {
       appAuthToken: input.appAuthToken ?? undefined,
       notifyUrl: input.notifyUrl,
       bizContent: {
@@ -259,7 +346,7 @@ export class Alipay {
     appAuthToken: string | null | undefined,
     bizContent: Record<string, unknown>,
   ): Promise<PayOutcome> {
-    const res = await callAlipay(this.sdk, 'alipay.trade.pay', {
+    const res = await this.call('alipay.trade.pay', {
       appAuthToken: appAuthToken ?? undefined,
       accept: ['10003'],
       bizContent,
@@ -280,7 +367,7 @@ export class Alipay {
   /** null when Alipay has no such trade (e.g. created but the buyer never opened the cashier). */
   async queryTrade(input: { outTradeNo: string; appAuthToken?: string | null }): Promise<TradeState | null> {
     try {
-      const res = await callAlipay(this.sdk, 'alipay.trade.query', {
+      const res = await this.call('alipay.trade.query', {
         appAuthToken: input.appAuthToken ?? undefined,
         bizContent: { outTradeNo: input.outTradeNo },
       });
@@ -303,7 +390,7 @@ export class Alipay {
     appAuthToken?: string | null;
   }): Promise<'CLOSED' | 'NOT_EXIST'> {
     try {
-      await callAlipay(this.sdk, 'alipay.trade.close', {
+      await this.call('alipay.trade.close', {
         appAuthToken: input.appAuthToken ?? undefined,
         bizContent: { outTradeNo: input.outTradeNo },
       });
@@ -319,7 +406,7 @@ export class Alipay {
     outTradeNo: string;
     appAuthToken?: string | null;
   }): Promise<{ action: string | null; retry: boolean }> {
-    const res = await callAlipay(this.sdk, 'alipay.trade.cancel', {
+    const res = await this.call('alipay.trade.cancel', {
       appAuthToken: input.appAuthToken ?? undefined,
       bizContent: { outTradeNo: input.outTradeNo },
     });
@@ -334,7 +421,7 @@ export class Alipay {
     reason: string;
     appAuthToken?: string | null;
   }): Promise<{ refundedTotalFen: number; moved: boolean }> {
-    const res = await callAlipay(this.sdk, 'alipay.trade.refund', {
+    const res = await this.call('alipay.trade.refund', {
       appAuthToken: input.appAuthToken ?? undefined,
       bizContent: {
         outTradeNo: input.outTradeNo,
@@ -356,7 +443,7 @@ export class Alipay {
     appAuthToken?: string | null;
   }): Promise<boolean> {
     try {
-      const res = await callAlipay(this.sdk, 'alipay.trade.fastpay.refund.query', {
+      const res = await this.call('alipay.trade.fastpay.refund.query', {
         appAuthToken: input.appAuthToken ?? undefined,
         bizContent: { outTradeNo: input.outTradeNo, outRequestNo: input.outRequestNo },
       });
@@ -409,7 +496,7 @@ export class Alipay {
     if (input.payer?.openId) biz.alipayOpenId = input.payer.openId;
     else if (input.payer?.userId) biz.alipayUserId = input.payer.userId;
     try {
-      const res = await callAlipay(this.sdk, 'alipay.user.agreement.query', {
+      const res = await this.call('alipay.user.agreement.query', {
         appAuthToken: input.appAuthToken ?? undefined,
         bizContent: biz,
       });
@@ -432,7 +519,7 @@ export class Alipay {
   /** Ends an agreement at Alipay; one that is already gone counts as ended. */
   async unsignAgreement(input: { agreementNo: string; appAuthToken?: string | null }): Promise<void> {
     try {
-      await callAlipay(this.sdk, 'alipay.user.agreement.unsign', {
+      await this.call('alipay.user.agreement.unsign', {
         appAuthToken: input.appAuthToken ?? undefined,
         bizContent: { agreementNo: input.agreementNo, personalProductCode: 'GENERAL_WITHHOLDING_P' },
       });

@@ -23,6 +23,7 @@ export type CardSystemFailureReason =
   | 'AMOUNT_INVALID'
   | 'INVALID_REQUEST'
   | 'AUTH_FAILED'
+  | 'NOT_CONNECTED'
   | 'BUSY'
   | 'UNREACHABLE'
   | 'SERVICE_UNAVAILABLE'

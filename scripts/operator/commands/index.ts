@@ -1,0 +1,11 @@
+import type { OperatorCommand } from '../command.js';
+import { adminCommands } from './admin.js';
+import { auditCommands } from './audit.js';
+import { schoolCommands } from './school.js';
+
+/** Every `npm run operator -- …` command. A capability adds its own list here (see ../command.ts). */
+export const OPERATOR_COMMANDS: readonly OperatorCommand[] = [
+  ...schoolCommands,
+  ...adminCommands,
+  ...auditCommands,
+];

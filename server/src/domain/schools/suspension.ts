@@ -1,0 +1,36 @@
+import type { Executor } from '../../db/client.js';
+import {
+  lockSchool,
+  markSchoolSuspended,
+  type SchoolRow,
+  type SuspensionReason,
+} from '../../db/repos/schools/schools.js';
+import type { Deps } from '../../deps.js';
+import { recordAudit, type Actor } from '../audit/audit.js';
+import { DomainError } from '../errors.js';
+
+/**
+ * ACTIVE (or SUSPENDED, with a new reason) → SUSPENDED, in the caller's transaction. A PENDING school
+ * has no money to stop: it stays PENDING (null).
+ */
+export async function suspendSchoolInTx(
+  tx: Executor,
+  deps: Pick<Deps, 'clock'>,
+  actor: Actor,
+  schoolId: string,
+  suspension: { reason: SuspensionReason; detail: string | null },
+): Promise<SchoolRow | null> {
+  const before = await lockSchool(tx, schoolId);
+  if (!before) throw new DomainError('SCHOOL_NOT_FOUND');
+  if (before.status === 'PENDING') return null;
+  if (before.status === 'SUSPENDED' && before.suspensionReason === suspension.reason) return before;
+  const after = await markSchoolSuspended(tx, schoolId, { ...suspension, now: deps.clock.now() });
+  await recordAudit(tx, {
+    actor,
+    schoolId,
+    action: 'school.suspend',
+    before: { status: before.status, suspensionReason: before.suspensionReason },
+    after: { status: 'SUSPENDED', suspensionReason: suspension.reason, suspensionDetail: suspension.detail },
+  });
+  return after!;
+}

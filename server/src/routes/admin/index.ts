@@ -1,0 +1,22 @@
+import Router from '@koa/router';
+import type { Deps } from '../../deps.js';
+import { requireSession } from '../../http/session-auth.js';
+import { adminsRoutes } from './admins.js';
+import { auditRoutes } from './audit.js';
+import { membershipRoutes } from './memberships.js';
+import { schoolRoutes } from './school.js';
+import { SchoolAdminRouter } from './school-admin-router.js';
+
+/**
+ * The school admins' API, `/api/v1/admin` (DESIGN §6.1, §7.0; shapes in shared/admin-api.ts). Every route
+ * needs a mini-program session; routes about one school are declared through SchoolAdminRouter, which
+ * checks membership and role on every call. A new capability adds its module to the list below.
+ */
+export function adminRoutes(deps: Deps): Router {
+  const router = new Router({ prefix: '/api/v1/admin' });
+  router.use(requireSession(deps.sessions));
+  membershipRoutes(router, deps);
+  const school = new SchoolAdminRouter(router, deps);
+  for (const add of [schoolRoutes, adminsRoutes, auditRoutes]) add(school, deps);
+  return router;
+}

@@ -1,0 +1,106 @@
+/**
+ * The school admins' API (`/api/v1/admin`, DESIGN §6.1, §7.0): shapes shared by the BFF and the
+ * mini-program's admin pages. Routes about one school live under `/api/v1/admin/schools/:schoolId/…` and
+ * answer only that school's admins with a sufficient role (403 FORBIDDEN otherwise). Amounts are integer
+ * fen; times ISO-8601.
+ */
+
+export type AdminRole = 'OWNER' | 'STAFF' | 'VIEWER';
+export type SchoolStatus = 'PENDING' | 'ACTIVE' | 'SUSPENDED';
+export type SuspensionReason = 'OPERATOR' | 'AUTHORIZATION_CANCELLED' | 'AUTHORIZATION_INVALID';
+
+// GET /admin/schools: the schools the signed-in user administers
+export interface AdminSchoolItem {
+  schoolId: string;
+  code: string;
+  name: string;
+  status: SchoolStatus;
+  role: AdminRole;
+}
+export interface AdminSchoolsResponse {
+  items: AdminSchoolItem[];
+}
+
+// POST /admin/invitations/redeem → 201 AdminSchoolItem
+export interface RedeemInvitationRequest {
+  /** XXXX-XXXX-XXXX-XXXX; case, spaces and dashes do not matter. */
+  code: string;
+}
+
+// GET /admin/schools/:schoolId (any role)
+export interface AdminSchoolDetail extends AdminSchoolItem {
+  /** Why new payments are refused while SUSPENDED, for the admins to read. */
+  suspension: { reason: SuspensionReason; detail: string | null; since: string } | null;
+  isAlipayAuthorized: boolean;
+  isCardSystemConnected: boolean;
+  servicePhone: string | null;
+}
+
+// GET /admin/schools/:schoolId/settings (any role), PUT (owner; any subset of the fields: my.request has no PATCH)
+export interface SchoolSettingsView {
+  /** The name students see. */
+  name: string;
+  servicePhone: string | null;
+  rechargeMinFen: number;
+  rechargeMaxFen: number;
+  withholdingEnabled: boolean;
+  txnLimitFen: number;
+  dailyLimitFen: number;
+  /** Delays between withholding retries, in seconds. */
+  retryScheduleSeconds: number[];
+  /** When a parent's binding waits for the card holder's approval: ADULTS (holder of age), ALWAYS, NEVER. */
+  parentApproval: 'ADULTS' | 'ALWAYS' | 'NEVER';
+  /** A POS swipe older than this, or further ahead than the next, is declined. */
+  swipeMaxAgeMinutes: number;
+  swipeMaxAheadMinutes: number;
+}
+export type UpdateSchoolSettingsRequest = Partial<SchoolSettingsView>;
+
+// GET /admin/schools/:schoolId/admins (owner)
+export interface SchoolAdminView {
+  userId: string;
+  role: AdminRole;
+  displayName: string | null;
+  /** The end of the person's Alipay id, to tell people without a name apart. */
+  alipayIdHint: string;
+  isYou: boolean;
+  since: string;
+}
+export interface SchoolAdminsResponse {
+  items: SchoolAdminView[];
+}
+// PUT /admin/schools/:schoolId/admins/:userId (owner), DELETE the same (owner) → 204
+export interface ChangeAdminRoleRequest {
+  role: AdminRole;
+}
+// POST /admin/schools/:schoolId/invitations (owner) → 201
+export interface CreateInvitationRequest {
+  role: AdminRole;
+  /** How the school calls the person ("张老师"). */
+  displayName?: string;
+}
+export interface InvitationView {
+  /** Shown once. */
+  code: string;
+  role: AdminRole;
+  expiresAt: string;
+}
+
+// GET /admin/schools/:schoolId/audit?before=&limit= (owner), newest first
+export type AuditActorKind = 'ADMIN' | 'OPERATOR' | 'SYSTEM';
+export interface AuditEntryView {
+  id: number;
+  occurredAt: string;
+  actor: { kind: AuditActorKind; id: string; displayName: string | null };
+  /** `<thing>.<verb>`, e.g. school.settings.update. */
+  action: string;
+  target: string | null;
+  before: Record<string, unknown> | null;
+  after: Record<string, unknown> | null;
+  requestId: string | null;
+}
+export interface AuditResponse {
+  items: AuditEntryView[];
+  /** Pass as `before` for the next page; null on the last page. */
+  nextBefore: number | null;
+}
