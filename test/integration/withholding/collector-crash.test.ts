@@ -17,12 +17,30 @@ describe('a collector that dies in the middle of a charge', function () {
   let gateway: Gateway;
   let worker: ChildProcess | undefined;
 
-  function startWorker(): ChildProcess {
+  /** Backends of Agenda connections to this suite's database: a worker that is up has opened new ones. */
+  async function jobBackends(): Promise<number[]> {
+    const { rows } = await stack.app.deps.pool.query<{ pid: number }>(
+      `select pid from pg_stat_activity
+        where datname = current_database() and application_name = 'campus-card-jobs'`,
+    );
+    return rows.map((row) => row.pid);
+  }
+
+  /**
+   * A `ROLE=worker` process, resolved once it is taking jobs (tsx compiles the whole server first, which on a
+   * busy machine takes longer than a test's own waits).
+   */
+  async function startWorker(): Promise<ChildProcess> {
+    const before = new Set(await jobBackends());
     const child = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts'], {
       env: { ...process.env, ...stack.app.env, ROLE: 'worker', PORT: '0' },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     worker = child;
+    await eventually(async () => (await jobBackends()).some((pid) => !before.has(pid)), {
+      timeoutMs: 60_000,
+      message: 'the worker process never connected',
+    });
     return child;
   }
 
@@ -42,7 +60,7 @@ describe('a collector that dies in the middle of a charge', function () {
 
   /** Approves a swipe and lets the first worker send its trade.pay, which Alipay applies and never answers. */
   async function chargeInFlightThenCrash(amountFen: number) {
-    startWorker();
+    await startWorker();
     const payer = await signedPayer(stack);
     await stack.alipay.control.injectApiFault({
       method: 'alipay.trade.pay',
@@ -89,7 +107,7 @@ describe('a collector that dies in the middle of a charge', function () {
       charge_state: 'UNKNOWN',
     });
 
-    startWorker();
+    await startWorker();
     const detail = await waitForDeduction(gateway, approved.txnNo, 'COLLECTED', 20_000);
     assert.equal(detail.attempts.at(-1).outcome, 'PAID_ON_POLL');
     const { trades, paid, refundedFen } = await chargesOf(stack, approved.deductionId);
@@ -104,7 +122,7 @@ describe('a collector that dies in the middle of a charge', function () {
     assert.equal(reversal.status, 200, reversal.text);
     assert.equal(reversal.body.status, 'PENDING', 'not voided: the charge may have gone through');
 
-    startWorker();
+    await startWorker();
     const done = await waitForDeduction(gateway, approved.txnNo, 'REVERSED', 20_000);
     assert.equal(done.reversal.refund, 'REFUNDED');
     await eventually(async () => (await chargesOf(stack, approved.deductionId)).refundedFen === 560, {
