@@ -4,7 +4,8 @@ import { stopTestCluster } from './db.js';
 
 export const mochaHooks = {
   async afterAll(this: Mocha.Context) {
-    this.timeout(30_000);
+    // Stopping the shared cluster (a shutdown checkpoint after some fifty suites) on a busy machine.
+    this.timeout(90_000);
     await stopTestCluster();
   },
 };
