@@ -57,7 +57,7 @@ describe('withholding and arrears pages against the real BFF', function () {
     await eventually(
       async () =>
         (await student.http.get('/api/v1/withholding')).body.items.some(
-          (i: any) => i.status === 'ACTIVE' && i.card?.isBoundAtCardSystem,
+          (i: any) => i.status === 'ACTIVE' && i.cards?.some((c: any) => c.isBoundAtCardSystem),
         ),
       { timeoutMs: 15_000, message: 'the agreement never became ACTIVE with its card bound' },
     );
