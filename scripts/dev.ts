@@ -40,7 +40,11 @@ const DEMO_SCHOOL = { code: '4132010001', name: '示例大学' };
  * A failed withholding is retried after 15 s and 30 s, then it is arrears: short enough to watch
  * RETRYING → ARREARS → repaid by hand (real schools keep DESIGN §7.4's days-long default).
  */
-const DEMO_SETTINGS = { retryScheduleSeconds: [15, 30] };
+const DEMO_SETTINGS = {
+  retryScheduleSeconds: [15, 30],
+  /** Alipay's campus id of the demo school (made up): the card home's 校园码 entry opens with it. */
+  alipayInstitutionCode: '2088000000000900',
+};
 const DEMO_CARDS = [
   { cardNo: '20260001', name: '张三', balanceFen: 10_000, studentNo: 'S2026001' },
   { cardNo: '20260002', name: '李四', balanceFen: 5_000, studentNo: 'S2026002' },
@@ -247,6 +251,15 @@ Withholding and a canteen swipe:
                curl -s -XPUT ${alipay}/control/users/${DEMO_USERS[0].userId}/balance ${j} -d '{"balanceFen":0}'
                curl -s ${bff}/api/v1/debts -H "authorization: Bearer $TOKEN";  curl -s -XPOST ${bff}/api/v1/debts/repay -H "authorization: Bearer $TOKEN" ${j} -d '{}'
                then pay the repayment's tradeNo as in step 5 (after restoring the balance).
+
+Campus code (校园码): the student shows Alipay's code, a shop till scans it offline and uploads it later:
+ 11. show the code: curl -s ${alipay}/control/campus-codes ${j} -d '{"userId":"${DEMO_USERS[0].userId}","schoolCode":"${schoolCode}","studentNo":"S2026001","studentName":"张三"}' > /tmp/code.json
+ 12. scan at a till: curl -s ${cardsys}/control/scan ${j} -d "{\\"schoolCode\\":\\"${schoolCode}\\",\\"terminalId\\":\\"TILL-01\\",\\"amountFen\\":800,\\"code\\":$(cat /tmp/code.json)}"
+     (PAID at once; the till uploads within a second) then: curl -s ${cardsys}/control/scans/<txnNo>
+     (answer ACCEPTED) and the statement of step 6 shows 校园码消费 ¥8.00 已支付. Within 2 minutes the same till
+     refuses the code again (ALREADY_SCANNED); another till takes it and the platform answers DUPLICATE_CODE.
+     Hold a till's uploads with curl -s -XPUT ${cardsys}/control/schools/${schoolCode}/campus-code-uploads ${j} -d '{"held":true}'
+     (and '{"held":false}' to send them): uploads more than 24 h after the code are late, 10 days EXPIRED.
 
 Mini-program: BFF_URL=${bff} npm run build:miniprogram, then open dist/miniprogram in the Alipay IDE.
 Stop with Ctrl-C (graceful).
