@@ -53,6 +53,14 @@ export interface SchoolSettingsView {
   /** A POS swipe older than this, or further ahead than the next, is declined. */
   swipeMaxAgeMinutes: number;
   swipeMaxAheadMinutes: number;
+  /** The school's Alipay campus id (学校内标, 2088…): the card home opens the Alipay campus code with it. */
+  alipayInstitutionCode: string | null;
+  /** Campus-code uploads of codes made more than this many days ago are EXPIRED (1–10; Alipay's limit is 10). */
+  campusCodeWindowDays: number;
+  /** …and uploads more than this many hours after the code was made are late (shown with the device). */
+  campusCodeLateAfterHours: number;
+  /** The largest campus-code payment a device may upload. */
+  campusCodeMaxFen: number;
 }
 export type UpdateSchoolSettingsRequest = Partial<SchoolSettingsView>;
 
@@ -104,3 +112,38 @@ export interface AuditResponse {
   /** Pass as `before` for the next page; null on the last page. */
   nextBefore: number | null;
 }
+
+// GET /admin/schools/:schoolId/campus-code/exceptions?kind=LATE|EXPIRED|FAILED&before=&limit= (any role)
+/**
+ * Campus-code payments the school must act on (issue #14): LATE uploads (with the device, to chase its
+ * vendor), EXPIRED uploads (too old to charge: the school's loss), FAILED payments (Alipay refused: the
+ * school's loss, with the student to recover it from). Newest first.
+ */
+export type CampusCodeExceptionKind = 'LATE' | 'EXPIRED' | 'FAILED';
+export interface CampusCodeExceptionView {
+  kind: CampusCodeExceptionKind;
+  paymentNo: string;
+  txnNo: string;
+  status: string;
+  amountFen: number;
+  /** The uploading gateway client (as the operator named it) and the till. */
+  device: { clientId: string; name: string | null; terminalId: string };
+  scannedAt: string;
+  uploadedAt: string;
+  /** When the student's phone made the code. */
+  generatedAt: string | null;
+  /** Hours from the code being made to its upload. */
+  uploadDelayHours: number | null;
+  /** From the code's user data. */
+  student: { studentNo: string | null; studentName: string | null };
+  /** Why Alipay refused a FAILED payment, e.g. ACQ.PAYMENT_AUTH_CODE_INVALID. */
+  reason: string | null;
+  failedAt: string | null;
+}
+export interface CampusCodeExceptionsResponse {
+  items: CampusCodeExceptionView[];
+  /** Pass as `before` for older items; null at the end. */
+  nextBefore: string | null;
+}
+// GET /admin/schools/:schoolId/campus-code/summary (any role)
+export type CampusCodeSummaryResponse = Record<CampusCodeExceptionKind, number>;

@@ -3,6 +3,7 @@ import { createGatewayClient } from '../../../server/src/domain/schools/gateway-
 import { ManualClock } from '../../../server/src/lib/clock.js';
 import { freePort } from '../../../server/src/db/embedded-postgres.js';
 import type { CampusCodeScanView } from '../../../scripts/sandbox/cardsys/control-types.js';
+import { adminOf } from '../../support/admins.js';
 import { eventually } from '../../support/http.js';
 import { startStack, type Stack } from '../../support/stack.js';
 import { userWithCard } from '../student/helpers.js';
@@ -142,5 +143,36 @@ describe('campus codes scanned at the card system’s tills', () => {
     const view = await uploaded(held.txnNo);
     assert.deepEqual([view.answer?.result, view.answer?.late], ['EXPIRED', true]);
     assert.deepEqual(await paymentStatus(held.txnNo), { status: 'EXPIRED', is_late: true });
+
+    // The school's admins see both, with the device to chase.
+    const admin = await adminOf(stack, stack.school.id, 'VIEWER');
+    const list = (kind: string) =>
+      admin.http.get(`/api/v1/admin/schools/${stack.school.id}/campus-code/exceptions?kind=${kind}`);
+    const expired = await list('EXPIRED');
+    assert.equal(expired.status, 200, expired.text);
+    const [gone] = expired.body.items;
+    assert.deepEqual(
+      [gone.txnNo, gone.status, gone.amountFen, gone.device.name, gone.device.terminalId],
+      [held.txnNo, 'EXPIRED', 450, '超市收银', 'TILL-1'],
+    );
+    assert.ok(gone.uploadDelayHours > 24 * 10);
+    const lateOnes = (await list('LATE')).body.items.map((i: { txnNo: string }) => i.txnNo);
+    assert.deepEqual(lateOnes, [held.txnNo, late.txnNo], 'newest first');
+    const summary = await admin.http.get(`/api/v1/admin/schools/${stack.school.id}/campus-code/summary`);
+    assert.deepEqual(summary.body, { LATE: 2, EXPIRED: 1, FAILED: 0 });
+  });
+
+  it('shows the exceptions to the school’s admins only', async () => {
+    const stranger = await (await stack.createUser()).login();
+    const res = await stranger.get(
+      `/api/v1/admin/schools/${stack.school.id}/campus-code/exceptions?kind=LATE`,
+    );
+    assert.equal(res.status, 403);
+    const admin = await adminOf(stack, stack.school.id, 'VIEWER');
+    const bad = await admin.http.get(
+      `/api/v1/admin/schools/${stack.school.id}/campus-code/exceptions?kind=LOST`,
+    );
+    assert.equal(bad.status, 400);
+    assert.equal(bad.body.error.field, 'query.kind');
   });
 });

@@ -4,6 +4,7 @@ import { updateSchoolSettings } from '../../../server/src/domain/schools/schools
 import { TEST_OPERATOR } from '../../support/admins.js';
 import { reconcileRepayment } from '../../../server/src/domain/withholding/debts.js';
 import type { CampusCodeUploadAnswer } from '../../../shared/gateway-api.js';
+import { adminOf } from '../../support/admins.js';
 import { eventually } from '../../support/http.js';
 import { startStack, type Stack } from '../../support/stack.js';
 import { userWithCard } from '../student/helpers.js';
@@ -63,6 +64,16 @@ describe('campus codes for the student', () => {
     assert.equal(answer.result, 'ACCEPTED', 'fresh by our clock');
     const failed = await waitForCampusCodePayment(device, payment.txnNo, 'FAILED');
     assert.equal(failed.attempts[0].code, 'ACQ.PAYMENT_AUTH_CODE_INVALID');
+    // The school's loss, shown to its admins with the student to recover it from.
+    const admin = await adminOf(stack, stack.school.id, 'STAFF');
+    const inbox = await admin.http.get(
+      `/api/v1/admin/schools/${stack.school.id}/campus-code/exceptions?kind=FAILED`,
+    );
+    const item = inbox.body.items.find((i: { txnNo: string }) => i.txnNo === payment.txnNo);
+    assert.deepEqual(
+      [item.student, item.reason, item.amountFen],
+      [{ studentNo: me.studentNo, studentName: me.studentName }, 'ACQ.PAYMENT_AUTH_CODE_INVALID', 1_550],
+    );
 
     const debts = (await me.api.get('/api/v1/debts')).body;
     assert.equal(debts.totalFen, 1_550);
@@ -119,6 +130,18 @@ describe('campus codes for the student', () => {
     assert.equal(next.status, 201, next.text);
     assert.notEqual(next.body.repaymentId, repay.body.repaymentId);
     assert.equal(next.body.amountFen, 300);
+  });
+
+  it('lets the school’s owner set its campus-code settings, within Alipay’s 10 days', async () => {
+    const owner = await adminOf(stack, stack.school.id, 'OWNER');
+    const path = `/api/v1/admin/schools/${stack.school.id}/settings`;
+    const tooLong = await owner.http.put(path, { campusCodeWindowDays: 11 });
+    assert.equal(tooLong.status, 400);
+    assert.equal(tooLong.body.error.field, 'body.campusCodeWindowDays');
+    const set = await owner.http.put(path, { campusCodeWindowDays: 7, campusCodeMaxFen: 30_000 });
+    assert.equal(set.status, 200, set.text);
+    assert.deepEqual([set.body.campusCodeWindowDays, set.body.campusCodeMaxFen], [7, 30_000]);
+    await owner.http.put(path, { campusCodeWindowDays: 10, campusCodeMaxFen: 20_000 });
   });
 
   it('opens Alipay’s campus code for the card’s school once the school has its Alipay campus id', async () => {

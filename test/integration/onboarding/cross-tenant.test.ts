@@ -36,6 +36,8 @@ const ROUTES: Record<string, RouteCall | NotSchoolScoped> = {
   'DELETE /api/v1/admin/schools/:schoolId/admins/:userId': { params: { userId: 'victimAdmin' } },
   'POST /api/v1/admin/schools/:schoolId/invitations': { body: { role: 'OWNER' } },
   'GET /api/v1/admin/schools/:schoolId/audit': {},
+  'GET /api/v1/admin/schools/:schoolId/campus-code/exceptions': {},
+  'GET /api/v1/admin/schools/:schoolId/campus-code/summary': {},
 };
 
 type Client = Stack['app']['http'];

@@ -1,45 +1,22 @@
+import type {
+  CampusCodeExceptionKind,
+  CampusCodeExceptionView,
+  CampusCodeExceptionsResponse,
+} from '../../../../shared/admin-api.js';
 import {
   countExceptions,
   listExceptionRows,
-  type CampusCodeExceptionKind,
   type CampusCodeExceptionRow,
 } from '../../db/repos/campus-code/exceptions.js';
 import type { Deps } from '../../deps.js';
 
-export type { CampusCodeExceptionKind };
-
-/** One campus-code payment an admin should act on, with who to chase: the device, or the student. */
-export interface CampusCodeException {
-  kind: CampusCodeExceptionKind;
-  paymentNo: string;
-  txnNo: string;
-  /** PENDING … SETTLED for accepted payments; EXPIRED for those refused as too old. */
-  status: string;
-  amountFen: number;
-  /** The uploading gateway client (its name as the operator registered it) and the till. */
-  device: { clientId: string; name: string | null; terminalId: string };
-  scannedAt: string;
-  uploadedAt: string;
-  /** When the student's phone made the code (in_use_time). */
-  generatedAt: string | null;
-  /** Hours from the code being made to its upload (late beyond the school's threshold, default 24). */
-  uploadDelayHours: number | null;
-  /** From the code: the student, to recover a FAILED payment (a debt of theirs when they have bound the card). */
-  student: { studentNo: string | null; studentName: string | null };
-  /** Why Alipay refused a FAILED payment (e.g. ACQ.PAYMENT_AUTH_CODE_INVALID, CODE_EXPIRED). */
-  reason: string | null;
-  failedAt: string | null;
-}
-
-export interface CampusCodeExceptionPage {
-  items: CampusCodeException[];
-  /** Pass as `before` for the next (older) page; null at the end. */
-  nextBefore: string | null;
-}
-
 const HOUR_MS = 3_600_000;
 
-function view(kind: CampusCodeExceptionKind, row: CampusCodeExceptionRow): CampusCodeException {
+/**
+ * What the school's admins act on (shared/admin-api.ts): late uploads with the device, expired uploads,
+ * payments Alipay refused with the student.
+ */
+function view(kind: CampusCodeExceptionKind, row: CampusCodeExceptionRow): CampusCodeExceptionView {
   return {
     kind,
     paymentNo: row.paymentNo,
@@ -64,7 +41,7 @@ export async function listCampusCodeExceptions(
   schoolId: string,
   kind: CampusCodeExceptionKind,
   page: { before?: string; limit: number },
-): Promise<CampusCodeExceptionPage> {
+): Promise<CampusCodeExceptionsResponse> {
   const rows = await listExceptionRows(deps.db, schoolId, kind, { beforeId: page.before, limit: page.limit });
   return {
     items: rows.map((row) => view(kind, row)),

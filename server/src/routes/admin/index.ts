@@ -3,6 +3,7 @@ import type { Deps } from '../../deps.js';
 import { requireSession } from '../../http/session-auth.js';
 import { adminsRoutes } from './admins.js';
 import { auditRoutes } from './audit.js';
+import { campusCodeAdminRoutes } from './campus-code.js';
 import { membershipRoutes } from './memberships.js';
 import { schoolRoutes } from './school.js';
 import { SchoolAdminRouter } from './school-admin-router.js';
@@ -17,6 +18,6 @@ export function adminRoutes(deps: Deps): Router {
   router.use(requireSession(deps.sessions));
   membershipRoutes(router, deps);
   const school = new SchoolAdminRouter(router, deps);
-  for (const add of [schoolRoutes, adminsRoutes, auditRoutes]) add(school, deps);
+  for (const add of [schoolRoutes, adminsRoutes, auditRoutes, campusCodeAdminRoutes]) add(school, deps);
   return router;
 }

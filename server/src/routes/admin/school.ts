@@ -30,6 +30,12 @@ const settingsBody = Joi.object<UpdateSchoolSettingsRequest>({
     )
     .min(1)
     .max(30),
+  alipayInstitutionCode: Joi.string()
+    .pattern(/^2088\d{12}$/, 'Alipay campus id (2088 + 12 digits)')
+    .allow(null),
+  campusCodeWindowDays: Joi.number().integer().strict().min(1).max(10),
+  campusCodeLateAfterHours: Joi.number().integer().strict().min(1).max(240),
+  campusCodeMaxFen: amountFen,
 }).min(1);
 
 /** The school itself: what every admin sees, and the settings only owners change (issue 10). */

@@ -55,6 +55,10 @@ export function settingsView(school: SchoolRow): SchoolSettingsView {
     parentApproval: school.parentApproval,
     swipeMaxAgeMinutes: school.swipeMaxAgeMinutes,
     swipeMaxAheadMinutes: school.swipeMaxAheadMinutes,
+    alipayInstitutionCode: school.alipayInstitutionCode,
+    campusCodeWindowDays: school.campusCodeWindowDays,
+    campusCodeLateAfterHours: school.campusCodeLateAfterHours,
+    campusCodeMaxFen: school.campusCodeMaxFen,
   };
 }
 

@@ -1,4 +1,5 @@
 import { and, desc, eq, lt, sql, type SQL } from 'drizzle-orm';
+import type { CampusCodeExceptionKind } from '../../../../../shared/admin-api.js';
 import type { Executor } from '../../client.js';
 import { campusCodePayments, gatewayClients } from '../../schema.js';
 import type { CampusCodePaymentRow } from './payments.js';
@@ -8,7 +9,7 @@ import type { CampusCodePaymentRow } from './payments.js';
  * to chase its vendor), uploads too old to charge (EXPIRED), payments Alipay refused (FAILED: the school's
  * loss, with the student). Newest first, paged by id (time-ordered uuidv7).
  */
-export type CampusCodeExceptionKind = 'LATE' | 'EXPIRED' | 'FAILED';
+export type { CampusCodeExceptionKind };
 
 export type CampusCodeExceptionRow = CampusCodePaymentRow & { deviceName: string | null };
 
