@@ -136,24 +136,34 @@ export interface BindingsResponse {
 
 // GET /bindings/:id/statement?from&to&page
 /** CAMPUS_CODE: paid with the Alipay campus code at a campus device (DESIGN §7.5). */
-export type StatementKind = 'CONSUMPTION' | 'RECHARGE' | 'WITHHOLDING' | 'CAMPUS_CODE';
+/**
+ * What a statement row is: the card system's own records (CONSUMPTION, and RECHARGE from other channels) and
+ * ours (RECHARGE, WITHHOLDING swipes, REPAYMENT of arrears, REFUND, CAMPUS_CODE, …). New record kinds are
+ * added by a statement source on the server (server/src/domain/cards/statement/sources.ts).
+ */
+export type StatementKind =
+  'CONSUMPTION' | 'RECHARGE' | 'WITHHOLDING' | 'REPAYMENT' | 'REFUND' | 'CAMPUS_CODE' | 'TERMINAL_ORDER';
 /** An accepted campus-code payment: being charged at Alipay, paid, failed (then owed), or repaid. */
 export type CampusCodePaymentState = 'PENDING' | 'RETRYING' | 'PAID' | 'FAILED' | 'SETTLED';
 export interface StatementEntry {
+  /** `<source>:<key>`; GET /bindings/:id/statement/:entryId is its receipt. */
   id: string;
   occurredAt: string;
   kind: StatementKind;
-  /** Negative for spending, positive for money put on the card. */
+  /** Negative for spending, positive for money put on the card or given back. */
   amountFen: number;
   /** Card balance after this entry, when the card system reports it. */
   balanceAfterFen: number | null;
-  /** Canteen, terminal or channel, for people to recognise the entry. */
+  /** Canteen, terminal or channel by name, for people to recognise the entry. */
   place: string | null;
-  /** Our recharge orders carry their state (a paid order not yet on the card shows as PAID). */
-  rechargeStatus?: RechargeStatus;
-  orderId?: string;
-  /** Campus-code payments carry their state (FAILED ones are owed: GET /debts). */
-  campusCodeStatus?: CampusCodePaymentState;
+  /**
+   * Our record's state, read with the kind (shared/format statementStatusLabel): a recharge CREATED…CREDITED,
+   * a withholding swipe PENDING…COLLECTED/ARREARS/SETTLED, a campus-code payment PENDING…PAID/FAILED; null for
+   * the card system's own records.
+   */
+  status: string | null;
+  /** Our order number (the Alipay out_trade_no), when the record is ours. */
+  orderNo: string | null;
 }
 export interface StatementResponse {
   entries: StatementEntry[];
@@ -162,6 +172,37 @@ export interface StatementResponse {
   hasMore: boolean;
   from: string;
   to: string;
+  /** The card system had more records in the window than one statement reads: narrow the dates. */
+  truncated: boolean;
+  /** The longest window the card system allows, in days. */
+  maxDays: number;
+}
+
+// GET /bindings/:id/statement/:entryId
+export interface ReceiptEvent {
+  at: string;
+  /** A state or step of the record (shared/format receiptEventLabel), e.g. PAID, CREDITED, ATTEMPT. */
+  event: string;
+  /** e.g. Alipay's reason for a failed attempt. */
+  detail: string | null;
+}
+export interface ReceiptView {
+  id: string;
+  kind: StatementKind;
+  amountFen: number;
+  occurredAt: string;
+  status: string | null;
+  /** Canteen, terminal or merchant by name. */
+  place: string | null;
+  cardNo: string;
+  holderName: string;
+  /** Our order number (Alipay out_trade_no) and Alipay's trade number, when Alipay moved money. */
+  orderNo: string | null;
+  alipayTradeNo: string | null;
+  /** The card system's serial of its record, and the POS transaction / recharge flow number. */
+  vendorSerial: string | null;
+  reference: string | null;
+  timeline: ReceiptEvent[];
 }
 
 // GET /bindings/:id/campus-code
@@ -255,6 +296,11 @@ export interface WithholdingResponse {
 export type DebtKind = 'WITHHOLDING' | 'CAMPUS_CODE';
 export interface DebtView {
   kind: DebtKind;
+  school: { id: string; name: string };
+  /** Whose card it was (a parent paying for several children sees which child). */
+  holderName: string | null;
+  /** The canteen or terminal by name. */
+  place: string | null;
   /** Our id of the deduction or campus-code payment. */
   id: string;
   /** WITHHOLDING only; the same as `id`. */
@@ -276,6 +322,14 @@ export interface DebtsResponse {
   items: DebtView[];
   /** An unpaid repayment already created, to reuse with my.tradePay. */
   pendingRepayment: { repaymentId: string; tradeNo: string | null; amountFen: number } | null;
+  /** What is owed per school: a repayment settles one school's debts (POST /debts/repay { schoolId }). */
+  schools: Array<{
+    schoolId: string;
+    schoolName: string;
+    totalFen: number;
+    count: number;
+    pendingRepayment: { repaymentId: string; tradeNo: string | null; amountFen: number } | null;
+  }>;
 }
 // POST /debts/repay
 export interface RepayRequest {

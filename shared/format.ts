@@ -141,8 +141,44 @@ export const DEDUCTION_STATUS_LABELS_ZH: Readonly<Record<DeductionStatus, string
 export const STATEMENT_KIND_LABELS_ZH: Readonly<Record<StatementKind, string>> = {
   CONSUMPTION: '消费',
   RECHARGE: '充值',
-  WITHHOLDING: '支付宝代扣',
+  WITHHOLDING: '刷卡消费（支付宝代扣）',
+  REPAYMENT: '代扣欠款还款',
+  REFUND: '退款',
   CAMPUS_CODE: '校园码消费',
+  TERMINAL_ORDER: '自助终端消费',
+};
+
+export const REPAYMENT_STATUS_LABELS_ZH: Readonly<Record<string, string>> = {
+  CREATED: '等待付款',
+  PAID: '已还款',
+  CLOSED: '已关闭',
+};
+
+export const REFUND_STATUS_LABELS_ZH: Readonly<Record<string, string>> = {
+  PENDING: '退款处理中',
+  SUCCEEDED: '已退回支付宝',
+  FAILED: '退款失败，学校将为您处理',
+};
+
+/** The steps a receipt's timeline names (shared by every record kind). */
+export const RECEIPT_EVENT_LABELS_ZH: Readonly<Record<string, string>> = {
+  CREATED: '下单',
+  PAID: '支付成功',
+  CREDITED: '已充入校园卡',
+  CREDIT_FAILED: '充入校园卡失败',
+  CLOSED: '订单关闭',
+  REFUNDED: '已退款',
+  APPROVED: '刷卡，支付宝代扣受理',
+  DECLINED: '未受理，由校园卡余额支付',
+  ATTEMPT: '支付宝扣款',
+  COLLECTED: '支付宝扣款成功',
+  ARREARS: '扣款失败，转为欠款',
+  SETTLED: '欠款已还清',
+  REVERSED: '已撤销',
+  REFUND_REQUESTED: '申请退款',
+  SCANNED: '出示校园码',
+  FAILED: '扣款失败，转为欠款',
+  RECORDED: '一卡通记账',
 };
 
 /** A campus-code payment as the student sees it (the device already said "paid"; Alipay is charged later). */
@@ -180,6 +216,22 @@ export const statementKindLabel = (kind: string | null | undefined) =>
   labelOf(STATEMENT_KIND_LABELS_ZH, kind);
 export const campusCodeStatusLabel = (status: string | null | undefined) =>
   labelOf(CAMPUS_CODE_STATUS_LABELS_ZH, status);
+export const receiptEventLabel = (event: string | null | undefined) =>
+  labelOf(RECEIPT_EVENT_LABELS_ZH, event);
+
+/** A statement row's state as people read it: the label table of its kind (new kinds add theirs here). */
+const STATUS_LABELS_BY_KIND: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  RECHARGE: RECHARGE_STATUS_LABELS_ZH,
+  WITHHOLDING: DEDUCTION_STATUS_LABELS_ZH,
+  CAMPUS_CODE: CAMPUS_CODE_STATUS_LABELS_ZH,
+  REPAYMENT: REPAYMENT_STATUS_LABELS_ZH,
+  REFUND: REFUND_STATUS_LABELS_ZH,
+};
+
+export function statementStatusLabel(kind: string, status: string | null | undefined): string {
+  if (!status) return '';
+  return labelOf(STATUS_LABELS_BY_KIND[kind] ?? {}, status);
+}
 
 /**
  * Why Alipay did not pay a canteen swipe, from the sub_code the server recorded. Alipay spells some codes

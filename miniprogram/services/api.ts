@@ -14,6 +14,7 @@ import type {
   DebtsResponse,
   MeResponse,
   RechargeView,
+  ReceiptView,
   RepayResponse,
   RepaymentView,
   RosterLookupRequest,
@@ -184,10 +185,15 @@ export const api = {
   /** Where Alipay's campus code for this card's school opens (CAMPUS_CODE_NOT_AVAILABLE when not set up). */
   campusCodeEntry: (bindingId: string) =>
     call<CampusCodeEntry>('GET', `/bindings/${encodeURIComponent(bindingId)}/campus-code`),
-  statement: (bindingId: string, page: number) =>
+  statement: (bindingId: string, page: number, range: { from?: string; to?: string } = {}) =>
     call<StatementResponse>('GET', `/bindings/${encodeURIComponent(bindingId)}/statement`, {
-      query: { page },
+      query: { page, from: range.from || undefined, to: range.to || undefined },
     }),
+  receipt: (bindingId: string, entryId: string) =>
+    call<ReceiptView>(
+      'GET',
+      `/bindings/${encodeURIComponent(bindingId)}/statement/${encodeURIComponent(entryId)}`,
+    ),
 
   createRecharge: (bindingId: string, amountFen: number) =>
     call<CreateRechargeResponse>('POST', '/recharges', { body: { bindingId, amountFen } }),
@@ -202,7 +208,8 @@ export const api = {
   unsignWithholding: (schoolId: string) => call<unknown>('DELETE', '/withholding', { query: { schoolId } }),
 
   debts: () => call<DebtsResponse>('GET', '/debts'),
-  repayDebts: () => call<RepayResponse>('POST', '/debts/repay', { body: {} }),
+  repayDebts: (schoolId?: string) =>
+    call<RepayResponse>('POST', '/debts/repay', { body: schoolId ? { schoolId } : {} }),
   repayment: (repaymentId: string) =>
     call<RepaymentView>('GET', `/debts/repayments/${encodeURIComponent(repaymentId)}`),
 };

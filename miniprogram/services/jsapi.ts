@@ -106,6 +106,21 @@ export function paySignCenter(signStr: string): Promise<{ resultStatus: string; 
   });
 }
 
+/**
+ * The system date picker; resolves with the chosen day ("2024-09-01"), rejects when the person closes it.
+ * @see https://opendocs.alipay.com/mini/api/datepicker
+ */
+export function pickDate(current: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    my.datePicker({
+      format: 'yyyy-MM-dd',
+      ...(current ? { currentDate: current } : {}),
+      success: (answer: { date: string }) => resolve(answer.date),
+      fail: (err: FailArgument) => reject(failure('datePicker', err)),
+    });
+  });
+}
+
 /** A two-button dialog; resolves true when the person confirms. */
 export function confirm(options: {
   title: string;

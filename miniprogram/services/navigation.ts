@@ -7,6 +7,7 @@ export const PAGES = {
   recharge: '/pages/recharge/recharge',
   rechargeResult: '/pages/recharge-result/recharge-result',
   statement: '/pages/statement/statement',
+  receipt: '/pages/receipt/receipt',
   withholding: '/pages/withholding/withholding',
   debts: '/pages/debts/debts',
 } as const;

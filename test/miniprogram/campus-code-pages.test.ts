@@ -93,7 +93,7 @@ describe('campus code in the mini-program', function () {
     const [row] = page.data.rows;
     assert.deepEqual(
       { title: row.title, place: row.place, amount: row.amountText, state: row.stateText },
-      { title: '校园码消费', place: 'SHOP-01', amount: '-¥12.00', state: '已支付' },
+      { title: '校园码消费', place: 'test POS · SHOP-01', amount: '-¥12.00', state: '' },
     );
   });
 
@@ -114,12 +114,12 @@ describe('campus code in the mini-program', function () {
     await page.waitFor((data) => !data.loading);
     assert.equal(page.data.totalText, '¥4.50');
     assert.equal(page.data.hintText, '以下校园码消费支付宝没有扣款成功，请还款。');
-    const [row] = page.data.rows;
+    const [row] = page.data.groups[0].rows;
     assert.deepEqual(
       [row.terminalText, row.reasonText, row.statusLabel],
-      ['校园码 · 终端 SHOP-01', '校园码已失效或超过了10天', '扣款失败，待还款'],
+      ['校园码 · test POS · SHOP-01', '校园码已失效或超过了10天', '扣款失败，待还款'],
     );
-    await page.call('onRepay');
+    await page.tap('onRepay', { school: page.data.groups[0].schoolId });
     assert.equal(page.data.repaid, true);
     assert.equal(page.data.notice, '欠款已还清，感谢您补缴校园码消费');
     assert.equal((await stack.alipay.control.getUser(me.user.userId)).balanceFen, 5_000 - 450);

@@ -88,6 +88,16 @@ describe('student journey in the mini-program', function () {
       },
       { title: '充值', amount: '+¥50.00', balance: '余额 ¥60.00', state: '' },
     );
+    await statement.tap('onOpenEntry', { id: latest.id });
+    const receipt = await runtime.waitForPage('pages/receipt/receipt');
+    await receipt.waitFor((data) => !data.loading && !!data.receipt);
+    const fields = Object.fromEntries(receipt.data.receipt.fields.map((f: any) => [f.label, f.value]));
+    assert.match(fields['订单号'], /^R/);
+    assert.match(fields['支付宝交易号'], /^\d{28}$/);
+    assert.deepEqual(
+      receipt.data.receipt.timeline.map((step: any) => step.text),
+      ['下单', '支付成功', '已充入校园卡'],
+    );
     assert.equal((await stack.alipay.control.getUser(user.userId)).balanceFen, 95_000);
   });
 
@@ -160,12 +170,24 @@ describe('student journey in the mini-program', function () {
     assert.equal(debts.data.errorMessage, '');
     assert.equal(debts.data.totalText, '¥12.50');
     assert.deepEqual(
-      debts.data.rows.map((row: any) => [row.amountText, row.reasonText, row.terminalText]),
-      [['¥12.50', '支付宝余额不足', '终端 POS-07']],
+      debts.data.groups[0].rows.map((row: any) => [
+        row.amountText,
+        row.reasonText,
+        row.whoText,
+        row.terminalText,
+      ]),
+      [
+        [
+          '¥12.50',
+          '支付宝余额不足',
+          `${card.holderName}的卡 · 尾号${card.cardNo.slice(-4)}`,
+          '食堂 POS · POS-07',
+        ],
+      ],
     );
 
     await stack.alipay.control.setBalance(user.userId, 5_000);
-    await debts.call('onRepay');
+    await debts.tap('onRepay', { school: stack.school.id });
     assert.equal(debts.data.repaid, true);
     assert.equal(debts.data.notice, '欠款已还清，食堂刷卡已恢复支付宝免密代扣');
     assert.equal(debts.data.isEmpty, true);

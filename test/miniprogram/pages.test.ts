@@ -421,6 +421,51 @@ describe('mini-program pages against the real BFF', function () {
       assert.equal(page.data.rows[0].balanceText, '余额 ¥974.00');
     });
 
+    it('opens a row’s receipt with the card system’s serial, the place and the time', async () => {
+      const user = await stack.createUser();
+      const card = await boundCard(user, { balanceFen: 10_000 });
+      await swipe(card.cardNo, 1);
+      runtime = await openMiniprogram(stack, user);
+      const page = runtime.launch(`/pages/statement/statement?bindingId=${card.bindingId}`);
+      await page.waitFor((data) => !data.loading);
+      await page.tap('onOpenEntry', { id: page.data.rows[0].id });
+      const receipt = await runtime.waitForPage('pages/receipt/receipt');
+      await receipt.waitFor((data) => !data.loading);
+      assert.equal(receipt.data.errorMessage, '');
+      assert.equal(receipt.data.receipt.title, '消费');
+      assert.equal(receipt.data.receipt.amountText, '-¥1.00');
+      const fields = Object.fromEntries(receipt.data.receipt.fields.map((f: any) => [f.label, f.value]));
+      assert.equal(fields['地点'], '第一食堂');
+      assert.equal(fields['卡号'], card.cardNo);
+      assert.match(fields['一卡通流水号'], /^\d+$/);
+      assert.deepEqual(
+        receipt.data.receipt.timeline.map((step: any) => step.text),
+        ['一卡通记账'],
+      );
+    });
+
+    it('reads another date range: a preset, or two days picked, never longer than the card system allows', async () => {
+      const user = await stack.createUser();
+      const card = await boundCard(user, { balanceFen: 10_000 });
+      await swipe(card.cardNo, 2);
+      const picks = ['2020-01-01', '2020-03-01', '2019-01-01'];
+      runtime = await openMiniprogram(stack, user, {
+        datePicker: async () => ({ date: picks.shift()! }),
+      });
+      const page = runtime.launch(`/pages/statement/statement?bindingId=${card.bindingId}`);
+      await page.waitFor((data) => !data.loading);
+      assert.equal(page.data.rows.length, 2);
+      await page.call('onRangeChange', '7');
+      assert.equal(page.data.rows.length, 2);
+      assert.match(page.data.rangeText, /^\d{4}-\d{2}-\d{2} 至 \d{4}-\d{2}-\d{2}$/);
+      await page.call('onPickFrom');
+      await page.call('onPickTo');
+      assert.equal(page.data.rangeText, '2020-01-01 至 2020-03-01');
+      assert.equal(page.data.isEmpty, true, 'nothing then');
+      await page.call('onPickFrom');
+      assert.equal(page.data.rangeError, '学校一卡通最多查询 366 天的账单');
+    });
+
     it('shows the empty state for a card without entries', async () => {
       const user = await stack.createUser();
       const card = await boundCard(user);

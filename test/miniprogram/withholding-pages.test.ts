@@ -174,13 +174,13 @@ describe('withholding and arrears pages against the real BFF', function () {
       await page.waitFor((data) => !data.loading);
       assert.equal(page.data.totalText, '¥7.00');
       await stack.alipay.control.setBalance(student.user.userId, 1_000);
-      await page.call('onRepay');
+      await page.tap('onRepay', { school: stack.school.id });
       assert.equal(page.data.notice, '您已取消支付，没有扣款');
-      assert.equal(page.data.rows.length, 1);
+      assert.equal(page.data.groups[0].rows.length, 1);
       assert.equal(page.data.repaid, false);
 
       action = 'pay';
-      await page.call('onRepay');
+      await page.tap('onRepay', { school: stack.school.id });
       assert.equal(page.data.repaid, true);
       assert.equal(page.data.isEmpty, true);
       const repayments = runtime.my.requests.filter((request) => request.url.endsWith('/debts/repay'));

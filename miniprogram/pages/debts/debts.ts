@@ -10,28 +10,22 @@ import { messageOf } from '../../services/api-error';
 import { JsapiFailure, toast, tradePay } from '../../services/jsapi';
 import { CASHIER_UNAVAILABLE, tradePayVerdict, type ClientVerdict } from '../../services/payment-results';
 import { pollUntil } from '../../services/poll';
-import { debtsHint, repaidTexts, toDebtRows, type DebtRow } from '../../view-models/debts';
+import { datasetValue, type TapEvent } from '../../services/events';
+import { debtsHint, repaidTexts, toDebtGroups, type DebtGroup } from '../../view-models/debts';
 
 const POLL_INTERVAL_MS = 1500;
 const POLL_TIMEOUT_MS = 60 * 1000;
-
-interface PendingRepayment {
-  repaymentId: string;
-  tradeNo: string;
-}
 
 Page({
   data: {
     loading: true,
     errorMessage: '',
     isEmpty: false,
-    rows: [] as DebtRow[],
+    groups: [] as DebtGroup[],
     totalText: '',
     hintText: '',
     repaidTexts: { notice: '', message: '' },
-    repayText: '',
-    pending: null as PendingRepayment | null,
-    paying: false,
+    paying: '',
     confirming: false,
     notice: '',
     repaid: false,
@@ -48,22 +42,17 @@ Page({
   },
 
   async load(): Promise<void> {
-    this.setData({ loading: this.data.rows.length === 0, errorMessage: '' });
+    this.setData({ loading: this.data.groups.length === 0, errorMessage: '' });
     try {
       const debts = await api.debts();
-      const rows = toDebtRows(debts.items);
-      const pending = debts.pendingRepayment;
       this.setData({
         loading: false,
-        rows,
-        isEmpty: rows.length === 0,
+        groups: toDebtGroups(debts),
+        isEmpty: debts.items.length === 0,
         totalText: formatFen(debts.totalFen),
         hintText: debtsHint(debts.items),
         // Kept from the last list that had debts: the result speaks of what was just repaid.
         repaidTexts: debts.items.length > 0 ? repaidTexts(debts.items) : this.data.repaidTexts,
-        repayText: `支付宝还款 ${formatFen(debts.totalFen)}`,
-        pending:
-          pending && pending.tradeNo ? { repaymentId: pending.repaymentId, tradeNo: pending.tradeNo } : null,
       });
     } catch (error) {
       this.setData({ loading: false, errorMessage: messageOf(error) });
@@ -74,12 +63,15 @@ Page({
     return this.load();
   },
 
-  async onRepay(): Promise<void> {
-    if (this.data.paying || this.data.isEmpty) return;
-    this.setData({ paying: true, notice: '' });
+  /** Repays one school's debts (the button of its group). */
+  async onRepay(event: TapEvent): Promise<void> {
+    const group =
+      this.data.groups.find((g) => g.schoolId === datasetValue(event, 'school')) ?? this.data.groups[0];
+    if (this.data.paying || !group) return;
+    this.setData({ paying: group.schoolId, notice: '' });
     try {
       // An unpaid repayment already exists: pay that one rather than creating a second.
-      const repayment = this.data.pending ?? (await api.repayDebts());
+      const repayment = group.pending ?? (await api.repayDebts(group.schoolId));
       let verdict: ClientVerdict;
       try {
         verdict = tradePayVerdict(await tradePay(repayment.tradeNo));
@@ -97,7 +89,7 @@ Page({
     } catch (error) {
       this.setData({ notice: messageOf(error) });
     } finally {
-      this.setData({ paying: false });
+      this.setData({ paying: '' });
     }
   },
 

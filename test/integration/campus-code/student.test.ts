@@ -47,8 +47,8 @@ describe('campus codes for the student', () => {
     assert.equal(statement.status, 200, statement.text);
     const entry = statement.body.entries.find((e: { kind: string }) => e.kind === 'CAMPUS_CODE');
     assert.deepEqual(
-      { amountFen: entry.amountFen, place: entry.place, state: entry.campusCodeStatus },
-      { amountFen: -880, place: 'POS-SHOP-2', state: 'PAID' },
+      { amountFen: entry.amountFen, place: entry.place, state: entry.status },
+      { amountFen: -880, place: 'test POS · POS-SHOP-2', state: 'PAID' },
     );
     const stranger = await student();
     const theirs = await stranger.api.get(`/api/v1/bindings/${stranger.bindingId}/statement`);
@@ -83,10 +83,7 @@ describe('campus codes for the student', () => {
     );
     assert.deepEqual((await me.api.get('/api/v1/me')).body.debts, { totalFen: 1_550, count: 1 });
     const statement = (await me.api.get(`/api/v1/bindings/${me.bindingId}/statement`)).body;
-    assert.equal(
-      statement.entries.find((e: { kind: string }) => e.kind === 'CAMPUS_CODE').campusCodeStatus,
-      'FAILED',
-    );
+    assert.equal(statement.entries.find((e: { kind: string }) => e.kind === 'CAMPUS_CODE').status, 'FAILED');
 
     const repay = await me.api.post('/api/v1/debts/repay', {});
     assert.equal(repay.status, 201, repay.text);

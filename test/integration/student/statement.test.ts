@@ -33,8 +33,9 @@ describe('card statement', () => {
     const [newest] = first.body.entries;
     assert.equal(newest.kind, 'RECHARGE');
     assert.equal(newest.amountFen, 5_000);
-    assert.equal(newest.rechargeStatus, 'CREDITED');
-    assert.equal(newest.orderId, created.body.id);
+    assert.equal(newest.status, 'CREDITED');
+    assert.equal(newest.id, `recharge:${created.body.id}`);
+    assert.equal(newest.orderNo, created.body.outTradeNo);
     assert.equal(newest.balanceAfterFen, 10_000 - (101 + 124) * 12 + 5_000);
 
     const second = await api.get(`/api/v1/bindings/${bindingId}/statement?page=2`);
@@ -69,22 +70,15 @@ describe('card statement', () => {
         (await stack.cardsys.control.listFaults()).every((f) => f.id !== fault.id),
       );
       const res = await api.get(`/api/v1/bindings/${bindingId}/statement`);
-      const entry = res.body.entries.find((e: { orderId?: string }) => e.orderId === created.body.id);
+      const entry = res.body.entries.find((e: { id: string }) => e.id === `recharge:${created.body.id}`);
       assert.deepEqual(
         {
-          id: entry?.id,
           kind: entry?.kind,
           amountFen: entry?.amountFen,
           balanceAfterFen: entry?.balanceAfterFen,
-          rechargeStatus: entry?.rechargeStatus,
+          status: entry?.status,
         },
-        {
-          id: `order:${created.body.id}`,
-          kind: 'RECHARGE',
-          amountFen: 2_000,
-          balanceAfterFen: null,
-          rechargeStatus: 'PAID',
-        },
+        { kind: 'RECHARGE', amountFen: 2_000, balanceAfterFen: null, status: 'PAID' },
       );
     } finally {
       await stack.cardsys.control.clearFaults();
@@ -102,9 +96,14 @@ describe('card statement', () => {
     assert.equal(reversed.status, 400);
     assert.equal(reversed.body.error.field, 'query.from');
     const tooLong = await api.get(
-      `/api/v1/bindings/${bindingId}/statement?from=2026-01-01T00:00:00Z&to=2026-11-01T00:00:00Z`,
+      `/api/v1/bindings/${bindingId}/statement?from=2025-01-01T00:00:00Z&to=2026-11-01T00:00:00Z`,
     );
     assert.equal(tooLong.status, 400);
+    assert.equal(tooLong.body.error.details.maxDays, 366, 'the card system allows a year');
+    const year = await api.get(
+      `/api/v1/bindings/${bindingId}/statement?from=2025-11-02T00:00:00Z&to=2026-11-01T00:00:00Z`,
+    );
+    assert.equal(year.status, 200, 'any window the card system allows');
     const badPage = await api.get(`/api/v1/bindings/${bindingId}/statement?page=0`);
     assert.equal(badPage.body.error.field, 'query.page');
   });

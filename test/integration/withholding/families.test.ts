@@ -196,6 +196,67 @@ describe('families: one payer, several cards', () => {
   });
 });
 
+describe("a parent's debts at two schools", () => {
+  let stack: Stack;
+  before(async () => {
+    stack = await startStack({
+      schoolSettings: { retryScheduleSeconds: [] },
+      env: { DEDUCTION_RETRY_SCALE: '0.001' },
+    });
+  });
+  after(() => stack.stop());
+
+  it('names the child and the canteen of each debt, and repays one school at a time', async () => {
+    const user = await stack.createUser(100_000);
+    const api = await user.login();
+    const other = await stack.addSchool({ settings: { retryScheduleSeconds: [] } });
+    const owed = [];
+    for (const school of [stack.school, other]) {
+      const card = await stack.createCard({ schoolCode: school.code });
+      const bound = await api.post('/api/v1/bindings', {
+        schoolId: school.id,
+        cardNo: card.cardNo,
+        name: card.holderName,
+        relation: 'PARENT',
+        studentNo: card.studentNo,
+      });
+      const sign = await api.post('/api/v1/withholding/sign', { bindingId: bound.body.id });
+      await stack.alipay.control.signAgreement({ signStr: sign.body.signStr, userId: user.userId });
+      await eventually(
+        async () => (await stack.cardsys.control.getCard(school.code, card.cardNo)).alipayBind !== null,
+      );
+      owed.push({ school, card, gateway: await gatewayFor(stack, school.id) });
+    }
+    await stack.alipay.control.setBalance(user.userId, 0);
+    // Both swipes before either fails (Alipay answers slowly): arrears at one school decline the payer's
+    // swipes everywhere.
+    await stack.alipay.control.injectApiFault({ method: 'alipay.trade.pay', times: 2, latencyMs: 1_500 });
+    const swipes = [];
+    for (const { card, gateway } of owed) {
+      const swipe = sale(card.cardNo, 900, { terminalId: 'POS-9' });
+      assert.equal((await gateway.deduct(swipe)).body.decision, 'APPROVED');
+      swipes.push({ gateway, txnNo: swipe.txnNo });
+    }
+    for (const { gateway, txnNo } of swipes) await waitForDeduction(gateway, txnNo, 'ARREARS');
+    const debts = (await api.get('/api/v1/debts')).body;
+    assert.deepEqual(
+      debts.schools.map((s: any) => [s.schoolName, s.totalFen, s.count]).sort(),
+      owed.map(({ school }) => [school.name, 900, 1]).sort(),
+    );
+    assert.deepEqual(
+      debts.items.map((d: any) => [d.school.id, d.holderName, d.place]).sort(),
+      owed.map(({ school, card }) => [school.id, card.holderName, 'test POS · POS-9']).sort(),
+    );
+    const unsaid = await api.post('/api/v1/debts/repay', {});
+    assert.equal(unsaid.status, 400);
+    assert.equal(unsaid.body.error.field, 'body.schoolId');
+    await stack.alipay.control.setBalance(user.userId, 100_000);
+    const repay = await api.post('/api/v1/debts/repay', { schoolId: other.id });
+    assert.equal(repay.status, 201, repay.text);
+    assert.equal(repay.body.amountFen, 900);
+  });
+});
+
 describe('the swipe time window', () => {
   let stack: Stack;
   let gateway: Gateway;

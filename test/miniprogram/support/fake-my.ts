@@ -42,6 +42,8 @@ export interface FakeMyPlugs {
   getAuthCode?: (scopes: string | string[]) => Promise<{ authCode: string }>;
   tradePay?: (tradeNO: string) => Promise<{ resultCode: string }>;
   paySignCenter?: (signStr: string) => Promise<{ resultStatus: string; result: string }>;
+  /** The day the person picks in my.datePicker ("2024-09-01"); throwing JsapiFail means they closed it. */
+  datePicker?: (current: string | undefined) => Promise<{ date: string }>;
   /** The person's answer to my.confirm. */
   answerConfirm?: (dialog: { title?: string; content?: string }) => boolean;
   /** Opening another mini-program; default: it opens. */
@@ -140,6 +142,9 @@ export class FakeMy {
       },
       paySignCenter: (options: Callbacks & { signStr: string }) => {
         this.plug(options, 'paySignCenter', () => this.plugs.paySignCenter?.(options.signStr));
+      },
+      datePicker: (options: Callbacks & { currentDate?: string }) => {
+        this.plug(options, 'datePicker', () => this.plugs.datePicker?.(options.currentDate));
       },
       navigateToMiniProgram: (options: Callbacks & { appId: string; extraData?: unknown; path?: string }) => {
         this.plug(options, 'navigateToMiniProgram', () => {

@@ -12,7 +12,7 @@ import { MiniRuntime } from './runtime.js';
 export function alipayAppOf(
   stack: Stack,
   user: Pick<StackUser, 'userId'>,
-): Required<Omit<FakeMyPlugs, 'answerConfirm' | 'navigateToMiniProgram'>> {
+): Required<Omit<FakeMyPlugs, 'answerConfirm' | 'navigateToMiniProgram' | 'datePicker'>> {
   const { control, appId } = stack.alipay;
   return {
     getAuthCode: (scopes) =>

@@ -24,6 +24,8 @@ import {
   type RepaymentRow,
 } from '../../db/repos/withholding/repayments.js';
 import { findSchool } from '../../db/repos/schools/schools.js';
+import { listBindingsOfUser } from '../../db/repos/cards/bindings.js';
+import { placeNames } from '../cards/statement/places.js';
 import { findUser } from '../../db/repos/users/users.js';
 import type { Deps } from '../../deps.js';
 import { AlipayError } from '../../integrations/alipay/errors.js';
@@ -46,8 +48,11 @@ import { notifyUrl } from '../recharge/recharge.js';
  * the payer failed.
  */
 
-function withholdingDebt(d: DebtRow): DebtView {
+type DebtFacts = Pick<DebtView, 'school' | 'holderName' | 'place'>;
+
+function withholdingDebt(d: DebtRow, facts: DebtFacts): DebtView {
   return {
+    ...facts,
     kind: 'WITHHOLDING',
     id: d.id,
     deductionId: d.id,
@@ -63,8 +68,9 @@ function withholdingDebt(d: DebtRow): DebtView {
   };
 }
 
-function campusCodeDebt(p: CampusCodeDebtRow): DebtView {
+function campusCodeDebt(p: CampusCodeDebtRow, facts: DebtFacts): DebtView {
   return {
+    ...facts,
     kind: 'CAMPUS_CODE',
     id: p.id,
     deductionId: null,
@@ -80,20 +86,40 @@ function campusCodeDebt(p: CampusCodeDebtRow): DebtView {
   };
 }
 
-/** Everything the user owes, per school, with what an open repayment already covers. */
+/**
+ * Everything the user owes, per school, with what an open repayment already covers; each debt names its
+ * school, whose card it was (the user's binding of it) and the place by name.
+ */
 async function owedBy(deps: Pick<Deps, 'db'>, userId: string) {
-  const [deductions, campusCodes] = await Promise.all([
+  const [deductions, campusCodes, bindings] = await Promise.all([
     listOpenDebts(deps.db, userId),
     listCampusCodeDebts(deps.db, userId),
+    listBindingsOfUser(deps.db, userId),
   ]);
+  const place = await placeNames(deps.db, [...deductions, ...campusCodes]);
+  const schoolNames = new Map<string, string>();
+  for (const schoolId of new Set([...deductions, ...campusCodes].map((d) => d.schoolId))) {
+    schoolNames.set(schoolId, (await findSchool(deps.db, schoolId))?.name ?? '');
+  }
+  const facts = (row: {
+    schoolId: string;
+    cardNo: string | null;
+    gatewayClientId: string | null;
+    terminalId: string | null;
+  }) => ({
+    school: { id: row.schoolId, name: schoolNames.get(row.schoolId) ?? '' },
+    holderName:
+      bindings.find((b) => b.schoolId === row.schoolId && b.cardNo === row.cardNo)?.holderName ?? null,
+    place: place(row),
+  });
   return [
     ...deductions.map((d) => ({
-      view: withholdingDebt(d),
+      view: withholdingDebt(d, facts(d)),
       schoolId: d.schoolId,
       repaymentId: d.repaymentId,
     })),
     ...campusCodes.map((p) => ({
-      view: campusCodeDebt(p),
+      view: campusCodeDebt(p, facts(p)),
       schoolId: p.schoolId,
       repaymentId: p.repaymentId,
     })),
@@ -120,12 +146,26 @@ export async function listDebts(deps: Pick<Deps, 'db' | 'clock'>, userId: string
     owedBy(deps, userId),
     findOpenRepayment(deps.db, userId, deps.clock.now()),
   ]);
+  const pending = (repayment: RepaymentRow | undefined) =>
+    repayment
+      ? { repaymentId: repayment.id, tradeNo: repayment.alipayTradeNo, amountFen: repayment.amountFen }
+      : null;
+  const schools = [];
+  for (const schoolId of new Set(debts.map((d) => d.schoolId))) {
+    const ofSchool = debts.filter((d) => d.schoolId === schoolId);
+    schools.push({
+      schoolId,
+      schoolName: ofSchool[0].view.school.name,
+      totalFen: ofSchool.reduce((sum, d) => sum + d.view.amountFen, 0),
+      count: ofSchool.length,
+      pendingRepayment: pending(await findOpenRepayment(deps.db, userId, deps.clock.now(), schoolId)),
+    });
+  }
   return {
     totalFen: debts.reduce((sum, d) => sum + d.view.amountFen, 0),
     items: debts.map((d) => d.view),
-    pendingRepayment: open
-      ? { repaymentId: open.id, tradeNo: open.alipayTradeNo, amountFen: open.amountFen }
-      : null,
+    pendingRepayment: pending(open),
+    schools,
   };
 }
 

@@ -15,6 +15,8 @@ export interface CardSystemConnection {
   password: string;
   /** Deadline for one call, connect to last byte. Default 8000 ms. */
   timeoutMs?: number;
+  /** The vendor's longest statement window in days. Default 366. */
+  statementMaxDays?: number;
 }
 
 export interface CardHolder {
@@ -120,6 +122,8 @@ export interface LossReport {
 }
 
 export interface CardSystem {
+  /** The longest window one statement query may span, in days (the vendor's rule). */
+  readonly statementMaxDays: number;
   /** GetPersonInfo: who holds the card, its status and balance. Binding checks name and status with it. */
   getCardHolder(cardNo: string): Promise<CardHolder>;
   /** The live balance (from GetPersonInfo for the SOAP vendor). */

@@ -15,7 +15,7 @@ import { bindCard, bindingWithBalance, listBindings, unbindCard } from '../../do
 import { approveOtherBinding, listOtherBindings, removeOtherBinding } from '../../domain/cards/holder.js';
 import { cancelCardLoss, reportCardLost } from '../../domain/cards/loss.js';
 import { lookUpByIdNumber, lookUpWithAlipay } from '../../domain/cards/roster-matches.js';
-import { cardStatement } from '../../domain/cards/statement.js';
+import { cardReceipt, cardStatement } from '../../domain/cards/statement/statement.js';
 import { campusCodeEntry } from '../../domain/campus-code/campus-code-entry.js';
 import { validate } from '../../http/validate.js';
 import { cardNo, fullIdNumber, idNumberOrTail, idParams, mobile, uuid } from './schemas.js';
@@ -51,6 +51,12 @@ const lookupBody = Joi.alternatives().conditional(Joi.object({ authCode: Joi.exi
   }),
 });
 const otherParams = Joi.object({ id: uuid.required(), otherId: uuid.required() });
+const entryParams = Joi.object({
+  id: uuid.required(),
+  entryId: Joi.string()
+    .pattern(/^[a-z-]{1,32}:[A-Za-z0-9_@-]{1,128}$/, 'statement entry id')
+    .required(),
+});
 const statementQuery = Joi.object({
   from: Joi.date().iso(),
   to: Joi.date().iso(),
@@ -140,6 +146,11 @@ export function cardRoutes(deps: Deps): Router {
     const { id } = validate(idParams, ctx.params, 'params');
     const query = validate(statementQuery, ctx.query, 'query');
     ctx.body = await cardStatement(deps, ctx.state.userId, id, query);
+  });
+
+  router.get('/bindings/:id/statement/:entryId', async (ctx) => {
+    const { id, entryId } = validate(entryParams, ctx.params, 'params');
+    ctx.body = await cardReceipt(deps, ctx.state.userId, id, entryId);
   });
 
   return router;

@@ -166,3 +166,8 @@ export async function listStudentPayments(
       ),
     );
 }
+
+export async function findPayment(db: Executor, id: string): Promise<CampusCodePaymentRow | undefined> {
+  const [row] = await db.select().from(campusCodePayments).where(eq(campusCodePayments.id, id));
+  return row;
+}

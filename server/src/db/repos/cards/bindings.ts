@@ -1,4 +1,4 @@
-import { and, asc, eq, getTableColumns, ne, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, getTableColumns, ne, sql } from 'drizzle-orm';
 import type { Executor } from '../../client.js';
 import { bindings, schools, users } from '../../schema.js';
 
@@ -23,6 +23,11 @@ export async function listLiveBindings(db: Executor, userId: string): Promise<Bi
     .innerJoin(schools, eq(schools.id, bindings.schoolId))
     .where(and(eq(bindings.userId, userId), ne(bindings.status, 'UNBOUND')))
     .orderBy(asc(bindings.createdAt));
+}
+
+/** Every binding the user ever made, newest first (old debts may name a card unbound since). */
+export async function listBindingsOfUser(db: Executor, userId: string): Promise<BindingRow[]> {
+  return db.select().from(bindings).where(eq(bindings.userId, userId)).orderBy(desc(bindings.createdAt));
 }
 
 /** The user's own binding (any status but UNBOUND); undefined for someone else's or an unbound one. */

@@ -2,7 +2,7 @@ import { and, desc, eq, gte, inArray, lt, lte, sql } from 'drizzle-orm';
 import type pg from 'pg';
 import { wakeDrainers } from '../../wakeups.js';
 import type { Executor } from '../../client.js';
-import { rechargeOrders, schools } from '../../schema.js';
+import { bindings, rechargeOrders, schools } from '../../schema.js';
 import type { SchoolRow } from '../schools/schools.js';
 
 export type RechargeRow = typeof rechargeOrders.$inferSelect;
@@ -203,9 +203,10 @@ export async function findUnpaidRecharges(
 }
 
 /** Orders of a binding that moved money (or may have), in a time window, newest first. */
-export async function listRechargesForStatement(
+/** Paid recharges of a card (through any of its bindings) paid within the window, newest first. */
+export async function listRechargesOfCard(
   db: Executor,
-  bindingId: string,
+  card: { schoolId: string; cardNo: string },
   from: Date,
   to: Date,
 ): Promise<RechargeRow[]> {
@@ -214,7 +215,13 @@ export async function listRechargesForStatement(
     .from(rechargeOrders)
     .where(
       and(
-        eq(rechargeOrders.bindingId, bindingId),
+        inArray(
+          rechargeOrders.bindingId,
+          db
+            .select({ id: bindings.id })
+            .from(bindings)
+            .where(and(eq(bindings.schoolId, card.schoolId), eq(bindings.cardNo, card.cardNo))),
+        ),
         inArray(rechargeOrders.status, ['PAID', 'CREDITED', 'CREDIT_FAILED', 'REFUNDED']),
         gte(rechargeOrders.paidAt, from),
         lte(rechargeOrders.paidAt, to),

@@ -135,6 +135,7 @@ class AnswerReader {
 }
 
 export class SoapCardSystem implements CardSystem {
+  readonly statementMaxDays: number;
   private readonly timeoutMs: number;
   private readonly host: string;
 
@@ -143,6 +144,8 @@ export class SoapCardSystem implements CardSystem {
     private readonly clients: SoapClientPool = soapClients,
   ) {
     this.timeoutMs = connection.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    // GetPersonDetails takes any BeginTime/EndTime; a year is what vendors commonly keep online.
+    this.statementMaxDays = connection.statementMaxDays ?? 366;
     this.host = URL.canParse(connection.endpoint) ? new URL(connection.endpoint).host : 'invalid endpoint';
   }
 
