@@ -79,7 +79,7 @@ describe('campus codes scanned at the card system’s tills', () => {
     clock.set(new Date()); // the platform's hand-moved clock catches up with the till's
     const statement = (await student.api.get(`/api/v1/bindings/${student.bindingId}/statement`)).body;
     const entry = statement.entries.find((e: { kind: string }) => e.kind === 'CAMPUS_CODE');
-    assert.deepEqual([entry.amountFen, entry.place, entry.campusCodeStatus], [-1_380, 'TILL-1', 'PAID']);
+    assert.deepEqual([entry.amountFen, entry.place, entry.status], [-1_380, '超市收银 · TILL-1', 'PAID']);
   });
 
   it('refuses a code older than 2 minutes and the same code twice on one till; another till takes it, the platform does not', async () => {
