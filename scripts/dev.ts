@@ -4,10 +4,10 @@
  * the BFF with its jobs, and a demo school with cards, Alipay users and a POS gateway client. Writes
  * `.data/dev.json` with every URL and demo credential, then prints how to walk each flow by hand.
  *
- * The sandboxes keep their state in memory, so every start seeds them again: the same demo user_ids and
- * open_ids (the open_id secret and all keys live in .data/dev/), the same card numbers (balances start
- * over), the demo school re-authorized at the fresh Alipay sandbox, and the card system's Alipay bind
- * docs restored from our bindings.
+ * The sandboxes keep their books in .data/sandboxes/ across restarts (scripts/sandbox/snapshot.ts), so a
+ * start seeds only what is missing: the demo user_ids and open_ids (the open_id secret and all keys live in
+ * .data/dev/), the card numbers, the school's authorization, and the card system's Alipay bind docs
+ * restored from our bindings (a no-op when the card system kept them).
  *
  * Settings are the server's (README table); besides those: ALIPAY_SANDBOX_PORT (default 4010),
  * CARDSYS_SANDBOX_PORT (4020; its SOAP port is the next one).
@@ -115,21 +115,28 @@ async function seedDemo(
   secrets: DevSecrets,
   soapEndpoint: (code: string) => string,
 ) {
-  const cardsysSchool = await sandboxes.cardsys.createSchool({
-    ...DEMO_SCHOOL,
-    username: secrets.cardsysUsername,
-    password: secrets.cardsysPassword,
-  });
+  // The sandboxes keep their books across restarts (.data/sandboxes/): seed only what is not there yet.
+  const cardsysSchool =
+    (await sandboxes.cardsys.listSchools()).find((s) => s.code === DEMO_SCHOOL.code) ??
+    (await sandboxes.cardsys.createSchool({
+      ...DEMO_SCHOOL,
+      username: secrets.cardsysUsername,
+      password: secrets.cardsysPassword,
+    }));
+  const cards = new Set((await sandboxes.cardsys.listCards(DEMO_SCHOOL.code)).map((c) => c.cardNo));
   for (const card of DEMO_CARDS) {
-    await sandboxes.cardsys.createCard(DEMO_SCHOOL.code, { ...card, identity: 'STUDENT' });
+    if (!cards.has(card.cardNo))
+      await sandboxes.cardsys.createCard(DEMO_SCHOOL.code, { ...card, identity: 'STUDENT' });
   }
   const users = [];
   for (const user of DEMO_USERS) {
-    const created = await sandboxes.alipay.createUser({
-      userId: user.userId,
-      balanceFen: user.balanceFen,
-      nickName: user.role,
-    });
+    const created =
+      (await sandboxes.alipay.getUser(user.userId).catch(() => undefined)) ??
+      (await sandboxes.alipay.createUser({
+        userId: user.userId,
+        balanceFen: user.balanceFen,
+        nickName: user.role,
+      }));
     users.push({
       role: user.role,
       userId: created.userId,
@@ -335,6 +342,7 @@ async function main(): Promise<void> {
 
   try {
     alipay = await startAlipaySandbox({
+      stateFile: path.join(base.dataDir, 'sandboxes', 'alipay.json'),
       port: ports.alipay,
       alipayPrivateKey: secrets.alipaySandboxPrivateKey,
       apps: [
@@ -348,7 +356,11 @@ async function main(): Promise<void> {
       openIdSecret: Buffer.from(secrets.openIdSecret, 'base64'),
       notifyTimeScale: 60,
     });
-    cardsys = await startCardsysSandbox({ port: ports.cardsys, soapPort: ports.cardsys + 1 });
+    cardsys = await startCardsysSandbox({
+      port: ports.cardsys,
+      soapPort: ports.cardsys + 1,
+      stateFile: path.join(base.dataDir, 'sandboxes', 'cardsys.json'),
+    });
 
     const env = {
       ...process.env,

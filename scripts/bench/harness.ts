@@ -160,6 +160,8 @@ export async function startBenchStack(options: BenchStackOptions = {}): Promise<
       ALIPAY_PRIVATE_KEY: app.privateKey,
       ALIPAY_PUBLIC_KEY: alipayKey.publicKey.trim(),
       ALIPAY_GATEWAY: `${alipayUrl}/gateway.do`,
+      // One load generator is one address and a few users: the benchmarks measure the pipeline, not the limits.
+      RATE_LIMIT_SCALE: '0',
       ...options.env,
     };
     // BENCH_BFF_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", to profile the BFF under load.

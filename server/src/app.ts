@@ -2,14 +2,18 @@ import Koa from 'koa';
 import type Router from '@koa/router';
 import { HttpMethodEnum, koaBody } from 'koa-body';
 import type { Deps } from './deps.js';
-import { errorHandler } from './http/errors.js';
+import { clientIp } from './http/client-ip.js';
+import { errorHandler, rejectUnreadableBody } from './http/errors.js';
+import { checkRateLimitSettings } from './http/rate-limit.js';
 import { requestId } from './http/request-id.js';
 import { adminRoutes } from './routes/admin/index.js';
+import { httpRequests } from './lib/metrics.js';
 import { benchRoutes } from './routes/bench.js';
 import { CAMPUS_CODE_UPLOAD_PATH, gatewayRoutes } from './routes/gateway/index.js';
 import { healthRoutes } from './routes/health.js';
+import { metricsRoutes } from './routes/metrics.js';
 import { miniappRoutes } from './routes/miniapp/index.js';
-import { notifyRoutes } from './routes/notify.js';
+import { NOTIFY_PATH, notifyRoutes } from './routes/notify.js';
 
 export interface AppOptions {
   isShuttingDown?: () => boolean;
@@ -21,6 +25,16 @@ function accessLog(deps: Pick<Deps, 'logger'>): Koa.Middleware {
     try {
       await next();
     } finally {
+      // The route pattern, not the path: ids would make a label value per request.
+      const route = (ctx as { _matchedRoute?: unknown })._matchedRoute;
+      httpRequests.observe(
+        {
+          method: ctx.method,
+          route: typeof route === 'string' ? route : 'unmatched',
+          status: `${Math.floor(ctx.status / 100)}xx`,
+        },
+        (performance.now() - started) / 1000,
+      );
       deps.logger.http('request', {
         requestId: ctx.state.requestId,
         method: ctx.method,
@@ -40,7 +54,10 @@ function mount(app: Koa, router: Router): void {
 
 /** Builds the Koa app; `listen` is main.ts's business so tests can start it on a free port. */
 export function buildApp(deps: Deps, options: AppOptions = {}): Koa {
-  const app = new Koa({ proxy: true });
+  checkRateLimitSettings(deps.config);
+  // X-Forwarded-For is read by http/client-ip.ts, and only from TRUSTED_PROXIES; Koa's own `proxy` would
+  // believe the left-most address of anyone.
+  const app = new Koa({ proxy: false });
   const limit = deps.config.bodyLimitBytes;
   const isShuttingDown = options.isShuttingDown ?? (() => false);
   app.use(async (ctx, next) => {
@@ -50,6 +67,7 @@ export function buildApp(deps: Deps, options: AppOptions = {}): Koa {
     if (isShuttingDown()) ctx.set('Connection', 'close');
   });
   app.use(requestId());
+  app.use(clientIp(deps.config.trustedProxies));
   app.use(errorHandler(deps.logger));
   app.use(accessLog(deps));
   const bodyParser = (bytes: number) =>
@@ -62,16 +80,20 @@ export function buildApp(deps: Deps, options: AppOptions = {}): Koa {
       // The POS gateway signs the exact body bytes; keep them next to the parsed body.
       includeUnparsed: true,
       parsedMethods: [HttpMethodEnum.POST, HttpMethodEnum.PUT, HttpMethodEnum.PATCH, HttpMethodEnum.DELETE],
+      onError: rejectUnreadableBody,
     });
   const regularBody = bodyParser(limit);
   // A batch of up to 500 campus-code payments (about 0.5 MB) is the one body allowed to be large.
   const uploadBody = bodyParser(Math.max(limit, deps.config.campusCode.bodyLimitBytes));
-  app.use((ctx, next) =>
-    ctx.path === CAMPUS_CODE_UPLOAD_PATH ? uploadBody(ctx, next) : regularBody(ctx, next),
-  );
+  app.use((ctx, next) => {
+    // The notify route parses its own body: form only, and small (routes/notify.ts).
+    if (ctx.path === NOTIFY_PATH) return next();
+    return ctx.path === CAMPUS_CODE_UPLOAD_PATH ? uploadBody(ctx, next) : regularBody(ctx, next);
+  });
   mount(app, healthRoutes(deps, isShuttingDown));
   // Before the mini-program routes: /api/v1/admin is its own audience with its own checks.
   mount(app, adminRoutes(deps));
+  mount(app, metricsRoutes(deps));
   mount(app, miniappRoutes(deps));
   mount(app, notifyRoutes(deps));
   mount(app, gatewayRoutes(deps));

@@ -25,6 +25,16 @@ export interface Config {
   embeddedPgFlags: string[];
   bodyLimitBytes: number;
   shutdownTimeoutMs: number;
+  http: HttpServerConfig;
+  /** Addresses (IPs or CIDRs) of our own reverse proxies: only their X-Forwarded-For is believed. */
+  trustedProxies: string[];
+  /** Overrides of the rate limits' defaults (http/rate-limits.ts), by limit name. */
+  rateLimits: Record<string, { points: number; durationSeconds: number }>;
+  /** Multiplies every limit's points (benchmarks raise it); 0 switches rate limiting off. */
+  rateLimitScale: number;
+  /** Bearer token that `/metrics` asks for; required in production for /metrics to be served at all. */
+  metricsToken?: string;
+  retention: RetentionConfig;
   piiKey?: string;
   sessionSecret?: string;
   sessionTtlSeconds: number;
@@ -64,6 +74,23 @@ export interface CampusCodeConfig {
   leaseMs: number;
   /** The drainer's safety-net run, besides the wake-ups from uploads and its own schedule. */
   payEveryMs: number;
+}
+
+export interface HttpServerConfig {
+  /** A request (headers and body) that has not arrived in full after this long is cut off (slow bodies). */
+  requestTimeoutMs: number;
+  headersTimeoutMs: number;
+  /** Open connections per process; more are refused at once. */
+  maxConnections: number;
+}
+
+export interface RetentionConfig {
+  /** Verified notify_log rows older than this are deleted (the money's record is the orders themselves). */
+  notifyLogDays: number;
+  /** Unverified (forged or broken) notify_log rows older than this are deleted. */
+  unverifiedNotifyLogDays: number;
+  /** Finished or failed Agenda job rows older than this are deleted. */
+  jobHistoryDays: number;
 }
 
 export interface GatewayConfig {
@@ -139,6 +166,26 @@ const pemKey = Joi.string().pattern(/-----BEGIN [A-Z ]+-----|^[A-Za-z0-9+/=\s]{2
 const msList = Joi.string().pattern(/^\d+(,\d+)*$/, 'comma-separated milliseconds');
 const toMsList = (value: unknown): number[] => String(value).split(',').map(Number);
 
+/** `name=points/seconds,…`, e.g. `session-ip=120/60,recharge-user=10/60` (http/rate-limits.ts names). */
+const rateLimitList = Joi.string().pattern(
+  /^[a-z][a-z0-9-]*=\d+\/\d+(,[a-z][a-z0-9-]*=\d+\/\d+)*$/,
+  'name=points/seconds,…',
+);
+function toRateLimits(value: unknown): Record<string, { points: number; durationSeconds: number }> {
+  const limits: Record<string, { points: number; durationSeconds: number }> = {};
+  for (const entry of String(value ?? '')
+    .split(',')
+    .filter(Boolean)) {
+    const [name, rule] = entry.split('=');
+    const [points, seconds] = rule.split('/').map(Number);
+    limits[name] = { points, durationSeconds: seconds };
+  }
+  return limits;
+}
+
+/** An IPv4/IPv6 address, optionally with a prefix length. */
+const ADDRESS_OR_CIDR = /^([0-9.]+|[0-9a-fA-F:.]+)(\/\d{1,3})?$/;
+
 const schema = Joi.object({
   NODE_ENV: Joi.string().valid('development', 'test', 'production').default('development'),
   ROLE: Joi.string().valid('api', 'worker', 'all').default('all'),
@@ -154,6 +201,22 @@ const schema = Joi.object({
     .default(''),
   BODY_LIMIT_BYTES: Joi.number().integer().min(1024).max(10_485_760).default(102_400),
   SHUTDOWN_TIMEOUT_MS: Joi.number().integer().min(100).max(600_000).default(10_000),
+  HTTP_REQUEST_TIMEOUT_MS: Joi.number().integer().min(1_000).max(600_000).default(30_000),
+  HTTP_HEADERS_TIMEOUT_MS: Joi.number().integer().min(1_000).max(600_000).default(10_000),
+  HTTP_MAX_CONNECTIONS: Joi.number().integer().min(1).max(1_000_000).default(10_000),
+  TRUSTED_PROXIES: Joi.string()
+    .custom((value: string, helpers) => {
+      for (const entry of value.split(',').map((e) => e.trim()))
+        if (!ADDRESS_OR_CIDR.test(entry)) return helpers.error('string.pattern.name', { name: 'IP or CIDR' });
+      return value;
+    })
+    .default(''),
+  RATE_LIMITS: rateLimitList.default(''),
+  RATE_LIMIT_SCALE: Joi.number().min(0).max(1_000_000).default(1),
+  METRICS_TOKEN: Joi.string().min(16),
+  NOTIFY_LOG_RETENTION_DAYS: Joi.number().integer().min(1).max(3650).default(180),
+  NOTIFY_LOG_UNVERIFIED_RETENTION_DAYS: Joi.number().integer().min(1).max(3650).default(7),
+  JOB_HISTORY_RETENTION_DAYS: Joi.number().integer().min(1).max(3650).default(14),
   PII_KEY: Joi.string().base64().length(44),
   SESSION_SECRET: Joi.string().min(32),
   SESSION_TTL_SECONDS: Joi.number()
@@ -244,6 +307,34 @@ function resolveFileSettings(env: NodeJS.ProcessEnv, problems: string[]): Record
   return resolved;
 }
 
+/**
+ * What production refuses even though each value is well-formed: settings that are fine on a laptop and
+ * dangerous on the internet. Each problem names its setting.
+ */
+function productionProblems(value: Record<string, unknown>): string[] {
+  const problems: string[] = [];
+  for (const name of ['DATABASE_URL', 'PII_KEY', 'SESSION_SECRET', 'ALIPAY_APP_ID', 'PUBLIC_BASE_URL']) {
+    if (!value[name]) problems.push(`${name}: is required when NODE_ENV=production`);
+  }
+  const piiKey = typeof value.PII_KEY === 'string' ? Buffer.from(value.PII_KEY, 'base64') : null;
+  if (piiKey && new Set(piiKey).size < 8)
+    problems.push(
+      'PII_KEY: is not random (too few distinct bytes); generate one with `openssl rand -base64 32`',
+    );
+  const secret = typeof value.SESSION_SECRET === 'string' ? value.SESSION_SECRET : '';
+  if (secret && (new Set(secret).size < 10 || /^(.+?)\1+$/.test(secret)))
+    problems.push(
+      'SESSION_SECRET: is trivial (repeated or too few distinct characters); use 32 random bytes',
+    );
+  for (const name of ['ALIPAY_GATEWAY', 'PUBLIC_BASE_URL']) {
+    if (typeof value[name] === 'string' && !String(value[name]).startsWith('https://'))
+      problems.push(`${name}: must be an https:// URL when NODE_ENV=production`);
+  }
+  if (value.BENCH_REFERENCE_ROUTES)
+    problems.push('BENCH_REFERENCE_ROUTES: benchmark routes write without authentication; not in production');
+  return problems;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const problems: string[] = [];
   const resolved = resolveFileSettings(env, problems);
@@ -254,11 +345,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         `${detail.path.join('.') || detail.context?.label}: ${detail.message.replace(/^"[^"]*" /, '')}`,
       );
   }
-  if (value.NODE_ENV === 'production') {
-    for (const name of ['DATABASE_URL', 'PII_KEY', 'SESSION_SECRET', 'ALIPAY_APP_ID', 'PUBLIC_BASE_URL']) {
-      if (!value[name]) problems.push(`${name}: is required when NODE_ENV=production`);
-    }
-  }
+  if (value.NODE_ENV === 'production') problems.push(...productionProblems(value));
   if (problems.length > 0) throw new ConfigError(problems);
 
   const hostForUrls = value.HOST === '0.0.0.0' ? '127.0.0.1' : value.HOST;
@@ -278,6 +365,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     embeddedPgFlags: String(value.EMBEDDED_PG_FLAGS).split(/\s+/).filter(Boolean),
     bodyLimitBytes: value.BODY_LIMIT_BYTES,
     shutdownTimeoutMs: value.SHUTDOWN_TIMEOUT_MS,
+    http: {
+      requestTimeoutMs: value.HTTP_REQUEST_TIMEOUT_MS,
+      headersTimeoutMs: value.HTTP_HEADERS_TIMEOUT_MS,
+      maxConnections: value.HTTP_MAX_CONNECTIONS,
+    },
+    trustedProxies: String(value.TRUSTED_PROXIES)
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter(Boolean),
+    rateLimits: toRateLimits(value.RATE_LIMITS),
+    rateLimitScale: value.RATE_LIMIT_SCALE,
+    metricsToken: value.METRICS_TOKEN,
+    retention: {
+      notifyLogDays: value.NOTIFY_LOG_RETENTION_DAYS,
+      unverifiedNotifyLogDays: value.NOTIFY_LOG_UNVERIFIED_RETENTION_DAYS,
+      jobHistoryDays: value.JOB_HISTORY_RETENTION_DAYS,
+    },
     piiKey: value.PII_KEY,
     sessionSecret: value.SESSION_SECRET,
     sessionTtlSeconds: value.SESSION_TTL_SECONDS,

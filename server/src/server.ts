@@ -90,6 +90,10 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     const app = buildApp(deps, { isShuttingDown: () => shuttingDown });
     httpServer = http.createServer(app.callback());
     httpServer.keepAliveTimeout = 65_000;
+    // A client that trickles its headers or body holds a connection; bound both, and the connections.
+    httpServer.headersTimeout = config.http.headersTimeoutMs;
+    httpServer.requestTimeout = config.http.requestTimeoutMs;
+    httpServer.maxConnections = config.http.maxConnections;
     await new Promise<void>((resolve, reject) => {
       httpServer!.once('error', reject);
       httpServer!.listen(config.port, config.host, () => resolve());

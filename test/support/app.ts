@@ -36,6 +36,9 @@ export async function startTestApp(
     SESSION_SECRET: crypto.randomBytes(32).toString('base64url'),
     JOBS_PROCESS_EVERY_MS: '500',
     SHUTDOWN_TIMEOUT_MS: '5000',
+    // Tests poll the API every 25 ms with one user from one address, as no phone does; the limits
+    // themselves are tested with RATE_LIMIT_SCALE=1 (test/integration/operations/rate-limits.test.ts).
+    RATE_LIMIT_SCALE: '100',
     ...options.env,
   };
   const config = loadConfig(env);

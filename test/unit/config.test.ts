@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -67,6 +68,53 @@ describe('configuration', () => {
         `${name} missing from ${problems.join('; ')}`,
       );
     }
+  });
+
+  it('refuses in production what is only safe on a laptop, naming each setting', () => {
+    const good = {
+      NODE_ENV: 'production',
+      DATABASE_URL: 'postgres://db.internal/campus',
+      PII_KEY: crypto.randomBytes(32).toString('base64'),
+      SESSION_SECRET: crypto.randomBytes(32).toString('base64url'),
+      PUBLIC_BASE_URL: 'https://campus.example.com',
+      ALIPAY_APP_ID: '2021000000000001',
+      ALIPAY_PRIVATE_KEY: 'A'.repeat(300),
+      ALIPAY_PUBLIC_KEY: 'B'.repeat(300),
+      ALIPAY_GATEWAY: 'https://openapi.alipay.com/gateway.do',
+    };
+    assert.equal(loadConfig(good).env, 'production');
+    const problems = problemsOf({
+      ...good,
+      PII_KEY: Buffer.alloc(32).toString('base64'),
+      SESSION_SECRET: 'abcabcabcabcabcabcabcabcabcabcabcabc',
+      ALIPAY_GATEWAY: 'http://openapi.alipay.com/gateway.do',
+      PUBLIC_BASE_URL: 'http://campus.example.com',
+      BENCH_REFERENCE_ROUTES: '1',
+    });
+    for (const name of [
+      'PII_KEY',
+      'SESSION_SECRET',
+      'ALIPAY_GATEWAY',
+      'PUBLIC_BASE_URL',
+      'BENCH_REFERENCE_ROUTES',
+    ])
+      assert.ok(
+        problems.some((p) => p.startsWith(`${name}: `)),
+        `${name} missing from ${problems.join('; ')}`,
+      );
+    // The same values are fine for development.
+    assert.equal(
+      loadConfig({ ...good, NODE_ENV: 'development', BENCH_REFERENCE_ROUTES: '1' }).env,
+      'development',
+    );
+  });
+
+  it('takes trusted proxies as addresses or CIDRs and rate-limit overrides as name=points/seconds', () => {
+    const config = loadConfig({ TRUSTED_PROXIES: '10.0.0.0/8, 192.168.1.7', RATE_LIMITS: 'session-ip=5/60' });
+    assert.deepEqual(config.trustedProxies, ['10.0.0.0/8', '192.168.1.7']);
+    assert.deepEqual(config.rateLimits, { 'session-ip': { points: 5, durationSeconds: 60 } });
+    assert.match(problemsOf({ TRUSTED_PROXIES: 'proxy.local' })[0], /^TRUSTED_PROXIES: /);
+    assert.match(problemsOf({ RATE_LIMITS: 'session-ip=5' })[0], /^RATE_LIMITS: /);
   });
 
   it('reads keys from *_FILE and refuses a setting given both ways', () => {

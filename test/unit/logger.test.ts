@@ -69,3 +69,48 @@ describe('logs never contain personal data or secrets', () => {
     assert.match(text(), /5000/);
   });
 });
+
+describe('logs name no person and show no whole card number', () => {
+  it('blanks holder names and Alipay ids, and masks card numbers to their last four digits', async () => {
+    const { logger, text } = capture();
+    logger.info('card bound for withholding', {
+      cardNo: '20260001234',
+      holderName: '张三丰',
+      openId: '074a1b2c3d4e5f60718293a4b5c6d7e8',
+      buyer_open_id: '074aaaabbbbccccddddeeeeffff00001',
+      nested: { card_no: '9988776655' },
+    });
+    await new Promise((r) => setImmediate(r));
+    for (const leaked of [
+      '20260001234',
+      '张三丰',
+      '074a1b2c3d4e5f60718293a4b5c6d7e8',
+      '074aaaabbbb',
+      '9988776655',
+    ])
+      assert.ok(!text().includes(leaked), `${leaked} leaked: ${text()}`);
+    assert.match(text(), /\*{7}1234/);
+  });
+
+  it('logs a failed query by its PostgreSQL code and constraint, not its SQL and parameters', async () => {
+    const { logger, text } = capture();
+    const cause = Object.assign(
+      new Error('duplicate key value violates unique constraint "bindings_user_card_live_key"'),
+      {
+        code: '23505',
+        constraint: 'bindings_user_card_live_key',
+        table: 'bindings',
+        detail: 'Key (card_no)=(20260001234) already exists.',
+      },
+    );
+    const error = new Error(
+      'Failed query: insert into "bindings" ("card_no", "holder_name") values ($1, $2)\nparams: 20260001234,张三丰',
+      { cause },
+    );
+    logger.error('unhandled error', { error });
+    await new Promise((r) => setImmediate(r));
+    assert.ok(!text().includes('20260001234'), text());
+    assert.ok(!text().includes('张三丰'), text());
+    assert.match(text(), /code 23505, constraint bindings_user_card_live_key/);
+  });
+});

@@ -97,7 +97,10 @@ async function loadApps(): Promise<AlipaySandboxApp[]> {
 
 const port = numberFrom('PORT', 4010, (n) => Number.isInteger(n) && n >= 0 && n <= 65535);
 const notifyTimeScale = numberFrom('ALIPAY_SANDBOX_NOTIFY_TIME_SCALE', 1, (n) => Number.isFinite(n) && n > 0);
+// The books survive a restart in SANDBOX_STATE_FILE (default .data/sandbox-alipay/state.json; `none`: memory only).
+const stateFile = process.env.SANDBOX_STATE_FILE ?? path.join(DATA_DIR, 'state.json');
 const sandbox = await startAlipaySandbox({
+  stateFile: stateFile === 'none' ? undefined : stateFile,
   port,
   host: process.env.HOST || '127.0.0.1',
   alipayPrivateKey: await loadPrivateKey(),

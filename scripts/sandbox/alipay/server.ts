@@ -18,6 +18,7 @@ import { Notifier } from './notify/notifier.js';
 import { SandboxState } from './state/store.js';
 import type { IdMode } from './state/types.js';
 import { TimerRegistry } from './timers.js';
+import { keepSandboxState } from '../snapshot.js';
 
 export type { SandboxLogger } from './logger.js';
 export type { IdMode } from './state/types.js';
@@ -59,6 +60,12 @@ export interface AlipaySandboxOptions {
   settings?: Partial<SandboxSettings>;
   /** Defaults to a winston JSON logger at LOG_LEVEL (default `warn`). */
   logger?: SandboxLogger;
+  /**
+   * Keep users, apps, merchants, tokens, trades, agreements, the notification history and the clock in
+   * this file across restarts (scripts/sandbox/snapshot.ts). Notifications still being retried at a
+   * restart are not sent again: the platform's sweeps find those trades, as with a real lost notification.
+   */
+  stateFile?: string;
 }
 
 export interface AlipaySandbox {
@@ -117,6 +124,14 @@ export async function startAlipaySandbox(options: AlipaySandboxOptions = {}): Pr
     bills: new BillDownloads(clock),
     baseUrl: () => baseUrl,
   };
+  const snapshot = options.stateFile
+    ? keepSandboxState(options.stateFile, {
+        state: { live: sandbox.state },
+        notifications: { live: notifier, fields: ['records'] },
+        clock: { live: clock },
+      })
+    : undefined;
+  // Apps given at start win over saved ones (a new key), keeping the saved merchant and its books.
   for (const app of options.apps ?? []) registerApp(sandbox, app);
 
   const reset = (request: ResetRequest) => {
@@ -150,7 +165,11 @@ export async function startAlipaySandbox(options: AlipaySandboxOptions = {}): Pr
   app.use(control.routes());
   app.use(control.allowedMethods());
 
-  const server = http.createServer(app.callback());
+  const handle = app.callback();
+  const server = http.createServer((req, res) => {
+    snapshot?.markDirty();
+    return handle(req, res);
+  });
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -174,6 +193,7 @@ export async function startAlipaySandbox(options: AlipaySandboxOptions = {}): Pr
     port: address.port,
     close() {
       closing ??= new Promise<void>((resolve) => {
+        snapshot?.close();
         timers.close();
         notifier.close();
         server.close(() => resolve());

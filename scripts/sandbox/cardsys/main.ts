@@ -18,7 +18,14 @@ function portFrom(name: string, fallback: number): number {
 
 const port = portFrom('PORT', 4020);
 const soapPort = portFrom('SOAP_PORT', port === 0 ? 0 : port + 1);
-const sandbox = await startCardsysSandbox({ port, soapPort, host: process.env.HOST || '127.0.0.1' });
+// The books survive a restart in SANDBOX_STATE_FILE (default .data/sandbox-cardsys/state.json; `none` keeps them in memory).
+const stateFile = process.env.SANDBOX_STATE_FILE ?? '.data/sandbox-cardsys/state.json';
+const sandbox = await startCardsysSandbox({
+  port,
+  soapPort,
+  host: process.env.HOST || '127.0.0.1',
+  stateFile: stateFile === 'none' ? undefined : stateFile,
+});
 
 console.log(`card system sandbox
   control API  ${sandbox.url}/control   (POST /control/schools to begin; see docs/sandbox.md)

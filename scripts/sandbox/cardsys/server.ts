@@ -10,6 +10,7 @@ import { CardLedger } from './ledger.js';
 import { PosGateway } from './pos-gateway.js';
 import { CampusCodePos } from './campus-code-pos.js';
 import { startSoapListener } from './soap-listener.js';
+import { keepSandboxState } from '../snapshot.js';
 
 export interface CardsysSandboxOptions {
   /** Control API port; 0 (default) picks a free one. */
@@ -18,6 +19,8 @@ export interface CardsysSandboxOptions {
   soapPort?: number;
   /** Interface to bind both servers to; default 127.0.0.1. */
   host?: string;
+  /** Keep the books (schools, cards, records, bind docs, platform settings) in this file across restarts. */
+  stateFile?: string;
 }
 
 export interface CardsysSandbox {
@@ -38,12 +41,28 @@ export async function startCardsysSandbox(options: CardsysSandboxOptions = {}): 
   const host = options.host ?? '127.0.0.1';
   const ledger = new CardLedger();
   const faults = new FaultBook();
-  const soap = await startSoapListener({ port: options.soapPort ?? 0, host, ledger, faults });
   const pos = new PosGateway(ledger);
+  const snapshot = options.stateFile
+    ? keepSandboxState(options.stateFile, {
+        ledger: { live: ledger },
+        pos: { live: pos, fields: ['platforms', 'swipes'] },
+      })
+    : undefined;
+  const soap = await startSoapListener({
+    port: options.soapPort ?? 0,
+    host,
+    ledger,
+    faults,
+    onRequest: () => snapshot?.markDirty(),
+  });
   const campusCodes = new CampusCodePos(ledger, (schoolCode) => pos.platformTarget(schoolCode));
   const app = createControlApp({ ledger, faults, soap, pos, campusCodes });
 
-  const server = http.createServer(app.callback());
+  const handle = app.callback();
+  const server = http.createServer((req, res) => {
+    snapshot?.markDirty();
+    return handle(req, res);
+  });
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -60,6 +79,7 @@ export async function startCardsysSandbox(options: CardsysSandboxOptions = {}): 
     soapUrl: soap.baseUrl,
     endpointFor: (schoolCode) => soap.endpointFor(schoolCode),
     async close() {
+      snapshot?.close();
       pos.close();
       campusCodes.close();
       await soap.close();

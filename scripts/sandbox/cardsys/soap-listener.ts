@@ -54,6 +54,8 @@ export async function startSoapListener(options: {
   host: string;
   ledger: CardLedger;
   faults: FaultBook;
+  /** Called for every request (the state snapshot marks itself dirty). */
+  onRequest?: () => void;
 }): Promise<SoapListener> {
   const { ledger, faults } = options;
   const soapServer = await createSoapServer(ledger);
@@ -114,6 +116,7 @@ export async function startSoapListener(options: {
   }
 
   const server = http.createServer((req, res) => {
+    options.onRequest?.();
     const url = new URL(req.url ?? '/', 'http://localhost');
     const schoolCode = schoolCodeOfPath(url.pathname);
     if (!schoolCode || !ledger.findSchool(schoolCode)) {

@@ -21,6 +21,8 @@ export interface EmbeddedPostgres {
   port: number;
   dataDir: string;
   stop(): Promise<void>;
+  /** `kill -9` of the postmaster, for fault drills: no shutdown, whatever was in flight is cut off. */
+  kill(): Promise<void>;
 }
 
 export interface EmbeddedPostgresOptions {
@@ -33,6 +35,8 @@ export interface EmbeddedPostgresOptions {
   maxConnections?: number;
   /** More `postgres` command-line flags, e.g. ['-c', 'log_min_duration_statement=50']. */
   extraFlags?: string[];
+  /** A fixed port (a drill restarts the database where its clients expect it); default a free one. */
+  port?: number;
 }
 
 const SYSTEM_USER = 'postgres';
@@ -260,7 +264,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     await recoverFromPreviousOwner(dataDir, ownerFile, logger);
   }
 
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const durabilityFlags =
     options.durability === 'none'
       ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']
@@ -336,6 +340,11 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
       if (!(await waitUntil(() => exited, 20_000))) child.kill('SIGQUIT');
       await waitUntil(() => exited, 5_000);
       await fsp.rm(ownerFile, { force: true });
+    },
+    async kill() {
+      if (exited) return;
+      child.kill('SIGKILL');
+      await waitUntil(() => exited, 5_000);
     },
   };
 }

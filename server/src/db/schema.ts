@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import {
+  bigint,
   bigserial,
   boolean,
   check,
@@ -511,6 +512,12 @@ export const rechargeOrders = pgTable(
     /** When the next crediting attempt is due; the sweep re-enqueues overdue ones (a lost job). */
     nextCreditAt: tstz('next_credit_at'),
     lastError: text('last_error'),
+    /**
+     * Set when a crediting attempt got no answer (the vendor may have credited): from then on every attempt
+     * first looks our order number up in the vendor's records, and the order is never CREDIT_FAILED while
+     * the vendor cannot be asked (domain/recharge/recharge.ts).
+     */
+    creditUnknownSince: tstz('credit_unknown_since'),
     expiresAt: tstz('expires_at').notNull(),
     paidAt: tstz('paid_at'),
     creditedAt: tstz('credited_at'),
@@ -607,7 +614,14 @@ export const deductions = pgTable(
     decision: text('decision', { enum: DEDUCTION_DECISIONS }).notNull(),
     declineReason: text('decline_reason', { enum: DECLINE_REASONS }),
     status: text('status', { enum: DEDUCTION_STATUSES }).notNull(),
+    /** trade.pay calls made (shown to the gateway). */
     attempts: integer('attempts').notNull().default(0),
+    /**
+     * Slots of the school's retry schedule used: one per charge Alipay answered as failed (a refusal, a
+     * trade closed unpaid). A charge found by query never to have happened uses none: it is sent again at
+     * once (deduction-collection.ts). The next delay is retry_schedule_seconds[retries_used - 1].
+     */
+    retriesUsed: integer('retries_used').notNull().default(0),
     nextAttemptAt: tstz('next_attempt_at'),
     lastErrorCode: text('last_error_code'),
     alipayTradeNo: text('alipay_trade_no'),
@@ -917,4 +931,18 @@ export const notifyLog = pgTable(
     index('notify_log_out_trade_no_idx').on(t.outTradeNo),
     index('notify_log_received_idx').on(t.receivedAt),
   ],
+);
+
+/**
+ * Counters of the rate limits (http/rate-limit.ts): rate-limiter-flexible's PostgreSQL store, one row per
+ * limit and key (`session-ip:203.0.113.7`). `expire` is epoch ms; expired rows are deleted by the retention job.
+ */
+export const rateLimits = pgTable(
+  'rate_limits',
+  {
+    key: text('key').primaryKey(),
+    points: integer('points').notNull().default(0),
+    expire: bigint('expire', { mode: 'number' }),
+  },
+  (t) => [index('rate_limits_expire_idx').on(t.expire)],
 );

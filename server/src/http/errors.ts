@@ -29,6 +29,22 @@ function fromHttpError(error: HttpLikeError): DomainError | undefined {
   return undefined;
 }
 
+/**
+ * koa-body's `onError`: a body that cannot be read is the caller's fault, whatever broke — JSON, the form
+ * encoding, the charset, or a Content-Encoding that does not decode (zlib errors carry no HTTP status).
+ */
+export function rejectUnreadableBody(error: Error & HttpLikeError): never {
+  const status = error.status ?? error.statusCode;
+  if (status === 413) throw new DomainError('BODY_TOO_LARGE');
+  if (status === 415)
+    throw new DomainError('UNSUPPORTED_MEDIA_TYPE', `Unsupported content type or encoding: ${error.message}`);
+  const reason =
+    error.type === 'entity.parse.failed' || /JSON/i.test(error.message ?? '')
+      ? 'The body is not valid JSON'
+      : 'The body could not be decoded';
+  throw new DomainError('VALIDATION_FAILED', reason, { field: 'body' });
+}
+
 export function sendError(ctx: Context, error: DomainError): void {
   const body: ErrorBody = {
     error: {

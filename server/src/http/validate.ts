@@ -3,19 +3,63 @@ import { DomainError } from '../domain/errors.js';
 
 export type InputSource = 'body' | 'query' | 'params' | 'headers';
 
+/** Dates a request may carry: PostgreSQL, Beijing wall-clock conversion and the card vendor all handle these. */
+const EARLIEST_YEAR = 1970;
+const LATEST_YEAR = 9999;
+
+/**
+ * What no field of any route may hold, checked for every request whatever its schema says: a NUL character
+ * (PostgreSQL text and jsonb cannot store one; the query fails with a 500), and a date outside years
+ * 1970–9999 (`-004714-…` and `+275760-…` pass joi's ISO check but overflow timestamptz, the Beijing
+ * conversion or the vendor's yyyy format).
+ */
+function firstUnstorable(
+  value: unknown,
+  path: string[],
+  depth = 0,
+): { field: string[]; message: string } | undefined {
+  if (depth > 32) return { field: path, message: 'is nested too deeply' };
+  if (typeof value === 'string')
+    return value.includes('\u0000') ? { field: path, message: 'must not contain NUL characters' } : undefined;
+  if (value instanceof Date) {
+    const year = value.getUTCFullYear();
+    return Number.isNaN(year) || year < EARLIEST_YEAR || year > LATEST_YEAR
+      ? { field: path, message: `must be a time between the years ${EARLIEST_YEAR} and ${LATEST_YEAR}` }
+      : undefined;
+  }
+  if (value === null || typeof value !== 'object') return undefined;
+  for (const [key, item] of Object.entries(value)) {
+    if (key.includes('\u0000')) return { field: path, message: 'must not have NUL characters in its keys' };
+    const problem = firstUnstorable(item, [...path, key], depth + 1);
+    if (problem) return problem;
+  }
+  return undefined;
+}
+
 /**
  * Validates one part of a request against a joi schema declared next to its route. The first problem
  * becomes a 400 VALIDATION_FAILED naming the field (`body.amountFen`); all problems are in `details`.
  */
 export function validate<T>(schema: Joi.Schema<T>, value: unknown, source: InputSource): T {
-  const result = schema.validate(value ?? {}, {
-    abortEarly: false,
-    stripUnknown: false,
-    // Trims strings and parses query numbers; fields that must not be coerced (amounts) are strict().
-    convert: true,
-  });
-  if (!result.error) return result.value;
-  const problems = result.error.details.map((detail) => ({
+  const raw = firstUnstorable(value, [source]);
+  const result = raw
+    ? undefined
+    : schema.validate(value ?? {}, {
+        abortEarly: false,
+        stripUnknown: false,
+        // Trims strings and parses query numbers; fields that must not be coerced (amounts) are strict().
+        convert: true,
+      });
+  const unstorable = raw ?? (result && !result.error ? firstUnstorable(result.value, [source]) : undefined);
+  if (unstorable) {
+    const field = unstorable.field.join('.');
+    throw new DomainError('VALIDATION_FAILED', `${field}: ${unstorable.message}`, {
+      field,
+      details: [{ field, message: unstorable.message }],
+    });
+  }
+  if (!result!.error) return result!.value;
+  const problems = result!.error.details.map((detail) => ({
     // "at least one of a, b" has no path of its own: name the first field it asks for.
     field: [source, ...(detail.path.length > 0 ? detail.path : firstPeer(detail.context))].join('.'),
     message: detail.message.replace(/^"([^"]*)"/, (_, label: string) => label),

@@ -2,9 +2,9 @@ import type { Deps } from '../deps.js';
 import { campusCodePayJob } from './campus-code/campus-code-pay.js';
 import { deductionCollectJob } from './withholding/deduction-collect.js';
 import { deductionRefundJob } from './withholding/deduction-refund.js';
-import { noncesPruneJob } from './nonces-prune.js';
 import { rechargeCreditJob } from './recharge/recharge-credit.js';
 import { rechargeSweepJob } from './recharge/recharge-sweep.js';
+import { retentionJob } from './retention.js';
 import { withholdingSyncCardJob } from './withholding/withholding-card.js';
 import { withholdingSweepJob } from './withholding/withholding-sweep.js';
 import type { JobDefinition } from './runner.js';
@@ -12,7 +12,7 @@ import type { JobDefinition } from './runner.js';
 /** Every job the worker runs. One file per job. */
 export function allJobs(deps: Deps): JobDefinition<never>[] {
   return [
-    noncesPruneJob,
+    retentionJob(deps),
     rechargeCreditJob(deps),
     rechargeSweepJob(deps),
     deductionCollectJob(deps),

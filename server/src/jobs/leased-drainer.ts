@@ -43,6 +43,7 @@ export class LeasedDrainer<Row extends { id: string }> {
   private giveBackListener: (() => void) | null = null;
   private relisten: NodeJS.Timeout | null = null;
   private scheduledAt: number | null = null;
+  private hasListened = false;
 
   constructor(
     private readonly source: DrainSource<Row>,
@@ -136,6 +137,9 @@ export class LeasedDrainer<Row extends { id: string }> {
       await client.query(`listen ${this.source.channel}`);
       this.listener = client;
       this.giveBackListener = () => giveBack();
+      // Listening again after a lost connection: whatever was announced while deaf is found by a run now.
+      if (this.hasListened) void this.trigger();
+      this.hasListened = true;
     } catch (error) {
       giveBack(error as Error);
       this.env.logger.warn('could not listen; relying on scheduled runs', {

@@ -67,7 +67,13 @@ export function createJobRunner(options: {
   backend.notificationChannel?.on('error', (error: unknown) =>
     log.warn('job notification channel error', { error }),
   );
-  agenda.on('error', (error: unknown) => log.error('agenda error', { error }));
+  // While the database is down every poll fails the same way: say so once every 10 s, not ten times a second.
+  let lastAgendaError = 0;
+  agenda.on('error', (error: unknown) => {
+    if (Date.now() - lastAgendaError < 10_000) return;
+    lastAgendaError = Date.now();
+    log.error('agenda error (repeats within 10 s are not logged)', { error });
+  });
   agenda.on('fail', (error: Error, job: Job) =>
     log.warn('job failed', { job: job.attrs.name, error: error.message }),
   );

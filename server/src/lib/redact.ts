@@ -1,11 +1,47 @@
 /**
- * Personal data and secrets never reach a log line (DESIGN §5). Redaction works on two levels:
- * keys whose name says "secret" are blanked whatever their value, and free text is scrubbed of
- * things that look like ID numbers, mobile numbers, PEM keys and bearer tokens.
+ * Personal data and secrets never reach a log line (DESIGN §5). Redaction works on three levels:
+ * keys whose name says "secret" or "personal" (names, open_ids) are blanked whatever their value, card
+ * numbers are masked to their last four digits, and free text is scrubbed of things that look like ID
+ * numbers, mobile numbers, PEM keys and bearer tokens. A failed database query is logged by its
+ * PostgreSQL error code and constraint, never with its SQL text or parameters.
  */
 
 const SECRET_KEY =
   /(pass(word)?|secret|token|private_?key|priv_?key|^key$|_key$|api_?key|encrypt_?key|authorization|^sign$|signature|auth_?code|id_?(card|no|number)|identity_?(no|number)|cert_?no|phone|mobile|tel$|cookie)/i;
+
+/** Names of people and Alipay identities: blanked. `name` alone is too common (schools, jobs) to blank. */
+const PERSONAL_KEY =
+  /(holder_?name|student_?name|real_?name|user_?name$|^names?$|open_?id|buyer_?(open_?)?id|alipay_?user_?id|cert_?name)/i;
+/** Card numbers: masked, so that a log line can still be matched to a card by its last digits. */
+const CARD_KEY = /card_?no$|^card$|card_?number/i;
+
+export function maskCardNo(cardNo: string): string {
+  return cardNo.length > 4 ? `${'*'.repeat(cardNo.length - 4)}${cardNo.slice(-4)}` : '****';
+}
+
+/** pg's DatabaseError fields that identify a failure without repeating the data that caused it. */
+interface DatabaseFailure {
+  code?: string;
+  constraint?: string;
+  table?: string;
+  column?: string;
+}
+
+/**
+ * drizzle wraps a failed query as `Failed query: <sql>\nparams: <values>` with pg's error as its cause;
+ * the values are card numbers, names and amounts. Keep the PostgreSQL code and constraint instead.
+ */
+function describeQueryFailure(error: Error): string | null {
+  if (!error.message.startsWith('Failed query:')) return null;
+  const cause = (error as { cause?: DatabaseFailure & Error }).cause;
+  const facts = [
+    cause?.code && `code ${cause.code}`,
+    cause?.constraint && `constraint ${cause.constraint}`,
+    cause?.table && `table ${cause.table}`,
+    cause?.column && `column ${cause.column}`,
+  ].filter(Boolean);
+  return `database query failed${facts.length > 0 ? ` (${facts.join(', ')})` : ''}`;
+}
 
 const PATTERNS: Array<[RegExp, string]> = [
   [/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(-----END [A-Z ]*PRIVATE KEY-----|$)/g, '[REDACTED KEY]'],
@@ -30,9 +66,14 @@ export function redact(value: unknown, depth = 0): unknown {
   if (typeof value === 'string') return redactText(value);
   if (value === null || typeof value !== 'object') return value;
   if (value instanceof Error) {
+    const queryFailure = describeQueryFailure(value);
+    if (queryFailure) return { name: value.name, message: queryFailure };
+    const database = value as DatabaseFailure;
     return {
       name: value.name,
       message: redactText(value.message),
+      ...(database.code && /^[0-9A-Z]{5}$/.test(database.code) ? { code: database.code } : {}),
+      ...(database.constraint ? { constraint: database.constraint } : {}),
       stack: value.stack && redactText(value.stack),
     };
   }
@@ -41,8 +82,10 @@ export function redact(value: unknown, depth = 0): unknown {
   if (value instanceof Date) return value;
   const out: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(value)) {
-    out[key] =
-      SECRET_KEY.test(key) && item !== undefined && item !== null ? '[REDACTED]' : redact(item, depth + 1);
+    if (item === undefined || item === null) out[key] = item;
+    else if (SECRET_KEY.test(key) || PERSONAL_KEY.test(key)) out[key] = '[REDACTED]';
+    else if (CARD_KEY.test(key) && typeof item === 'string') out[key] = maskCardNo(item);
+    else out[key] = redact(item, depth + 1);
   }
   return out;
 }

@@ -138,6 +138,21 @@ describe('card system adapter (SOAP) against the sandbox', () => {
       assert.equal((await under.control.getRecords(school.code, cardNo)).length, 1);
     });
 
+    it('finds a credit by our flow number in the card records, and says null when there is none', async () => {
+      const { cards, cardNo } = await schoolWithCard();
+      const credit = await cards.recharge({ cardNo, amountFen: 700, flowNo: 'R_LOOKUP_1' });
+      const window = { from: new Date(Date.now() - 86_400_000), to: new Date(Date.now() + 86_400_000) };
+      const found = await cards.findRecharge({ cardNo, flowNo: 'R_LOOKUP_1', ...window });
+      assert.deepEqual(found, {
+        cardNo,
+        flowNo: 'R_LOOKUP_1',
+        amountFen: 700,
+        vendorSerial: credit.vendorSerial,
+        creditedAt: credit.creditedAt,
+      });
+      assert.equal(await cards.findRecharge({ cardNo, flowNo: 'R_LOOKUP_2', ...window }), null);
+    });
+
     it('refuses a flow number reused with another amount as final FLOW_NO_CONFLICT', async () => {
       const { cards, cardNo } = await schoolWithCard();
       await cards.recharge({ cardNo, amountFen: 500, flowNo: 'R_CONFLICT_1' });

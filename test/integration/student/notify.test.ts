@@ -60,6 +60,23 @@ describe('Alipay payment notifications', () => {
     assert.deepEqual(await notifyLog(order.outTradeNo), ['REJECTED_SIGNATURE']);
   });
 
+  it("refuses a notification signed with RSA (SHA-1), even with Alipay's own key", async () => {
+    const { api, order } = await openOrder();
+    const form: Record<string, string> = { charset: 'utf-8', version: '1.0', ...notificationFor(order) };
+    const content = Object.keys(form)
+      .filter((key) => form[key] !== '')
+      .sort()
+      .map((key) => `${key}=${form[key]}`)
+      .join('&');
+    form.sign_type = 'RSA';
+    form.sign = crypto
+      .sign('RSA-SHA1', Buffer.from(content), stack.alipay.sandbox.alipayPrivateKey)
+      .toString('base64');
+    assert.equal(await postNotification(stack.app.url, form), 'fail');
+    assert.equal((await api.get(`/api/v1/recharges/${order.id}`)).body.status, 'CREATED');
+    assert.deepEqual(await notifyLog(order.outTradeNo), ['REJECTED_SIGNATURE']);
+  });
+
   it('does not credit a genuine notification whose amount differs from the order', async () => {
     const { api, order } = await openOrder();
     const wrong = signedNotification(

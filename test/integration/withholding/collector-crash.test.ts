@@ -11,8 +11,8 @@ import { chargesOf, gatewayFor, sale, signedPayer, waitForDeduction, type Gatewa
  * are separate `ROLE=worker` processes of `server/src/main.ts` on the same database.
  */
 describe('a collector that dies in the middle of a charge', function () {
-  // Each test starts worker processes (tsx compiles the server on start): slow on a loaded machine.
-  this.timeout(90_000);
+  // Spawns `tsx` processes, whose cold start takes many seconds on a busy 2-core machine.
+  this.timeout(180_000);
   let stack: Stack;
   let gateway: Gateway;
   let worker: ChildProcess | undefined;

@@ -14,7 +14,7 @@ export type Payer = Awaited<ReturnType<typeof userWithCard>>;
  */
 export async function signedPayer(
   stack: Stack,
-  options: { balanceFen?: number; cardBalanceFen?: number } = {},
+  options: { balanceFen?: number; cardBalanceFen?: number; bindTimeoutMs?: number } = {},
 ): Promise<Payer & { agreementNo: string }> {
   const payer = await userWithCard(stack, {
     balanceFen: options.balanceFen ?? 100_000,
@@ -33,7 +33,7 @@ export async function signedPayer(
       const items = (await payer.api.get('/api/v1/withholding')).body.items;
       return card.alipayBind !== null && items[0]?.cards[0]?.isBoundAtCardSystem === true;
     },
-    { timeoutMs: 20_000, message: 'card bound for withholding' },
+    { timeoutMs: options.bindTimeoutMs ?? 20_000, message: 'card bound for withholding' },
   );
   return { ...payer, agreementNo: signed.agreementNo! };
 }

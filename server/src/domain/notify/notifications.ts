@@ -9,6 +9,7 @@ import {
 } from '../../db/repos/recharge/recharges.js';
 import type { SchoolRow } from '../../db/repos/schools/schools.js';
 import type { Deps } from '../../deps.js';
+import { notifications } from '../../lib/metrics.js';
 
 /**
  * Alipay's asynchronous notifications (DESIGN §6.3, ALIPAY.md §3): verify the signature with the SDK,
@@ -62,8 +63,10 @@ export async function handleAlipayNotification(
   form: Record<string, string>,
   handlers: NotificationHandlers,
 ): Promise<Acknowledgement> {
-  const log = (isVerified: boolean, outcome: NotifyOutcome, detail?: string) =>
-    recordNotification(deps.db, { form, isVerified, outcome, detail, at: deps.clock.now() });
+  const log = (isVerified: boolean, outcome: NotifyOutcome, detail?: string) => {
+    notifications.inc({ verified: String(isVerified), outcome });
+    return recordNotification(deps.db, { form, isVerified, outcome, detail, at: deps.clock.now() });
+  };
 
   if (!deps.alipay || !deps.alipay.verifyNotification(form)) {
     deps.logger.warn('notification with a bad signature', {
@@ -90,6 +93,7 @@ export async function handleAlipayNotification(
     await log(true, 'FAILED', (error as Error).message).catch(() => undefined);
     return 'fail';
   }
+  notifications.inc({ verified: 'true', outcome: result.outcome });
   if (result.outcome !== 'APPLIED' && result.outcome !== 'ALREADY_APPLIED') {
     deps.logger.info('notification not applied', {
       notifyId: form.notify_id,

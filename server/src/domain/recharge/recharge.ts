@@ -6,6 +6,7 @@ import {
   markClosedIfCreated,
   markCredited,
   markPaidIfUnpaid,
+  openRechargesOf,
   signalRechargesPaid,
   recordCreditFailure,
   setTradeNo,
@@ -29,6 +30,23 @@ import { alipayFailure, requireAlipay } from '../outside-errors.js';
  */
 
 export const CREDIT_JOB = 'recharge.credit';
+/** Unpaid, unexpired recharge orders one user may have at once. */
+export const MAX_OPEN_RECHARGES = 5;
+
+/** 429 until the first open item expires: a limit on things left open rather than on a rate. */
+export function tooManyOpen(limit: string, firstExpiry: Date | null, now: Date): DomainError {
+  const retryAfterSeconds = Math.max(
+    1,
+    Math.ceil(((firstExpiry?.getTime() ?? now.getTime()) - now.getTime()) / 1000),
+  );
+  return new DomainError(
+    'RATE_LIMITED',
+    `Too many unfinished payments; finish one or try again in ${retryAfterSeconds} s`,
+    {
+      details: { limit, retryAfterSeconds },
+    },
+  );
+}
 
 export function notifyUrl(deps: Pick<Deps, 'config'>): string {
   return `${deps.config.publicBaseUrl}/notify/alipay`;
@@ -57,6 +75,9 @@ export async function createRecharge(
   const user = await findUser(deps.db, userId);
   if (!user) throw new DomainError('UNAUTHENTICATED');
   const now = deps.clock.now();
+  // Each order is a trade at Alipay and a row here: a user pays one or two at a time, not dozens.
+  const open = await openRechargesOf(deps.db, userId, now);
+  if (open.count >= MAX_OPEN_RECHARGES) throw tooManyOpen('open-recharges', open.firstExpiry, now);
   const order = await insertRecharge(deps.db, {
     outTradeNo: newOrderNo('recharge', deps.clock),
     schoolId: school.id,
@@ -94,44 +115,89 @@ export async function ownRecharge(deps: Pick<Deps, 'db'>, userId: string, id: st
 }
 
 /**
- * Alipay says the trade is paid (notify or query). Idempotent: only the first report moves the order;
- * the caller enqueues crediting after its transaction commits.
- */
-/**
- * One crediting attempt for an order the drainer has claimed (jobs/recharge/recharge-credit.ts): vendor Recharge
- * with our order number as the flow number, so a retry after an unknown outcome never credits twice.
- * Failures are retried on RECHARGE_CREDIT_RETRY_MS, then CREDIT_FAILED for the school's admins.
+ * One crediting attempt for an order the drainer has claimed (jobs/recharge/recharge-credit.ts): vendor
+ * Recharge with our order number as the flow number, so a repeat never credits twice.
+ *
+ * An attempt that got no answer (timeout, dropped connection) may have credited the card. It is resolved
+ * the way an unknown charge at Alipay is: every later attempt first asks the vendor's records for our flow
+ * number, and the order is CREDIT_FAILED only once the vendor has said no and its records confirm there is
+ * no credit. While the vendor cannot be asked, the order stays PAID and is asked again on the last delay
+ * of RECHARGE_CREDIT_RETRY_MS, however long that takes: "not credited" is never said without asking.
  */
 export async function creditRecharge(deps: Deps, order: RechargeRow, school: SchoolRow): Promise<void> {
+  const cardSystem = deps.schools.cardSystem(school);
   try {
-    await deps.schools
-      .cardSystem(school)
-      .recharge({ cardNo: order.cardNo, amountFen: order.amountFen, flowNo: order.outTradeNo });
+    if (order.creditUnknownSince && (await findVendorCredit(deps, order, school))) {
+      await markCredited(deps.db, order.id, deps.clock.now());
+      deps.logger.info('recharge found credited in the vendor records', { outTradeNo: order.outTradeNo });
+      return;
+    }
+    await cardSystem.recharge({ cardNo: order.cardNo, amountFen: order.amountFen, flowNo: order.outTradeNo });
     await markCredited(deps.db, order.id, deps.clock.now());
     deps.logger.debug('recharge credited', { outTradeNo: order.outTradeNo, amountFen: order.amountFen });
   } catch (error) {
     if (!(error instanceof CardSystemError)) throw error;
-    const schedule = deps.config.recharge.creditRetryMs;
-    const delay = error.classification === 'final' ? undefined : schedule[order.creditAttempts];
-    const now = deps.clock.now();
-    const nextAt = delay === undefined ? null : new Date(now.getTime() + delay);
-    await recordCreditFailure(deps.db, order.id, {
-      error: `${error.reason}: ${error.message}`.slice(0, 500),
-      nextAt,
-      now,
-    });
-    if (nextAt) {
-      deps.logger.warn('recharge credit failed; will retry', {
-        outTradeNo: order.outTradeNo,
-        reason: error.reason,
-        nextAt,
-      });
-    } else {
-      deps.logger.error('recharge credit failed for good', {
-        outTradeNo: order.outTradeNo,
-        reason: error.reason,
-      });
+    await afterCreditFailure(deps, order, school, error);
+  }
+}
+
+/** Our flow number in the vendor's records, searched from a day before payment (vendor clocks drift). */
+function findVendorCredit(deps: Deps, order: RechargeRow, school: SchoolRow) {
+  const paidAt = (order.paidAt ?? order.createdAt).getTime();
+  return deps.schools.cardSystem(school).findRecharge({
+    cardNo: order.cardNo,
+    flowNo: order.outTradeNo,
+    from: new Date(paidAt - 86_400_000),
+    to: new Date(deps.clock.now().getTime() + 86_400_000),
+  });
+}
+
+async function afterCreditFailure(
+  deps: Deps,
+  order: RechargeRow,
+  school: SchoolRow,
+  error: CardSystemError,
+): Promise<void> {
+  const schedule = deps.config.recharge.creditRetryMs;
+  const isUnknown = error.classification === 'unknown';
+  const mayHaveCredited = isUnknown || order.creditUnknownSince !== null;
+  let delay = error.classification === 'final' ? undefined : schedule[order.creditAttempts];
+  if (delay === undefined && isUnknown) {
+    // This very attempt may have credited: giving up now would be a guess. Ask again later.
+    delay = schedule.at(-1);
+  } else if (delay === undefined && mayHaveCredited) {
+    // About to give up on an order an earlier attempt may have credited: the vendor's records decide.
+    try {
+      if (await findVendorCredit(deps, order, school)) {
+        await markCredited(deps.db, order.id, deps.clock.now());
+        deps.logger.info('recharge found credited in the vendor records', { outTradeNo: order.outTradeNo });
+        return;
+      }
+    } catch (lookupError) {
+      if (!(lookupError instanceof CardSystemError)) throw lookupError;
+      delay = schedule.at(-1);
     }
+  }
+  const now = deps.clock.now();
+  const nextAt = delay === undefined ? null : new Date(now.getTime() + delay);
+  await recordCreditFailure(deps.db, order.id, {
+    error: `${error.reason}: ${error.message}`.slice(0, 500),
+    nextAt,
+    isUnknown,
+    now,
+  });
+  if (nextAt) {
+    deps.logger.warn('recharge credit failed; will retry', {
+      outTradeNo: order.outTradeNo,
+      reason: error.reason,
+      classification: error.classification,
+      nextAt,
+    });
+  } else {
+    deps.logger.error('recharge credit failed for good', {
+      outTradeNo: order.outTradeNo,
+      reason: error.reason,
+    });
   }
 }
 

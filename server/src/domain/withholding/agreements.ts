@@ -12,6 +12,7 @@ import {
   insertAgreement,
   listUserAgreements,
   markAgreementFailed,
+  pendingAgreementsSince,
   markAgreementUnsigned,
   type AgreementRow,
 } from '../../db/repos/withholding/agreements.js';
@@ -43,7 +44,7 @@ import { activeSchool, usableBinding } from '../cards/bindings.js';
 import { DomainError } from '../errors.js';
 import type { NotificationHandler, NotificationResult } from '../notify/notifications.js';
 import { alipayFailure, requireAlipay } from '../outside-errors.js';
-import { notifyUrl } from '../recharge/recharge.js';
+import { notifyUrl, tooManyOpen } from '../recharge/recharge.js';
 
 /**
  * Password-free withholding agreements (seed 000 §2.1–2.2, DESIGN §7.4, ALIPAY.md §4.10–4.12), one per payer
@@ -64,6 +65,8 @@ import { notifyUrl } from '../recharge/recharge.js';
 export const SYNC_CARD_JOB = 'withholding.sync-card';
 /** Assigned with the withholding contract; never DEFAULT|DEFAULT with an external number (ALIPAY.md §4.10). */
 export const SIGN_SCENE = 'INDUSTRY|CAMPUS';
+/** Sign pages one user may leave unfinished at once (each is asked about until it is abandoned). */
+export const MAX_PENDING_AGREEMENTS = 3;
 
 function alipayIdOf(user: UserRow): string {
   // ZFB_BindDoc wants "the Alipay user id"; apps in open_id mode never learn it, so the open_id stands in.
@@ -146,7 +149,15 @@ export async function startSigning(
       field: 'body.cards',
     });
   }
+  // Every sign page left open is a PENDING agreement that GET /me and the sweep must ask Alipay about.
   const now = deps.clock.now();
+  const abandonedBefore = new Date(now.getTime() - deps.config.withholding.agreementAbandonAfterMs);
+  const pending = await pendingAgreementsSince(deps.db, userId, abandonedBefore);
+  if (pending.count >= MAX_PENDING_AGREEMENTS) {
+    const settlesAt =
+      pending.oldest && new Date(pending.oldest.getTime() + deps.config.withholding.agreementAbandonAfterMs);
+    throw tooManyOpen('pending-agreements', settlesAt, now);
+  }
   const agreement = await deps.db.transaction(async (tx) => {
     const created = await insertAgreement(tx, {
       schoolId: school.id,
@@ -347,12 +358,17 @@ function viewOf(
 
 /**
  * The user's withholding, one item per school where they have a live card or an agreement: the ACTIVE
- * agreement, else the newest one. Stale PENDING agreements are resolved with Alipay first (lost notify).
+ * agreement, else the newest one. The newest stale PENDING agreement is resolved with Alipay first (lost
+ * notify).
  */
 export async function withholdingViews(deps: Deps, userId: string): Promise<WithholdingView[]> {
   let agreements = await listUserAgreements(deps.db, userId);
   const staleBefore = deps.clock.now().getTime() - deps.config.withholding.agreementQueryAfterMs;
-  const stale = agreements.filter((a) => a.status === 'PENDING' && a.createdAt.getTime() <= staleBefore);
+  // One Alipay question per request at most (the newest sign page, the one the user just left); the
+  // withholding sweep works through the rest, oldest first.
+  const stale = agreements
+    .filter((a) => a.status === 'PENDING' && a.createdAt.getTime() <= staleBefore)
+    .slice(0, 1);
   if (stale.length > 0 && deps.alipay) {
     for (const agreement of stale) {
       await resolvePendingAgreement(deps, agreement).catch((error: unknown) =>

@@ -22,11 +22,18 @@ import { requireAlipay } from '../outside-errors.js';
  *            │                            pollWindow → cancel, then retry
  *            │                unknown (timeout, 20000, SYSTEM_ERROR) → query at once:
  *            │                            paid → COLLECTED; waiting → AWAITING_BUYER;
- *            │                            closed → retry with a new out_trade_no; none → retry;
+ *            │                            closed unpaid → retry with a new out_trade_no (uses a slot);
+ *            │                            no trade → never charged: charge again now (uses no slot);
  *            │                            query fails too → UNKNOWN, query again next time
  *            │                retryable (balance …) → RETRYING at the school's next retry delay
  *            │                final (agreement gone …) or schedule used up → ARREARS
  *            └── reversal asked → never charged again: void it, or resolve the open trade first
+ *
+ * The schedule: each charge Alipay answers as failed (a refusal, a trade that closed unpaid) uses the next
+ * slot of the school's retry schedule (`retries_used`); used up → ARREARS. A charge whose outcome was
+ * unknown and that a query then finds never happened (a timeout before Alipay saw it, a collector stopped
+ * or killed between its claim and its trade.pay) was not a failure to collect: it is charged again at
+ * once and uses no slot. So a deduction ends in ARREARS only because Alipay said no often enough.
  *
  * Never two charges: a new trade.pay is sent only when the previous one under the current out_trade_no
  * is known not to have taken money (a clean business refusal, or a query that finds no trade). A trade
@@ -136,34 +143,61 @@ function collected(trade: { tradeNo: string }, outcome: string): Step {
 }
 
 /**
- * The trade did not take the money and may be tried again: RETRYING at the school's next delay, or
- * ARREARS when the schedule is used up. `attemptsAfter` counts trade.pay calls including this one.
+ * Alipay answered that the charge failed and it may be tried again: RETRYING at the school's next delay,
+ * or ARREARS when the schedule is used up. Uses one slot of the schedule (`retries_used`).
  */
 function retryLater(
   deps: Deps,
   d: ClaimedDeduction,
   context: CollectionContext,
-  failure: { outcome: string; code: string; subCode?: string | null; attemptsAfter: number },
+  failure: { outcome: string; code: string; subCode?: string | null },
 ): Step {
-  const schedule = context.school.retryScheduleSeconds;
-  const seconds = schedule[failure.attemptsAfter - 1];
+  const seconds = context.school.retryScheduleSeconds[d.retriesUsed];
   const base = {
     outcome: failure.outcome,
     alipayCode: failure.code,
     alipaySubCode: failure.subCode ?? null,
+    isPayCall: false,
+    usesRetrySlot: true,
     chargeState: null,
     awaitingBuyerSince: null,
     lastErrorCode: failure.subCode ?? failure.code,
   };
-  if (seconds === undefined) {
-    return { ...base, isPayCall: false, status: 'ARREARS', nextAttemptAt: null };
-  }
+  if (seconds === undefined) return { ...base, status: 'ARREARS', nextAttemptAt: null };
   const delayMs = Math.round(seconds * 1000 * deps.config.deductions.retryScale);
+  return { ...base, status: 'RETRYING', nextAttemptAt: new Date(deps.clock.now().getTime() + delayMs) };
+}
+
+/** Retrying cannot help (the agreement is gone, the request can never succeed): ARREARS. */
+function giveUp(failure: { outcome: string; code: string; subCode?: string | null }): Step {
   return {
-    ...base,
+    outcome: failure.outcome,
+    alipayCode: failure.code,
+    alipaySubCode: failure.subCode ?? null,
     isPayCall: false,
-    status: 'RETRYING',
-    nextAttemptAt: new Date(deps.clock.now().getTime() + delayMs),
+    status: 'ARREARS',
+    nextAttemptAt: null,
+    chargeState: null,
+    awaitingBuyerSince: null,
+    lastErrorCode: failure.subCode ?? failure.code,
+  };
+}
+
+/**
+ * Nothing was charged and nothing failed: the earlier trade.pay never reached Alipay's books. Charge
+ * again now, under the same out_trade_no, without using a slot of the schedule.
+ */
+function chargeAgainNow(deps: Deps, d: ClaimedDeduction, outcome: string, cause: AlipayError | null): Step {
+  return {
+    outcome,
+    alipayCode: cause?.code ?? null,
+    alipaySubCode: cause?.subCode ?? null,
+    isPayCall: false,
+    status: d.status === 'RETRYING' ? 'RETRYING' : 'PENDING',
+    nextAttemptAt: deps.clock.now(),
+    chargeState: null,
+    awaitingBuyerSince: null,
+    lastErrorCode: d.lastErrorCode,
   };
 }
 
@@ -196,17 +230,8 @@ function stillUnknown(deps: Deps, d: ClaimedDeduction, error: AlipayError | null
 
 async function charge(deps: Deps, d: ClaimedDeduction, context: CollectionContext): Promise<Step> {
   const alipay = requireAlipay(deps);
-  const attemptsAfter = d.attempts + 1;
   const payCall = <T extends Step>(step: T): T => ({ ...step, isPayCall: true });
-  if (!d.agreementNo) {
-    return payCall(
-      retryLater(deps, d, context, {
-        outcome: 'NO_AGREEMENT',
-        code: 'NO_AGREEMENT',
-        attemptsAfter: Infinity,
-      }),
-    );
-  }
+  if (!d.agreementNo) return giveUp({ outcome: 'NO_AGREEMENT', code: 'NO_AGREEMENT' });
   // The row is already marked UNKNOWN (claimDueDeductions): a crash from here on leaves it to be queried.
   const sentAt = deps.clock.now();
   try {
@@ -248,16 +273,12 @@ async function charge(deps: Deps, d: ClaimedDeduction, context: CollectionContex
       };
     }
     if (error.kind === 'pending') return payCall(awaitingBuyer(deps, d, deps.clock.now(), 'AWAITING_BUYER'));
-    const failure = { code: error.code, subCode: error.subCode ?? null, attemptsAfter };
+    const failure = { code: error.code, subCode: error.subCode ?? null };
     if (error.kind === 'retryable')
       return payCall(retryLater(deps, d, context, { ...failure, outcome: 'RETRYABLE' }));
     // Final: the agreement is gone or the request can never succeed. Retrying cannot help (ARREARS).
     return payCall(
-      retryLater(deps, d, context, {
-        ...failure,
-        outcome: isAgreementGone(error.subCode) ? 'AGREEMENT_GONE' : 'FINAL',
-        attemptsAfter: Infinity,
-      }),
+      giveUp({ ...failure, outcome: isAgreementGone(error.subCode) ? 'AGREEMENT_GONE' : 'FINAL' }),
     );
   }
 }
@@ -275,7 +296,6 @@ async function resolveOpenTrade(
   const alipay = requireAlipay(deps);
   const appAuthToken = deps.schools.appAuthToken(context.school);
   const outTradeNo = d.outTradeNo!;
-  const attemptsSoFar = d.attempts + (cause ? 1 : 0);
   let trade: TradeState | null;
   try {
     trade = await alipay.queryTrade({ outTradeNo, appAuthToken });
@@ -292,19 +312,16 @@ async function resolveOpenTrade(
     const openSince = d.awaitingBuyerSince ?? deps.clock.now();
     if (deps.clock.now().getTime() - openSince.getTime() < deps.config.deductions.pollIntervalMs)
       return stillUnknown(deps, { ...d, awaitingBuyerSince: openSince }, cause, 'NO_TRADE_YET');
-    // No trade: the earlier call never took effect. The same out_trade_no may be paid again.
+    // No trade: the earlier call never took effect (or was never sent). Not charged, and not a failure
+    // to collect: the same out_trade_no is paid again now.
     if (d.reversalRequestedAt) return voided(d);
-    return retryLater(deps, d, context, { outcome: 'NO_TRADE', code, subCode, attemptsAfter: attemptsSoFar });
+    return chargeAgainNow(deps, d, 'NO_TRADE', cause);
   }
   if (trade.status === 'TRADE_CLOSED') {
+    // It existed and closed unpaid (the buyer never confirmed, or our cancel went through): a failure.
     if (d.reversalRequestedAt) return voided(d);
     return {
-      ...retryLater(deps, d, context, {
-        outcome: 'TRADE_CLOSED',
-        code,
-        subCode,
-        attemptsAfter: attemptsSoFar,
-      }),
+      ...retryLater(deps, d, context, { outcome: 'TRADE_CLOSED', code, subCode }),
       outTradeNo: nextOutTradeNo(d.deductionNo, outTradeNo),
     };
   }
@@ -313,14 +330,13 @@ async function resolveOpenTrade(
   const waitedMs = deps.clock.now().getTime() - since.getTime();
   if (!d.reversalRequestedAt && waitedMs < deps.config.deductions.pollWindowMs)
     return awaitingBuyer(deps, d, since, 'AWAITING_BUYER');
-  return cancelWaitingTrade(deps, d, context, attemptsSoFar);
+  return cancelWaitingTrade(deps, d, context);
 }
 
 async function cancelWaitingTrade(
   deps: Deps,
   d: ClaimedDeduction,
   context: CollectionContext,
-  attemptsSoFar: number,
 ): Promise<Step> {
   const alipay = requireAlipay(deps);
   const outTradeNo = d.outTradeNo!;
@@ -339,12 +355,7 @@ async function cancelWaitingTrade(
   // Cancelled: closed unpaid, or (had the buyer just confirmed) refunded. Either way no money is held.
   if (d.reversalRequestedAt) return { ...voided(d), outcome: 'CANCELLED' };
   return {
-    ...retryLater(deps, d, context, {
-      outcome: 'CANCELLED',
-      code: 'WAIT_BUYER_PAY',
-      subCode: null,
-      attemptsAfter: Math.max(attemptsSoFar, 1),
-    }),
+    ...retryLater(deps, d, context, { outcome: 'CANCELLED', code: 'WAIT_BUYER_PAY', subCode: null }),
     outTradeNo: nextOutTradeNo(d.deductionNo, outTradeNo),
   };
 }

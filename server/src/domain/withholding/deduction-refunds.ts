@@ -65,7 +65,24 @@ export async function refundReversedDeduction(deps: Deps, deduction: DeductionRo
     });
   } catch (error) {
     if (!(error instanceof AlipayError)) throw error;
-    const isFinal = error.kind === 'final';
+    // A refusal after an earlier attempt that got no answer may only mean that attempt went through:
+    // ask (fastpay.refund.query) before calling the refund failed. Unknown and retryable failures are
+    // retried with the same out_request_no, which is itself safe to repeat (ALIPAY.md §4.16).
+    let isFinal = error.kind === 'final';
+    if (isFinal && refund.attempts > 0) {
+      const refunded = await alipay
+        .isRefunded({ outTradeNo: paidWith, outRequestNo, appAuthToken: deps.schools.appAuthToken(school) })
+        .catch(() => null);
+      if (refunded === true) {
+        await markRefundSucceeded(deps.db, refund.id, deps.clock.now());
+        await markRefunded(deps.db, deduction.id, deps.clock.now());
+        deps.logger.info('reversed deduction found refunded by query', {
+          deductionNo: deduction.deductionNo,
+        });
+        return;
+      }
+      if (refunded === null) isFinal = false;
+    }
     const attempts = await recordRefundFailure(deps.db, refund.id, {
       error: error.reason,
       isFinal,
@@ -73,6 +90,8 @@ export async function refundReversedDeduction(deps: Deps, deduction: DeductionRo
     });
     const delay = deps.config.deductions.refundRetryMs[attempts - 1];
     if (isFinal || delay === undefined) {
+      // FAILED (final) waits for an admin; PENDING past the schedule is tried again by the withholding
+      // sweep (findUnrefundedReversals), so a refund is never dropped.
       deps.logger.error('refund of a reversed deduction failed; an admin must act', {
         deductionNo: deduction.deductionNo,
         reason: error.reason,

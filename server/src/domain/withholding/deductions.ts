@@ -10,6 +10,7 @@ import {
 } from '../../db/repos/withholding/deductions.js';
 import type { Deps } from '../../deps.js';
 import { newOrderNo } from '../../lib/ids.js';
+import { deductionDecisions } from '../../lib/metrics.js';
 import { DomainError } from '../errors.js';
 import { refundReversedDeduction } from './deduction-refunds.js';
 
@@ -67,7 +68,10 @@ export async function decideDeduction(
   });
   if (row.outcome === 'REPLAY') throw new DomainError('GATEWAY_AUTH_FAILED');
   if (row.outcome === 'CONFLICT') throw new DomainError('TXN_CONFLICT', undefined, { field: 'body.txnNo' });
-  if (row.outcome === 'NEW' && row.decision === 'APPROVED') signalDeductionsDue(deps.pool);
+  if (row.outcome === 'NEW') {
+    deductionDecisions.inc({ decision: row.decision!, reason: row.decline_reason ?? '' });
+    if (row.decision === 'APPROVED') signalDeductionsDue(deps.pool);
+  }
   return {
     txnNo: request.txnNo,
     deductionId: row.deduction_no!,

@@ -535,6 +535,9 @@ export class Alipay {
 
   /** checkNotifySignV2: the body is already form-decoded by Koa (ALIPAY.md §1.6, §3.3). */
   verifyNotification(form: Record<string, string>): boolean {
+    // Only RSA2 (SHA256withRSA): the SDK would also check an `RSA` (SHA-1) signature, a weaker hash that
+    // our app never asked Alipay for (ALIPAY.md §3.3).
+    if (form.sign_type !== 'RSA2') return false;
     try {
       return this.sdk.checkNotifySignV2(form);
     } catch {

@@ -1,4 +1,5 @@
 import { AlipayRequestError, type AlipaySdk } from 'alipay-sdk';
+import { alipayCalls, outcomeOf } from '../../lib/metrics.js';
 import { AlipayError, classifyFailure } from './errors.js';
 
 export type AlipayResponse = Record<string, unknown> & {
@@ -34,6 +35,19 @@ export async function callAlipay(
   method: string,
   options: CallOptions = {},
 ): Promise<AlipayResponse> {
+  const started = performance.now();
+  let outcome = 'ok';
+  try {
+    return await exec(sdk, method, options);
+  } catch (error) {
+    outcome = outcomeOf(error);
+    throw error;
+  } finally {
+    alipayCalls.observe({ method, outcome }, (performance.now() - started) / 1000);
+  }
+}
+
+async function exec(sdk: AlipaySdk, method: string, options: CallOptions): Promise<AlipayResponse> {
   const params: Record<string, unknown> = { ...options.params };
   if (options.bizContent) params.bizContent = options.bizContent;
   // Never send empty parameters: the gateway drops them before checking the signature (ALIPAY.md §1.3).

@@ -37,6 +37,7 @@ export type CardSystemOperation =
   | 'getCardHolder'
   | 'getBalance'
   | 'recharge'
+  | 'findRecharge'
   | 'bindAlipay'
   | 'unbindAlipay'
   | 'getStatement'

@@ -115,6 +115,24 @@ export interface CardStatement {
   records: CardRecord[];
 }
 
+export interface RechargeLookup {
+  cardNo: string;
+  /** Our order number, which the vendor keeps as the record's reference (RefNo). */
+  flowNo: string;
+  /** The window to search, wide enough for the vendor's clock: both ends inclusive. */
+  from: Date;
+  to: Date;
+}
+
+/** A credit found in the vendor's records. */
+export interface RechargeRecord {
+  cardNo: string;
+  flowNo: string;
+  amountFen: number;
+  vendorSerial: string;
+  creditedAt: Date;
+}
+
 export interface LossReport {
   cardNo: string;
   status: CardStatus;
@@ -130,6 +148,12 @@ export interface CardSystem {
   getBalance(cardNo: string): Promise<CardBalance>;
   /** Recharge: credits once per flow number; a repeat returns the first credit. */
   recharge(input: RechargeInput): Promise<CardRecharge>;
+  /**
+   * Whether the vendor credited this flow number: its records searched for a recharge with our reference
+   * (GetPersonDetails for the SOAP vendor). null only when the whole window was searched; a vendor that
+   * cannot be asked, or a window too full to search, is a CardSystemError.
+   */
+  findRecharge(lookup: RechargeLookup): Promise<RechargeRecord | null>;
   /** ZFB_BindDoc: records the Alipay user and our bind password on the card. */
   bindAlipay(input: BindAlipayInput): Promise<AlipayBinding>;
   /** ZFB_UnBindDoc: removes the bind doc; a wrong password is refused. */

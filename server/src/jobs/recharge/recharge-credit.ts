@@ -40,7 +40,9 @@ export function rechargeCreditJob(deps: Deps): JobDefinition {
     name: CREDIT_JOB,
     every: creditEveryMs,
     concurrency: 1,
-    lockLifetimeMs: 10 * 60_000,
+    // A run whose end could not be recorded (the database died under it) keeps the job locked this long;
+    // runs in several processes are safe (leased rows), so a short lock costs nothing.
+    lockLifetimeMs: 60_000,
     async run() {
       await drainer.trigger();
     },

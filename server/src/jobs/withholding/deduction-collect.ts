@@ -42,7 +42,9 @@ export function deductionCollectJob(deps: Deps): JobDefinition {
     name: COLLECT_JOB,
     every: collectEveryMs,
     concurrency: 1,
-    lockLifetimeMs: 10 * 60_000,
+    // A run whose end could not be recorded (the database died under it) keeps the job locked this long;
+    // runs in several processes are safe (leased rows), so a short lock costs nothing.
+    lockLifetimeMs: 60_000,
     async run() {
       await collector.trigger();
     },

@@ -17,6 +17,7 @@ import { cancelCardLoss, reportCardLost } from '../../domain/cards/loss.js';
 import { lookUpByIdNumber, lookUpWithAlipay } from '../../domain/cards/roster-matches.js';
 import { cardReceipt, cardStatement } from '../../domain/cards/statement/statement.js';
 import { campusCodeEntry } from '../../domain/campus-code/campus-code-entry.js';
+import { rateLimit } from '../../http/rate-limit.js';
 import { validate } from '../../http/validate.js';
 import { cardNo, fullIdNumber, idNumberOrTail, idParams, mobile, uuid } from './schemas.js';
 import { bindingView, schoolView } from './views.js';
@@ -77,7 +78,7 @@ export function cardRoutes(deps: Deps): Router {
     ctx.body = { items: schools.map((s) => schoolView(s, withRoster.has(s.id))) } satisfies SchoolsResponse;
   });
 
-  router.post('/bindings/lookup', async (ctx) => {
+  router.post('/bindings/lookup', rateLimit(deps, 'binding-user'), async (ctx) => {
     const body = validate(lookupBody, ctx.request.body, 'body');
     const userId: string = ctx.state.userId;
     ctx.body = (
@@ -87,7 +88,7 @@ export function cardRoutes(deps: Deps): Router {
     ) satisfies RosterLookupResponse;
   });
 
-  router.post('/bindings', async (ctx) => {
+  router.post('/bindings', rateLimit(deps, 'binding-user'), async (ctx) => {
     const body = validate(bindingBody, ctx.request.body, 'body');
     const binding = await bindCard(deps, ctx.state.userId, body);
     ctx.status = 201;
@@ -99,7 +100,7 @@ export function cardRoutes(deps: Deps): Router {
     ctx.body = { items: bindings.map(bindingView) } satisfies BindingsResponse;
   });
 
-  router.get('/bindings/:id', async (ctx) => {
+  router.get('/bindings/:id', rateLimit(deps, 'balance-user'), async (ctx) => {
     const { id } = validate(idParams, ctx.params, 'params');
     const { binding, ...live } = await bindingWithBalance(deps, ctx.state.userId, id);
     ctx.body = { ...bindingView(binding), ...live } satisfies BindingDetail;
@@ -126,23 +127,23 @@ export function cardRoutes(deps: Deps): Router {
     ctx.body = await campusCodeEntry(deps, ctx.state.userId, id);
   });
 
-  router.post('/bindings/:id/loss', async (ctx) => {
+  router.post('/bindings/:id/loss', rateLimit(deps, 'card-change-user'), async (ctx) => {
     const { id } = validate(idParams, ctx.params, 'params');
     ctx.body = bindingView(await reportCardLost(deps, ctx.state.userId, id));
   });
 
-  router.delete('/bindings/:id/loss', async (ctx) => {
+  router.delete('/bindings/:id/loss', rateLimit(deps, 'card-change-user'), async (ctx) => {
     const { id } = validate(idParams, ctx.params, 'params');
     ctx.body = bindingView(await cancelCardLoss(deps, ctx.state.userId, id));
   });
 
-  router.delete('/bindings/:id', async (ctx) => {
+  router.delete('/bindings/:id', rateLimit(deps, 'card-change-user'), async (ctx) => {
     const { id } = validate(idParams, ctx.params, 'params');
     await unbindCard(deps, ctx.state.userId, id);
     ctx.status = 204;
   });
 
-  router.get('/bindings/:id/statement', async (ctx) => {
+  router.get('/bindings/:id/statement', rateLimit(deps, 'statement-user'), async (ctx) => {
     const { id } = validate(idParams, ctx.params, 'params');
     const query = validate(statementQuery, ctx.query, 'query');
     ctx.body = await cardStatement(deps, ctx.state.userId, id, query);

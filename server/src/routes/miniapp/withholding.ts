@@ -16,6 +16,7 @@ import {
   startSigning,
   withholdingViews,
 } from '../../domain/withholding/agreements.js';
+import { rateLimit } from '../../http/rate-limit.js';
 import { validate } from '../../http/validate.js';
 import { amountFen, idParams, uuid } from './schemas.js';
 
@@ -40,14 +41,14 @@ const repayBody = Joi.object({ schoolId: uuid });
 export function withholdingRoutes(deps: Deps): Router {
   const router = new Router();
 
-  router.post('/withholding/sign', async (ctx) => {
+  router.post('/withholding/sign', rateLimit(deps, 'withholding-user'), async (ctx) => {
     const body = validate(signBody, ctx.request.body, 'body');
     const cards = body.cards ?? [{ bindingId: body.bindingId! }];
     ctx.status = 201;
     ctx.body = (await startSigning(deps, ctx.state.userId, cards)) satisfies WithholdingSignResponse;
   });
 
-  router.put('/withholding/cards', async (ctx) => {
+  router.put('/withholding/cards', rateLimit(deps, 'withholding-user'), async (ctx) => {
     const { schoolId, cards } = validate(cardsBody, ctx.request.body, 'body');
     ctx.body = await changeCoveredCards(deps, ctx.state.userId, schoolId, cards);
   });
@@ -56,7 +57,7 @@ export function withholdingRoutes(deps: Deps): Router {
     ctx.body = { items: await withholdingViews(deps, ctx.state.userId) } satisfies WithholdingResponse;
   });
 
-  router.delete('/withholding', async (ctx) => {
+  router.delete('/withholding', rateLimit(deps, 'withholding-user'), async (ctx) => {
     const { schoolId } = validate(unsignQuery, ctx.query, 'query');
     ctx.body = await endWithholding(deps, ctx.state.userId, schoolId);
   });
@@ -65,7 +66,7 @@ export function withholdingRoutes(deps: Deps): Router {
     ctx.body = (await listDebts(deps, ctx.state.userId)) satisfies DebtsResponse;
   });
 
-  router.post('/debts/repay', async (ctx) => {
+  router.post('/debts/repay', rateLimit(deps, 'withholding-user'), async (ctx) => {
     const { schoolId } = validate(repayBody, ctx.request.body, 'body');
     ctx.status = 201;
     ctx.body = (await repayDebts(deps, ctx.state.userId, schoolId)) satisfies RepayResponse;

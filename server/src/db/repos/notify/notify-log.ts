@@ -13,6 +13,47 @@ export type NotifyOutcome =
   | 'REJECTED_MALFORMED'
   | 'FAILED';
 
+/** The fields kept of a notification whose signature did not verify: enough to investigate, bounded. */
+const UNVERIFIED_FIELDS = [
+  'notify_type',
+  'notify_id',
+  'out_trade_no',
+  'trade_status',
+  'total_amount',
+  'app_id',
+];
+const UNVERIFIED_VALUE_CHARS = 64;
+
+/**
+ * PostgreSQL text and jsonb cannot hold NUL; a forged form may carry one. What is stored is evidence, not
+ * the thing itself, so a NUL becomes U+FFFD.
+ */
+function storable(value: string): string {
+  return value.includes('\u0000') ? value.replaceAll('\u0000', '\uFFFD') : value;
+}
+
+/**
+ * What notify_log keeps of a form. Verified notifications are kept whole (they are Alipay's word). For
+ * unverified ones, which anyone can send, only a summary: a few known fields cut short, and the size of
+ * the rest, so that a flood of forgeries cannot grow the table by more than a few hundred bytes a row.
+ */
+export function bodyToStore(form: Record<string, string>, isVerified: boolean): Record<string, unknown> {
+  if (isVerified)
+    return Object.fromEntries(Object.entries(form).map(([key, value]) => [storable(key), storable(value)]));
+  const summary: Record<string, unknown> = {};
+  for (const field of UNVERIFIED_FIELDS)
+    if (typeof form[field] === 'string')
+      summary[field] = storable(form[field].slice(0, UNVERIFIED_VALUE_CHARS));
+  summary._fields = Object.keys(form).length;
+  summary._chars = Object.entries(form).reduce((sum, [key, value]) => sum + key.length + value.length, 0);
+  return summary;
+}
+
+function column(value: string | undefined, isVerified: boolean): string | null {
+  if (value === undefined) return null;
+  return storable(isVerified ? value : value.slice(0, UNVERIFIED_VALUE_CHARS));
+}
+
 /** Every Alipay notification as received, verified or not, and what was done with it (DESIGN §5). */
 export async function recordNotification(
   db: Executor,
@@ -24,15 +65,16 @@ export async function recordNotification(
     at: Date;
   },
 ): Promise<void> {
+  const { form, isVerified } = entry;
   await db.insert(notifyLog).values({
     receivedAt: entry.at,
-    notifyType: entry.form.notify_type ?? null,
-    notifyId: entry.form.notify_id ?? null,
-    outTradeNo: entry.form.out_trade_no ?? entry.form.external_agreement_no ?? null,
-    appId: entry.form.app_id ?? null,
-    isVerified: entry.isVerified,
+    notifyType: column(form.notify_type, isVerified),
+    notifyId: column(form.notify_id, isVerified),
+    outTradeNo: column(form.out_trade_no ?? form.external_agreement_no, isVerified),
+    appId: column(form.app_id, isVerified),
+    isVerified,
     outcome: entry.outcome,
-    detail: entry.detail ?? null,
-    body: entry.form,
+    detail: entry.detail === undefined ? null : storable(entry.detail.slice(0, 500)),
+    body: bodyToStore(form, isVerified),
   });
 }

@@ -1,6 +1,7 @@
 import { and, desc, eq, gte, inArray, lt, lte, sql } from 'drizzle-orm';
 import type pg from 'pg';
 import { wakeDrainers } from '../../wakeups.js';
+import { bodyToStore } from '../notify/notify-log.js';
 import type { Executor } from '../../client.js';
 import { bindings, rechargeOrders, schools } from '../../schema.js';
 import type { SchoolRow } from '../schools/schools.js';
@@ -74,7 +75,7 @@ export async function markPaidIfUnpaid(
         values (${paid.at}, ${notification.form.notify_type ?? null}, ${notification.form.notify_id ?? null}, ${outTradeNo},
                 ${notification.form.app_id ?? null}, true,
                 case when exists (select 1 from moved) then 'APPLIED' else 'ALREADY_APPLIED' end,
-                ${notification.detail ?? null}, ${JSON.stringify(notification.form)}::jsonb)
+                ${notification.detail ?? null}, ${JSON.stringify(bodyToStore(notification.form, true))}::jsonb)
       )`
     : sql``;
   const result = await db.execute<{ id: string | null }>(sql`
@@ -155,11 +156,14 @@ export async function markCredited(db: Executor, id: string, now: Date): Promise
   return rows.length === 1;
 }
 
-/** Records a failed crediting attempt: the next one at `nextAt`, or CREDIT_FAILED when there is none. */
+/**
+ * Records a failed crediting attempt: the next one at `nextAt`, or CREDIT_FAILED when there is none. An
+ * attempt without an answer (`isUnknown`) marks the order as possibly credited, for good.
+ */
 export async function recordCreditFailure(
   db: Executor,
   id: string,
-  failure: { error: string; nextAt: Date | null; now: Date },
+  failure: { error: string; nextAt: Date | null; isUnknown: boolean; now: Date },
 ): Promise<RechargeRow | undefined> {
   const [row] = await db
     .update(rechargeOrders)
@@ -167,6 +171,9 @@ export async function recordCreditFailure(
       status: failure.nextAt ? 'PAID' : 'CREDIT_FAILED',
       nextCreditAt: failure.nextAt,
       lastError: failure.error,
+      creditUnknownSince: failure.isUnknown
+        ? sql`coalesce(${rechargeOrders.creditUnknownSince}, ${failure.now}::timestamptz)`
+        : undefined,
       creditAttempts: sql`${rechargeOrders.creditAttempts} + 1`,
       updatedAt: failure.now,
     })
@@ -187,6 +194,28 @@ export async function markClosedIfCreated(
     .where(and(eq(rechargeOrders.id, id), eq(rechargeOrders.status, 'CREATED')))
     .returning({ id: rechargeOrders.id });
   return rows.length === 1;
+}
+
+/** The user's unpaid orders that can still be paid, and when the first of them expires. */
+export async function openRechargesOf(
+  db: Executor,
+  userId: string,
+  now: Date,
+): Promise<{ count: number; firstExpiry: Date | null }> {
+  const [row] = await db
+    .select({
+      count: sql<number>`count(*)::int`,
+      firstExpiry: sql<Date | null>`min(${rechargeOrders.expiresAt})`,
+    })
+    .from(rechargeOrders)
+    .where(
+      and(
+        eq(rechargeOrders.userId, userId),
+        eq(rechargeOrders.status, 'CREATED'),
+        gte(rechargeOrders.expiresAt, now),
+      ),
+    );
+  return { count: row.count, firstExpiry: row.firstExpiry ? new Date(row.firstExpiry) : null };
 }
 
 /** Unpaid orders older than `createdBefore`: the sweep asks Alipay about them. */

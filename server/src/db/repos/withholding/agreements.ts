@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, lt } from 'drizzle-orm';
+import { and, desc, eq, gte, inArray, lt, sql } from 'drizzle-orm';
 import type { Executor } from '../../client.js';
 import { withholdingAgreements } from '../../schema.js';
 
@@ -114,11 +114,37 @@ export async function markAgreementFailed(db: Executor, id: string, now: Date): 
 }
 
 export async function findStalePendingAgreements(db: Executor, createdBefore: Date, limit: number) {
-  return db
-    .select()
+  return (
+    db
+      .select()
+      .from(withholdingAgreements)
+      .where(
+        and(eq(withholdingAgreements.status, 'PENDING'), lt(withholdingAgreements.createdAt, createdBefore)),
+      )
+      // Oldest first, so that a backlog larger than one batch is worked through rather than starved.
+      .orderBy(withholdingAgreements.createdAt)
+      .limit(limit)
+  );
+}
+
+/** The user's PENDING agreements created since `since`: how many sign pages they have left unfinished. */
+export async function pendingAgreementsSince(
+  db: Executor,
+  userId: string,
+  since: Date,
+): Promise<{ count: number; oldest: Date | null }> {
+  const [row] = await db
+    .select({
+      count: sql<number>`count(*)::int`,
+      oldest: sql<Date | null>`min(${withholdingAgreements.createdAt})`,
+    })
     .from(withholdingAgreements)
     .where(
-      and(eq(withholdingAgreements.status, 'PENDING'), lt(withholdingAgreements.createdAt, createdBefore)),
-    )
-    .limit(limit);
+      and(
+        eq(withholdingAgreements.userId, userId),
+        eq(withholdingAgreements.status, 'PENDING'),
+        gte(withholdingAgreements.createdAt, since),
+      ),
+    );
+  return { count: row.count, oldest: row.oldest ? new Date(row.oldest) : null };
 }

@@ -152,8 +152,10 @@ export interface AttemptResult {
   outcome: string;
   alipayCode?: string | null;
   alipaySubCode?: string | null;
-  /** Whether this attempt made a trade.pay call (it counts against the retry schedule). */
+  /** Whether this attempt made a trade.pay call (counted in `attempts`). */
   isPayCall: boolean;
+  /** Whether Alipay answered this charge as failed: it uses a slot of the retry schedule. */
+  usesRetrySlot?: boolean;
   status: 'PENDING' | 'RETRYING' | 'ARREARS' | 'COLLECTED' | 'REVERSED';
   nextAttemptAt: Date | null;
   chargeState: ChargeState | null;
@@ -182,6 +184,7 @@ export async function finishAttempt(
       update deductions set
         status = ${result.status},
         attempts = attempts + ${result.isPayCall ? 1 : 0},
+        retries_used = retries_used + ${result.usesRetrySlot ? 1 : 0},
         next_attempt_at = ${result.nextAttemptAt},
         charge_state = ${result.chargeState},
         awaiting_buyer_since = ${result.awaitingBuyerSince},
@@ -310,18 +313,25 @@ export async function findUnrefundedReversals(db: Executor, before: Date, limit:
     .limit(limit);
 }
 
-/** On shutdown: rows claimed but not started go back at once, each only if its lease is still ours. */
+/**
+ * On shutdown: rows claimed but not started go back at once, each only if its lease is still ours. They
+ * were never sent, so the claim's "possibly charged" mark comes off the fresh ones: the next collector
+ * charges them straight away instead of asking Alipay about a trade that cannot exist.
+ */
 export async function releaseLeases(
   db: Executor,
-  rows: Array<{ id: string; leaseUntil: Date | null }>,
+  rows: Array<{ id: string; leaseUntil: Date | null; isFreshCharge?: boolean }>,
 ): Promise<void> {
   const held = rows.filter((row) => row.leaseUntil);
   if (held.length === 0) return;
-  // Two array parameters, written as PostgreSQL array literals (ids and ISO times need no quoting).
+  // Array parameters, written as PostgreSQL array literals (ids, ISO times and booleans need no quoting).
   const ids = `{${held.map((r) => r.id).join(',')}}`;
   const leases = `{${held.map((r) => r.leaseUntil!.toISOString()).join(',')}}`;
+  const fresh = `{${held.map((r) => (r.isFreshCharge ? 'true' : 'false')).join(',')}}`;
   await db.execute(sql`
-    update deductions d set lease_until = null
-    from unnest(${ids}::uuid[], ${leases}::timestamptz[]) as r(id, lease)
+    update deductions d set lease_until = null,
+      charge_state = case when r.fresh then null else d.charge_state end,
+      awaiting_buyer_since = case when r.fresh then null else d.awaiting_buyer_since end
+    from unnest(${ids}::uuid[], ${leases}::timestamptz[], ${fresh}::boolean[]) as r(id, lease, fresh)
     where d.id = r.id and d.lease_until = r.lease`);
 }

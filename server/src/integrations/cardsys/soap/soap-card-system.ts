@@ -7,6 +7,8 @@ import http from 'node:http';
 import https from 'node:https';
 import { isValidFen } from '../../../../../shared/money.js';
 import { logger } from '../../../lib/logger.js';
+import { maskCardNo } from '../../../lib/redact.js';
+import { cardSystemCalls } from '../../../lib/metrics.js';
 import type {
   AlipayBinding,
   AlipayUnbinding,
@@ -20,6 +22,8 @@ import type {
   CardSystemConnection,
   LossReport,
   RechargeInput,
+  RechargeLookup,
+  RechargeRecord,
   StatementQuery,
   UnbindAlipayInput,
 } from '../card-system.js';
@@ -42,6 +46,10 @@ import {
 
 const log = logger.child({ component: 'cardsys' });
 
+/** A recharge lookup pages through the card's records in this window: 5,000 records at most. */
+const LOOKUP_PAGE_SIZE = 100;
+const LOOKUP_MAX_PAGES = 50;
+
 /**
  * A fresh connection per call, no keep-alive: a pooled socket the vendor already closed would turn a
  * Recharge that never left us into an "unknown" outcome. With one connection per call, "connection refused"
@@ -57,10 +65,6 @@ type VendorOperation =
 type Fields = Record<string, unknown>;
 
 /** Card numbers are not secrets, but together with a name they identify a student: log the tail only. */
-function maskCardNo(cardNo: string): string {
-  return cardNo.length > 4 ? `${'*'.repeat(cardNo.length - 4)}${cardNo.slice(-4)}` : '****';
-}
-
 function invalid(operation: CardSystemOperation, message: string): CardSystemError {
   return new CardSystemError({
     code: 'VALIDATION_FAILED',
@@ -194,6 +198,40 @@ export class SoapCardSystem implements CardSystem {
       vendorSerial: answer.text('TranSerial'),
       creditedAt: answer.time('TranTime'),
     };
+  }
+
+  async findRecharge(lookup: RechargeLookup): Promise<RechargeRecord | null> {
+    const op = 'findRecharge';
+    requireText(op, 'cardNo', lookup.cardNo, CARD_NO);
+    requireText(op, 'flowNo', lookup.flowNo, FLOW_NO);
+    let seen = 0;
+    for (let page = 1; page <= LOOKUP_MAX_PAGES; page += 1) {
+      const statement = await this.getStatement({
+        cardNo: lookup.cardNo,
+        from: lookup.from,
+        to: lookup.to,
+        page,
+        pageSize: LOOKUP_PAGE_SIZE,
+      });
+      const found = statement.records.find((r) => r.kind === 'RECHARGE' && r.referenceNo === lookup.flowNo);
+      if (found)
+        return {
+          cardNo: lookup.cardNo,
+          flowNo: lookup.flowNo,
+          amountFen: found.amountFen,
+          vendorSerial: found.vendorSerial,
+          creditedAt: found.occurredAt,
+        };
+      seen += statement.records.length;
+      if (statement.records.length < LOOKUP_PAGE_SIZE || seen >= statement.total) return null;
+    }
+    throw new CardSystemError({
+      code: 'CARD_SYSTEM_UNAVAILABLE',
+      classification: 'retryable',
+      reason: 'VENDOR_ERROR',
+      operation: op,
+      message: `more than ${LOOKUP_MAX_PAGES * LOOKUP_PAGE_SIZE} records to search for flow ${lookup.flowNo}`,
+    });
   }
 
   async bindAlipay(input: BindAlipayInput): Promise<AlipayBinding> {
@@ -345,9 +383,11 @@ export class SoapCardSystem implements CardSystem {
         signal: AbortSignal.timeout(this.timeoutMs),
       })) as [Fields | null];
       log.debug('card system call succeeded', { ...context, durationMs: Date.now() - started });
+      cardSystemCalls.observe({ operation, outcome: 'ok' }, (Date.now() - started) / 1000);
       return new AnswerReader(operation, result ?? {}, changesState);
     } catch (error) {
       const failure = classifySoapFailure(operation, error, sent && changesState);
+      cardSystemCalls.observe({ operation, outcome: failure.classification }, (Date.now() - started) / 1000);
       log.warn('card system call failed', {
         ...context,
         durationMs: Date.now() - started,

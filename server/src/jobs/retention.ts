@@ -1,0 +1,79 @@
+import type { Deps } from '../deps.js';
+import type { JobDefinition } from './runner.js';
+
+const DAY_MS = 86_400_000;
+/** Rows deleted per statement, so that a large backlog never holds one long transaction. */
+const BATCH = 5_000;
+/** Statements per rule per run; what is left waits for the next run. */
+const MAX_BATCHES = 20;
+
+/**
+ * What is kept, and for how long, of the tables that grow without being money records. Each rule is one
+ * `delete … where <ctid in the oldest BATCH rows past the cut-off>`; `$1` is the cut-off. Orders,
+ * deductions, their attempts, refunds and the audit trail are never deleted here. A table that grows
+ * (a new log, a new nonce table) gets its rule in this list.
+ */
+export function retentionRules(
+  deps: Pick<Deps, 'config'>,
+): Array<{ table: string; cutoff(now: Date): unknown; sql: string }> {
+  const days = (n: number) => (now: Date) => new Date(now.getTime() - n * DAY_MS);
+  const { retention } = deps.config;
+  return [
+    {
+      table: 'notify_log (verified)',
+      cutoff: days(retention.notifyLogDays),
+      sql: `delete from notify_log where id in
+              (select id from notify_log where is_verified and received_at < $1 order by received_at limit ${BATCH})`,
+    },
+    {
+      table: 'notify_log (unverified)',
+      cutoff: days(retention.unverifiedNotifyLogDays),
+      sql: `delete from notify_log where id in
+              (select id from notify_log where not is_verified and received_at < $1 order by received_at limit ${BATCH})`,
+    },
+    {
+      // Nonces only need remembering for the gateway's timestamp window (DESIGN §6.2).
+      table: 'gateway_nonces',
+      cutoff: (now) => now,
+      sql: `delete from gateway_nonces where ctid in
+              (select ctid from gateway_nonces where expires_at < $1 limit ${BATCH})`,
+    },
+    {
+      // rate-limiter-flexible's counters, in epoch ms; an hour's grace as the library itself keeps.
+      table: 'rate_limits',
+      cutoff: (now) => now.getTime() - 3_600_000,
+      sql: `delete from rate_limits where key in (select key from rate_limits where expire < $1 limit ${BATCH})`,
+    },
+    {
+      // One-off jobs that finished or gave up (completed ones are removed at once, removeOnComplete);
+      // recurring jobs (repeat_interval) are their own definitions and stay.
+      table: 'agenda_jobs (history)',
+      cutoff: days(retention.jobHistoryDays),
+      sql: `delete from agenda_jobs where id in
+              (select id from agenda_jobs where repeat_interval is null and next_run_at is null
+                 and coalesce(last_finished_at, failed_at, updated_at) < $1 limit ${BATCH})`,
+    },
+  ];
+}
+
+/** `retention`: every 10 minutes, deletes what the rules above no longer keep. */
+export function retentionJob(deps: Pick<Deps, 'config'>): JobDefinition {
+  const rules = retentionRules(deps);
+  return {
+    name: 'retention',
+    every: '10 minutes',
+    concurrency: 1,
+    async run(_data, deps) {
+      const now = deps.clock.now();
+      for (const rule of rules) {
+        let removed = 0;
+        for (let batch = 0; batch < MAX_BATCHES; batch += 1) {
+          const { rowCount } = await deps.pool.query(rule.sql, [rule.cutoff(now)]);
+          removed += rowCount ?? 0;
+          if ((rowCount ?? 0) < BATCH) break;
+        }
+        if (removed > 0) deps.logger.info('retention removed old rows', { table: rule.table, removed });
+      }
+    },
+  };
+}

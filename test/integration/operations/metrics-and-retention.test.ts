@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { retentionJob } from '../../../server/src/jobs/retention.js';
+import { startTestApp, type TestApp } from '../../support/app.js';
+import { request } from '../../support/http.js';
+
+describe('operations: /metrics and retention', () => {
+  let app: TestApp;
+  before(async () => {
+    app = await startTestApp({ env: { METRICS_TOKEN: 'a-metrics-token-0123456789' } });
+  });
+  after(() => app.stop());
+
+  it('serves Prometheus metrics to a scraper with the token, and nothing without it', async () => {
+    assert.equal((await request('GET', `${app.url}/metrics`)).status, 401);
+    const res = await request('GET', `${app.url}/metrics`, { token: 'a-metrics-token-0123456789' });
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type') ?? '', /text\/plain/);
+    for (const name of [
+      'campus_http_request_seconds',
+      'campus_drainer_backlog{drainer="deduction.collect"}',
+      'campus_drainer_oldest_due_seconds{drainer="recharge.credit"}',
+      'campus_process_cpu_user_seconds_total',
+    ])
+      assert.ok(res.text.includes(name), `${name} in /metrics`);
+  });
+
+  it('deletes notify_log, nonces, rate-limit counters and job history past their time, and nothing else', async () => {
+    const { pool } = app.deps;
+    const old = new Date(Date.now() - 400 * 86_400_000);
+    const week = new Date(Date.now() - 8 * 86_400_000);
+    await pool.query(
+      `insert into notify_log (received_at, is_verified, outcome, body) values
+         ($1, true, 'APPLIED', '{}'), ($2, true, 'APPLIED', '{}'), ($2, false, 'REJECTED_SIGNATURE', '{}'),
+         (now(), false, 'REJECTED_SIGNATURE', '{}')`,
+      [old, week],
+    );
+    await pool.query(
+      `insert into gateway_nonces (client_id, nonce, expires_at) values ('gw_x', 'old-nonce', $1), ('gw_x', 'new-nonce', now() + interval '1 hour')`,
+      [week],
+    );
+    await pool.query(
+      `insert into rate_limits (key, points, expire) values ('session-ip:old', 1, $1), ('session-ip:new', 1, $2)`,
+      [Date.now() - 7_200_000, Date.now() + 60_000],
+    );
+    await retentionJob(app.deps).run({}, app.deps);
+    const log = await pool.query<{ is_verified: boolean; received_at: Date }>(
+      'select is_verified, received_at from notify_log order by received_at',
+    );
+    assert.deepEqual(
+      log.rows.map((r) => [r.is_verified, r.received_at.getTime() === week.getTime() ? 'week' : 'now']),
+      [
+        [true, 'week'],
+        [false, 'now'],
+      ],
+    );
+    const nonces = await pool.query('select nonce from gateway_nonces');
+    assert.deepEqual(nonces.rows, [{ nonce: 'new-nonce' }]);
+    const limits = await pool.query('select key from rate_limits');
+    assert.deepEqual(limits.rows, [{ key: 'session-ip:new' }]);
+  });
+});

@@ -1,0 +1,148 @@
+import assert from 'node:assert/strict';
+import {
+  claimDueDeductions,
+  findDeductionByTxn,
+  releaseLeases,
+  type ClaimedDeduction,
+} from '../../../server/src/db/repos/withholding/deductions.js';
+import { listUserAgreements } from '../../../server/src/db/repos/withholding/agreements.js';
+import { collectDeduction } from '../../../server/src/domain/withholding/deduction-collection.js';
+import { syncCardForWithholding } from '../../../server/src/domain/withholding/agreements.js';
+import { eventually } from '../../support/http.js';
+import { startStack, type Stack } from '../../support/stack.js';
+import { userWithCard } from '../student/helpers.js';
+import { chargesOf, gatewayFor, sale, type Gateway } from './helpers.js';
+
+/**
+ * A collector's claim marks each row "possibly charged" before it calls Alipay (crash safety). Rows it
+ * never sent — given back at a graceful stop, or left behind by `kill -9` until the lease runs out — must
+ * be charged by the next collector as if nothing had happened: never ARREARS with zero attempts, which
+ * would decline the payer's next swipe IN_ARREARS for a debt Alipay was never asked to collect.
+ *
+ * This suite plays the collectors itself (the API process runs no jobs) so that it can stop one exactly
+ * between its claim and its first trade.pay.
+ */
+describe('deductions a collector claimed but never sent', () => {
+  let stack: Stack;
+  let gateway: Gateway;
+  before(async () => {
+    stack = await startStack({
+      env: {
+        ROLE: 'api',
+        DEDUCTION_POLL_INTERVAL_MS: '50',
+        DEDUCTION_LEASE_MS: '1000',
+        ALIPAY_TIMEOUT_MS: '500',
+      },
+      schoolSettings: { retryScheduleSeconds: [60, 300] },
+    });
+    gateway = await gatewayFor(stack);
+  });
+  after(() => stack.stop());
+
+  /** A signed payer, with the card-system bind done here (no worker runs the bind job in this suite). */
+  async function signedPayer() {
+    const payer = await userWithCard(stack);
+    const sign = await payer.api.post('/api/v1/withholding/sign', { bindingId: payer.bindingId });
+    assert.equal(sign.status, 201, sign.text);
+    await stack.alipay.control.signAgreement({ signStr: sign.body.signStr, userId: payer.user.userId });
+    await eventually(async () => {
+      const [row] = await listUserAgreements(
+        stack.app.deps.db,
+        (await payer.api.get('/api/v1/me')).body.user.id,
+      );
+      return row?.status === 'ACTIVE' ? row : undefined;
+    });
+    await syncCardForWithholding(stack.app.deps, payer.bindingId, 0);
+    return payer;
+  }
+
+  async function approve(cardNo: string, amountFen: number) {
+    const res = await gateway.deduct(sale(cardNo, amountFen));
+    assert.equal(res.body.decision, 'APPROVED', res.text);
+    return res.body as { txnNo: string; deductionId: string };
+  }
+
+  async function claim(txnNo: string, leaseMs = 1000): Promise<ClaimedDeduction> {
+    const now = new Date();
+    const rows = await claimDueDeductions(stack.app.deps.db, {
+      now,
+      leaseUntil: new Date(now.getTime() + leaseMs),
+      limit: 100,
+    });
+    const row = rows.find((r) => r.txnNo === txnNo);
+    assert.ok(row, 'claimed');
+    return row;
+  }
+
+  /** One collector's turn at the row: claim it and run the attempt, as the drainer does. */
+  async function collectorTurn(txnNo: string) {
+    const row = await claim(txnNo);
+    await collectDeduction(stack.app.deps, row, { school: stack.school });
+    return (await findDeductionByTxn(stack.app.deps.db, stack.school.id, txnNo))!;
+  }
+
+  async function settle(txnNo: string) {
+    // A charge that answered "no trade" right away is asked again after a poll interval; a few turns at most.
+    let row = await collectorTurn(txnNo);
+    for (let turn = 0; turn < 5 && row.status === 'PENDING'; turn += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 60));
+      row = await collectorTurn(txnNo);
+    }
+    return row;
+  }
+
+  it('charges a row given back at a graceful stop, and the payer keeps swiping', async () => {
+    const payer = await signedPayer();
+    const approved = await approve(payer.card.cardNo, 650);
+    const claimed = await claim(approved.txnNo);
+    // The drainer's shutdown: rows claimed but not started go back.
+    await releaseLeases(stack.app.deps.db, [claimed]);
+    const released = (await findDeductionByTxn(stack.app.deps.db, stack.school.id, approved.txnNo))!;
+    assert.equal(released.chargeState, null, 'a row never sent comes back as never sent');
+
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const row = await settle(approved.txnNo);
+    assert.equal(row.status, 'COLLECTED');
+    assert.equal(row.attempts, 1);
+    const { paid } = await chargesOf(stack, approved.deductionId);
+    assert.equal(paid.length, 1);
+    const next = await gateway.deduct(sale(payer.card.cardNo, 100));
+    assert.equal(next.body.decision, 'APPROVED', next.text);
+  });
+
+  it('charges a row left marked by a collector killed before its trade.pay, once the lease runs out', async () => {
+    const payer = await signedPayer();
+    const approved = await approve(payer.card.cardNo, 720);
+    await claim(approved.txnNo, 200); // then `kill -9`: nothing is given back, the mark stays
+    const marked = (await findDeductionByTxn(stack.app.deps.db, stack.school.id, approved.txnNo))!;
+    assert.equal(marked.chargeState, 'UNKNOWN');
+
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const row = await settle(approved.txnNo);
+    assert.equal(row.status, 'COLLECTED', `ended ${row.status} after ${row.attempts} attempts`);
+    const { paid, trades } = await chargesOf(stack, approved.deductionId);
+    assert.equal(trades.length, 1);
+    assert.equal(paid.length, 1);
+    const next = await gateway.deduct(sale(payer.card.cardNo, 100));
+    assert.equal(next.body.decision, 'APPROVED', next.text);
+  });
+
+  it('counts a timed-out charge that never reached Alipay as not charged: charged again at once, never arrears', async () => {
+    const payer = await signedPayer();
+    const approved = await approve(payer.card.cardNo, 300);
+    // Each trade.pay hangs past the SDK timeout without reaching Alipay's books, more times than the
+    // school's schedule has slots: none of them may count as a failed collection.
+    await stack.alipay.control.injectApiFault({ method: 'alipay.trade.pay', times: 3, hangMs: 800 });
+    let row = await collectorTurn(approved.txnNo);
+    for (let turn = 0; turn < 20 && row.status !== 'COLLECTED'; turn += 1) {
+      assert.notEqual(row.status, 'ARREARS', `ARREARS after ${row.attempts} unanswered attempts`);
+      assert.equal(row.status, 'PENDING');
+      await new Promise((resolve) => setTimeout(resolve, 60));
+      row = await collectorTurn(approved.txnNo);
+    }
+    await stack.alipay.control.clearFaults();
+    assert.equal(row.status, 'COLLECTED');
+    const { paid } = await chargesOf(stack, approved.deductionId);
+    assert.equal(paid.length, 1);
+  });
+});
