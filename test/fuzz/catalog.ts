@@ -126,6 +126,47 @@ export const FUZZ_CATALOG: Record<string, FuzzEntry> = {
     auth: 'session',
     example: () => ({ params: { id: crypto.randomUUID() } }),
   },
+  // School admins (the fuzzing user is an OWNER of the fixture school, so requests reach validation).
+  'GET /api/v1/admin/schools': { auth: 'session' },
+  'POST /api/v1/admin/invitations/redeem': {
+    auth: 'session',
+    example: () => ({ body: { code: 'ABCD2345EFGH' } }),
+  },
+  'GET /api/v1/admin/schools/:schoolId': {
+    auth: 'session',
+    example: (f) => ({ params: { schoolId: f.schoolId } }),
+  },
+  'GET /api/v1/admin/schools/:schoolId/settings': {
+    auth: 'session',
+    example: (f) => ({ params: { schoolId: f.schoolId } }),
+  },
+  'PUT /api/v1/admin/schools/:schoolId/settings': {
+    auth: 'session',
+    example: (f) => ({ params: { schoolId: f.schoolId }, body: { rechargeMinFen: 100 } }),
+  },
+  'GET /api/v1/admin/schools/:schoolId/admins': {
+    auth: 'session',
+    example: (f) => ({ params: { schoolId: f.schoolId } }),
+  },
+  'PUT /api/v1/admin/schools/:schoolId/admins/:userId': {
+    auth: 'session',
+    example: (f) => ({
+      params: { schoolId: f.schoolId, userId: crypto.randomUUID() },
+      body: { role: 'STAFF' },
+    }),
+  },
+  'DELETE /api/v1/admin/schools/:schoolId/admins/:userId': {
+    auth: 'session',
+    example: (f) => ({ params: { schoolId: f.schoolId, userId: crypto.randomUUID() } }),
+  },
+  'POST /api/v1/admin/schools/:schoolId/invitations': {
+    auth: 'session',
+    example: (f) => ({ params: { schoolId: f.schoolId }, body: { role: 'STAFF' } }),
+  },
+  'GET /api/v1/admin/schools/:schoolId/audit': {
+    auth: 'session',
+    example: (f) => ({ params: { schoolId: f.schoolId }, query: { page: '1' } }),
+  },
   'POST /gateway/v1/deductions': {
     auth: 'gateway',
     // An unbound card: well-formed requests are DECLINED NOT_BOUND (stored, answered 200).

@@ -120,6 +120,12 @@ describe('fuzzing every route: no 5xx, no change on a rejected request', () => {
     gateway = await gatewayFor(stack);
     const payer = await userWithCard(stack);
     token = payer.api.token;
+    // An owner of the school, so that the admin routes are fuzzed past their role check.
+    const me = await payer.api.get('/api/v1/me');
+    await stack.app.deps.pool.query(
+      `insert into school_admins (school_id, user_id, role) values ($1, $2, 'OWNER')`,
+      [stack.school.id, me.body.user.id],
+    );
     const recharge = await payer.api.post('/api/v1/recharges', {
       bindingId: payer.bindingId,
       amountFen: 1_000,
