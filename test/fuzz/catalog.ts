@@ -163,6 +163,18 @@ export const FUZZ_CATALOG: Record<string, FuzzEntry> = {
     auth: 'session',
     example: (f) => ({ params: { schoolId: f.schoolId }, body: { role: 'STAFF' } }),
   },
+  'GET /api/v1/admin/schools/:schoolId/campus-code/exceptions': {
+    auth: 'session',
+    example: (f) => ({ params: { schoolId: f.schoolId }, query: { kind: 'FAILED' } }),
+  },
+  'GET /api/v1/admin/schools/:schoolId/campus-code/summary': {
+    auth: 'session',
+    example: (f) => ({ params: { schoolId: f.schoolId } }),
+  },
+  'GET /api/v1/bindings/:id/statement/:entryId': {
+    auth: 'session',
+    example: (f) => ({ params: { id: f.bindingId, entryId: 'card:2026010112000000001' } }),
+  },
   'GET /api/v1/admin/schools/:schoolId/audit': {
     auth: 'session',
     example: (f) => ({ params: { schoolId: f.schoolId }, query: { page: '1' } }),
