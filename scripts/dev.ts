@@ -23,11 +23,14 @@ import { findGatewayClient } from '../server/src/db/repos/schools/gateway-client
 import { findSchoolByCode, type SchoolRow } from '../server/src/db/repos/schools/schools.js';
 import type { Deps } from '../server/src/deps.js';
 import { createGatewayClient } from '../server/src/domain/schools/gateway-clients.js';
+import { findMembership } from '../server/src/db/repos/admin/admins.js';
+import { findUserByAlipayIds } from '../server/src/db/repos/users/users.js';
+import { createInvitation } from '../server/src/domain/admin/admins.js';
 import type { Actor } from '../server/src/domain/audit/audit.js';
 import { connectCardSystem } from '../server/src/domain/schools/card-system-connection.js';
-import { authorizeWithCode } from '../server/src/domain/schools/isv-authorization.js';
-import { activateSchool } from '../server/src/domain/schools/school-lifecycle.js';
-import { onboardSchool, schoolById, updateSchoolSettings } from '../server/src/domain/schools/schools.js';
+import { createAuthorizationLink } from '../server/src/domain/schools/isv-authorization.js';
+import { activateSchool, createSchool } from '../server/src/domain/schools/school-lifecycle.js';
+import { schoolById, updateSchoolSettings } from '../server/src/domain/schools/schools.js';
 import { createLogger } from '../server/src/lib/logger.js';
 import { startServer, type RunningServer } from '../server/src/server.js';
 import { AlipaySandboxControl } from './sandbox/alipay/control-client.js';
@@ -109,6 +112,54 @@ function devSecrets(dataDir: string): DevSecrets {
   }
 }
 
+const NPM_START: Actor = { kind: 'OPERATOR', name: 'npm-start' };
+
+/**
+ * The demo school comes on board the way every school does (issue 10): created PENDING with an
+ * authorization link; the school's Alipay account authorizes on the Alipay sandbox's page and Alipay's
+ * redirect reaches our callback over HTTP; its card system is tested and connected; activated. On later
+ * starts the fresh sandboxes know nothing of it, so it authorizes again as the same Alipay app (its
+ * auth_app_id) and its card system is connected again.
+ */
+async function onboardDemoSchool(
+  deps: Deps,
+  alipay: AlipaySandboxControl,
+  cardsys: { endpoint: string; username: string; password: string },
+): Promise<SchoolRow> {
+  const existing = await findSchoolByCode(deps.db, DEMO_SCHOOL.code);
+  const created = existing ?? (await createSchool(deps, NPM_START, DEMO_SCHOOL));
+  // The demo's own settings on every start (audited only when they differ from what the school has).
+  await updateSchoolSettings(deps, NPM_START, created.id, DEMO_SETTINGS, '');
+  const link = await createAuthorizationLink(deps, NPM_START, created.id);
+  const { redirectUrl } = await alipay.authorizeLink(link.url, {
+    merchantName: DEMO_SCHOOL.name,
+    merchantAppId: existing?.alipayAuthAppId ?? undefined,
+  });
+  const callback = await fetch(redirectUrl);
+  if (!callback.ok)
+    throw new Error(
+      `the callback refused the demo school's authorization: ${callback.status} ${await callback.text()}`,
+    );
+  await connectCardSystem(deps, NPM_START, { schoolId: created.id, ...cardsys });
+  const school = await schoolById(deps, created.id);
+  return school.status === 'PENDING' ? activateSchool(deps, NPM_START, school.id) : school;
+}
+
+/** A one-time owner invitation for the demo student, unless they already are an admin of the school. */
+async function demoOwnerInvitation(
+  deps: Deps,
+  school: SchoolRow,
+  student: { userId: string; openId: string },
+): Promise<{ code: string; expiresAt: Date } | null> {
+  const user = await findUserByAlipayIds(deps.db, { openId: student.openId, userId: student.userId });
+  if (user && (await findMembership(deps.db, school.id, user.id))) return null;
+  return createInvitation(deps, NPM_START, {
+    schoolId: school.id,
+    role: 'OWNER',
+    displayName: '示例负责人（演示学生）',
+  });
+}
+
 async function seedDemo(
   deps: Deps,
   sandboxes: { alipay: AlipaySandboxControl; cardsys: CardsysSandboxControl; appId: string },
@@ -144,32 +195,12 @@ async function seedDemo(
       balanceFen: user.balanceFen,
     });
   }
-  const authorization = await sandboxes.alipay.authorizeMerchant({
-    isvAppId: sandboxes.appId,
-    merchantName: DEMO_SCHOOL.name,
-  });
   const cardsys = {
     endpoint: soapEndpoint(DEMO_SCHOOL.code),
     username: cardsysSchool.username,
     password: cardsysSchool.password,
   };
-  const actor: Actor = { kind: 'OPERATOR', name: 'npm-start' };
-  const existing = await findSchoolByCode(deps.db, DEMO_SCHOOL.code);
-  let school: SchoolRow;
-  if (!existing) {
-    school = await onboardSchool(
-      deps,
-      { ...DEMO_SCHOOL, cardsys, alipayAppAuthCode: authorization.appAuthCode, settings: DEMO_SETTINGS },
-      actor,
-    );
-  } else {
-    // The sandboxes forgot the school: connect its card system and authorize again.
-    await connectCardSystem(deps, actor, { schoolId: existing.id, ...cardsys });
-    await authorizeWithCode(deps, actor, existing.id, authorization.appAuthCode);
-    await updateSchoolSettings(deps, actor, existing.id, DEMO_SETTINGS, '');
-    if (existing.status === 'PENDING') await activateSchool(deps, actor, existing.id);
-    school = await schoolById(deps, existing.id);
-  }
+  const school = await onboardDemoSchool(deps, sandboxes.alipay, cardsys);
 
   // The card system forgot its Alipay bind docs with the restart; our bindings remember them.
   const cardSystem = deps.schools.cardSystem(school);
@@ -224,9 +255,10 @@ function walkthrough(info: {
   appId: string;
   schoolId: string;
   schoolCode: string;
+  ownerCode: string | null;
 }): string {
   const j = "-H 'content-type: application/json'";
-  const { bff, alipay, cardsys, appId, schoolId, schoolCode } = info;
+  const { bff, alipay, cardsys, appId, schoolId, schoolCode, ownerCode } = info;
   return `
 Campus Card × Alipay is running (data in .data/, details in .data/dev.json).
   BFF                 ${bff}            (/healthz, /readyz, /api/v1, /gateway/v1, /notify/alipay)
@@ -267,6 +299,20 @@ Campus code (校园码): the student shows Alipay's code, a shop till scans it o
      refuses the code again (ALREADY_SCANNED); another till takes it and the platform answers DUPLICATE_CODE.
      Hold a till's uploads with curl -s -XPUT ${cardsys}/control/schools/${schoolCode}/campus-code-uploads ${j} -d '{"held":true}'
      (and '{"held":false}' to send them): uploads more than 24 h after the code are late, 10 days EXPIRED.
+
+School admin (the demo student ${DEMO_USERS[0].userId} is invited as owner of ${DEMO_SCHOOL.name}):
+ 13. ${ownerCode ? `owner invitation code: ${ownerCode}   (once, within 72 h; a new one is printed on the next start)` : 'the demo student is already an admin of the school'}
+     in the mini-program: 选择学校 page → 我是学校管理员 → enter the code; or by hand:
+               curl -s ${bff}/api/v1/admin/invitations/redeem ${j} -H "authorization: Bearer $TOKEN" -d '{"code":"<code>"}'
+ 14. change a setting, then read the audit log (the operator's view of it next to it):
+               curl -s -XPUT ${bff}/api/v1/admin/schools/${schoolId}/settings ${j} -H "authorization: Bearer $TOKEN" -d '{"rechargeMinFen":500}'
+               curl -s ${bff}/api/v1/admin/schools/${schoolId}/audit -H "authorization: Bearer $TOKEN";  npm run operator -- audit --school ${schoolCode}
+ 15. bring another school on board (issue 10; open the printed link in a browser — the Alipay sandbox's authorization page):
+               npm run operator -- school create --code 4132010002 --name 新大学
+               curl -s ${cardsys}/control/schools ${j} -d '{"code":"4132010002","name":"新大学"}'    (its card system: endpoint, username, password)
+               echo '<password>' > /tmp/pw; npm run operator -- school connect-cardsys 4132010002 --endpoint <endpoint> --username <username> --password-file /tmp/pw
+               npm run operator -- school activate 4132010002;  npm run operator -- school show 4132010002
+               npm run operator -- admin invite --school 4132010002 --role owner
 
 Mini-program: BFF_URL=${bff} npm run build:miniprogram, then open dist/miniprogram in the Alipay IDE.
 Stop with Ctrl-C (graceful).
@@ -368,6 +414,7 @@ async function main(): Promise<void> {
       ALIPAY_PRIVATE_KEY: process.env.ALIPAY_PRIVATE_KEY || secrets.appPrivateKey,
       ALIPAY_PUBLIC_KEY: process.env.ALIPAY_PUBLIC_KEY || alipay.alipayPublicKey,
       ALIPAY_GATEWAY: process.env.ALIPAY_GATEWAY || alipay.gatewayUrl,
+      ALIPAY_APP_AUTH_URL: process.env.ALIPAY_APP_AUTH_URL || `${alipay.url}/oauth2/appToAppAuth.htm`,
     };
     const config = loadConfig(env);
     server = await startServer(config, { logger });
@@ -377,11 +424,22 @@ async function main(): Promise<void> {
       cardsys: new CardsysSandboxControl(cardsys.url),
       appId: secrets.appId,
     };
+    // The open platform console's settings of our app, now that the server's address is known.
+    await sandboxes.alipay.configureApp(secrets.appId, {
+      appGatewayUrl: `${config.publicBaseUrl}/notify/alipay`,
+      messageTopics: ['alipay.open.auth.appauth.cancelled'],
+      authRedirectUri: `${config.publicBaseUrl}/isv/alipay/callback`,
+    });
     const cardsysSandbox = cardsys;
     const { school, users } = await seedDemo(deps, sandboxes, secrets, (code) =>
       cardsysSandbox.endpointFor(code),
     );
     const gateway = await gatewayClientFor(deps, school, devFile);
+    const student = users.find((u) => u.role === 'student')!;
+    const invitation = await demoOwnerInvitation(deps, school, student);
+    // What `npm run operator` and other tools need to act like this server (scripts/lib/tool-database.ts).
+    const keyFile = path.join(base.dataDir, 'dev', 'app-private-key.pem');
+    fs.writeFileSync(keyFile, env.ALIPAY_PRIVATE_KEY, { mode: 0o600 });
     await sandboxes.cardsys.configurePlatform(school.code, {
       baseUrl: server.url!,
       clientId: gateway.clientId,
@@ -396,6 +454,14 @@ async function main(): Promise<void> {
       cardsysSandbox: cardsys.url,
       databaseUrl: server.databaseUrl,
       alipay: { appId: secrets.appId, gateway: alipay.gatewayUrl },
+      toolEnv: {
+        PUBLIC_BASE_URL: config.publicBaseUrl,
+        ALIPAY_APP_ID: env.ALIPAY_APP_ID,
+        ALIPAY_PRIVATE_KEY_FILE: keyFile,
+        ALIPAY_PUBLIC_KEY: env.ALIPAY_PUBLIC_KEY,
+        ALIPAY_GATEWAY: env.ALIPAY_GATEWAY,
+        ALIPAY_APP_AUTH_URL: env.ALIPAY_APP_AUTH_URL,
+      },
       demo: {
         schoolId: school.id,
         schoolCode: school.code,
@@ -403,6 +469,13 @@ async function main(): Promise<void> {
         gatewaySecret: gateway.secret,
         cards: DEMO_CARDS,
         alipayUsers: users,
+        ownerInvitation: invitation
+          ? {
+              forUserId: student.userId,
+              code: invitation.code,
+              expiresAt: invitation.expiresAt.toISOString(),
+            }
+          : null,
       },
     };
     fs.writeFileSync(devFile, JSON.stringify(dev, null, 2), { mode: 0o600 });
@@ -414,6 +487,7 @@ async function main(): Promise<void> {
         appId: secrets.appId,
         schoolId: school.id,
         schoolCode: school.code,
+        ownerCode: invitation?.code ?? null,
       }),
     );
     logger.info('ready', { seconds: Math.round((Date.now() - started) / 100) / 10 });

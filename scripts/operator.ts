@@ -4,6 +4,7 @@
  * audit log. `npm run operator -- --help` lists every command; scripts/operator/commands/ holds them and
  * README "Operator commands" says how to add one.
  */
+import './operator/quiet-logs.js';
 import '../server/src/lib/timezone.js';
 import { runOperator } from './operator/main.js';
 

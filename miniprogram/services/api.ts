@@ -157,7 +157,8 @@ export async function ensureSession(): Promise<string> {
   return currentToken() ?? login();
 }
 
-async function call<T>(method: HttpMethod, path: string, options: CallOptions = {}): Promise<T> {
+/** One API call with the session (and one silent re-login); services/admin-api.ts builds on it too. */
+export async function call<T>(method: HttpMethod, path: string, options: CallOptions = {}): Promise<T> {
   const token = await ensureSession();
   try {
     return await send<T>(method, path, options, token);

@@ -10,6 +10,11 @@ export const PAGES = {
   receipt: '/pages/receipt/receipt',
   withholding: '/pages/withholding/withholding',
   debts: '/pages/debts/debts',
+  adminEntry: '/pages/admin-entry/admin-entry',
+  adminHome: '/pages/admin-home/admin-home',
+  adminSettings: '/pages/admin-settings/admin-settings',
+  adminAdmins: '/pages/admin-admins/admin-admins',
+  adminAudit: '/pages/admin-audit/admin-audit',
 } as const;
 
 export type PageName = keyof typeof PAGES;

@@ -48,7 +48,7 @@ function operatorEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 
 export async function createOperatorContext(io: OperatorIo): Promise<OperatorContext> {
   const config: Config = loadConfig(operatorEnv(io.env));
-  const logger = createLogger({ level: io.env.LOG_LEVEL === 'debug' ? 'debug' : 'warn' });
+  const logger = createLogger({ level: io.env.LOG_LEVEL ?? 'error' });
   const database = await connectToolDatabase(config, logger, 'operator-cli');
   const jobs = createJobRunner({
     databaseUrl: database.url,

@@ -11,6 +11,7 @@ import { httpRequests } from './lib/metrics.js';
 import { benchRoutes } from './routes/bench.js';
 import { CAMPUS_CODE_UPLOAD_PATH, gatewayRoutes } from './routes/gateway/index.js';
 import { healthRoutes } from './routes/health.js';
+import { isvRoutes } from './routes/isv/index.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { miniappRoutes } from './routes/miniapp/index.js';
 import { NOTIFY_PATH, notifyRoutes } from './routes/notify.js';
@@ -96,6 +97,7 @@ export function buildApp(deps: Deps, options: AppOptions = {}): Koa {
   mount(app, metricsRoutes(deps));
   mount(app, miniappRoutes(deps));
   mount(app, notifyRoutes(deps));
+  mount(app, isvRoutes(deps));
   mount(app, gatewayRoutes(deps));
   if (deps.config.gateway.benchReferenceRoutes) mount(app, benchRoutes(deps));
   return app;

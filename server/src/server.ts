@@ -13,6 +13,7 @@ import { SessionTokens } from './lib/session-token.js';
 import { Alipay } from './integrations/alipay/alipay.js';
 import { SchoolConnections } from './integrations/school-connections.js';
 import { createLogger, type Logger } from './lib/logger.js';
+import { noticeRefusedAppAuthToken } from './domain/schools/isv-authorization.js';
 
 export interface RunningServer {
   /** Base URL of the HTTP API, when this process serves it (roles api and all). */
@@ -81,6 +82,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     alipay: config.alipay ? new Alipay(config.alipay) : undefined,
     schools: new SchoolConnections(protector, config.cardsysTimeoutMs),
   };
+  // Any call that finds a school's app_auth_token refused checks the school's authorization (DESIGN §7.0).
+  deps.alipay?.onAppAuthTokenRefused((token, error) => void noticeRefusedAppAuthToken(deps, token, error));
   await jobs.start(deps, allJobs(deps), { process: config.role !== 'api' });
 
   let shuttingDown = false;

@@ -9,7 +9,7 @@ import {
   normalizeBffUrl,
   type BuildResult,
 } from '../../scripts/build-miniprogram.js';
-import { builtMiniprogram } from './support/build.js';
+import { builtMiniprogram, freshRequire } from './support/build.js';
 
 describe('mini-program build (scripts/build-miniprogram.ts)', () => {
   let build: BuildResult;
@@ -76,7 +76,8 @@ describe('mini-program build (scripts/build-miniprogram.ts)', () => {
   });
 
   it('writes the BFF URL it was given into services/config.js', () => {
-    const requireBuilt = createRequire(file('app.js'));
+    // Fresh: page tests load the build with their own BFF URL (and put the file back afterwards).
+    const requireBuilt = freshRequire(build.outDir);
     assert.equal(requireBuilt('./services/config.js').BFF_URL, build.bffUrl);
   });
 

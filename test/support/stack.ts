@@ -67,18 +67,31 @@ export interface StackOptions {
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const keys = appKeyPair();
   const appId = `2021${crypto.randomInt(10 ** 11, 10 ** 12 - 1)}`;
+  const port = await freePort();
+  const bffUrl = `http://127.0.0.1:${port}`;
   const alipaySandbox = await startAlipaySandbox({
-    apps: [{ appId, publicKey: keys.publicKey, idMode: 'open_id', name: 'campus-card' }],
+    apps: [
+      {
+        appId,
+        publicKey: keys.publicKey,
+        idMode: 'open_id',
+        name: 'campus-card',
+        // The open platform console's settings of our ISV app (DESIGN §6.5).
+        appGatewayUrl: `${bffUrl}/notify/alipay`,
+        messageTopics: ['alipay.open.auth.appauth.cancelled'],
+        authRedirectUri: `${bffUrl}/isv/alipay/callback`,
+      },
+    ],
     notifyTimeScale: options.notifyTimeScale ?? 1000,
   });
   const alipayControl = new AlipaySandboxControl(alipaySandbox.url);
   const cardsysSandbox = await startCardsysSandbox();
   const cardsysControl = new CardsysSandboxControl(cardsysSandbox.url);
-  const port = await freePort();
   const app = await startTestApp({
     env: {
       PORT: String(port),
-      PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
+      PUBLIC_BASE_URL: bffUrl,
+      ALIPAY_APP_AUTH_URL: `${alipaySandbox.url}/oauth2/appToAppAuth.htm`,
       ALIPAY_APP_ID: appId,
       ALIPAY_PRIVATE_KEY: keys.privateKey,
       ALIPAY_PUBLIC_KEY: alipaySandbox.alipayPublicKey,

@@ -102,6 +102,11 @@ Page({
     openPage('school');
   },
 
+  /** School admins enter the admin area from here too (issue 10). */
+  onAdminEntry(): void {
+    openPage('adminEntry');
+  },
+
   onRecharge(): void {
     openPage('recharge', { bindingId: this.data.bindingId });
   },

@@ -42,6 +42,11 @@ Page({
     return this.search();
   },
 
+  /** School admins enter the admin area from here (issue 10). */
+  onAdminEntry(): void {
+    openPage('adminEntry');
+  },
+
   onPickSchool(event: TapEvent): void {
     const school = this.data.schools.find((candidate) => candidate.id === datasetValue(event, 'id'));
     if (school) openPage('bind', { schoolId: school.id, schoolName: school.name });

@@ -5,6 +5,7 @@ import { deductionRefundJob } from './withholding/deduction-refund.js';
 import { rechargeCreditJob } from './recharge/recharge-credit.js';
 import { rechargeSweepJob } from './recharge/recharge-sweep.js';
 import { retentionJob } from './retention.js';
+import { isvRefreshJob } from './schools/isv-refresh.js';
 import { withholdingSyncCardJob } from './withholding/withholding-card.js';
 import { withholdingSweepJob } from './withholding/withholding-sweep.js';
 import type { JobDefinition } from './runner.js';
@@ -20,5 +21,6 @@ export function allJobs(deps: Deps): JobDefinition<never>[] {
     withholdingSyncCardJob,
     withholdingSweepJob(deps),
     campusCodePayJob(deps),
+    isvRefreshJob(deps),
   ] as JobDefinition<never>[];
 }

@@ -4,16 +4,20 @@ import type { Stack, StackUser } from '../../support/stack.js';
 
 export type Api = Awaited<ReturnType<StackUser['login']>>;
 
-/** A logged-in user with one bound card of the stack's school. */
+/** A logged-in user with one bound card of the stack's school (or of `school`). */
 export async function userWithCard(
   stack: Stack,
-  options: { balanceFen?: number; cardBalanceFen?: number } = {},
+  options: { balanceFen?: number; cardBalanceFen?: number; school?: { id: string; code: string } } = {},
 ) {
+  const school = options.school ?? stack.school;
   const user = await stack.createUser(options.balanceFen ?? 100_000);
   const api = await user.login();
-  const card = await stack.createCard({ balanceFen: options.cardBalanceFen ?? 1_000 });
+  const card = await stack.createCard({
+    balanceFen: options.cardBalanceFen ?? 1_000,
+    schoolCode: school.code,
+  });
   const res = await api.post('/api/v1/bindings', {
-    schoolId: stack.school.id,
+    schoolId: school.id,
     cardNo: card.cardNo,
     name: card.holderName,
     relation: 'SELF',

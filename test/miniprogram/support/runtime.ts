@@ -149,10 +149,14 @@ export class MiniRuntime {
   private registering: string | null = null;
   private appInstance: Record<string, any> | null = null;
   private readonly savedGlobals = new Map<string, unknown>();
+  private readonly builtConfig: string;
 
   constructor(readonly options: RuntimeOptions) {
     this.my = new FakeMy(options);
     this.my.onNavigate = (kind, navigation) => this.navigate(kind, navigation);
+    // The shared build's config module is put back on close, so that what the build wrote stays true for
+    // tests that read it (build.test.ts), whichever test file runs first.
+    this.builtConfig = fs.readFileSync(path.join(options.buildDir, 'services', 'config.js'), 'utf8');
     writeConfigModule(options.buildDir, options.bffUrl);
     // Fresh module state per runtime (the session's login-in-flight, …), like a fresh app launch.
     this.require = freshRequire(options.buildDir);
@@ -185,6 +189,7 @@ export class MiniRuntime {
       if (value === undefined) delete scope[name];
       else scope[name] = value;
     }
+    fs.writeFileSync(path.join(this.options.buildDir, 'services', 'config.js'), this.builtConfig);
   }
 
   private optionsOf(route: string): Record<string, any> {

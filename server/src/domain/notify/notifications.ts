@@ -49,12 +49,18 @@ export interface NotificationHandlers {
   trade: Record<string, AnyHandler>;
   /** dut_user_sign / dut_user_unsign. */
   agreement?: AnyHandler;
+  /** Other classic notifications, by notify_type (e.g. open_app_auth_notify). */
+  notifyTypes?: Record<string, AnyHandler>;
+  /** Message-style notifications, by msg_method (ALIPAY-M2.md §0), e.g. alipay.open.auth.appauth.cancelled. */
+  messages?: Record<string, AnyHandler>;
 }
 
 function handlerFor(handlers: NotificationHandlers, form: Record<string, string>): AnyHandler | undefined {
   if (form.notify_type === 'trade_status_sync') return handlers.trade[(form.out_trade_no ?? '').charAt(0)];
   if (form.notify_type === 'dut_user_sign' || form.notify_type === 'dut_user_unsign')
     return handlers.agreement;
+  if (form.msg_method) return handlers.messages?.[form.msg_method];
+  if (form.notify_type) return handlers.notifyTypes?.[form.notify_type];
   return undefined;
 }
 
@@ -82,7 +88,7 @@ export async function handleAlipayNotification(
   }
   const handler = handlerFor(handlers, form);
   if (!handler) {
-    await log(true, 'IGNORED', `no handler for ${form.notify_type}`);
+    await log(true, 'IGNORED', `no handler for ${form.msg_method ?? form.notify_type}`);
     return 'success';
   }
   let result: NotificationResult;

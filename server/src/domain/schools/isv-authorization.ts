@@ -126,6 +126,8 @@ async function storeAuthorization(
 ): Promise<IsvAuthorizationRow> {
   const now = deps.clock.now();
   const previous = await findActiveAuthorization(tx, school.id);
+  // The same token twice (the callback and open_app_auth_notify of one authorization): nothing changes.
+  if (previous && previous.appAuthTokenHash === tokenHash(deps, tokens.appAuthToken)) return previous;
   if (previous) await endAuthorization(tx, previous.id, { status: 'REPLACED', reason: options.source, now });
   const tokenEnc = deps.protector.encrypt(tokens.appAuthToken);
   const row = await insertAuthorization(tx, {

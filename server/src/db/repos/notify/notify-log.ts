@@ -68,7 +68,8 @@ export async function recordNotification(
   const { form, isVerified } = entry;
   await db.insert(notifyLog).values({
     receivedAt: entry.at,
-    notifyType: column(form.notify_type, isVerified),
+    // Message-style notifications (ALIPAY-M2.md §0) say what they are in msg_method.
+    notifyType: column(form.notify_type ?? form.msg_method, isVerified),
     notifyId: column(form.notify_id, isVerified),
     outTradeNo: column(form.out_trade_no ?? form.external_agreement_no, isVerified),
     appId: column(form.app_id, isVerified),

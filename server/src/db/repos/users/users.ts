@@ -1,4 +1,4 @@
-import { eq, sql } from 'drizzle-orm';
+import { eq, or, sql } from 'drizzle-orm';
 import type { Executor } from '../../client.js';
 import { users } from '../../schema.js';
 
@@ -38,5 +38,23 @@ export async function upsertAlipayUser(
 
 export async function findUser(db: Executor, id: string): Promise<UserRow | undefined> {
   const [row] = await db.select().from(users).where(eq(users.id, id));
+  return row;
+}
+
+/** The user Alipay knows by this open_id or user_id, if they ever signed in. */
+export async function findUserByAlipayIds(
+  db: Executor,
+  ids: { openId?: string | null; userId?: string | null },
+): Promise<UserRow | undefined> {
+  const matches = [
+    ids.openId ? eq(users.alipayOpenId, ids.openId) : undefined,
+    ids.userId ? eq(users.alipayUserId, ids.userId) : undefined,
+  ].filter((m) => m !== undefined);
+  if (matches.length === 0) return undefined;
+  const [row] = await db
+    .select()
+    .from(users)
+    .where(or(...matches))
+    .limit(1);
   return row;
 }

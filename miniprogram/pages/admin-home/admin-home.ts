@@ -1,0 +1,51 @@
+/**
+ * One school's admin home (issue 10): its state — and why payments stop when it is suspended — the
+ * person's role, and the pages that role opens (settings for every role, admins and the audit log for owners).
+ */
+import { adminApi } from '../../services/admin-api';
+import { messageOf } from '../../services/api-error';
+import { openPage } from '../../services/navigation';
+import { toAdminHome, type AdminHome } from '../../view-models/admin';
+
+Page({
+  data: {
+    loading: true,
+    errorMessage: '',
+    schoolId: '',
+    home: null as AdminHome | null,
+  },
+
+  onLoad(query: { schoolId?: string }): void {
+    this.setData({ schoolId: query.schoolId ?? '' });
+  },
+
+  onShow(): Promise<void> {
+    return this.load();
+  },
+
+  async load(): Promise<void> {
+    this.setData({ loading: !this.data.home, errorMessage: '' });
+    try {
+      const detail = await adminApi.school(this.data.schoolId);
+      this.setData({ loading: false, home: toAdminHome(detail) });
+    } catch (error) {
+      this.setData({ loading: false, errorMessage: messageOf(error) });
+    }
+  },
+
+  onRetry(): Promise<void> {
+    return this.load();
+  },
+
+  onSettings(): void {
+    openPage('adminSettings', { schoolId: this.data.schoolId });
+  },
+
+  onAdmins(): void {
+    openPage('adminAdmins', { schoolId: this.data.schoolId });
+  },
+
+  onAudit(): void {
+    openPage('adminAudit', { schoolId: this.data.schoolId });
+  },
+});
