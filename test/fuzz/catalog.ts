@@ -126,6 +126,13 @@ export const FUZZ_CATALOG: Record<string, FuzzEntry> = {
     auth: 'session',
     example: () => ({ params: { id: crypto.randomUUID() } }),
   },
+  // Where Alipay sends a school's account after it authorized us (issue 10): a plain page, never a 5xx.
+  'GET /isv/alipay/callback': {
+    auth: 'none',
+    example: () => ({
+      query: { app_auth_code: 'P0123456789abcdef', state: 'a'.repeat(48), app_id: '2021000000000001' },
+    }),
+  },
   // School admins (the fuzzing user is an OWNER of the fixture school, so requests reach validation).
   'GET /api/v1/admin/schools': { auth: 'session' },
   'POST /api/v1/admin/invitations/redeem': {

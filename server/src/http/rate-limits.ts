@@ -26,6 +26,10 @@ export const RATE_LIMITS = {
   'withholding-user': { by: 'user', points: 10, durationSeconds: 60 },
   /** Loss reports and unbinding: one SOAP call each. */
   'card-change-user': { by: 'user', points: 10, durationSeconds: 60 },
+  /** Redeeming admin invitation codes: what a guesser would spend (80-bit codes, but still). */
+  'invitation-user': { by: 'user', points: 10, durationSeconds: 600 },
+  /** The ISV authorization callback: one alipay.open.auth.token.app call each. */
+  'isv-callback-ip': { by: 'ip', points: 30, durationSeconds: 60 },
 } as const satisfies Record<string, { by: 'ip' | 'user'; points: number; durationSeconds: number }>;
 
 export type RateLimitName = keyof typeof RATE_LIMITS;

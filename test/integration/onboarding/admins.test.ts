@@ -268,4 +268,28 @@ describe('school admins in the mini-program API', () => {
       assert.equal(rest.body.nextBefore, null);
     });
   });
+
+  describe('guessing invitation codes', () => {
+    let limited: Stack;
+    before(async () => {
+      limited = await startStack({ env: { RATE_LIMIT_SCALE: '1', RATE_LIMITS: 'invitation-user=3/600' } });
+    });
+    after(() => limited.stop());
+
+    it('slows a user who tries code after code (429 with Retry-After), even the right one', async () => {
+      const { code } = await createInvitation(limited.app.deps, TEST_OPERATOR, {
+        schoolId: limited.school.id,
+        role: 'VIEWER',
+      });
+      const http = await (await limited.createUser()).login();
+      for (const guess of ['AAAA-AAAA-AAAA-AAAA', 'BBBB-BBBB-BBBB-BBBB', 'CCCC-CCCC-CCCC-CCCC'])
+        assert.equal((await http.post('/api/v1/admin/invitations/redeem', { code: guess })).status, 404);
+      const slowed = await http.post('/api/v1/admin/invitations/redeem', { code });
+      assert.deepEqual([slowed.status, slowed.body.error.code], [429, 'RATE_LIMITED']);
+      assert.ok(Number(slowed.headers.get('retry-after')) > 0);
+      // The code was not spent: someone else can still redeem it.
+      const other = await (await limited.createUser()).login();
+      assert.equal((await other.post('/api/v1/admin/invitations/redeem', { code })).status, 201);
+    });
+  });
 });

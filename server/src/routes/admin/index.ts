@@ -1,5 +1,6 @@
 import Router from '@koa/router';
 import type { Deps } from '../../deps.js';
+import { rateLimit } from '../../http/rate-limit.js';
 import { requireSession } from '../../http/session-auth.js';
 import { adminsRoutes } from './admins.js';
 import { auditRoutes } from './audit.js';
@@ -15,7 +16,9 @@ import { SchoolAdminRouter } from './school-admin-router.js';
  */
 export function adminRoutes(deps: Deps): Router {
   const router = new Router({ prefix: '/api/v1/admin' });
+  router.use(rateLimit(deps, 'api-ip'));
   router.use(requireSession(deps.sessions));
+  router.use(rateLimit(deps, 'api-user'));
   membershipRoutes(router, deps);
   const school = new SchoolAdminRouter(router, deps);
   for (const add of [schoolRoutes, adminsRoutes, auditRoutes, campusCodeAdminRoutes]) add(school, deps);

@@ -3,6 +3,7 @@ import Joi from 'joi';
 import type { AdminSchoolsResponse, RedeemInvitationRequest } from '../../../../shared/admin-api.js';
 import type { Deps } from '../../deps.js';
 import { redeemInvitation, schoolsAdministeredBy } from '../../domain/admin/admins.js';
+import { rateLimit } from '../../http/rate-limit.js';
 import { validate } from '../../http/validate.js';
 import { membershipView } from './views.js';
 
@@ -17,7 +18,7 @@ export function membershipRoutes(router: Router, deps: Deps): void {
     ctx.body = { items: memberships.map(membershipView) } satisfies AdminSchoolsResponse;
   });
 
-  router.post('/invitations/redeem', async (ctx) => {
+  router.post('/invitations/redeem', rateLimit(deps, 'invitation-user'), async (ctx) => {
     const { code } = validate(redeemBody, ctx.request.body, 'body');
     const membership = await redeemInvitation(deps, ctx.state.userId, code, ctx.state.requestId);
     ctx.status = 201;

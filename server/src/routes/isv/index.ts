@@ -4,6 +4,7 @@ import { messageForCode } from '../../../../shared/messages-zh.js';
 import type { Deps } from '../../deps.js';
 import { isDomainError } from '../../domain/errors.js';
 import { completeAuthorization } from '../../domain/schools/isv-authorization.js';
+import { rateLimit } from '../../http/rate-limit.js';
 import { resultPage } from './result-page.js';
 
 const callbackQuery = Joi.object({
@@ -21,7 +22,7 @@ const callbackQuery = Joi.object({
  */
 export function isvRoutes(deps: Deps): Router {
   const router = new Router();
-  router.get('/isv/alipay/callback', async (ctx) => {
+  router.get('/isv/alipay/callback', rateLimit(deps, 'isv-callback-ip'), async (ctx) => {
     ctx.type = 'text/html; charset=utf-8';
     const { value, error } = callbackQuery.validate(ctx.query);
     try {
