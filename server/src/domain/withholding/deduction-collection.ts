@@ -7,26 +7,23 @@ import {
 } from '../../db/repos/withholding/deductions.js';
 import type { SchoolRow } from '../../db/repos/schools/schools.js';
 import type { Deps } from '../../deps.js';
-import type { TradeState } from '../../integrations/alipay/alipay.js';
-import { AlipayError, isAgreementGone } from '../../integrations/alipay/errors.js';
+import { isAgreementGone } from '../../integrations/alipay/errors.js';
+import { attemptCharge, type ChargeStep } from '../payments/trade-pay-charge.js';
 import { refundReversedDeduction } from './deduction-refunds.js';
 import { requireAlipay } from '../outside-errors.js';
 
 /**
- * Collecting an approved swipe from Alipay (DESIGN §7.4, ALIPAY.md §4.4, §4.16). One call of
- * `collectDeduction` is one attempt by a collector that holds the deduction's lease.
+ * Collecting an approved swipe from Alipay (DESIGN §7.4, ALIPAY.md §4.4, §4.16): `alipay.trade.pay`
+ * GENERAL_WITHHOLDING with the payer's agreement_no, our deduction number as out_trade_no. One call of
+ * `collectDeduction` is one attempt by a collector that holds the deduction's lease. What may happen to the
+ * charge, and how an unknown outcome is resolved before anything else (query first, poll and cancel a
+ * waiting trade, a new out_trade_no only after a confirmed close, "no such trade" = charge again now), is
+ * domain/payments/trade-pay-charge.ts, shared with the campus-code drainer. Here, what it means for a swipe:
  *
- *   PENDING/RETRYING ──pay── 10000 ─────────────────────────────→ COLLECTED
- *            │                10003 ──→ AWAITING_BUYER: query every pollInterval
- *            │                            paid → COLLECTED; closed → retry; still waiting after
- *            │                            pollWindow → cancel, then retry
- *            │                unknown (timeout, 20000, SYSTEM_ERROR) → query at once:
- *            │                            paid → COLLECTED; waiting → AWAITING_BUYER;
- *            │                            closed unpaid → retry with a new out_trade_no (uses a slot);
- *            │                            no trade → never charged: charge again now (uses no slot);
- *            │                            query fails too → UNKNOWN, query again next time
- *            │                retryable (balance …) → RETRYING at the school's next retry delay
- *            │                final (agreement gone …) or schedule used up → ARREARS
+ *   PENDING/RETRYING ── paid ────────────────────────────────────→ COLLECTED
+ *            │   ───── refused for now (balance …), a trade closed unpaid → RETRYING at the school's next
+ *            │                                                      retry delay (uses a slot)
+ *            │   ───── refused for good (agreement gone …), no agreement, schedule used up → ARREARS
  *            └── reversal asked → never charged again: void it, or resolve the open trade first
  *
  * The schedule: each charge Alipay answers as failed (a refusal, a trade that closed unpaid) uses the next
@@ -34,11 +31,6 @@ import { requireAlipay } from '../outside-errors.js';
  * unknown and that a query then finds never happened (a timeout before Alipay saw it, a collector stopped
  * or killed between its claim and its trade.pay) was not a failure to collect: it is charged again at
  * once and uses no slot. So a deduction ends in ARREARS only because Alipay said no often enough.
- *
- * Never two charges: a new trade.pay is sent only when the previous one under the current out_trade_no
- * is known not to have taken money (a clean business refusal, or a query that finds no trade). A trade
- * known to be closed is never paid again (Alipay refuses a closed out_trade_no); the next charge uses
- * `<deduction no>_<n>`, and only after that closure was confirmed by a query or a cancel.
  */
 
 const SUBJECT = '校园卡刷卡消费';
@@ -48,16 +40,6 @@ export interface CollectionContext {
 }
 
 type Step = Omit<AttemptResult, 'outTradeNo'> & { outTradeNo?: string };
-
-function isPaid(trade: TradeState | null): boolean {
-  return !!trade && (trade.status === 'TRADE_SUCCESS' || trade.status === 'TRADE_FINISHED');
-}
-
-/** `D…` → `D…_2` → `D…_3`: the next out_trade_no once the current one is closed for good. */
-export function nextOutTradeNo(deductionNo: string, current: string): string {
-  const suffix = current.startsWith(`${deductionNo}_`) ? Number(current.slice(deductionNo.length + 1)) : 1;
-  return `${deductionNo}_${suffix + 1}`;
-}
 
 export async function collectDeduction(
   deps: Deps,
@@ -110,36 +92,101 @@ async function finishReversal(deps: Deps, id: string): Promise<void> {
 }
 
 async function attempt(deps: Deps, d: ClaimedDeduction, context: CollectionContext): Promise<Step> {
-  // The claim marked a fresh row UNKNOWN for us (crash safety); it has not been sent yet.
-  if (d.isFreshCharge) return charge(deps, d, context);
-  if (d.chargeState !== null) return resolveOpenTrade(deps, d, context);
-  if (d.reversalRequestedAt) return voided(d);
-  return charge(deps, d, context);
+  const isSendingNow = d.isFreshCharge || (d.chargeState === null && !d.reversalRequestedAt);
+  if (isSendingNow && !d.agreementNo) return giveUp({ outcome: 'NO_AGREEMENT', code: 'NO_AGREEMENT' });
+  const alipay = requireAlipay(deps);
+  const appAuthToken = deps.schools.appAuthToken(context.school);
+  // A fresh row is already marked UNKNOWN (claimDueDeductions): a crash from here on leaves it to be queried.
+  const step = await attemptCharge(
+    {
+      reference: d.deductionNo,
+      outTradeNo: d.outTradeNo!,
+      chargeState: d.chargeState,
+      openSince: d.awaitingBuyerSince,
+      isFresh: d.isFreshCharge,
+      isVoided: d.reversalRequestedAt !== null,
+    },
+    {
+      pay: (outTradeNo) =>
+        alipay.payWithAgreement({
+          outTradeNo,
+          amountFen: d.amountFen!,
+          subject: SUBJECT,
+          agreementNo: d.agreementNo!,
+          appAuthToken,
+        }),
+      query: (outTradeNo) => alipay.queryTrade({ outTradeNo, appAuthToken }),
+      cancel: (outTradeNo) => alipay.cancelTrade({ outTradeNo, appAuthToken }),
+      now: () => deps.clock.now(),
+      pollIntervalMs: deps.config.deductions.pollIntervalMs,
+      pollWindowMs: deps.config.deductions.pollWindowMs,
+    },
+  );
+  return toStep(deps, d, context, step);
 }
 
-function voided(d: ClaimedDeduction): Step {
-  return {
-    outcome: 'REVERSED',
-    isPayCall: false,
-    status: 'REVERSED',
-    nextAttemptAt: null,
-    chargeState: null,
-    awaitingBuyerSince: null,
-    lastErrorCode: d.lastErrorCode,
+function toStep(deps: Deps, d: ClaimedDeduction, context: CollectionContext, step: ChargeStep): Step {
+  const base = {
+    outcome: step.outcome,
+    isPayCall: step.isPayCall,
+    alipayCode: step.alipayCode ?? null,
+    alipaySubCode: step.alipaySubCode ?? null,
   };
-}
-
-function collected(trade: { tradeNo: string }, outcome: string): Step {
-  return {
-    outcome,
-    isPayCall: false,
-    status: 'COLLECTED',
-    nextAttemptAt: null,
-    chargeState: null,
-    awaitingBuyerSince: null,
-    alipayTradeNo: trade.tradeNo,
-    lastErrorCode: null,
-  };
+  const keep = d.status === 'RETRYING' ? 'RETRYING' : 'PENDING';
+  switch (step.kind) {
+    case 'PAID':
+      return {
+        ...base,
+        status: 'COLLECTED',
+        nextAttemptAt: null,
+        chargeState: null,
+        awaitingBuyerSince: null,
+        alipayTradeNo: step.tradeNo,
+        lastErrorCode: null,
+      };
+    case 'OPEN':
+      // awaitingBuyerSince doubles as "open since": when the charge that may have moved money was sent.
+      return {
+        ...base,
+        status: keep,
+        nextAttemptAt: step.nextAt,
+        chargeState: step.chargeState,
+        awaitingBuyerSince: step.openSince,
+        lastErrorCode: step.errorReason ?? d.lastErrorCode,
+      };
+    case 'CHARGE_NOW':
+      return {
+        ...base,
+        status: keep,
+        nextAttemptAt: deps.clock.now(),
+        chargeState: null,
+        awaitingBuyerSince: null,
+        outTradeNo: step.outTradeNo,
+        lastErrorCode: step.errorReason ?? d.lastErrorCode,
+      };
+    case 'FAILED': {
+      const failure = { code: step.code, subCode: step.subCode };
+      if (!step.retryable) {
+        // Final: the agreement is gone or the request can never succeed. Retrying cannot help (ARREARS).
+        const outcome = isAgreementGone(step.subCode ?? undefined) ? 'AGREEMENT_GONE' : step.outcome;
+        return { ...giveUp({ ...failure, outcome }), isPayCall: step.isPayCall, outTradeNo: step.outTradeNo };
+      }
+      return {
+        ...retryLater(deps, d, context, { ...failure, outcome: step.outcome }),
+        isPayCall: step.isPayCall,
+        outTradeNo: step.outTradeNo,
+      };
+    }
+    case 'VOID':
+      return {
+        ...base,
+        status: 'REVERSED',
+        nextAttemptAt: null,
+        chargeState: null,
+        awaitingBuyerSince: null,
+        lastErrorCode: d.lastErrorCode,
+      };
+  }
 }
 
 /**
@@ -180,182 +227,5 @@ function giveUp(failure: { outcome: string; code: string; subCode?: string | nul
     chargeState: null,
     awaitingBuyerSince: null,
     lastErrorCode: failure.subCode ?? failure.code,
-  };
-}
-
-/**
- * Nothing was charged and nothing failed: the earlier trade.pay never reached Alipay's books. Charge
- * again now, under the same out_trade_no, without using a slot of the schedule.
- */
-function chargeAgainNow(deps: Deps, d: ClaimedDeduction, outcome: string, cause: AlipayError | null): Step {
-  return {
-    outcome,
-    alipayCode: cause?.code ?? null,
-    alipaySubCode: cause?.subCode ?? null,
-    isPayCall: false,
-    status: d.status === 'RETRYING' ? 'RETRYING' : 'PENDING',
-    nextAttemptAt: deps.clock.now(),
-    chargeState: null,
-    awaitingBuyerSince: null,
-    lastErrorCode: d.lastErrorCode,
-  };
-}
-
-function awaitingBuyer(deps: Deps, d: ClaimedDeduction, since: Date, outcome: string): Step {
-  return {
-    outcome,
-    isPayCall: false,
-    status: d.status === 'RETRYING' ? 'RETRYING' : 'PENDING',
-    nextAttemptAt: new Date(deps.clock.now().getTime() + deps.config.deductions.pollIntervalMs),
-    chargeState: 'AWAITING_BUYER',
-    awaitingBuyerSince: since,
-    lastErrorCode: d.lastErrorCode,
-  };
-}
-
-function stillUnknown(deps: Deps, d: ClaimedDeduction, error: AlipayError | null, outcome: string): Step {
-  // awaitingBuyerSince doubles as "open since": when the charge that may have moved money was sent.
-  return {
-    outcome,
-    alipayCode: error?.code ?? null,
-    alipaySubCode: error?.subCode ?? null,
-    isPayCall: false,
-    status: d.status === 'RETRYING' ? 'RETRYING' : 'PENDING',
-    nextAttemptAt: new Date(deps.clock.now().getTime() + deps.config.deductions.pollIntervalMs),
-    chargeState: 'UNKNOWN',
-    awaitingBuyerSince: d.awaitingBuyerSince ?? deps.clock.now(),
-    lastErrorCode: error?.reason ?? d.lastErrorCode,
-  };
-}
-
-async function charge(deps: Deps, d: ClaimedDeduction, context: CollectionContext): Promise<Step> {
-  const alipay = requireAlipay(deps);
-  const payCall = <T extends Step>(step: T): T => ({ ...step, isPayCall: true });
-  if (!d.agreementNo) return giveUp({ outcome: 'NO_AGREEMENT', code: 'NO_AGREEMENT' });
-  // The row is already marked UNKNOWN (claimDueDeductions): a crash from here on leaves it to be queried.
-  const sentAt = deps.clock.now();
-  try {
-    const paid = await alipay.payWithAgreement({
-      outTradeNo: d.outTradeNo!,
-      amountFen: d.amountFen!,
-      subject: SUBJECT,
-      agreementNo: d.agreementNo,
-      appAuthToken: deps.schools.appAuthToken(context.school),
-    });
-    if (paid.status === 'PAID') return payCall(collected(paid, 'PAID'));
-    return payCall(awaitingBuyer(deps, d, deps.clock.now(), 'AWAITING_BUYER'));
-  } catch (error) {
-    if (!(error instanceof AlipayError)) throw error;
-    const subCode = error.subCode ?? '';
-    if (error.kind === 'unknown' || subCode === 'ACQ.TRADE_HAS_SUCCESS') {
-      // The money may have moved: ask before anything else (ALIPAY.md §4.4, §4.16).
-      const resolved = await resolveOpenTrade(
-        deps,
-        { ...d, chargeState: 'UNKNOWN', awaitingBuyerSince: sentAt },
-        context,
-        error,
-      );
-      return { ...resolved, isPayCall: true };
-    }
-    if (subCode === 'ACQ.TRADE_HAS_CLOSE') {
-      // Closed earlier (cancelled, or timed out unpaid): no money under it. Charge under the next number now.
-      return {
-        outcome: 'TRADE_CLOSED',
-        alipayCode: error.code,
-        alipaySubCode: subCode,
-        isPayCall: false,
-        status: d.status === 'RETRYING' ? 'RETRYING' : 'PENDING',
-        nextAttemptAt: deps.clock.now(),
-        chargeState: null,
-        awaitingBuyerSince: null,
-        outTradeNo: nextOutTradeNo(d.deductionNo, d.outTradeNo!),
-        lastErrorCode: subCode,
-      };
-    }
-    if (error.kind === 'pending') return payCall(awaitingBuyer(deps, d, deps.clock.now(), 'AWAITING_BUYER'));
-    const failure = { code: error.code, subCode: error.subCode ?? null };
-    if (error.kind === 'retryable')
-      return payCall(retryLater(deps, d, context, { ...failure, outcome: 'RETRYABLE' }));
-    // Final: the agreement is gone or the request can never succeed. Retrying cannot help (ARREARS).
-    return payCall(
-      giveUp({ ...failure, outcome: isAgreementGone(error.subCode) ? 'AGREEMENT_GONE' : 'FINAL' }),
-    );
-  }
-}
-
-/**
- * The trade under the current out_trade_no may exist: find out with trade.query and act on what it says.
- * A waiting trade is polled, then cancelled; a reversal asked for meanwhile cancels it at once.
- */
-async function resolveOpenTrade(
-  deps: Deps,
-  d: ClaimedDeduction,
-  context: CollectionContext,
-  cause: AlipayError | null = null,
-): Promise<Step> {
-  const alipay = requireAlipay(deps);
-  const appAuthToken = deps.schools.appAuthToken(context.school);
-  const outTradeNo = d.outTradeNo!;
-  let trade: TradeState | null;
-  try {
-    trade = await alipay.queryTrade({ outTradeNo, appAuthToken });
-  } catch (error) {
-    if (!(error instanceof AlipayError)) throw error;
-    return stillUnknown(deps, d, error, 'QUERY_FAILED');
-  }
-  if (trade && isPaid(trade)) return collected(trade, cause ? 'PAID_FOUND_BY_QUERY' : 'PAID_ON_POLL');
-  const code = cause?.code ?? 'QUERY';
-  const subCode = cause?.subCode ?? null;
-  if (!trade) {
-    // Right after a pay whose answer was lost, "no such trade" may only mean it is still being created
-    // (ALIPAY.md §4.5): ask again after a poll interval before believing it.
-    const openSince = d.awaitingBuyerSince ?? deps.clock.now();
-    if (deps.clock.now().getTime() - openSince.getTime() < deps.config.deductions.pollIntervalMs)
-      return stillUnknown(deps, { ...d, awaitingBuyerSince: openSince }, cause, 'NO_TRADE_YET');
-    // No trade: the earlier call never took effect (or was never sent). Not charged, and not a failure
-    // to collect: the same out_trade_no is paid again now.
-    if (d.reversalRequestedAt) return voided(d);
-    return chargeAgainNow(deps, d, 'NO_TRADE', cause);
-  }
-  if (trade.status === 'TRADE_CLOSED') {
-    // It existed and closed unpaid (the buyer never confirmed, or our cancel went through): a failure.
-    if (d.reversalRequestedAt) return voided(d);
-    return {
-      ...retryLater(deps, d, context, { outcome: 'TRADE_CLOSED', code, subCode }),
-      outTradeNo: nextOutTradeNo(d.deductionNo, outTradeNo),
-    };
-  }
-  // WAIT_BUYER_PAY
-  const since = d.awaitingBuyerSince ?? deps.clock.now();
-  const waitedMs = deps.clock.now().getTime() - since.getTime();
-  if (!d.reversalRequestedAt && waitedMs < deps.config.deductions.pollWindowMs)
-    return awaitingBuyer(deps, d, since, 'AWAITING_BUYER');
-  return cancelWaitingTrade(deps, d, context);
-}
-
-async function cancelWaitingTrade(
-  deps: Deps,
-  d: ClaimedDeduction,
-  context: CollectionContext,
-): Promise<Step> {
-  const alipay = requireAlipay(deps);
-  const outTradeNo = d.outTradeNo!;
-  try {
-    const cancelled = await alipay.cancelTrade({
-      outTradeNo,
-      appAuthToken: deps.schools.appAuthToken(context.school),
-    });
-    if (cancelled.retry)
-      return awaitingBuyer(deps, d, d.awaitingBuyerSince ?? deps.clock.now(), 'CANCEL_RETRY');
-  } catch (error) {
-    if (!(error instanceof AlipayError)) throw error;
-    // Unknown whether it closed: keep asking; the query decides next time.
-    return stillUnknown(deps, d, error, 'CANCEL_FAILED');
-  }
-  // Cancelled: closed unpaid, or (had the buyer just confirmed) refunded. Either way no money is held.
-  if (d.reversalRequestedAt) return { ...voided(d), outcome: 'CANCELLED' };
-  return {
-    ...retryLater(deps, d, context, { outcome: 'CANCELLED', code: 'WAIT_BUYER_PAY', subCode: null }),
-    outTradeNo: nextOutTradeNo(d.deductionNo, outTradeNo),
   };
 }
