@@ -256,11 +256,18 @@ function walkthrough(info: {
   schoolId: string;
   schoolCode: string;
   ownerCode: string | null;
+  dataDir: string;
 }): string {
   const j = "-H 'content-type: application/json'";
-  const { bff, alipay, cardsys, appId, schoolId, schoolCode, ownerCode } = info;
+  const { bff, alipay, cardsys, appId, schoolId, schoolCode, ownerCode, dataDir } = info;
+  // The tools find this server through <DATA_DIR>/dev.json: tell them where it is when it is not .data.
+  const shortDir = path.relative('.', dataDir);
+  const tool =
+    dataDir === path.resolve('.data')
+      ? 'npm run'
+      : `DATA_DIR=${shortDir && !shortDir.startsWith('..') ? shortDir : dataDir} npm run`;
   return `
-Campus Card × Alipay is running (data in .data/, details in .data/dev.json).
+Campus Card × Alipay is running (data in ${dataDir}, details in ${path.join(dataDir, 'dev.json')}).
   BFF                 ${bff}            (/healthz, /readyz, /api/v1, /gateway/v1, /notify/alipay)
   Alipay sandbox      ${alipay}          (control API: ${alipay}/control, docs/sandbox.md)
   Card-system sandbox ${cardsys}          (control API: ${cardsys}/control)
@@ -284,7 +291,7 @@ Withholding and a canteen swipe:
      confirm (my.paySignCenter): curl -s ${alipay}/control/agreements/sign ${j} -d '{"signStr":"<signStr>","userId":"${DEMO_USERS[0].userId}"}'
                curl -s ${bff}/api/v1/withholding -H "authorization: Bearer $TOKEN"   (ACTIVE, card bound at the card system)
   9. swipe at the canteen POS: curl -s ${cardsys}/control/swipe ${j} -d '{"schoolCode":"${schoolCode}","cardNo":"20260001","amountFen":1200,"terminalId":"POS-01"}'
-     follow the deduction: npm run pos:client -- status --txn <txnNo>        (APPROVED; status PENDING → COLLECTED)
+     follow the deduction: ${tool} pos:client -- status --txn <txnNo>        (APPROVED; status PENDING → COLLECTED)
  10. arrears: set the payer's Alipay balance to 0 and swipe again: RETRYING, retried after 15 s and 30 s, then
      ARREARS (the demo school's short schedule); further swipes are DECLINED IN_ARREARS. Then repay:
                curl -s -XPUT ${alipay}/control/users/${DEMO_USERS[0].userId}/balance ${j} -d '{"balanceFen":0}'
@@ -306,13 +313,25 @@ School admin (the demo student ${DEMO_USERS[0].userId} is invited as owner of ${
                curl -s ${bff}/api/v1/admin/invitations/redeem ${j} -H "authorization: Bearer $TOKEN" -d '{"code":"<code>"}'
  14. change a setting, then read the audit log (the operator's view of it next to it):
                curl -s -XPUT ${bff}/api/v1/admin/schools/${schoolId}/settings ${j} -H "authorization: Bearer $TOKEN" -d '{"rechargeMinFen":500}'
-               curl -s ${bff}/api/v1/admin/schools/${schoolId}/audit -H "authorization: Bearer $TOKEN";  npm run operator -- audit --school ${schoolCode}
- 15. bring another school on board (issue 10; open the printed link in a browser — the Alipay sandbox's authorization page):
-               npm run operator -- school create --code 4132010002 --name 新大学
-               curl -s ${cardsys}/control/schools ${j} -d '{"code":"4132010002","name":"新大学"}'    (its card system: endpoint, username, password)
-               echo '<password>' > /tmp/pw; npm run operator -- school connect-cardsys 4132010002 --endpoint <endpoint> --username <username> --password-file /tmp/pw
-               npm run operator -- school activate 4132010002;  npm run operator -- school show 4132010002
-               npm run operator -- admin invite --school 4132010002 --role owner
+               curl -s ${bff}/api/v1/admin/schools/${schoolId}/audit -H "authorization: Bearer $TOKEN";  ${tool} operator -- audit --school ${schoolCode}
+
+Another school, from nothing to its first recharge, as the platform operator does it (README "Onboarding a school"):
+ 15. create it: ${tool} operator -- school create --code 4132010002 --name 新大学      (PENDING; prints authorizationLink.url)
+ 16. the school's Alipay account authorizes: open that url in a browser and press 确认授权 (the Alipay sandbox's
+     authorization page sends it on to our callback, which answers 授权成功), or the same by hand:
+               curl -sL '<authorizationLink.url>' --data-urlencode merchant_name=新大学
+ 17. its card system (the sandbox answers endpoint, username, password) and a student's card:
+               curl -s ${cardsys}/control/schools ${j} -d '{"code":"4132010002","name":"新大学"}'
+               curl -s ${cardsys}/control/schools/4132010002/cards ${j} -d '{"cardNo":"30260001","name":"赵六","studentNo":"N2026001","balanceFen":1000}'
+ 18. connect (tested with GetPersonInfo), activate, look (Alipay's .query answer included):
+               echo '<password>' > /tmp/pw; ${tool} operator -- school connect-cardsys 4132010002 --endpoint <endpoint> --username <username> --password-file /tmp/pw
+               ${tool} operator -- school activate 4132010002;  ${tool} operator -- school show 4132010002
+ 19. its first recharge: a new Alipay user logs in as in steps 1–2 (userId from this answer), then steps 3–6 with
+     the new school's id and card 30260001 赵六, studentNo N2026001 (paid to 新大学's own Alipay account):
+               curl -s ${alipay}/control/users ${j} -d '{"balanceFen":30000}'
+ 20. its owner: ${tool} operator -- admin invite --school 4132010002 --role owner   (redeem it as in step 13)
+     the school withdraws its authorization in Alipay (then it is SUSPENDED; school link + step 16 lifts it):
+               curl -s ${alipay}/control/merchant-authorizations/cancel ${j} -d '{"isvAppId":"${appId}","authAppId":"<school show: alipay.authAppId>"}'
 
 Mini-program: BFF_URL=${bff} npm run build:miniprogram, then open dist/miniprogram in the Alipay IDE.
 Stop with Ctrl-C (graceful).
@@ -488,6 +507,7 @@ async function main(): Promise<void> {
         schoolId: school.id,
         schoolCode: school.code,
         ownerCode: invitation?.code ?? null,
+        dataDir: base.dataDir,
       }),
     );
     logger.info('ready', { seconds: Math.round((Date.now() - started) / 100) / 10 });

@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import os from 'node:os';
 import { loadConfig, type Config } from '../../server/src/config.js';
 import { findSchool, findSchoolByCode, type SchoolRow } from '../../server/src/db/repos/schools/schools.js';
@@ -77,7 +78,8 @@ export async function createOperatorContext(io: OperatorIo): Promise<OperatorCon
   const name = io.env.OPERATOR_NAME || os.userInfo().username || 'operator';
   return {
     deps,
-    actor: { kind: 'OPERATOR', name },
+    // One request id per command run: the audit rows a command writes read as one operator request.
+    actor: { kind: 'OPERATOR', name, requestId: `op-${crypto.randomUUID()}` },
     async school(codeOrId) {
       if (!codeOrId) throw new UsageError('which school? give its 10-digit code');
       const school = /^\d{10}$/.test(codeOrId)

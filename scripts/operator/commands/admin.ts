@@ -14,7 +14,7 @@ export const adminCommands: OperatorCommand[] = [
   {
     name: 'admin invite',
     args: '--school <code> --role owner|staff|viewer [--name <how the school calls them>] [--hours <72>]',
-    summary: 'a one-time invitation code; the person redeems it in the mini-program (管理员入口)',
+    summary: 'a one-time invitation code; the person redeems it in the mini-program (我是学校管理员)',
     options: {
       school: { type: 'string' },
       role: { type: 'string' },
@@ -34,7 +34,7 @@ export const adminCommands: OperatorCommand[] = [
       });
       ctx.say(
         `The code is shown only now; it works once, until ${issued.expiresAt.toISOString()}. ` +
-          'In the mini-program: 管理员入口 → enter the code.',
+          'In the mini-program: 我是学校管理员 → 使用邀请码加入学校管理 → enter the code.',
       );
       return {
         school: { code: school.code, name: school.name },

@@ -105,6 +105,7 @@ describe('ISV authorization: refresh, cancellation, invalid token', function () 
     const detail = await owner.http.get(`/api/v1/admin/schools/${school.id}`);
     assert.equal(detail.body.status, 'SUSPENDED');
     assert.equal(detail.body.suspension.reason, 'AUTHORIZATION_CANCELLED');
+    assert.equal(detail.body.isAlipayAuthorized, false, 'the cancelled authorization still counted');
     const audit = (await owner.http.get(`/api/v1/admin/schools/${school.id}/audit`)).body.items;
     assert.deepEqual(
       audit.slice(0, 2).map((e: { action: string; actor: { kind: string } }) => [e.action, e.actor.kind]),
@@ -132,6 +133,8 @@ describe('ISV authorization: refresh, cancellation, invalid token', function () 
     assert.equal(page.status, 200);
     assert.match(await page.text(), /正在运行/);
     assert.equal((await schoolRow(school.id)).status, 'ACTIVE');
+    const viewer = await adminOf(stack, school.id, 'VIEWER');
+    assert.equal((await viewer.http.get(`/api/v1/admin/schools/${school.id}`)).body.isAlipayAuthorized, true);
     assert.equal((await http.post('/api/v1/recharges', { bindingId, amountFen: 1000 })).status, 201);
   });
 

@@ -162,6 +162,12 @@ describe('operator commands', function () {
       'school.resume',
     ]);
     assert.ok(audit.json.every((e: { who: string }) => e.who === 'operator:alice'));
+    // Each command run is one request: `school create` wrote the school and its link under one id.
+    const requestOf = (action: string) =>
+      audit.json.find((e: { action: string }) => e.action === action).requestId as string;
+    assert.match(requestOf('school.create'), /^op-/);
+    assert.equal(requestOf('school.isv.link'), requestOf('school.create'));
+    assert.notEqual(requestOf('school.activate'), requestOf('school.create'));
     const connect = audit.json.find((e: { action: string }) => e.action === 'school.cardsys.connect');
     assert.equal(JSON.stringify(connect).includes(vendor.password), false);
   });
@@ -188,6 +194,11 @@ describe('operator commands', function () {
         (a: { userId: string; displayName: string }) => a.userId === http.id && a.displayName === '张校长',
       ),
     );
+    const audit = await operator('audit', '--school', stack.school.code, '--limit', '5');
+    const join = audit.json.find(
+      (e: { action: string; who: string }) => e.action === 'admin.join' && e.who === `admin:${http.id}`,
+    );
+    assert.equal(join?.name, '张校长', 'the audit log names the admin');
     const wrongRole = await operator('admin', 'invite', '--school', stack.school.code, '--role', 'boss');
     assert.equal(wrongRole.code, 2);
   });

@@ -1,6 +1,7 @@
 import Joi from 'joi';
 import type { UpdateSchoolSettingsRequest } from '../../../../shared/admin-api.js';
 import type { Deps } from '../../deps.js';
+import { activeAuthorizationOf } from '../../domain/schools/isv-authorization.js';
 import { schoolById, updateSchoolSettings } from '../../domain/schools/schools.js';
 import { validate } from '../../http/validate.js';
 import { amountFen } from '../miniapp/schemas.js';
@@ -42,7 +43,12 @@ const settingsBody = Joi.object<UpdateSchoolSettingsRequest>({
 export function schoolRoutes(school: SchoolAdminRouter, deps: Deps): void {
   school.get('/', 'VIEWER', async (ctx) => {
     const { schoolId, role } = ctx.state.admin;
-    ctx.body = schoolDetailView(await schoolById(deps, schoolId), role);
+    const [school, authorization] = await Promise.all([
+      schoolById(deps, schoolId),
+      activeAuthorizationOf(deps, schoolId),
+    ]);
+    // The school row keeps its last token after a cancellation: only an ACTIVE authorization counts.
+    ctx.body = schoolDetailView(school, role, { isAlipayAuthorized: !!authorization });
   });
 
   school.get('/settings', 'VIEWER', async (ctx) => {

@@ -21,7 +21,11 @@ export function membershipView(membership: AdminMembership): AdminSchoolItem {
   };
 }
 
-export function schoolDetailView(school: SchoolRow, role: AdminRole): AdminSchoolDetail {
+export function schoolDetailView(
+  school: SchoolRow,
+  role: AdminRole,
+  alipay: { isAlipayAuthorized: boolean },
+): AdminSchoolDetail {
   return {
     schoolId: school.id,
     code: school.code,
@@ -36,7 +40,7 @@ export function schoolDetailView(school: SchoolRow, role: AdminRole): AdminSchoo
             since: (school.suspendedAt ?? school.updatedAt).toISOString(),
           }
         : null,
-    isAlipayAuthorized: !!school.alipayAppAuthTokenEnc,
+    isAlipayAuthorized: alipay.isAlipayAuthorized,
     isCardSystemConnected: !!school.cardsysEndpoint,
     servicePhone: school.servicePhone,
   };
