@@ -33,8 +33,8 @@ describe('ISV authorization: refresh, cancellation, invalid token', function () 
   }
 
   /** A school with a POS gateway, a student with a bound card, signed withholding and Alipay balance. */
-  async function schoolWithStudent() {
-    const school = await stack.addSchool();
+  async function schoolWithStudent(settings?: { retryScheduleSeconds: number[] }) {
+    const school = await stack.addSchool({ settings });
     const pos = await createGatewayClient(stack.app.deps, { schoolId: school.id, name: 'POS' });
     await stack.cardsys.control.configurePlatform(school.code, { baseUrl: stack.app.url, ...pos });
     const {
@@ -159,6 +159,69 @@ describe('ISV authorization: refresh, cancellation, invalid token', function () 
       assert.match(row.suspension_detail ?? '', /aop\.invalid-app-auth-token/);
       const next = await http.post('/api/v1/recharges', { bindingId, amountFen: 1000 });
       assert.equal(next.body.error.code, 'SCHOOL_SUSPENDED');
+    } finally {
+      await stack.alipay.control.configureApp(stack.alipay.appId, {
+        messageTopics: ['alipay.open.auth.appauth.cancelled'],
+      });
+    }
+  });
+
+  it('holds a swipe approved before the authorization ended: no retry used, no arrears, collected once authorized again', async () => {
+    const { school, card } = await schoolWithStudent({ retryScheduleSeconds: [1, 1] });
+    const deduction = async (txnNo: string) => {
+      const { rows } = await stack.app.deps.pool.query(
+        `select d.status, d.retries_used, d.last_error_code,
+                array(select a.outcome from deduction_attempts a where a.deduction_id = d.id order by a.id) as outcomes
+           from deductions d where d.txn_no = $1`,
+        [txnNo],
+      );
+      return rows[0] as { status: string; retries_used: number; last_error_code: string; outcomes: string[] };
+    };
+    // No cancellation message: the swipe is approved, and its charge is the first to meet the refused token.
+    await stack.alipay.control.configureApp(stack.alipay.appId, { messageTopics: [] });
+    try {
+      await stack.alipay.control.cancelMerchantAuthorization({
+        isvAppId: stack.alipay.appId,
+        authAppId: school.alipayAuthAppId!,
+      });
+      const swiped = await swipe(school, card.cardNo);
+      assert.equal(swiped.platform.decision, 'APPROVED');
+      const held = await eventually(
+        async () => {
+          const row = await deduction(swiped.txnNo);
+          return row?.outcomes.includes('WAITING_FOR_AUTHORIZATION') && row;
+        },
+        { timeoutMs: 15_000, message: 'the charge never met the refused token' },
+      );
+      assert.deepEqual([held.status, held.retries_used], ['PENDING', 0]);
+      await eventually(async () => (await schoolRow(school.id)).status === 'SUSPENDED');
+      // Held, however long the school takes: more attempts than the whole retry schedule, still no arrears.
+      const waiting = await eventually(
+        async () => {
+          const row = await deduction(swiped.txnNo);
+          return row.outcomes.length > 3 && row;
+        },
+        { timeoutMs: 15_000, message: 'the held swipe was not tried again' },
+      );
+      assert.deepEqual([waiting.status, waiting.retries_used], ['PENDING', 0]);
+      assert.ok(waiting.outcomes.every((o) => o === 'WAITING_FOR_AUTHORIZATION'));
+
+      const { createAuthorizationLink } =
+        await import('../../../server/src/domain/schools/isv-authorization.js');
+      const link = await createAuthorizationLink(stack.app.deps, { kind: 'OPERATOR', name: 't' }, school.id);
+      const { redirectUrl } = await stack.alipay.control.authorizeLink(link.url, {
+        merchantAppId: school.alipayAuthAppId!,
+      });
+      assert.equal((await fetch(redirectUrl)).status, 200);
+      // Collected under the new token at the next try.
+      const collected = await eventually(
+        async () => {
+          const row = await deduction(swiped.txnNo);
+          return row.status === 'COLLECTED' && row;
+        },
+        { timeoutMs: 15_000, intervalMs: 250, message: 'the held swipe was not collected after authorizing' },
+      );
+      assert.equal(collected.retries_used, 0);
     } finally {
       await stack.alipay.control.configureApp(stack.alipay.appId, {
         messageTopics: ['alipay.open.auth.appauth.cancelled'],

@@ -32,7 +32,7 @@ import { actorId, recordAudit, systemActor, type Actor } from '../audit/audit.js
 import { DomainError } from '../errors.js';
 import { alipayFailure, requireAlipay } from '../outside-errors.js';
 import type { SideCheck } from './card-system-connection.js';
-import { suspendSchoolInTx } from './suspension.js';
+import { isWaitingForAuthorization, suspendSchoolInTx } from './suspension.js';
 
 /**
  * A school authorizes our ISV app to call Alipay for it (seed 000 §1.1, DESIGN §6.5 and §7.0,
@@ -162,11 +162,7 @@ async function storeAuthorization(
       : null,
     after: { authAppId: row.authAppId, merchantUserId: row.merchantUserId, expiresAt: row.expiresAt },
   });
-  const isSuspendedByAuthorization =
-    school.status === 'SUSPENDED' &&
-    (school.suspensionReason === 'AUTHORIZATION_CANCELLED' ||
-      school.suspensionReason === 'AUTHORIZATION_INVALID');
-  if (isSuspendedByAuthorization && school.cardsysEndpoint) {
+  if (isWaitingForAuthorization(school) && school.cardsysEndpoint) {
     await markSchoolActive(tx, school.id, ['SUSPENDED'], now);
     await recordAudit(tx, {
       actor,

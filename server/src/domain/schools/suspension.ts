@@ -34,3 +34,16 @@ export async function suspendSchoolInTx(
   });
   return after!;
 }
+
+/**
+ * Suspended because Alipay no longer takes the school's app_auth_token (cancelled in Alipay, or refused and
+ * confirmed invalid): nothing charged for the school can succeed until it authorizes again, which lifts
+ * such a suspension by itself (isv-authorization.ts).
+ */
+export function isWaitingForAuthorization(school: Pick<SchoolRow, 'status' | 'suspensionReason'>): boolean {
+  return (
+    school.status === 'SUSPENDED' &&
+    (school.suspensionReason === 'AUTHORIZATION_CANCELLED' ||
+      school.suspensionReason === 'AUTHORIZATION_INVALID')
+  );
+}

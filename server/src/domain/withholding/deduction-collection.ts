@@ -7,8 +7,10 @@ import {
 } from '../../db/repos/withholding/deductions.js';
 import type { SchoolRow } from '../../db/repos/schools/schools.js';
 import type { Deps } from '../../deps.js';
+import { refusesAppAuthToken } from '../../integrations/alipay/alipay.js';
 import { isAgreementGone } from '../../integrations/alipay/errors.js';
 import { attemptCharge, type ChargeStep } from '../payments/trade-pay-charge.js';
+import { isWaitingForAuthorization } from '../schools/suspension.js';
 import { refundReversedDeduction } from './deduction-refunds.js';
 import { requireAlipay } from '../outside-errors.js';
 
@@ -31,9 +33,17 @@ import { requireAlipay } from '../outside-errors.js';
  * unknown and that a query then finds never happened (a timeout before Alipay saw it, a collector stopped
  * or killed between its claim and its trade.pay) was not a failure to collect: it is charged again at
  * once and uses no slot. So a deduction ends in ARREARS only because Alipay said no often enough.
+ *
+ * Nor is a school that withdrew its authorization (issue 10): while Alipay refuses the school's
+ * app_auth_token, or the school is suspended for that reason, a swipe approved before is held — tried again
+ * after the school's first retry delay, using no slot and never ARREARS for the payer — and collected once
+ * the school authorizes again.
  */
 
 const SUBJECT = '校园卡刷卡消费';
+
+/** The outcome of an attempt held because the school's authorization is gone (see above). */
+export const WAITING_FOR_AUTHORIZATION = 'WAITING_FOR_AUTHORIZATION';
 
 export interface CollectionContext {
   school: SchoolRow;
@@ -41,11 +51,12 @@ export interface CollectionContext {
 
 type Step = Omit<AttemptResult, 'outTradeNo'> & { outTradeNo?: string };
 
+/** One attempt; resolves with its outcome (the attempt row's), or undefined when it could not end. */
 export async function collectDeduction(
   deps: Deps,
   deduction: ClaimedDeduction,
   context: CollectionContext,
-): Promise<void> {
+): Promise<string | undefined> {
   const now = deps.clock.now();
   const lease = deduction.leaseUntil!;
   let step: Step;
@@ -82,6 +93,7 @@ export async function collectDeduction(
   if (step.status === 'COLLECTED')
     deps.logger.info('deduction collected', { deductionNo: deduction.deductionNo, txnNo: deduction.txnNo });
   if (finished.reversalRequested) await finishReversal(deps, deduction.id);
+  return step.outcome;
 }
 
 /** After an attempt on a deduction whose reversal was asked for while the attempt ran. */
@@ -94,6 +106,9 @@ async function finishReversal(deps: Deps, id: string): Promise<void> {
 async function attempt(deps: Deps, d: ClaimedDeduction, context: CollectionContext): Promise<Step> {
   const isSendingNow = d.isFreshCharge || (d.chargeState === null && !d.reversalRequestedAt);
   if (isSendingNow && !d.agreementNo) return giveUp({ outcome: 'NO_AGREEMENT', code: 'NO_AGREEMENT' });
+  // Nothing is open and Alipay would refuse the token: not worth a call (the claim's UNKNOWN mark is lifted).
+  if (isSendingNow && !d.reversalRequestedAt && isWaitingForAuthorization(context.school))
+    return holdForAuthorization(deps, d, context, null);
   const alipay = requireAlipay(deps);
   const appAuthToken = deps.schools.appAuthToken(context.school);
   // A fresh row is already marked UNKNOWN (claimDueDeductions): a crash from here on leaves it to be queried.
@@ -166,6 +181,9 @@ function toStep(deps: Deps, d: ClaimedDeduction, context: CollectionContext, ste
       };
     case 'FAILED': {
       const failure = { code: step.code, subCode: step.subCode };
+      // A clean 20001 refusal of the school's token: nothing was charged, and it is not the payer's failure.
+      if (step.isPayCall && refusesAppAuthToken(step.code, step.subCode))
+        return holdForAuthorization(deps, d, context, failure);
       if (!step.retryable) {
         // Final: the agreement is gone or the request can never succeed. Retrying cannot help (ARREARS).
         const outcome = isAgreementGone(step.subCode ?? undefined) ? 'AGREEMENT_GONE' : step.outcome;
@@ -213,6 +231,33 @@ function retryLater(
   if (seconds === undefined) return { ...base, status: 'ARREARS', nextAttemptAt: null };
   const delayMs = Math.round(seconds * 1000 * deps.config.deductions.retryScale);
   return { ...base, status: 'RETRYING', nextAttemptAt: new Date(deps.clock.now().getTime() + delayMs) };
+}
+
+/**
+ * The school's authorization is gone (see the top): the same status, tried again after the school's first
+ * retry delay, under the same out_trade_no (nothing was charged), without using a slot.
+ */
+function holdForAuthorization(
+  deps: Deps,
+  d: ClaimedDeduction,
+  context: CollectionContext,
+  refusal: { code: string; subCode: string | null } | null,
+): Step {
+  const seconds = context.school.retryScheduleSeconds[0] ?? 60;
+  const delayMs = Math.round(seconds * 1000 * deps.config.deductions.retryScale);
+  return {
+    outcome: WAITING_FOR_AUTHORIZATION,
+    alipayCode: refusal?.code ?? null,
+    alipaySubCode: refusal?.subCode ?? null,
+    // Refused by Alipay: a call was made; held before any call: none.
+    isPayCall: refusal !== null,
+    usesRetrySlot: false,
+    status: d.status === 'RETRYING' ? 'RETRYING' : 'PENDING',
+    nextAttemptAt: new Date(deps.clock.now().getTime() + delayMs),
+    chargeState: null,
+    awaitingBuyerSince: null,
+    lastErrorCode: refusal ? (refusal.subCode ?? refusal.code) : 'SCHOOL_SUSPENDED',
+  };
 }
 
 /** Retrying cannot help (the agreement is gone, the request can never succeed): ARREARS. */

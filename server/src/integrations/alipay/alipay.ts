@@ -85,9 +85,12 @@ const REFUSED_TOKEN_SUB_CODES = new Set([
 ]);
 
 export function isAppAuthTokenRefused(error: unknown): error is AlipayError {
-  return (
-    error instanceof AlipayError && error.code === '20001' && REFUSED_TOKEN_SUB_CODES.has(error.subCode ?? '')
-  );
+  return error instanceof AlipayError && refusesAppAuthToken(error.code, error.subCode);
+}
+
+/** The same, from an answer's code and sub_code as recorded. */
+export function refusesAppAuthToken(code: string, subCode: string | null | undefined): boolean {
+  return code === '20001' && REFUSED_TOKEN_SUB_CODES.has(subCode ?? '');
 }
 
 /** Alipay's string, or null when absent or not a string. */

@@ -6,7 +6,10 @@ import {
   type ClaimedDeduction,
 } from '../../db/repos/withholding/deductions.js';
 import type { Deps } from '../../deps.js';
-import { collectDeduction } from '../../domain/withholding/deduction-collection.js';
+import {
+  collectDeduction,
+  WAITING_FOR_AUTHORIZATION,
+} from '../../domain/withholding/deduction-collection.js';
 import { LeasedDrainer } from '../leased-drainer.js';
 import { schoolCache } from '../school-cache.js';
 import type { JobDefinition } from '../runner.js';
@@ -31,7 +34,10 @@ export function deductionCollectJob(deps: Deps): JobDefinition {
       claim: (now, leaseUntil, limit) => claimDueDeductions(deps.db, { now, leaseUntil, limit }),
       async work(deduction) {
         const row = await school(deduction.schoolId);
-        if (row) await collectDeduction(deps, deduction, { school: row });
+        if (!row) return;
+        const outcome = await collectDeduction(deps, deduction, { school: row });
+        // Its token was refused: read the school afresh next time, to see it authorized again at once.
+        if (outcome === WAITING_FOR_AUTHORIZATION) school.forget(row.id);
       },
       release: (rows) => releaseLeases(deps.db, rows),
       nextDueAt: () => nextDueAt(deps.db),
