@@ -245,7 +245,11 @@ async function gatewayClientFor(
   } catch {
     // first start, or an old file: issue a new client
   }
-  return createGatewayClient(deps, { schoolId: school.id, name: 'demo canteen POS gateway' });
+  return createGatewayClient(deps, {
+    schoolId: school.id,
+    name: 'demo canteen POS gateway',
+    actor: NPM_START,
+  });
 }
 
 function walkthrough(info: {

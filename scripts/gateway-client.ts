@@ -12,9 +12,12 @@
  * PII_KEY (or the key file in DATA_DIR) as the server's, so run it with the server's environment.
  */
 import '../server/src/lib/timezone.js';
+import crypto from 'node:crypto';
+import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../server/src/config.js';
 import { findSchool, findSchoolByCode } from '../server/src/db/repos/schools/schools.js';
+import type { Actor } from '../server/src/domain/audit/audit.js';
 import {
   createGatewayClient,
   listAllGatewayClients,
@@ -54,6 +57,12 @@ async function main(argv: string[]): Promise<void> {
   const config = loadConfig();
   const logger = createLogger({ level: 'warn' });
   const database = await connectToolDatabase(config, logger, 'gateway-client-cli');
+  // Audited as the operator, like `npm run operator` (one request id for this run).
+  const actor: Actor = {
+    kind: 'OPERATOR',
+    name: process.env.OPERATOR_NAME || os.userInfo().username || 'operator',
+    requestId: `op-${crypto.randomUUID()}`,
+  };
   try {
     const deps = {
       db: database.db,
@@ -69,6 +78,7 @@ async function main(argv: string[]): Promise<void> {
       const issued = await createGatewayClient(deps, {
         schoolId: school.id,
         name: values.name ?? `${school.name} POS gateway`,
+        actor,
       });
       print({ school: { id: school.id, code: school.code, name: school.name }, ...issued });
       process.stderr.write('The secret is shown only now. Give it to the card vendor over a safe channel.\n');
@@ -77,14 +87,14 @@ async function main(argv: string[]): Promise<void> {
       const grace = Number(values['grace-minutes'] ?? 60);
       if (!Number.isInteger(grace) || grace < 0)
         throw new UsageError('--grace-minutes must be a whole number ≥ 0');
-      const rotated = await rotateGatewayClient(deps, values.client, grace);
+      const rotated = await rotateGatewayClient(deps, values.client, grace, actor);
       print({ ...rotated, previousValidUntil: rotated.previousValidUntil.toISOString() });
       process.stderr.write(
         `The new secret is shown only now; the old one works until ${rotated.previousValidUntil.toISOString()}.\n`,
       );
     } else if (command === 'revoke') {
       if (!values.client) throw new UsageError('revoke needs --client <id>');
-      await revokeGatewayClientById(deps, values.client);
+      await revokeGatewayClientById(deps, values.client, actor);
       print({ clientId: values.client, status: 'REVOKED' });
       process.stderr.write(
         'Running servers stop accepting it within GATEWAY_CLIENT_CACHE_MS (default 30 s).\n',

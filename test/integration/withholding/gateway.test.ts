@@ -129,13 +129,27 @@ describe('POS gateway authentication', () => {
           .status === 200,
       { timeoutMs: 5_000 },
     );
-    await revokeGatewayClientById(stack.app.deps, other.clientId);
+    await revokeGatewayClientById(stack.app.deps, other.clientId, { kind: 'OPERATOR', name: 'alice' });
     await eventually(
       async () =>
         (await other.post('/gateway/v1/deductions', sale('20240001', 100), { secret: rotated.secret }))
           .status === 401,
       { timeoutMs: 5_000 },
     );
+    // Each change is in the school's audit log, the secrets nowhere in it.
+    const { rows } = await stack.app.deps.pool.query(
+      `select action, actor_id, after::text as after from audit_log where target = $1 order by id`,
+      [other.clientId],
+    );
+    assert.deepEqual(
+      rows.map((r) => [r.action, r.actor_id]),
+      [
+        ['gateway-client.create', 'platform'],
+        ['gateway-client.rotate', 'platform'],
+        ['gateway-client.revoke', 'alice'],
+      ],
+    );
+    assert.ok(rows.every((r) => !r.after.includes(rotated.secret) && !r.after.includes(other.secret)));
   });
 });
 

@@ -57,6 +57,19 @@ describe('gateway client command and reference POS client', function () {
       secret: rotated.secret,
     });
     assert.equal((await withNew.status(txnNo())).status, 404, 'authenticated: an unknown txnNo is a 404');
+    // Audited as the operator, one request id per command run.
+    const { rows } = await stack.app.deps.pool.query(
+      `select action, actor_kind, request_id from audit_log where target = $1 order by id`,
+      [created.clientId],
+    );
+    assert.deepEqual(
+      rows.map((r) => [r.action, r.actor_kind]),
+      [
+        ['gateway-client.create', 'OPERATOR'],
+        ['gateway-client.rotate', 'OPERATOR'],
+      ],
+    );
+    assert.ok(rows.every((r) => /^op-/.test(r.request_id)));
   });
 
   it('reference client: approves, shows status, and reverses a collected swipe with a refund', async () => {

@@ -9,13 +9,19 @@ import {
 } from '../../db/repos/schools/gateway-clients.js';
 import { findSchool } from '../../db/repos/schools/schools.js';
 import type { Deps } from '../../deps.js';
+import { recordAudit, systemActor, type Actor } from '../audit/audit.js';
 import { DomainError } from '../errors.js';
 
 /**
  * POS gateway clients (DESIGN §5, §6.2): one id and HMAC secret per card-system gateway of a school. The
  * secret is shown once, when it is made, and stored only encrypted (lib/crypto.ts). A rotation keeps the old
  * secret valid for a grace period so that the vendor can update its terminals without a gap.
+ *
+ * Each change is one audit row (`gateway-client.create|rotate|revoke`) by `actor`: the operator's tool
+ * passes its operator, `npm start` its own name; callers that pass none are recorded as the platform.
  */
+
+const PLATFORM = systemActor('platform');
 
 export interface IssuedGatewayClient {
   clientId: string;
@@ -34,16 +40,26 @@ function newClientId(): string {
 
 export async function createGatewayClient(
   deps: Pick<Deps, 'db' | 'protector'>,
-  input: { schoolId: string; name: string },
+  input: { schoolId: string; name: string; actor?: Actor },
 ): Promise<IssuedGatewayClient> {
   const school = await findSchool(deps.db, input.schoolId);
   if (!school) throw new DomainError('SCHOOL_NOT_FOUND');
   const secret = newSecret();
-  const row = await insertGatewayClient(deps.db, {
-    id: newClientId(),
-    schoolId: school.id,
-    name: input.name,
-    secretEnc: deps.protector.encrypt(secret),
+  const row = await deps.db.transaction(async (tx) => {
+    const created = await insertGatewayClient(tx, {
+      id: newClientId(),
+      schoolId: school.id,
+      name: input.name,
+      secretEnc: deps.protector.encrypt(secret),
+    });
+    await recordAudit(tx, {
+      actor: input.actor ?? PLATFORM,
+      schoolId: school.id,
+      action: 'gateway-client.create',
+      target: created.id,
+      after: { name: input.name },
+    });
+    return created;
   });
   return { clientId: row.id, secret };
 }
@@ -53,21 +69,50 @@ export async function rotateGatewayClient(
   deps: Pick<Deps, 'db' | 'protector' | 'clock'>,
   clientId: string,
   graceMinutes: number,
+  actor: Actor = PLATFORM,
 ): Promise<IssuedGatewayClient & { previousValidUntil: Date }> {
   const now = deps.clock.now();
   const secret = newSecret();
   const previousValidUntil = new Date(now.getTime() + graceMinutes * 60_000);
-  const row = await rotateGatewaySecret(deps.db, clientId, {
-    secretEnc: deps.protector.encrypt(secret),
-    previousValidUntil,
-    now,
+  const row = await deps.db.transaction(async (tx) => {
+    const rotated = await rotateGatewaySecret(tx, clientId, {
+      secretEnc: deps.protector.encrypt(secret),
+      previousValidUntil,
+      now,
+    });
+    if (!rotated) return undefined;
+    await recordAudit(tx, {
+      actor,
+      schoolId: rotated.schoolId,
+      action: 'gateway-client.rotate',
+      target: clientId,
+      after: { secretChanged: true, previousValidUntil },
+    });
+    return rotated;
   });
   if (!row) throw new DomainError('NOT_FOUND', `No active gateway client ${clientId}`);
   return { clientId: row.id, secret, previousValidUntil };
 }
 
-export async function revokeGatewayClientById(deps: Pick<Deps, 'db'>, clientId: string): Promise<void> {
-  if (await revokeGatewayClient(deps.db, clientId)) return;
+export async function revokeGatewayClientById(
+  deps: Pick<Deps, 'db'>,
+  clientId: string,
+  actor: Actor = PLATFORM,
+): Promise<void> {
+  const revoked = await deps.db.transaction(async (tx) => {
+    const row = await revokeGatewayClient(tx, clientId);
+    if (row)
+      await recordAudit(tx, {
+        actor,
+        schoolId: row.schoolId,
+        action: 'gateway-client.revoke',
+        target: clientId,
+        before: { status: 'ACTIVE' },
+        after: { status: 'REVOKED' },
+      });
+    return row;
+  });
+  if (revoked) return;
   const row = await findGatewayClient(deps.db, clientId);
   if (!row) throw new DomainError('NOT_FOUND', `No gateway client ${clientId}`);
 }

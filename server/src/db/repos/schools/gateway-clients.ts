@@ -57,13 +57,17 @@ export async function rotateGatewaySecret(
   return row;
 }
 
-export async function revokeGatewayClient(db: Executor, id: string): Promise<boolean> {
-  const rows = await db
+/** The revoked client's school; undefined when there was no ACTIVE client of that id. */
+export async function revokeGatewayClient(
+  db: Executor,
+  id: string,
+): Promise<{ schoolId: string } | undefined> {
+  const [row] = await db
     .update(gatewayClients)
     .set({ status: 'REVOKED', previousSecretEnc: null, previousSecretValidUntil: null })
     .where(and(eq(gatewayClients.id, id), eq(gatewayClients.status, 'ACTIVE')))
-    .returning({ id: gatewayClients.id });
-  return rows.length === 1;
+    .returning({ schoolId: gatewayClients.schoolId });
+  return row;
 }
 
 /**
