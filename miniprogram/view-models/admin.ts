@@ -228,6 +228,9 @@ const ACTION_LABELS_ZH: Readonly<Record<string, string>> = {
   'admin.join': '管理员加入',
   'admin.role.change': '修改管理员角色',
   'admin.remove': '移除管理员',
+  'gateway-client.create': '新增一卡通收银网关',
+  'gateway-client.rotate': '更换收银网关密钥',
+  'gateway-client.revoke': '停用收银网关',
 };
 
 const FIELD_LABELS_ZH: Readonly<Record<string, string>> = {
