@@ -147,3 +147,79 @@ export interface CampusCodeExceptionsResponse {
 }
 // GET /admin/schools/:schoolId/campus-code/summary (any role)
 export type CampusCodeSummaryResponse = Record<CampusCodeExceptionKind, number>;
+
+// Reconciliation (对账, issue 17) — /admin/schools/:schoolId/reconciliation/…
+
+/** One day of the calendar: where its run stands and whether it balanced. */
+export interface ReconciliationDaySummary {
+  billDate: string;
+  status: 'WAITING_FOR_BILL' | 'MATCHED' | 'FAILED';
+  balanced: boolean;
+  billRows: number;
+  findings: number;
+  openFindings: number;
+  attempts: number;
+  lastError: string | null;
+  matchedAt: string | null;
+}
+// GET …/reconciliation/days?from&to (any role)
+export interface ReconciliationCalendarResponse {
+  days: ReconciliationDaySummary[];
+}
+
+/** A kind's figures for the day, in fen: ours, Alipay's, the vendor's (recharges), ours − Alipay's. */
+export interface ReconciliationKindFigures {
+  kind: string;
+  rows: number;
+  oursFen: number;
+  alipayFen: number;
+  vendorFen: number | null;
+  differenceFen: number;
+  feeFen: number;
+  royaltyFen: number;
+}
+
+export interface ReconciliationFindingView {
+  id: string;
+  billDate: string;
+  kind: string;
+  /** What it means, in Chinese, for the finance office. */
+  title: string;
+  /** APPLY_PAYMENT, RECREDIT, INVESTIGATE or ESCALATE. */
+  action: string;
+  recordKind: string;
+  outTradeNo: string;
+  tradeNo: string | null;
+  cardNo: string | null;
+  oursFen: number | null;
+  alipayFen: number | null;
+  vendorFen: number | null;
+  status: 'OPEN' | 'RESOLVED';
+  resolution: string | null;
+  resolvedBy: string | null;
+  resolvedAt: string | null;
+  note: string | null;
+  /** The repairs a STAFF admin may run now (POST …/findings/:id/:repair). */
+  repairs: string[];
+}
+
+// GET …/reconciliation/days/:billDate (any role)
+export interface ReconciliationDayResponse extends ReconciliationDaySummary {
+  totals: {
+    kinds: ReconciliationKindFigures[];
+    all: { oursFen: number; alipayFen: number; differenceFen: number; feeFen: number; royaltyFen: number };
+    vendor: { oursFen: number; vendorFen: number; differenceFen: number; uncheckedCards: number };
+  } | null;
+  findingList: ReconciliationFindingView[];
+}
+
+// GET …/reconciliation/findings?status&billDate (any role)
+export interface ReconciliationFindingsResponse {
+  items: ReconciliationFindingView[];
+}
+
+// POST …/reconciliation/findings/:id/:repair {reason?} (STAFF) — apply-payment | re-credit | mark-handled
+export interface ReconciliationRepairResponse {
+  changed: boolean;
+  finding: ReconciliationFindingView;
+}

@@ -67,6 +67,11 @@ export const ERRORS = {
   ALREADY_ADMIN: { status: 409, message: 'You are already an admin of this school' },
   ADMIN_NOT_FOUND: { status: 404, message: 'No such admin at this school' },
   LAST_OWNER: { status: 409, message: 'A school must keep at least one owner' },
+  // reconciliation
+  RECONCILIATION_DAY_NOT_FOUND: { status: 404, message: 'This day has not been reconciled' },
+  RECONCILIATION_RUNNING: { status: 409, message: 'This day is being reconciled right now' },
+  FINDING_NOT_FOUND: { status: 404, message: 'No such reconciliation finding' },
+  FINDING_ACTION_NOT_APPLICABLE: { status: 409, message: 'This action does not apply to this finding' },
   // outside systems
   CARD_SYSTEM_UNAVAILABLE: { status: 503, message: 'The campus card system is not answering' },
   CARD_SYSTEM_REJECTED: { status: 502, message: 'The campus card system refused the request' },

@@ -65,6 +65,10 @@ export const ERROR_MESSAGES_ZH: Readonly<Record<ErrorCode, string>> = {
   ALREADY_ADMIN: '您已经是这所学校的管理员了',
   ADMIN_NOT_FOUND: '没有找到这位管理员',
   LAST_OWNER: '学校至少要保留一位负责人',
+  RECONCILIATION_DAY_NOT_FOUND: '这一天还没有对账',
+  RECONCILIATION_RUNNING: '这一天正在对账，请稍后再试',
+  FINDING_NOT_FOUND: '没有找到这条对账差异',
+  FINDING_ACTION_NOT_APPLICABLE: '这条差异不能这样处理',
   // outside systems
   CARD_SYSTEM_UNAVAILABLE: '学校一卡通系统暂时连不上，请稍后再试',
   CARD_SYSTEM_REJECTED: '学校一卡通系统没有受理这次操作，请联系学校一卡通中心',

@@ -47,6 +47,24 @@ export interface Config {
   deductions: DeductionConfig;
   campusCode: CampusCodeConfig;
   isv: IsvConfig;
+  reconcile: ReconcileConfig;
+}
+
+/** The daily reconciliation (issue 17, domain/reconciliation/). */
+export interface ReconcileConfig {
+  /** Whether the daily scheduler runs (tests switch it off unless they test it). */
+  auto: boolean;
+  /** How often the scheduler looks for school-days that are due. */
+  everyMs: number;
+  /** Yesterday is reconciled from this hour (Beijing) on: Alipay's bills exist from about 09:00. */
+  readyHourBeijing: number;
+  /** "Bill not ready yet" (or a failure that may pass) → the day is tried again this much later. */
+  retryMs: number;
+  /** Bill rows written per INSERT. */
+  batchRows: number;
+  /** Card-system calls in flight at once, and the most cards looked up per day (vendor load is bounded). */
+  vendorConcurrency: number;
+  vendorMaxCards: number;
 }
 
 /** School onboarding as an Alipay ISV (DESIGN §7.0, ALIPAY-M2.md §4). */
@@ -271,6 +289,13 @@ const schema = Joi.object({
   RECHARGE_CREDIT_CONCURRENCY: Joi.number().integer().min(1).max(200).default(16),
   RECHARGE_CREDIT_LEASE_MS: Joi.number().integer().min(1_000).max(3_600_000).default(60_000),
   RECHARGE_CREDIT_EVERY_MS: Joi.number().integer().min(100).max(3_600_000).default(30_000),
+  RECONCILE_AUTO: Joi.boolean().default(true),
+  RECONCILE_EVERY_MS: Joi.number().integer().min(100).max(86_400_000).default(600_000),
+  RECONCILE_READY_HOUR: Joi.number().integer().min(0).max(23).default(10),
+  RECONCILE_RETRY_MS: Joi.number().integer().min(100).max(86_400_000).default(1_800_000),
+  RECONCILE_BATCH_ROWS: Joi.number().integer().min(1).max(20_000).default(2_000),
+  RECONCILE_VENDOR_CONCURRENCY: Joi.number().integer().min(1).max(32).default(4),
+  RECONCILE_VENDOR_MAX_CARDS: Joi.number().integer().min(0).max(1_000_000).default(5_000),
 })
   // Alipay settings come as a set: all of them or none (then only sandbox-less parts of the app work).
   .and('ALIPAY_APP_ID', 'ALIPAY_PRIVATE_KEY', 'ALIPAY_PUBLIC_KEY', 'ALIPAY_GATEWAY')
@@ -440,6 +465,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       linkTtlHours: value.ISV_LINK_TTL_HOURS,
       refreshBeforeDays: value.ISV_REFRESH_BEFORE_DAYS,
       refreshEveryMs: value.ISV_REFRESH_EVERY_MS,
+    },
+    reconcile: {
+      auto: value.RECONCILE_AUTO,
+      everyMs: value.RECONCILE_EVERY_MS,
+      readyHourBeijing: value.RECONCILE_READY_HOUR,
+      retryMs: value.RECONCILE_RETRY_MS,
+      batchRows: value.RECONCILE_BATCH_ROWS,
+      vendorConcurrency: value.RECONCILE_VENDOR_CONCURRENCY,
+      vendorMaxCards: value.RECONCILE_VENDOR_MAX_CARDS,
     },
   };
 }

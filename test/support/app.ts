@@ -39,6 +39,8 @@ export async function startTestApp(
     // Tests poll the API every 25 ms with one user from one address, as no phone does; the limits
     // themselves are tested with RATE_LIMIT_SCALE=1 (test/integration/operations/rate-limits.test.ts).
     RATE_LIMIT_SCALE: '100',
+    // The daily reconciliation would reconcile every test school's yesterday; its own tests switch it on.
+    RECONCILE_AUTO: 'false',
     ...options.env,
   };
   const config = loadConfig(env);

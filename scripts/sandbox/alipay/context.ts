@@ -21,6 +21,10 @@ export interface SandboxSettings {
   campusCodePayableMs: number;
   /** Life of a bill download URL (§4.14: about 30 s). */
   billUrlTtlMs: number;
+  /** A day's bill exists from this hour (Beijing) of the next day (§4.14: "usually by 09:00"). */
+  billReadyHourBeijing: number;
+  /** Alipay's service fee on each payment, per mille (the standard rate 0.6% = 6), shown as 服务费. */
+  billFeePermille: number;
 }
 
 /** What every part of the sandbox shares. Built once in server.ts. */

@@ -37,6 +37,8 @@ import type {
   SignAgreementResult,
   UnsignAgreementResult,
   UserView,
+  BillCorruptionRequest,
+  BillCorruptionView,
 } from './control-types.js';
 
 export type * from './control-types.js';
@@ -204,6 +206,15 @@ export class AlipaySandboxControl {
 
   notifications(filter: LedgerFilter = {}): Promise<NotificationRecord[]> {
     return this.request('GET', `/notifications${query(filter)}`);
+  }
+
+  /** Spoils a merchant's bill of one day (a dropped row, another amount, a stranger's trade). */
+  corruptBill(request: BillCorruptionRequest): Promise<BillCorruptionView> {
+    return this.request('POST', '/bills/corruptions', request);
+  }
+
+  clearBillCorruptions(): Promise<void> {
+    return this.request('DELETE', '/bills/corruptions');
   }
 
   reset(request: ResetRequest = {}): Promise<{ ok: true }> {

@@ -327,3 +327,24 @@ export interface Ledger {
 export interface ControlErrorBody {
   error: { code: string; message: string };
 }
+
+/** POST /control/bills/corruptions: spoil one merchant's bill of one day (reconciliation tests). */
+export interface BillCorruptionRequest {
+  /** The merchant PID whose bill it is (the school's seller_id). */
+  sellerId: string;
+  /** yyyy-MM-dd */
+  billDate: string;
+  /** DROP the rows of outTradeNo; change its trade row's AMOUNT to amountFen; add a STRANGER's trade. */
+  kind: 'DROP' | 'AMOUNT' | 'STRANGER';
+  outTradeNo?: string;
+  amountFen?: number;
+}
+
+export interface BillCorruptionView {
+  id: string;
+  sellerPid: string;
+  billDate: string;
+  kind: 'DROP' | 'AMOUNT' | 'STRANGER';
+  outTradeNo?: string;
+  amountFen?: number;
+}

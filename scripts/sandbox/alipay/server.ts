@@ -79,6 +79,8 @@ export interface AlipaySandbox {
   readonly alipayPublicKey: string;
   /** The private key in use (PKCS8 PEM), so a launcher can persist a generated one. */
   readonly alipayPrivateKey: string;
+  /** The sandbox's books, for in-process tools that need volumes no HTTP driver reaches (bench:reconcile). */
+  readonly context: SandboxContext;
   readonly port: number;
   /** Stops the server, drops open connections and every pending notification or timer. */
   close(): Promise<void>;
@@ -93,6 +95,8 @@ export const DEFAULT_SETTINGS: SandboxSettings = {
   paymentCodeTtlMs: 10 * DAY_MS,
   campusCodePayableMs: 10 * DAY_MS,
   billUrlTtlMs: 30_000,
+  billReadyHourBeijing: 9,
+  billFeePermille: 6,
 };
 
 /** Starts the Alipay gateway sandbox (issue 3, DESIGN §8) in this process. */
@@ -190,6 +194,7 @@ export async function startAlipaySandbox(options: AlipaySandboxOptions = {}): Pr
     controlUrl: `${baseUrl}/control`,
     alipayPublicKey: keys.publicKeyPem,
     alipayPrivateKey: keys.privateKeyPem,
+    context: sandbox,
     port: address.port,
     close() {
       closing ??= new Promise<void>((resolve) => {

@@ -244,6 +244,18 @@ export function createControlApp(deps: ControlDeps): Koa {
     };
   });
 
+  // Reconciliation faults: the vendor loses (DROP) or doubles (DOUBLE) the credit of one flow number.
+  router.post('/schools/:code/credits/:flowNo/:how', (ctx) => {
+    const how = ctx.params.how.toUpperCase();
+    if (how !== 'DROP' && how !== 'DOUBLE') {
+      ctx.status = 404;
+      ctx.body = { error: { code: 'NOT_FOUND', message: 'drop or double' } };
+      return;
+    }
+    const card = ledger.tamperCredit(ctx.params.code, ctx.params.flowNo, how, new Date());
+    ctx.body = cardView(ctx.params.code, card);
+  });
+
   router.post('/faults', (ctx) => {
     const spec = valid(schemas.fault, ctx.request.body);
     if (spec.schoolCode) ledger.school(spec.schoolCode);

@@ -98,6 +98,11 @@ export class CardsysSandboxControl {
     return (await this.call<{ records: RecordView[] }>('GET', path)).records;
   }
 
+  /** The vendor loses (drop) or doubles (double) the credit of one recharge flow number. */
+  tamperCredit(schoolCode: string, flowNo: string, how: 'drop' | 'double'): Promise<CardView> {
+    return this.call('POST', `/control/schools/${enc(schoolCode)}/credits/${enc(flowNo)}/${how}`);
+  }
+
   injectFault(input: FaultInput): Promise<FaultView> {
     return this.call('POST', '/control/faults', input);
   }

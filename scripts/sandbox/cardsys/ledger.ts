@@ -343,6 +343,34 @@ export class CardLedger {
     this.schools.clear();
   }
 
+  /**
+   * Reconciliation faults (control API): a credit the vendor "lost" (record, balance and flow number gone, so
+   * a re-credit with the same flow number credits again) or recorded twice (a second record, balance twice).
+   */
+  tamperCredit(schoolCode: string, flowNo: string, how: 'DROP' | 'DOUBLE', now: Date): Card {
+    const school = this.school(schoolCode);
+    const credit = school.rechargesByFlowNo.get(flowNo);
+    if (!credit) throw new SandboxNotFound(`no credit with flow number ${flowNo} in school ${schoolCode}`);
+    const card = this.card(schoolCode, credit.cardNo);
+    if (how === 'DROP') {
+      card.records = card.records.filter((r) => !(r.type === 'RECHARGE' && r.refNo === flowNo));
+      card.balanceFen -= credit.amountFen;
+      school.rechargesByFlowNo.delete(flowNo);
+    } else {
+      card.balanceFen += credit.amountFen;
+      this.addRecord(card, {
+        occurredAt: now,
+        type: 'RECHARGE',
+        amountFen: credit.amountFen,
+        channel: 'ALIPAY',
+        place: '支付宝充值',
+        terminalId: '',
+        refNo: flowNo,
+      });
+    }
+    return card;
+  }
+
   private addRecord(card: Card, input: Omit<CardRecord, 'serial' | 'balanceAfterFen'>): CardRecord {
     const record: CardRecord = {
       serial: this.nextSerial(input.occurredAt),

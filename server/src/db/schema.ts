@@ -531,6 +531,8 @@ export const rechargeOrders = pgTable(
     check('recharge_orders_amount_positive', sql`${t.amountFen} > 0`),
     check('recharge_orders_status_valid', oneOf('status', RECHARGE_STATUSES)),
     index('recharge_orders_binding_idx').on(t.bindingId, t.createdAt),
+    // Reconciliation: a school's recharges paid within a day.
+    index('recharge_orders_school_paid_idx').on(t.schoolId, t.paidAt),
     index('recharge_orders_open_idx')
       .on(t.status, t.createdAt)
       .where(sql`status in ('CREATED', 'PAID')`),
@@ -945,4 +947,125 @@ export const rateLimits = pgTable(
     expire: bigint('expire', { mode: 'number' }),
   },
   (t) => [index('rate_limits_expire_idx').on(t.expire)],
+);
+
+/**
+ * Reconciliation (对账, DESIGN §7.7, issue 17). One row per school and bill day: where the day's run stands
+ * (WAITING_FOR_BILL until Alipay's bill exists, MATCHED once compared, FAILED after a non-retryable error),
+ * its totals per kind (ours, Alipay's, the vendor's, the difference) and whether it is balanced.
+ */
+export const RECONCILIATION_DAY_STATUSES = ['WAITING_FOR_BILL', 'MATCHED', 'FAILED'] as const;
+
+export const reconciliationDays = pgTable(
+  'reconciliation_days',
+  {
+    schoolId: uuid('school_id')
+      .notNull()
+      .references(() => schools.id),
+    /** yyyy-MM-dd, the Beijing day of Alipay's bill. */
+    billDate: text('bill_date').notNull(),
+    status: text('status', { enum: RECONCILIATION_DAY_STATUSES }).notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: tstz('next_attempt_at'),
+    lastError: text('last_error'),
+    billFile: text('bill_file'),
+    billRows: integer('bill_rows').notNull().default(0),
+    /** DayTotals (domain/reconciliation/day-totals.ts). */
+    totals: jsonb('totals'),
+    findings: integer('findings').notNull().default(0),
+    openFindings: integer('open_findings').notNull().default(0),
+    balanced: boolean('balanced').notNull().default(false),
+    matchedAt: tstz('matched_at'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.schoolId, t.billDate] }),
+    check('reconciliation_days_status_valid', oneOf('status', RECONCILIATION_DAY_STATUSES)),
+    check('reconciliation_days_date_format', sql`${t.billDate} ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$'`),
+    index('reconciliation_days_due_idx')
+      .on(t.nextAttemptAt)
+      .where(sql`status in ('WAITING_FOR_BILL', 'FAILED')`),
+  ],
+);
+
+/**
+ * The detail rows of Alipay's trade bill (业务明细), as downloaded: one per payment or refund. Amounts in fen,
+ * negative on refund rows as in the file. A rerun of the day replaces them.
+ */
+export const billRows = pgTable(
+  'bill_rows',
+  {
+    schoolId: uuid('school_id').notNull(),
+    billDate: text('bill_date').notNull(),
+    lineNo: integer('line_no').notNull(),
+    tradeNo: text('trade_no').notNull(),
+    outTradeNo: text('out_trade_no').notNull(),
+    isRefund: boolean('is_refund').notNull(),
+    /** 退款批次号/请求号: our out_request_no on refund rows. */
+    refundRequestNo: text('refund_request_no'),
+    subject: text('subject'),
+    /** 订单金额 and 商家实收. */
+    amountFen: integer('amount_fen').notNull(),
+    receivedFen: integer('received_fen').notNull(),
+    /** 服务费 as Alipay charged it (negative on payments). */
+    feeFen: integer('fee_fen').notNull(),
+    /** 分润. */
+    royaltyFen: integer('royalty_fen').notNull(),
+    finishedAt: tstz('finished_at'),
+    terminalId: text('terminal_id'),
+    memo: text('memo'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.schoolId, t.billDate, t.lineNo] }),
+    index('bill_rows_out_trade_no_idx').on(t.schoolId, t.outTradeNo),
+  ],
+);
+
+export const FINDING_STATUSES = ['OPEN', 'RESOLVED'] as const;
+
+/**
+ * A difference between Alipay's bill, our records and the vendor's (issue 17): its kind, the action it
+ * calls for, and how it was resolved. Unique per school, day, kind and reference (out_trade_no, or
+ * out_trade_no/out_request_no for refunds), so a rerun of the day adds nothing twice.
+ */
+export const reconciliationFindings = pgTable(
+  'reconciliation_findings',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    schoolId: uuid('school_id')
+      .notNull()
+      .references(() => schools.id),
+    billDate: text('bill_date').notNull(),
+    kind: text('kind').notNull(),
+    ref: text('ref').notNull(),
+    /** Which of our records it is about (RECHARGE, DEDUCTION, …; UNKNOWN when none). */
+    recordKind: text('record_kind').notNull(),
+    outTradeNo: text('out_trade_no').notNull(),
+    tradeNo: text('trade_no'),
+    cardNo: text('card_no'),
+    oursFen: integer('ours_fen'),
+    alipayFen: integer('alipay_fen'),
+    vendorFen: integer('vendor_fen'),
+    action: text('action').notNull(),
+    status: text('status', { enum: FINDING_STATUSES }).notNull().default('OPEN'),
+    /** APPLIED, RECREDITED, HANDLED (a person's note) or CLEARED (a rerun no longer finds it). */
+    resolution: text('resolution'),
+    resolvedBy: text('resolved_by'),
+    resolvedAt: tstz('resolved_at'),
+    note: text('note'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('reconciliation_findings_key').on(t.schoolId, t.billDate, t.kind, t.ref),
+    check('reconciliation_findings_status_valid', oneOf('status', FINDING_STATUSES)),
+    check(
+      'reconciliation_findings_resolved_together',
+      sql`(status = 'RESOLVED') = (resolution is not null and resolved_at is not null)`,
+    ),
+    index('reconciliation_findings_open_idx')
+      .on(t.schoolId, t.createdAt)
+      .where(sql`status = 'OPEN'`),
+  ],
 );

@@ -4,6 +4,7 @@ import { deductionCollectJob } from './withholding/deduction-collect.js';
 import { deductionRefundJob } from './withholding/deduction-refund.js';
 import { rechargeCreditJob } from './recharge/recharge-credit.js';
 import { rechargeSweepJob } from './recharge/recharge-sweep.js';
+import { reconcileDayJob, reconcileScheduleJob } from './reconciliation/reconcile.js';
 import { retentionJob } from './retention.js';
 import { isvRefreshJob } from './schools/isv-refresh.js';
 import { withholdingSyncCardJob } from './withholding/withholding-card.js';
@@ -22,5 +23,7 @@ export function allJobs(deps: Deps): JobDefinition<never>[] {
     withholdingSweepJob(deps),
     campusCodePayJob(deps),
     isvRefreshJob(deps),
+    reconcileScheduleJob(deps),
+    reconcileDayJob,
   ] as JobDefinition<never>[];
 }

@@ -31,7 +31,8 @@ describe('Alipay sandbox bills: alipay.data.dataservice.bill.downloadurl.query a
     });
     assert.equal(early.subCode, 'BILL_NOT_EXIST');
 
-    await t.control.advanceClock({ days: 1 });
+    // Bills of a day exist from 09:00 (Beijing) the next day: 34 hours later is always past that.
+    await t.control.advanceClock({ days: 1, hours: 10 });
     const answer = await sdk.exec(
       'alipay.data.dataservice.bill.downloadurl.query',
       { bizContent: { billType: 'trade', billDate } },

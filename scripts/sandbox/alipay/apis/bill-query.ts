@@ -47,6 +47,11 @@ export const billDownloadUrlQuery: ApiHandler = (ctx, call) => {
   const now = ctx.clock.now();
   const current = billDate.length === 10 ? beijingDay(now) : beijingMonth(now);
   if (billDate >= current) throw businessError('BILL_NOT_EXIST', '账单不存在');
+  // A daily bill is generated in the morning of the next day: before that hour it does not exist yet.
+  const readyAt = period.to.getTime() + ctx.settings.billReadyHourBeijing * 3_600_000;
+  if (billDate.length === 10 && now.getTime() < readyAt) {
+    throw businessError('BILL_NOT_EXIST', '账单尚未生成');
+  }
 
   const download = ctx.bills.issue({ billType, merchant: call.merchant, period }, ctx.settings.billUrlTtlMs);
   const url = new URL('/downloadBillFile.resource', ctx.baseUrl());

@@ -3,7 +3,7 @@ import JSZip from 'jszip';
 import { formatBeijing } from '../beijing-time.js';
 import { yuanText } from '../domain/amounts.js';
 import { maskLogonId } from '../domain/accounts.js';
-import type { Merchant, Trade } from '../state/types.js';
+import type { BillCorruption, Merchant, Trade } from '../state/types.js';
 
 /**
  * Bill files in Alipay's layout (ALIPAY.md §4.14): a zip named `<PID>0156_<date>.csv.zip` holding GBK CSVs
@@ -106,61 +106,148 @@ function within(date: Date | undefined, period: BillPeriod): boolean {
 }
 
 interface DetailRow {
-  cells: string[];
+  at: number;
+  tradeNo: string;
+  outTradeNo: string;
   isRefund: boolean;
+  subject: string;
+  createdAt: Date;
+  finishedAt: Date;
+  storeId: string;
+  operatorId: string;
+  terminalId: string;
+  counterparty: string;
+  /** Negative on refund rows, as in Alipay's file. */
   amountFen: number;
+  requestNo: string;
+  /** 服务费: negative on trade rows (charged), positive on refund rows (given back). */
+  feeFen: number;
+  /** 分润: what the trade's royalty settlements sent to the receivers. */
+  royaltyFen: number;
+  memo: string;
 }
 
-function tradeRows(trades: Iterable<Trade>, period: BillPeriod): DetailRow[] {
-  const rows: Array<DetailRow & { at: number }> = [];
+/** Alipay's fee on a payment, rounded to the fen (the sandbox's rate is a setting, per mille). */
+export function serviceFeeFen(amountFen: number, feePermille: number): number {
+  return Math.round((amountFen * feePermille) / 1000);
+}
+
+function tradeRows(trades: Iterable<Trade>, period: BillPeriod, feePermille: number): DetailRow[] {
+  const rows: DetailRow[] = [];
   for (const trade of trades) {
-    const counterparty = trade.buyer ? maskLogonId(trade.buyer.logonId) : '';
-    const common = (kind: string, at: Date, amountFen: number, requestNo: string, memo: string) => [
-      cell(trade.tradeNo, true),
-      cell(trade.outTradeNo, true),
-      kind,
-      cell(trade.subject),
-      formatBeijing(trade.createdAt),
-      formatBeijing(at),
-      cell(trade.storeId ?? '', true),
-      '',
-      cell(trade.operatorId ?? ''),
-      cell(trade.terminalId ?? '', true),
-      cell(counterparty),
-      yuanText(amountFen),
-      yuanText(amountFen),
-      '0.00',
-      '0.00',
-      '0.00',
-      '0.00',
-      '0.00',
-      '',
-      '0.00',
-      '0.00',
-      cell(requestNo, true),
-      '0.00',
-      '0.00',
-      cell(memo),
-    ];
+    const base = {
+      tradeNo: trade.tradeNo,
+      outTradeNo: trade.outTradeNo,
+      subject: trade.subject,
+      createdAt: trade.createdAt,
+      storeId: trade.storeId ?? '',
+      operatorId: trade.operatorId ?? '',
+      terminalId: trade.terminalId ?? '',
+      counterparty: trade.buyer ? maskLogonId(trade.buyer.logonId) : '',
+    };
     if (trade.paidAt && within(trade.paidAt, period)) {
       rows.push({
+        ...base,
         at: trade.paidAt.getTime(),
-        cells: common('交易', trade.paidAt, trade.totalFen, '', trade.body ?? ''),
+        finishedAt: trade.paidAt,
         isRefund: false,
         amountFen: trade.totalFen,
+        requestNo: '',
+        feeFen: -serviceFeeFen(trade.totalFen, feePermille),
+        royaltyFen: trade.settledFen,
+        memo: trade.body ?? '',
       });
     }
     for (const refund of trade.refunds.values()) {
       if (!within(refund.refundedAt, period)) continue;
       rows.push({
+        ...base,
         at: refund.refundedAt.getTime(),
-        cells: common('退款', refund.refundedAt, -refund.amountFen, refund.outRequestNo, refund.reason ?? ''),
+        finishedAt: refund.refundedAt,
         isRefund: true,
         amountFen: -refund.amountFen,
+        requestNo: refund.outRequestNo,
+        feeFen: serviceFeeFen(refund.amountFen, feePermille),
+        royaltyFen: 0,
+        memo: refund.reason ?? '',
       });
     }
   }
   return rows.sort((a, b) => a.at - b.at);
+}
+
+/** The corruptions asked for this bill, applied to its rows. */
+function corrupted(
+  rows: DetailRow[],
+  corruptions: readonly BillCorruption[],
+  merchant: Merchant,
+  period: BillPeriod,
+): DetailRow[] {
+  let result = rows;
+  for (const c of corruptions) {
+    if (c.sellerPid !== merchant.pid || c.billDate.replaceAll('-', '') !== period.label) continue;
+    if (c.kind === 'DROP') result = result.filter((r) => r.outTradeNo !== c.outTradeNo);
+    if (c.kind === 'AMOUNT') {
+      result = result.map((r) =>
+        r.outTradeNo === c.outTradeNo && !r.isRefund ? { ...r, amountFen: c.amountFen ?? r.amountFen } : r,
+      );
+    }
+    if (c.kind === 'STRANGER') {
+      const at = new Date(period.from.getTime() + 12 * 3_600_000);
+      result = [
+        ...result,
+        {
+          at: at.getTime(),
+          tradeNo: `2099${c.id.replace(/\D/g, '').padEnd(24, '0').slice(0, 24)}`,
+          outTradeNo: c.outTradeNo ?? `STRANGER${c.id}`,
+          isRefund: false,
+          subject: '陌生交易',
+          createdAt: at,
+          finishedAt: at,
+          storeId: '',
+          operatorId: '',
+          terminalId: '',
+          counterparty: 'str***@example.com',
+          amountFen: c.amountFen ?? 100,
+          requestNo: '',
+          feeFen: 0,
+          royaltyFen: 0,
+          memo: '',
+        },
+      ];
+    }
+  }
+  return result;
+}
+
+function detailCells(r: DetailRow): string {
+  return [
+    cell(r.tradeNo, true),
+    cell(r.outTradeNo, true),
+    r.isRefund ? '退款' : '交易',
+    cell(r.subject),
+    formatBeijing(r.createdAt),
+    formatBeijing(r.finishedAt),
+    cell(r.storeId, true),
+    '',
+    cell(r.operatorId),
+    cell(r.terminalId, true),
+    cell(r.counterparty),
+    yuanText(r.amountFen),
+    yuanText(r.amountFen),
+    '0.00',
+    '0.00',
+    '0.00',
+    '0.00',
+    '0.00',
+    '',
+    '0.00',
+    '0.00',
+    cell(r.requestNo, true),
+    yuanText(r.feeFen),
+    yuanText(r.royaltyFen),
+    cell(r.memo),
+  ].join(',');
 }
 
 function tradeDetailCsv(merchant: Merchant, period: BillPeriod, rows: DetailRow[], exportedAt: Date): string {
@@ -170,7 +257,7 @@ function tradeDetailCsv(merchant: Merchant, period: BillPeriod, rows: DetailRow[
   return [
     ...header('支付宝业务明细查询', merchant, period, '业务明细列表'),
     DETAIL_COLUMNS.join(','),
-    ...rows.map((r) => r.cells.join(',')),
+    ...rows.map(detailCells),
     `#${DASHES}业务明细列表结束${DASHES}`,
     `#交易合计：${sales.length}笔，商家实收共${yuanText(sum(sales))}元，商家优惠共0.00元`,
     `#退款合计：${refunds.length}笔，商家实收共${yuanText(sum(refunds))}元，商家优惠共0.00元`,
@@ -188,6 +275,8 @@ function tradeSummaryCsv(
   const sales = rows.filter((r) => !r.isRefund);
   const refunds = rows.filter((r) => r.isRefund);
   const netFen = rows.reduce((total, r) => total + r.amountFen, 0);
+  const feeFen = rows.reduce((total, r) => total + r.feeFen, 0);
+  const royaltyFen = rows.reduce((total, r) => total + r.royaltyFen, 0);
   const totals = [
     String(sales.length),
     String(refunds.length),
@@ -196,9 +285,9 @@ function tradeSummaryCsv(
     '0.00',
     '0.00',
     '0.00',
-    '0.00',
-    '0.00',
-    yuanText(netFen),
+    yuanText(feeFen),
+    yuanText(royaltyFen),
+    yuanText(netFen + feeFen - royaltyFen),
   ];
   return [
     ...header('支付宝业务汇总查询', merchant, period, '业务汇总列表'),
@@ -248,12 +337,19 @@ export function billZipName(merchant: Merchant, period: BillPeriod): string {
   return `${merchant.pid}0156_${period.label}.csv.zip`;
 }
 
+export interface BillOptions {
+  /** Alipay's service fee on payments, per mille (0.6% = 6). */
+  feePermille: number;
+  corruptions: readonly BillCorruption[];
+}
+
 export async function buildBillZip(
   billType: 'trade' | 'signcustomer',
   merchant: Merchant,
   trades: Iterable<Trade>,
   period: BillPeriod,
   exportedAt: Date,
+  options: BillOptions = { feePermille: 0, corruptions: [] },
 ): Promise<Buffer> {
   const zip = new JSZip();
   const prefix = `${merchant.pid}0156_${period.label}`;
@@ -261,7 +357,12 @@ export async function buildBillZip(
   const date = new Date(exportedAt.getTime() + 8 * 3_600_000);
   const gbk = (text: string) => iconv.encode(text, 'gbk');
   if (billType === 'trade') {
-    const rows = tradeRows(trades, period);
+    const rows = corrupted(
+      tradeRows(trades, period, options.feePermille),
+      options.corruptions,
+      merchant,
+      period,
+    );
     zip.file(`${prefix}_业务明细(汇总).csv`, gbk(tradeSummaryCsv(merchant, period, rows, exportedAt)), {
       date,
     });

@@ -22,6 +22,7 @@ export function billDownloadMiddleware(sandbox: SandboxContext): Middleware {
       trades,
       download.period,
       sandbox.clock.now(),
+      { feePermille: sandbox.settings.billFeePermille, corruptions: sandbox.state.billCorruptions },
     );
   };
 }

@@ -20,6 +20,7 @@ import type {
   ResetRequest,
   SharedInfoRequest,
   SignAgreementRequest,
+  BillCorruptionRequest,
 } from '../control-types.js';
 import type { ApiFaultRule, ApiFaultSpec, NotifyFaultRule, NotifyFaultSpec } from '../faults.js';
 import { createUser } from '../domain/accounts.js';
@@ -29,6 +30,7 @@ import { issuePaymentCode, issueUserAuthCode, payAsBuyer } from '../domain/cashi
 import { isEncodable, issueCampusCode } from '../domain/campus-codes.js';
 import { signFromSignStr, unsignAgreement } from '../domain/agreements.js';
 import type { User } from '../state/types.js';
+import { randomHex } from '../ids.js';
 import {
   agreementView,
   appView,
@@ -200,6 +202,17 @@ const schemas = {
     days: Joi.number().min(0),
   }),
   reset: Joi.object<ResetRequest>({ apps: Joi.boolean() }),
+  billCorruption: Joi.object<BillCorruptionRequest>({
+    sellerId: Joi.string()
+      .pattern(/^2088\d{12}$/, 'merchant PID')
+      .required(),
+    billDate: Joi.string()
+      .pattern(/^\d{4}-\d{2}-\d{2}$/, 'yyyy-MM-dd')
+      .required(),
+    kind: Joi.string().valid('DROP', 'AMOUNT', 'STRANGER').required(),
+    outTradeNo: Joi.string().max(64).when('kind', { not: 'STRANGER', then: Joi.required() }),
+    amountFen: fen.min(1).when('kind', { is: 'AMOUNT', then: Joi.required() }),
+  }),
 };
 
 function faultView(rule: ApiFaultRule | NotifyFaultRule, kind: 'api' | 'notify'): FaultView {
@@ -472,6 +485,27 @@ export function controlRouter(
 
   router.get('/notifications', (koa) => {
     koa.body = notificationsView(sandbox, ledgerFilterOf(koa.query));
+  });
+
+  // Bill faults (reconciliation tests): applied whenever that merchant's bill of that day is served.
+  router.post('/bills/corruptions', async (koa) => {
+    const request = await body(koa, schemas.billCorruption);
+    if (!state.merchants.has(request.sellerId))
+      throw new ControlError(404, 'MERCHANT_NOT_FOUND', `no merchant ${request.sellerId}`);
+    const { sellerId, ...rest } = request;
+    const corruption = { id: randomHex(8), sellerPid: sellerId, ...rest };
+    state.billCorruptions.push(corruption);
+    koa.status = 201;
+    koa.body = corruption;
+  });
+
+  router.get('/bills/corruptions', (koa) => {
+    koa.body = state.billCorruptions;
+  });
+
+  router.delete('/bills/corruptions', (koa) => {
+    state.billCorruptions.length = 0;
+    koa.status = 204;
   });
 
   router.post('/reset', async (koa) => {

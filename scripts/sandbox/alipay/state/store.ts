@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { deriveOpenId } from '../ids.js';
 import type {
+  BillCorruption,
   Agreement,
   AppAuthToken,
   AppAuthorization,
@@ -53,6 +54,8 @@ export class SandboxState {
   readonly agreements = new Map<string, Agreement>();
   /** `${merchant.pid}\n${outRequestNo}` of trade.order.settle (unique per merchant, ALIPAY.md §6). */
   readonly settleRequests = new Map<string, { tradeNo: string; settleNo: string }>();
+  /** Faults asked for in bills (control API `POST /bills/corruptions`), applied when a bill is served. */
+  readonly billCorruptions: BillCorruption[] = [];
   private userCounter = 0;
 
   nextUserNumber(): number {
@@ -98,6 +101,7 @@ export class SandboxState {
     this.accessTokens.clear();
     this.refreshTokens.clear();
     this.paymentCodes.clear();
+    this.billCorruptions.length = 0;
     this.campusCodes.clear();
     this.appAuthorizations.clear();
     this.appAuthTokens.clear();

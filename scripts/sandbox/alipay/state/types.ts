@@ -222,3 +222,18 @@ export interface Agreement {
   unsignTime?: Date;
   notifyUrl?: string;
 }
+
+/**
+ * A deliberate fault in one merchant's bill for one day (control API `POST /bills/corruptions`), so that
+ * each reconciliation finding can be produced: DROP leaves out the rows of an out_trade_no, AMOUNT changes
+ * its trade row's amount, STRANGER adds a trade nobody here made.
+ */
+export interface BillCorruption {
+  id: string;
+  sellerPid: string;
+  /** yyyy-MM-dd (Beijing), the bill's day. */
+  billDate: string;
+  kind: 'DROP' | 'AMOUNT' | 'STRANGER';
+  outTradeNo?: string;
+  amountFen?: number;
+}

@@ -536,6 +536,35 @@ export class Alipay {
     }
   }
 
+  /**
+   * alipay.data.dataservice.bill.downloadurl.query (ALIPAY.md §4.14): the URL of one day's trade bill, which
+   * must be fetched within about 30 s; null while the bill does not exist yet (BILL_NOT_EXIST, NO_BILL_DATA
+   * before it is generated in the morning of the next day).
+   */
+  async tradeBillUrl(input: { billDate: string; appAuthToken?: string | null }): Promise<string | null> {
+    try {
+      const res = await this.call('alipay.data.dataservice.bill.downloadurl.query', {
+        appAuthToken: input.appAuthToken ?? undefined,
+        bizContent: { billType: 'trade', billDate: input.billDate },
+      });
+      const url = str(res.billDownloadUrl);
+      if (!url) {
+        throw new AlipayError(
+          'unknown',
+          'alipay.data.dataservice.bill.downloadurl.query',
+          'NO_URL',
+          undefined,
+          'no bill_download_url in the answer',
+        );
+      }
+      return url;
+    } catch (error) {
+      if (error instanceof AlipayError && /BILL_NOT_EXIST|NO_BILL_DATA/.test(error.subCode ?? ''))
+        return null;
+      throw error;
+    }
+  }
+
   /** checkNotifySignV2: the body is already form-decoded by Koa (ALIPAY.md §1.6, §3.3). */
   verifyNotification(form: Record<string, string>): boolean {
     // Only RSA2 (SHA256withRSA): the SDK would also check an `RSA` (SHA-1) signature, a weaker hash that

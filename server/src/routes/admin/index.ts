@@ -6,6 +6,7 @@ import { adminsRoutes } from './admins.js';
 import { auditRoutes } from './audit.js';
 import { campusCodeAdminRoutes } from './campus-code.js';
 import { membershipRoutes } from './memberships.js';
+import { reconciliationRoutes } from './reconciliation.js';
 import { schoolRoutes } from './school.js';
 import { SchoolAdminRouter } from './school-admin-router.js';
 
@@ -21,6 +22,7 @@ export function adminRoutes(deps: Deps): Router {
   router.use(rateLimit(deps, 'api-user'));
   membershipRoutes(router, deps);
   const school = new SchoolAdminRouter(router, deps);
-  for (const add of [schoolRoutes, adminsRoutes, auditRoutes, campusCodeAdminRoutes]) add(school, deps);
+  for (const add of [schoolRoutes, adminsRoutes, auditRoutes, campusCodeAdminRoutes, reconciliationRoutes])
+    add(school, deps);
   return router;
 }

@@ -1,0 +1,178 @@
+import { sql, type SQL } from 'drizzle-orm';
+import type { Executor } from '../../client.js';
+
+/**
+ * The set-based comparisons of one school-day (domain/reconciliation/matching.ts says what they mean).
+ * `ours` is the union of our record sources (domain/reconciliation/record-sources.ts), handed in as SQL so
+ * that this file knows no record kind.
+ */
+
+export interface DayWindow {
+  schoolId: string;
+  billDate: string;
+  /** The Beijing day as an instant range [from, to). */
+  from: Date;
+  to: Date;
+}
+
+/** A payment row of the bill, or a paid record of ours, that does not match the other side. */
+export interface PaymentMismatch {
+  side: 'BILL' | 'OURS';
+  outTradeNo: string;
+  tradeNo: string | null;
+  recordKind: string | null;
+  status: string | null;
+  isPaid: boolean | null;
+  oursFen: number | null;
+  alipayFen: number | null;
+  cardNo: string | null;
+}
+
+export interface RefundMismatch {
+  side: 'BILL' | 'OURS';
+  outTradeNo: string;
+  outRequestNo: string;
+  tradeNo: string | null;
+  status: string | null;
+  oursFen: number | null;
+  /** Positive: the amount refunded. */
+  alipayFen: number | null;
+}
+
+export interface KindTotal {
+  kind: string;
+  isRefund: boolean;
+  rows: number;
+  alipayFen: number;
+  /** Our amounts for the bill's rows that we hold as paid (refunds: SUCCEEDED). */
+  oursMatchedFen: number;
+  feeFen: number;
+  royaltyFen: number;
+}
+
+export interface RechargeToCheck {
+  outTradeNo: string;
+  cardNo: string;
+  amountFen: number;
+  status: string;
+}
+
+const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+const text = (v: unknown) => (v === null || v === undefined ? null : String(v));
+
+/** Ours = records in the day's bill, or paid within the day. */
+function oursOfDay(day: DayWindow, ours: (where: SQL) => SQL): SQL {
+  return ours(sql`(s.out_trade_no in (select out_trade_no from bill_rows
+                     where school_id = ${day.schoolId} and bill_date = ${day.billDate})
+                  or (s.is_paid and s.paid_at >= ${day.from} and s.paid_at < ${day.to}))`);
+}
+
+export async function paymentMismatches(
+  db: Executor,
+  day: DayWindow,
+  ours: (where: SQL) => SQL,
+): Promise<PaymentMismatch[]> {
+  const { rows } = await db.execute(sql`
+    with ours as materialized (${oursOfDay(day, ours)}),
+    bill as (select * from bill_rows where school_id = ${day.schoolId} and bill_date = ${day.billDate} and not is_refund)
+    select 'BILL' as side, b.out_trade_no, b.trade_no, o.kind, o.status, o.is_paid, o.amount_fen as ours_fen,
+           b.amount_fen as alipay_fen, o.card_no
+      from bill b left join ours o on o.out_trade_no = b.out_trade_no
+     where o.kind is null or not o.is_paid or o.amount_fen <> b.amount_fen
+    union all
+    select 'OURS', o.out_trade_no, o.trade_no, o.kind, o.status, o.is_paid, o.amount_fen, null, o.card_no
+      from ours o
+     where o.is_paid and o.paid_at >= ${day.from} and o.paid_at < ${day.to}
+       and not exists (select 1 from bill_rows b where b.school_id = ${day.schoolId}
+                          and b.out_trade_no = o.out_trade_no and not b.is_refund)`);
+  return rows.map((r) => ({
+    side: r.side as 'BILL' | 'OURS',
+    outTradeNo: String(r.out_trade_no),
+    tradeNo: text(r.trade_no),
+    recordKind: text(r.kind),
+    status: text(r.status),
+    isPaid: r.is_paid === null || r.is_paid === undefined ? null : Boolean(r.is_paid),
+    oursFen: num(r.ours_fen),
+    alipayFen: num(r.alipay_fen),
+    cardNo: text(r.card_no),
+  }));
+}
+
+export async function refundMismatches(db: Executor, day: DayWindow): Promise<RefundMismatch[]> {
+  const { rows } = await db.execute(sql`
+    with bill as (select * from bill_rows where school_id = ${day.schoolId} and bill_date = ${day.billDate} and is_refund),
+    ours as materialized (
+      select out_trade_no, out_request_no, amount_fen, status, completed_at from refunds
+       where school_id = ${day.schoolId}
+         and ((out_trade_no, out_request_no) in (select out_trade_no, refund_request_no from bill)
+              or (status = 'SUCCEEDED' and completed_at >= ${day.from} and completed_at < ${day.to})))
+    select 'BILL' as side, b.out_trade_no, b.refund_request_no as out_request_no, b.trade_no, r.status,
+           r.amount_fen as ours_fen, -b.amount_fen as alipay_fen
+      from bill b left join ours r on r.out_trade_no = b.out_trade_no and r.out_request_no = b.refund_request_no
+     where r.status is distinct from 'SUCCEEDED' or r.amount_fen <> -b.amount_fen
+    union all
+    select 'OURS', r.out_trade_no, r.out_request_no, null, r.status, r.amount_fen, null
+      from ours r
+     where r.status = 'SUCCEEDED' and r.completed_at >= ${day.from} and r.completed_at < ${day.to}
+       and not exists (select 1 from bill_rows b where b.school_id = ${day.schoolId} and b.is_refund
+                          and b.out_trade_no = r.out_trade_no and b.refund_request_no = r.out_request_no)`);
+  return rows.map((r) => ({
+    side: r.side as 'BILL' | 'OURS',
+    outTradeNo: String(r.out_trade_no),
+    outRequestNo: String(r.out_request_no ?? ''),
+    tradeNo: text(r.trade_no),
+    status: text(r.status),
+    oursFen: num(r.ours_fen),
+    alipayFen: num(r.alipay_fen),
+  }));
+}
+
+/** The bill's rows by our record kind (UNKNOWN: none of ours), with our matching amounts beside them. */
+export async function billTotals(
+  db: Executor,
+  day: DayWindow,
+  ours: (where: SQL) => SQL,
+): Promise<KindTotal[]> {
+  const { rows } = await db.execute(sql`
+    with bill as (select * from bill_rows where school_id = ${day.schoolId} and bill_date = ${day.billDate}),
+    ours as materialized (${ours(sql`s.out_trade_no in (select out_trade_no from bill)`)}),
+    our_refunds as (
+      select out_trade_no, out_request_no, amount_fen from refunds
+       where school_id = ${day.schoolId} and status = 'SUCCEEDED'
+         and (out_trade_no, out_request_no) in (select out_trade_no, refund_request_no from bill where is_refund))
+    select coalesce(o.kind, 'UNKNOWN') as kind, b.is_refund, count(*) as n,
+           sum(b.amount_fen) as alipay_fen,
+           sum(case when b.is_refund then coalesce(-r.amount_fen, 0)
+                    when o.is_paid then o.amount_fen else 0 end) as ours_fen,
+           sum(b.fee_fen) as fee_fen, sum(b.royalty_fen) as royalty_fen
+      from bill b
+      left join ours o on o.out_trade_no = b.out_trade_no
+      left join our_refunds r on b.is_refund and r.out_trade_no = b.out_trade_no and r.out_request_no = b.refund_request_no
+     group by 1, 2 order by 1, 2`);
+  return rows.map((r) => ({
+    kind: String(r.kind),
+    isRefund: Boolean(r.is_refund),
+    rows: Number(r.n),
+    alipayFen: Number(r.alipay_fen),
+    oursMatchedFen: Number(r.ours_fen),
+    feeFen: Number(r.fee_fen),
+    royaltyFen: Number(r.royalty_fen),
+  }));
+}
+
+/** Recharges in the day's bill that we hold as credited: the ones whose credit the vendor must show. */
+export async function creditedRechargesInBill(db: Executor, day: DayWindow): Promise<RechargeToCheck[]> {
+  const { rows } = await db.execute(sql`
+    select r.out_trade_no, r.card_no, r.amount_fen, r.status
+      from recharge_orders r
+     where r.school_id = ${day.schoolId} and r.status = 'CREDITED'
+       and r.out_trade_no in (select out_trade_no from bill_rows
+                               where school_id = ${day.schoolId} and bill_date = ${day.billDate} and not is_refund)
+     order by r.card_no, r.out_trade_no`);
+  return rows.map((r) => ({
+    outTradeNo: String(r.out_trade_no),
+    cardNo: String(r.card_no),
+    amountFen: Number(r.amount_fen),
+    status: String(r.status),
+  }));
+}

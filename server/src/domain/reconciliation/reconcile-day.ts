@@ -1,0 +1,251 @@
+import type { SQL } from 'drizzle-orm';
+import { deleteBillRows, insertBillRows } from '../../db/repos/reconciliation/bill-rows.js';
+import {
+  clearVanishedFindings,
+  countFindings,
+  insertFindings,
+  saveDay,
+  type NewFinding,
+  type ReconciliationDayRow,
+} from '../../db/repos/reconciliation/days.js';
+import {
+  billTotals,
+  creditedRechargesInBill,
+  paymentMismatches,
+  refundMismatches,
+  type DayWindow,
+} from '../../db/repos/reconciliation/matching.js';
+import type { SchoolRow } from '../../db/repos/schools/schools.js';
+import type { Deps } from '../../deps.js';
+import {
+  downloadBill,
+  openDetailCsv,
+  readTradeBillRows,
+  type TradeBillRow,
+} from '../../integrations/alipay/trade-bill.js';
+import { DomainError } from '../errors.js';
+import { requireAlipay } from '../outside-errors.js';
+import { dayTotals, type DayTotals } from './day-totals.js';
+import { findingKey, paymentFinding, refundFinding, vendorFinding } from './findings.js';
+import { ourRecords } from './record-sources.js';
+import { vendorCredits as checkVendor } from './vendor-check.js';
+
+/**
+ * One school-day of reconciliation (issue 17, DESIGN §7.7):
+ * 1. ask Alipay for the day's trade bill; not there yet → WAITING_FOR_BILL, tried again later;
+ * 2. download it and store its detail rows, streamed from the zip in batches (a rerun replaces them);
+ * 3. match both ways by out_trade_no (payments) and out_request_no (refunds), and the day's credited
+ *    recharges against the vendor's records;
+ * 4. each mismatch is a finding (idempotent: the same difference on a rerun is the same row), open findings
+ *    whose difference went away are CLEARED, and the day's totals and balance are saved.
+ * Two runs of one day never overlap: a session advisory lock is held for the whole run.
+ */
+
+export interface DayOutcome {
+  status: ReconciliationDayRow['status'];
+  billRows: number;
+  newFindings: number;
+  openFindings: number;
+  balanced: boolean;
+  totals: DayTotals | null;
+}
+
+/** The job that runs one school-day (jobs/reconciliation/reconcile.ts). */
+export const RECONCILE_DAY_JOB = 'reconcile.day';
+
+const DAY_MS = 86_400_000;
+const BEIJING_OFFSET_MS = 8 * 3_600_000;
+
+/** [from, to) of a Beijing calendar day. */
+export function beijingDayWindow(billDate: string): { from: Date; to: Date } {
+  const [y, m, d] = billDate.split('-').map(Number);
+  const from = new Date(Date.UTC(y, m - 1, d) - BEIJING_OFFSET_MS);
+  return { from, to: new Date(from.getTime() + DAY_MS) };
+}
+
+/** yyyy-MM-dd of the Beijing day `at` falls in. */
+export function beijingDate(at: Date): string {
+  return new Date(at.getTime() + BEIJING_OFFSET_MS).toISOString().slice(0, 10);
+}
+
+export async function reconcileDay(deps: Deps, school: SchoolRow, billDate: string): Promise<DayOutcome> {
+  const lock = await deps.pool.connect();
+  try {
+    const { rows } = await lock.query<{ locked: boolean }>(
+      'select pg_try_advisory_lock(hashtext($1)) as locked',
+      [`reconcile:${school.id}:${billDate}`],
+    );
+    if (!rows[0].locked) throw new DomainError('RECONCILIATION_RUNNING');
+    try {
+      return await runDay(deps, school, billDate);
+    } finally {
+      await lock.query('select pg_advisory_unlock(hashtext($1))', [`reconcile:${school.id}:${billDate}`]);
+    }
+  } finally {
+    lock.release();
+  }
+}
+
+async function runDay(deps: Deps, school: SchoolRow, billDate: string): Promise<DayOutcome> {
+  const alipay = requireAlipay(deps);
+  const now = deps.clock.now();
+  const url = await alipay.tradeBillUrl({ billDate, appAuthToken: deps.schools.appAuthToken(school) });
+  if (!url) {
+    const day = await saveDay(
+      deps.db,
+      school.id,
+      billDate,
+      {
+        status: 'WAITING_FOR_BILL',
+        nextAttemptAt: new Date(now.getTime() + deps.config.reconcile.retryMs),
+        lastError: 'BILL_NOT_EXIST: the bill is not generated yet',
+        attempts: await attemptsSoFar(deps, school.id, billDate),
+      },
+      now,
+    );
+    deps.logger.info('bill not ready; the day will be tried again', { school: school.code, billDate });
+    return {
+      status: day.status,
+      billRows: 0,
+      newFindings: 0,
+      openFindings: 0,
+      balanced: false,
+      totals: null,
+    };
+  }
+  const zip = await downloadBill(url, deps.config.alipay?.timeoutMs ?? 30_000);
+  const { name, stream } = await openDetailCsv(zip);
+  const billRows = await storeBillRows(deps, school.id, billDate, readTradeBillRows(stream));
+
+  const day: DayWindow = { schoolId: school.id, billDate, ...beijingDayWindow(billDate) };
+  const ours = (where: SQL) => ourRecords(school.id, where);
+  const base = { schoolId: school.id, billDate };
+  const [payments, refunds, totalsByKind, recharges] = await Promise.all([
+    paymentMismatches(deps.db, day, ours),
+    refundMismatches(deps.db, day),
+    billTotals(deps.db, day, ours),
+    creditedRechargesInBill(deps.db, day),
+  ]);
+  const findings: NewFinding[] = [
+    ...payments.map((m) => paymentFinding(base, m)),
+    ...refunds.map((m) => refundFinding(base, m)),
+  ];
+  const vendor = await vendorCredits(deps, school, recharges, day);
+  for (const order of recharges) {
+    const f = vendorFinding(base, order, vendor.credits.get(order.outTradeNo) ?? []);
+    if (f) findings.push(f);
+  }
+
+  const totals = dayTotals({
+    byKind: totalsByKind,
+    missingAtAlipay: [...payments, ...refunds].filter((m) => m.side === 'OURS'),
+    refundsMissing: refunds.filter((m) => m.side === 'OURS'),
+    recharges,
+    vendorCredits: vendor.credits,
+    uncheckedCards: vendor.uncheckedCards,
+  });
+  const attempts = await attemptsSoFar(deps, school.id, billDate);
+  const saved = await deps.db.transaction(async (tx) => {
+    const added = await insertFindings(tx, findings);
+    await clearVanishedFindings(tx, school.id, billDate, findings.map(findingKey), now);
+    const counts = await countFindings(tx, school.id, billDate);
+    const balanced = counts.open === 0 && totals.vendor.uncheckedCards === 0;
+    await saveDay(
+      tx,
+      school.id,
+      billDate,
+      {
+        status: 'MATCHED',
+        attempts,
+        nextAttemptAt: null,
+        lastError: null,
+        billFile: name,
+        billRows,
+        totals,
+        findings: counts.total,
+        openFindings: counts.open,
+        balanced,
+        matchedAt: now,
+      },
+      now,
+    );
+    return { added, counts, balanced };
+  });
+  deps.logger.info('day reconciled', {
+    school: school.code,
+    billDate,
+    billRows,
+    newFindings: saved.added,
+    openFindings: saved.counts.open,
+    balanced: saved.balanced,
+  });
+  return {
+    status: 'MATCHED',
+    billRows,
+    newFindings: saved.added,
+    openFindings: saved.counts.open,
+    balanced: saved.balanced,
+    totals,
+  };
+}
+
+async function attemptsSoFar(deps: Deps, schoolId: string, billDate: string): Promise<number> {
+  const { rows } = await deps.pool.query<{ attempts: number }>(
+    'select attempts from reconciliation_days where school_id = $1 and bill_date = $2',
+    [schoolId, billDate],
+  );
+  return (rows[0]?.attempts ?? 0) + 1;
+}
+
+/** Replaces the day's stored rows with the bill's, in one transaction, `batchRows` rows per INSERT. */
+async function storeBillRows(
+  deps: Deps,
+  schoolId: string,
+  billDate: string,
+  rows: AsyncIterable<TradeBillRow>,
+): Promise<number> {
+  const client = await deps.pool.connect();
+  let count = 0;
+  try {
+    await client.query('begin');
+    await deleteBillRows(client, schoolId, billDate);
+    let batch: TradeBillRow[] = [];
+    for await (const row of rows) {
+      batch.push(row);
+      count += 1;
+      if (batch.length >= deps.config.reconcile.batchRows) {
+        await insertBillRows(client, schoolId, billDate, batch);
+        batch = [];
+      }
+    }
+    await insertBillRows(client, schoolId, billDate, batch);
+    await client.query('commit');
+    return count;
+  } catch (error) {
+    await client.query('rollback').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+/** The vendor's records of the day's credited recharges, a day either side of it (vendor clocks drift). */
+async function vendorCredits(
+  deps: Deps,
+  school: SchoolRow,
+  recharges: Parameters<typeof checkVendor>[1],
+  day: DayWindow,
+) {
+  if (recharges.length === 0)
+    return { credits: new Map<string, number[]>(), checkedCards: 0, uncheckedCards: 0 };
+  const to = Math.min(day.to.getTime() + DAY_MS, deps.clock.now().getTime());
+  return checkVendor(
+    deps.schools.cardSystem(school),
+    recharges,
+    { from: new Date(day.from.getTime() - DAY_MS), to: new Date(Math.max(to, day.from.getTime())) },
+    {
+      concurrency: deps.config.reconcile.vendorConcurrency,
+      maxCards: deps.config.reconcile.vendorMaxCards,
+    },
+  );
+}
