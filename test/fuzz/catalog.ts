@@ -182,6 +182,29 @@ export const FUZZ_CATALOG: Record<string, FuzzEntry> = {
     auth: 'session',
     example: (f) => ({ params: { id: f.bindingId, entryId: 'card:2026010112000000001' } }),
   },
+  'GET /api/v1/admin/schools/:schoolId/reconciliation/days': {
+    auth: 'session',
+    example: (f) => ({ params: { schoolId: f.schoolId }, query: { from: '2026-01-01', to: '2026-01-31' } }),
+  },
+  'GET /api/v1/admin/schools/:schoolId/reconciliation/days/:billDate': {
+    auth: 'session',
+    example: (f) => ({ params: { schoolId: f.schoolId, billDate: '2026-01-01' } }),
+  },
+  'POST /api/v1/admin/schools/:schoolId/reconciliation/days/:billDate/rerun': {
+    auth: 'session',
+    example: (f) => ({ params: { schoolId: f.schoolId, billDate: '2026-01-01' } }),
+  },
+  'GET /api/v1/admin/schools/:schoolId/reconciliation/findings': {
+    auth: 'session',
+    example: (f) => ({ params: { schoolId: f.schoolId }, query: { status: 'OPEN', billDate: '2026-01-01' } }),
+  },
+  'POST /api/v1/admin/schools/:schoolId/reconciliation/findings/:id/:repair': {
+    auth: 'session',
+    example: (f) => ({
+      params: { schoolId: f.schoolId, id: crypto.randomUUID(), repair: 'mark-handled' },
+      body: { reason: '已核实' },
+    }),
+  },
   'GET /api/v1/admin/schools/:schoolId/audit': {
     auth: 'session',
     example: (f) => ({ params: { schoolId: f.schoolId }, query: { page: '1' } }),

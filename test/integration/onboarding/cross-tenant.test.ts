@@ -38,6 +38,13 @@ const ROUTES: Record<string, RouteCall | NotSchoolScoped> = {
   'GET /api/v1/admin/schools/:schoolId/audit': {},
   'GET /api/v1/admin/schools/:schoolId/campus-code/exceptions': {},
   'GET /api/v1/admin/schools/:schoolId/campus-code/summary': {},
+  'GET /api/v1/admin/schools/:schoolId/reconciliation/days': {},
+  'GET /api/v1/admin/schools/:schoolId/reconciliation/days/:billDate': {},
+  'POST /api/v1/admin/schools/:schoolId/reconciliation/days/:billDate/rerun': {},
+  'GET /api/v1/admin/schools/:schoolId/reconciliation/findings': {},
+  'POST /api/v1/admin/schools/:schoolId/reconciliation/findings/:id/:repair': {
+    body: { reason: '越权处理' },
+  },
 };
 
 type Client = Stack['app']['http'];
