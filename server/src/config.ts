@@ -60,6 +60,8 @@ export interface ReconcileConfig {
   readyHourBeijing: number;
   /** "Bill not ready yet" (or a failure that may pass) → the day is tried again this much later. */
   retryMs: number;
+  /** The bill's download, connect to last byte (a big school's zip is tens of MB). */
+  downloadTimeoutMs: number;
   /** Bill rows written per INSERT. */
   batchRows: number;
   /** Card-system calls in flight at once, and the most cards looked up per day (vendor load is bounded). */
@@ -293,6 +295,7 @@ const schema = Joi.object({
   RECONCILE_EVERY_MS: Joi.number().integer().min(100).max(86_400_000).default(600_000),
   RECONCILE_READY_HOUR: Joi.number().integer().min(0).max(23).default(10),
   RECONCILE_RETRY_MS: Joi.number().integer().min(100).max(86_400_000).default(1_800_000),
+  RECONCILE_DOWNLOAD_TIMEOUT_MS: Joi.number().integer().min(1_000).max(3_600_000).default(300_000),
   RECONCILE_BATCH_ROWS: Joi.number().integer().min(1).max(20_000).default(2_000),
   RECONCILE_VENDOR_CONCURRENCY: Joi.number().integer().min(1).max(32).default(4),
   RECONCILE_VENDOR_MAX_CARDS: Joi.number().integer().min(0).max(1_000_000).default(5_000),
@@ -471,6 +474,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       everyMs: value.RECONCILE_EVERY_MS,
       readyHourBeijing: value.RECONCILE_READY_HOUR,
       retryMs: value.RECONCILE_RETRY_MS,
+      downloadTimeoutMs: value.RECONCILE_DOWNLOAD_TIMEOUT_MS,
       batchRows: value.RECONCILE_BATCH_ROWS,
       vendorConcurrency: value.RECONCILE_VENDOR_CONCURRENCY,
       vendorMaxCards: value.RECONCILE_VENDOR_MAX_CARDS,

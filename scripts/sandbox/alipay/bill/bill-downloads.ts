@@ -14,6 +14,8 @@ export interface BillDownload {
 /** Short-lived bill URLs handed out by bill.downloadurl.query (ALIPAY.md §4.14: they expire in about 30 s). */
 export class BillDownloads {
   private readonly byToken = new Map<string, BillDownload>();
+  /** Files already built, by bill type, merchant and period, with what they were built from. */
+  private readonly files = new Map<string, { fingerprint: string; zip: Promise<Buffer> }>();
 
   constructor(private readonly clock: SandboxClock) {}
 
@@ -38,7 +40,19 @@ export class BillDownloads {
     return download;
   }
 
+  /** The file of a download: the one built before if `fingerprint` still matches, else a new one. */
+  file(download: BillDownload, fingerprint: string, build: () => Promise<Buffer>): Promise<Buffer> {
+    const key = `${download.billType}|${download.merchant.pid}|${download.period.label}`;
+    const kept = this.files.get(key);
+    if (kept?.fingerprint === fingerprint) return kept.zip;
+    const zip = build();
+    this.files.set(key, { fingerprint, zip });
+    zip.catch(() => this.files.delete(key));
+    return zip;
+  }
+
   reset(): void {
     this.byToken.clear();
+    this.files.clear();
   }
 }

@@ -14,15 +14,29 @@ export function billDownloadMiddleware(sandbox: SandboxContext): Middleware {
       return;
     }
     const trades = [...sandbox.state.tradesByNo.values()].filter((t) => t.seller === download.merchant);
+    // Alipay generates a day's file once (by 09:00) and serves it: built on the first download, then kept
+    // while nothing that shows in it changed (trades, refunds, royalty, corruptions, the fee rate).
+    let refunds = 0;
+    let settledFen = 0;
+    for (const t of trades) {
+      refunds += t.refunds.size;
+      settledFen += t.settledFen;
+    }
+    const { billCorruptions } = sandbox.state;
+    const fingerprint = [
+      trades.length,
+      refunds,
+      settledFen,
+      billCorruptions.length,
+      sandbox.settings.billFeePermille,
+    ].join('|');
     koa.type = 'application/octet-stream';
     koa.attachment(billZipName(download.merchant, download.period));
-    koa.body = await buildBillZip(
-      download.billType,
-      download.merchant,
-      trades,
-      download.period,
-      sandbox.clock.now(),
-      { feePermille: sandbox.settings.billFeePermille, corruptions: sandbox.state.billCorruptions },
+    koa.body = await sandbox.bills.file(download, fingerprint, () =>
+      buildBillZip(download.billType, download.merchant, trades, download.period, sandbox.clock.now(), {
+        feePermille: sandbox.settings.billFeePermille,
+        corruptions: billCorruptions,
+      }),
     );
   };
 }

@@ -29,8 +29,8 @@ import { authorizeMerchant, configureApp, registerApp } from '../domain/apps.js'
 import { issuePaymentCode, issueUserAuthCode, payAsBuyer } from '../domain/cashier.js';
 import { isEncodable, issueCampusCode } from '../domain/campus-codes.js';
 import { signFromSignStr, unsignAgreement } from '../domain/agreements.js';
-import type { User } from '../state/types.js';
-import { randomHex } from '../ids.js';
+import type { Trade, User } from '../state/types.js';
+import { newTradeNo, randomHex } from '../ids.js';
 import {
   agreementView,
   appView,
@@ -202,6 +202,21 @@ const schemas = {
     days: Joi.number().min(0),
   }),
   reset: Joi.object<ResetRequest>({ apps: Joi.boolean() }),
+  benchTrades: Joi.object<{
+    sellerId: string;
+    count: number;
+    prefix: string;
+    amountFen: number;
+    subject: string;
+  }>({
+    sellerId: Joi.string().required(),
+    count: Joi.number().integer().min(1).max(1_000_000).required(),
+    prefix: Joi.string()
+      .pattern(/^[A-Za-z0-9]{1,40}$/)
+      .required(),
+    amountFen: fen.min(1).required(),
+    subject: Joi.string().max(128).required(),
+  }),
   billCorruption: Joi.object<BillCorruptionRequest>({
     sellerId: Joi.string()
       .pattern(/^2088\d{12}$/, 'merchant PID')
@@ -506,6 +521,43 @@ export function controlRouter(
   router.delete('/bills/corruptions', (koa) => {
     state.billCorruptions.length = 0;
     koa.status = 204;
+  });
+
+  // Benchmarks (bench:reconcile): a day's worth of paid trades for one merchant without driving each one
+  // through the gateway; they show in its bills like any other.
+  router.post('/bench/paid-trades', async (koa) => {
+    const request = await body(koa, schemas.benchTrades);
+    const merchant = state.merchants.get(request.sellerId);
+    if (!merchant) throw new ControlError(404, 'MERCHANT_NOT_FOUND', `no merchant ${request.sellerId}`);
+    const app = [...state.apps.values()][0];
+    const at = sandbox.clock.now();
+    for (let i = 0; i < request.count; i += 1) {
+      const outTradeNo = `${request.prefix}${String(i).padStart(10, '0')}`;
+      const trade: Trade = {
+        tradeNo: newTradeNo(at),
+        outTradeNo,
+        appId: app?.appId ?? merchant.appId,
+        merchant,
+        seller: merchant,
+        openIdAppId: app?.appId ?? merchant.appId,
+        createdBy: 'alipay.trade.pay',
+        productCode: 'GENERAL_WITHHOLDING',
+        totalFen: request.amountFen + (i % 100),
+        subject: request.subject,
+        status: 'TRADE_SUCCESS',
+        createdAt: at,
+        paidAt: at,
+        refundedFen: 0,
+        refunds: new Map(),
+        settlements: [],
+        settledFen: 0,
+        allocationFinished: false,
+      };
+      state.tradesByNo.set(trade.tradeNo, trade);
+      state.tradesByOutNo.set(state.tradeKey(merchant.pid, outTradeNo), trade);
+    }
+    koa.status = 201;
+    koa.body = { created: request.count };
   });
 
   router.post('/reset', async (koa) => {

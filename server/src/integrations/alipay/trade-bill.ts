@@ -114,8 +114,18 @@ export function yuanCellToFen(text: string, column: string, lineNo: number): num
   return match[1] && fen !== 0 ? -fen : fen;
 }
 
-/** "2026-12-05 12:30:00" (Beijing) → Date. */
+let lastTimeText = '';
+let lastTime: Date | null = null;
+
+/** "2026-12-05 12:30:00" (Beijing) → Date; rows of one second share it (the last one is kept). */
 function beijingTime(text: string): Date | null {
+  if (text === lastTimeText) return lastTime;
+  lastTimeText = text;
+  lastTime = parseBeijingTime(text);
+  return lastTime;
+}
+
+function parseBeijingTime(text: string): Date | null {
   const match = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})$/.exec(text.trim());
   if (!match) return null;
   const [, y, mo, d, h, mi, s] = match.map(Number);

@@ -1,0 +1,101 @@
+/**
+ * `npm run bench:reconcile` (issue 17): one school-day with BENCH_N (200,000) Alipay bill rows and the
+ * matching records, reconciled once: bill.downloadurl.query on the school's app_auth_token, the zip
+ * downloaded from the Alipay sandbox (its own process, which also builds the GBK CSV), the detail CSV
+ * decoded and parsed as a stream, stored in batches, matched both ways in PostgreSQL, findings and totals
+ * saved. The records are withholding deductions (COLLECTED, inserted in bulk: no vendor calls, which are
+ * bounded per day by RECONCILE_VENDOR_MAX_CARDS anyway) plus BENCH_STRANGERS trades in the bill that we do not
+ * know, so the day ends with exactly that many findings. Peak RSS is this process's (the reconciling one),
+ * sampled every 20 ms.
+ *
+ * Last line: {"rows": …, "seconds": …, "rows_per_s": …, "peak_rss_mb": …, "findings": …}.
+ */
+process.env.TZ = 'Asia/Shanghai';
+process.env.LOG_LEVEL ??= 'error';
+
+import assert from 'node:assert/strict';
+import { beijingDate, reconcileDay } from '../../server/src/domain/reconciliation/reconcile-day.js';
+import { startBenchStack } from './harness.js';
+import { round } from './stats.js';
+
+const N = Number(process.env.BENCH_N ?? 200_000);
+const STRANGERS = Number(process.env.BENCH_STRANGERS ?? 3);
+
+async function main() {
+  const stack = await startBenchStack({ apiOnly: true });
+  const { pool } = stack.db;
+  try {
+    const sellerId = stack.school.alipaySellerId!;
+    // The sandbox keeps its clock in its state file across runs (a previous run moved it on): the day and
+    // the records' times are the sandbox's.
+    const clock = await stack.alipay.control.clock();
+    const at = new Date(clock.iso);
+    const billDate = beijingDate(at);
+    const prefix = `D${billDate.replaceAll('-', '')}B${Date.now() % 100_000}`;
+    console.log(`making ${N} paid withholding trades at the Alipay sandbox and ${N} deductions here…`);
+    const res = await fetch(`${stack.alipay.url}/control/bench/paid-trades`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ sellerId, count: N, prefix, amountFen: 300, subject: '食堂消费 一食堂' }),
+    });
+    assert.equal(res.status, 201, await res.text());
+    await pool.query(
+      `insert into deductions (deduction_no, school_id, txn_no, card_no, amount_fen, terminal_id, occurred_at,
+                               decision, status, attempts, out_trade_no, collected_at)
+       select $2 || lpad(i::text, 10, '0'), $1, 'BT' || i, '2026' || lpad((i % 5000)::text, 4, '0'),
+              300 + i % 100, 'POS-' || (i % 20), $4, 'APPROVED', 'COLLECTED', 1, $2 || lpad(i::text, 10, '0'), $4
+         from generate_series(0, $3 - 1) i`,
+      [stack.school.id, prefix, N, at],
+    );
+    for (let i = 0; i < STRANGERS; i += 1)
+      await stack.alipay.control.corruptBill({ sellerId, billDate, kind: 'STRANGER', amountFen: 100 + i });
+    // 34 hours on at Alipay: the day's bill exists (from 09:00 the next day).
+    await stack.alipay.control.advanceClock({ days: 1, hours: 10 });
+    await pool.query('vacuum analyze deductions');
+    // Alipay has the file ready by 09:00; the sandbox builds it on the first download (for 200,000 rows that
+    // takes it tens of seconds) and keeps it. Have it built now, so the run below is timed like a real one.
+    const warmUrl = await stack.deps.alipay!.tradeBillUrl({
+      billDate,
+      appAuthToken: stack.deps.schools.appAuthToken(stack.school),
+    });
+    const warmStarted = performance.now();
+    await (await fetch(warmUrl!)).arrayBuffer();
+    console.log(
+      `the Alipay sandbox built the bill file in ${round((performance.now() - warmStarted) / 1000, 1)} s`,
+    );
+
+    let peakRss = process.memoryUsage().rss;
+    const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 20);
+    const started = performance.now();
+    const outcome = await reconcileDay(stack.deps, stack.school, billDate);
+    const seconds = (performance.now() - started) / 1000;
+    clearInterval(sampler);
+    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+
+    const rows = N + STRANGERS;
+    assert.equal(outcome.status, 'MATCHED');
+    assert.equal(outcome.billRows, rows, 'every bill row stored');
+    assert.equal(outcome.openFindings, STRANGERS, "exactly the strangers' trades are findings");
+    const deductions = outcome.totals!.kinds.find((k) => k.kind === 'DEDUCTION')!;
+    assert.equal(deductions.differenceFen, 0, 'deductions balance');
+    const result = {
+      rows,
+      seconds: round(seconds, 2),
+      rows_per_s: Math.round(rows / seconds),
+      peak_rss_mb: Math.round(peakRss / 1024 / 1024),
+      findings: outcome.openFindings,
+    };
+    console.log(
+      `reconciled ${rows} bill rows in ${result.seconds} s = ${result.rows_per_s} rows/s ` +
+        `(download, parse, store, match, findings), peak RSS ${result.peak_rss_mb} MB`,
+    );
+    console.log(JSON.stringify(result));
+  } finally {
+    await stack.stop();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
