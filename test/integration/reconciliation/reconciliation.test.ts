@@ -14,7 +14,7 @@ import { waitForRecharge } from '../student/helpers.js';
  * 34 hours on, past the 09:00 at which that day's bill exists.
  */
 describe('reconciliation: Alipay bill ↔ platform ↔ card system', function () {
-  this.timeout(120_000);
+  this.timeout(300_000);
   let stack: Stack;
   let clean: SchoolRow;
   let billDate: string;
@@ -55,7 +55,7 @@ describe('reconciliation: Alipay bill ↔ platform ↔ card system', function ()
       userId: payer.user.userId,
     });
     assert.equal(paid.resultCode, '9000');
-    if (!options.loseNotification) await waitForRecharge(payer.api, created.body.id, 'CREDITED');
+    if (!options.loseNotification) await waitForRecharge(payer.api, created.body.id, 'CREDITED', 60_000);
     return { ...payer, outTradeNo: created.body.outTradeNo as string, orderId: created.body.id as string };
   }
 
@@ -123,7 +123,7 @@ describe('reconciliation: Alipay bill ↔ platform ↔ card system', function ()
         );
         return r.rows[0]?.status === 'MATCHED' ? r.rows[0] : undefined;
       },
-      { timeoutMs: 20_000, message: 'the job reconciled the day once its bill existed' },
+      { timeoutMs: 90_000, message: 'the job reconciled the day once its bill existed' },
     );
     assert.ok(day.attempts >= 2, 'tried before and after the bill existed');
     assert.equal(day.bill_rows, 2);
@@ -241,7 +241,7 @@ describe('reconciliation: Alipay bill ↔ platform ↔ card system', function ()
     );
     assert.equal(applied.status, 200, applied.text);
     assert.equal(applied.body.finding.resolution, 'APPLIED');
-    await waitForRecharge(lost.api, lost.orderId, 'CREDITED');
+    await waitForRecharge(lost.api, lost.orderId, 'CREDITED', 60_000);
 
     for (const kind of ['CREDITED_TWICE', 'MISSING_AT_ALIPAY', 'AMOUNT_DIFFERS', 'UNKNOWN_TRADE']) {
       const handled = await staff.http.post(`${base}/findings/${find(kind).id}/mark-handled`, {
