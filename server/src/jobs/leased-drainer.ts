@@ -32,6 +32,13 @@ export interface DrainSource<Row extends { id: string }> {
   nextDueAt(): Promise<Date | null>;
 }
 
+/**
+ * The Agenda lock of a drainer's job. A run whose end could not be recorded (the database died under it) keeps
+ * the job locked this long; a run that outlasts it may overlap one in another process, which is safe (rows
+ * are leased), so a short lock costs nothing and a long one only delays recovery.
+ */
+export const DRAINER_JOB_LOCK_MS = 60_000;
+
 const RELISTEN_AFTER_MS = 1_000;
 const MIN_RESCHEDULE_MS = 250;
 

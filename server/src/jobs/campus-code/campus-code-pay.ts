@@ -7,7 +7,7 @@ import {
 import { CAMPUS_CODE_DUE_CHANNEL } from '../../db/repos/campus-code/payments.js';
 import type { Deps } from '../../deps.js';
 import { chargeCampusCodePayment } from '../../domain/campus-code/payment-charging.js';
-import { LeasedDrainer } from '../leased-drainer.js';
+import { DRAINER_JOB_LOCK_MS, LeasedDrainer } from '../leased-drainer.js';
 import { schoolCache } from '../school-cache.js';
 import type { JobDefinition } from '../runner.js';
 
@@ -43,7 +43,7 @@ export function campusCodePayJob(deps: Deps): JobDefinition {
     name: CAMPUS_CODE_PAY_JOB,
     every: payEveryMs,
     concurrency: 1,
-    lockLifetimeMs: 10 * 60_000,
+    lockLifetimeMs: DRAINER_JOB_LOCK_MS,
     async run() {
       await drainer.trigger();
     },

@@ -7,7 +7,7 @@ import {
 } from '../../db/repos/recharge/recharges.js';
 import type { Deps } from '../../deps.js';
 import { creditRecharge, CREDIT_JOB } from '../../domain/recharge/recharge.js';
-import { LeasedDrainer } from '../leased-drainer.js';
+import { DRAINER_JOB_LOCK_MS, LeasedDrainer } from '../leased-drainer.js';
 import { schoolCache } from '../school-cache.js';
 import type { JobDefinition } from '../runner.js';
 
@@ -40,9 +40,7 @@ export function rechargeCreditJob(deps: Deps): JobDefinition {
     name: CREDIT_JOB,
     every: creditEveryMs,
     concurrency: 1,
-    // A run whose end could not be recorded (the database died under it) keeps the job locked this long;
-    // runs in several processes are safe (leased rows), so a short lock costs nothing.
-    lockLifetimeMs: 60_000,
+    lockLifetimeMs: DRAINER_JOB_LOCK_MS,
     async run() {
       await drainer.trigger();
     },

@@ -10,7 +10,7 @@ import {
   collectDeduction,
   WAITING_FOR_AUTHORIZATION,
 } from '../../domain/withholding/deduction-collection.js';
-import { LeasedDrainer } from '../leased-drainer.js';
+import { DRAINER_JOB_LOCK_MS, LeasedDrainer } from '../leased-drainer.js';
 import { schoolCache } from '../school-cache.js';
 import type { JobDefinition } from '../runner.js';
 
@@ -48,9 +48,7 @@ export function deductionCollectJob(deps: Deps): JobDefinition {
     name: COLLECT_JOB,
     every: collectEveryMs,
     concurrency: 1,
-    // A run whose end could not be recorded (the database died under it) keeps the job locked this long;
-    // runs in several processes are safe (leased rows), so a short lock costs nothing.
-    lockLifetimeMs: 60_000,
+    lockLifetimeMs: DRAINER_JOB_LOCK_MS,
     async run() {
       await collector.trigger();
     },
