@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { startAlipaySandbox } from '../../scripts/sandbox/alipay/server.js';
@@ -8,6 +10,7 @@ import { AlipaySandboxControl } from '../../scripts/sandbox/alipay/control-clien
 import { startCardsysSandbox } from '../../scripts/sandbox/cardsys/server.js';
 import { CardsysSandboxControl } from '../../scripts/sandbox/cardsys/control-client.js';
 import { decodeGraph, encodeGraph } from '../../scripts/sandbox/snapshot.js';
+import { eventually } from '../support/http.js';
 
 describe('sandboxes keep their state across a restart', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sandbox-state-'));
@@ -41,6 +44,83 @@ describe('sandboxes keep their state across a restart', () => {
       assert.equal(again.name, '张三');
     } finally {
       await second.close();
+    }
+  });
+
+  it('the tills: campus-code scans, held uploads, decode records, and a batch cut off mid-send', async () => {
+    // The platform's upload route as the tills see it: the first batch gets no answer (the sandbox is stopped
+    // while it waits), every later one is answered ACCEPTED.
+    const received: Array<{ payments: Array<{ txnNo: string }> }> = [];
+    const platform = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk) => (body += chunk));
+      req.on('end', () => {
+        const batch = JSON.parse(body) as { payments: Array<{ txnNo: string }> };
+        received.push(batch);
+        if (received.length === 1) return;
+        res.setHeader('content-type', 'application/json');
+        res.end(
+          JSON.stringify({ results: batch.payments.map((p) => ({ txnNo: p.txnNo, result: 'ACCEPTED' })) }),
+        );
+      });
+    });
+    await new Promise<void>((resolve) => platform.listen(0, '127.0.0.1', resolve));
+    const baseUrl = `http://127.0.0.1:${(platform.address() as AddressInfo).port}`;
+    const code = () => ({
+      finalData: crypto.randomBytes(24).toString('base64'),
+      userData: Buffer.from([8, 0, 0, 0, 0, 0, 0, 0, 1]).toString('base64'),
+      templateId: 4,
+      encodeType: 'GB2312',
+      inUseTime: Date.now(),
+    });
+    const stateFile = path.join(dir, 'tills.json');
+    const first = await startCardsysSandbox({ stateFile });
+    let second: Awaited<ReturnType<typeof startCardsysSandbox>> | undefined;
+    try {
+      let control = new CardsysSandboxControl(first.url);
+      const schoolCode = '4100000002';
+      await control.createSchool({ code: schoolCode, name: '持久大学' });
+      await control.configurePlatform(schoolCode, { baseUrl, clientId: 'till', secret: 's' });
+      const [sent, held] = [code(), code()];
+      const scan = (input: ReturnType<typeof code>) =>
+        control.scanCampusCode({ schoolCode, terminalId: 'TILL-1', amountFen: 300, code: input });
+      const cutOff = await scan(sent);
+      await eventually(() => received.length === 1, { message: 'the first batch reaches the platform' });
+      await control.setCampusCodeUploads(schoolCode, { held: true });
+      const waiting = await scan(held);
+      await first.close();
+
+      second = await startCardsysSandbox({ stateFile });
+      control = new CardsysSandboxControl(second.url);
+      // Uploads are still held; the batch cut off mid-send is known not to have been answered.
+      const [interrupted] = await control.listCampusCodeBatches(schoolCode);
+      assert.deepEqual(
+        [interrupted.state, interrupted.lastResult, interrupted.txnNos],
+        ['FAILED', 'INTERRUPTED', [cutOff.txnNo]],
+      );
+      assert.equal((await control.getScan(waiting.txnNo, schoolCode)).uploadState, 'QUEUED');
+      assert.equal((await control.setCampusCodeUploads(schoolCode, { intervalMs: 500 })).held, true);
+      // The till still remembers decoding the held code within the last 2 minutes.
+      assert.equal((await scan(held)).refusal, 'ALREADY_SCANNED');
+
+      // Released: the cut-off batch goes again unchanged, then the held payment.
+      await control.setCampusCodeUploads(schoolCode, { held: false });
+      await eventually(() => received.length === 3, { message: 'both batches are uploaded on release' });
+      assert.deepEqual(
+        received.slice(1).map((batch) => batch.payments.map((p) => p.txnNo)),
+        [[cutOff.txnNo], [waiting.txnNo]],
+      );
+      for (const txnNo of [cutOff.txnNo, waiting.txnNo]) {
+        const view = await eventually(async () => {
+          const scanned = await control.getScan(txnNo, schoolCode);
+          return scanned.uploadState === 'UPLOADED' && scanned;
+        });
+        assert.equal(view.answer?.result, 'ACCEPTED');
+      }
+    } finally {
+      await second?.close();
+      platform.closeAllConnections();
+      platform.close();
     }
   });
 

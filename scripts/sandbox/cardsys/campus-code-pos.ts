@@ -72,7 +72,21 @@ export class CampusCodePos {
     private readonly ledger: CardLedger,
     private readonly platformOf: (schoolCode: string) => SignedHttpTarget | null,
     private readonly now: () => Date = () => new Date(),
+    /** Called when the tills' books change outside a request (an upload answered on the timer). */
+    private readonly onChange: () => void = () => undefined,
   ) {}
+
+  /**
+   * After the books were restored from a snapshot (server.ts): a batch the sandbox stopped in the middle of
+   * sending may or may not have reached the platform, so it goes again unchanged (the platform answers a
+   * repeat with the first answers); queued payments go out on the timer as before, unless held.
+   */
+  resumeAfterRestore(): void {
+    for (const batch of this.batches.values())
+      if (batch.state === 'SENDING') Object.assign(batch, { state: 'FAILED', lastResult: 'INTERRUPTED' });
+    const isWaiting = [...this.queues.values()].some((queue) => queue.length > 0);
+    if (isWaiting || this.failedSchools().length > 0) this.startTimer();
+  }
 
   scan(input: CampusCodeScanInput): CampusCodeScanView {
     const school = this.ledger.school(input.schoolCode);
@@ -253,6 +267,7 @@ export class CampusCodePos {
       }
     } finally {
       this.sending.delete(batch.batchId);
+      this.onChange();
     }
     return this.batchView(batch);
   }

@@ -19,7 +19,10 @@ export interface CardsysSandboxOptions {
   soapPort?: number;
   /** Interface to bind both servers to; default 127.0.0.1. */
   host?: string;
-  /** Keep the books (schools, cards, records, bind docs, platform settings) in this file across restarts. */
+  /**
+   * Keep the books (schools, cards, records, bind docs, platform settings, the tills' campus-code scans and
+   * uploads) in this file across restarts.
+   */
   stateFile?: string;
 }
 
@@ -42,12 +45,24 @@ export async function startCardsysSandbox(options: CardsysSandboxOptions = {}): 
   const ledger = new CardLedger();
   const faults = new FaultBook();
   const pos = new PosGateway(ledger);
+  const campusCodes = new CampusCodePos(
+    ledger,
+    (schoolCode) => pos.platformTarget(schoolCode),
+    undefined,
+    () => snapshot?.markDirty(),
+  );
   const snapshot = options.stateFile
     ? keepSandboxState(options.stateFile, {
         ledger: { live: ledger },
         pos: { live: pos, fields: ['platforms', 'swipes'] },
+        // The tills' campus-code books: scans, the 2-minute decode records, held and queued uploads, batches.
+        campusCodes: {
+          live: campusCodes,
+          fields: ['scans', 'decodes', 'queues', 'settings', 'batches', 'batchCounter'],
+        },
       })
     : undefined;
+  campusCodes.resumeAfterRestore();
   const soap = await startSoapListener({
     port: options.soapPort ?? 0,
     host,
@@ -55,7 +70,6 @@ export async function startCardsysSandbox(options: CardsysSandboxOptions = {}): 
     faults,
     onRequest: () => snapshot?.markDirty(),
   });
-  const campusCodes = new CampusCodePos(ledger, (schoolCode) => pos.platformTarget(schoolCode));
   const app = createControlApp({ ledger, faults, soap, pos, campusCodes });
 
   const handle = app.callback();
