@@ -8,6 +8,9 @@ import type {
   AdminSchoolItem,
   AdminSchoolsResponse,
   AuditResponse,
+  CampusCodeExceptionKind,
+  CampusCodeExceptionsResponse,
+  CampusCodeSummaryResponse,
   CreateInvitationRequest,
   InvitationView,
   SchoolAdminView,
@@ -40,4 +43,12 @@ export const adminApi = {
 
   audit: (schoolId: string, page: { limit: number; before?: number }) =>
     call<AuditResponse>('GET', `${school(schoolId)}/audit`, { query: page }),
+
+  campusCodeSummary: (schoolId: string) =>
+    call<CampusCodeSummaryResponse>('GET', `${school(schoolId)}/campus-code/summary`),
+  campusCodeExceptions: (
+    schoolId: string,
+    page: { kind: CampusCodeExceptionKind; limit: number; before?: string },
+  ) =>
+    call<CampusCodeExceptionsResponse>('GET', `${school(schoolId)}/campus-code/exceptions`, { query: page }),
 };

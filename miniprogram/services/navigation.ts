@@ -15,6 +15,7 @@ export const PAGES = {
   adminSettings: '/pages/admin-settings/admin-settings',
   adminAdmins: '/pages/admin-admins/admin-admins',
   adminAudit: '/pages/admin-audit/admin-audit',
+  adminCampusCode: '/pages/admin-campus-code/admin-campus-code',
 } as const;
 
 export type PageName = keyof typeof PAGES;

@@ -95,6 +95,11 @@ export interface SettingsForm {
   txnLimitYuan: string;
   dailyLimitYuan: string;
   retryMinutes: string;
+  /** Campus code (issue 14): the school's Alipay campus id, its upload window, late threshold and maximum. */
+  campusCodeId: string;
+  campusCodeWindowDays: string;
+  campusCodeLateHours: string;
+  campusCodeMaxYuan: string;
 }
 
 export type SettingsErrors = Partial<Record<keyof SettingsForm, string>>;
@@ -111,6 +116,10 @@ export function toSettingsForm(settings: SchoolSettingsView): SettingsForm {
     retryMinutes: settings.retryScheduleSeconds
       .map((s) => String(Math.round((s / 60) * 100) / 100))
       .join(', '),
+    campusCodeId: settings.alipayInstitutionCode ?? '',
+    campusCodeWindowDays: String(settings.campusCodeWindowDays),
+    campusCodeLateHours: String(settings.campusCodeLateAfterHours),
+    campusCodeMaxYuan: fenToYuan(settings.campusCodeMaxFen),
   };
 }
 
@@ -145,6 +154,7 @@ export function settingsChanges(
     ['rechargeMaxYuan', 'rechargeMaxFen'],
     ['txnLimitYuan', 'txnLimitFen'],
     ['dailyLimitYuan', 'dailyLimitFen'],
+    ['campusCodeMaxYuan', 'campusCodeMaxFen'],
   ];
   const amounts: Partial<Record<keyof SchoolSettingsView, number>> = {};
   for (const [input, field] of money) {
@@ -171,6 +181,23 @@ export function settingsChanges(
   )
     errors.retryMinutes = '请输入 1–30 个间隔（分钟），每个 1 到 10080，用逗号分开';
   else if (seconds.join(',') !== saved.retryScheduleSeconds.join(',')) changes.retryScheduleSeconds = seconds;
+
+  const campusId = form.campusCodeId.trim();
+  if (campusId && !/^2088\d{12}$/.test(campusId))
+    errors.campusCodeId = '学校内标是 2088 开头的 16 位数字，可在支付宝校园码后台查到';
+  else if ((campusId || null) !== saved.alipayInstitutionCode)
+    changes.alipayInstitutionCode = campusId || null;
+  const hours: Array<
+    [keyof SettingsForm, 'campusCodeWindowDays' | 'campusCodeLateAfterHours', number, string]
+  > = [
+    ['campusCodeWindowDays', 'campusCodeWindowDays', 10, '请输入 1 到 10 天（支付宝只接受 10 天内的校园码）'],
+    ['campusCodeLateHours', 'campusCodeLateAfterHours', 240, '请输入 1 到 240 小时'],
+  ];
+  for (const [input, field, max, message] of hours) {
+    const value = Number(String(form[input]).trim());
+    if (!Number.isInteger(value) || value < 1 || value > max) errors[input] = message;
+    else if (value !== saved[field]) changes[field] = value;
+  }
   return { changes, errors };
 }
 
@@ -190,6 +217,10 @@ export function settingsFieldOf(field: string | undefined): keyof SettingsForm |
     txnLimitFen: 'txnLimitYuan',
     dailyLimitFen: 'dailyLimitYuan',
     retryScheduleSeconds: 'retryMinutes',
+    alipayInstitutionCode: 'campusCodeId',
+    campusCodeWindowDays: 'campusCodeWindowDays',
+    campusCodeLateAfterHours: 'campusCodeLateHours',
+    campusCodeMaxFen: 'campusCodeMaxYuan',
   };
   return table[name] ?? null;
 }
@@ -242,6 +273,10 @@ const FIELD_LABELS_ZH: Readonly<Record<string, string>> = {
   txnLimitFen: '代扣单笔限额',
   dailyLimitFen: '代扣每日限额',
   retryScheduleSeconds: '代扣重试间隔',
+  alipayInstitutionCode: '学校内标（校园码）',
+  campusCodeWindowDays: '校园码上传期限（天）',
+  campusCodeLateAfterHours: '校园码迟传时限（小时）',
+  campusCodeMaxFen: '校园码单笔上限',
   role: '角色',
   status: '状态',
 };

@@ -1,6 +1,7 @@
 /**
  * One school's admin home (issue 10): its state — and why payments stop when it is suspended — the
- * person's role, and the pages that role opens (settings for every role, admins and the audit log for owners).
+ * person's role, and the pages that role opens (settings and campus-code exceptions for every role, admins and
+ * the audit log for owners).
  */
 import { adminApi } from '../../services/admin-api';
 import { messageOf } from '../../services/api-error';
@@ -47,5 +48,9 @@ Page({
 
   onAudit(): void {
     openPage('adminAudit', { schoolId: this.data.schoolId });
+  },
+
+  onCampusCode(): void {
+    openPage('adminCampusCode', { schoolId: this.data.schoolId });
   },
 });

@@ -85,6 +85,18 @@ Page({
   onRetryMinutesInput(value: string): void {
     this.edit('retryMinutes', value);
   },
+  onCampusCodeIdInput(value: string): void {
+    this.edit('campusCodeId', value);
+  },
+  onCampusCodeWindowInput(value: string): void {
+    this.edit('campusCodeWindowDays', value);
+  },
+  onCampusCodeLateInput(value: string): void {
+    this.edit('campusCodeLateHours', value);
+  },
+  onCampusCodeMaxInput(value: string): void {
+    this.edit('campusCodeMaxYuan', value);
+  },
 
   async onSave(): Promise<void> {
     const { form, saved } = this.data;
