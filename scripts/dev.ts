@@ -310,6 +310,13 @@ Campus code (校园码): the student shows Alipay's code, a shop till scans it o
      refuses the code again (ALREADY_SCANNED); another till takes it and the platform answers DUPLICATE_CODE.
      Hold a till's uploads with curl -s -XPUT ${cardsys}/control/schools/${schoolCode}/campus-code-uploads ${j} -d '{"held":true}'
      (and '{"held":false}' to send them): uploads more than 24 h after the code are late, 10 days EXPIRED.
+     Without waiting 10 days: a till that scanned a code 11 days ago and uploads it now (add "madeAt" to step 11
+     and the same "scannedAt" to step 12):
+               T=$(date -u -d '11 days ago' +%Y-%m-%dT%H:%M:%SZ)
+               curl -s ${alipay}/control/campus-codes ${j} -d '{"userId":"${DEMO_USERS[0].userId}","schoolCode":"${schoolCode}","studentNo":"S2026001","studentName":"张三","madeAt":"'$T'"}' > /tmp/old-code.json
+               curl -s ${cardsys}/control/scan ${j} -d "{\"schoolCode\":\"${schoolCode}\",\"terminalId\":\"TILL-02\",\"amountFen\":600,\"scannedAt\":\"$T\",\"code\":$(cat /tmp/old-code.json)}"
+     the upload is answered EXPIRED (curl -s ${cardsys}/control/scans/<txnNo>); the school's admin (step 13) sees it
+     in the mini-program's 校园码异常 → 上传过期, or: curl -s "${bff}/api/v1/admin/schools/${schoolId}/campus-code/exceptions?kind=EXPIRED" -H "authorization: Bearer $TOKEN"
 
 School admin (the demo student ${DEMO_USERS[0].userId} is invited as owner of ${DEMO_SCHOOL.name}):
  13. ${ownerCode ? `owner invitation code: ${ownerCode}   (once, within 72 h; a new one is printed on the next start)` : 'the demo student is already an admin of the school'}

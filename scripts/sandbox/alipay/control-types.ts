@@ -154,6 +154,11 @@ export interface CampusCodeRequest {
   identifyId?: string;
   /** card_type 0–15; default 0. */
   cardType?: number;
+  /**
+   * When the phone made the code (in_use_time), ISO: default the sandbox clock's now. An earlier time acts out
+   * a device that scanned the code then and uploads it days later (at most 30 days back, never ahead).
+   */
+  madeAt?: string;
 }
 
 /** The decoding SDK's outputs (seed 001 §6); byte fields are base64. */

@@ -162,6 +162,37 @@ describe('campus codes scanned at the card system’s tills', () => {
     assert.deepEqual(summary.body, { LATE: 2, EXPIRED: 1, FAILED: 0 });
   });
 
+  it('answers EXPIRED to a till that scanned a code 11 days ago and uploads it only now, and shows it to the admins', async () => {
+    const { student } = await studentCode();
+    const madeAt = new Date(Date.now() - 11 * 24 * HOUR_MS);
+    const code = await stack.alipay.control.issueCampusCode({
+      userId: student.user.userId,
+      schoolCode: stack.school.code,
+      studentNo: student.card.studentNo!,
+      studentName: student.card.holderName,
+      madeAt: madeAt.toISOString(),
+    });
+    const sale = await stack.cardsys.control.scanCampusCode({
+      schoolCode: stack.school.code,
+      terminalId: 'TILL-OLD',
+      amountFen: 600,
+      scannedAt: madeAt.toISOString(),
+      code: code as never,
+    });
+    assert.equal(sale.result, 'PAID', 'the till itself says paid: it checks the code against its own clock');
+    const view = await uploaded(sale.txnNo);
+    assert.deepEqual([view.answer?.result, view.answer?.late], ['EXPIRED', true]);
+    const admin = await adminOf(stack, stack.school.id, 'VIEWER');
+    const expired = await admin.http.get(
+      `/api/v1/admin/schools/${stack.school.id}/campus-code/exceptions?kind=EXPIRED`,
+    );
+    const item = expired.body.items.find((i: { txnNo: string }) => i.txnNo === sale.txnNo);
+    assert.deepEqual(
+      [item?.device.terminalId, item?.student.studentNo, item?.amountFen],
+      ['TILL-OLD', student.card.studentNo, 600],
+    );
+  });
+
   it('shows the exceptions to the school’s admins only', async () => {
     const stranger = await (await stack.createUser()).login();
     const res = await stranger.get(

@@ -191,6 +191,41 @@ describe('Alipay sandbox campus-code payments: alipay.trade.pay with scene=bar_c
       }
     });
 
+    it('issues a code made earlier when asked (madeAt, up to 30 days back), which is no longer payable after 10 days', async () => {
+      const user = await t.control.createUser({ balanceFen: 1000 });
+      const madeAt = new Date(Date.now() - 11 * 24 * 3_600_000);
+      const old = await t.control.issueCampusCode({
+        userId: user.userId,
+        schoolCode: SCHOOL,
+        studentNo: '1',
+        studentName: '李四',
+        madeAt: madeAt.toISOString(),
+      });
+      assert.equal(old.inUseTime, madeAt.getTime());
+      assert.equal(old.expiresAt, new Date(madeAt.getTime() + 10 * 24 * 3_600_000).toISOString());
+      const paid = await sdkFor(t.sandbox, app).exec('alipay.trade.pay', {
+        bizContent: {
+          outTradeNo: uniqueNo('C'),
+          totalAmount: '1.00',
+          subject: 'x',
+          scene: 'bar_code',
+          authCode: old.finalData,
+        },
+      });
+      assert.equal(paid.subCode, 'ACQ.PAYMENT_AUTH_CODE_INVALID');
+      for (const bad of [new Date(Date.now() + 60_000), new Date(Date.now() - 31 * 24 * 3_600_000)])
+        await assert.rejects(
+          t.control.issueCampusCode({
+            userId: user.userId,
+            schoolCode: SCHOOL,
+            studentNo: '1',
+            studentName: '李四',
+            madeAt: bad.toISOString(),
+          }),
+          /madeAt/,
+        );
+    });
+
     it('honours fault injection: a hang that took the money leaves a paid trade to find by query', async () => {
       const user = await t.control.createUser({ balanceFen: 1000 });
       const code = await issue(user.userId);

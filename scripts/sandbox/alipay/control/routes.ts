@@ -27,7 +27,7 @@ import { createUser } from '../domain/accounts.js';
 import { cancelAuthorization } from '../domain/app-auth-tokens.js';
 import { authorizeMerchant, configureApp, registerApp } from '../domain/apps.js';
 import { issuePaymentCode, issueUserAuthCode, payAsBuyer } from '../domain/cashier.js';
-import { isEncodable, issueCampusCode } from '../domain/campus-codes.js';
+import { isEncodable, isPlausibleMadeAt, issueCampusCode } from '../domain/campus-codes.js';
 import { signFromSignStr, unsignAgreement } from '../domain/agreements.js';
 import type { Trade, User } from '../state/types.js';
 import { newTradeNo, randomHex } from '../ids.js';
@@ -155,6 +155,7 @@ const schemas = {
     encodeType: Joi.string().valid('GB2312', 'UTF-8'),
     identifyId: Joi.string().pattern(/^[\x21-\x7e]{1,64}$/, 'printable ASCII'),
     cardType: Joi.number().integer().min(0).max(15),
+    madeAt: Joi.date().iso(),
   }),
   payTrade: Joi.object<PayTradeRequest>({
     tradeNO: Joi.string().required(),
@@ -388,6 +389,9 @@ export function controlRouter(
         'VALIDATION_FAILED',
         `studentName cannot be written in ${request.encodeType ?? 'GB2312'}`,
       );
+    const madeAt = request.madeAt === undefined ? undefined : new Date(request.madeAt);
+    if (madeAt && !isPlausibleMadeAt(sandbox.clock.now(), madeAt))
+      throw new ControlError(400, 'VALIDATION_FAILED', 'madeAt must lie within the last 30 days');
     const { code, encoded } = issueCampusCode(
       sandbox,
       user,
@@ -398,7 +402,7 @@ export function controlRouter(
         identifyId: request.identifyId ?? `E${request.studentNo}`,
         cardType: request.cardType,
       },
-      { templateId: request.templateId ?? 4, encodeType: request.encodeType ?? 'GB2312' },
+      { templateId: request.templateId ?? 4, encodeType: request.encodeType ?? 'GB2312', madeAt },
     );
     koa.body = {
       userId: user.userId,

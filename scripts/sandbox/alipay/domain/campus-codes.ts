@@ -94,14 +94,22 @@ export function encodeCampusCode(
   };
 }
 
+const MADE_AT_LIMIT_MS = 30 * 24 * 3_600_000;
+
+/** A code made up to 30 days before `now` (to act out late uploads), never after it. */
+export function isPlausibleMadeAt(now: Date, madeAt: Date): boolean {
+  const ageMs = now.getTime() - madeAt.getTime();
+  return ageMs >= 0 && ageMs <= MADE_AT_LIMIT_MS;
+}
+
 /** A code the user shows: Alipay remembers whose it is, for trade.pay to charge. */
 export function issueCampusCode(
   ctx: SandboxContext,
   user: User,
   identity: CampusCodeIdentity,
-  options: { templateId: CampusCodeTemplate; encodeType: CampusCodeEncoding },
+  options: { templateId: CampusCodeTemplate; encodeType: CampusCodeEncoding; madeAt?: Date },
 ): { code: CampusCode; encoded: EncodedCampusCode } {
-  const generatedAt = ctx.clock.now();
+  const generatedAt = options.madeAt ?? ctx.clock.now();
   const encoded = encodeCampusCode(identity, { ...options, inUseTime: generatedAt.getTime() });
   let finalData: string;
   do {
