@@ -314,7 +314,7 @@ Campus code (校园码): the student shows Alipay's code, a shop till scans it o
      and the same "scannedAt" to step 12):
                T=$(date -u -d '11 days ago' +%Y-%m-%dT%H:%M:%SZ)
                curl -s ${alipay}/control/campus-codes ${j} -d '{"userId":"${DEMO_USERS[0].userId}","schoolCode":"${schoolCode}","studentNo":"S2026001","studentName":"张三","madeAt":"'$T'"}' > /tmp/old-code.json
-               curl -s ${cardsys}/control/scan ${j} -d "{\"schoolCode\":\"${schoolCode}\",\"terminalId\":\"TILL-02\",\"amountFen\":600,\"scannedAt\":\"$T\",\"code\":$(cat /tmp/old-code.json)}"
+               curl -s ${cardsys}/control/scan ${j} -d "{\\"schoolCode\\":\\"${schoolCode}\\",\\"terminalId\\":\\"TILL-02\\",\\"amountFen\\":600,\\"scannedAt\\":\\"$T\\",\\"code\\":$(cat /tmp/old-code.json)}"
      the upload is answered EXPIRED (curl -s ${cardsys}/control/scans/<txnNo>); the school's admin (step 13) sees it
      in the mini-program's 校园码异常 → 上传过期, or: curl -s "${bff}/api/v1/admin/schools/${schoolId}/campus-code/exceptions?kind=EXPIRED" -H "authorization: Bearer $TOKEN"
 
