@@ -17,7 +17,9 @@ describe('paying uploaded campus-code payments at Alipay', () => {
   let student: { userId: string };
   let studentCounter = 0;
 
-  before(async () => {
+  before(async function () {
+    // Starting the stack (PostgreSQL, sandboxes, server) takes longer than a test on a busy machine.
+    this.timeout(120_000);
     stack = await startStack({
       env: {
         DEDUCTION_RETRY_SCALE: '0.001',

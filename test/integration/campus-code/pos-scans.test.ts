@@ -21,7 +21,9 @@ describe('campus codes scanned at the card system’s tills', () => {
   let stack: Stack;
   let platform: { baseUrl: string; clientId: string; secret: string };
 
-  before(async () => {
+  before(async function () {
+    // Starting the stack (PostgreSQL, sandboxes, server) takes longer than a test on a busy machine.
+    this.timeout(120_000);
     stack = await startStack({ clock });
     clock.set(new Date());
     const pos = await createGatewayClient(stack.app.deps, { schoolId: stack.school.id, name: '超市收银' });

@@ -20,7 +20,9 @@ describe('campus codes for the student', () => {
   let stack: Stack;
   let device: Gateway;
 
-  before(async () => {
+  before(async function () {
+    // Starting the stack (PostgreSQL, sandboxes, server) takes longer than a test on a busy machine.
+    this.timeout(120_000);
     stack = await startStack();
     device = await gatewayFor(stack);
   });

@@ -26,7 +26,9 @@ describe('campus-code uploads from campus devices', () => {
     return res.body as CampusCodeUploadAnswer;
   };
 
-  before(async () => {
+  before(async function () {
+    // Starting the stack (PostgreSQL, sandboxes, server) takes longer than a test on a busy machine.
+    this.timeout(120_000);
     stack = await startStack();
     device = await gatewayFor(stack);
   });
