@@ -85,6 +85,8 @@ export interface BindingView {
   proof: BindingProof | null;
   /** This user pays the card's canteen swipes with Alipay withholding. */
   isWithholdingPayer: boolean;
+  /** A message when the balance falls below this (PUT /bindings/:id/balance-alert); null: none. */
+  lowBalanceFen: number | null;
   createdAt: string;
 }
 export interface BindingDetail extends BindingView {
@@ -354,4 +356,25 @@ export interface MeResponse {
   bindings: BindingView[];
   withholding: WithholdingView[];
   debts: { totalFen: number; count: number };
+}
+
+// GET /message-subscriptions, POST /message-subscriptions { accepted: templateIds }
+export type MessageKind =
+  'RECHARGE_CREDITED' | 'WITHHOLDING_FAILED' | 'ARREARS' | 'BALANCE_LOW' | 'CARD_LOST' | 'CARD_BOUND';
+export interface MessageSubscriptionView {
+  kind: MessageKind;
+  title: string;
+  /** For my.requestSubscribeMessage({ entityIds }) (at most 3 per call). */
+  templateId: string;
+  isLongTerm: boolean;
+  /** One-time templates: messages the user has allowed and not yet received; null for long-term ones. */
+  remaining: number | null;
+}
+export interface MessageSubscriptionsView {
+  kinds: MessageSubscriptionView[];
+}
+// PUT /bindings/:id/balance-alert
+export interface BalanceAlertRequest {
+  /** null turns the message off. */
+  thresholdFen: number | null;
 }

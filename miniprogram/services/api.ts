@@ -13,6 +13,8 @@ import type {
   CreateRechargeResponse,
   DebtsResponse,
   MeResponse,
+  MessageSubscriptionsView,
+  OtherBindingsResponse,
   RechargeView,
   ReceiptView,
   RepayResponse,
@@ -181,6 +183,27 @@ export const api = {
   lookupBindings: (request: RosterLookupRequest) =>
     call<RosterLookupResponse>('POST', '/bindings/lookup', { body: request }),
   binding: (bindingId: string) => call<BindingDetail>('GET', `/bindings/${encodeURIComponent(bindingId)}`),
+  others: (bindingId: string) =>
+    call<OtherBindingsResponse>('GET', `/bindings/${encodeURIComponent(bindingId)}/others`),
+  approveOther: (bindingId: string, otherId: string) =>
+    call<unknown>(
+      'POST',
+      `/bindings/${encodeURIComponent(bindingId)}/others/${encodeURIComponent(otherId)}/approve`,
+    ),
+  removeOther: (bindingId: string, otherId: string) =>
+    call<unknown>(
+      'DELETE',
+      `/bindings/${encodeURIComponent(bindingId)}/others/${encodeURIComponent(otherId)}`,
+    ),
+  cancelLoss: (bindingId: string) =>
+    call<unknown>('DELETE', `/bindings/${encodeURIComponent(bindingId)}/loss`),
+  setBalanceAlert: (bindingId: string, thresholdFen: number | null) =>
+    call<BindingView>('PUT', `/bindings/${encodeURIComponent(bindingId)}/balance-alert`, {
+      body: { thresholdFen },
+    }),
+  messageSubscriptions: () => call<MessageSubscriptionsView>('GET', '/message-subscriptions'),
+  recordSubscriptions: (accepted: string[]) =>
+    call<MessageSubscriptionsView>('POST', '/message-subscriptions', { body: { accepted } }),
   unbind: (bindingId: string) => call<unknown>('DELETE', `/bindings/${encodeURIComponent(bindingId)}`),
   reportLoss: (bindingId: string) => call<unknown>('POST', `/bindings/${encodeURIComponent(bindingId)}/loss`),
   /** Where Alipay's campus code for this card's school opens (CAMPUS_CODE_NOT_AVAILABLE when not set up). */

@@ -121,6 +121,22 @@ export function pickDate(current: string): Promise<string> {
   });
 }
 
+/**
+ * Asks the person to allow subscription messages of these templates (at most 3 per call); resolves with the
+ * template ids they accepted (ALIPAY-M2.md §3). One-time templates: one message per acceptance.
+ * @see https://opendocs.alipay.com/mini/api/requestsubscribemessage
+ */
+export function requestSubscribeMessage(templateIds: string[]): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    my.requestSubscribeMessage({
+      entityIds: templateIds,
+      success: (answer: Record<string, unknown>) =>
+        resolve(templateIds.filter((id) => answer[id] === 'accept')),
+      fail: (err: FailArgument) => reject(failure('requestSubscribeMessage', err)),
+    });
+  });
+}
+
 /** A two-button dialog; resolves true when the person confirms. */
 export function confirm(options: {
   title: string;

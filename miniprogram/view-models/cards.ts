@@ -1,7 +1,17 @@
 /** Which card to show and how the card home reads. */
-import type { BindingDetail, BindingView, MeResponse, WithholdingView } from '../shared/api';
+import type {
+  BindingDetail,
+  BindingView,
+  MeResponse,
+  OtherBindingView,
+  WithholdingView,
+} from '../shared/api';
+import { fenToYuan } from '../shared/money';
 import {
   agreementStatusLabel,
+  bindingApprovalLabel,
+  bindingProofLabel,
+  formatBeijingDateTime,
   bindingStatusLabel,
   cardStatusLabel,
   formatBalance,
@@ -52,27 +62,90 @@ export interface CardHome {
   balanceText: string;
   isActive: boolean;
   isLost: boolean;
-  statusColor: 'success' | 'danger';
+  statusColor: 'success' | 'danger' | 'warning';
   /** Only an active binding can be recharged (a lost card would take the money and not spend it). */
   rechargeDisabled: boolean;
+  /** A parent's binding waiting for the holder's approval: nothing but unbinding until then. */
+  isPending: boolean;
+  /** The user is the card's holder: they see and manage the other bindings. */
+  isHolder: boolean;
+  /** Lost: 解挂 here, or where to go instead. */
+  canCancelLoss: boolean;
+  lossHelpText: string;
+  /** The low-balance message threshold in yuan ('' when none). */
+  lowBalanceYuan: string;
 }
 
+/**
+ * How the card home reads. The card system's own state wins over the binding's: a card frozen or reported
+ * lost at the school's counter shows so, not "正常使用".
+ */
 export function toCardHome(detail: BindingDetail): CardHome {
+  const isPending = detail.approval === 'PENDING';
+  const isLost = detail.status === 'LOST' || detail.cardStatus === 'LOST';
+  const isFrozen = detail.cardStatus === 'FROZEN';
+  const statusLabel = isPending
+    ? '等待持卡人同意'
+    : isFrozen
+      ? cardStatusLabel('FROZEN')
+      : isLost
+        ? bindingStatusLabel('LOST')
+        : bindingStatusLabel(detail.status);
   return {
     id: detail.id,
     schoolName: detail.school.name,
     cardNo: detail.cardNo,
     holderName: detail.holderName,
     relationLabel: relationLabel(detail.relation),
-    statusLabel: bindingStatusLabel(detail.status),
+    statusLabel,
     cardStatusLabel: detail.cardStatus ? cardStatusLabel(detail.cardStatus) : '',
     // balanceUnavailable: the card system did not answer; never show that as ¥0.00.
-    balanceText: detail.balanceUnavailable ? formatBalance(null) : formatBalance(detail.balanceFen),
-    isActive: detail.status === 'ACTIVE',
-    isLost: detail.status === 'LOST',
-    statusColor: detail.status === 'ACTIVE' ? 'success' : 'danger',
-    rechargeDisabled: detail.status !== 'ACTIVE',
+    balanceText: isPending
+      ? '同意后可查看'
+      : detail.balanceUnavailable
+        ? formatBalance(null)
+        : formatBalance(detail.balanceFen),
+    isActive: detail.status === 'ACTIVE' && !isPending && !isFrozen && !isLost,
+    isLost,
+    statusColor: isPending
+      ? 'warning'
+      : detail.status === 'ACTIVE' && !isFrozen && !isLost
+        ? 'success'
+        : 'danger',
+    rechargeDisabled: detail.status !== 'ACTIVE' || isPending || isFrozen,
+    isPending,
+    isHolder: detail.relation === 'SELF',
+    canCancelLoss: isLost && detail.canCancelLoss,
+    lossHelpText: isLost
+      ? detail.canCancelLoss
+        ? '找回卡片后，可以在这里解挂，解挂后立即恢复使用。'
+        : '学校一卡通暂不支持在线解挂，找回卡片后请携带证件到学校一卡通服务中心解挂。'
+      : '',
+    lowBalanceYuan: detail.lowBalanceFen === null ? '' : fenToYuan(detail.lowBalanceFen),
   };
+}
+
+export interface OtherBindingRow {
+  id: string;
+  title: string;
+  detail: string;
+  canApprove: boolean;
+}
+
+/** The other bindings of the holder's card: who (relation), how they proved it, whether they wait or pay. */
+export function toOtherBindingRows(items: OtherBindingView[]): OtherBindingRow[] {
+  return items.map((item) => ({
+    id: item.id,
+    title: `${relationLabel(item.relation)} · ${formatBeijingDateTime(item.createdAt)} 绑定`,
+    detail: [
+      bindingProofLabel(item.proof),
+      item.approval === 'PENDING' ? bindingApprovalLabel(item.approval) : '',
+      item.isWithholdingPayer ? '为这张卡支付食堂刷卡' : '',
+    ]
+      .filter(Boolean)
+      .join(' · '),
+    canApprove: item.approval === 'PENDING',
+  }));
 }
 
 export interface WithholdingSummary {

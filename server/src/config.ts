@@ -48,6 +48,7 @@ export interface Config {
   campusCode: CampusCodeConfig;
   isv: IsvConfig;
   reconcile: ReconcileConfig;
+  messages: MessageConfig;
 }
 
 /** The daily reconciliation (issue 17, domain/reconciliation/). */
@@ -67,6 +68,23 @@ export interface ReconcileConfig {
   /** Card-system calls in flight at once, and the most cards looked up per day (vendor load is bounded). */
   vendorConcurrency: number;
   vendorMaxCards: number;
+}
+
+export interface MessageTemplate {
+  id: string;
+  /** Long-term templates may be sent repeatedly after one consent; one-time ones once per subscription. */
+  longTerm: boolean;
+}
+
+export interface MessageConfig {
+  /** Subscription-message kind (domain/messages/catalog.ts) → the template chosen in the merchant console. */
+  templates: Partial<Record<string, MessageTemplate>>;
+  /** Delays between sends Alipay refused for a passing reason; then FAILED. */
+  retryMs: number[];
+  /** The sender's safety-net run, besides the wake-ups of queued messages. */
+  sendEveryMs: number;
+  /** How often the balances of cards with a low-balance threshold are read. */
+  balanceWatchEveryMs: number;
 }
 
 /** School onboarding as an Alipay ISV (DESIGN §7.0, ALIPAY-M2.md §4). */
@@ -299,10 +317,40 @@ const schema = Joi.object({
   RECONCILE_BATCH_ROWS: Joi.number().integer().min(1).max(20_000).default(2_000),
   RECONCILE_VENDOR_CONCURRENCY: Joi.number().integer().min(1).max(32).default(4),
   RECONCILE_VENDOR_MAX_CARDS: Joi.number().integer().min(0).max(1_000_000).default(5_000),
+  ALIPAY_MESSAGE_TEMPLATES: Joi.string().custom((value: string, helpers) => {
+    try {
+      return parseMessageTemplates(value);
+    } catch (error) {
+      return helpers.message({ custom: (error as Error).message });
+    }
+  }),
+  MESSAGE_RETRY_MS: msList.default('5000,30000,120000,600000,3600000'),
+  MESSAGE_SEND_EVERY_MS: Joi.number().integer().min(100).max(3_600_000).default(30_000),
+  BALANCE_WATCH_EVERY_MS: Joi.number().integer().min(500).max(86_400_000).default(1_800_000),
 })
   // Alipay settings come as a set: all of them or none (then only sandbox-less parts of the app work).
   .and('ALIPAY_APP_ID', 'ALIPAY_PRIVATE_KEY', 'ALIPAY_PUBLIC_KEY', 'ALIPAY_GATEWAY')
   .unknown(true);
+
+/**
+ * ALIPAY_MESSAGE_TEMPLATES: a JSON object, message kind → template id, or → {"id": "…", "longTerm": true} for a
+ * long-term template, e.g. {"RECHARGE_CREDITED":"8a1c…","BALANCE_LOW":{"id":"7f2e…","longTerm":true}}.
+ */
+function parseMessageTemplates(text: string): Record<string, MessageTemplate> {
+  const parsed = JSON.parse(text) as unknown;
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new Error('must be a JSON object');
+  const templates: Record<string, MessageTemplate> = {};
+  for (const [kind, value] of Object.entries(parsed)) {
+    if (!/^[A-Z][A-Z_]{1,39}$/.test(kind)) throw new Error(`${kind}: a message kind is UPPER_SNAKE`);
+    const template =
+      typeof value === 'string' ? { id: value, longTerm: false } : (value as Partial<MessageTemplate>);
+    if (typeof template?.id !== 'string' || !/^\S{1,64}$/.test(template.id))
+      throw new Error(`${kind}: the template id is missing or malformed`);
+    templates[kind] = { id: template.id, longTerm: template.longTerm === true };
+  }
+  return templates;
+}
 
 const FILE_SETTINGS = [
   'PII_KEY',
@@ -478,6 +526,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       batchRows: value.RECONCILE_BATCH_ROWS,
       vendorConcurrency: value.RECONCILE_VENDOR_CONCURRENCY,
       vendorMaxCards: value.RECONCILE_VENDOR_MAX_CARDS,
+    },
+    messages: {
+      templates: value.ALIPAY_MESSAGE_TEMPLATES ?? {},
+      retryMs: toMsList(value.MESSAGE_RETRY_MS),
+      sendEveryMs: value.MESSAGE_SEND_EVERY_MS,
+      balanceWatchEveryMs: value.BALANCE_WATCH_EVERY_MS,
     },
   };
 }

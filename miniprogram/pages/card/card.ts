@@ -1,6 +1,7 @@
 /**
- * Card home: balance and state of one bound card, its actions (recharge, statement, loss, unbind), the
- * withholding state and any arrears; a parent with several cards switches between them here.
+ * Card home: balance and state of one bound card, its actions (recharge, statement, loss and 解挂, unbind),
+ * the withholding state and any arrears, the messages the person wants about the card; the holder sees and
+ * manages everyone else who bound it; a parent with several cards switches between them here.
  */
 import { api } from '../../services/api';
 import { messageOf } from '../../services/api-error';
@@ -14,9 +15,12 @@ import {
   toast,
 } from '../../services/jsapi';
 import { openPage, restartAt } from '../../services/navigation';
+import { askToSubscribe } from '../../services/subscriptions';
+import { MoneyError, yuanToFen } from '../../shared/money';
 import {
   cardTabs,
   chooseCard,
+  toOtherBindingRows,
   toCardHome,
   toDebtsSummary,
   toWithholdingSummary,
@@ -24,6 +28,7 @@ import {
   type CardHome,
   type CardTab,
   type DebtsSummary,
+  type OtherBindingRow,
   type WithholdingSummary,
 } from '../../view-models/cards';
 
@@ -38,6 +43,9 @@ Page({
     hasSeveralCards: false,
     withholding: null as WithholdingSummary | null,
     debts: { hasDebts: false, text: '' } as DebtsSummary,
+    others: [] as OtherBindingRow[],
+    lowBalanceInput: '',
+    lowBalanceError: '',
     busy: false,
   },
 
@@ -62,11 +70,17 @@ Page({
       const detail = await api.binding(bindingId);
       rememberCard(bindingId);
       const tabs = cardTabs(me.bindings, bindingId);
+      const card = toCardHome(detail);
+      // The holder sees who else bound the card (a stranger, a parent waiting for approval).
+      const others = card.isHolder ? toOtherBindingRows((await api.others(bindingId)).items) : [];
       this.setData({
         loading: false,
         isEmpty: false,
         bindingId,
-        card: toCardHome(detail),
+        card,
+        others,
+        lowBalanceInput: card.lowBalanceYuan,
+        lowBalanceError: '',
         tabs,
         hasSeveralCards: tabs.length > 1,
         withholding: toWithholdingSummary(withholdingFor(me.withholding, detail.school.id), bindingId),
@@ -142,11 +156,75 @@ Page({
   async onReportLoss(): Promise<void> {
     const confirmed = await confirm({
       title: '挂失校园卡',
-      content: '挂失后这张卡不能再消费，支付宝代扣也会停止。找回卡片后请到学校一卡通中心解挂。确定挂失吗？',
+      content:
+        '挂失后这张卡立即不能刷卡消费，支付宝代扣也会停止，卡内余额不会丢失。找回卡片后，可以在这里解挂（学校一卡通支持时），或到学校一卡通中心解挂。确定挂失吗？',
       confirmButtonText: '确定挂失',
     });
     if (!confirmed) return;
     await this.runAction(() => api.reportLoss(this.data.bindingId), '已挂失');
+    await this.load();
+  },
+
+  async onCancelLoss(): Promise<void> {
+    const confirmed = await confirm({
+      title: '解挂校园卡',
+      content: '确认卡片已经找回？解挂后这张卡立即恢复刷卡消费。',
+      confirmButtonText: '确定解挂',
+    });
+    if (!confirmed) return;
+    await this.runAction(() => api.cancelLoss(this.data.bindingId), '已解挂');
+    await this.load();
+  },
+
+  async onApproveOther(event: TapEvent): Promise<void> {
+    const otherId = datasetValue(event, 'id');
+    if (!otherId) return;
+    await this.runAction(() => api.approveOther(this.data.bindingId, otherId), '已同意');
+    await this.load();
+  },
+
+  async onRemoveOther(event: TapEvent): Promise<void> {
+    const otherId = datasetValue(event, 'id');
+    if (!otherId) return;
+    const confirmed = await confirm({
+      title: '移除绑定',
+      content:
+        '移除后，对方不能再查看这张卡、为它充值或挂失；如果对方为这张卡开通了代扣，也会停止。确定移除吗？',
+      confirmButtonText: '确定移除',
+    });
+    if (!confirmed) return;
+    await this.runAction(() => api.removeOther(this.data.bindingId, otherId), '已移除');
+    await this.load();
+  },
+
+  /** Messages when the card is reported lost or someone else binds it. */
+  async onSubscribeCardAlerts(): Promise<void> {
+    const allowed = await askToSubscribe(['CARD_LOST', 'CARD_BOUND']);
+    toast(allowed.length ? '已开启提醒' : '没有开启提醒');
+  },
+
+  onLowBalanceInput(value: string): void {
+    this.setData({ lowBalanceInput: value, lowBalanceError: '' });
+  },
+
+  /** A message when the balance falls below the amount typed (empty turns it off). */
+  async onSaveLowBalance(): Promise<void> {
+    const text = this.data.lowBalanceInput.trim();
+    let thresholdFen: number | null = null;
+    if (text) {
+      try {
+        thresholdFen = yuanToFen(text);
+      } catch (error) {
+        if (!(error instanceof MoneyError)) throw error;
+        this.setData({ lowBalanceError: '请输入金额，如 20 或 15.50' });
+        return;
+      }
+    }
+    if (thresholdFen !== null) await askToSubscribe(['BALANCE_LOW']);
+    await this.runAction(
+      () => api.setBalanceAlert(this.data.bindingId, thresholdFen),
+      thresholdFen === null ? '已关闭余额提醒' : '已设置余额提醒',
+    );
     await this.load();
   },
 

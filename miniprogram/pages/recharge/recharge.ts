@@ -6,6 +6,7 @@ import { api, findSchool } from '../../services/api';
 import { ApiError, messageOf } from '../../services/api-error';
 import { datasetValue, type TapEvent } from '../../services/events';
 import { JsapiFailure, toast, tradePay } from '../../services/jsapi';
+import { askToSubscribe } from '../../services/subscriptions';
 import { replacePage } from '../../services/navigation';
 import { CASHIER_UNAVAILABLE, tradePayVerdict, type ClientVerdict } from '../../services/payment-results';
 import {
@@ -97,6 +98,8 @@ Page({
       const order = await api.createRecharge(this.data.bindingId, this.data.amountFen);
       let verdict: ClientVerdict;
       try {
+        // "Tell me when it is on the card": one message per consent, asked before the cashier opens.
+        await askToSubscribe(['RECHARGE_CREDITED']);
         verdict = tradePayVerdict(await tradePay(order.tradeNo));
       } catch (error) {
         if (!(error instanceof JsapiFailure)) throw error;

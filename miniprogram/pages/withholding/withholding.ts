@@ -9,6 +9,7 @@ import { api, findSchool } from '../../services/api';
 import { codeOf, messageOf } from '../../services/api-error';
 import { JsapiFailure, confirm, paySignCenter, toast } from '../../services/jsapi';
 import { openPage } from '../../services/navigation';
+import { askToSubscribe } from '../../services/subscriptions';
 import { SIGNING_UNAVAILABLE, paySignVerdict, type ClientVerdict } from '../../services/payment-results';
 import { pollUntil } from '../../services/poll';
 import { datasetValue, type TapEvent } from '../../services/events';
@@ -127,6 +128,8 @@ Page({
     if (!cards) return;
     this.setData({ signing: true, notice: '', showRepayLink: false });
     try {
+      // A failed collection and arrears are worth a message: asked before Alipay's signing page opens.
+      await askToSubscribe(['WITHHOLDING_FAILED', 'ARREARS']);
       const sign = await api.signWithholding(cards);
       let verdict: ClientVerdict;
       try {

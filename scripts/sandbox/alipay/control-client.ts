@@ -32,7 +32,10 @@ import type {
   CampusCodeView,
   RegisterAppRequest,
   ResetRequest,
+  MessageTemplateRequest,
+  SentMessageView,
   SharedInfoRequest,
+  SubscribeRequest,
   SignAgreementRequest,
   SignAgreementResult,
   UnsignAgreementResult,
@@ -132,6 +135,21 @@ export class AlipaySandboxControl {
   /** The user lets the platform read their certified ID number and/or mobile (alipay.user.info.share). */
   shareInfo(userId: string, request: SharedInfoRequest): Promise<UserView> {
     return this.request('PUT', `/users/${encodeURIComponent(userId)}/shared-info`, request);
+  }
+
+  /** Registers a subscription-message template (as chosen in the merchant console). */
+  registerMessageTemplate(request: MessageTemplateRequest): Promise<unknown> {
+    return this.request('POST', '/message-templates', request);
+  }
+
+  /** The user's answer to my.requestSubscribeMessage. */
+  subscribeMessages(request: SubscribeRequest): Promise<Record<string, unknown>> {
+    return this.request('POST', '/message-subscriptions', request);
+  }
+
+  /** Messages delivered by alipay.open.app.mini.templatemessage.send, oldest first. */
+  messages(userId?: string): Promise<SentMessageView[]> {
+    return this.request('GET', `/messages${userId ? `?userId=${encodeURIComponent(userId)}` : ''}`);
   }
 
   setBalance(userId: string, balanceFen: number): Promise<UserView> {

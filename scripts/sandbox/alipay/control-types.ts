@@ -353,3 +353,31 @@ export interface BillCorruptionView {
   outTradeNo?: string;
   amountFen?: number;
 }
+
+/** Registers a subscription-message template the mini-program uses (as chosen in the merchant console). */
+export interface MessageTemplateRequest {
+  templateId: string;
+  /** keyword1 … keywordN. */
+  keywords: number;
+  longTerm?: boolean;
+}
+
+/** The user answers my.requestSubscribeMessage({ entityIds: templateIds }). */
+export interface SubscribeRequest {
+  userId: string;
+  templateIds: string[];
+  /** default accept */
+  answer?: 'accept' | 'reject';
+}
+
+export interface SentMessageView {
+  msgNo: string;
+  appId: string;
+  authAppId: string;
+  userId: string;
+  templateId: string;
+  page: string | null;
+  /** keyword1 … keywordN → value. */
+  data: Record<string, string>;
+  sentAt: string;
+}

@@ -132,7 +132,7 @@ export async function startSoapListener(options: {
         res,
         200,
         XML,
-        cardServiceWsdl(endpoint, { without: school.supportsUnLoss ? [] : ['UnLoss'] }),
+        cardServiceWsdl(endpoint, { without: school.supportsUnLoss === false ? ['UnLoss'] : [] }),
       );
     }
     if (req.method === 'GET') {

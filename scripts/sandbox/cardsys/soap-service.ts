@@ -197,7 +197,7 @@ export function createCardService(ledger: CardLedger, now: () => Date = () => ne
       return { CardNo: card.cardNo, Status: STATUS_CODE[card.status], LossTime: toVendorTime(now()) };
     },
     UnLoss(school, args) {
-      if (!school.supportsUnLoss) throw fault('soap:Client', 'PARAM_ERROR', '不支持的操作: UnLoss');
+      if (school.supportsUnLoss === false) throw fault('soap:Client', 'PARAM_ERROR', '不支持的操作: UnLoss');
       const card = ledger.cancelLoss(school, text(args, 'CardNo', 32));
       return { CardNo: card.cardNo, Status: STATUS_CODE[card.status], UnLossTime: toVendorTime(now()) };
     },

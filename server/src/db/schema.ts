@@ -377,6 +377,10 @@ export const bindings = pgTable(
     proof: text('proof', { enum: BINDING_PROOFS }),
     approval: text('approval', { enum: BINDING_APPROVALS }).notNull().default('NOT_REQUIRED'),
     approvedAt: tstz('approved_at'),
+    /** The user wants a message when the card's balance falls below this (domain/messages/balance-watch.ts). */
+    lowBalanceFen: integer('low_balance_fen'),
+    /** Since when the balance has been below it (null: at or above), so that each fall is told once. */
+    balanceLowSince: tstz('balance_low_since'),
     /** This binding's user pays the card's canteen swipes through withholding (one per card). */
     isWithholdingPayer: boolean('is_withholding_payer').notNull().default(false),
     /** ZFB_BindDoc password (seed 000 §2.2): random, needed again to unbind. */
@@ -1067,5 +1071,71 @@ export const reconciliationFindings = pgTable(
     index('reconciliation_findings_open_idx')
       .on(t.schoolId, t.createdAt)
       .where(sql`status = 'OPEN'`),
+  ],
+);
+
+export const MESSAGE_STATUSES = ['PENDING', 'SENT', 'SKIPPED', 'FAILED', 'UNCONFIRMED'] as const;
+
+/**
+ * The outbox of subscription messages (domain/messages/outbox.ts): one row per event and user, sent by the
+ * job `messages.send`. `dedup_key` names the event, so a repeated event never sends twice.
+ */
+export const userMessages = pgTable(
+  'user_messages',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id),
+    schoolId: uuid('school_id')
+      .notNull()
+      .references(() => schools.id),
+    kind: text('kind').notNull(),
+    dedupKey: text('dedup_key').notNull(),
+    page: text('page').notNull(),
+    /** The template's keyword values, in order. */
+    values: jsonb('values').$type<string[]>().notNull(),
+    templateId: text('template_id'),
+    status: text('status', { enum: MESSAGE_STATUSES }).notNull().default('PENDING'),
+    /** SKIPPED: NO_TEMPLATE, NOT_SUBSCRIBED or NO_RECIPIENT. */
+    skipReason: text('skip_reason'),
+    /** One subscription send was taken for this message (a retry takes no other). */
+    quotaTaken: boolean('quota_taken').notNull().default(false),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: tstz('next_attempt_at'),
+    leaseUntil: tstz('lease_until'),
+    lastError: text('last_error'),
+    sentAt: tstz('sent_at'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('user_messages_dedup_key').on(t.dedupKey),
+    index('user_messages_due_idx')
+      .on(t.nextAttemptAt)
+      .where(sql`status = 'PENDING'`),
+    index('user_messages_user_idx').on(t.userId, t.createdAt),
+    check('user_messages_status_valid', oneOf('status', MESSAGE_STATUSES)),
+  ],
+);
+
+/**
+ * What a user allowed through my.requestSubscribeMessage, per template: one-time templates one send per
+ * subscription (they add up), long-term ones until revoked (ALIPAY-M2.md §3).
+ */
+export const messageSubscriptions = pgTable(
+  'message_subscriptions',
+  {
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id),
+    templateId: text('template_id').notNull(),
+    remaining: integer('remaining').notNull().default(0),
+    isLongTerm: boolean('is_long_term').notNull().default(false),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.userId, t.templateId] }),
+    check('message_subscriptions_remaining', sql`${t.remaining} >= 0`),
   ],
 );

@@ -2,6 +2,8 @@ import type { Deps } from '../deps.js';
 import { campusCodePayJob } from './campus-code/campus-code-pay.js';
 import { deductionCollectJob } from './withholding/deduction-collect.js';
 import { deductionRefundJob } from './withholding/deduction-refund.js';
+import { balanceWatchJob } from './messages/balance-watch.js';
+import { messageSendJob } from './messages/message-send.js';
 import { rechargeCreditJob } from './recharge/recharge-credit.js';
 import { rechargeSweepJob } from './recharge/recharge-sweep.js';
 import { reconcileDayJob, reconcileScheduleJob } from './reconciliation/reconcile.js';
@@ -25,5 +27,7 @@ export function allJobs(deps: Deps): JobDefinition<never>[] {
     isvRefreshJob(deps),
     reconcileScheduleJob(deps),
     reconcileDayJob,
+    messageSendJob(deps),
+    balanceWatchJob(deps),
   ] as JobDefinition<never>[];
 }

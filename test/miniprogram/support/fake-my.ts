@@ -42,6 +42,8 @@ export interface FakeMyPlugs {
   getAuthCode?: (scopes: string | string[]) => Promise<{ authCode: string }>;
   tradePay?: (tradeNO: string) => Promise<{ resultCode: string }>;
   paySignCenter?: (signStr: string) => Promise<{ resultStatus: string; result: string }>;
+  /** The person's answer to my.requestSubscribeMessage: `{ [templateId]: 'accept' | 'reject', … }`. */
+  requestSubscribeMessage?: (templateIds: string[]) => Promise<Record<string, unknown>>;
   /** The day the person picks in my.datePicker ("2024-09-01"); throwing JsapiFail means they closed it. */
   datePicker?: (current: string | undefined) => Promise<{ date: string }>;
   /** The person's answer to my.confirm. */
@@ -142,6 +144,11 @@ export class FakeMy {
       },
       paySignCenter: (options: Callbacks & { signStr: string }) => {
         this.plug(options, 'paySignCenter', () => this.plugs.paySignCenter?.(options.signStr));
+      },
+      requestSubscribeMessage: (options: Callbacks & { entityIds: string[] }) => {
+        this.plug(options, 'requestSubscribeMessage', () =>
+          this.plugs.requestSubscribeMessage?.(options.entityIds),
+        );
       },
       datePicker: (options: Callbacks & { currentDate?: string }) => {
         this.plug(options, 'datePicker', () => this.plugs.datePicker?.(options.currentDate));

@@ -2,7 +2,7 @@
  * Wires the page harness to a running stack: the BFF is real, and the Alipay app's JSAPIs are played by
  * the Alipay sandbox's control API for one sandbox user — getAuthCode issues a real auth code, tradePay
  * pays the trade from the user's sandbox balance, paySignCenter signs the agreement (which then notifies
- * our BFF exactly as Alipay would).
+ * our BFF exactly as Alipay would), requestSubscribeMessage accepts the templates asked for.
  */
 import type { Stack, StackUser } from '../../support/stack.js';
 import { builtMiniprogram } from './build.js';
@@ -19,6 +19,8 @@ export function alipayAppOf(
       control.issueAuthCode({ userId: user.userId, appId, scopes: scopes as 'auth_base' | 'auth_user' }),
     tradePay: (tradeNO) => control.payTrade({ tradeNO, userId: user.userId }),
     paySignCenter: (signStr) => control.signAgreement({ signStr, userId: user.userId }),
+    // The person accepts every template the page asks for.
+    requestSubscribeMessage: (templateIds) => control.subscribeMessages({ userId: user.userId, templateIds }),
   };
 }
 

@@ -3,6 +3,7 @@ import { agreementQuery, agreementUnsign } from './agreement.js';
 import { billDownloadUrlQuery } from './bill-query.js';
 import { oauthToken, userInfoShare } from './oauth.js';
 import { openAuthTokenApp, openAuthTokenAppQuery } from './open-auth.js';
+import { templateMessageSend } from './template-message.js';
 import { orderSettle } from './order-settle.js';
 import { tradeCancel, tradeClose } from './trade-close-cancel.js';
 import { tradeCreate } from './trade-create.js';
@@ -28,6 +29,7 @@ export const API_TABLE: ReadonlyMap<string, ApiDefinition> = new Map<string, Api
   ['alipay.open.auth.token.app', { handle: openAuthTokenApp }],
   ['alipay.open.auth.token.app.query', { handle: openAuthTokenAppQuery(() => API_TABLE.keys()) }],
   ['alipay.data.dataservice.bill.downloadurl.query', { handle: billDownloadUrlQuery }],
+  ['alipay.open.app.mini.templatemessage.send', { handle: templateMessageSend }],
   [
     'alipay.user.agreement.page.sign',
     {

@@ -104,11 +104,11 @@ export const userInfoShare: ApiHandler = (ctx, call) => {
   if (user.province) profile.province = user.province;
   if (user.city) profile.city = user.city;
   // The special-permission fields, only for users who granted them (control API shared-info).
-  if (user.shares.certNo && user.certNo) {
+  if (user.shares?.certNo && user.certNo) {
     profile.cert_no = user.certNo;
     profile.cert_type = '0';
   }
-  if (user.shares.mobile && user.mobile) profile.mobile = user.mobile;
+  if (user.shares?.mobile && user.mobile) profile.mobile = user.mobile;
   return {
     code: '10000',
     msg: 'Success',

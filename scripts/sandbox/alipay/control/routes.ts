@@ -18,9 +18,11 @@ import type {
   CampusCodeView,
   RegisterAppRequest,
   ResetRequest,
+  MessageTemplateRequest,
   SharedInfoRequest,
   SignAgreementRequest,
   BillCorruptionRequest,
+  SubscribeRequest,
 } from '../control-types.js';
 import type { ApiFaultRule, ApiFaultSpec, NotifyFaultRule, NotifyFaultSpec } from '../faults.js';
 import { createUser } from '../domain/accounts.js';
@@ -29,6 +31,7 @@ import { authorizeMerchant, configureApp, registerApp } from '../domain/apps.js'
 import { issuePaymentCode, issueUserAuthCode, payAsBuyer } from '../domain/cashier.js';
 import { isEncodable, isPlausibleMadeAt, issueCampusCode } from '../domain/campus-codes.js';
 import { signFromSignStr, unsignAgreement } from '../domain/agreements.js';
+import { subscribe } from '../domain/messages.js';
 import type { Trade, User } from '../state/types.js';
 import { newTradeNo, randomHex } from '../ids.js';
 import {
@@ -131,6 +134,16 @@ const schemas = {
     mobile: Joi.string().pattern(/^1\d{10}$/, 'mobile number'),
   }),
   sharedInfo: Joi.object<SharedInfoRequest>({ certNo: Joi.boolean(), mobile: Joi.boolean() }),
+  messageTemplate: Joi.object<MessageTemplateRequest>({
+    templateId: Joi.string().min(1).max(64).required(),
+    keywords: Joi.number().integer().min(1).max(20).required(),
+    longTerm: Joi.boolean(),
+  }),
+  subscribe: Joi.object<SubscribeRequest>({
+    userId: Joi.string().required(),
+    templateIds: Joi.array().items(Joi.string().max(64)).min(1).max(3).required(),
+    answer: Joi.string().valid('accept', 'reject'),
+  }),
   balance: Joi.object<{ balanceFen: number }>({ balanceFen: fen.required() }),
   authCode: Joi.object<AuthCodeRequest>({
     userId: Joi.string().required(),
@@ -349,8 +362,8 @@ export function controlRouter(
     const user = userOr404(koa.params.userId);
     const request = await body(koa, schemas.sharedInfo);
     user.shares = {
-      certNo: request.certNo ?? user.shares.certNo,
-      mobile: request.mobile ?? user.shares.mobile,
+      certNo: request.certNo ?? user.shares?.certNo ?? false,
+      mobile: request.mobile ?? user.shares?.mobile ?? false,
     };
     koa.body = userView(sandbox, user);
   });
@@ -456,6 +469,33 @@ export function controlRouter(
     if (!agreement)
       throw new ControlError(404, 'AGREEMENT_NOT_FOUND', `no agreement ${koa.params.agreementNo}`);
     koa.body = agreementView(agreement);
+  });
+
+  router.post('/message-templates', async (koa) => {
+    const request = await body(koa, schemas.messageTemplate);
+    state.messageTemplates.set(request.templateId, {
+      templateId: request.templateId,
+      keywords: request.keywords,
+      longTerm: request.longTerm ?? false,
+    });
+    koa.body = state.messageTemplates.get(request.templateId);
+  });
+
+  // my.requestSubscribeMessage: the user's answer to the consent sheet (at most 3 templates per call).
+  router.post('/message-subscriptions', async (koa) => {
+    const request = await body(koa, schemas.subscribe);
+    koa.body = subscribe(sandbox, userOr404(request.userId), request.templateIds, request.answer ?? 'accept');
+  });
+
+  router.get('/messages', (koa) => {
+    const userId = typeof koa.query.userId === 'string' ? koa.query.userId : undefined;
+    koa.body = state.sentMessages
+      .filter((m) => !userId || m.userId === userId)
+      .map((m) => ({
+        ...m,
+        data: Object.fromEntries(Object.entries(m.data).map(([k, v]) => [k, String(v?.value ?? '')])),
+        sentAt: m.sentAt.toISOString(),
+      }));
   });
 
   router.get('/faults', (koa) => {

@@ -39,7 +39,7 @@ export function userView(ctx: SandboxContext, user: User): UserView {
     balanceFen: user.balanceFen,
     ...(user.nickName ? { nickName: user.nickName } : {}),
     openIds,
-    shares: { ...user.shares },
+    shares: { certNo: user.shares?.certNo ?? false, mobile: user.shares?.mobile ?? false },
   };
 }
 

@@ -8,8 +8,11 @@ import type {
   AccessToken,
   CampusCode,
   Merchant,
+  MessageSubscription,
+  MessageTemplate,
   PaymentCode,
   RegisteredApp,
+  SentMessage,
   Trade,
   User,
   UserAuthCode,
@@ -45,6 +48,10 @@ export class SandboxState {
   readonly paymentCodes = new Map<string, PaymentCode>();
   /** Campus codes by final_data (base64). */
   readonly campusCodes = new Map<string, CampusCode>();
+  readonly messageTemplates = new Map<string, MessageTemplate>();
+  /** `${userId}\n${templateId}`. */
+  readonly messageSubscriptions = new Map<string, MessageSubscription>();
+  readonly sentMessages: SentMessage[] = [];
   readonly appAuthorizations = new Map<string, AppAuthorization>();
   readonly appAuthTokens = new Map<string, AppAuthToken>();
   readonly appRefreshTokens = new Map<string, AppAuthToken>();
@@ -103,6 +110,9 @@ export class SandboxState {
     this.paymentCodes.clear();
     this.billCorruptions.length = 0;
     this.campusCodes.clear();
+    this.messageTemplates.clear();
+    this.messageSubscriptions.clear();
+    this.sentMessages.length = 0;
     this.appAuthorizations.clear();
     this.appAuthTokens.clear();
     this.appRefreshTokens.clear();

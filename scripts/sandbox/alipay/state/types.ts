@@ -56,7 +56,8 @@ export interface User {
   certNo?: string;
   mobile?: string;
   /** What alipay.user.info.share may return beyond the profile (needs special permission, ALIPAY.md §4.2). */
-  shares: { certNo: boolean; mobile: boolean };
+  /** Absent on users saved by an older sandbox: nothing granted. */
+  shares?: { certNo: boolean; mobile: boolean };
   createdAt: Date;
 }
 
@@ -236,4 +237,36 @@ export interface BillCorruption {
   kind: 'DROP' | 'AMOUNT' | 'STRANGER';
   outTradeNo?: string;
   amountFen?: number;
+}
+
+/** A subscription-message template the mini-program chose in the merchant console (ALIPAY-M2.md §3). */
+export interface MessageTemplate {
+  templateId: string;
+  /** How many keywords its `data` must carry (keyword1 … keywordN). */
+  keywords: number;
+  /** Long-term templates may be sent repeatedly after one consent; one-time ones once per subscription. */
+  longTerm: boolean;
+}
+
+/** What one user allowed for one template through my.requestSubscribeMessage. */
+export interface MessageSubscription {
+  userId: string;
+  templateId: string;
+  /** One-time templates: sends left (each subscription adds one). */
+  remaining: number;
+  /** Long-term templates: accepted until revoked. */
+  accepted: boolean;
+}
+
+/** A message alipay.open.app.mini.templatemessage.send delivered. */
+export interface SentMessage {
+  msgNo: string;
+  appId: string;
+  /** The merchant the call acted for (ISV calls carry its app_auth_token). */
+  authAppId: string;
+  userId: string;
+  templateId: string;
+  page: string | null;
+  data: Record<string, { value: string }>;
+  sentAt: Date;
 }

@@ -5,6 +5,7 @@ import {
   insertBindingIfNew,
   listLiveBindings,
   markUnbound,
+  setLowBalanceAlert,
   type BindingRow,
   type BindingWithSchool,
 } from '../../db/repos/cards/bindings.js';
@@ -16,6 +17,7 @@ import type { Deps } from '../../deps.js';
 import type { CardHolder } from '../../integrations/cardsys/index.js';
 import { DomainError } from '../errors.js';
 import { cardSystemFailure } from '../outside-errors.js';
+import { announceCardBound } from '../messages/events.js';
 import { approvalFor } from './approval.js';
 import { isSameHolder } from './names.js';
 import { verifyTypedProof, type BindingProof } from './proof.js';
@@ -127,6 +129,10 @@ export async function bindCard(
     if (mine) throw new DomainError('BINDING_EXISTS', undefined, { field: 'body.cardNo' });
     throw new DomainError('HOLDER_EXISTS', undefined, { field: 'body.relation' });
   }
+  // The holder is told that someone else bound their card, and can remove that binding.
+  await announceCardBound(deps, row).catch((error: unknown) =>
+    deps.logger.warn('could not queue the card-bound message', { bindingId: row.id, error }),
+  );
   return { ...row, schoolName: school.name };
 }
 
@@ -193,6 +199,18 @@ export async function bindingWithBalance(
     deps.logger.warn('card balance unavailable', { bindingId, error: (error as Error).message });
     return { binding, ...unknown, balanceUnavailable: true };
   }
+}
+
+/** The user's low-balance message threshold for the card (null: none); the balance watch reads it. */
+export async function setBalanceAlert(
+  deps: Pick<Deps, 'db' | 'clock'>,
+  userId: string,
+  bindingId: string,
+  thresholdFen: number | null,
+): Promise<BindingWithSchool> {
+  const binding = await usableBinding(deps, userId, bindingId);
+  await setLowBalanceAlert(deps.db, binding.id, thresholdFen, deps.clock.now());
+  return { ...binding, lowBalanceFen: thresholdFen, balanceLowSince: null };
 }
 
 /**

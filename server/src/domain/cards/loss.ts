@@ -3,6 +3,7 @@ import type { Deps } from '../../deps.js';
 import { CardSystemError } from '../../integrations/cardsys/index.js';
 import { DomainError } from '../errors.js';
 import { cardSystemFailure } from '../outside-errors.js';
+import { announceCardLost } from '../messages/events.js';
 import { servingSchool, usableBinding } from './bindings.js';
 
 /**
@@ -28,6 +29,9 @@ export async function reportCardLost(
     throw cardSystemFailure(error);
   }
   await markCardLost(deps.db, binding.schoolId, binding.cardNo, deps.clock.now());
+  await announceCardLost(deps, binding).catch((error: unknown) =>
+    deps.logger.warn('could not queue the card-lost messages', { bindingId, error }),
+  );
   return { ...binding, status: 'LOST' };
 }
 

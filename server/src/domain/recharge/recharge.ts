@@ -19,6 +19,8 @@ import { CardSystemError } from '../../integrations/cardsys/index.js';
 import { newOrderNo } from '../../lib/ids.js';
 import { activeSchool, usableBinding } from '../cards/bindings.js';
 import { DomainError } from '../errors.js';
+import { announceRechargeCredited } from '../messages/events.js';
+import { wakeMessageSender } from '../messages/outbox.js';
 import { alipayFailure, requireAlipay } from '../outside-errors.js';
 
 /**
@@ -128,12 +130,12 @@ export async function creditRecharge(deps: Deps, order: RechargeRow, school: Sch
   const cardSystem = deps.schools.cardSystem(school);
   try {
     if (order.creditUnknownSince && (await findVendorCredit(deps, order, school))) {
-      await markCredited(deps.db, order.id, deps.clock.now());
+      await creditedWithMessage(deps, order);
       deps.logger.info('recharge found credited in the vendor records', { outTradeNo: order.outTradeNo });
       return;
     }
     await cardSystem.recharge({ cardNo: order.cardNo, amountFen: order.amountFen, flowNo: order.outTradeNo });
-    await markCredited(deps.db, order.id, deps.clock.now());
+    await creditedWithMessage(deps, order);
     deps.logger.debug('recharge credited', { outTradeNo: order.outTradeNo, amountFen: order.amountFen });
   } catch (error) {
     if (!(error instanceof CardSystemError)) throw error;
@@ -199,6 +201,16 @@ async function afterCreditFailure(
       reason: error.reason,
     });
   }
+}
+
+/** CREDITED, and the payer's "credited" message in the same transaction: sent once, never without the credit. */
+async function creditedWithMessage(deps: Deps, order: RechargeRow): Promise<void> {
+  const credited = await deps.db.transaction(async (tx) => {
+    const moved = await markCredited(tx, order.id, deps.clock.now());
+    if (moved) await announceRechargeCredited(deps, tx, order);
+    return moved;
+  });
+  if (credited) wakeMessageSender(deps);
 }
 
 /**

@@ -13,6 +13,7 @@ import { attemptCharge, type ChargeStep } from '../payments/trade-pay-charge.js'
 import { isWaitingForAuthorization } from '../schools/suspension.js';
 import { refundReversedDeduction } from './deduction-refunds.js';
 import { requireAlipay } from '../outside-errors.js';
+import { announceCollection } from '../messages/events.js';
 
 /**
  * Collecting an approved swipe from Alipay (DESIGN §7.4, ALIPAY.md §4.4, §4.16): `alipay.trade.pay`
@@ -92,6 +93,9 @@ export async function collectDeduction(
   }
   if (step.status === 'COLLECTED')
     deps.logger.info('deduction collected', { deductionNo: deduction.deductionNo, txnNo: deduction.txnNo });
+  await announceCollection(deps, deduction, step).catch((error: unknown) =>
+    deps.logger.warn('could not queue the payer’s message', { deductionNo: deduction.deductionNo, error }),
+  );
   if (finished.reversalRequested) await finishReversal(deps, deduction.id);
   return step.outcome;
 }

@@ -565,6 +565,29 @@ export class Alipay {
     }
   }
 
+  /**
+   * A subscription message (ALIPAY-M2.md §3): to the user's open_id (or user_id) with a template the user
+   * subscribed to; `data` is the JSON string of keyword values. Sent for the school (app_auth_token).
+   */
+  async sendTemplateMessage(input: {
+    to: AlipayPayer;
+    templateId: string;
+    page: string;
+    data: string;
+    appAuthToken?: string | null;
+  }): Promise<void> {
+    const to = input.to.openId
+      ? { toOpenId: input.to.openId }
+      : input.to.userId
+        ? { toUserId: input.to.userId }
+        : undefined;
+    if (!to) throw new Error('a message needs an open_id or a user_id');
+    await this.call('alipay.open.app.mini.templatemessage.send', {
+      appAuthToken: input.appAuthToken ?? undefined,
+      bizContent: { ...to, userTemplateId: input.templateId, page: input.page, data: input.data },
+    });
+  }
+
   /** checkNotifySignV2: the body is already form-decoded by Koa (ALIPAY.md §1.6, §3.3). */
   verifyNotification(form: Record<string, string>): boolean {
     // Only RSA2 (SHA256withRSA): the SDK would also check an `RSA` (SHA-1) signature, a weaker hash that

@@ -1,6 +1,7 @@
 import Router from '@koa/router';
 import Joi from 'joi';
 import type {
+  BalanceAlertRequest,
   BindingDetail,
   BindingsResponse,
   CreateBindingRequest,
@@ -11,7 +12,13 @@ import type {
 import { schoolsWithRoster } from '../../db/repos/roster/roster-entries.js';
 import { searchActiveSchools } from '../../db/repos/schools/schools.js';
 import type { Deps } from '../../deps.js';
-import { bindCard, bindingWithBalance, listBindings, unbindCard } from '../../domain/cards/bindings.js';
+import {
+  bindCard,
+  bindingWithBalance,
+  listBindings,
+  setBalanceAlert,
+  unbindCard,
+} from '../../domain/cards/bindings.js';
 import { approveOtherBinding, listOtherBindings, removeOtherBinding } from '../../domain/cards/holder.js';
 import { cancelCardLoss, reportCardLost } from '../../domain/cards/loss.js';
 import { lookUpByIdNumber, lookUpWithAlipay } from '../../domain/cards/roster-matches.js';
@@ -19,7 +26,7 @@ import { cardReceipt, cardStatement } from '../../domain/cards/statement/stateme
 import { campusCodeEntry } from '../../domain/campus-code/campus-code-entry.js';
 import { rateLimit } from '../../http/rate-limit.js';
 import { validate } from '../../http/validate.js';
-import { cardNo, fullIdNumber, idNumberOrTail, idParams, mobile, uuid } from './schemas.js';
+import { amountFen, cardNo, fullIdNumber, idNumberOrTail, idParams, mobile, uuid } from './schemas.js';
 import { bindingView, schoolView } from './views.js';
 
 const schoolsQuery = Joi.object({ q: Joi.string().trim().max(50).allow('') });
@@ -50,6 +57,9 @@ const lookupBody = Joi.alternatives().conditional(Joi.object({ authCode: Joi.exi
     idNumber: fullIdNumber.required(),
     relation,
   }),
+});
+const balanceAlertBody = Joi.object<BalanceAlertRequest>({
+  thresholdFen: amountFen.allow(null).required(),
 });
 const otherParams = Joi.object({ id: uuid.required(), otherId: uuid.required() });
 const entryParams = Joi.object({
@@ -125,6 +135,12 @@ export function cardRoutes(deps: Deps): Router {
   router.get('/bindings/:id/campus-code', async (ctx) => {
     const { id } = validate(idParams, ctx.params, 'params');
     ctx.body = await campusCodeEntry(deps, ctx.state.userId, id);
+  });
+
+  router.put('/bindings/:id/balance-alert', async (ctx) => {
+    const { id } = validate(idParams, ctx.params, 'params');
+    const { thresholdFen } = validate(balanceAlertBody, ctx.request.body, 'body');
+    ctx.body = bindingView(await setBalanceAlert(deps, ctx.state.userId, id, thresholdFen));
   });
 
   router.post('/bindings/:id/loss', rateLimit(deps, 'card-change-user'), async (ctx) => {

@@ -4,6 +4,7 @@ import { rateLimit } from '../../http/rate-limit.js';
 import { requireSession } from '../../http/session-auth.js';
 import { cardRoutes } from './cards.js';
 import { meRoutes } from './me.js';
+import { messageRoutes } from './messages.js';
 import { rechargeRoutes } from './recharges.js';
 import { sessionRoutes } from './session.js';
 import { withholdingRoutes } from './withholding.js';
@@ -17,7 +18,13 @@ export function miniappRoutes(deps: Deps): Router {
   const authed = new Router();
   authed.use(requireSession(deps.sessions));
   authed.use(rateLimit(deps, 'api-user'));
-  for (const routes of [meRoutes(deps), cardRoutes(deps), rechargeRoutes(deps), withholdingRoutes(deps)])
+  for (const routes of [
+    meRoutes(deps),
+    cardRoutes(deps),
+    rechargeRoutes(deps),
+    withholdingRoutes(deps),
+    messageRoutes(deps),
+  ])
     authed.use(routes.routes(), routes.allowedMethods());
   router.use(authed.routes(), authed.allowedMethods());
   return router;

@@ -31,6 +31,7 @@ export function bindingView(binding: BindingWithSchool): BindingView {
     approval: binding.approval,
     proof: binding.proof,
     isWithholdingPayer: binding.isWithholdingPayer,
+    lowBalanceFen: binding.lowBalanceFen,
     createdAt: binding.createdAt.toISOString(),
   };
 }

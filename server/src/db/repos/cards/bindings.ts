@@ -215,3 +215,41 @@ export async function listLiveBindingsOfSchool(
     .innerJoin(users, eq(users.id, bindings.userId))
     .where(and(eq(bindings.schoolId, schoolId), ne(bindings.status, 'UNBOUND')));
 }
+
+/** The user's low-balance threshold for a card (null: no message). A new threshold starts a new watch. */
+export async function setLowBalanceAlert(
+  db: Executor,
+  bindingId: string,
+  lowBalanceFen: number | null,
+  now: Date,
+): Promise<void> {
+  await db
+    .update(bindings)
+    .set({ lowBalanceFen, balanceLowSince: null, updatedAt: now })
+    .where(eq(bindings.id, bindingId));
+}
+
+/** Usable bindings with a threshold, by id after `after`: the balance watch's batches. */
+export async function listBalanceWatches(
+  db: Executor,
+  after: string | null,
+  limit: number,
+): Promise<BindingRow[]> {
+  return db
+    .select()
+    .from(bindings)
+    .where(
+      and(
+        sql`${bindings.lowBalanceFen} is not null`,
+        eq(bindings.status, 'ACTIVE'),
+        ne(bindings.approval, 'PENDING'),
+        after ? sql`${bindings.id} > ${after}` : undefined,
+      ),
+    )
+    .orderBy(asc(bindings.id))
+    .limit(limit);
+}
+
+export async function setBalanceLowSince(db: Executor, bindingId: string, since: Date | null): Promise<void> {
+  await db.update(bindings).set({ balanceLowSince: since }).where(eq(bindings.id, bindingId));
+}
