@@ -73,6 +73,12 @@ export const FUZZ_CATALOG: Record<string, FuzzEntry> = {
     }),
   },
   'GET /api/v1/bindings': { auth: 'session' },
+  'PUT /api/v1/bindings/:id/balance-alert': {
+    auth: 'session',
+    example: (f) => ({ params: { id: f.bindingId }, body: { thresholdFen: 2000 } }),
+  },
+  'GET /api/v1/message-subscriptions': { auth: 'session' },
+  'POST /api/v1/message-subscriptions': { auth: 'session', example: () => ({ body: { accepted: [] } }) },
   'GET /api/v1/bindings/:id/others': { auth: 'session', example: (f) => ({ params: { id: f.bindingId } }) },
   'POST /api/v1/bindings/:id/others/:otherId/approve': {
     auth: 'session',

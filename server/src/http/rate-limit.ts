@@ -78,10 +78,28 @@ export async function spendRateLimit(
   }
 }
 
+/** Spends one point of `name` for `key` inside a route (a limit whose key is in the body), with Retry-After. */
+export async function spendRateLimitFor(
+  ctx: Parameters<Middleware>[0],
+  deps: Pick<Deps, 'pool' | 'config' | 'logger'>,
+  name: RateLimitName,
+  key: string,
+): Promise<void> {
+  try {
+    await spendRateLimit(deps, name, key);
+  } catch (error) {
+    if (error instanceof DomainError && error.code === 'RATE_LIMITED')
+      ctx.set('Retry-After', String((error.details as { retryAfterSeconds: number }).retryAfterSeconds));
+    throw error;
+  }
+}
+
 export function rateLimit(deps: Pick<Deps, 'pool' | 'config' | 'logger'>, name: RateLimitName): Middleware {
   const { by } = RATE_LIMITS[name];
   return async (ctx, next) => {
-    const key = by === 'user' ? (ctx.state.userId as string | undefined) : ctx.request.ip;
+    // A per-school limit is spent by its route once the school is known (spendRateLimit).
+    const key =
+      by === 'user' ? (ctx.state.userId as string | undefined) : by === 'ip' ? ctx.request.ip : undefined;
     if (key) {
       try {
         await spendRateLimit(deps, name, key);

@@ -16,6 +16,11 @@ export const RATE_LIMITS = {
   'api-user': { by: 'user', points: 300, durationSeconds: 60 },
   /** Binding: one GetPersonInfo SOAP call each. */
   'binding-user': { by: 'user', points: 10, durationSeconds: 60 },
+  /**
+   * Binding and roster lookups at one school, whoever asks: many accounts cannot guess one school's ID
+   * numbers or student numbers faster than this (spent by the route, with the school from the body).
+   */
+  'binding-school': { by: 'school', points: 600, durationSeconds: 60 },
   /** Card detail: the live balance is one SOAP call. */
   'balance-user': { by: 'user', points: 60, durationSeconds: 60 },
   /** Statements: up to 20 GetPersonDetails calls each. */
@@ -30,6 +35,9 @@ export const RATE_LIMITS = {
   'invitation-user': { by: 'user', points: 10, durationSeconds: 600 },
   /** The ISV authorization callback: one alipay.open.auth.token.app call each. */
   'isv-callback-ip': { by: 'ip', points: 30, durationSeconds: 60 },
-} as const satisfies Record<string, { by: 'ip' | 'user'; points: number; durationSeconds: number }>;
+} as const satisfies Record<
+  string,
+  { by: 'ip' | 'user' | 'school'; points: number; durationSeconds: number }
+>;
 
 export type RateLimitName = keyof typeof RATE_LIMITS;

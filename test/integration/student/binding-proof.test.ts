@@ -132,3 +132,56 @@ describe('binding proves who you are', () => {
     );
   });
 });
+
+describe('binding attempts are rate limited', () => {
+  let stack: Stack;
+  before(async () => {
+    stack = await startStack({
+      env: { RATE_LIMIT_SCALE: '1', RATE_LIMITS: 'binding-user=3/60,binding-school=5/60' },
+    });
+  });
+  after(() => stack.stop());
+
+  it('stops one user guessing, then everyone guessing at one school, with a retry time', async () => {
+    const card = await stack.createCard();
+    const guess = (api: Awaited<ReturnType<Awaited<ReturnType<Stack['createUser']>>['login']>>, n: number) =>
+      api.post('/api/v1/bindings', {
+        schoolId: stack.school.id,
+        cardNo: card.cardNo,
+        name: card.holderName,
+        relation: 'PARENT',
+        studentNo: `S${n}`,
+      });
+    const guesser = await (await stack.createUser()).login();
+    for (let n = 0; n < 3; n += 1) assert.equal((await guess(guesser, n)).status, 422);
+    const stopped = await guess(guesser, 3);
+    assert.equal(stopped.status, 429);
+    assert.equal(stopped.body.error.details.limit, 'binding-user');
+    assert.ok(Number(stopped.headers.get('retry-after')) >= 1);
+
+    const helper = await (await stack.createUser()).login();
+    assert.equal((await guess(helper, 10)).status, 422);
+    assert.equal((await guess(helper, 11)).status, 422);
+    const school = await guess(helper, 12);
+    assert.equal(school.status, 429, 'the school has had its 5 attempts');
+    assert.equal(school.body.error.details.limit, 'binding-school');
+    const lookup = await helper.post('/api/v1/bindings/lookup', {
+      schoolId: stack.school.id,
+      name: card.holderName,
+      idNumber: '11010519491231002X',
+    });
+    assert.equal(lookup.status, 429, 'lookups spend the same budgets');
+
+    const elsewhere = await stack.addSchool();
+    const other = await stack.createCard({ schoolCode: elsewhere.code });
+    const fresh = await (await stack.createUser()).login();
+    const res = await fresh.post('/api/v1/bindings', {
+      schoolId: elsewhere.id,
+      cardNo: other.cardNo,
+      name: other.holderName,
+      relation: 'SELF',
+      studentNo: other.studentNo,
+    });
+    assert.equal(res.status, 201, 'another school has its own budget');
+  });
+});

@@ -24,7 +24,7 @@ import { cancelCardLoss, reportCardLost } from '../../domain/cards/loss.js';
 import { lookUpByIdNumber, lookUpWithAlipay } from '../../domain/cards/roster-matches.js';
 import { cardReceipt, cardStatement } from '../../domain/cards/statement/statement.js';
 import { campusCodeEntry } from '../../domain/campus-code/campus-code-entry.js';
-import { rateLimit } from '../../http/rate-limit.js';
+import { rateLimit, spendRateLimitFor } from '../../http/rate-limit.js';
 import { validate } from '../../http/validate.js';
 import { amountFen, cardNo, fullIdNumber, idNumberOrTail, idParams, mobile, uuid } from './schemas.js';
 import { bindingView, schoolView } from './views.js';
@@ -90,6 +90,7 @@ export function cardRoutes(deps: Deps): Router {
 
   router.post('/bindings/lookup', rateLimit(deps, 'binding-user'), async (ctx) => {
     const body = validate(lookupBody, ctx.request.body, 'body');
+    await spendRateLimitFor(ctx, deps, 'binding-school', body.schoolId);
     const userId: string = ctx.state.userId;
     ctx.body = (
       'authCode' in body
@@ -100,6 +101,7 @@ export function cardRoutes(deps: Deps): Router {
 
   router.post('/bindings', rateLimit(deps, 'binding-user'), async (ctx) => {
     const body = validate(bindingBody, ctx.request.body, 'body');
+    await spendRateLimitFor(ctx, deps, 'binding-school', body.schoolId);
     const binding = await bindCard(deps, ctx.state.userId, body);
     ctx.status = 201;
     ctx.body = bindingView(binding);
