@@ -42,6 +42,15 @@ describe('families: one payer, several cards', () => {
       userId: parent.user.userId,
     });
     assert.equal(signed.resultStatus, '7000');
+    // The sign notification reaches the platform on its own schedule; until it does the agreement is PENDING
+    // and pays for nothing, so every rule below starts from the ACTIVE agreement.
+    await eventually(
+      async () => {
+        const items = (await parent.api.get('/api/v1/withholding')).body.items as any[];
+        return items.some((item) => item.agreementId === sign.body.agreementId && item.status === 'ACTIVE');
+      },
+      { message: 'the agreement ACTIVE' },
+    );
     return signed.agreementNo!;
   }
 
