@@ -254,11 +254,15 @@ describe('which card opens (view-models/cards)', () => {
       school: { id: 's', name: '测试大学' },
       relation: 'PARENT',
       identity: 'STUDENT',
+      approval: 'APPROVED',
+      proof: 'STUDENT_NO',
       isWithholdingPayer: false,
+      lowBalanceFen: null,
       createdAt: '2024-09-01T00:00:00Z',
       balanceFen: null,
       cardStatus: null,
       balanceUnavailable: true,
+      canCancelLoss: false,
     });
     assert.equal(home.balanceText, '余额暂不可用');
     assert.equal(home.relationLabel, '家长');
