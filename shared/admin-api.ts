@@ -223,3 +223,185 @@ export interface ReconciliationRepairResponse {
   changed: boolean;
   finding: ReconciliationFindingView;
 }
+
+// ---- issue 13: dashboard, orders, exceptions inbox, roster import ---------------------------------------
+
+// GET /admin/schools/:schoolId/dashboard (any role)
+export interface DashboardDay {
+  /** Beijing calendar day, yyyy-MM-dd. */
+  day: string;
+  recharges: { paidCount: number; paidFen: number; creditedCount: number; creditFailedCount: number };
+  deductions: {
+    approvedCount: number;
+    approvedFen: number;
+    declinedCount: number;
+    /** Declines by reason (NOT_SIGNED, IN_ARREARS, OVER_DAILY_LIMIT …). */
+    declinedByReason: Record<string, number>;
+    collectedCount: number;
+    collectedFen: number;
+    arrearsCount: number;
+    waivedCount: number;
+    waivedFen: number;
+  };
+  refunds: { succeededCount: number; succeededFen: number };
+}
+export interface OpenWork {
+  count: number;
+  amountFen: number;
+  /** When the oldest of them started waiting; null when there are none. */
+  oldestAt: string | null;
+}
+export interface DashboardResponse {
+  /** Today first, then the six days before it (7 in all), for the trend chart. */
+  days: DashboardDay[];
+  /** What stands open right now. */
+  now: {
+    recharges: { unpaid: OpenWork; waitingCredit: OpenWork; creditFailed: OpenWork };
+    deductions: { retrying: OpenWork; arrears: OpenWork };
+    refunds: { pending: OpenWork; failed: OpenWork };
+    activeBindings: number;
+    activeAgreements: number;
+    pendingAgreements: number;
+    /** The job backlog: work due and not yet done, and since when the oldest has waited. */
+    backlog: {
+      deductionsDue: number;
+      oldestDeductionDueAt: string | null;
+      creditsDue: number;
+      oldestCreditDueAt: string | null;
+    };
+    /** Items in the exceptions inbox. */
+    inboxCount: number;
+  };
+  /** Until when the daily figures are counted (they are folded every half minute or so). */
+  statsAsOf: string | null;
+}
+
+// GET /admin/schools/:schoolId/orders?kind&cardNo&orderNo&txnNo&status&from&to&cursor&limit (any role)
+export type AdminOrderKind = 'RECHARGE' | 'DEDUCTION' | 'REPAYMENT' | 'REFUND';
+export interface AdminOrderItem {
+  kind: AdminOrderKind;
+  id: string;
+  /** Our order number (R…, D…, P…) or a refund's request number. */
+  orderNo: string;
+  status: string;
+  amountFen: number | null;
+  /** Masked (last four digits) for viewers. */
+  cardNo: string | null;
+  txnNo: string | null;
+  /** Decline reason, last error … */
+  detail: string | null;
+  createdAt: string;
+}
+export interface AdminOrdersResponse {
+  items: AdminOrderItem[];
+  /** Pass back as `cursor` for the next (older) page; null on the last page. */
+  nextCursor: string | null;
+}
+
+// GET /admin/schools/:schoolId/orders/:kind/:id (any role)
+export type TimelineEntryKind = 'STATUS' | 'CALL' | 'NOTIFICATION' | 'ATTEMPT' | 'ADMIN';
+export interface TimelineEntry {
+  at: string;
+  kind: TimelineEntryKind;
+  /** STATUS: "PAID → CREDITED"; CALL: "alipay.trade.pay"; NOTIFICATION: "trade_status_sync TRADE_SUCCESS"; ADMIN: the audit action. */
+  title: string;
+  /** CALL: OK / UNKNOWN / RETRYABLE / FINAL; NOTIFICATION: APPLIED …; ATTEMPT: the collector's outcome. */
+  outcome: string | null;
+  code: string | null;
+  subCode: string | null;
+  durationMs: number | null;
+  /** Who (ADMIN), which out_trade_no / request no (CALL), detail text. */
+  detail: string | null;
+}
+export interface AdminOrderDetail {
+  order: AdminOrderItem & {
+    holderName: string | null;
+    alipayTradeNo: string | null;
+    terminalId: string | null;
+    attempts: number | null;
+    lastError: string | null;
+    updatedAt: string;
+  };
+  timeline: TimelineEntry[];
+  /** What an admin may do with it from the inbox now (same names as the inbox actions). */
+  actions: InboxActionName[];
+}
+
+// GET /admin/schools/:schoolId/inbox?kind&cursor (any role): what needs a person
+export type InboxKind = string;
+export type InboxActionName =
+  | 'retry-credit'
+  | 'refund'
+  | 'retry-refund'
+  | 'mark-handled'
+  | 'collect-now'
+  | 'waive'
+  | 'resolve-agreement'
+  | 'retry-card-sync'
+  | (string & {});
+export interface InboxItem {
+  kind: InboxKind;
+  /** The id to act on: an order id, a refund id, an agreement id, a binding id. */
+  id: string;
+  /** An order's timeline, when the item is an order: GET /orders/:orderKind/:orderId. */
+  order: { kind: AdminOrderKind; id: string } | null;
+  title: string;
+  orderNo: string | null;
+  cardNo: string | null;
+  amountFen: number | null;
+  status: string;
+  /** The last error, in the vendor's or Alipay's words. */
+  detail: string | null;
+  since: string;
+  actions: Array<{ name: InboxActionName; needsReason: boolean; role: AdminRole }>;
+}
+export interface InboxResponse {
+  /** Every kind the platform knows, with how many items wait, for the tabs. */
+  kinds: Array<{ kind: InboxKind; title: string; count: number }>;
+  items: InboxItem[];
+  nextCursor: string | null;
+}
+// POST /admin/schools/:schoolId/inbox/:kind/:id/:action {reason?} (staff)
+export interface InboxActionRequest {
+  /** Required for waive and mark-handled. */
+  reason?: string;
+}
+export interface InboxActionResponse {
+  /** false when nothing was done because it had been done already (a double tap) or moved on. */
+  changed: boolean;
+  /** The item's state after the action: CREDITED, REFUNDED, COLLECTED, ARREARS, WAIVED … */
+  status: string;
+  message: string;
+}
+
+// POST /admin/schools/:schoolId/roster/imports (owner; multipart: file, markMissingAsLeft) → 201 or 202
+// GET  /admin/schools/:schoolId/roster/imports/:id (owner)
+export type RosterImportStatus = 'QUEUED' | 'RUNNING' | 'DONE' | 'FAILED';
+export interface RosterRowError {
+  /** 1-based line of the file, the header being line 1. */
+  row: number;
+  /** name, studentNo, cardNo, idNumber, phone, guardianPhone, isStudent, or the unknown column's header. */
+  field: string;
+  reason: string;
+}
+export interface RosterImportView {
+  id: string;
+  status: RosterImportStatus;
+  fileName: string;
+  totalRows: number | null;
+  processedRows: number;
+  inserted: number;
+  updated: number;
+  unchanged: number;
+  rejected: number;
+  markedLeft: number;
+  errors: RosterRowError[];
+  errorsTruncated: boolean;
+  /** Why the whole file was refused. */
+  failure: string | null;
+  createdAt: string;
+  finishedAt: string | null;
+}
+export interface RosterImportsResponse {
+  items: RosterImportView[];
+}

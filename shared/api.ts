@@ -20,7 +20,7 @@ export type CardStatus = 'NORMAL' | 'LOST' | 'FROZEN';
 export type RechargeStatus = 'CREATED' | 'PAID' | 'CREDITED' | 'CREDIT_FAILED' | 'REFUNDED' | 'CLOSED';
 export type AgreementStatus = 'NONE' | 'PENDING' | 'ACTIVE' | 'UNSIGNED' | 'FAILED';
 export type DeductionStatus =
-  'PENDING' | 'COLLECTED' | 'RETRYING' | 'ARREARS' | 'SETTLED' | 'REVERSED' | 'DECLINED';
+  'PENDING' | 'COLLECTED' | 'RETRYING' | 'ARREARS' | 'SETTLED' | 'REVERSED' | 'DECLINED' | 'WAIVED';
 
 // POST /session
 export interface SessionRequest {

@@ -72,6 +72,18 @@ export const ERRORS = {
   RECONCILIATION_RUNNING: { status: 409, message: 'This day is being reconciled right now' },
   FINDING_NOT_FOUND: { status: 404, message: 'No such reconciliation finding' },
   FINDING_ACTION_NOT_APPLICABLE: { status: 409, message: 'This action does not apply to this finding' },
+  // admin operations (issue 13)
+  ORDER_NOT_FOUND: { status: 404, message: 'No such order at this school' },
+  INBOX_ITEM_NOT_FOUND: { status: 404, message: 'No such item in the exceptions inbox' },
+  ACTION_NOT_ALLOWED: { status: 409, message: 'This action does not apply to the item in its current state' },
+  RECHARGE_ALREADY_CREDITED: {
+    status: 409,
+    message: 'The card system has credited this recharge: it cannot be refunded from here',
+  },
+  REFUND_IN_PROGRESS: { status: 409, message: 'A refund of this order is under way' },
+  DEBT_IN_REPAYMENT: { status: 409, message: 'The payer is repaying this debt right now' },
+  ROSTER_FILE_INVALID: { status: 422, message: 'The roster file cannot be imported' },
+  ROSTER_IMPORT_NOT_FOUND: { status: 404, message: 'No such roster import' },
   // outside systems
   CARD_SYSTEM_UNAVAILABLE: { status: 503, message: 'The campus card system is not answering' },
   CARD_SYSTEM_REJECTED: { status: 502, message: 'The campus card system refused the request' },

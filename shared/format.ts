@@ -136,6 +136,7 @@ export const DEDUCTION_STATUS_LABELS_ZH: Readonly<Record<DeductionStatus, string
   SETTLED: '已还清',
   REVERSED: '已撤销',
   DECLINED: '未通过',
+  WAIVED: '学校已免除',
 };
 
 export const STATEMENT_KIND_LABELS_ZH: Readonly<Record<StatementKind, string>> = {

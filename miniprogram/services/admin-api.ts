@@ -3,6 +3,9 @@
  * the mini-program (session, silent re-login, error model). my.request has no PATCH: changes are PUTs.
  */
 import type {
+  AdminOrderDetail,
+  AdminOrderKind,
+  AdminOrdersResponse,
   AdminRole,
   AdminSchoolDetail,
   AdminSchoolItem,
@@ -12,13 +15,18 @@ import type {
   CampusCodeExceptionsResponse,
   CampusCodeSummaryResponse,
   CreateInvitationRequest,
+  DashboardResponse,
+  InboxActionResponse,
+  InboxResponse,
   InvitationView,
+  RosterImportView,
+  RosterImportsResponse,
   SchoolAdminView,
   SchoolAdminsResponse,
   SchoolSettingsView,
   UpdateSchoolSettingsRequest,
 } from '../shared/admin-api';
-import { call } from './api';
+import { call, upload } from './api';
 
 const school = (schoolId: string) => `/admin/schools/${encodeURIComponent(schoolId)}`;
 
@@ -51,4 +59,33 @@ export const adminApi = {
     page: { kind: CampusCodeExceptionKind; limit: number; before?: string },
   ) =>
     call<CampusCodeExceptionsResponse>('GET', `${school(schoolId)}/campus-code/exceptions`, { query: page }),
+  // issue 13: dashboard, orders, exceptions inbox, roster import
+  dashboard: (schoolId: string) => call<DashboardResponse>('GET', `${school(schoolId)}/dashboard`),
+  orders: (schoolId: string, query: Record<string, string | undefined>) =>
+    call<AdminOrdersResponse>('GET', `${school(schoolId)}/orders`, { query }),
+  order: (schoolId: string, kind: AdminOrderKind, id: string) =>
+    call<AdminOrderDetail>('GET', `${school(schoolId)}/orders/${kind}/${encodeURIComponent(id)}`),
+  inbox: (schoolId: string, query: { kind?: string; cursor?: string; limit?: number }) =>
+    call<InboxResponse>('GET', `${school(schoolId)}/inbox`, { query }),
+  inboxAction: (schoolId: string, item: { kind: string; id: string }, action: string, reason?: string) =>
+    call<InboxActionResponse>(
+      'POST',
+      `${school(schoolId)}/inbox/${encodeURIComponent(item.kind)}/${encodeURIComponent(item.id)}/${encodeURIComponent(action)}`,
+      { body: reason === undefined ? {} : { reason } },
+    ),
+  rosterImports: (schoolId: string) =>
+    call<RosterImportsResponse>('GET', `${school(schoolId)}/roster/imports`),
+  rosterImport: (schoolId: string, id: string) =>
+    call<RosterImportView>('GET', `${school(schoolId)}/roster/imports/${encodeURIComponent(id)}`),
+  /** 201 with the report (small files), 202 while a job imports it (poll rosterImport). */
+  uploadRoster: (
+    schoolId: string,
+    file: { filePath: string; fileName: string },
+    markMissingAsLeft: boolean,
+  ) =>
+    upload<RosterImportView>(
+      `${school(schoolId)}/roster/imports`,
+      { ...file, field: 'file' },
+      { markMissingAsLeft: markMissingAsLeft ? '1' : '0' },
+    ),
 };

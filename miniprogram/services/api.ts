@@ -33,7 +33,14 @@ import type {
 } from '../shared/api';
 import { ApiError } from './api-error';
 import { BFF_URL } from './config';
-import { JsapiFailure, getAuthCode, httpRequest, type HttpMethod } from './jsapi';
+import {
+  JsapiFailure,
+  getAuthCode,
+  httpRequest,
+  uploadFile,
+  type HttpAnswer,
+  type HttpMethod,
+} from './jsapi';
 import { clearSession, currentToken, saveSession } from './session';
 
 const API_PREFIX = '/api/v1';
@@ -117,6 +124,10 @@ async function send<T>(
     if (error instanceof JsapiFailure) throw errorFromFailure(error);
     throw new ApiError('NETWORK_ERROR');
   }
+  return resultOf<T>(answer);
+}
+
+function resultOf<T>(answer: HttpAnswer): T {
   // Some base libraries call `success` for every status; the error model decides, not the callback.
   if (answer.status < 200 || answer.status >= 300) throw errorFromAnswer(answer.status, answer.data);
   try {
@@ -160,16 +171,48 @@ export async function ensureSession(): Promise<string> {
 }
 
 /** One API call with the session (and one silent re-login); services/admin-api.ts builds on it too. */
-export async function call<T>(method: HttpMethod, path: string, options: CallOptions = {}): Promise<T> {
+/** Runs a request with the session's token; when the server forgot or expired the session, logs in silently once and runs it again. */
+async function withSession<T>(run: (token: string) => Promise<T>): Promise<T> {
   const token = await ensureSession();
   try {
-    return await send<T>(method, path, options, token);
+    return await run(token);
   } catch (error) {
     if (!(error instanceof ApiError) || !SESSION_CODES.includes(error.code)) throw error;
-    // The server forgot or expired the session: log in silently once and try again.
     clearSession();
-    return send<T>(method, path, options, await login());
+    return run(await login());
   }
+}
+
+export function call<T>(method: HttpMethod, path: string, options: CallOptions = {}): Promise<T> {
+  return withSession((token) => send<T>(method, path, options, token));
+}
+
+/**
+ * A multipart upload of one local file (my.uploadFile: the only way a mini-program sends a file), with the
+ * same session and error model as `call`.
+ */
+export function upload<T>(
+  path: string,
+  file: { filePath: string; fileName: string; field: string },
+  formData: Record<string, string> = {},
+): Promise<T> {
+  return withSession(async (token) => {
+    let answer: HttpAnswer;
+    try {
+      answer = await uploadFile({
+        url: urlFor(path),
+        filePath: file.filePath,
+        name: file.field,
+        fileName: file.fileName,
+        headers: { authorization: `Bearer ${token}` },
+        formData,
+      });
+    } catch (error) {
+      if (error instanceof JsapiFailure) throw errorFromFailure(error);
+      throw new ApiError('NETWORK_ERROR');
+    }
+    return resultOf<T>(answer);
+  });
 }
 
 export const api = {

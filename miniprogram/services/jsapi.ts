@@ -181,3 +181,60 @@ export function navigateToMiniProgram(target: {
     });
   });
 }
+
+/**
+ * Whether this Alipay client can pick a file from the disk (the PC and tablet clients; phones mostly
+ * cannot): `my.chooseFileFromDisk` is not in every base library, so ask before offering it.
+ */
+export function canChooseFileFromDisk(): boolean {
+  return typeof my.canIUse === 'function' && my.canIUse('chooseFileFromDisk');
+}
+
+/** Lets the person pick a file; resolves with its local path (apFilePath), rejects when they close it. */
+export function chooseFileFromDisk(): Promise<string> {
+  // Not declared by @mini-types (a client-specific JSAPI): called through a narrow local type.
+  const picker = my as unknown as {
+    chooseFileFromDisk(options: {
+      success: (answer: { apFilePath?: string; tempFilePath?: string }) => void;
+      fail: (err: FailArgument) => void;
+    }): void;
+  };
+  return new Promise((resolve, reject) => {
+    picker.chooseFileFromDisk({
+      success: (answer) => {
+        const filePath = answer.apFilePath ?? answer.tempFilePath;
+        if (filePath) resolve(filePath);
+        else reject(new JsapiFailure('chooseFileFromDisk', -1, 'no file'));
+      },
+      fail: (err) => reject(failure('chooseFileFromDisk', err)),
+    });
+  });
+}
+
+/**
+ * my.uploadFile: a multipart POST of one local file (field `name`) with extra form fields. Resolves with the
+ * HTTP answer like httpRequest; the body is the server's text.
+ */
+export function uploadFile(options: {
+  url: string;
+  filePath: string;
+  name: string;
+  fileName: string;
+  headers: Record<string, string>;
+  formData: Record<string, string>;
+}): Promise<HttpAnswer> {
+  return new Promise((resolve, reject) => {
+    my.uploadFile({
+      url: options.url,
+      filePath: options.filePath,
+      name: options.name,
+      fileName: options.fileName,
+      // The JSAPI wants a type; for a document the client sends the file as it is.
+      fileType: 'file',
+      header: options.headers,
+      formData: options.formData,
+      success: (answer) => resolve({ status: answer.statusCode, data: answer.data }),
+      fail: (err) => reject(failure('uploadFile', err as FailArgument)),
+    });
+  });
+}

@@ -16,6 +16,11 @@ export const PAGES = {
   adminAdmins: '/pages/admin-admins/admin-admins',
   adminAudit: '/pages/admin-audit/admin-audit',
   adminCampusCode: '/pages/admin-campus-code/admin-campus-code',
+  adminDashboard: '/pages/admin-dashboard/admin-dashboard',
+  adminInbox: '/pages/admin-inbox/admin-inbox',
+  adminOrders: '/pages/admin-orders/admin-orders',
+  adminOrder: '/pages/admin-order/admin-order',
+  adminRoster: '/pages/admin-roster/admin-roster',
 } as const;
 
 export type PageName = keyof typeof PAGES;

@@ -262,6 +262,18 @@ const ACTION_LABELS_ZH: Readonly<Record<string, string>> = {
   'gateway-client.create': '新增一卡通收银网关',
   'gateway-client.rotate': '更换收银网关密钥',
   'gateway-client.revoke': '停用收银网关',
+  // issue 13: the exceptions inbox and the roster
+  'recharge.credit.retry': '重新入账',
+  'recharge.found-credited': '查到一卡通已入账',
+  'recharge.refund': '充值退款',
+  'refund.retry': '重试退款',
+  'refund.found-refunded': '查到支付宝已退款',
+  'refund.mark-handled': '退款标记已处理',
+  'deduction.collect-now': '立即扣款',
+  'deduction.waive': '免除欠款',
+  'agreement.resolve': '查询签约结果',
+  'binding.card-sync.retry': '重试同步一卡通',
+  'roster.import': '导入学生名单',
 };
 
 const FIELD_LABELS_ZH: Readonly<Record<string, string>> = {
@@ -279,6 +291,7 @@ const FIELD_LABELS_ZH: Readonly<Record<string, string>> = {
   campusCodeMaxFen: '校园码单笔上限',
   role: '角色',
   status: '状态',
+  reason: '原因',
 };
 
 function valueText(field: string, value: unknown): string {

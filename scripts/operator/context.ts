@@ -4,6 +4,7 @@ import { loadConfig, type Config } from '../../server/src/config.js';
 import { findSchool, findSchoolByCode, type SchoolRow } from '../../server/src/db/repos/schools/schools.js';
 import type { Deps } from '../../server/src/deps.js';
 import type { Actor } from '../../server/src/domain/audit/audit.js';
+import { CallRecorder } from '../../server/src/domain/orders/call-recorder.js';
 import { Alipay } from '../../server/src/integrations/alipay/alipay.js';
 import { SchoolConnections } from '../../server/src/integrations/school-connections.js';
 import { createJobRunner } from '../../server/src/jobs/runner.js';
@@ -59,6 +60,9 @@ export async function createOperatorContext(io: OperatorIo): Promise<OperatorCon
     name: `operator-${process.pid}`,
   });
   const protector = new DataProtector(loadMasterKey(config.piiKey, config.dataDir, config.env));
+  const calls = new CallRecorder(database.db, logger);
+  const alipay = config.alipay ? new Alipay(config.alipay) : undefined;
+  alipay?.observeCalls(calls.record);
   const deps: Deps = {
     config,
     db: database.db,
@@ -72,8 +76,9 @@ export async function createOperatorContext(io: OperatorIo): Promise<OperatorCon
       config.sessionTtlSeconds,
       systemClock,
     ),
-    alipay: config.alipay ? new Alipay(config.alipay) : undefined,
-    schools: new SchoolConnections(protector, config.cardsysTimeoutMs),
+    alipay,
+    schools: new SchoolConnections(protector, config.cardsysTimeoutMs, calls.record),
+    calls,
   };
   const name = io.env.OPERATOR_NAME || os.userInfo().username || 'operator';
   return {
@@ -95,6 +100,7 @@ export async function createOperatorContext(io: OperatorIo): Promise<OperatorCon
     },
     async close() {
       await jobs.close();
+      await calls.stop();
       await database.close();
     },
   };

@@ -8,6 +8,7 @@ import { checkRateLimitSettings } from './http/rate-limit.js';
 import { requestId } from './http/request-id.js';
 import { adminRoutes } from './routes/admin/index.js';
 import { httpRequests } from './lib/metrics.js';
+import { ROSTER_UPLOAD_PATH } from './routes/admin/roster.js';
 import { benchRoutes } from './routes/bench.js';
 import { CAMPUS_CODE_UPLOAD_PATH, gatewayRoutes } from './routes/gateway/index.js';
 import { healthRoutes } from './routes/health.js';
@@ -86,10 +87,22 @@ export function buildApp(deps: Deps, options: AppOptions = {}): Koa {
   const regularBody = bodyParser(limit);
   // A batch of up to 500 campus-code payments (about 0.5 MB) is the one body allowed to be large.
   const uploadBody = bodyParser(Math.max(limit, deps.config.campusCode.bodyLimitBytes));
+  // Roster files (issue 13) are the one multipart upload: to the temp folder, at most ROSTER_MAX_BYTES.
+  const rosterBody = koaBody({
+    multipart: true,
+    urlencoded: false,
+    json: false,
+    text: false,
+    formLimit: limit,
+    formidable: { maxFiles: 1, maxFileSize: deps.config.admin.rosterMaxBytes, maxFields: 10 },
+    onError: rejectUnreadableBody,
+  });
   app.use((ctx, next) => {
     // The notify route parses its own body: form only, and small (routes/notify.ts).
     if (ctx.path === NOTIFY_PATH) return next();
-    return ctx.path === CAMPUS_CODE_UPLOAD_PATH ? uploadBody(ctx, next) : regularBody(ctx, next);
+    if (ctx.path === CAMPUS_CODE_UPLOAD_PATH) return uploadBody(ctx, next);
+    if (ctx.method === 'POST' && ROSTER_UPLOAD_PATH.test(ctx.path)) return rosterBody(ctx, next);
+    return regularBody(ctx, next);
   });
   mount(app, healthRoutes(deps, isShuttingDown));
   // Before the mini-program routes: /api/v1/admin is its own audience with its own checks.

@@ -49,6 +49,23 @@ export interface Config {
   isv: IsvConfig;
   reconcile: ReconcileConfig;
   messages: MessageConfig;
+  admin: AdminConfig;
+}
+
+/** School admin operations (issue 13): dashboard statistics and roster imports. */
+export interface AdminConfig {
+  /** How often the daily statistics are folded from new orders and status changes. */
+  statsEveryMs: number;
+  /** New swipes are folded once their ids are this old (a decision commits within ms; see daily-stats.ts). */
+  statsLagMs: number;
+  /** Largest roster file accepted (multipart upload and the CLI). */
+  rosterMaxBytes: number;
+  /** Files larger than this are imported by the roster.import job; smaller ones during the request. */
+  rosterInlineBytes: number;
+  /** A refund still PENDING after this many attempts has run out of retries: the exceptions inbox shows it. */
+  refundInboxAfterAttempts: number;
+  /** An agreement still PENDING, or a card out of step at the card system, this long needs a person (the inbox). */
+  stuckAfterMs: number;
 }
 
 /** The daily reconciliation (issue 17, domain/reconciliation/). */
@@ -327,6 +344,12 @@ const schema = Joi.object({
   MESSAGE_RETRY_MS: msList.default('5000,30000,120000,600000,3600000'),
   MESSAGE_SEND_EVERY_MS: Joi.number().integer().min(100).max(3_600_000).default(30_000),
   BALANCE_WATCH_EVERY_MS: Joi.number().integer().min(500).max(86_400_000).default(1_800_000),
+  ADMIN_STATS_EVERY_MS: Joi.number().integer().min(100).max(3_600_000).default(30_000),
+  ADMIN_STATS_LAG_MS: Joi.number().integer().min(0).max(600_000).default(30_000),
+  ROSTER_MAX_BYTES: Joi.number().integer().min(1_024).max(104_857_600).default(20_971_520),
+  ROSTER_INLINE_BYTES: Joi.number().integer().min(0).max(104_857_600).default(262_144),
+  REFUND_INBOX_AFTER_ATTEMPTS: Joi.number().integer().min(1).max(100).default(7),
+  INBOX_STUCK_AFTER_MS: Joi.number().integer().min(0).max(604_800_000).default(1_800_000),
 })
   // Alipay settings come as a set: all of them or none (then only sandbox-less parts of the app work).
   .and('ALIPAY_APP_ID', 'ALIPAY_PRIVATE_KEY', 'ALIPAY_PUBLIC_KEY', 'ALIPAY_GATEWAY')
@@ -532,6 +555,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       retryMs: toMsList(value.MESSAGE_RETRY_MS),
       sendEveryMs: value.MESSAGE_SEND_EVERY_MS,
       balanceWatchEveryMs: value.BALANCE_WATCH_EVERY_MS,
+    },
+    admin: {
+      statsEveryMs: value.ADMIN_STATS_EVERY_MS,
+      statsLagMs: value.ADMIN_STATS_LAG_MS,
+      rosterMaxBytes: value.ROSTER_MAX_BYTES,
+      rosterInlineBytes: value.ROSTER_INLINE_BYTES,
+      refundInboxAfterAttempts: value.REFUND_INBOX_AFTER_ATTEMPTS,
+      stuckAfterMs: value.INBOX_STUCK_AFTER_MS,
     },
   };
 }

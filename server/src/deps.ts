@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { Config } from './config.js';
 import type { Database } from './db/client.js';
+import type { CallRecorder } from './domain/orders/call-recorder.js';
 import type { Alipay } from './integrations/alipay/alipay.js';
 import type { SchoolConnections } from './integrations/school-connections.js';
 import type { JobQueue } from './jobs/queue.js';
@@ -25,4 +26,6 @@ export interface Deps {
   /** Absent when no Alipay settings are configured; the flows that need it answer ALIPAY_UNAVAILABLE. */
   alipay: Alipay | undefined;
   schools: SchoolConnections;
+  /** Keeps every Alipay and card-system call made for an order, for the admins' order timeline. */
+  calls: CallRecorder;
 }

@@ -5,6 +5,7 @@ import type { Config } from './config.js';
 import { applyMigrations, connectDatabase } from './db/client.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded-postgres.js';
 import type { Deps } from './deps.js';
+import { CallRecorder } from './domain/orders/call-recorder.js';
 import { allJobs } from './jobs/index.js';
 import { createJobRunner } from './jobs/runner.js';
 import { systemClock, type Clock } from './lib/clock.js';
@@ -70,6 +71,9 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     'SESSION_SECRET',
     config.env,
   );
+  const calls = new CallRecorder(database.db, logger);
+  const alipay = config.alipay ? new Alipay(config.alipay) : undefined;
+  alipay?.observeCalls(calls.record);
   const deps: Deps = {
     config,
     db: database.db,
@@ -79,8 +83,9 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     protector,
     jobs: jobs.queue,
     sessions: new SessionTokens(sessionSecret, config.sessionTtlSeconds, clock),
-    alipay: config.alipay ? new Alipay(config.alipay) : undefined,
-    schools: new SchoolConnections(protector, config.cardsysTimeoutMs),
+    alipay,
+    schools: new SchoolConnections(protector, config.cardsysTimeoutMs, calls.record),
+    calls,
   };
   // Any call that finds a school's app_auth_token refused checks the school's authorization (DESIGN §7.0).
   deps.alipay?.onAppAuthTokenRefused((token, error) => void noticeRefusedAppAuthToken(deps, token, error));
@@ -132,6 +137,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       if (running > 0)
         logger.warn('jobs still running at the shutdown deadline; their locks will expire', { running });
       await jobs.close().catch((error: unknown) => logger.warn('closing jobs failed', { error }));
+      await calls.stop();
       await database.close();
       await embedded?.stop();
       logger.info('stopped');

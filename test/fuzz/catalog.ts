@@ -184,6 +184,48 @@ export const FUZZ_CATALOG: Record<string, FuzzEntry> = {
     auth: 'session',
     example: (f) => ({ params: { schoolId: f.schoolId } }),
   },
+  'GET /api/v1/admin/schools/:schoolId/dashboard': {
+    auth: 'session',
+    example: (f) => ({ params: { schoolId: f.schoolId } }),
+  },
+  'GET /api/v1/admin/schools/:schoolId/orders': {
+    auth: 'session',
+    example: (f) => ({
+      params: { schoolId: f.schoolId },
+      query: { kind: 'RECHARGE', cardNo: f.cardNo, status: 'CREATED', from: '2026-01-01', limit: '5' },
+    }),
+  },
+  'GET /api/v1/admin/schools/:schoolId/orders/:kind/:id': {
+    auth: 'session',
+    example: (f) => ({ params: { schoolId: f.schoolId, kind: 'RECHARGE', id: f.rechargeId } }),
+  },
+  'GET /api/v1/admin/schools/:schoolId/inbox': {
+    auth: 'session',
+    example: (f) => ({
+      params: { schoolId: f.schoolId },
+      query: { kind: 'recharge.credit-failed', limit: '5' },
+    }),
+  },
+  'POST /api/v1/admin/schools/:schoolId/inbox/:kind/:id/:action': {
+    auth: 'session',
+    // The fixture's recharge is not CREDIT_FAILED: refused with ACTION_NOT_ALLOWED, nothing changes.
+    example: (f) => ({
+      params: { schoolId: f.schoolId, kind: 'recharge.credit-failed', id: f.rechargeId, action: 'refund' },
+      body: {},
+    }),
+  },
+  'POST /api/v1/admin/schools/:schoolId/roster/imports': {
+    auth: 'session',
+    example: (f) => ({ params: { schoolId: f.schoolId }, body: { markMissingAsLeft: false } }),
+  },
+  'GET /api/v1/admin/schools/:schoolId/roster/imports': {
+    auth: 'session',
+    example: (f) => ({ params: { schoolId: f.schoolId } }),
+  },
+  'GET /api/v1/admin/schools/:schoolId/roster/imports/:id': {
+    auth: 'session',
+    example: (f) => ({ params: { schoolId: f.schoolId, id: crypto.randomUUID() } }),
+  },
   'GET /api/v1/bindings/:id/statement/:entryId': {
     auth: 'session',
     example: (f) => ({ params: { id: f.bindingId, entryId: 'card:2026010112000000001' } }),

@@ -50,6 +50,7 @@ describe('mini-program build (scripts/build-miniprogram.ts)', () => {
   it('puts only the shared modules the pages use into shared/, and their imports resolve there', () => {
     assert.deepEqual(fs.readdirSync(file('shared')).sort(), [
       'format.js',
+      'gateway-api.js',
       'id-number.js',
       'messages-zh.js',
       'money.js',

@@ -1,7 +1,8 @@
 /**
  * One school's admin home (issue 10): its state — and why payments stop when it is suspended — the
- * person's role, and the pages that role opens (settings and campus-code exceptions for every role, admins and
- * the audit log for owners).
+ * person's role, and the pages that role opens: the dashboard, the exceptions inbox, orders and campus-code
+ * exceptions for every role (issue 13, issue 14), the roster import for owners; settings for every role,
+ * admins and the audit log for owners.
  */
 import { adminApi } from '../../services/admin-api';
 import { messageOf } from '../../services/api-error';
@@ -36,6 +37,22 @@ Page({
 
   onRetry(): Promise<void> {
     return this.load();
+  },
+
+  onDashboard(): void {
+    openPage('adminDashboard', { schoolId: this.data.schoolId });
+  },
+
+  onInbox(): void {
+    openPage('adminInbox', { schoolId: this.data.schoolId });
+  },
+
+  onOrders(): void {
+    openPage('adminOrders', { schoolId: this.data.schoolId });
+  },
+
+  onRoster(): void {
+    openPage('adminRoster', { schoolId: this.data.schoolId });
   },
 
   onSettings(): void {

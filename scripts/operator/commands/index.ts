@@ -1,6 +1,7 @@
 import type { OperatorCommand } from '../command.js';
 import { adminCommands } from './admin.js';
 import { auditCommands } from './audit.js';
+import { rosterCommands } from './roster.js';
 import { schoolCommands } from './school.js';
 
 /** Every `npm run operator -- …` command. A capability adds its own list here (see ../command.ts). */
@@ -8,4 +9,5 @@ export const OPERATOR_COMMANDS: readonly OperatorCommand[] = [
   ...schoolCommands,
   ...adminCommands,
   ...auditCommands,
+  ...rosterCommands,
 ];

@@ -237,6 +237,10 @@ export const auditLog = pgTable(
   (t) => [
     check('audit_log_actor_kind_valid', oneOf('actor_kind', AUDIT_ACTOR_KINDS)),
     index('audit_log_school_idx').on(t.schoolId, t.id),
+    // An order's timeline shows the admins' actions on it (issue 13).
+    index('audit_log_target_idx')
+      .on(t.schoolId, t.target)
+      .where(sql`target is not null`),
   ],
 );
 
@@ -409,6 +413,9 @@ export const bindings = pgTable(
     index('bindings_student_idx')
       .on(t.schoolId, t.studentNo)
       .where(sql`status <> 'UNBOUND'`),
+    index('bindings_school_active_idx')
+      .on(t.schoolId)
+      .where(sql`status = 'ACTIVE'`),
   ],
 );
 
@@ -442,6 +449,9 @@ export const withholdingAgreements = pgTable(
     uniqueIndex('withholding_agreements_one_active_per_user')
       .on(t.userId, t.schoolId)
       .where(sql`status = 'ACTIVE'`),
+    index('withholding_agreements_school_open_idx')
+      .on(t.schoolId, t.status, t.createdAt)
+      .where(sql`status in ('ACTIVE', 'PENDING')`),
   ],
 );
 
@@ -540,6 +550,12 @@ export const rechargeOrders = pgTable(
     index('recharge_orders_open_idx')
       .on(t.status, t.createdAt)
       .where(sql`status in ('CREATED', 'PAID')`),
+    // Admin orders search (issue 13): by card and by date range within a school; and what needs a person.
+    index('recharge_orders_school_card_idx').on(t.schoolId, t.cardNo, t.createdAt),
+    index('recharge_orders_school_created_idx').on(t.schoolId, t.createdAt),
+    index('recharge_orders_school_open_idx')
+      .on(t.schoolId, t.status, t.createdAt)
+      .where(sql`status in ('CREATED', 'PAID', 'CREDIT_FAILED')`),
   ],
 );
 
@@ -570,6 +586,7 @@ export const repayments = pgTable(
     check('repayments_amount_positive', sql`${t.amountFen} > 0`),
     check('repayments_status_valid', oneOf('status', REPAYMENT_STATUSES)),
     index('repayments_user_idx').on(t.userId, t.status),
+    index('repayments_school_created_idx').on(t.schoolId, t.createdAt),
   ],
 );
 
@@ -581,6 +598,8 @@ export const DEDUCTION_STATUSES = [
   'SETTLED',
   'REVERSED',
   'DECLINED',
+  /** The school gave up an ARREARS debt (an admin's waive, issue 13): the school's loss, approvals resume. */
+  'WAIVED',
 ] as const;
 export const CHARGE_STATES = ['UNKNOWN', 'AWAITING_BUYER'] as const;
 export const DEDUCTION_DECISIONS = ['APPROVED', 'DECLINED'] as const;
@@ -637,6 +656,9 @@ export const deductions = pgTable(
     refundedAt: tstz('refunded_at'),
     repaymentId: uuid('repayment_id').references(() => repayments.id),
     settledAt: tstz('settled_at'),
+    /** WAIVED: when, by whom (audit actor id) and why; the audit log holds the full record. */
+    waivedAt: tstz('waived_at'),
+    waiveReason: text('waive_reason'),
     /**
      * The out_trade_no the collector charges with: the deduction number, or `<deduction no>_<n>` once an
      * earlier trade of it is known to be closed unpaid (Alipay never reopens a closed out_trade_no). Null on
@@ -685,6 +707,16 @@ export const deductions = pgTable(
     index('deductions_due_idx')
       .on(t.nextAttemptAt)
       .where(sql`status in ('PENDING', 'RETRYING')`),
+    // The admins' dashboard and exceptions inbox (issue 13): what a school is owed, without reading its
+    // millions of settled rows. Approvals (PENDING) stay out, so a swipe inserts nothing here.
+    index('deductions_school_debts_idx')
+      .on(t.schoolId, t.status, t.createdAt)
+      .where(sql`status in ('RETRYING', 'ARREARS')`),
+    // An order-number search finds a deduction by its out_trade_no; this index holds only the rows whose
+    // number differs from it (declines, and re-numbered charges `D…_2`), so an approval inserts nothing here.
+    index('deductions_renumbered_idx')
+      .on(t.deductionNo)
+      .where(sql`out_trade_no is distinct from deduction_no`),
   ],
 );
 
@@ -724,11 +756,19 @@ export const refunds = pgTable(
     attempts: integer('attempts').notNull().default(0),
     lastError: text('last_error'),
     completedAt: tstz('completed_at'),
+    /** An admin took a refund that could not go through out of the inbox (issue 13): when, who, why. */
+    handledAt: tstz('handled_at'),
+    handledBy: text('handled_by'),
+    handledReason: text('handled_reason'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
   (t) => [
     uniqueIndex('refunds_trade_request_key').on(t.outTradeNo, t.outRequestNo),
+    index('refunds_school_created_idx').on(t.schoolId, t.createdAt),
+    index('refunds_school_open_idx')
+      .on(t.schoolId, t.status, t.createdAt)
+      .where(sql`status <> 'SUCCEEDED'`),
     check('refunds_amount_positive', sql`${t.amountFen} > 0`),
     check('refunds_status_valid', oneOf('status', REFUND_STATUSES)),
     check('refunds_kind_valid', oneOf('kind', REFUND_KINDS)),
@@ -1137,5 +1177,141 @@ export const messageSubscriptions = pgTable(
   (t) => [
     primaryKey({ columns: [t.userId, t.templateId] }),
     check('message_subscriptions_remaining', sql`${t.remaining} >= 0`),
+  ],
+);
+
+/**
+ * Every call to Alipay and to a card system made for an order (issue 13: the admin's order timeline), with
+ * its outcome and duration. Written in batches by domain/orders/call-recorder.ts from the integrations'
+ * observers, never on the hot path's round trip; `order_no` is our order number (R…, D…, P…, A…, C…), the
+ * out_trade_no's `_2` suffix taken off.
+ */
+export const OUTSIDE_SYSTEMS = ['ALIPAY', 'CARDSYS'] as const;
+
+export const outsideCalls = pgTable(
+  'outside_calls',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    orderNo: text('order_no').notNull(),
+    system: text('system', { enum: OUTSIDE_SYSTEMS }).notNull(),
+    /** alipay.trade.pay, Recharge, … */
+    operation: text('operation').notNull(),
+    /** OK, or the failure class: UNKNOWN, PENDING, RETRYABLE, FINAL. */
+    outcome: text('outcome').notNull(),
+    code: text('code'),
+    subCode: text('sub_code'),
+    durationMs: integer('duration_ms').notNull(),
+    /** The exact out_trade_no / out_request_no / flow number the call carried. */
+    reference: text('reference'),
+    startedAt: tstz('started_at').notNull(),
+  },
+  (t) => [
+    index('outside_calls_order_idx').on(t.orderNo, t.startedAt),
+    index('outside_calls_started_idx').on(t.startedAt),
+  ],
+);
+
+/**
+ * Every status change of an order, with its time (issue 13: the admin's order timeline; the daily
+ * statistics fold these). Written by triggers in the transaction of the change (migration
+ * 0015_admin_operations_functions), so no path can forget it: inserts of recharges, repayments and refunds,
+ * and updates of their status and of deductions' (a swipe's insert writes nothing here: its decision is the
+ * deduction row itself). `txid` lets the statistics fold read each committed change exactly once.
+ */
+export const orderStatusChanges = pgTable(
+  'order_status_changes',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    schoolId: uuid('school_id').notNull(),
+    /** RECHARGE, DEDUCTION, REPAYMENT, REFUND. */
+    orderKind: text('order_kind').notNull(),
+    orderNo: text('order_no').notNull(),
+    /** For a refund: the out_trade_no it refunds, so that the refunded order's timeline shows it. */
+    parentNo: text('parent_no'),
+    fromStatus: text('from_status'),
+    toStatus: text('to_status').notNull(),
+    amountFen: integer('amount_fen'),
+    changedAt: tstz('changed_at').notNull(),
+    txid: bigint('txid', { mode: 'number' }).notNull(),
+  },
+  (t) => [
+    index('order_status_changes_order_idx').on(t.orderNo, t.id),
+    index('order_status_changes_parent_idx')
+      .on(t.parentNo, t.id)
+      .where(sql`parent_no is not null`),
+    index('order_status_changes_txid_idx').on(t.txid),
+  ],
+);
+
+/**
+ * Per school and Beijing day, counts and amounts of what happened (issue 13: the dashboard and its 7-day
+ * chart): `metric` is `deduction.APPROVED`, `deduction.DECLINED.NOT_SIGNED`, `recharge.PAID`,
+ * `deduction.COLLECTED`, … Folded incrementally by the `admin.stats` job (domain/admin/daily-stats.ts) from
+ * new deductions and new order_status_changes; never computed by reading a school's millions of orders.
+ */
+export const schoolDailyStats = pgTable(
+  'school_daily_stats',
+  {
+    schoolId: uuid('school_id').notNull(),
+    day: text('day').notNull(),
+    metric: text('metric').notNull(),
+    count: integer('count').notNull().default(0),
+    amountFen: bigint('amount_fen', { mode: 'number' }).notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.schoolId, t.day, t.metric] })],
+);
+
+/** How far the statistics fold has read each source (domain/admin/daily-stats.ts). */
+export const statsWatermarks = pgTable('stats_watermarks', {
+  source: text('source').primaryKey(),
+  position: text('position').notNull(),
+  foldedAt: tstz('folded_at').notNull(),
+});
+
+export const ROSTER_IMPORT_STATUSES = ['QUEUED', 'RUNNING', 'DONE', 'FAILED'] as const;
+
+/**
+ * A roster file a school uploaded (issue 13): small files are imported during the request, large ones by
+ * the `roster.import` job, which reports progress here; the report lists every refused row (row number,
+ * field, reason), never the personal data in it. The file itself is kept only until the job has read it.
+ */
+export const rosterImports = pgTable(
+  'roster_imports',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    schoolId: uuid('school_id')
+      .notNull()
+      .references(() => schools.id),
+    /** `admin:<user id>` or `operator:<name>`. */
+    requestedBy: text('requested_by').notNull(),
+    fileName: text('file_name').notNull(),
+    format: text('format').notNull(),
+    /** Rows not in this file are marked as left. */
+    markMissingAsLeft: boolean('mark_missing_as_left').notNull().default(false),
+    status: text('status', { enum: ROSTER_IMPORT_STATUSES }).notNull().default('QUEUED'),
+    totalRows: integer('total_rows'),
+    processedRows: integer('processed_rows').notNull().default(0),
+    inserted: integer('inserted').notNull().default(0),
+    updated: integer('updated').notNull().default(0),
+    unchanged: integer('unchanged').notNull().default(0),
+    rejected: integer('rejected').notNull().default(0),
+    markedLeft: integer('marked_left').notNull().default(0),
+    /** [{row, field, reason}], at most a few thousand (then `errorsTruncated`). */
+    errors: jsonb('errors')
+      .notNull()
+      .default(sql`'[]'::jsonb`),
+    errorsTruncated: boolean('errors_truncated').notNull().default(false),
+    /** Why the whole file was refused (unreadable, unknown columns, no card number column). */
+    failure: text('failure'),
+    /** The uploaded bytes, until the job has read them. */
+    content: text('content'),
+    startedAt: tstz('started_at'),
+    finishedAt: tstz('finished_at'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    check('roster_imports_status_valid', oneOf('status', ROSTER_IMPORT_STATUSES)),
+    index('roster_imports_school_idx').on(t.schoolId, t.createdAt),
   ],
 );

@@ -95,7 +95,7 @@ export async function spendRateLimitFor(
 }
 
 export function rateLimit(deps: Pick<Deps, 'pool' | 'config' | 'logger'>, name: RateLimitName): Middleware {
-  const { by } = RATE_LIMITS[name];
+  const { by } = RATE_LIMITS[name] as { by: 'ip' | 'user' | 'school' };
   return async (ctx, next) => {
     // A per-school limit is spent by its route once the school is known (spendRateLimit).
     const key =

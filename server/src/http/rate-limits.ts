@@ -2,7 +2,7 @@
  * Every rate limit of the platform, in one table (README "Rate limits"). Each protects something an
  * anonymous or signed-in caller could otherwise make us do without bound: a signed Alipay call, a SOAP call
  * to the school's card system, a row that stays. `by` says whose budget a request spends: the caller's
- * address (http/client-ip.ts) or the signed-in user. Operators override points/seconds per name with
+ * address (http/client-ip.ts), the signed-in user, or the school the body names (`schoolId`). Operators override points/seconds per name with
  * RATE_LIMITS (`recharge-user=20/60`); RATE_LIMIT_SCALE multiplies them all (0: off).
  *
  * To limit a new route: add a line here and put `rateLimit(deps, 'the-name')` in front of its handler.

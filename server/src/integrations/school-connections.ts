@@ -1,6 +1,8 @@
 import type { SchoolRow } from '../db/repos/schools/schools.js';
 import type { DataProtector } from '../lib/crypto.js';
 import { CardSystemError, createCardSystem, type CardSystem } from './cardsys/index.js';
+import { observeCardSystem } from './cardsys/observed-card-system.js';
+import type { OutsideCallObserver } from './outside-calls.js';
 
 /**
  * Per-school access to the outside world, built from the `schools` row: its card system (endpoint and
@@ -14,6 +16,8 @@ export class SchoolConnections {
   constructor(
     private readonly protector: DataProtector,
     private readonly cardsysTimeoutMs: number,
+    /** Told of every card-system call made for an order (the admins' order timeline). */
+    private readonly observeCalls?: OutsideCallObserver,
   ) {}
 
   cardSystem(school: SchoolRow): CardSystem {
@@ -30,12 +34,13 @@ export class SchoolConnections {
         message: `school ${school.code} has no card system connected`,
       });
     }
-    const system = createCardSystem({
+    const vendor = createCardSystem({
       endpoint: school.cardsysEndpoint,
       username: school.cardsysUsername,
       password: this.protector.decrypt(school.cardsysPasswordEnc),
       timeoutMs: this.cardsysTimeoutMs,
     });
+    const system = this.observeCalls ? observeCardSystem(vendor, this.observeCalls) : vendor;
     this.cardSystems.set(school.id, { version, system });
     return system;
   }

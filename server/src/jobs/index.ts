@@ -1,10 +1,13 @@
 import type { Deps } from '../deps.js';
+import { dailyStatsJob } from './admin/daily-stats.js';
+import { rosterImportJob } from './admin/roster-import.js';
 import { campusCodePayJob } from './campus-code/campus-code-pay.js';
 import { deductionCollectJob } from './withholding/deduction-collect.js';
 import { deductionRefundJob } from './withholding/deduction-refund.js';
 import { balanceWatchJob } from './messages/balance-watch.js';
 import { messageSendJob } from './messages/message-send.js';
 import { rechargeCreditJob } from './recharge/recharge-credit.js';
+import { rechargeRefundJob } from './recharge/recharge-refund.js';
 import { rechargeSweepJob } from './recharge/recharge-sweep.js';
 import { reconcileDayJob, reconcileScheduleJob } from './reconciliation/reconcile.js';
 import { retentionJob } from './retention.js';
@@ -29,5 +32,8 @@ export function allJobs(deps: Deps): JobDefinition<never>[] {
     reconcileDayJob,
     messageSendJob(deps),
     balanceWatchJob(deps),
+    rechargeRefundJob,
+    dailyStatsJob(deps),
+    rosterImportJob,
   ] as JobDefinition<never>[];
 }

@@ -32,6 +32,14 @@ export function retentionRules(
               (select id from notify_log where not is_verified and received_at < $1 order by received_at limit ${BATCH})`,
     },
     {
+      // The order timelines' record of our calls to Alipay and card systems (issue 13): kept as long as
+      // the notifications they answer. Order rows and their status changes stay.
+      table: 'outside_calls',
+      cutoff: days(retention.notifyLogDays),
+      sql: `delete from outside_calls where id in
+              (select id from outside_calls where started_at < $1 order by started_at limit ${BATCH})`,
+    },
+    {
       // Nonces only need remembering for the gateway's timestamp window (DESIGN §6.2).
       table: 'gateway_nonces',
       cutoff: (now) => now,

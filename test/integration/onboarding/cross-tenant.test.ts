@@ -11,7 +11,8 @@ import { startStack, type Stack } from '../../support/stack.js';
  * entry below fails this test until someone says how to call it.
  */
 
-type Param = 'victimAdmin' | 'victimObject';
+/** victimAdmin: an admin of the target school; victimRecharge / victimImport: its objects; else a literal. */
+type Param = 'victimAdmin' | 'victimRecharge' | 'victimImport' | (string & {});
 interface RouteCall {
   /** Values for path parameters other than :schoolId, taken from the target school. */
   params?: Record<string, Param>;
@@ -45,6 +46,18 @@ const ROUTES: Record<string, RouteCall | NotSchoolScoped> = {
   'POST /api/v1/admin/schools/:schoolId/reconciliation/findings/:id/:repair': {
     body: { reason: '越权处理' },
   },
+  'GET /api/v1/admin/schools/:schoolId/dashboard': {},
+  'GET /api/v1/admin/schools/:schoolId/orders': {},
+  'GET /api/v1/admin/schools/:schoolId/orders/:kind/:id': {
+    params: { kind: 'RECHARGE', id: 'victimRecharge' },
+  },
+  'GET /api/v1/admin/schools/:schoolId/inbox': {},
+  'POST /api/v1/admin/schools/:schoolId/inbox/:kind/:id/:action': {
+    params: { kind: 'recharge.credit-failed', id: 'victimRecharge', action: 'refund' },
+  },
+  'POST /api/v1/admin/schools/:schoolId/roster/imports': {},
+  'GET /api/v1/admin/schools/:schoolId/roster/imports': {},
+  'GET /api/v1/admin/schools/:schoolId/roster/imports/:id': { params: { id: 'victimImport' } },
 };
 
 type Client = Stack['app']['http'];
@@ -69,6 +82,8 @@ describe('admin API tenant isolation, route by route', function () {
   let stack: Stack;
   let target: { id: string; code: string };
   let victimAdmin: string;
+  let victimRecharge: string;
+  let victimImport: string;
   let intruder: Awaited<ReturnType<typeof adminOf>>;
   let intruderSchool: { id: string };
   let plainUser: Awaited<ReturnType<Stack['createUser']>>;
@@ -81,6 +96,28 @@ describe('admin API tenant isolation, route by route', function () {
     victimAdmin = (await adminOf(stack, a.id, 'STAFF')).userId;
     // Something to steal: an open invitation of the target school.
     await createInvitation(stack.app.deps, TEST_OPERATOR, { schoolId: a.id, role: 'OWNER' });
+    // A recharge the card system refused (for the inbox) and a roster import, written as the platform would.
+    const { pool } = stack.app.deps;
+    const user = await pool.query(`insert into users (alipay_open_id) values ($1) returning id`, [
+      `victim-${a.code}`,
+    ]);
+    const binding = await pool.query(
+      `insert into bindings (school_id, user_id, card_no, holder_name, relation)
+       values ($1, $2, '88880001', '受害人', 'SELF') returning id`,
+      [a.id, user.rows[0].id],
+    );
+    const recharge = await pool.query(
+      `insert into recharge_orders (out_trade_no, school_id, user_id, binding_id, card_no, amount_fen, status, expires_at)
+       values ($1, $2, $3, $4, '88880001', 100, 'CREDIT_FAILED', now()) returning id`,
+      [`R${a.code}1`, a.id, user.rows[0].id, binding.rows[0].id],
+    );
+    victimRecharge = recharge.rows[0].id;
+    const rosterImport = await pool.query(
+      `insert into roster_imports (school_id, requested_by, file_name, format, status)
+       values ($1, 'operator:test', 'roster.csv', 'CSV', 'DONE') returning id`,
+      [a.id],
+    );
+    victimImport = rosterImport.rows[0].id;
     const b = await stack.addSchool();
     intruderSchool = { id: b.id };
     intruder = await adminOf(stack, b.id, 'OWNER');
@@ -130,9 +167,13 @@ describe('admin API tenant isolation, route by route', function () {
       const path = pattern
         .replace('/api/v1/admin', '')
         .replace(':schoolId', target.id)
-        .replace(/:(\w+)/g, (_, name: string) =>
-          call.params?.[name] === 'victimAdmin' ? victimAdmin : name,
-        );
+        .replace(/:(\w+)/g, (_, name: string) => {
+          const param = call.params?.[name];
+          if (param === 'victimAdmin') return victimAdmin;
+          if (param === 'victimRecharge') return victimRecharge;
+          if (param === 'victimImport') return victimImport;
+          return param ?? name;
+        });
       for (const [who, http] of callers) {
         const res = await send(http, method, `/api/v1/admin${path}`, call.body);
         assert.ok([403, 404].includes(res.status), `${route} by ${who}: ${res.status} ${res.text}`);
@@ -153,6 +194,22 @@ describe('admin API tenant isolation, route by route', function () {
     assert.equal(removed.status, 404);
     const audit = await intruder.http.get(`${own}/audit?limit=100`);
     assert.ok(!audit.text.includes(target.id));
+    const order = await intruder.http.get(`${own}/orders/RECHARGE/${victimRecharge}`);
+    assert.deepEqual([order.status, order.body.error.code], [404, 'ORDER_NOT_FOUND']);
+    const refund = await intruder.http.post(
+      `${own}/inbox/recharge.credit-failed/${victimRecharge}/refund`,
+      {},
+    );
+    assert.deepEqual([refund.status, refund.body.error.code], [404, 'ORDER_NOT_FOUND']);
+    const retry = await intruder.http.post(
+      `${own}/inbox/recharge.credit-failed/${victimRecharge}/retry-credit`,
+      {},
+    );
+    assert.equal(retry.status, 404);
+    const found = await intruder.http.get(`${own}/orders?kind=RECHARGE&cardNo=88880001`);
+    assert.deepEqual(found.body.items, []);
+    const report = await intruder.http.get(`${own}/roster/imports/${victimImport}`);
+    assert.deepEqual([report.status, report.body.error.code], [404, 'ROSTER_IMPORT_NOT_FOUND']);
     assert.deepEqual(await snapshotOfTarget(), before);
   });
 

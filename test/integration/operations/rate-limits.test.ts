@@ -73,6 +73,46 @@ describe('rate limits', () => {
     });
   });
 
+  describe('binding attempts (issue 13: names and ID numbers cannot be guessed)', () => {
+    let app: TestApp;
+    before(async () => {
+      app = await startTestApp({
+        env: { RATE_LIMIT_SCALE: '1', RATE_LIMITS: 'binding-user=3/60,binding-school=5/60' },
+      });
+    });
+    after(() => app.stop());
+
+    const guess = (token: string, schoolId: string) =>
+      request('POST', `${app.url}/api/v1/bindings/lookup`, {
+        token,
+        body: { schoolId, name: '张三', idNumber: '11010120000101001X' },
+      });
+
+    it('stops one user after their attempts, and every user of one school after the school’s, with a retry time', async () => {
+      const school = crypto.randomUUID();
+      const first = app.deps.sessions.issue(crypto.randomUUID()).token;
+      for (let i = 0; i < 3; i += 1) assert.notEqual((await guess(first, school)).status, 429);
+      const limited = await guess(first, school);
+      assert.deepEqual([limited.status, limited.body.error.details.limit], [429, 'binding-user']);
+      assert.ok(Number(limited.headers.get('retry-after')) >= 1);
+
+      // Other accounts guessing at the same school share its budget (5): two more attempts, then 429.
+      const second = app.deps.sessions.issue(crypto.randomUUID()).token;
+      const third = app.deps.sessions.issue(crypto.randomUUID()).token;
+      assert.notEqual((await guess(second, school)).status, 429);
+      assert.notEqual((await guess(third, school)).status, 429);
+      const bySchool = await guess(third, school);
+      assert.deepEqual([bySchool.status, bySchool.body.error.details.limit], [429, 'binding-school']);
+      const bind = await request('POST', `${app.url}/api/v1/bindings`, {
+        token: second,
+        body: { schoolId: school, cardNo: '20260001', name: '张三', relation: 'SELF', studentNo: '1' },
+      });
+      assert.equal(bind.status, 429);
+      // Another school is not affected.
+      assert.notEqual((await guess(second, crypto.randomUUID())).status, 429);
+    });
+  });
+
   it('refuses a RATE_LIMITS override that names no limit', async () => {
     await assert.rejects(
       startTestApp({ env: { RATE_LIMITS: 'sesion-ip=2/60' } }),

@@ -5,11 +5,16 @@
  * - storage is an in-memory map with the sync API's shapes;
  * - dialogs and toasts are recorded, and confirm is answered by `answerConfirm` (default: confirm);
  * - navigation is recorded and handed to the runtime, which opens the target page like the real one;
+ * - my.uploadFile is real multipart HTTP too, reading `filePath` from this machine's disk; my.chooseFileFromDisk
+ *   is pluggable (the test picks the file) and my.canIUse answers for the APIs faked here;
  * - getAuthCode / tradePay / paySignCenter are pluggable: the journey tests plug in the Alipay sandbox's
  *   control API, standing in for the person tapping in the Alipay app; navigateToMiniProgram is recorded
  *   (the other mini-program is Alipay's, not ours).
  * Any other `my.*` a page calls throws, so an API used without a fake cannot go unnoticed.
  */
+
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
 
 export interface JsapiError {
   error: number;
@@ -48,6 +53,8 @@ export interface FakeMyPlugs {
   datePicker?: (current: string | undefined) => Promise<{ date: string }>;
   /** The person's answer to my.confirm. */
   answerConfirm?: (dialog: { title?: string; content?: string }) => boolean;
+  /** The file the person picks in my.chooseFileFromDisk (a path on this machine); unset: the client has no picker. */
+  chooseFileFromDisk?: () => Promise<{ apFilePath: string }>;
   /** Opening another mini-program; default: it opens. */
   navigateToMiniProgram?: (target: { appId: string; extraData?: unknown }) => Promise<unknown>;
 }
@@ -153,6 +160,17 @@ export class FakeMy {
       datePicker: (options: Callbacks & { currentDate?: string }) => {
         this.plug(options, 'datePicker', () => this.plugs.datePicker?.(options.currentDate));
       },
+      canIUse: (name: string) => {
+        // A client without a file picker (a phone) has no my.chooseFileFromDisk.
+        if (name === 'chooseFileFromDisk') return !!this.plugs.chooseFileFromDisk;
+        return name in api;
+      },
+      chooseFileFromDisk: (options: Callbacks) => {
+        this.plug(options, 'chooseFileFromDisk', () => this.plugs.chooseFileFromDisk?.());
+      },
+      uploadFile: (options: any) => {
+        this.uploadFile(options);
+      },
       navigateToMiniProgram: (options: Callbacks & { appId: string; extraData?: unknown; path?: string }) => {
         this.plug(options, 'navigateToMiniProgram', () => {
           const target = { appId: options.appId, extraData: options.extraData, path: options.path };
@@ -194,6 +212,47 @@ export class FakeMy {
       (value) => settle(options, { ok: true, value }),
       (error) => settle(options, { ok: false, error: asJsapiError(error) }),
     );
+  }
+
+  private uploadFile(
+    options: Callbacks & {
+      url: string;
+      filePath: string;
+      name: string;
+      fileName?: string;
+      header?: Record<string, string>;
+      headers?: Record<string, string>;
+      formData?: Record<string, unknown>;
+    },
+  ) {
+    this.calls.push('uploadFile');
+    const headers = { ...(options.header ?? {}), ...(options.headers ?? {}) };
+    const record: RecordedRequest = { method: 'POST', url: options.url, headers, body: undefined };
+    this.requests.push(record);
+    this.inFlight += 1;
+    readFile(options.filePath)
+      .then((bytes) => {
+        const form = new FormData();
+        for (const [key, value] of Object.entries(options.formData ?? {})) form.append(key, String(value));
+        form.append(options.name, new Blob([bytes]), options.fileName ?? basename(options.filePath));
+        return fetch(options.url, { method: 'POST', headers, body: form });
+      })
+      .then(async (response) => {
+        record.status = response.status;
+        const header = Object.fromEntries(response.headers.entries());
+        // The JSAPI calls success for any HTTP answer; the page's code judges the status.
+        settle(options, {
+          ok: true,
+          value: { data: await response.text(), statusCode: response.status, header },
+        });
+      })
+      .catch(() => {
+        record.failedWith = 12;
+        settle(options, { ok: false, error: { error: 12, errorMessage: 'upload failed' } });
+      })
+      .finally(() => {
+        this.inFlight -= 1;
+      });
   }
 
   private request(

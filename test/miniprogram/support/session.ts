@@ -12,7 +12,9 @@ import { MiniRuntime } from './runtime.js';
 export function alipayAppOf(
   stack: Stack,
   user: Pick<StackUser, 'userId'>,
-): Required<Omit<FakeMyPlugs, 'answerConfirm' | 'navigateToMiniProgram' | 'datePicker'>> {
+): Required<
+  Omit<FakeMyPlugs, 'answerConfirm' | 'navigateToMiniProgram' | 'datePicker' | 'chooseFileFromDisk'>
+> {
   const { control, appId } = stack.alipay;
   return {
     getAuthCode: (scopes) =>

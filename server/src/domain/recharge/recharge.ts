@@ -144,7 +144,7 @@ export async function creditRecharge(deps: Deps, order: RechargeRow, school: Sch
 }
 
 /** Our flow number in the vendor's records, searched from a day before payment (vendor clocks drift). */
-function findVendorCredit(deps: Deps, order: RechargeRow, school: SchoolRow) {
+export function findVendorCredit(deps: Deps, order: RechargeRow, school: SchoolRow) {
   const paidAt = (order.paidAt ?? order.createdAt).getTime();
   return deps.schools.cardSystem(school).findRecharge({
     cardNo: order.cardNo,

@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import { AlipaySdk } from 'alipay-sdk';
 import { fenToYuan, yuanToFenAllowZero } from '../../../../shared/money.js';
 import type { AlipayConfig } from '../../config.js';
+import type { OutsideCallObserver } from '../outside-calls.js';
 import { AlipayError, isAgreementGone } from './errors.js';
 import { callAlipay, type AlipayResponse } from './sdk-call.js';
 
@@ -130,6 +131,7 @@ function privateKeyType(key: string): 'PKCS1' | 'PKCS8' {
 export class Alipay {
   private readonly sdk: AlipaySdk;
   private tokenRefused?: (appAuthToken: string, error: AlipayError) => void;
+  private callObserver?: OutsideCallObserver;
 
   constructor(readonly config: AlipayConfig) {
     this.sdk = new AlipaySdk({
@@ -166,17 +168,62 @@ export class Alipay {
     this.tokenRefused = listener;
   }
 
+  /**
+   * Called (synchronously, must not throw) after every call made for one of our orders — a trade, a refund,
+   * an agreement by our external number — with its outcome and duration: the admins' order timeline.
+   */
+  observeCalls(observer: OutsideCallObserver): void {
+    this.callObserver = observer;
+  }
+
   /** Every call goes through here, so that a refused app_auth_token is noticed whatever the call. */
   private async call(
     method: string,
     options: Parameters<typeof callAlipay>[2] = {},
   ): Promise<AlipayResponse> {
+    const startedAt = new Date();
+    const started = performance.now();
     try {
-      return await callAlipay(this.sdk, method, options);
+      const response = await callAlipay(this.sdk, method, options);
+      this.report(method, options, startedAt, started, response);
+      return response;
     } catch (error) {
+      this.report(method, options, startedAt, started, error);
       if (options.appAuthToken && isAppAuthTokenRefused(error))
         this.tokenRefused?.(options.appAuthToken, error);
       throw error;
+    }
+  }
+
+  private report(
+    method: string,
+    options: Parameters<typeof callAlipay>[2] = {},
+    startedAt: Date,
+    started: number,
+    result: AlipayResponse | unknown,
+  ): void {
+    const biz = options.bizContent ?? {};
+    const reference = str(biz.outTradeNo) ?? str(biz.externalAgreementNo);
+    if (!this.callObserver || !reference) return;
+    const failure = result instanceof AlipayError ? result : null;
+    const answer = failure ? null : (result as AlipayResponse);
+    try {
+      this.callObserver({
+        system: 'ALIPAY',
+        operation: method,
+        reference,
+        outcome: failure
+          ? (failure.kind.toUpperCase() as 'UNKNOWN' | 'PENDING' | 'RETRYABLE' | 'FINAL')
+          : result instanceof Error
+            ? 'UNKNOWN'
+            : 'OK',
+        code: failure?.code ?? answer?.code ?? (result instanceof Error ? 'CLIENT_ERROR' : null),
+        subCode: failure?.subCode ?? null,
+        startedAt,
+        durationMs: Math.round(performance.now() - started),
+      });
+    } catch {
+      // Observing never breaks a call.
     }
   }
 

@@ -5,7 +5,11 @@ import { requireSession } from '../../http/session-auth.js';
 import { adminsRoutes } from './admins.js';
 import { auditRoutes } from './audit.js';
 import { campusCodeAdminRoutes } from './campus-code.js';
+import { dashboardRoutes } from './dashboard.js';
+import { inboxRoutes } from './inbox.js';
 import { membershipRoutes } from './memberships.js';
+import { ordersRoutes } from './orders.js';
+import { rosterRoutes } from './roster.js';
 import { reconciliationRoutes } from './reconciliation.js';
 import { schoolRoutes } from './school.js';
 import { SchoolAdminRouter } from './school-admin-router.js';
@@ -22,7 +26,17 @@ export function adminRoutes(deps: Deps): Router {
   router.use(rateLimit(deps, 'api-user'));
   membershipRoutes(router, deps);
   const school = new SchoolAdminRouter(router, deps);
-  for (const add of [schoolRoutes, adminsRoutes, auditRoutes, campusCodeAdminRoutes, reconciliationRoutes])
+  for (const add of [
+    schoolRoutes,
+    adminsRoutes,
+    auditRoutes,
+    campusCodeAdminRoutes,
+    dashboardRoutes,
+    ordersRoutes,
+    inboxRoutes,
+    rosterRoutes,
+    reconciliationRoutes,
+  ])
     add(school, deps);
   return router;
 }

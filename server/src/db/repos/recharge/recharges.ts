@@ -258,3 +258,68 @@ export async function listRechargesOfCard(
     )
     .orderBy(desc(rechargeOrders.paidAt));
 }
+
+// ---- the admins' exceptions inbox (issue 13) -------------------------------------------------------------
+
+export async function findRechargeOfSchool(
+  db: Executor,
+  schoolId: string,
+  id: string,
+): Promise<RechargeRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(rechargeOrders)
+    .where(and(eq(rechargeOrders.id, id), eq(rechargeOrders.schoolId, schoolId)));
+  return row;
+}
+
+/** The school's order, locked for an admin's action (so that two actions on it take turns). */
+export async function lockRechargeOfSchool(
+  db: Executor,
+  schoolId: string,
+  id: string,
+): Promise<RechargeRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(rechargeOrders)
+    .where(and(eq(rechargeOrders.id, id), eq(rechargeOrders.schoolId, schoolId)))
+    .for('update');
+  return row;
+}
+
+/**
+ * CREDIT_FAILED → PAID for one more crediting attempt that the caller makes itself at once: due only after
+ * `leaseUntil`, so that no drainer takes it meanwhile (a drainer finds it then if the caller died).
+ */
+export async function reopenForCredit(
+  db: Executor,
+  id: string,
+  at: { now: Date; leaseUntil: Date },
+): Promise<RechargeRow | undefined> {
+  const [row] = await db
+    .update(rechargeOrders)
+    .set({ status: 'PAID', nextCreditAt: at.leaseUntil, updatedAt: at.now })
+    .where(and(eq(rechargeOrders.id, id), eq(rechargeOrders.status, 'CREDIT_FAILED')))
+    .returning();
+  return row;
+}
+
+/** CREDIT_FAILED → REFUNDED once Alipay has refunded the payer. */
+export async function markRechargeRefunded(db: Executor, outTradeNo: string, now: Date): Promise<boolean> {
+  const rows = await db
+    .update(rechargeOrders)
+    .set({ status: 'REFUNDED', refundedAt: now, nextCreditAt: null, updatedAt: now })
+    .where(and(eq(rechargeOrders.outTradeNo, outTradeNo), eq(rechargeOrders.status, 'CREDIT_FAILED')))
+    .returning({ id: rechargeOrders.id });
+  return rows.length === 1;
+}
+
+/** CREDIT_FAILED → CREDITED: the vendor's records show the credit after all (an admin's refund asked). */
+export async function markFailedFoundCredited(db: Executor, id: string, now: Date): Promise<boolean> {
+  const rows = await db
+    .update(rechargeOrders)
+    .set({ status: 'CREDITED', creditedAt: now, nextCreditAt: null, updatedAt: now })
+    .where(and(eq(rechargeOrders.id, id), eq(rechargeOrders.status, 'CREDIT_FAILED')))
+    .returning({ id: rechargeOrders.id });
+  return rows.length === 1;
+}

@@ -261,7 +261,7 @@ export async function requestReversal(
 ): Promise<DeductionRow | undefined> {
   // A debt inside an open repayment is not voided here: the repayment's trade already asks for it. If the
   // repayment is paid, the reversal is refunded from it (sweep); if it closes, the debt is voided then.
-  const isVoidable = sql`(${deductions.status} in ('PENDING', 'RETRYING', 'ARREARS') and ${deductions.chargeState} is null and ${deductions.repaymentId} is null and (${deductions.leaseUntil} is null or ${deductions.leaseUntil} < ${now}))`;
+  const isVoidable = sql`(${deductions.status} in ('PENDING', 'RETRYING', 'ARREARS', 'WAIVED') and ${deductions.chargeState} is null and ${deductions.repaymentId} is null and (${deductions.leaseUntil} is null or ${deductions.leaseUntil} < ${now}))`;
   const [row] = await db
     .update(deductions)
     .set({
@@ -334,4 +334,99 @@ export async function releaseLeases(
       awaiting_buyer_since = case when r.fresh then null else d.awaiting_buyer_since end
     from unnest(${ids}::uuid[], ${leases}::timestamptz[], ${fresh}::boolean[]) as r(id, lease, fresh)
     where d.id = r.id and d.lease_until = r.lease`);
+}
+
+// ---- the admins' exceptions inbox (issue 13) -------------------------------------------------------------
+
+export async function findDeductionOfSchool(
+  db: Executor,
+  schoolId: string,
+  id: string,
+  options: { lock?: boolean } = {},
+): Promise<DeductionRow | undefined> {
+  const query = db
+    .select()
+    .from(deductions)
+    .where(and(eq(deductions.id, id), eq(deductions.schoolId, schoolId)));
+  const [row] = options.lock ? await query.for('update') : await query;
+  return row;
+}
+
+/**
+ * An admin's "collect now": leases one RETRYING or ARREARS deduction of the school to the caller, exactly as
+ * claimDueDeductions leases due rows to a collector (marked UNKNOWN when about to be charged, so a crash is
+ * queried first). An ARREARS row goes back to RETRYING while it is tried, so that the collector finishes
+ * the attempt if the caller dies; the attempt's own outcome decides where it ends. Undefined when the row is
+ * leased already (a double tap), inside a repayment, or no longer owed.
+ */
+export async function claimDeductionNow(
+  db: Executor,
+  input: { schoolId: string; id: string; now: Date; leaseUntil: Date },
+): Promise<ClaimedDeduction | undefined> {
+  const { rows } = await db.execute<{ id: string; fresh: boolean }>(sql`
+    update deductions d
+    set lease_until = ${input.leaseUntil}, next_attempt_at = ${input.now}, status = 'RETRYING',
+        charge_state = case when due.fresh then 'UNKNOWN' else d.charge_state end,
+        awaiting_buyer_since = case when due.fresh then ${input.now}::timestamptz else d.awaiting_buyer_since end,
+        updated_at = ${input.now}
+    from (
+      select id, charge_state is null and reversal_requested_at is null as fresh from deductions
+      where id = ${input.id} and school_id = ${input.schoolId} and status in ('RETRYING', 'ARREARS')
+        and repayment_id is null and (lease_until is null or lease_until < ${input.now})
+      for update skip locked
+    ) due
+    where d.id = due.id
+    returning d.id, due.fresh`);
+  if (rows.length === 0) return undefined;
+  const [claimed] = await db
+    .select({ ...getTableColumns(deductions), agreementNo: withholdingAgreements.agreementNo })
+    .from(deductions)
+    .leftJoin(withholdingAgreements, eq(withholdingAgreements.id, deductions.agreementId))
+    .where(eq(deductions.id, input.id));
+  return { ...claimed, isFreshCharge: rows[0].fresh === true };
+}
+
+/**
+ * ARREARS → WAIVED: the school gives the debt up (its loss). Only a debt nobody is charging or repaying:
+ * no collector's lease, no trade of open outcome, no repayment. decide_deduction counts only RETRYING and
+ * ARREARS as arrears, so the payer's swipes are approved again from the commit on.
+ */
+export async function waiveDeduction(
+  db: Executor,
+  input: { schoolId: string; id: string; reason: string; now: Date },
+): Promise<DeductionRow | undefined> {
+  const [row] = await db
+    .update(deductions)
+    .set({
+      status: 'WAIVED',
+      waivedAt: input.now,
+      waiveReason: input.reason,
+      nextAttemptAt: null,
+      updatedAt: input.now,
+    })
+    .where(
+      and(
+        eq(deductions.id, input.id),
+        eq(deductions.schoolId, input.schoolId),
+        eq(deductions.status, 'ARREARS'),
+        isNull(deductions.repaymentId),
+        isNull(deductions.chargeState),
+        or(isNull(deductions.leaseUntil), lte(deductions.leaseUntil, input.now)),
+      ),
+    )
+    .returning();
+  return row;
+}
+
+/** The reversed deduction a refund belongs to: charged under `outTradeNo` itself or through a repayment. */
+export async function findDeductionOfRefund(
+  db: Executor,
+  refund: { schoolId: string; outTradeNo: string; outRequestNo: string },
+): Promise<DeductionRow | undefined> {
+  const { rows } = await db.execute<{ id: string }>(sql`
+    select d.id from deductions d
+    where d.school_id = ${refund.schoolId} and d.refund_out_request_no = ${refund.outRequestNo}
+      and (d.out_trade_no = ${refund.outTradeNo}
+           or d.repayment_id = (select p.id from repayments p where p.out_trade_no = ${refund.outTradeNo}))`);
+  return rows[0] ? findDeduction(db, String(rows[0].id)) : undefined;
 }

@@ -47,3 +47,74 @@ export async function recordRefundFailure(
     .returning({ attempts: refunds.attempts });
   return row?.attempts ?? 0;
 }
+
+// ---- the admins' exceptions inbox (issue 13) -------------------------------------------------------------
+
+export async function findRefundOfSchool(
+  db: Executor,
+  schoolId: string,
+  id: string,
+): Promise<RefundRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(refunds)
+    .where(and(eq(refunds.id, id), eq(refunds.schoolId, schoolId)));
+  return row;
+}
+
+export async function findRefund(
+  db: Executor,
+  outTradeNo: string,
+  outRequestNo: string,
+): Promise<RefundRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(refunds)
+    .where(and(eq(refunds.outTradeNo, outTradeNo), eq(refunds.outRequestNo, outRequestNo)));
+  return row;
+}
+
+/**
+ * Takes a refund for an admin's retry with the same out_request_no: FAILED → PENDING, or a PENDING one not
+ * touched since `idleBefore` (so that a double tap, or a retry racing the job's, sends one request).
+ * Returns the row when it is the caller's to send.
+ */
+export async function takeRefundForRetry(
+  db: Executor,
+  id: string,
+  at: { now: Date; idleBefore: Date },
+): Promise<RefundRow | undefined> {
+  const [row] = await db
+    .update(refunds)
+    .set({ status: 'PENDING', completedAt: null, updatedAt: at.now })
+    .where(
+      and(
+        eq(refunds.id, id),
+        sql`${refunds.handledAt} is null`,
+        sql`(${refunds.status} = 'FAILED' or (${refunds.status} = 'PENDING' and ${refunds.updatedAt} < ${at.idleBefore}))`,
+      ),
+    )
+    .returning();
+  return row;
+}
+
+/** An admin takes a refund that will not go through out of the inbox: FAILED, handled, with the reason. */
+export async function markRefundHandled(
+  db: Executor,
+  id: string,
+  handled: { by: string; reason: string; now: Date },
+): Promise<RefundRow | undefined> {
+  const [row] = await db
+    .update(refunds)
+    .set({
+      status: 'FAILED',
+      completedAt: sql`coalesce(${refunds.completedAt}, ${handled.now}::timestamptz)`,
+      handledAt: handled.now,
+      handledBy: handled.by,
+      handledReason: handled.reason,
+      updatedAt: handled.now,
+    })
+    .where(and(eq(refunds.id, id), sql`${refunds.status} <> 'SUCCEEDED'`, sql`${refunds.handledAt} is null`))
+    .returning();
+  return row;
+}

@@ -1,0 +1,186 @@
+/**
+ * The exceptions inbox (issue 13): what needs a person, one tab per kind (recharges not credited, unpaid
+ * deductions, stuck refunds, agreements and card syncs, campus-code payments …), oldest first. Staff and
+ * owners act on an item; money moves, so each action is confirmed first, and a waive or mark-handled asks
+ * for the reason the audit log keeps. The server makes every action idempotent: a second tap answers
+ * "already done", and the list is read again after each action.
+ */
+import type { AdminRole } from '../../shared/admin-api';
+import { adminApi } from '../../services/admin-api';
+import { messageOf } from '../../services/api-error';
+import { datasetValue, type TapEvent } from '../../services/events';
+import { confirm, stopPullDownRefresh, toast } from '../../services/jsapi';
+import { openPage } from '../../services/navigation';
+import {
+  ALL_INBOX_KINDS as ALL,
+  INBOX_ACTION_CONFIRM_ZH,
+  INBOX_ACTION_LABELS_ZH,
+  reasonError,
+  toInboxRow,
+  inboxTabOptions,
+  toInboxTabs,
+  type InboxRow,
+  type InboxTab,
+} from '../../view-models/admin-operations';
+
+const PAGE_SIZE = 20;
+
+interface PendingReason {
+  key: string;
+  action: string;
+  label: string;
+}
+
+Page({
+  data: {
+    loading: true,
+    errorMessage: '',
+    schoolId: '',
+    role: 'VIEWER' as AdminRole,
+    roleKnown: false,
+    tabs: [] as InboxTab[],
+    tabOptions: [] as Array<{ text: string; value: string }>,
+    kind: ALL,
+    rows: [] as InboxRow[],
+    isEmpty: false,
+    nextCursor: null as string | null,
+    loadingMore: false,
+    busyKey: '',
+    reasonFor: null as PendingReason | null,
+    reason: '',
+    reasonError: '',
+  },
+
+  onLoad(query: { schoolId?: string; kind?: string }): Promise<void> {
+    this.setData({ schoolId: query.schoolId ?? '', kind: query.kind || ALL });
+    return this.load();
+  },
+
+  async load(): Promise<void> {
+    this.setData({ loading: this.data.tabs.length === 0, errorMessage: '' });
+    try {
+      const [school, inbox] = await Promise.all([
+        // The role decides which actions are offered (the server checks it again on each action).
+        this.data.roleKnown ? null : adminApi.school(this.data.schoolId),
+        adminApi.inbox(this.data.schoolId, {
+          kind: this.data.kind === ALL ? undefined : this.data.kind,
+          limit: PAGE_SIZE,
+        }),
+      ]);
+      const role = school ? school.role : this.data.role;
+      const tabs = toInboxTabs(inbox);
+      const rows = inbox.items.map((item) => toInboxRow(item, role));
+      this.setData({
+        loading: false,
+        role,
+        roleKnown: true,
+        tabs,
+        tabOptions: inboxTabOptions(tabs),
+        rows,
+        isEmpty: rows.length === 0,
+        nextCursor: inbox.nextCursor,
+      });
+    } catch (error) {
+      this.setData({ loading: false, errorMessage: messageOf(error) });
+    }
+  },
+
+  onRetry(): Promise<void> {
+    return this.load();
+  },
+
+  async onPullDownRefresh(): Promise<void> {
+    await this.load();
+    stopPullDownRefresh();
+  },
+
+  onKindChange(value: unknown): Promise<void> | void {
+    if (typeof value !== 'string' || !value || value === this.data.kind) return;
+    this.setData({ kind: value, rows: [], nextCursor: null, reasonFor: null });
+    return this.load();
+  },
+
+  async onReachBottom(): Promise<void> {
+    if (this.data.loadingMore || this.data.nextCursor === null) return;
+    this.setData({ loadingMore: true });
+    try {
+      const inbox = await adminApi.inbox(this.data.schoolId, {
+        kind: this.data.kind,
+        cursor: this.data.nextCursor,
+        limit: PAGE_SIZE,
+      });
+      this.setData({
+        rows: [...this.data.rows, ...inbox.items.map((item) => toInboxRow(item, this.data.role))],
+        nextCursor: inbox.nextCursor,
+      });
+    } catch (error) {
+      toast(messageOf(error));
+    } finally {
+      this.setData({ loadingMore: false });
+    }
+  },
+
+  onOpenOrder(event: TapEvent): void {
+    const row = this.data.rows.find((r) => r.key === datasetValue(event, 'key'));
+    if (!row || !row.orderId) return;
+    openPage('adminOrder', { schoolId: this.data.schoolId, kind: row.orderKind, id: row.orderId });
+  },
+
+  async onAction(event: TapEvent): Promise<void> {
+    const row = this.data.rows.find((r) => r.key === datasetValue(event, 'key'));
+    const action = row?.actions.find((a) => a.name === datasetValue(event, 'action'));
+    if (!row || !action || this.data.busyKey) return;
+    if (action.needsReason) {
+      this.setData({
+        reasonFor: { key: row.key, action: action.name, label: action.label },
+        reason: '',
+        reasonError: '',
+      });
+      return;
+    }
+    const confirmed = await confirm({
+      title: action.label,
+      content: `${row.title}${row.amount ? ` ${row.amount}` : ''}。${INBOX_ACTION_CONFIRM_ZH[action.name] ?? ''}`,
+      confirmButtonText: action.label,
+    });
+    if (confirmed) await this.run(row, action.name);
+  },
+
+  onReasonInput(value: string): void {
+    this.setData({ reason: value, reasonError: '' });
+  },
+
+  onReasonCancel(): void {
+    this.setData({ reasonFor: null, reason: '', reasonError: '' });
+  },
+
+  async onReasonConfirm(): Promise<void> {
+    const pending = this.data.reasonFor;
+    const row = pending && this.data.rows.find((r) => r.key === pending.key);
+    if (!pending || !row) return;
+    const error = reasonError(this.data.reason);
+    if (error) {
+      this.setData({ reasonError: error });
+      return;
+    }
+    await this.run(row, pending.action, this.data.reason.trim());
+  },
+
+  async run(row: InboxRow, action: string, reason?: string): Promise<void> {
+    if (this.data.busyKey) return;
+    this.setData({ busyKey: row.key });
+    try {
+      const result = await adminApi.inboxAction(this.data.schoolId, row, action, reason);
+      toast(
+        result.message || `${INBOX_ACTION_LABELS_ZH[action] ?? action}：完成`,
+        result.changed ? 'success' : 'none',
+      );
+      this.setData({ reasonFor: null, reason: '' });
+    } catch (error) {
+      toast(messageOf(error), 'fail');
+    } finally {
+      this.setData({ busyKey: '' });
+    }
+    await this.load();
+  },
+});
