@@ -259,11 +259,12 @@ async function vendorCredits(
 ) {
   if (recharges.length === 0)
     return { credits: new Map<string, number[]>(), checkedCards: 0, uncheckedCards: 0 };
-  const to = Math.min(day.to.getTime() + DAY_MS, deps.clock.now().getTime());
+  // Not clamped to now: the vendor's clock may be ahead, and its window ends are whole seconds (a credit
+  // made in the current second would fall outside a window that ends "now").
   return checkVendor(
     deps.schools.cardSystem(school),
     recharges,
-    { from: new Date(day.from.getTime() - DAY_MS), to: new Date(Math.max(to, day.from.getTime())) },
+    { from: new Date(day.from.getTime() - DAY_MS), to: new Date(day.to.getTime() + DAY_MS) },
     {
       concurrency: deps.config.reconcile.vendorConcurrency,
       maxCards: deps.config.reconcile.vendorMaxCards,
