@@ -9,6 +9,9 @@
  * .data/dev/), the card numbers, the school's authorization, and the card system's Alipay bind docs
  * restored from our bindings (a no-op when the card system kept them).
  *
+ * One start per DATA_DIR (dev/instance-lock.ts): a second one says "already running" in one line and leaves the
+ * running one's files alone, as does a start whose ports are taken.
+ *
  * Settings are the server's (README table); besides those: ALIPAY_SANDBOX_PORT (default 4010),
  * CARDSYS_SANDBOX_PORT (4020; its SOAP port is the next one).
  */
@@ -28,6 +31,7 @@ import { findUserByAlipayIds } from '../server/src/db/repos/users/users.js';
 import { createInvitation } from '../server/src/domain/admin/admins.js';
 import type { Actor } from '../server/src/domain/audit/audit.js';
 import { connectCardSystem } from '../server/src/domain/schools/card-system-connection.js';
+import { isMessageKind, MESSAGE_KINDS } from '../server/src/domain/messages/catalog.js';
 import { createAuthorizationLink } from '../server/src/domain/schools/isv-authorization.js';
 import { activateSchool, createSchool } from '../server/src/domain/schools/school-lifecycle.js';
 import { schoolById, updateSchoolSettings } from '../server/src/domain/schools/schools.js';
@@ -37,6 +41,8 @@ import { AlipaySandboxControl } from './sandbox/alipay/control-client.js';
 import { startAlipaySandbox, type AlipaySandbox } from './sandbox/alipay/server.js';
 import { CardsysSandboxControl } from './sandbox/cardsys/control-client.js';
 import { startCardsysSandbox, type CardsysSandbox } from './sandbox/cardsys/server.js';
+import { lockDataDir } from './dev/instance-lock.js';
+import { walkthrough } from './dev/walkthrough.js';
 
 const DEMO_SCHOOL = { code: '4132010001', name: '示例大学' };
 /**
@@ -47,6 +53,23 @@ const DEMO_SETTINGS = {
   retryScheduleSeconds: [15, 30],
   /** Alipay's campus id of the demo school (made up): the card home's 校园码 entry opens with it. */
   alipayInstitutionCode: '2088000000000900',
+  /**
+   * Parents bind without waiting for the holder's approval (a K-12 school's setting), so that the demo parent
+   * can bind two children who have no Alipay account here; real schools keep the default (ADULTS).
+   */
+  parentApproval: 'NEVER' as const,
+};
+/**
+ * The subscription-message templates "chosen in the merchant console" (domain/messages/catalog.ts): registered
+ * at the Alipay sandbox and given to the server unless ALIPAY_MESSAGE_TEMPLATES says otherwise.
+ */
+const DEMO_TEMPLATES = {
+  RECHARGE_CREDITED: 'DEMO_RECHARGE_CREDITED',
+  WITHHOLDING_FAILED: 'DEMO_WITHHOLDING_FAILED',
+  ARREARS: 'DEMO_ARREARS',
+  BALANCE_LOW: 'DEMO_BALANCE_LOW',
+  CARD_LOST: 'DEMO_CARD_LOST',
+  CARD_BOUND: 'DEMO_CARD_BOUND',
 };
 const DEMO_CARDS = [
   { cardNo: '20260001', name: '张三', balanceFen: 10_000, studentNo: 'S2026001' },
@@ -118,8 +141,8 @@ const NPM_START: Actor = { kind: 'OPERATOR', name: 'npm-start' };
  * The demo school comes on board the way every school does (issue 10): created PENDING with an
  * authorization link; the school's Alipay account authorizes on the Alipay sandbox's page and Alipay's
  * redirect reaches our callback over HTTP; its card system is tested and connected; activated. On later
- * starts the fresh sandboxes know nothing of it, so it authorizes again as the same Alipay app (its
- * auth_app_id) and its card system is connected again.
+ * starts it authorizes again as the same Alipay app (its auth_app_id), which also covers a sandbox whose
+ * snapshot was deleted, and its card system is connected again.
  */
 async function onboardDemoSchool(
   deps: Deps,
@@ -202,7 +225,7 @@ async function seedDemo(
   };
   const school = await onboardDemoSchool(deps, sandboxes.alipay, cardsys);
 
-  // The card system forgot its Alipay bind docs with the restart; our bindings remember them.
+  // Were the card system's snapshot lost, our bindings remember its Alipay bind docs (a no-op otherwise).
   const cardSystem = deps.schools.cardSystem(school);
   for (const binding of await listLiveBindingsOfSchool(deps.db, school.id)) {
     if (!binding.isWithholdingPayer || !binding.vendorBindPasswordEnc) continue;
@@ -245,108 +268,7 @@ async function gatewayClientFor(
   } catch {
     // first start, or an old file: issue a new client
   }
-  return createGatewayClient(deps, {
-    schoolId: school.id,
-    name: 'demo canteen POS gateway',
-    actor: NPM_START,
-  });
-}
-
-function walkthrough(info: {
-  bff: string;
-  alipay: string;
-  cardsys: string;
-  appId: string;
-  schoolId: string;
-  schoolCode: string;
-  ownerCode: string | null;
-  dataDir: string;
-}): string {
-  const j = "-H 'content-type: application/json'";
-  const { bff, alipay, cardsys, appId, schoolId, schoolCode, ownerCode, dataDir } = info;
-  // The tools find this server through <DATA_DIR>/dev.json: tell them where it is when it is not .data.
-  const shortDir = path.relative('.', dataDir);
-  const tool =
-    dataDir === path.resolve('.data')
-      ? 'npm run'
-      : `DATA_DIR=${shortDir && !shortDir.startsWith('..') ? shortDir : dataDir} npm run`;
-  return `
-Campus Card × Alipay is running (data in ${dataDir}, details in ${path.join(dataDir, 'dev.json')}).
-  BFF                 ${bff}            (/healthz, /readyz, /api/v1, /gateway/v1, /notify/alipay)
-  Alipay sandbox      ${alipay}          (control API: ${alipay}/control, docs/sandbox.md)
-  Card-system sandbox ${cardsys}          (control API: ${cardsys}/control)
-  Demo school         ${DEMO_SCHOOL.name} ${schoolCode}  id ${schoolId}
-  Demo cards          ${DEMO_CARDS.map((c) => `${c.cardNo} ${c.name}`).join(', ')}
-  Demo Alipay users   student ${DEMO_USERS[0].userId}, parent ${DEMO_USERS[1].userId}
-
-Walk the student journey by hand (what the mini-program does; ALIPAY stands in for the Alipay app):
-  1. auth code (my.getAuthCode):  curl -s ${alipay}/control/auth-codes ${j} -d '{"userId":"${DEMO_USERS[0].userId}","appId":"${appId}"}'
-  2. log in:   TOKEN=$(curl -s ${bff}/api/v1/session ${j} -d '{"authCode":"<authCode>"}' | node -pe 'JSON.parse(require("fs").readFileSync(0)).token')
-  3. bind:     curl -s ${bff}/api/v1/bindings ${j} -H "authorization: Bearer $TOKEN" -d '{"schoolId":"${schoolId}","cardNo":"20260001","name":"张三","relation":"SELF","studentNo":"S2026001"}'
-  4. recharge: curl -s ${bff}/api/v1/recharges ${j} -H "authorization: Bearer $TOKEN" -d '{"bindingId":"<binding id>","amountFen":5000}'
-  5. pay (my.tradePay): curl -s ${alipay}/control/trades/pay ${j} -d '{"tradeNO":"<tradeNo>","userId":"${DEMO_USERS[0].userId}"}'
-  6. see it:   curl -s ${bff}/api/v1/recharges/<order id> -H "authorization: Bearer $TOKEN"     (CREATED → PAID → CREDITED)
-               curl -s ${bff}/api/v1/bindings/<binding id> -H "authorization: Bearer $TOKEN"    (balance from the card system)
-               curl -s '${bff}/api/v1/bindings/<binding id>/statement' -H "authorization: Bearer $TOKEN"
-  7. loss / unbind: curl -s -XPOST ${bff}/api/v1/bindings/<binding id>/loss … ; curl -s -XDELETE ${bff}/api/v1/bindings/<binding id> …
-
-Withholding and a canteen swipe:
-  8. sign:     curl -s ${bff}/api/v1/withholding/sign ${j} -H "authorization: Bearer $TOKEN" -d '{"bindingId":"<binding id>"}'
-     confirm (my.paySignCenter): curl -s ${alipay}/control/agreements/sign ${j} -d '{"signStr":"<signStr>","userId":"${DEMO_USERS[0].userId}"}'
-               curl -s ${bff}/api/v1/withholding -H "authorization: Bearer $TOKEN"   (ACTIVE, card bound at the card system)
-  9. swipe at the canteen POS: curl -s ${cardsys}/control/swipe ${j} -d '{"schoolCode":"${schoolCode}","cardNo":"20260001","amountFen":1200,"terminalId":"POS-01"}'
-     follow the deduction: ${tool} pos:client -- status --txn <txnNo>        (APPROVED; status PENDING → COLLECTED)
- 10. arrears: set the payer's Alipay balance to 0 and swipe again: RETRYING, retried after 15 s and 30 s, then
-     ARREARS (the demo school's short schedule); further swipes are DECLINED IN_ARREARS. Then repay:
-               curl -s -XPUT ${alipay}/control/users/${DEMO_USERS[0].userId}/balance ${j} -d '{"balanceFen":0}'
-               curl -s ${bff}/api/v1/debts -H "authorization: Bearer $TOKEN";  curl -s -XPOST ${bff}/api/v1/debts/repay -H "authorization: Bearer $TOKEN" ${j} -d '{}'
-               then pay the repayment's tradeNo as in step 5 (after restoring the balance).
-
-Campus code (校园码): the student shows Alipay's code, a shop till scans it offline and uploads it later:
- 11. show the code: curl -s ${alipay}/control/campus-codes ${j} -d '{"userId":"${DEMO_USERS[0].userId}","schoolCode":"${schoolCode}","studentNo":"S2026001","studentName":"张三"}' > /tmp/code.json
- 12. scan at a till: curl -s ${cardsys}/control/scan ${j} -d "{\\"schoolCode\\":\\"${schoolCode}\\",\\"terminalId\\":\\"TILL-01\\",\\"amountFen\\":800,\\"code\\":$(cat /tmp/code.json)}"
-     (PAID at once; the till uploads within a second) then: curl -s ${cardsys}/control/scans/<txnNo>
-     (answer ACCEPTED) and the statement of step 6 shows 校园码消费 ¥8.00 已支付. Within 2 minutes the same till
-     refuses the code again (ALREADY_SCANNED); another till takes it and the platform answers DUPLICATE_CODE.
-     Hold a till's uploads with curl -s -XPUT ${cardsys}/control/schools/${schoolCode}/campus-code-uploads ${j} -d '{"held":true}'
-     (and '{"held":false}' to send them): uploads more than 24 h after the code are late, 10 days EXPIRED.
-     Without waiting 10 days: a till that scanned a code 11 days ago and uploads it now (add "madeAt" to step 11
-     and the same "scannedAt" to step 12):
-               T=$(date -u -d '11 days ago' +%Y-%m-%dT%H:%M:%SZ)
-               curl -s ${alipay}/control/campus-codes ${j} -d '{"userId":"${DEMO_USERS[0].userId}","schoolCode":"${schoolCode}","studentNo":"S2026001","studentName":"张三","madeAt":"'$T'"}' > /tmp/old-code.json
-               curl -s ${cardsys}/control/scan ${j} -d "{\\"schoolCode\\":\\"${schoolCode}\\",\\"terminalId\\":\\"TILL-02\\",\\"amountFen\\":600,\\"scannedAt\\":\\"$T\\",\\"code\\":$(cat /tmp/old-code.json)}"
-     the upload is answered EXPIRED (curl -s ${cardsys}/control/scans/<txnNo>); the school's admin (step 13) sees it
-     in the mini-program's 校园码异常 → 上传过期, or: curl -s "${bff}/api/v1/admin/schools/${schoolId}/campus-code/exceptions?kind=EXPIRED" -H "authorization: Bearer $TOKEN"
-
-School admin (the demo student ${DEMO_USERS[0].userId} is invited as owner of ${DEMO_SCHOOL.name}):
- 13. ${ownerCode ? `owner invitation code: ${ownerCode}   (once, within 72 h; a new one is printed on the next start)` : 'the demo student is already an admin of the school'}
-     in the mini-program: 选择学校 page → 我是学校管理员 → enter the code; or by hand:
-               curl -s ${bff}/api/v1/admin/invitations/redeem ${j} -H "authorization: Bearer $TOKEN" -d '{"code":"<code>"}'
- 14. change a setting, then read the audit log (the operator's view of it next to it):
-               curl -s -XPUT ${bff}/api/v1/admin/schools/${schoolId}/settings ${j} -H "authorization: Bearer $TOKEN" -d '{"rechargeMinFen":500}'
-               curl -s ${bff}/api/v1/admin/schools/${schoolId}/audit -H "authorization: Bearer $TOKEN";  ${tool} operator -- audit --school ${schoolCode}
-
-Another school, from nothing to its first recharge, as the platform operator does it (README "Onboarding a school"):
- 15. create it: ${tool} operator -- school create --code 4132010002 --name 新大学      (PENDING; prints authorizationLink.url)
- 16. the school's Alipay account authorizes: open that url in a browser and press 确认授权 (the Alipay sandbox's
-     authorization page sends it on to our callback, which answers 授权成功), or the same by hand:
-               curl -sL '<authorizationLink.url>' --data-urlencode merchant_name=新大学
- 17. its card system (the sandbox answers endpoint, username, password) and a student's card:
-               curl -s ${cardsys}/control/schools ${j} -d '{"code":"4132010002","name":"新大学"}'
-               curl -s ${cardsys}/control/schools/4132010002/cards ${j} -d '{"cardNo":"30260001","name":"赵六","studentNo":"N2026001","balanceFen":1000}'
- 18. connect (tested with GetPersonInfo), activate, look (Alipay's .query answer included):
-               echo '<password>' > /tmp/pw; ${tool} operator -- school connect-cardsys 4132010002 --endpoint <endpoint> --username <username> --password-file /tmp/pw
-               ${tool} operator -- school activate 4132010002;  ${tool} operator -- school show 4132010002
- 19. its first recharge: a new Alipay user logs in as in steps 1–2 (userId from this answer), then steps 3–6 with
-     the new school's id and card 30260001 赵六, studentNo N2026001 (paid to 新大学's own Alipay account):
-               curl -s ${alipay}/control/users ${j} -d '{"balanceFen":30000}'
- 20. its owner: ${tool} operator -- admin invite --school 4132010002 --role owner   (redeem it as in step 13)
-     the school withdraws its authorization in Alipay (then it is SUSPENDED; school link + step 16 lifts it):
-               curl -s ${alipay}/control/merchant-authorizations/cancel ${j} -d '{"isvAppId":"${appId}","authAppId":"<school show: alipay.authAppId>"}'
-
-Mini-program: BFF_URL=${bff} npm run build:miniprogram, then open dist/miniprogram in the Alipay IDE.
-Stop with Ctrl-C (graceful).
-`;
+  return createGatewayClient(deps, { schoolId: school.id, name: '示例大学食堂', actor: NPM_START });
 }
 
 async function main(): Promise<void> {
@@ -376,27 +298,36 @@ async function main(): Promise<void> {
     }
     throw error;
   }
+  const devFile = path.join(base.dataDir, 'dev.json');
+  const lock = lockDataDir(base.dataDir);
+  if (!lock.held) {
+    // Before anything else: its database, sandbox snapshots and dev.json are the running one's.
+    process.stderr.write(
+      `npm start: already running (pid ${lock.pid}${runningBff(devFile)}) with its data in ${base.dataDir}; ` +
+        'stop it first, or start another with its own DATA_DIR and ports\n',
+    );
+    process.exit(1);
+  }
   const logger = createLogger({ level: base.logLevel });
   const started = Date.now();
   const secrets = devSecrets(base.dataDir);
   let alipay: AlipaySandbox | undefined;
   let cardsys: CardsysSandbox | undefined;
   let server: RunningServer | undefined;
-  const devFile = path.join(base.dataDir, 'dev.json');
+  let wroteDevFile = false;
 
   const stop = async () => {
     await server?.stop();
     await alipay?.close();
     await cardsys?.close();
-    try {
+    if (wroteDevFile) {
       // The database URL dies with this process; tools must not try it later.
       const dev = JSON.parse(fs.readFileSync(devFile, 'utf8')) as Record<string, unknown>;
       delete dev.databaseUrl;
       dev.running = false;
       fs.writeFileSync(devFile, JSON.stringify(dev, null, 2), { mode: 0o600 });
-    } catch {
-      // nothing written yet
     }
+    lock.release();
   };
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -445,6 +376,7 @@ async function main(): Promise<void> {
       ALIPAY_PUBLIC_KEY: process.env.ALIPAY_PUBLIC_KEY || alipay.alipayPublicKey,
       ALIPAY_GATEWAY: process.env.ALIPAY_GATEWAY || alipay.gatewayUrl,
       ALIPAY_APP_AUTH_URL: process.env.ALIPAY_APP_AUTH_URL || `${alipay.url}/oauth2/appToAppAuth.htm`,
+      ALIPAY_MESSAGE_TEMPLATES: process.env.ALIPAY_MESSAGE_TEMPLATES || JSON.stringify(DEMO_TEMPLATES),
     };
     const config = loadConfig(env);
     server = await startServer(config, { logger });
@@ -460,6 +392,14 @@ async function main(): Promise<void> {
       messageTopics: ['alipay.open.auth.appauth.cancelled'],
       authRedirectUri: `${config.publicBaseUrl}/isv/alipay/callback`,
     });
+    // The message templates of the merchant console, as the sandbox must know them to deliver.
+    for (const [kind, template] of Object.entries(config.messages.templates))
+      if (template && isMessageKind(kind))
+        await sandboxes.alipay.registerMessageTemplate({
+          templateId: template.id,
+          keywords: MESSAGE_KINDS[kind].keywords.length,
+          longTerm: template.longTerm,
+        });
     const cardsysSandbox = cardsys;
     const { school, users } = await seedDemo(deps, sandboxes, secrets, (code) =>
       cardsysSandbox.endpointFor(code),
@@ -509,23 +449,43 @@ async function main(): Promise<void> {
       },
     };
     fs.writeFileSync(devFile, JSON.stringify(dev, null, 2), { mode: 0o600 });
+    wroteDevFile = true;
     process.stdout.write(
       walkthrough({
         bff: server.url!,
         alipay: alipay.url,
         cardsys: cardsys.url,
         appId: secrets.appId,
-        schoolId: school.id,
-        schoolCode: school.code,
-        ownerCode: invitation?.code ?? null,
+        school: { id: school.id, code: school.code, name: school.name },
         dataDir: base.dataDir,
+        dataDirIsDefault: base.dataDir === path.resolve('.data'),
+        cards: DEMO_CARDS,
+        users: { student: DEMO_USERS[0].userId, parent: DEMO_USERS[1].userId },
+        templates: DEMO_TEMPLATES,
+        ownerCode: invitation?.code ?? null,
       }),
     );
     logger.info('ready', { seconds: Math.round((Date.now() - started) / 100) / 10 });
   } catch (error) {
-    logger.error('start failed', { error });
+    const { code, port } = error as NodeJS.ErrnoException & { port?: number };
+    if (code === 'EADDRINUSE')
+      process.stderr.write(
+        `npm start: port ${port ?? ''} is already in use (already running?); choose others with PORT, ` +
+          'ALIPAY_SANDBOX_PORT and CARDSYS_SANDBOX_PORT\n',
+      );
+    else logger.error('start failed', { error });
     await stop().catch(() => undefined);
     process.exit(1);
+  }
+}
+
+/** ", at <url>" of the running start, for the one line that says it is running. */
+function runningBff(devFile: string): string {
+  try {
+    const dev = JSON.parse(fs.readFileSync(devFile, 'utf8')) as { running?: boolean; bff?: string };
+    return dev.running && dev.bff ? `, at ${dev.bff}` : '';
+  } catch {
+    return '';
   }
 }
 
