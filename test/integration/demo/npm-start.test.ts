@@ -136,17 +136,20 @@ describe('npm start and its printed walk-through', function () {
 
   before(async () => {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'npm-start-'));
-    const cardsysPort = await (async () => {
-      // The card-system sandbox takes two ports, its own and the next one (SOAP).
-      for (;;) {
-        const port = await freePort();
-        if (port < 65_000) return port;
-      }
-    })();
+    const port = await freePort();
+    const alipayPort = await freePort();
+    // The card-system sandbox takes two ports, its own and the next one (SOAP): neither may be one of the two
+    // above (freePort hands out ports in sequence, so the next one is often the one just given to another).
+    let cardsysPort = await freePort();
+    while (
+      cardsysPort >= 65_000 ||
+      [port, alipayPort].some((p) => p === cardsysPort || p === cardsysPort + 1)
+    )
+      cardsysPort = await freePort();
     env = {
       DATA_DIR: dataDir,
-      PORT: String(await freePort()),
-      ALIPAY_SANDBOX_PORT: String(await freePort()),
+      PORT: String(port),
+      ALIPAY_SANDBOX_PORT: String(alipayPort),
       CARDSYS_SANDBOX_PORT: String(cardsysPort),
       // The demo school's retries (15 s, 30 s) a hundred times faster.
       DEDUCTION_RETRY_SCALE: '0.01',

@@ -54,11 +54,17 @@ describe('npm start: the demo school and a second school onboarded by the operat
 
   before(async () => {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'npm-start-test-'));
+    const port = await freePort();
+    const alipayPort = await freePort();
+    // The card-system sandbox's pair (its port and the SOAP one after it) must not take either port above.
+    let cardsysPort = await freePortPair();
+    while ([port, alipayPort].some((p) => p === cardsysPort || p === cardsysPort + 1))
+      cardsysPort = await freePortPair();
     const env: NodeJS.ProcessEnv = {
       ...process.env,
-      PORT: String(await freePort()),
-      ALIPAY_SANDBOX_PORT: String(await freePort()),
-      CARDSYS_SANDBOX_PORT: String(await freePortPair()),
+      PORT: String(port),
+      ALIPAY_SANDBOX_PORT: String(alipayPort),
+      CARDSYS_SANDBOX_PORT: String(cardsysPort),
       DATA_DIR: dataDir,
       LOG_LEVEL: 'error',
       // A database of the tests' cluster rather than a cluster of its own in DATA_DIR (initdb is slow;
