@@ -13,7 +13,7 @@
  * running one's files alone, as does a start whose ports are taken.
  *
  * Settings are the server's (README table); besides those: ALIPAY_SANDBOX_PORT (default 4010),
- * CARDSYS_SANDBOX_PORT (4020; its SOAP port is the next one).
+ * CARDSYS_SANDBOX_PORT (4020; its SOAP port is the next one), MEMBERCARD_SANDBOX_PORT (4030).
  */
 import '../server/src/lib/timezone.js';
 import crypto from 'node:crypto';
@@ -35,6 +35,7 @@ import { isMessageKind, MESSAGE_KINDS } from '../server/src/domain/messages/cata
 import { createAuthorizationLink } from '../server/src/domain/schools/isv-authorization.js';
 import { activateSchool, createSchool } from '../server/src/domain/schools/school-lifecycle.js';
 import { schoolById, updateSchoolSettings } from '../server/src/domain/schools/schools.js';
+import { configureMembershipProgram } from '../server/src/domain/membercard/programs.js';
 import { createLogger } from '../server/src/lib/logger.js';
 import { startServer, type RunningServer } from '../server/src/server.js';
 import { AlipaySandboxControl } from './sandbox/alipay/control-client.js';
@@ -43,6 +44,8 @@ import { CardsysSandboxControl } from './sandbox/cardsys/control-client.js';
 import { startCardsysSandbox, type CardsysSandbox } from './sandbox/cardsys/server.js';
 import { lockDataDir } from './dev/instance-lock.js';
 import { walkthrough } from './dev/walkthrough.js';
+import { MembercardSandboxControl } from './sandbox/membercard/control-client.js';
+import { startMembercardSandbox, type MembercardSandbox } from './sandbox/membercard/server.js';
 
 const DEMO_SCHOOL = { code: '4132010001', name: '示例大学' };
 /**
@@ -76,6 +79,14 @@ const DEMO_CARDS = [
   { cardNo: '20260002', name: '李四', balanceFen: 5_000, studentNo: 'S2026002' },
   { cardNo: '20260003', name: '王小明', balanceFen: 2_000, studentNo: 'S2026003' },
 ];
+/** The demo school's membership card templates at its card management (AntBuilder template ids). */
+const DEMO_CARD_TEMPLATES = {
+  student: '20260101000000000000000000000001',
+  staff: '20260101000000000000000000000002',
+  lost: '20260101000000000000000000000003',
+};
+/** The Alipay app id of the demo card (card management sends it with mdCodeChange). */
+const DEMO_CARD_APP_ID = '2021000000000099';
 const DEMO_USERS = [
   { role: 'student', userId: '2088000000000001', balanceFen: 50_000 },
   { role: 'parent', userId: '2088000000000002', balanceFen: 100_000 },
@@ -95,15 +106,20 @@ interface DevSecrets {
 const devSchema = Joi.object({
   ALIPAY_SANDBOX_PORT: Joi.number().port().default(4010),
   CARDSYS_SANDBOX_PORT: Joi.number().port().max(65534).default(4020),
+  MEMBERCARD_SANDBOX_PORT: Joi.number().port().default(4030),
 }).unknown(true);
 
-function devPorts(env: NodeJS.ProcessEnv): { alipay: number; cardsys: number } {
+function devPorts(env: NodeJS.ProcessEnv): { alipay: number; cardsys: number; membercard: number } {
   const { value, error } = devSchema.validate(env, { abortEarly: false });
   if (error)
     throw new ConfigError(
       error.details.map((d) => `${d.path.join('.')}: ${d.message.replace(/^"[^"]*" /, '')}`),
     );
-  return { alipay: value.ALIPAY_SANDBOX_PORT, cardsys: value.CARDSYS_SANDBOX_PORT };
+  return {
+    alipay: value.ALIPAY_SANDBOX_PORT,
+    cardsys: value.CARDSYS_SANDBOX_PORT,
+    membercard: value.MEMBERCARD_SANDBOX_PORT,
+  };
 }
 
 /** Keys and ids that must stay the same across restarts, generated once into the data folder. */
@@ -245,6 +261,60 @@ async function seedDemo(
   return { school, users };
 }
 
+/** Our RSA2 key for the demo school's card management, made once into the data folder. */
+function membercardKeyRef(dataDir: string): string {
+  const file = path.join(dataDir, 'dev', 'membercard-private-key.pem');
+  if (!fs.existsSync(file)) {
+    const { privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), { mode: 0o600 });
+  }
+  return `file:${file}`;
+}
+
+/**
+ * The demo school's card in the Alipay wallet: its membership program with us and its business system at the
+ * card-management sandbox, with a fresh CRM token on every start (both sides are configured here).
+ */
+async function seedMembershipCard(
+  deps: Deps,
+  school: SchoolRow,
+  sandbox: { url: string; control: MembercardSandboxControl },
+  bffUrl: string,
+  dataDir: string,
+) {
+  const crmToken = crypto.randomBytes(24).toString('base64url');
+  const claimUrl = `${sandbox.url}/claim?templateId=${DEMO_CARD_TEMPLATES.student}`;
+  const { publicKeyPem } = await configureMembershipProgram(deps, NPM_START, school.id, {
+    crmToken,
+    cardManagementUrl: sandbox.url,
+    templates: DEMO_CARD_TEMPLATES,
+    signingKeyRef: membercardKeyRef(dataDir),
+    claimUrl,
+    pointsPerYuan: 1,
+  });
+  await sandbox.control.configureSystem(school.code, {
+    crmBaseUrl: `${bffUrl}/crm`,
+    token: crmToken,
+    publicKey: publicKeyPem,
+    appId: DEMO_CARD_APP_ID,
+    templates: [
+      {
+        templateId: DEMO_CARD_TEMPLATES.student,
+        name: '示例大学学生卡',
+        formFields: ['name', 'certNo', 'mobile'],
+      },
+      {
+        templateId: DEMO_CARD_TEMPLATES.staff,
+        name: '示例大学教工卡',
+        formFields: ['name', 'certNo', 'mobile'],
+      },
+      { templateId: DEMO_CARD_TEMPLATES.lost, name: '已挂失' },
+    ],
+  });
+  return { templates: DEMO_CARD_TEMPLATES, claimUrl };
+}
+
 async function gatewayClientFor(
   deps: Deps,
   school: SchoolRow,
@@ -273,7 +343,7 @@ async function gatewayClientFor(
 
 async function main(): Promise<void> {
   let base: Config;
-  let ports: { alipay: number; cardsys: number };
+  let ports: { alipay: number; cardsys: number; membercard: number };
   try {
     // One message for every bad setting, the server's and npm start's own.
     const problems: string[] = [];
@@ -313,6 +383,7 @@ async function main(): Promise<void> {
   const secrets = devSecrets(base.dataDir);
   let alipay: AlipaySandbox | undefined;
   let cardsys: CardsysSandbox | undefined;
+  let membercard: MembercardSandbox | undefined;
   let server: RunningServer | undefined;
   let wroteDevFile = false;
 
@@ -320,6 +391,7 @@ async function main(): Promise<void> {
     await server?.stop();
     await alipay?.close();
     await cardsys?.close();
+    await membercard?.close();
     if (wroteDevFile) {
       // The database URL dies with this process; tools must not try it later.
       const dev = JSON.parse(fs.readFileSync(devFile, 'utf8')) as Record<string, unknown>;
@@ -368,6 +440,7 @@ async function main(): Promise<void> {
       soapPort: ports.cardsys + 1,
       stateFile: path.join(base.dataDir, 'sandboxes', 'cardsys.json'),
     });
+    membercard = await startMembercardSandbox({ port: ports.membercard });
 
     const env = {
       ...process.env,
@@ -415,6 +488,13 @@ async function main(): Promise<void> {
       clientId: gateway.clientId,
       secret: gateway.secret,
     });
+    const membership = await seedMembershipCard(
+      deps,
+      school,
+      { url: membercard.url, control: new MembercardSandboxControl(membercard.url) },
+      server.url!,
+      base.dataDir,
+    );
 
     const dev = {
       running: true,
@@ -422,6 +502,7 @@ async function main(): Promise<void> {
       bff: server.url,
       alipaySandbox: alipay.url,
       cardsysSandbox: cardsys.url,
+      membercardSandbox: membercard.url,
       databaseUrl: server.databaseUrl,
       alipay: { appId: secrets.appId, gateway: alipay.gatewayUrl },
       toolEnv: {
@@ -446,6 +527,7 @@ async function main(): Promise<void> {
               expiresAt: invitation.expiresAt.toISOString(),
             }
           : null,
+        membershipCard: membership,
       },
     };
     fs.writeFileSync(devFile, JSON.stringify(dev, null, 2), { mode: 0o600 });
@@ -455,6 +537,7 @@ async function main(): Promise<void> {
         bff: server.url!,
         alipay: alipay.url,
         cardsys: cardsys.url,
+        membercard: membercard.url,
         appId: secrets.appId,
         school: { id: school.id, code: school.code, name: school.name },
         dataDir: base.dataDir,
@@ -463,6 +546,8 @@ async function main(): Promise<void> {
         users: { student: DEMO_USERS[0].userId, parent: DEMO_USERS[1].userId },
         templates: DEMO_TEMPLATES,
         ownerCode: invitation?.code ?? null,
+        studentOpenId: users[0].openId,
+        cardTemplates: DEMO_CARD_TEMPLATES,
       }),
     );
     logger.info('ready', { seconds: Math.round((Date.now() - started) / 100) / 10 });

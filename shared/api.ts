@@ -97,6 +97,19 @@ export interface BindingDetail extends BindingView {
   balanceUnavailable: boolean;
   /** Lost cards: whether 解挂 works here (the vendor offers it online); else the page says where to go. */
   canCancelLoss: boolean;
+  /** The card in the Alipay card wallet (docs/membercard.md); null when the school does not offer it. */
+  walletCard: WalletCardView | null;
+}
+
+/**
+ * NOT_ADDED: in nobody's wallet yet; IN_MY_WALLET: in this Alipay user's; IN_OTHER_WALLET: another account
+ * holds it (e.g. the student's own, seen by a parent).
+ */
+export type WalletCardState = 'NOT_ADDED' | 'IN_MY_WALLET' | 'IN_OTHER_WALLET';
+export interface WalletCardView {
+  state: WalletCardState;
+  /** The claim link card management gives (领卡链接), for `my.addCardAuth`; null when none is configured. */
+  claimUrl: string | null;
 }
 
 // POST /bindings/lookup: find one's cards in the school's roster, by what Alipay shares or by a typed ID.

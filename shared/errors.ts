@@ -84,6 +84,17 @@ export const ERRORS = {
   DEBT_IN_REPAYMENT: { status: 409, message: 'The payer is repaying this debt right now' },
   ROSTER_FILE_INVALID: { status: 422, message: 'The roster file cannot be imported' },
   ROSTER_IMPORT_NOT_FOUND: { status: 404, message: 'No such roster import' },
+  // membership card (AntBuilder card management, DESIGN §6.4)
+  CRM_AUTH_FAILED: { status: 401, message: 'The CRM token is missing or wrong' },
+  MEMBER_NOT_FOUND: {
+    status: 404,
+    message: "Only the school's students and staff can get this card: no campus card matches these details",
+  },
+  MEMBERSHIP_CARD_NOT_FOUND: { status: 404, message: 'No such membership card for this Alipay user' },
+  MEMBERSHIP_CARD_TAKEN: {
+    status: 409,
+    message: "This campus card is already in another Alipay account's card wallet",
+  },
   // outside systems
   CARD_SYSTEM_UNAVAILABLE: { status: 503, message: 'The campus card system is not answering' },
   CARD_SYSTEM_REJECTED: { status: 502, message: 'The campus card system refused the request' },

@@ -3,14 +3,41 @@
  * platform and the reference client in scripts/pos-client.ts. Signing is in gateway-signature.ts.
  */
 
+/**
+ * Why a swipe is DECLINED, in the order the rules are checked (docs/gateway-api.md §3). The CODE_* reasons
+ * are for swipes identified by a membership-card dynamic code instead of a card number (DESIGN §6.4).
+ */
+export const DECLINE_REASONS = [
+  'CODE_UNKNOWN',
+  'CODE_USED',
+  'CODE_EXPIRED',
+  'SCHOOL_SUSPENDED',
+  'WITHHOLDING_DISABLED',
+  'OUTSIDE_TIME_WINDOW',
+  'NOT_BOUND',
+  'CARD_LOST',
+  'NOT_SIGNED',
+  'IN_ARREARS',
+  'OVER_TXN_LIMIT',
+  'OVER_DAILY_LIMIT',
+  'REVERSED',
+] as const;
+
+export type DeclineReason = (typeof DECLINE_REASONS)[number];
+
 /** The answer to `POST /deductions` (and to a repeat of it with the same txnNo). */
 export interface DeductionAnswer {
   txnNo: string;
   /** The platform's deduction number (also the Alipay out_trade_no of its first charge). */
   deductionId: string;
   decision: 'APPROVED' | 'DECLINED';
-  reason?: string;
+  reason?: DeclineReason;
   status: string;
+  /**
+   * Only for a swipe by dynamic code: the campus card the code stands for (absent when the code resolved to
+   * no card), so that the card system can record the sale on it or, when declined, pay from its balance.
+   */
+  cardNo?: string;
 }
 
 // ---- campus code (DESIGN §6.2, §7.5; docs/gateway-api.md) ------------------------------------------------
@@ -82,9 +109,12 @@ export interface CampusCodePaymentDetail {
 }
 /**
  * What a till may show for each decline reason (docs/gateway-api.md §3): the card system then pays from the
- * card balance, except for a lost card and a reversed swipe.
+ * card balance, except for a lost card, a reversed swipe and a refused dynamic code (no card to pay from).
  */
-export const DECLINE_REASON_TEXT_ZH: Readonly<Record<string, string>> = {
+export const DECLINE_REASON_TEXT_ZH: Readonly<Record<DeclineReason, string>> = {
+  CODE_UNKNOWN: '会员卡动态码无效，请刷新后重试',
+  CODE_USED: '会员卡动态码已使用，请刷新后重试',
+  CODE_EXPIRED: '会员卡动态码已过期，请刷新后重试',
   SCHOOL_SUSPENDED: '学校服务已暂停，请用卡内余额',
   WITHHOLDING_DISABLED: '学校未开通支付宝代扣，请用卡内余额',
   OUTSIDE_TIME_WINDOW: '交易时间超出代扣范围，请用卡内余额',

@@ -77,6 +77,11 @@ export const ERROR_MESSAGES_ZH: Readonly<Record<ErrorCode, string>> = {
   DEBT_IN_REPAYMENT: '付款人正在补缴这笔欠款，请稍后再看',
   ROSTER_FILE_INVALID: '名单文件无法导入，请按模板检查表头和格式',
   ROSTER_IMPORT_NOT_FOUND: '没有找到这次导入',
+  // membership card
+  CRM_AUTH_FAILED: '会员卡系统校验没有通过，请联系学校一卡通中心',
+  MEMBER_NOT_FOUND: '没有找到与您信息匹配的校园卡，仅本校师生可以领取',
+  MEMBERSHIP_CARD_NOT_FOUND: '没有找到您领取的校园会员卡',
+  MEMBERSHIP_CARD_TAKEN: '这张校园卡已添加到其他支付宝账户的卡包',
   // outside systems
   CARD_SYSTEM_UNAVAILABLE: '学校一卡通系统暂时连不上，请稍后再试',
   CARD_SYSTEM_REJECTED: '学校一卡通系统没有受理这次操作，请联系学校一卡通中心',

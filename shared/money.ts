@@ -23,6 +23,11 @@ export function fenToYuan(amountFen: number): string {
   return `${yuan}.${fen.toString().padStart(2, '0')}`;
 }
 
+/** Like fenToYuan but accepts 0 ("0.00"): balances, not payments. */
+export function fenToYuanAllowZero(amountFen: number): string {
+  return amountFen === 0 ? '0.00' : fenToYuan(amountFen);
+}
+
 const YUAN_PATTERN = /^(0|[1-9]\d{0,11})(?:\.(\d{1,2}))?$/;
 
 /** "12.3" / "12.30" / "12" → 1230. Rejects more than two decimals, signs, exponents and ≤ 0. */

@@ -137,6 +137,38 @@ export function requestSubscribeMessage(templateIds: string[]): Promise<string[]
   });
 }
 
+/**
+ * Alipay's membership-card claim page for a claim link (领卡链接) card management gave the school; resolves
+ * with what the page answered (`success`/`resultStatus` when the card was taken, `code` when not).
+ * @see https://opendocs.alipay.com/mini/api/add-card-auth
+ */
+export function addCardAuth(
+  url: string,
+): Promise<{ success?: boolean; resultStatus?: string; code?: string }> {
+  return new Promise((resolve, reject) => {
+    my.addCardAuth({
+      url,
+      success: (answer) =>
+        resolve({ success: answer.success, resultStatus: answer.resultStatus, code: answer.code }),
+      fail: (err) =>
+        err?.code ? resolve({ success: false, code: err.code }) : reject(failure('addCardAuth', err)),
+    });
+  });
+}
+
+/**
+ * The user's card wallet (卡包) in Alipay.
+ * @see https://opendocs.alipay.com/mini/api/qxxpsh
+ */
+export function openCardList(): Promise<void> {
+  return new Promise((resolve, reject) => {
+    my.ap.openCardList({
+      success: () => resolve(),
+      fail: (err) => reject(failure('openCardList', err)),
+    });
+  });
+}
+
 /** A two-button dialog; resolves true when the person confirms. */
 export function confirm(options: {
   title: string;

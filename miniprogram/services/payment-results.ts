@@ -54,3 +54,22 @@ export const SIGNING_UNAVAILABLE: ClientVerdict = {
   checkServer: false,
   message: '暂时无法打开支付宝签约页面，请升级支付宝后重试',
 };
+
+/**
+ * What my.addCardAuth's answer means: `success` with resultStatus 9000 is a card taken into the wallet
+ * (card management then tells the platform, cardChange ADD); JSAPI_SERVICE_TERMINATED is the person backing
+ * out; anything else did not work.
+ */
+export function addCardVerdict(answer: {
+  success?: boolean;
+  resultStatus?: string;
+  code?: string;
+}): ClientVerdict {
+  if (answer.success === true || answer.resultStatus === '9000') {
+    return { outcome: 'DONE', checkServer: true, message: '已添加到支付宝卡包' };
+  }
+  if (answer.code === 'JSAPI_SERVICE_TERMINATED') {
+    return { outcome: 'CANCELLED', checkServer: false, message: '您已取消添加' };
+  }
+  return { outcome: 'FAILED', checkServer: false, message: '没有添加到卡包，请稍后重试' };
+}

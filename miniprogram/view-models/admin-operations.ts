@@ -151,7 +151,7 @@ function backlogHint(backlog: DashboardResponse['now']['backlog']): string {
 }
 
 export function declineReasonText(reason: string): string {
-  const text = DECLINE_REASON_TEXT_ZH[reason];
+  const text = (DECLINE_REASON_TEXT_ZH as Readonly<Record<string, string | undefined>>)[reason];
   // The till's sentence ends with what the student should do; the admin needs only its first half.
   return text ? text.split('，')[0] : reason;
 }

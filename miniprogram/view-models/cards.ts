@@ -4,6 +4,7 @@ import type {
   BindingView,
   MeResponse,
   OtherBindingView,
+  WalletCardView,
   WithholdingView,
 } from '../shared/api';
 import { fenToYuan } from '../shared/money';
@@ -183,5 +184,50 @@ export function toDebtsSummary(debts: MeResponse['debts']): DebtsSummary {
   return {
     hasDebts: true,
     text: `您有 ${debts.count} 笔消费支付宝没有扣款成功，共 ${formatFen(debts.totalFen)}，点此查看并还款。`,
+  };
+}
+
+export interface WalletSummary {
+  /** The school offers its card in the Alipay card wallet. */
+  isOffered: boolean;
+  statusLabel: string;
+  text: string;
+  /** Show "add to Alipay card wallet" (a claim link exists and the card is in no wallet yet). */
+  canAdd: boolean;
+  /** Show "open the card wallet" (the card is in this user's wallet). */
+  canOpen: boolean;
+  claimUrl: string;
+}
+
+export function toWalletSummary(walletCard: WalletCardView | null): WalletSummary {
+  const none = { isOffered: false, statusLabel: '', text: '', canAdd: false, canOpen: false, claimUrl: '' };
+  if (!walletCard) return none;
+  const claimUrl = walletCard.claimUrl ?? '';
+  if (walletCard.state === 'IN_MY_WALLET') {
+    return {
+      ...none,
+      isOffered: true,
+      statusLabel: '已添加',
+      text: '在支付宝卡包中查看余额，付款时出示动态码',
+      canOpen: true,
+      claimUrl,
+    };
+  }
+  if (walletCard.state === 'IN_OTHER_WALLET') {
+    return {
+      ...none,
+      isOffered: true,
+      statusLabel: '已添加',
+      text: '这张卡已添加到其他支付宝账户的卡包',
+      claimUrl,
+    };
+  }
+  return {
+    ...none,
+    isOffered: true,
+    statusLabel: '未添加',
+    text: claimUrl ? '添加后可在卡包查看余额，食堂出示动态码即可付款' : '学校暂未提供领卡入口',
+    canAdd: !!claimUrl,
+    claimUrl,
   };
 }

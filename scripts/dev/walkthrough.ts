@@ -15,6 +15,8 @@ export interface WalkthroughInfo {
   bff: string;
   alipay: string;
   cardsys: string;
+  /** The AntBuilder card-management sandbox (the membership card in the Alipay card wallet). */
+  membercard: string;
   appId: string;
   school: { id: string; code: string; name: string };
   dataDir: string;
@@ -25,6 +27,10 @@ export interface WalkthroughInfo {
   /** The demo's template id per message kind, as "chosen in the merchant console". */
   templates: Record<string, string>;
   ownerCode: string | null;
+  /** The demo student's open_id: card management runs under our app here and names users by it. */
+  studentOpenId: string;
+  /** The membership card's templates at card management. */
+  cardTemplates: { student: string; staff: string; lost: string };
 }
 
 /** A value safe inside single quotes in bash. */
@@ -54,6 +60,7 @@ Campus Card × Alipay is running (data in ${info.dataDir}; every URL and demo cr
   BFF                 ${bff}            (/healthz, /readyz, /api/v1, /gateway/v1, /notify/alipay)
   Alipay sandbox      ${alipay}          (control API: ${alipay}/control, docs/sandbox.md)
   Card-system sandbox ${cardsys}          (control API: ${cardsys}/control)
+  Card management     ${info.membercard}          (AntBuilder sandbox; control API: ${info.membercard}/control)
   Demo school         ${school.name} ${school.code}  id ${school.id}
   Demo cards          ${info.cards.map((c) => `${c.cardNo} ${c.name} (学号 ${c.studentNo})`).join(', ')}
   Demo Alipay users   student ${users.student}, parent ${users.parent}
@@ -168,6 +175,18 @@ school"; these steps need values from the answers before them, so they have no $
 20. its owner: ${tool} operator -- admin invite --school 4132010002 --role owner   (redeem it as in step 13)
     the school withdraws its authorization in Alipay (then it is SUSPENDED; school link + step 16 lifts it):
               curl -s ${alipay}/control/merchant-authorizations/cancel ${j} -d '{"isvAppId":"${appId}","authAppId":"<school show: alipay.authAppId>"}'
+
+The card in the Alipay card wallet (docs/membercard.md), after steps 3 and 8 (these need the alipayCardNo and
+code from the answers before them, so they have no $ lines):
+W1. claim it in the wallet (card management names the student by their open_id here):
+              curl -s ${info.membercard}/control/claims ${j} -d '{"templateId":"${info.cardTemplates.student}","alipayUserId":"${info.studentOpenId}"}'
+W2. open it in the wallet (balance and points from our CRM):
+              curl -s ${info.membercard}/control/wallets/${info.studentOpenId}/cards/<alipayCardNo>
+W3. show its dynamic code and pay with it at the canteen POS (APPROVED; the same code again: CODE_USED):
+              curl -s -XPOST ${info.membercard}/control/wallets/${info.studentOpenId}/cards/<alipayCardNo>/code
+              curl -s ${cardsys}/control/swipe ${j} -d '{"schoolCode":"${school.code}","dynamicCode":"<codeValue>","amountFen":800,"terminalId":"POS-01"}'
+W4. after step 21 (loss) the wallet shows the 已挂失 template:
+              curl -s ${info.membercard}/control/wallets/${info.studentOpenId}
 
 Loss and unbinding come last: they end what the steps above use.
 21. report the student's card lost (the card system freezes it: swipes are declined), then 解挂 (found again):

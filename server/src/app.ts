@@ -10,6 +10,7 @@ import { adminRoutes } from './routes/admin/index.js';
 import { httpRequests } from './lib/metrics.js';
 import { ROSTER_UPLOAD_PATH } from './routes/admin/roster.js';
 import { benchRoutes } from './routes/bench.js';
+import { crmRoutes } from './routes/crm/index.js';
 import { CAMPUS_CODE_UPLOAD_PATH, gatewayRoutes } from './routes/gateway/index.js';
 import { healthRoutes } from './routes/health.js';
 import { isvRoutes } from './routes/isv/index.js';
@@ -112,6 +113,7 @@ export function buildApp(deps: Deps, options: AppOptions = {}): Koa {
   mount(app, notifyRoutes(deps));
   mount(app, isvRoutes(deps));
   mount(app, gatewayRoutes(deps));
+  mount(app, crmRoutes(deps));
   if (deps.config.gateway.benchReferenceRoutes) mount(app, benchRoutes(deps));
   return app;
 }

@@ -50,6 +50,7 @@ export interface Config {
   reconcile: ReconcileConfig;
   messages: MessageConfig;
   admin: AdminConfig;
+  membercard: MembercardConfig;
 }
 
 /** School admin operations (issue 13): dashboard statistics and roster imports. */
@@ -146,6 +147,19 @@ export interface RetentionConfig {
   unverifiedNotifyLogDays: number;
   /** Finished or failed Agenda job rows older than this are deleted. */
   jobHistoryDays: number;
+}
+
+export interface MembercardConfig {
+  /** Per call to a school's card management (/card/update, /card/changeTemplate). */
+  timeoutMs: number;
+  /** Delays between attempts of a wallet card update that failed on the way; then it is left failed. */
+  syncRetryMs: number[];
+  /** A worker's hold on one card while it updates it. */
+  syncLeaseMs: number;
+  /** The sweep that sends updates whose wake-up was lost. */
+  syncEveryMs: number;
+  /** Dynamic codes expired longer ago than this are deleted. */
+  codeRetentionMs: number;
 }
 
 export interface GatewayConfig {
@@ -316,6 +330,15 @@ const schema = Joi.object({
   ISV_REFRESH_BEFORE_DAYS: Joi.number().integer().min(1).max(180).default(30),
   ISV_REFRESH_EVERY_MS: Joi.number().integer().min(1_000).max(86_400_000).default(3_600_000),
   REPAYMENT_TIMEOUT_MINUTES: Joi.number().integer().min(1).max(1440).default(15),
+  MEMBERCARD_TIMEOUT_MS: Joi.number().integer().min(100).max(60_000).default(5_000),
+  MEMBERCARD_SYNC_RETRY_MS: msList.default('5000,30000,120000,600000,1800000,3600000,21600000'),
+  MEMBERCARD_SYNC_LEASE_MS: Joi.number().integer().min(1_000).max(3_600_000).default(60_000),
+  MEMBERCARD_SYNC_EVERY_MS: Joi.number().integer().min(100).max(3_600_000).default(60_000),
+  MEMBERCARD_CODE_RETENTION_MS: Joi.number()
+    .integer()
+    .min(0)
+    .max(30 * 86_400_000)
+    .default(86_400_000),
   JOBS_PROCESS_EVERY_MS: Joi.number().integer().min(100).max(3_600_000).default(5_000),
   JOBS_MAX_CONCURRENCY: Joi.number().integer().min(1).max(1_000).default(50),
   RECHARGE_TIMEOUT_MINUTES: Joi.number().integer().min(1).max(1440).default(15),
@@ -563,6 +586,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       rosterInlineBytes: value.ROSTER_INLINE_BYTES,
       refundInboxAfterAttempts: value.REFUND_INBOX_AFTER_ATTEMPTS,
       stuckAfterMs: value.INBOX_STUCK_AFTER_MS,
+    },
+    membercard: {
+      timeoutMs: value.MEMBERCARD_TIMEOUT_MS,
+      syncRetryMs: toMsList(value.MEMBERCARD_SYNC_RETRY_MS),
+      syncLeaseMs: value.MEMBERCARD_SYNC_LEASE_MS,
+      syncEveryMs: value.MEMBERCARD_SYNC_EVERY_MS,
+      codeRetentionMs: value.MEMBERCARD_CODE_RETENTION_MS,
     },
   };
 }

@@ -24,7 +24,9 @@ export type Auth =
   /** The POS gateway's HMAC signature of the exact bytes sent. */
   | 'gateway'
   /** /metrics' bearer token. */
-  | 'metrics';
+  | 'metrics'
+  /** AntBuilder card management's `token` header (the school's membership program). */
+  | 'crm';
 
 export interface FuzzEntry {
   auth: Auth;
@@ -295,6 +297,40 @@ export const FUZZ_CATALOG: Record<string, FuzzEntry> = {
   'GET /api/v1/bindings/:id/campus-code': {
     auth: 'session',
     example: (f) => ({ params: { id: f.bindingId } }),
+  },
+  'POST /crm/card/openCardInfo': {
+    auth: 'crm',
+    example: () => ({
+      body: {
+        alipayUserId: '2088000000000001',
+        templateId: 'T1',
+        name: '张三',
+        certNo: '11010519491231002X',
+      },
+    }),
+  },
+  'POST /crm/card/cardChange': {
+    auth: 'crm',
+    example: (f) => ({
+      body: {
+        type: 'ADD',
+        templateId: 'T1',
+        alipayUserId: '2088000000000001',
+        bizCardNo: f.cardNo,
+        alipayCardNo: '2026000000000001',
+      },
+    }),
+  },
+  'POST /crm/card/mdCodeChange': {
+    auth: 'crm',
+    example: () => ({
+      body: {
+        appId: '2021000000000001',
+        templateId: 'T1',
+        alipayUserId: '2088000000000001',
+        expireTime: 120,
+      },
+    }),
   },
   'GET /gateway/v1/deductions/:txnNo': { auth: 'gateway', example: (f) => ({ params: { txnNo: f.txnNo } }) },
   'POST /gateway/v1/deductions/:txnNo/reversal': {

@@ -116,6 +116,7 @@ describe('fuzzing every route: no 5xx, no change on a rejected request', () => {
     this.timeout(120_000);
     stack = await startStack({
       env: { ROLE: 'api', RATE_LIMIT_SCALE: '0', METRICS_TOKEN, LOG_LEVEL: 'error' },
+      membercard: {},
     });
     gateway = await gatewayFor(stack);
     const payer = await userWithCard(stack);
@@ -191,6 +192,7 @@ describe('fuzzing every route: no 5xx, no change on a rejected request', () => {
     }
     if (entry.auth === 'session') headers.authorization = `Bearer ${token}`;
     if (entry.auth === 'metrics') headers.authorization = `Bearer ${METRICS_TOKEN}`;
+    if (entry.auth === 'crm') headers.token = stack.membercard!.crmToken;
     if (entry.auth === 'gateway')
       Object.assign(
         headers,

@@ -1,14 +1,21 @@
 import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { startAlipaySandbox, type AlipaySandbox } from '../../scripts/sandbox/alipay/server.js';
 import { AlipaySandboxControl } from '../../scripts/sandbox/alipay/control-client.js';
 import { startCardsysSandbox, type CardsysSandbox } from '../../scripts/sandbox/cardsys/server.js';
 import { CardsysSandboxControl } from '../../scripts/sandbox/cardsys/control-client.js';
+import { MembercardSandboxControl } from '../../scripts/sandbox/membercard/control-client.js';
+import { startMembercardSandbox, type MembercardSandbox } from '../../scripts/sandbox/membercard/server.js';
+import { configureMembershipProgram } from '../../server/src/domain/membercard/programs.js';
 import { freePort } from '../../server/src/db/embedded-postgres.js';
 import type { SchoolRow } from '../../server/src/db/repos/schools/schools.js';
 import { onboardSchool, type SchoolOnboarding } from '../../server/src/domain/schools/schools.js';
 import { startTestApp, type TestApp } from './app.js';
 import { client } from './http.js';
 import type { Clock } from '../../server/src/lib/clock.js';
+import type { Actor } from '../../server/src/domain/audit/audit.js';
 
 /**
  * The whole product for a test: the BFF (HTTP + jobs) on a fresh database, the Alipay sandbox with our
@@ -34,10 +41,26 @@ export interface StackUser {
   login(): Promise<ReturnType<typeof client> & { token: string; id: string }>;
 }
 
+/** The school's AntBuilder card management (the sandbox) and its membership program with us. */
+export interface StackMembercard {
+  sandbox: MembercardSandbox;
+  control: MembercardSandboxControl;
+  /** The business system's id at card management (the school code). */
+  systemId: string;
+  crmToken: string;
+  templates: { student: string; staff: string; lost: string };
+  /** Card management's Alipay app id (sent with mdCodeChange). */
+  appId: string;
+  publicKeyPem: string;
+  signingKeyRef: string;
+}
+
 export interface Stack {
   app: TestApp;
   alipay: { sandbox: AlipaySandbox; control: AlipaySandboxControl; appId: string; url: string };
   cardsys: { sandbox: CardsysSandbox; control: CardsysSandboxControl };
+  /** Only with `membercard` in the options. */
+  membercard?: StackMembercard;
   school: SchoolRow;
   /** An Alipay sandbox user; `certNo` / `mobile` are what the account would share once granted. */
   createUser(balanceFen?: number, identity?: { certNo?: string; mobile?: string }): Promise<StackUser>;
@@ -53,6 +76,8 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
+/** Who the audit log names for what the test stack sets up. */
+const STACK_OPERATOR: Actor = { kind: 'OPERATOR', name: 'test-stack' };
 const NAMES = ['张三', '李四', '王五', '赵六', '陈晨', '刘洋', '杨帆', '黄磊'];
 let cardCounter = 0;
 
@@ -62,6 +87,51 @@ export interface StackOptions {
   notifyTimeScale?: number;
   /** The BFF's clock (expiry, schedules); Agenda and the sandboxes keep real time. */
   clock?: Clock;
+  /** Also start the card-management sandbox and give the school a membership program (issue 16). */
+  membercard?: { pointsPerYuan?: number };
+}
+
+/** Our RSA2 key for card management, made at test time into a file the program refers to. */
+function membercardKeyFile(): string {
+  const { privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'campus-membercard-key-'));
+  const file = path.join(dir, 'private-key.pem');
+  fs.writeFileSync(file, privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), { mode: 0o600 });
+  return file;
+}
+
+async function startMembercard(
+  app: TestApp,
+  school: SchoolRow,
+  options: NonNullable<StackOptions['membercard']>,
+): Promise<StackMembercard> {
+  const sandbox = await startMembercardSandbox();
+  const control = new MembercardSandboxControl(sandbox.url);
+  const suffix = school.code;
+  const templates = { student: `TS${suffix}`, staff: `TF${suffix}`, lost: `TL${suffix}` };
+  const crmToken = crypto.randomBytes(24).toString('base64url');
+  const signingKeyRef = `file:${membercardKeyFile()}`;
+  const { publicKeyPem } = await configureMembershipProgram(app.deps, STACK_OPERATOR, school.id, {
+    crmToken,
+    cardManagementUrl: sandbox.url,
+    templates,
+    signingKeyRef,
+    claimUrl: `${sandbox.url}/claim?templateId=${templates.student}`,
+    pointsPerYuan: options.pointsPerYuan ?? 0,
+  });
+  const appId = `2021${crypto.randomInt(10 ** 11, 10 ** 12 - 1)}`;
+  await control.configureSystem(school.code, {
+    crmBaseUrl: `${app.url}/crm`,
+    token: crmToken,
+    publicKey: publicKeyPem,
+    appId,
+    templates: [
+      { templateId: templates.student, name: '学生卡', formFields: ['name', 'certNo', 'mobile'] },
+      { templateId: templates.staff, name: '教工卡', formFields: ['name', 'certNo', 'mobile'] },
+      { templateId: templates.lost, name: '已挂失' },
+    ],
+  });
+  return { sandbox, control, systemId: school.code, crmToken, templates, appId, publicKeyPem, signingKeyRef };
 }
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
@@ -123,11 +193,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     });
   };
   const school = await addSchool({ settings: options.schoolSettings });
+  const membercard = options.membercard ? await startMembercard(app, school, options.membercard) : undefined;
 
   return {
     app,
     alipay: { sandbox: alipaySandbox, control: alipayControl, appId, url: alipaySandbox.url },
     cardsys: { sandbox: cardsysSandbox, control: cardsysControl },
+    membercard,
     school,
     addSchool,
     async createUser(balanceFen = 100_000, identity = {}) {
@@ -167,6 +239,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       await app.stop();
       await alipaySandbox.close();
       await cardsysSandbox.close();
+      await membercard?.sandbox.close();
+      if (membercard)
+        fs.rmSync(path.dirname(membercard.signingKeyRef.slice('file:'.length)), { recursive: true });
     },
   };
 }

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { DECLINE_REASONS } from '../../server/src/db/schema.js';
-import { DECLINE_REASON_TEXT_ZH } from '../../shared/gateway-api.js';
+import { DECLINE_REASONS, DECLINE_REASON_TEXT_ZH } from '../../shared/gateway-api.js';
 
 describe('decline reasons for the till', () => {
   it('has a Chinese text for every reason the platform can decline with', () => {

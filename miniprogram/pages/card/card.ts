@@ -8,12 +8,15 @@ import { messageOf } from '../../services/api-error';
 import { forgetCard, rememberCard, rememberedCard } from '../../services/card-choice';
 import { datasetValue, type TapEvent } from '../../services/events';
 import {
+  addCardAuth,
   confirm,
   JsapiFailure,
   navigateToMiniProgram,
+  openCardList,
   stopPullDownRefresh,
   toast,
 } from '../../services/jsapi';
+import { addCardVerdict } from '../../services/payment-results';
 import { openPage, restartAt } from '../../services/navigation';
 import { askToSubscribe } from '../../services/subscriptions';
 import { MoneyError, yuanToFen } from '../../shared/money';
@@ -23,12 +26,14 @@ import {
   toOtherBindingRows,
   toCardHome,
   toDebtsSummary,
+  toWalletSummary,
   toWithholdingSummary,
   withholdingFor,
   type CardHome,
   type CardTab,
   type DebtsSummary,
   type OtherBindingRow,
+  type WalletSummary,
   type WithholdingSummary,
 } from '../../view-models/cards';
 
@@ -46,6 +51,7 @@ Page({
     others: [] as OtherBindingRow[],
     lowBalanceInput: '',
     lowBalanceError: '',
+    wallet: toWalletSummary(null) as WalletSummary,
     busy: false,
   },
 
@@ -85,6 +91,7 @@ Page({
         hasSeveralCards: tabs.length > 1,
         withholding: toWithholdingSummary(withholdingFor(me.withholding, detail.school.id), bindingId),
         debts: toDebtsSummary(me.debts),
+        wallet: toWalletSummary(detail.walletCard),
       });
     } catch (error) {
       this.setData({ loading: false, errorMessage: messageOf(error) });
@@ -151,6 +158,31 @@ Page({
 
   onDebts(): void {
     openPage('debts');
+  },
+
+  // "Add to Alipay card wallet": Alipay's claim page for the school's claim link; card management then tells
+  // the platform, so the state shown comes from the server after a reload.
+  async onAddToWallet(): Promise<void> {
+    if (this.data.busy || !this.data.wallet.canAdd) return;
+    this.setData({ busy: true });
+    try {
+      const verdict = addCardVerdict(await addCardAuth(this.data.wallet.claimUrl));
+      if (verdict.outcome !== 'CANCELLED')
+        toast(verdict.message, verdict.outcome === 'DONE' ? 'success' : 'fail');
+    } catch {
+      toast('暂时无法打开支付宝卡包，请升级支付宝后重试', 'fail');
+    } finally {
+      this.setData({ busy: false });
+    }
+    await this.load();
+  },
+
+  async onOpenWallet(): Promise<void> {
+    try {
+      await openCardList();
+    } catch {
+      toast('暂时无法打开支付宝卡包，请升级支付宝后重试', 'fail');
+    }
   },
 
   async onReportLoss(): Promise<void> {

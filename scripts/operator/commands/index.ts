@@ -2,6 +2,7 @@ import type { OperatorCommand } from '../command.js';
 import { adminCommands } from './admin.js';
 import { auditCommands } from './audit.js';
 import { rosterCommands } from './roster.js';
+import { membercardCommands } from './membercard.js';
 import { schoolCommands } from './school.js';
 
 /** Every `npm run operator -- …` command. A capability adds its own list here (see ../command.ts). */
@@ -10,4 +11,5 @@ export const OPERATOR_COMMANDS: readonly OperatorCommand[] = [
   ...adminCommands,
   ...auditCommands,
   ...rosterCommands,
+  ...membercardCommands,
 ];

@@ -128,7 +128,8 @@ const schemas = {
   }),
   swipe: Joi.object<SwipeInput>({
     schoolCode: code.required(),
-    cardNo: cardNo.required(),
+    cardNo,
+    dynamicCode: Joi.string().pattern(/^\d{6,32}$/),
     amountFen: fen.min(1).required(),
     terminalId: Joi.string()
       .pattern(/^[A-Za-z0-9_-]{1,32}$/)
@@ -136,7 +137,7 @@ const schemas = {
     txnNo: Joi.string().pattern(/^[A-Za-z0-9_]{1,64}$/),
     place: Joi.string().min(1).max(64),
     occurredAt: Joi.string().isoDate(),
-  }),
+  }).xor('cardNo', 'dynamicCode'),
 };
 
 function valid<T>(schema: Joi.ObjectSchema<T>, body: unknown): T {

@@ -106,7 +106,9 @@ export interface FaultView {
 
 export interface SwipeInput {
   schoolCode: string;
-  cardNo: string;
+  /** The card swiped, or (instead) the membership-card dynamic code scanned from the Alipay wallet. */
+  cardNo?: string;
+  dynamicCode?: string;
   amountFen: number;
   terminalId: string;
   /** The POS transaction number; generated when absent. Repeating one returns the first outcome. */
@@ -116,7 +118,15 @@ export interface SwipeInput {
 }
 
 export type SwipePath = 'ALIPAY' | 'CARD_BALANCE' | 'DECLINED';
-export type SwipeDeclineReason = 'CARD_NOT_FOUND' | 'CARD_LOST' | 'CARD_FROZEN' | 'INSUFFICIENT_BALANCE';
+export type SwipeDeclineReason =
+  | 'CARD_NOT_FOUND'
+  | 'CARD_LOST'
+  | 'CARD_FROZEN'
+  | 'INSUFFICIENT_BALANCE'
+  /** A dynamic code the platform would not turn into a card (unknown, used, expired, or not the school's). */
+  | 'CODE_REFUSED'
+  /** A dynamic code while the platform could not be asked: without it the till does not know the card. */
+  | 'PLATFORM_UNAVAILABLE';
 
 /**
  * What came of asking the platform:
@@ -150,7 +160,9 @@ export type ReversalState = 'NOT_NEEDED' | 'PENDING' | 'ACKNOWLEDGED';
 export interface SwipeView {
   txnNo: string;
   schoolCode: string;
-  cardNo: string;
+  /** For a dynamic code: the card the platform named (null when it named none). */
+  cardNo: string | null;
+  dynamicCode: string | null;
   amountFen: number;
   terminalId: string;
   place: string;

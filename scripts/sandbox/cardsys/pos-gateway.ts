@@ -11,6 +11,12 @@
  *     connect failure, or attempts used up
  *                                    → pay from the card balance and send a reversal for the txnNo,
  *                                      retried in the background until the platform acknowledges it (2xx)
+ *
+ * A membership-card dynamic code scanned from the Alipay wallet (DESIGN §6.4) stands for a card the till
+ * does not know: the platform is always asked, and its answer names the card. APPROVED → an Alipay-paid sale
+ * on that card; DECLINED for the card's own reasons → the card balance, as for a swipe; a code the platform
+ * refuses, or no answer at all → declined at the till (a reversal follows whenever the platform might have
+ * approved).
  */
 import { randomInt } from 'node:crypto';
 import type {
@@ -47,7 +53,16 @@ interface DeductionAnswer {
   decision: 'APPROVED' | 'DECLINED';
   reason?: string;
   status?: string;
+  /** For a dynamic code: the card it stands for. */
+  cardNo?: string;
 }
+
+type DeductionBody = {
+  txnNo: string;
+  amountFen: number;
+  terminalId: string;
+  occurredAt: string;
+} & ({ cardNo: string } | { dynamicCode: string });
 
 interface AttemptOutcome {
   view: AttemptView;
@@ -145,8 +160,10 @@ export class PosGateway {
     const school = this.ledger.school(input.schoolCode);
     const txnNo = input.txnNo ?? newTxnNo(this.now());
     const key = `${school.code}\u0000${txnNo}`;
-    const sameSale = (earlier: { cardNo: string; amountFen: number }) =>
-      earlier.cardNo === input.cardNo && earlier.amountFen === input.amountFen;
+    const sameSale = (earlier: SwipeInput | SwipeView) =>
+      (input.dynamicCode
+        ? earlier.dynamicCode === input.dynamicCode
+        : !earlier.dynamicCode && earlier.cardNo === input.cardNo) && earlier.amountFen === input.amountFen;
 
     const done = this.swipes.get(key);
     if (done) {
@@ -213,7 +230,8 @@ export class PosGateway {
     const swipe: SwipeView = {
       txnNo: input.txnNo,
       schoolCode: school.code,
-      cardNo: input.cardNo,
+      cardNo: input.cardNo ?? null,
+      dynamicCode: input.dynamicCode ?? null,
       amountFen: input.amountFen,
       terminalId: input.terminalId,
       place: input.place ?? '第一食堂',
@@ -233,7 +251,8 @@ export class PosGateway {
       reversal: { state: 'NOT_NEEDED', attempts: 0, lastResult: null, acknowledgedAt: null },
     };
 
-    const card = school.cards.get(input.cardNo);
+    if (input.dynamicCode) return this.runWithCode(school, swipe, input.dynamicCode, key, occurredAt);
+    const card = school.cards.get(input.cardNo!);
     if (!card) return this.decline(key, swipe, 'CARD_NOT_FOUND');
     // A lost or frozen card is refused at the till before anyone is asked.
     if (card.status === 'LOST') return this.decline(key, swipe, 'CARD_LOST');
@@ -248,27 +267,73 @@ export class PosGateway {
 
     const asked = await this.askPlatform(config, {
       txnNo: swipe.txnNo,
-      cardNo: swipe.cardNo,
+      cardNo: card.cardNo,
       amountFen: swipe.amountFen,
       terminalId: swipe.terminalId,
       occurredAt: swipe.occurredAt,
     });
     swipe.platform = { ...swipe.platform, ...asked.platform };
 
-    if (asked.platform.outcome === 'APPROVED') {
-      const record = this.ledger.recordAlipaySale(school, { ...swipe }, occurredAt);
-      swipe.path = 'ALIPAY';
-      swipe.recordSerial = record.serial;
-      swipe.balanceAfterFen = record.balanceAfterFen;
-      this.swipes.set(key, swipe);
-      return swipe;
-    }
+    if (asked.platform.outcome === 'APPROVED') return this.recordAlipaySale(key, school, swipe, occurredAt);
     const result = this.payFromBalance(key, school, swipe, occurredAt);
-    if (asked.needsReversal) {
-      swipe.reversal.state = 'PENDING';
-      void this.sendReversal(key);
-    }
+    if (asked.needsReversal) this.queueReversal(key, swipe);
     return result;
+  }
+
+  private async runWithCode(
+    school: School,
+    swipe: SwipeView,
+    dynamicCode: string,
+    key: string,
+    occurredAt: Date,
+  ): Promise<SwipeView> {
+    const config = this.platforms.get(school.code);
+    if (!config) {
+      swipe.platform.outcome = 'NOT_CONFIGURED';
+      return this.decline(key, swipe, 'PLATFORM_UNAVAILABLE');
+    }
+    const asked = await this.askPlatform(config, {
+      txnNo: swipe.txnNo,
+      dynamicCode,
+      amountFen: swipe.amountFen,
+      terminalId: swipe.terminalId,
+      occurredAt: swipe.occurredAt,
+    });
+    swipe.platform = { ...swipe.platform, ...asked.platform };
+    swipe.cardNo = asked.cardNo ?? null;
+    const card = swipe.cardNo ? school.cards.get(swipe.cardNo) : undefined;
+    const outcome = asked.platform.outcome;
+    if (outcome === 'APPROVED' || outcome === 'DECLINED') {
+      if (!card) {
+        // Approved for a card these books do not have: refuse the sale and take the approval back.
+        if (outcome === 'APPROVED') this.queueReversal(key, swipe);
+        return this.decline(key, swipe, swipe.cardNo ? 'CARD_NOT_FOUND' : 'CODE_REFUSED');
+      }
+      if (card.status !== 'NORMAL') {
+        if (outcome === 'APPROVED') this.queueReversal(key, swipe);
+        return this.decline(key, swipe, card.status === 'LOST' ? 'CARD_LOST' : 'CARD_FROZEN');
+      }
+      if (outcome === 'APPROVED') return this.recordAlipaySale(key, school, swipe, occurredAt);
+      return this.payFromBalance(key, school, swipe, occurredAt);
+    }
+    const result = this.decline(key, swipe, outcome === 'REJECTED' ? 'CODE_REFUSED' : 'PLATFORM_UNAVAILABLE');
+    if (asked.needsReversal) this.queueReversal(key, swipe);
+    return result;
+  }
+
+  private recordAlipaySale(key: string, school: School, swipe: SwipeView, occurredAt: Date): SwipeView {
+    const record = this.ledger.recordAlipaySale(school, { ...swipe, cardNo: swipe.cardNo! }, occurredAt);
+    swipe.path = 'ALIPAY';
+    swipe.recordSerial = record.serial;
+    swipe.balanceAfterFen = record.balanceAfterFen;
+    this.swipes.set(key, swipe);
+    return swipe;
+  }
+
+  private queueReversal(key: string, swipe: SwipeView): void {
+    this.swipes.set(key, swipe);
+    swipe.reversal.state = 'PENDING';
+    void this.sendReversal(key);
   }
 
   private decline(key: string, swipe: SwipeView, reason: SwipeDeclineReason): SwipeView {
@@ -280,7 +345,7 @@ export class PosGateway {
 
   private payFromBalance(key: string, school: School, swipe: SwipeView, occurredAt: Date): SwipeView {
     try {
-      const record = this.ledger.debitForSale(school, { ...swipe }, occurredAt);
+      const record = this.ledger.debitForSale(school, { ...swipe, cardNo: swipe.cardNo! }, occurredAt);
       swipe.path = 'CARD_BALANCE';
       swipe.recordSerial = record.serial;
       swipe.balanceAfterFen = record.balanceAfterFen;
@@ -288,7 +353,7 @@ export class PosGateway {
       return swipe;
     } catch (error) {
       if (!(error instanceof VendorRefusal)) throw error;
-      swipe.balanceAfterFen = school.cards.get(swipe.cardNo)?.balanceFen ?? null;
+      swipe.balanceAfterFen = school.cards.get(swipe.cardNo!)?.balanceFen ?? null;
       const reason: SwipeDeclineReason =
         error.code === 'CARD_LOST'
           ? 'CARD_LOST'
@@ -301,10 +366,11 @@ export class PosGateway {
 
   private async askPlatform(
     config: PlatformConfig,
-    body: { txnNo: string; cardNo: string; amountFen: number; terminalId: string; occurredAt: string },
+    body: DeductionBody,
   ): Promise<{
     platform: Partial<SwipeView['platform']> & { outcome: PlatformOutcome };
     needsReversal: boolean;
+    cardNo?: string;
   }> {
     const attempts: AttemptView[] = [];
     const wasInconclusive = () => attempts.some((a) => INCONCLUSIVE.includes(a.result));
@@ -312,8 +378,9 @@ export class PosGateway {
       const attempt = await this.attemptDeduction(config, body, number);
       attempts.push(attempt.view);
       if (attempt.answer) {
-        const { decision, reason, deductionId, status } = attempt.answer;
+        const { decision, reason, deductionId, status, cardNo } = attempt.answer;
         return {
+          cardNo,
           platform: {
             outcome: decision,
             decision,

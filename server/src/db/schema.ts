@@ -14,6 +14,7 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
+import { DECLINE_REASONS } from '../../../shared/gateway-api.js';
 
 /**
  * The data model of DESIGN §5. Money columns are integer fen with a check that they are positive;
@@ -603,19 +604,6 @@ export const DEDUCTION_STATUSES = [
 ] as const;
 export const CHARGE_STATES = ['UNKNOWN', 'AWAITING_BUYER'] as const;
 export const DEDUCTION_DECISIONS = ['APPROVED', 'DECLINED'] as const;
-export const DECLINE_REASONS = [
-  'NOT_BOUND',
-  'NOT_SIGNED',
-  'CARD_LOST',
-  'IN_ARREARS',
-  'OVER_TXN_LIMIT',
-  'OVER_DAILY_LIMIT',
-  'WITHHOLDING_DISABLED',
-  'REVERSED',
-  'OUTSIDE_TIME_WINDOW',
-  'SCHOOL_SUSPENDED',
-] as const;
-
 export const deductions = pgTable(
   'deductions',
   {
@@ -628,8 +616,13 @@ export const deductions = pgTable(
     // values come from rows the decision function has just read.
     schoolId: uuid('school_id').notNull(),
     txnNo: text('txn_no').notNull(),
-    /** Null only on a reversal tombstone: the reversal arrived before its deduction (DESIGN §6.2). */
+    /**
+     * Null on a reversal tombstone (the reversal arrived before its deduction, DESIGN §6.2) and on a swipe
+     * whose dynamic code resolved to no card.
+     */
     cardNo: text('card_no'),
+    /** Swipes by membership-card dynamic code (DESIGN §6.4): the keyed hash of the code presented. */
+    dynamicCodeHash: text('dynamic_code_hash'),
     amountFen: integer('amount_fen'),
     terminalId: text('terminal_id'),
     occurredAt: tstz('occurred_at'),
@@ -696,7 +689,7 @@ export const deductions = pgTable(
     ),
     check(
       'deductions_tombstone_shape',
-      sql`(card_no is not null and amount_fen is not null) or (decline_reason = 'REVERSED' and status = 'REVERSED')`,
+      sql`(amount_fen is not null and (card_no is not null or dynamic_code_hash is not null)) or (decline_reason = 'REVERSED' and status = 'REVERSED')`,
     ),
     // The arrears check reads a payer's unpaid deductions on every swipe; approvals (PENDING) stay out of
     // this index so that a swipe does not have to insert into it.
@@ -922,6 +915,118 @@ export const terminalOrders = pgTable(
     check('terminal_orders_amount_positive', sql`${t.amountFen} > 0`),
     check('terminal_orders_status_valid', oneOf('status', TERMINAL_ORDER_STATUSES)),
   ],
+);
+
+/**
+ * The campus card as an Alipay membership card (DESIGN §6.4, seed 003): one program per school, set by the
+ * operator. The CRM token that AntBuilder card management sends is kept only as a SHA-256 hash (it is a
+ * random secret, so no key is needed to make it unguessable); our RSA2 key is referred to, never stored.
+ */
+export const membershipPrograms = pgTable(
+  'membership_programs',
+  {
+    schoolId: uuid('school_id')
+      .primaryKey()
+      .references(() => schools.id),
+    crmTokenHash: text('crm_token_hash').notNull(),
+    /** Base URL of the school's card management (mini-core): we POST /card/update and /card/changeTemplate. */
+    cardManagementUrl: text('card_management_url').notNull(),
+    studentTemplateId: text('student_template_id').notNull(),
+    staffTemplateId: text('staff_template_id').notNull(),
+    lostTemplateId: text('lost_template_id').notNull(),
+    /** Where our private key lives: `file:<path>` or `env:<VARIABLE>` (lib/key-references.ts). */
+    signingKeyRef: text('signing_key_ref').notNull(),
+    /** The claim link card management gives (领卡链接), opened by the mini-program's "add to card wallet". */
+    claimUrl: text('claim_url'),
+    /** Points per whole yuan recharged; 0 = the school gives no points. */
+    pointsPerYuan: integer('points_per_yuan').notNull().default(0),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('membership_programs_crm_token_hash_key').on(t.crmTokenHash),
+    check('membership_programs_points_per_yuan', sql`${t.pointsPerYuan} between 0 and 1000`),
+  ],
+);
+
+export const MEMBER_LEVELS = ['STUDENT', 'STAFF'] as const;
+/** OPENED: card management asked for the card (openCardInfo); IN_WALLET: cardChange ADD; REMOVED: DEL. */
+export const MEMBERSHIP_CARD_STATUSES = ['OPENED', 'IN_WALLET', 'REMOVED'] as const;
+
+export const membershipCards = pgTable(
+  'membership_cards',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    schoolId: uuid('school_id')
+      .notNull()
+      .references(() => schools.id),
+    /** The campus card number; our bizCardNo and the cardNo card management shows. */
+    cardNo: text('card_no').notNull(),
+    /** The wallet owner as card management names them (seed 003: "2088…"). */
+    alipayUserId: text('alipay_user_id').notNull(),
+    level: text('level', { enum: MEMBER_LEVELS }).notNull(),
+    status: text('status', { enum: MEMBERSHIP_CARD_STATUSES }).notNull().default('OPENED'),
+    alipayCardNo: text('alipay_card_no'),
+    /** The template card management shows the card with, as far as we know. */
+    templateId: text('template_id').notNull(),
+    /** The template the card should show (LOST while lost, else its level's); synced by the job. */
+    wantedTemplateId: text('wanted_template_id').notNull(),
+    templateChangeReason: text('template_change_reason'),
+    points: integer('points').notNull().default(0),
+    /** The points card management was last told. */
+    syncedPoints: integer('synced_points').notNull().default(0),
+    pointsChangeReason: text('points_change_reason'),
+    syncAttempts: integer('sync_attempts').notNull().default(0),
+    nextSyncAt: tstz('next_sync_at'),
+    syncLeaseUntil: tstz('sync_lease_until'),
+    lastSyncError: text('last_sync_error'),
+    /** Card management refused an update for good (or retries ran out); a new change tries again. */
+    syncFailedAt: tstz('sync_failed_at'),
+    addedAt: tstz('added_at'),
+    removedAt: tstz('removed_at'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    check('membership_cards_level_valid', oneOf('level', MEMBER_LEVELS)),
+    check('membership_cards_status_valid', oneOf('status', MEMBERSHIP_CARD_STATUSES)),
+    check('membership_cards_points_not_negative', sql`${t.points} >= 0`),
+    // One wallet card per campus card, and one per Alipay user and school: bizCardNo alone identifies it
+    // in card management's updates, and mdCodeChange names only the user.
+    uniqueIndex('membership_cards_school_card_live_key')
+      .on(t.schoolId, t.cardNo)
+      .where(sql`status <> 'REMOVED'`),
+    uniqueIndex('membership_cards_school_user_live_key')
+      .on(t.schoolId, t.alipayUserId)
+      .where(sql`status <> 'REMOVED'`),
+    index('membership_cards_out_of_sync_idx')
+      .on(t.nextSyncAt)
+      .where(sql`status = 'IN_WALLET' and sync_failed_at is null and next_sync_at is not null`),
+  ],
+);
+
+/**
+ * Dynamic codes shown in the wallet (mdCodeChange) and presented at the POS instead of a card number. Only a
+ * keyed hash of the code is kept, so the table cannot be read back into usable codes; the row binds the
+ * code to its card, and `used_at` makes it single use.
+ */
+export const membershipCodes = pgTable(
+  'membership_codes',
+  {
+    codeHash: text('code_hash').primaryKey(),
+    schoolId: uuid('school_id')
+      .notNull()
+      .references(() => schools.id),
+    membershipCardId: uuid('membership_card_id')
+      .notNull()
+      .references(() => membershipCards.id),
+    cardNo: text('card_no').notNull(),
+    expiresAt: tstz('expires_at').notNull(),
+    usedAt: tstz('used_at'),
+    usedTxnNo: text('used_txn_no'),
+    createdAt: createdAt(),
+  },
+  (t) => [index('membership_codes_expires_idx').on(t.expiresAt)],
 );
 
 export const GATEWAY_CLIENT_STATUSES = ['ACTIVE', 'REVOKED'] as const;

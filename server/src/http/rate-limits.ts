@@ -29,6 +29,11 @@ export const RATE_LIMITS = {
   'recharge-user': { by: 'user', points: 10, durationSeconds: 60 },
   /** Withholding sign strings and repayments: an agreement or trade row each. */
   'withholding-user': { by: 'user', points: 10, durationSeconds: 60 },
+  /**
+   * AntBuilder card management's calls to /crm/card (from the school's card-management server): a live card
+   * balance (SOAP) or a dynamic code row each; a wrong token is counted too.
+   */
+  'crm-ip': { by: 'ip', points: 600, durationSeconds: 60 },
   /** Loss reports and unbinding: one SOAP call each. */
   'card-change-user': { by: 'user', points: 10, durationSeconds: 60 },
   /** Redeeming admin invitation codes: what a guesser would spend (80-bit codes, but still). */

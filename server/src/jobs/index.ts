@@ -6,6 +6,7 @@ import { deductionCollectJob } from './withholding/deduction-collect.js';
 import { deductionRefundJob } from './withholding/deduction-refund.js';
 import { balanceWatchJob } from './messages/balance-watch.js';
 import { messageSendJob } from './messages/message-send.js';
+import { walletSyncJob } from './membercard/wallet-sync.js';
 import { rechargeCreditJob } from './recharge/recharge-credit.js';
 import { rechargeRefundJob } from './recharge/recharge-refund.js';
 import { rechargeSweepJob } from './recharge/recharge-sweep.js';
@@ -35,5 +36,6 @@ export function allJobs(deps: Deps): JobDefinition<never>[] {
     rechargeRefundJob,
     dailyStatsJob(deps),
     rosterImportJob,
+    walletSyncJob(deps),
   ] as JobDefinition<never>[];
 }

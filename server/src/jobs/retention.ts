@@ -47,6 +47,13 @@ export function retentionRules(
               (select ctid from gateway_nonces where expires_at < $1 limit ${BATCH})`,
     },
     {
+      // Membership-card dynamic codes: kept a while after they expire (a late POS repeat still finds them).
+      table: 'membership_codes',
+      cutoff: (now) => new Date(now.getTime() - deps.config.membercard.codeRetentionMs),
+      sql: `delete from membership_codes where code_hash in
+              (select code_hash from membership_codes where expires_at < $1 limit ${BATCH})`,
+    },
+    {
       // rate-limiter-flexible's counters, in epoch ms; an hour's grace as the library itself keeps.
       table: 'rate_limits',
       cutoff: (now) => now.getTime() - 3_600_000,

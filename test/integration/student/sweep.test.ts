@@ -8,9 +8,9 @@ describe('recharge sweep: orders Alipay never told us about', () => {
   let stack: Stack;
   const clock = new ManualClock();
   before(async () => {
-    // From now, not from when mocha loaded this file (minutes earlier in a full run): orders get their
-    // created_at from the database's clock, and the sweep compares it with this one.
-    clock.set(new Date());
+    // Ten minutes behind the real time on purpose: every time the sweep compares must come from this clock
+    // (createRecharge stamps created_at with it), none from the database's now().
+    clock.set(new Date(Date.now() - 10 * 60_000));
     stack = await startStack({
       clock,
       env: {

@@ -7,9 +7,9 @@
  * - navigation is recorded and handed to the runtime, which opens the target page like the real one;
  * - my.uploadFile is real multipart HTTP too, reading `filePath` from this machine's disk; my.chooseFileFromDisk
  *   is pluggable (the test picks the file) and my.canIUse answers for the APIs faked here;
- * - getAuthCode / tradePay / paySignCenter are pluggable: the journey tests plug in the Alipay sandbox's
- *   control API, standing in for the person tapping in the Alipay app; navigateToMiniProgram is recorded
- *   (the other mini-program is Alipay's, not ours).
+ * - getAuthCode / tradePay / paySignCenter / addCardAuth are pluggable: the journey tests plug in the
+ *   sandboxes' control APIs, standing in for the person tapping in the Alipay app; navigateToMiniProgram is
+ *   recorded (the other mini-program is Alipay's, not ours), and so is my.ap.openCardList.
  * Any other `my.*` a page calls throws, so an API used without a fake cannot go unnoticed.
  */
 
@@ -51,6 +51,8 @@ export interface FakeMyPlugs {
   requestSubscribeMessage?: (templateIds: string[]) => Promise<Record<string, unknown>>;
   /** The day the person picks in my.datePicker ("2024-09-01"); throwing JsapiFail means they closed it. */
   datePicker?: (current: string | undefined) => Promise<{ date: string }>;
+  /** Alipay's membership-card claim page for a claim link. */
+  addCardAuth?: (url: string) => Promise<{ success: boolean; resultStatus?: string; code?: string }>;
   /** The person's answer to my.confirm. */
   answerConfirm?: (dialog: { title?: string; content?: string }) => boolean;
   /** The file the person picks in my.chooseFileFromDisk (a path on this machine); unset: the client has no picker. */
@@ -96,10 +98,10 @@ export class FakeMy {
   /** The runtime's navigation handler. */
   onNavigate: (kind: NavigationKind, options: { url?: string; delta?: number }) => void = () => undefined;
 
-  readonly api: Record<string, (...args: any[]) => any>;
+  readonly api: Record<string, any>;
 
   constructor(readonly plugs: FakeMyPlugs = {}) {
-    const api: Record<string, (...args: any[]) => any> = {
+    const api: Record<string, any> = {
       request: (options: any) => {
         this.request(options);
       },
@@ -178,6 +180,15 @@ export class FakeMy {
           this.miniPrograms.push(target);
           return Promise.resolve({});
         });
+      },
+      addCardAuth: (options: Callbacks & { url: string }) => {
+        this.plug(options, 'addCardAuth', () => this.plugs.addCardAuth?.(options.url));
+      },
+      ap: {
+        openCardList: (options: Callbacks = {}) => {
+          this.calls.push('ap.openCardList');
+          settle(options, { ok: true, value: {} });
+        },
       },
     };
     this.api = new Proxy(api, {

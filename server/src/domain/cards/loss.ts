@@ -2,6 +2,7 @@ import { markCardFound, markCardLost, type BindingWithSchool } from '../../db/re
 import type { Deps } from '../../deps.js';
 import { CardSystemError } from '../../integrations/cardsys/index.js';
 import { DomainError } from '../errors.js';
+import { showCardAsLost, cardFoundAgain, wakeWalletSync } from '../membercard/wallet-sync.js';
 import { cardSystemFailure } from '../outside-errors.js';
 import { announceCardLost } from '../messages/events.js';
 import { servingSchool, usableBinding } from './bindings.js';
@@ -12,7 +13,8 @@ import { servingSchool, usableBinding } from './bindings.js';
  * and every binding of it LOST: withholding approvals stop at once (decide_deduction's CARD_LOST). 解挂
  * works where the vendor offers it online (CardSystem.supportsCancelLoss); elsewhere UNLOSS_NOT_SUPPORTED
  * says to go to the school's card office. Both work while the school is SUSPENDED: a suspension stops new
- * money, not a way to stop a lost card.
+ * money, not a way to stop a lost card. Either way the card in the Alipay wallet follows, in the same
+ * transaction as the bindings: the LOST template, then its level's again (domain/membercard/wallet-sync.ts).
  */
 
 export async function reportCardLost(
@@ -28,7 +30,12 @@ export async function reportCardLost(
   } catch (error) {
     throw cardSystemFailure(error);
   }
-  await markCardLost(deps.db, binding.schoolId, binding.cardNo, deps.clock.now());
+  const now = deps.clock.now();
+  const walletCards = await deps.db.transaction(async (tx) => {
+    await markCardLost(tx, binding.schoolId, binding.cardNo, now);
+    return showCardAsLost(tx, binding.schoolId, binding.cardNo, now);
+  });
+  await wakeWalletSync(deps, walletCards);
   await announceCardLost(deps, binding).catch((error: unknown) =>
     deps.logger.warn('could not queue the card-lost messages', { bindingId, error }),
   );
@@ -49,6 +56,11 @@ export async function cancelCardLoss(
       throw new DomainError('UNLOSS_NOT_SUPPORTED', undefined, { cause: error });
     throw cardSystemFailure(error);
   }
-  await markCardFound(deps.db, binding.schoolId, binding.cardNo, deps.clock.now());
+  const now = deps.clock.now();
+  const walletCards = await deps.db.transaction(async (tx) => {
+    await markCardFound(tx, binding.schoolId, binding.cardNo, now);
+    return cardFoundAgain(tx, binding.schoolId, binding.cardNo, now);
+  });
+  await wakeWalletSync(deps, walletCards);
   return { ...binding, status: 'ACTIVE' };
 }

@@ -22,6 +22,7 @@ import { DomainError } from '../errors.js';
 import { announceRechargeCredited } from '../messages/events.js';
 import { wakeMessageSender } from '../messages/outbox.js';
 import { alipayFailure, requireAlipay } from '../outside-errors.js';
+import { wakeWalletSync } from '../membercard/wallet-sync.js';
 
 /**
  * Recharge (DESIGN §7.3, seed 000 §1.2): CREATED → PAID (notify or sweep) → CREDITED (job
@@ -88,6 +89,9 @@ export async function createRecharge(
     cardNo: binding.cardNo,
     amountFen: input.amountFen,
     expiresAt: new Date(now.getTime() + deps.config.recharge.timeoutMinutes * 60_000),
+    // The sweep compares the order's age with the injected clock: its creation time must come from it too.
+    createdAt: now,
+    updatedAt: now,
   });
   try {
     const { tradeNo } = await alipay.createTrade({
@@ -130,13 +134,16 @@ export async function creditRecharge(deps: Deps, order: RechargeRow, school: Sch
   const cardSystem = deps.schools.cardSystem(school);
   try {
     if (order.creditUnknownSince && (await findVendorCredit(deps, order, school))) {
-      await creditedWithMessage(deps, order);
+      const pointsCardIds = await creditedWithMessage(deps, order);
       deps.logger.info('recharge found credited in the vendor records', { outTradeNo: order.outTradeNo });
+      if (pointsCardIds.length > 0) await wakeWalletSync(deps, pointsCardIds);
       return;
     }
     await cardSystem.recharge({ cardNo: order.cardNo, amountFen: order.amountFen, flowNo: order.outTradeNo });
-    await creditedWithMessage(deps, order);
+    const pointsCardIds = await creditedWithMessage(deps, order);
     deps.logger.debug('recharge credited', { outTradeNo: order.outTradeNo, amountFen: order.amountFen });
+    // The school's points rule, applied with the credit: the wallet card shows the new total.
+    if (pointsCardIds.length > 0) await wakeWalletSync(deps, pointsCardIds);
   } catch (error) {
     if (!(error instanceof CardSystemError)) throw error;
     await afterCreditFailure(deps, order, school, error);
@@ -171,8 +178,9 @@ async function afterCreditFailure(
     // About to give up on an order an earlier attempt may have credited: the vendor's records decide.
     try {
       if (await findVendorCredit(deps, order, school)) {
-        await markCredited(deps.db, order.id, deps.clock.now());
+        const pointsCardIds = await creditedWithMessage(deps, order);
         deps.logger.info('recharge found credited in the vendor records', { outTradeNo: order.outTradeNo });
+        if (pointsCardIds.length > 0) await wakeWalletSync(deps, pointsCardIds);
         return;
       }
     } catch (lookupError) {
@@ -204,13 +212,15 @@ async function afterCreditFailure(
 }
 
 /** CREDITED, and the payer's "credited" message in the same transaction: sent once, never without the credit. */
-async function creditedWithMessage(deps: Deps, order: RechargeRow): Promise<void> {
-  const credited = await deps.db.transaction(async (tx) => {
-    const moved = await markCredited(tx, order.id, deps.clock.now());
-    if (moved) await announceRechargeCredited(deps, tx, order);
-    return moved;
+/** CREDITED with its message in one transaction; the wallet cards whose points the credit raised. */
+async function creditedWithMessage(deps: Deps, order: RechargeRow): Promise<string[]> {
+  const { isCredited, pointsCardIds } = await deps.db.transaction(async (tx) => {
+    const credited = await markCredited(tx, order.id, deps.clock.now());
+    if (credited.isCredited) await announceRechargeCredited(deps, tx, order);
+    return credited;
   });
-  if (credited) wakeMessageSender(deps);
+  if (isCredited) wakeMessageSender(deps);
+  return pointsCardIds;
 }
 
 /**

@@ -12,6 +12,7 @@ import type { Deps } from '../../deps.js';
 import { newOrderNo } from '../../lib/ids.js';
 import { deductionDecisions } from '../../lib/metrics.js';
 import { DomainError } from '../errors.js';
+import { presentedCodeHash } from '../membercard/dynamic-codes.js';
 import { refundReversedDeduction } from './deduction-refunds.js';
 
 /**
@@ -34,14 +35,21 @@ import { refundReversedDeduction } from './deduction-refunds.js';
  *      card + amount ≤ the daily limit (likewise)                 else OVER_DAILY_LIMIT
  * A txnNo reversed before it arrived is DECLINED with REVERSED.
  *
+ * A swipe may name the card by a membership-card dynamic code instead of its number (DESIGN §6.4). The code
+ * is resolved first — never issued (CODE_UNKNOWN), used before (CODE_USED) or expired (CODE_EXPIRED) — and
+ * spent; then the card's decision above follows. A code without the school's signature is refused as bad
+ * input before anything is decided (dynamic-codes.ts).
+ *
  * All of it, with the nonce and the (school, txnNo) idempotency, runs in one PL/pgSQL call
- * (migrations 0001 and 0006, rule 0 added by 0010): one database round trip per swipe. Declines are stored too, so
- * a repeated txnNo always gets its first answer.
+ * (migration …_decide_deduction_dynamic_codes.sql): one database round trip per swipe. Declines are
+ * stored too, so a repeated txnNo always gets its first answer.
  */
 
 export interface DeductionRequest {
   txnNo: string;
-  cardNo: string;
+  /** Exactly one of cardNo and dynamicCode (the route's schema says so). */
+  cardNo?: string;
+  dynamicCode?: string;
   amountFen: number;
   terminalId: string;
   occurredAt: Date;
@@ -56,13 +64,16 @@ export interface GatewayCaller {
 }
 
 export async function decideDeduction(
-  deps: Pick<Deps, 'pool' | 'clock'>,
+  deps: Pick<Deps, 'pool' | 'clock' | 'protector'>,
   caller: GatewayCaller,
   request: DeductionRequest,
 ): Promise<DeductionAnswer> {
+  const { dynamicCode, ...sale } = request;
   const row = await decide(deps.pool, {
     ...caller,
-    ...request,
+    ...sale,
+    cardNo: request.cardNo ?? null,
+    dynamicCodeHash: dynamicCode ? presentedCodeHash(deps.protector, caller.schoolId, dynamicCode) : null,
     deductionNo: newOrderNo('deduction', deps.clock),
     now: deps.clock.now(),
   });
@@ -78,11 +89,19 @@ export async function decideDeduction(
     decision: row.decision!,
     ...(row.decline_reason ? { reason: row.decline_reason } : {}),
     status: row.status!,
+    // The card a code stood for, so the till can record the sale on it; never for a code that was refused
+    // (used, expired): the till must not fall back to that card's balance on a stale code.
+    ...(dynamicCode && row.card_no && !row.decline_reason?.startsWith('CODE_')
+      ? { cardNo: row.card_no }
+      : {}),
   };
 }
 
-export interface DeductionDetail extends DeductionAnswer {
+export interface DeductionDetail extends Omit<DeductionAnswer, 'cardNo'> {
+  /** Null on a reversal that came first, and on a dynamic code that named no card. */
   cardNo: string | null;
+  /** The swipe presented a membership-card dynamic code instead of the card number. */
+  byDynamicCode: boolean;
   amountFen: number | null;
   terminalId: string | null;
   occurredAt: string | null;
@@ -111,6 +130,7 @@ export async function deductionDetail(
     ...(row.declineReason ? { reason: row.declineReason } : {}),
     status: row.status,
     cardNo: row.cardNo,
+    byDynamicCode: row.dynamicCodeHash !== null,
     amountFen: row.amountFen,
     terminalId: row.terminalId,
     occurredAt: row.occurredAt?.toISOString() ?? null,

@@ -1,6 +1,7 @@
 import Router from '@koa/router';
 import Joi from 'joi';
 import type { Deps } from '../../deps.js';
+import { DYNAMIC_CODE_PATTERN } from '../../domain/membercard/dynamic-codes.js';
 import { decideDeduction, deductionDetail, reverseDeduction } from '../../domain/withholding/deductions.js';
 import { gatewayAuth, spendNonce, type GatewayState } from '../../http/gateway-auth.js';
 import { validate } from '../../http/validate.js';
@@ -12,16 +13,16 @@ export const CAMPUS_CODE_UPLOAD_PATH = '/gateway/v1/campus-code/payments';
 const txnNo = Joi.string().pattern(/^[A-Za-z0-9_-]{1,64}$/, 'txnNo');
 const deductionBody = Joi.object({
   txnNo: txnNo.required(),
-  cardNo: Joi.string()
-    .pattern(/^[A-Za-z0-9]{4,32}$/, 'card number')
-    .required(),
+  // The card, by its number or by a membership-card dynamic code scanned from the Alipay wallet (§6.4).
+  cardNo: Joi.string().pattern(/^[A-Za-z0-9]{4,32}$/, 'card number'),
+  dynamicCode: Joi.string().pattern(DYNAMIC_CODE_PATTERN, 'dynamic code (18 digits)'),
   // amount_fen is a PostgreSQL integer: larger values are bad input, not a server error.
   amountFen: Joi.number().integer().strict().min(1).max(2_147_483_647).required(),
   terminalId: Joi.string()
     .pattern(/^[A-Za-z0-9_.:-]{1,64}$/, 'terminal id')
     .required(),
   occurredAt: Joi.date().iso().required(),
-});
+}).xor('cardNo', 'dynamicCode');
 const txnParams = Joi.object({ txnNo: txnNo.required() });
 // The reversal carries no fields; `{}` (what the card system sends) or an empty body.
 const reversalBody = Joi.object({});

@@ -24,6 +24,7 @@ import { cancelCardLoss, reportCardLost } from '../../domain/cards/loss.js';
 import { lookUpByIdNumber, lookUpWithAlipay } from '../../domain/cards/roster-matches.js';
 import { cardReceipt, cardStatement } from '../../domain/cards/statement/statement.js';
 import { campusCodeEntry } from '../../domain/campus-code/campus-code-entry.js';
+import { walletCardOf } from '../../domain/membercard/wallet-card.js';
 import { rateLimit, spendRateLimitFor } from '../../http/rate-limit.js';
 import { validate } from '../../http/validate.js';
 import { amountFen, cardNo, fullIdNumber, idNumberOrTail, idParams, mobile, uuid } from './schemas.js';
@@ -115,7 +116,8 @@ export function cardRoutes(deps: Deps): Router {
   router.get('/bindings/:id', rateLimit(deps, 'balance-user'), async (ctx) => {
     const { id } = validate(idParams, ctx.params, 'params');
     const { binding, ...live } = await bindingWithBalance(deps, ctx.state.userId, id);
-    ctx.body = { ...bindingView(binding), ...live } satisfies BindingDetail;
+    const walletCard = await walletCardOf(deps, ctx.state.userId, binding);
+    ctx.body = { ...bindingView(binding), ...live, walletCard } satisfies BindingDetail;
   });
 
   router.get('/bindings/:id/others', async (ctx) => {

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, getTableColumns, ne, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, getTableColumns, ne, or, sql } from 'drizzle-orm';
 import type { Executor } from '../../client.js';
 import { bindings, schools, users } from '../../schema.js';
 
@@ -252,4 +252,29 @@ export async function listBalanceWatches(
 
 export async function setBalanceLowSince(db: Executor, bindingId: string, since: Date | null): Promise<void> {
   await db.update(bindings).set({ balanceLowSince: since }).where(eq(bindings.id, bindingId));
+}
+
+/**
+ * The ACTIVE bindings at a school, not waiting for the holder's approval, of the Alipay user named by an id
+ * that may be their user_id or, for apps in open_id mode, their open_id (card management names users by the
+ * id its own app sees).
+ */
+export async function findActiveBindingsOfAlipayUser(
+  db: Executor,
+  schoolId: string,
+  alipayId: string,
+): Promise<BindingRow[]> {
+  return db
+    .select(getTableColumns(bindings))
+    .from(bindings)
+    .innerJoin(users, eq(users.id, bindings.userId))
+    .where(
+      and(
+        eq(bindings.schoolId, schoolId),
+        eq(bindings.status, 'ACTIVE'),
+        ne(bindings.approval, 'PENDING'),
+        or(eq(users.alipayUserId, alipayId), eq(users.alipayOpenId, alipayId)),
+      ),
+    )
+    .orderBy(asc(bindings.createdAt));
 }

@@ -140,20 +140,36 @@ export async function nextCreditDueAt(db: Executor): Promise<Date | null> {
   return row?.due ? new Date(row.due) : null;
 }
 
-export async function markCredited(db: Executor, id: string, now: Date): Promise<boolean> {
-  const rows = await db
-    .update(rechargeOrders)
-    .set({
-      status: 'CREDITED',
-      creditedAt: now,
-      nextCreditAt: null,
-      lastError: null,
-      creditAttempts: sql`${rechargeOrders.creditAttempts} + 1`,
-      updatedAt: now,
-    })
-    .where(and(eq(rechargeOrders.id, id), eq(rechargeOrders.status, 'PAID')))
-    .returning({ id: rechargeOrders.id });
-  return rows.length === 1;
+/**
+ * PAID → CREDITED. Returns whether this call moved the order, and the membership cards that earned points
+ * by it: when the school gives points per yuan recharged (membership_programs), the card's wallet card gets
+ * them in the same statement, so a recharge awards its points exactly once (DESIGN §6.4, docs/membercard.md).
+ */
+export async function markCredited(
+  db: Executor,
+  id: string,
+  now: Date,
+): Promise<{ isCredited: boolean; pointsCardIds: string[] }> {
+  const { rows } = await db.execute<{ credited: number; cards: string[] | null }>(sql`
+    with credited as (
+      update ${rechargeOrders} set
+        status = 'CREDITED', credited_at = ${now}, next_credit_at = null, last_error = null,
+        credit_attempts = credit_attempts + 1, updated_at = ${now}
+      where id = ${id} and status = 'PAID'
+      returning school_id, card_no, amount_fen
+    ), awarded as (
+      update membership_cards m set
+        points = m.points + (c.amount_fen / 100) * p.points_per_yuan,
+        points_change_reason = '充值' || (c.amount_fen / 100) || '元',
+        next_sync_at = case when m.status = 'IN_WALLET' then ${now}::timestamptz end,
+        sync_failed_at = null, sync_attempts = 0, updated_at = ${now}
+      from credited c, membership_programs p
+      where p.school_id = c.school_id and p.points_per_yuan > 0 and c.amount_fen >= 100
+        and m.school_id = c.school_id and m.card_no = c.card_no and m.status <> 'REMOVED'
+      returning m.id
+    )
+    select (select count(*) from credited)::int as credited, (select array_agg(id::text) from awarded) as cards`);
+  return { isCredited: rows[0].credited === 1, pointsCardIds: (rows[0].cards ?? []).map(String) };
 }
 
 /**

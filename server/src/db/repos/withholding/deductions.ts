@@ -1,5 +1,6 @@
 import { and, asc, eq, getTableColumns, inArray, isNull, lte, min, or, sql } from 'drizzle-orm';
 import type pg from 'pg';
+import type { DeclineReason } from '../../../../../shared/gateway-api.js';
 import { wakeDrainers } from '../../wakeups.js';
 import type { Executor } from '../../client.js';
 import { deductionAttempts, deductions, withholdingAgreements, type CHARGE_STATES } from '../../schema.js';
@@ -13,7 +14,9 @@ export interface DecisionInput {
   nonceExpiresAt: Date;
   schoolId: string;
   txnNo: string;
-  cardNo: string;
+  /** Exactly one of cardNo and dynamicCodeHash identifies the card. */
+  cardNo: string | null;
+  dynamicCodeHash: string | null;
   amountFen: number;
   terminalId: string;
   occurredAt: Date;
@@ -26,18 +29,20 @@ export interface DecisionRow {
   deduction_id: string | null;
   deduction_no: string | null;
   decision: 'APPROVED' | 'DECLINED' | null;
-  decline_reason: string | null;
+  decline_reason: DeclineReason | null;
   status: string | null;
+  /** The card decided on: the one asked, or the one the dynamic code stands for (null if none). */
+  card_no: string | null;
 }
 
 /**
- * The deduct route's one round trip: nonce, idempotency and every rule in the PL/pgSQL function
- * `decide_deduction` (migration 0002). A named statement, so each pooled connection plans it once.
+ * The deduct route's one round trip: nonce, idempotency, the dynamic code and every rule in the PL/pgSQL
+ * function `decide_deduction` (migration …_decide_deduction_dynamic_codes.sql). A named statement, so each pooled connection plans it once.
  */
 export async function decide(pool: pg.Pool, input: DecisionInput): Promise<DecisionRow> {
   const { rows } = await pool.query<DecisionRow>({
     name: 'decide_deduction',
-    text: 'select * from decide_deduction($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)',
+    text: 'select * from decide_deduction($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)',
     values: [
       input.clientId,
       input.nonce,
@@ -45,6 +50,7 @@ export async function decide(pool: pg.Pool, input: DecisionInput): Promise<Decis
       input.schoolId,
       input.txnNo,
       input.cardNo,
+      input.dynamicCodeHash,
       input.amountFen,
       input.terminalId,
       input.occurredAt,
