@@ -33,7 +33,20 @@ async function startCluster() {
     logger: createLogger({ level: 'error' }),
   });
   await applyMigrations(embedded.url);
+  // scripts/mutation/sql-mutants.ts: SQL run on the template after the migrations (one hand-made mutant).
+  const extraSql = process.env.TEST_EXTRA_SQL;
+  if (extraSql) await runSql(embedded.url, fs.readFileSync(extraSql, 'utf8'));
   return { embedded, baseDir, adminUrl: withDatabase(embedded.url, 'postgres') };
+}
+
+async function runSql(url: string, sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
 }
 
 export function testCluster() {

@@ -1,0 +1,424 @@
+/**
+ * Hand-made mutants of the SQL that decides a swipe (decide_deduction and deduction_answer, as the latest
+ * migration defining each leaves them), one rule changed at a time. For each mutant: the function is
+ * replaced on the test template database after the migrations (TEST_EXTRA_SQL, test/support/db.ts) and the
+ * tests that should notice run; the mutant is killed when one of them fails. Stryker does not mutate SQL.
+ *
+ *   npm run test:mutation:sql                  all mutants
+ *   npm run test:mutation:sql -- day-utc lock-removed   only these
+ *   npm run test:mutation:sql -- --check        only check that every mutant still applies
+ *
+ * Prints a markdown table (mutant → killing test) and, last, one JSON line. Long: run it niced.
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const MIGRATIONS = 'server/src/db/migrations';
+const DECISION_TESTS = 'test/integration/withholding/decision-rules.test.ts';
+const GATEWAY_TESTS = 'test/integration/withholding/gateway.test.ts';
+
+interface Mutant {
+  id: string;
+  rule: string;
+  fn: 'decide_deduction' | 'deduction_answer';
+  from: string;
+  to: string;
+  tests: string[];
+  grep?: string;
+  /** Equivalent: expected to survive, with the reason. */
+  equivalent?: string;
+}
+
+const MUTANTS: Mutant[] = [
+  {
+    id: 'txn-limit-at',
+    rule: 'per-transaction limit: exactly the limit is allowed',
+    fn: 'decide_deduction',
+    from: 'p_amount_fen > v_txn_limit',
+    to: 'p_amount_fen >= v_txn_limit',
+    tests: [DECISION_TESTS],
+    grep: 'per-transaction limit',
+  },
+  {
+    id: 'txn-limit-over',
+    rule: 'per-transaction limit: one fen over is declined',
+    fn: 'decide_deduction',
+    from: 'p_amount_fen > v_txn_limit',
+    to: 'p_amount_fen > v_txn_limit + 1',
+    tests: [DECISION_TESTS],
+    grep: 'per-transaction limit',
+  },
+  {
+    id: 'daily-limit-at',
+    rule: 'daily limit: reaching it exactly is allowed',
+    fn: 'decide_deduction',
+    from: 'v_today_fen + p_amount_fen > v_daily_limit',
+    to: 'v_today_fen + p_amount_fen >= v_daily_limit',
+    tests: [DECISION_TESTS],
+    grep: 'exactly the daily limit',
+  },
+  {
+    id: 'daily-limit-over',
+    rule: 'daily limit: one fen over is declined',
+    fn: 'decide_deduction',
+    from: 'v_today_fen + p_amount_fen > v_daily_limit',
+    to: 'v_today_fen + p_amount_fen > v_daily_limit + 1',
+    tests: [DECISION_TESTS],
+    grep: 'exactly the daily limit',
+  },
+  {
+    id: 'card-txn-limit-ignored',
+    rule: "the card's own per-transaction limit applies under the school's",
+    fn: 'decide_deduction',
+    from: 'v_txn_limit := least(v_school.txn_limit_fen, coalesce(v_cover.txn_limit_fen, v_school.txn_limit_fen));',
+    to: 'v_txn_limit := greatest(v_school.txn_limit_fen, coalesce(v_cover.txn_limit_fen, v_school.txn_limit_fen));',
+    tests: ['test/integration/withholding/families.test.ts'],
+    grep: "own limits under the school's",
+  },
+  {
+    id: 'card-daily-limit-ignored',
+    rule: "the card's own daily limit applies under the school's",
+    fn: 'decide_deduction',
+    from: 'v_daily_limit := least(v_school.daily_limit_fen, coalesce(v_cover.daily_limit_fen, v_school.daily_limit_fen));',
+    to: 'v_daily_limit := v_school.daily_limit_fen;',
+    tests: ['test/integration/withholding/families.test.ts'],
+    grep: "own limits under the school's",
+  },
+  {
+    id: 'day-utc',
+    rule: 'the day is the Beijing calendar day (not UTC)',
+    fn: 'decide_deduction',
+    from: "date_trunc('day', p_now at time zone 'Asia/Shanghai') at time zone 'Asia/Shanghai'",
+    to: "date_trunc('day', p_now at time zone 'UTC') at time zone 'UTC'",
+    tests: [DECISION_TESTS],
+    grep: 'Beijing',
+  },
+  {
+    id: 'day-server-zone',
+    rule: "the day does not depend on the server's time zone",
+    fn: 'decide_deduction',
+    from: "date_trunc('day', p_now at time zone 'Asia/Shanghai') at time zone 'Asia/Shanghai'",
+    to: "date_trunc('day', p_now)",
+    tests: [DECISION_TESTS],
+    grep: 'Beijing',
+  },
+  {
+    id: 'day-rolling-24h',
+    rule: 'the day is a calendar day, not the last 24 hours',
+    fn: 'decide_deduction',
+    from: "date_trunc('day', p_now at time zone 'Asia/Shanghai') at time zone 'Asia/Shanghai'",
+    to: "p_now - interval '24 hours'",
+    tests: [DECISION_TESTS],
+    grep: 'Beijing',
+  },
+  {
+    id: 'day-start-exclusive',
+    rule: 'a swipe made exactly at 00:00 Beijing counts in that day',
+    fn: 'decide_deduction',
+    from: 'd.created_at >= v_day_start',
+    to: 'd.created_at > v_day_start',
+    tests: [DECISION_TESTS],
+    grep: 'Beijing',
+  },
+  {
+    id: 'sum-reversed',
+    rule: 'reversed swipes leave the daily sum',
+    fn: 'decide_deduction',
+    from: " and d.status <> 'REVERSED'",
+    to: '',
+    tests: [DECISION_TESTS],
+    grep: 'declined swipes out of the day',
+  },
+  {
+    id: 'sum-declined',
+    rule: 'declined swipes are not in the daily sum',
+    fn: 'decide_deduction',
+    from: "d.decision = 'APPROVED' and ",
+    to: '',
+    tests: [DECISION_TESTS],
+    grep: 'declined swipes out of the day',
+  },
+  {
+    id: 'sum-whole-school',
+    rule: "the daily sum is the card's own",
+    fn: 'decide_deduction',
+    from: 'd.school_id = p_school_id and d.card_no = p_card_no and d.created_at',
+    to: 'd.school_id = p_school_id and d.created_at',
+    tests: [DECISION_TESTS],
+    grep: 'own daily sum',
+  },
+  {
+    id: 'arrears-without-retrying',
+    rule: 'a RETRYING deduction is arrears',
+    fn: 'decide_deduction',
+    from: "d.status in ('RETRYING', 'ARREARS')",
+    to: "d.status in ('ARREARS')",
+    tests: [DECISION_TESTS],
+    grep: 'arrears block',
+  },
+  {
+    id: 'arrears-without-arrears',
+    rule: 'an ARREARS deduction is arrears',
+    fn: 'decide_deduction',
+    from: "d.status in ('RETRYING', 'ARREARS')",
+    to: "d.status in ('RETRYING')",
+    tests: ['test/integration/withholding/collection.test.ts'],
+    grep: 'IN_ARREARS',
+  },
+  {
+    id: 'arrears-with-pending',
+    rule: 'a swipe waiting to be collected is not arrears',
+    fn: 'decide_deduction',
+    from: "d.status in ('RETRYING', 'ARREARS')",
+    to: "d.status in ('RETRYING', 'ARREARS', 'PENDING')",
+    tests: [DECISION_TESTS],
+    grep: 'arrears block',
+  },
+  {
+    id: 'arrears-any-payer',
+    rule: "arrears block only the payer's own swipes",
+    fn: 'decide_deduction',
+    from: 'where d.payer_user_id = v_payer.user_id and d.status in',
+    to: 'where d.status in',
+    tests: [DECISION_TESTS],
+    grep: 'arrears block',
+  },
+  {
+    id: 'lock-removed',
+    rule: 'swipes of one card are decided in single file',
+    fn: 'decide_deduction',
+    from: "perform pg_advisory_xact_lock(hashtextextended(p_school_id::text || '/' || p_card_no, 7355609));",
+    to: '',
+    tests: ['test/integration/withholding/decide-concurrency.test.ts'],
+  },
+  {
+    id: 'lock-per-school',
+    rule: 'the lock is per card, not per school',
+    fn: 'decide_deduction',
+    from: "hashtextextended(p_school_id::text || '/' || p_card_no, 7355609)",
+    to: 'hashtextextended(p_school_id::text, 7355609)',
+    tests: [DECISION_TESTS],
+    grep: 'per-card lock',
+  },
+  {
+    id: 'window-age-inclusive',
+    rule: 'a swipe exactly swipe_max_age old is inside the window',
+    fn: 'decide_deduction',
+    from: 'p_occurred_at < p_now - make_interval',
+    to: 'p_occurred_at <= p_now - make_interval',
+    tests: [DECISION_TESTS],
+    grep: 'time window',
+  },
+  {
+    id: 'window-ahead-inclusive',
+    rule: 'a swipe exactly swipe_max_ahead ahead is inside the window',
+    fn: 'decide_deduction',
+    from: 'p_occurred_at > p_now + make_interval',
+    to: 'p_occurred_at >= p_now + make_interval',
+    tests: [DECISION_TESTS],
+    grep: 'time window',
+  },
+  {
+    id: 'suspended-ignored',
+    rule: 'a SUSPENDED school takes no new swipes',
+    fn: 'decide_deduction',
+    from: "if v_school.status = 'SUSPENDED' then",
+    to: 'if false then',
+    tests: ['test/integration/onboarding/isv-lifecycle.test.ts'],
+    grep: 'new money refused',
+  },
+  {
+    id: 'lost-ignored',
+    rule: 'a card reported lost is declined',
+    fn: 'decide_deduction',
+    from: "elsif v_payer.status = 'LOST' then",
+    to: 'elsif false then',
+    tests: [GATEWAY_TESTS],
+    grep: 'CARD_LOST',
+  },
+  {
+    id: 'agreement-any-status',
+    rule: 'only an ACTIVE agreement pays',
+    fn: 'decide_deduction',
+    from: "c.removed_at is null and a.status = 'ACTIVE'",
+    to: 'c.removed_at is null',
+    tests: ['test/integration/withholding/agreement.test.ts'],
+    grep: 'unsigns inside Alipay',
+  },
+  {
+    id: 'removed-card-covered',
+    rule: 'a card removed from the agreement is no longer paid',
+    fn: 'decide_deduction',
+    from: "c.removed_at is null and a.status = 'ACTIVE'",
+    to: "a.status = 'ACTIVE'",
+    tests: ['test/integration/withholding/families.test.ts'],
+    grep: 'removed the payer from',
+  },
+  {
+    id: 'approved-not-due',
+    rule: 'an approved swipe is due for collection at once',
+    fn: 'decide_deduction',
+    from: 'case when v_reason is null then p_now end,',
+    to: 'case when v_reason is null then null end,',
+    tests: ['test/integration/withholding/swipes.test.ts'],
+    grep: 'approves a swipe at once',
+  },
+  {
+    id: 'nonce-replay-accepted',
+    rule: 'a nonce is spent once (replays refused)',
+    fn: 'decide_deduction',
+    from: "  if not found then\n    return query select 'REPLAY'",
+    to: "  if false then\n    return query select 'REPLAY'",
+    tests: [GATEWAY_TESTS],
+    grep: 'same nonce a second time',
+  },
+  {
+    id: 'txn-unique-race',
+    rule: 'concurrent requests with one txnNo record one deduction (on conflict)',
+    fn: 'decide_deduction',
+    from: '  on conflict (school_id, txn_no) do nothing\n',
+    to: '\n',
+    tests: [GATEWAY_TESTS],
+    grep: '100 concurrent requests',
+  },
+  {
+    id: 'txn-repeat-lookup-removed',
+    rule: 'a repeated txnNo gets its first answer',
+    fn: 'decide_deduction',
+    from: '  select * into v_row from deductions d where d.school_id = p_school_id and d.txn_no = p_txn_no;\n  if found then\n    return query select * from deduction_answer(v_row, p_card_no, p_amount_fen, p_now);\n    return;\n  end if;\n\n  select s.status',
+    to: '  select s.status',
+    tests: [GATEWAY_TESTS],
+    grep: 'first answer',
+    equivalent:
+      'the insert ... on conflict do nothing and the lookup after it give the same first answer; the early lookup only saves evaluating the rules (speed, not behaviour)',
+  },
+  {
+    id: 'answer-amount-ignored',
+    rule: 'a repeat with another amount is a conflict',
+    fn: 'deduction_answer',
+    from: 'p_row.card_no = p_card_no and p_row.amount_fen = p_amount_fen',
+    to: 'p_row.card_no = p_card_no',
+    tests: [GATEWAY_TESTS],
+    grep: 'TXN_CONFLICT',
+  },
+  {
+    id: 'answer-card-ignored',
+    rule: 'a repeat with another card is a conflict',
+    fn: 'deduction_answer',
+    from: 'p_row.card_no = p_card_no and p_row.amount_fen = p_amount_fen',
+    to: 'p_row.amount_fen = p_amount_fen',
+    tests: [GATEWAY_TESTS],
+    grep: 'TXN_CONFLICT',
+  },
+  {
+    id: 'tombstone-not-reversed',
+    rule: 'a txnNo reversed before it arrived is declined REVERSED',
+    fn: 'deduction_answer',
+    from: '  if p_row.card_no is null then',
+    to: '  if false then',
+    tests: [GATEWAY_TESTS],
+    grep: 'reversed before it arrived',
+  },
+];
+
+/** The latest migration's `create or replace function <fn>` statement, as the database has it. */
+function latestDefinition(fn: string): { file: string; sql: string } {
+  const files = fs
+    .readdirSync(MIGRATIONS)
+    .filter((f) => f.endsWith('.sql'))
+    .sort();
+  const marker = `create or replace function ${fn}(`;
+  for (const file of files.reverse()) {
+    const text = fs.readFileSync(path.join(MIGRATIONS, file), 'utf8');
+    const start = text.indexOf(marker);
+    if (start < 0) continue;
+    const end = text.indexOf('$$;', text.indexOf('as $$', start)) + 3;
+    return { file, sql: text.slice(start, end) };
+  }
+  throw new Error(`no migration defines ${fn}`);
+}
+
+function applyMutant(mutant: Mutant, definition: string): string {
+  const count = definition.split(mutant.from).length - 1;
+  if (count !== 1)
+    throw new Error(`mutant ${mutant.id}: its code occurs ${count} times in ${mutant.fn} (update the list)`);
+  return definition.replace(mutant.from, mutant.to);
+}
+
+interface RunResult {
+  failed: string[];
+  passed: number;
+  status: number | null;
+}
+
+function runTests(mutant: Mutant, sqlFile: string, reportFile: string): RunResult {
+  const args = ['mocha', '--reporter', 'json', '--reporter-option', `output=${reportFile}`, ...mutant.tests];
+  if (mutant.grep) args.push('--grep', mutant.grep);
+  fs.rmSync(reportFile, { force: true });
+  const run = spawnSync('npx', args, {
+    env: { ...process.env, TEST_EXTRA_SQL: sqlFile },
+    stdio: ['ignore', 'ignore', 'ignore'],
+  });
+  let failed: string[];
+  let passed = 0;
+  try {
+    const report = JSON.parse(fs.readFileSync(reportFile, 'utf8'));
+    failed = report.failures.map((f: { fullTitle: string }) => f.fullTitle);
+    passed = report.stats.passes;
+  } catch {
+    failed = run.status === 0 ? [] : ['(the test run failed before reporting)'];
+  }
+  if (!failed.length && passed === 0) throw new Error(`mutant ${mutant.id}: no test ran (check tests/grep)`);
+  return { failed, passed, status: run.status };
+}
+
+function main(): void {
+  const isCheckOnly = process.argv.includes('--check');
+  const only = process.argv.slice(2).filter((a) => a !== '--check');
+  const chosen = only.length ? MUTANTS.filter((m) => only.includes(m.id)) : MUTANTS;
+  const definitions = {
+    decide_deduction: latestDefinition('decide_deduction'),
+    deduction_answer: latestDefinition('deduction_answer'),
+  };
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sql-mutants-'));
+  const rows: Array<{ mutant: Mutant; killedBy: string[]; passed: number }> = [];
+  try {
+    // Every mutant must apply to today's SQL before any time is spent running tests.
+    const mutated = chosen.map((m) => applyMutant(m, definitions[m.fn].sql));
+    if (isCheckOnly) {
+      console.log(JSON.stringify({ sql_mutants: chosen.length, applicable: mutated.length }));
+      return;
+    }
+    chosen.forEach((mutant, i) => {
+      const sqlFile = path.join(dir, `${mutant.id}.sql`);
+      fs.writeFileSync(sqlFile, mutated[i]);
+      const result = runTests(mutant, sqlFile, path.join(dir, `${mutant.id}.json`));
+      rows.push({ mutant, killedBy: result.failed, passed: result.passed });
+      const verdict = result.failed.length ? 'killed' : 'SURVIVED';
+      process.stderr.write(`${mutant.id}: ${verdict}${result.failed[0] ? ` by ${result.failed[0]}` : ''}\n`);
+    });
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  console.log(
+    `SQL of ${definitions.decide_deduction.file} (decide_deduction) and ${definitions.deduction_answer.file} (deduction_answer)\n`,
+  );
+  console.log('| mutant | rule | change | result | killing test |');
+  console.log('|---|---|---|---|---|');
+  const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ').replace(/\s+/g, ' ').trim();
+  for (const { mutant, killedBy } of rows) {
+    const result = killedBy.length ? 'killed' : mutant.equivalent ? 'equivalent' : 'SURVIVED';
+    const test = killedBy.length ? killedBy.join('; ') : (mutant.equivalent ?? '—');
+    const change = `\`${cell(mutant.from).slice(0, 70)}\` → \`${cell(mutant.to).slice(0, 70) || '(removed)'}\``;
+    console.log(`| ${mutant.id} | ${cell(mutant.rule)} | ${change} | ${result} | ${cell(test)} |`);
+  }
+  const killed = rows.filter((r) => r.killedBy.length).length;
+  const equivalent = rows.filter((r) => !r.killedBy.length && r.mutant.equivalent).length;
+  const survived = rows.filter((r) => !r.killedBy.length && !r.mutant.equivalent).map((r) => r.mutant.id);
+  console.log(JSON.stringify({ sql_mutants: rows.length, killed, equivalent, survived }));
+  if (survived.length) process.exitCode = 1;
+}
+
+main();

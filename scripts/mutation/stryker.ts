@@ -1,0 +1,122 @@
+/**
+ * `npm run test:mutation [-- module …]`: StrykerJS on the money modules (scripts/mutation/modules.ts), one
+ * module at a time, one test process (2 cores), TypeScript checker on, perTest coverage, incremental (each
+ * module's results file under scripts/mutation/incremental/ is committed, so a rerun tests only what changed).
+ * Not in CI: a module takes tens of minutes. Run it niced: `nice -n 19 npm run test:mutation -- recharge`.
+ *
+ * Last line: one JSON object, `mutation_score` over all modules (killed + timeout over killed + timeout +
+ * survived + no coverage) and `per_module`, from each module's latest results (run now or recorded).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { Stryker } from '@stryker-mutator/core';
+import type { PartialStrykerOptions } from '@stryker-mutator/api/core';
+import { MONEY_MODULES, type MoneyModule } from './modules.js';
+
+const INCREMENTAL_DIR = 'scripts/mutation/incremental';
+
+function optionsFor(module: MoneyModule): PartialStrykerOptions {
+  return {
+    mutate: module.mutate,
+    testRunner: 'mocha',
+    // .mocharc's node-option does not reach the in-process mocha runner: the tsx loader goes here.
+    testRunnerNodeArgs: ['--import', 'tsx'],
+    mochaOptions: { spec: module.tests, config: '.mocharc.json' },
+    coverageAnalysis: 'perTest',
+    checkers: ['typescript'],
+    tsconfigFile: 'tsconfig.json',
+    concurrency: 1,
+    timeoutMS: 30_000,
+    incremental: true,
+    incrementalFile: path.join(INCREMENTAL_DIR, `${module.name}.json`),
+    ignorers: ['log-text'],
+    plugins: [
+      '@stryker-mutator/mocha-runner',
+      '@stryker-mutator/typescript-checker',
+      path.resolve('scripts/mutation/ignore-log-text.mjs'),
+    ],
+    ignorePatterns: ['.data', 'coverage', 'dist', '.c8-output', 'reports', 'miniprogram'],
+    reporters: ['clear-text', 'progress-append-only', 'html'],
+    htmlReporter: { fileName: `reports/mutation/${module.name}.html` },
+    tempDirName: '.stryker-tmp',
+    cleanTempDir: 'always',
+  };
+}
+
+interface Counts {
+  killed: number;
+  timeout: number;
+  survived: number;
+  noCoverage: number;
+  ignored: number;
+  errors: number;
+}
+
+function count(statuses: string[]): Counts {
+  const n = (s: string) => statuses.filter((x) => x === s).length;
+  return {
+    killed: n('Killed'),
+    timeout: n('Timeout'),
+    survived: n('Survived'),
+    noCoverage: n('NoCoverage'),
+    ignored: n('Ignored'),
+    errors: n('CompileError') + n('RuntimeError'),
+  };
+}
+
+function score(c: Counts): number | null {
+  const detected = c.killed + c.timeout;
+  const valid = detected + c.survived + c.noCoverage;
+  return valid ? Math.round((detected / valid) * 1000) / 10 : null;
+}
+
+/** A module's latest statuses, from its incremental file (a mutation-testing-report-schema report). */
+function recordedStatuses(module: MoneyModule): string[] | null {
+  const file = path.join(INCREMENTAL_DIR, `${module.name}.json`);
+  if (!fs.existsSync(file)) return null;
+  const report = JSON.parse(fs.readFileSync(file, 'utf8')) as {
+    files: Record<string, { mutants: Array<{ status: string }> }>;
+  };
+  return Object.entries(report.files)
+    .filter(([name]) => module.mutate.some((m) => name.endsWith(m)))
+    .flatMap(([, f]) => f.mutants.map((m) => m.status));
+}
+
+async function main(): Promise<void> {
+  const asked = process.argv.slice(2);
+  const unknown = asked.filter((a) => !MONEY_MODULES.some((m) => m.name === a));
+  if (unknown.length)
+    throw new Error(`unknown module(s) ${unknown.join(', ')}; known: ${MONEY_MODULES.map((m) => m.name)}`);
+  const toRun = asked.length ? MONEY_MODULES.filter((m) => asked.includes(m.name)) : MONEY_MODULES;
+  fs.mkdirSync(INCREMENTAL_DIR, { recursive: true });
+  const ranNow = new Set<string>();
+  for (const module of toRun) {
+    console.error(`\n=== mutation testing: ${module.name} (${module.mutate.join(', ')}) ===`);
+    await new Stryker(optionsFor(module)).runMutationTest();
+    ranNow.add(module.name);
+  }
+  const perModule: Record<string, ({ score: number | null; ranNow: boolean } & Counts) | null> = {};
+  const total: Counts = { killed: 0, timeout: 0, survived: 0, noCoverage: 0, ignored: 0, errors: 0 };
+  for (const module of MONEY_MODULES) {
+    const statuses = recordedStatuses(module);
+    if (!statuses) {
+      perModule[module.name] = null;
+      continue;
+    }
+    const c = count(statuses);
+    for (const key of Object.keys(total) as Array<keyof Counts>) total[key] += c[key];
+    perModule[module.name] = { score: score(c), ranNow: ranNow.has(module.name), ...c };
+  }
+  console.log(
+    JSON.stringify({
+      mutation_score: score(total),
+      per_module: Object.fromEntries(Object.entries(perModule).map(([k, v]) => [k, v?.score ?? null])),
+      counts: { total, ...perModule },
+      not_yet_measured: Object.entries(perModule)
+        .filter(([, v]) => !v)
+        .map(([k]) => k),
+    }),
+  );
+}
+
+await main();
