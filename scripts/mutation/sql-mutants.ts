@@ -348,30 +348,50 @@ function applyMutant(mutant: Mutant, definition: string): string {
 }
 
 interface RunResult {
+  /** Tests (never hooks) that failed: the mutant's killers. */
   failed: string[];
   passed: number;
-  status: number | null;
+  /** A hook failed or nothing reported: the run says nothing about the mutant. */
+  error?: string;
 }
 
-function runTests(mutant: Mutant, sqlFile: string, reportFile: string): RunResult {
-  const args = ['mocha', '--reporter', 'json', '--reporter-option', `output=${reportFile}`, ...mutant.tests];
+function runOnce(mutant: Mutant, sqlFile: string, reportFile: string): RunResult {
+  // A generous timeout: on a loaded machine a stack may take long to start, and a slow start is no kill.
+  const args = [
+    'mocha',
+    '--timeout',
+    '120000',
+    '--reporter',
+    'json',
+    '--reporter-option',
+    `output=${reportFile}`,
+  ];
+  args.push(...mutant.tests);
   if (mutant.grep) args.push('--grep', mutant.grep);
   fs.rmSync(reportFile, { force: true });
   const run = spawnSync('npx', args, {
     env: { ...process.env, TEST_EXTRA_SQL: sqlFile },
     stdio: ['ignore', 'ignore', 'ignore'],
   });
-  let failed: string[];
-  let passed = 0;
+  let report: { failures: Array<{ fullTitle: string; title: string }>; stats: { passes: number } };
   try {
-    const report = JSON.parse(fs.readFileSync(reportFile, 'utf8'));
-    failed = report.failures.map((f: { fullTitle: string }) => f.fullTitle);
-    passed = report.stats.passes;
+    report = JSON.parse(fs.readFileSync(reportFile, 'utf8'));
   } catch {
-    failed = run.status === 0 ? [] : ['(the test run failed before reporting)'];
+    return { failed: [], passed: 0, error: `no report (exit ${run.status})` };
   }
-  if (!failed.length && passed === 0) throw new Error(`mutant ${mutant.id}: no test ran (check tests/grep)`);
-  return { failed, passed, status: run.status };
+  const hooks = report.failures.filter((f) => /"(before|after) (all|each)" hook/.test(f.title));
+  if (hooks.length) return { failed: [], passed: 0, error: hooks[0].fullTitle };
+  const failed = report.failures.map((f) => f.fullTitle);
+  if (!failed.length && report.stats.passes === 0)
+    throw new Error(`mutant ${mutant.id}: no test ran (check tests/grep)`);
+  return { failed, passed: report.stats.passes };
+}
+
+/** Up to three runs while hooks fail (a stack that could not start); the first run that says something counts. */
+function runTests(mutant: Mutant, sqlFile: string, reportFile: string): RunResult {
+  let result = runOnce(mutant, sqlFile, reportFile);
+  for (let retry = 0; retry < 2 && result.error; retry++) result = runOnce(mutant, sqlFile, reportFile);
+  return result;
 }
 
 function main(): void {
@@ -383,7 +403,7 @@ function main(): void {
     deduction_answer: latestDefinition('deduction_answer'),
   };
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sql-mutants-'));
-  const rows: Array<{ mutant: Mutant; killedBy: string[]; passed: number }> = [];
+  const rows: Array<{ mutant: Mutant; killedBy: string[]; passed: number; error?: string }> = [];
   try {
     // Every mutant must apply to today's SQL before any time is spent running tests.
     const mutated = chosen.map((m) => applyMutant(m, definitions[m.fn].sql));
@@ -395,8 +415,8 @@ function main(): void {
       const sqlFile = path.join(dir, `${mutant.id}.sql`);
       fs.writeFileSync(sqlFile, mutated[i]);
       const result = runTests(mutant, sqlFile, path.join(dir, `${mutant.id}.json`));
-      rows.push({ mutant, killedBy: result.failed, passed: result.passed });
-      const verdict = result.failed.length ? 'killed' : 'SURVIVED';
+      rows.push({ mutant, killedBy: result.failed, passed: result.passed, error: result.error });
+      const verdict = result.error ? `ERROR (${result.error})` : result.failed.length ? 'killed' : 'SURVIVED';
       process.stderr.write(`${mutant.id}: ${verdict}${result.failed[0] ? ` by ${result.failed[0]}` : ''}\n`);
     });
   } finally {
@@ -408,17 +428,30 @@ function main(): void {
   console.log('| mutant | rule | change | result | killing test |');
   console.log('|---|---|---|---|---|');
   const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ').replace(/\s+/g, ' ').trim();
-  for (const { mutant, killedBy } of rows) {
-    const result = killedBy.length ? 'killed' : mutant.equivalent ? 'equivalent' : 'SURVIVED';
-    const test = killedBy.length ? killedBy.join('; ') : (mutant.equivalent ?? '—');
+  for (const { mutant, killedBy, error } of rows) {
+    const result = error
+      ? 'error'
+      : killedBy.length
+        ? 'killed'
+        : mutant.equivalent
+          ? 'equivalent'
+          : 'SURVIVED';
+    const test = error
+      ? `run failed: ${error}`
+      : killedBy.length
+        ? killedBy.join('; ')
+        : (mutant.equivalent ?? '—');
     const change = `\`${cell(mutant.from).slice(0, 70)}\` → \`${cell(mutant.to).slice(0, 70) || '(removed)'}\``;
     console.log(`| ${mutant.id} | ${cell(mutant.rule)} | ${change} | ${result} | ${cell(test)} |`);
   }
-  const killed = rows.filter((r) => r.killedBy.length).length;
-  const equivalent = rows.filter((r) => !r.killedBy.length && r.mutant.equivalent).length;
-  const survived = rows.filter((r) => !r.killedBy.length && !r.mutant.equivalent).map((r) => r.mutant.id);
-  console.log(JSON.stringify({ sql_mutants: rows.length, killed, equivalent, survived }));
-  if (survived.length) process.exitCode = 1;
+  const killed = rows.filter((r) => !r.error && r.killedBy.length).length;
+  const errors = rows.filter((r) => r.error).map((r) => r.mutant.id);
+  const equivalent = rows.filter((r) => !r.error && !r.killedBy.length && r.mutant.equivalent).length;
+  const survived = rows
+    .filter((r) => !r.error && !r.killedBy.length && !r.mutant.equivalent)
+    .map((r) => r.mutant.id);
+  console.log(JSON.stringify({ sql_mutants: rows.length, killed, equivalent, survived, errors }));
+  if (survived.length || errors.length) process.exitCode = 1;
 }
 
 main();
