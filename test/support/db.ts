@@ -35,7 +35,14 @@ async function startCluster() {
   await applyMigrations(embedded.url);
   // scripts/mutation/sql-mutants.ts: SQL run on the template after the migrations (one hand-made mutant).
   const extraSql = process.env.TEST_EXTRA_SQL;
-  if (extraSql) await runSql(embedded.url, fs.readFileSync(extraSql, 'utf8'));
+  if (extraSql) {
+    try {
+      await runSql(embedded.url, fs.readFileSync(extraSql, 'utf8'));
+    } catch (error) {
+      await embedded.stop();
+      throw error;
+    }
+  }
   return { embedded, baseDir, adminUrl: withDatabase(embedded.url, 'postgres') };
 }
 
