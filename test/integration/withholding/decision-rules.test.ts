@@ -64,6 +64,25 @@ describe('the daily limit counts one Beijing calendar day', () => {
     );
   });
 
+  it("keeps the Beijing day whatever the database session's time zone (here UTC)", async () => {
+    const payer = await signedPayer(stack);
+    const session = new pg.Client({ connectionString: stack.app.databaseUrl });
+    await session.connect();
+    try {
+      await session.query(`set time zone 'UTC'`);
+      const decide = decideWith(session, stack.school.id);
+      const at = (iso: string) => new Date(iso);
+      assert.equal(answer(await decide(payer.card.cardNo, 5_000, at('2030-04-05T15:59:59Z'))), 'APPROVED');
+      assert.equal(answer(await decide(payer.card.cardNo, 5_000, at('2030-04-05T16:00:01Z'))), 'APPROVED');
+      assert.equal(
+        answer(await decide(payer.card.cardNo, 1, at('2030-04-06T00:00:01Z'))),
+        'OVER_DAILY_LIMIT',
+      );
+    } finally {
+      await session.end();
+    }
+  });
+
   it('keeps one Beijing day across midnight UTC, and counts a swipe made exactly at 00:00 Beijing', async () => {
     const payer = await signedPayer(stack);
     const decide = decideWith(stack.app.deps.pool, stack.school.id);
