@@ -94,6 +94,8 @@ async function main(): Promise<void> {
     throw new Error(`unknown module(s) ${unknown.join(', ')}; known: ${MONEY_MODULES.map((m) => m.name)}`);
   const toRun = asked.length ? MONEY_MODULES.filter((m) => asked.includes(m.name)) : MONEY_MODULES;
   fs.mkdirSync(INCREMENTAL_DIR, { recursive: true });
+  // One PostgreSQL per test-runner process instead of one per mutant (test/support/db.ts).
+  process.env.TEST_KEEP_CLUSTER = '1';
   const ranNow = new Set<string>();
   for (const module of toRun) {
     console.error(`\n=== mutation testing: ${module.name} (${module.mutate.join(', ')}) ===`);

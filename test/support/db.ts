@@ -43,7 +43,30 @@ async function startCluster() {
       throw error;
     }
   }
+  if (process.env.TEST_KEEP_CLUSTER) stopAtExit(baseDir);
   return { embedded, baseDir, adminUrl: withDatabase(embedded.url, 'postgres') };
+}
+
+/**
+ * TEST_KEEP_CLUSTER (set by scripts/mutation/stryker.ts): the cluster outlives each mocha run of the
+ * process (Stryker runs mocha once per mutant in one process), so it is stopped when the process ends.
+ */
+function stopAtExit(baseDir: string): void {
+  const stop = () => {
+    try {
+      const [pid] = fs.readFileSync(path.join(baseDir, 'pg', 'postmaster.pid'), 'utf8').split('\n');
+      process.kill(Number(pid), 'SIGQUIT');
+    } catch {
+      // Already gone.
+    }
+    fs.rmSync(baseDir, { recursive: true, force: true });
+  };
+  process.once('exit', stop);
+  for (const signal of ['SIGTERM', 'SIGINT'] as const)
+    process.once(signal, () => {
+      stop();
+      process.exit(1);
+    });
 }
 
 async function runSql(url: string, sql: string): Promise<void> {

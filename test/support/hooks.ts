@@ -5,6 +5,6 @@ import { stopTestCluster } from './db.js';
 export const mochaHooks = {
   async afterAll(this: Mocha.Context) {
     this.timeout(60_000);
-    await stopTestCluster();
+    if (!process.env.TEST_KEEP_CLUSTER) await stopTestCluster();
   },
 };
