@@ -45,6 +45,8 @@ export const MONEY_MODULES: MoneyModule[] = [
     mutate: [
       'server/src/domain/withholding/deduction-collection.ts',
       'server/src/domain/withholding/deduction-refunds.ts',
+      // The trade.pay charge rules the collector shares with campus-code payments (issue 14).
+      'server/src/domain/payments/trade-pay-charge.ts',
     ],
     tests: [
       `${W}/collection.test.ts`,
