@@ -329,13 +329,16 @@ function latestDefinition(fn: string): { file: string; sql: string } {
     .readdirSync(MIGRATIONS)
     .filter((f) => f.endsWith('.sql'))
     .sort();
-  const marker = `create or replace function ${fn}(`;
+  // A migration that changes a function's arguments drops it and uses a plain `create function`.
+  const marker = new RegExp(`create (or replace )?function ${fn}\\(`);
   for (const file of files.reverse()) {
     const text = fs.readFileSync(path.join(MIGRATIONS, file), 'utf8');
-    const start = text.indexOf(marker);
-    if (start < 0) continue;
+    const found = marker.exec(text);
+    if (!found) continue;
+    const start = found.index;
     const end = text.indexOf('$$;', text.indexOf('as $$', start)) + 3;
-    return { file, sql: text.slice(start, end) };
+    // Replacing it in place: the mutant must redefine the live function, never add an overload.
+    return { file, sql: text.slice(start, end).replace(/^create function/, 'create or replace function') };
   }
   throw new Error(`no migration defines ${fn}`);
 }

@@ -23,7 +23,7 @@ interface Decision {
 function decideWith(executor: { query: pg.Pool['query'] }, schoolId: string) {
   return async (cardNo: string, amountFen: number, now: Date, occurredAt = now): Promise<Decision> => {
     const { rows } = await executor.query(
-      'select decision, decline_reason from decide_deduction($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)',
+      'select decision, decline_reason from decide_deduction($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)',
       [
         'gw_rules',
         crypto.randomUUID(),
@@ -31,6 +31,7 @@ function decideWith(executor: { query: pg.Pool['query'] }, schoolId: string) {
         schoolId,
         `T${crypto.randomInt(1e12)}`,
         cardNo,
+        null, // no dynamic code: the card number is given
         amountFen,
         'POS-1',
         occurredAt,
