@@ -56,11 +56,11 @@ export async function issuedCode(
   stack: Stack,
   userId: string,
   student: { studentNo: string; studentName: string },
-  options: { amountFen?: number; terminalId?: string; templateId?: 4 | 5 } = {},
+  options: { amountFen?: number; terminalId?: string; templateId?: 4 | 5; schoolCode?: string } = {},
 ): Promise<CampusCodeUpload> {
   const code = await stack.alipay.control.issueCampusCode({
     userId,
-    schoolCode: stack.school.code,
+    schoolCode: options.schoolCode ?? stack.school.code,
     templateId: options.templateId,
     studentNo: student.studentNo,
     studentName: student.studentName,

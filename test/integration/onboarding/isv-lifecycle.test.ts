@@ -5,7 +5,9 @@ import { adminOf } from '../../support/admins.js';
 import { OffsetClock } from '../../support/clock.js';
 import { eventually } from '../../support/http.js';
 import { startStack, type Stack } from '../../support/stack.js';
+import { issuedCode, uploadBatch, waitForCampusCodePayment } from '../campus-code/helpers.js';
 import { userWithCard } from '../student/helpers.js';
+import { chargesOf, gatewayFor } from '../withholding/helpers.js';
 
 const DAY = 86_400_000;
 
@@ -222,6 +224,71 @@ describe('ISV authorization: refresh, cancellation, invalid token', function () 
         { timeoutMs: 15_000, intervalMs: 250, message: 'the held swipe was not collected after authorizing' },
       );
       assert.equal(collected.retries_used, 0);
+    } finally {
+      await stack.alipay.control.configureApp(stack.alipay.appId, {
+        messageTopics: ['alipay.open.auth.appauth.cancelled'],
+      });
+    }
+  });
+
+  it('holds a campus-code payment uploaded before the authorization ended: no retry used, paid once authorized again', async () => {
+    const school = await stack.addSchool({ settings: { retryScheduleSeconds: [1, 1] } });
+    const device = await gatewayFor(stack, school.id);
+    const student = await stack.createUser(5_000);
+    const payment = async (txnNo: string) => {
+      const { rows } = await stack.app.deps.pool.query(
+        `select p.status, p.retries_used,
+                array(select a.outcome from campus_code_attempts a where a.payment_id = p.id order by a.id) as outcomes
+           from campus_code_payments p where p.school_id = $1 and p.txn_no = $2`,
+        [school.id, txnNo],
+      );
+      return rows[0] as { status: string; retries_used: number; outcomes: string[] };
+    };
+    // No cancellation message: the code is accepted, and its charge is the first to meet the refused token.
+    await stack.alipay.control.configureApp(stack.alipay.appId, { messageTopics: [] });
+    try {
+      await stack.alipay.control.cancelMerchantAuthorization({
+        isvAppId: stack.alipay.appId,
+        authAppId: school.alipayAuthAppId!,
+      });
+      const code = await issuedCode(
+        stack,
+        student.userId,
+        { studentNo: 'S-AUTH-1', studentName: '王小明' },
+        { schoolCode: school.code, amountFen: 300 },
+      );
+      const uploaded = await uploadBatch(device, [code]);
+      assert.equal(uploaded.body.results[0].result, 'ACCEPTED', uploaded.text);
+      await eventually(async () => (await schoolRow(school.id)).status === 'SUSPENDED', {
+        timeoutMs: 15_000,
+        message: 'the refused token did not suspend the school',
+      });
+      // Held, however long the school takes: more attempts than the whole retry schedule, never FAILED.
+      const waiting = await eventually(
+        async () => {
+          const row = await payment(code.txnNo);
+          return row.outcomes.length > 3 && row;
+        },
+        { timeoutMs: 15_000, message: 'the held payment was not looked at again' },
+      );
+      assert.deepEqual([waiting.status, waiting.retries_used], ['PENDING', 0]);
+      assert.ok(waiting.outcomes.every((o) => o === 'WAITING_FOR_AUTHORIZATION'));
+
+      const { createAuthorizationLink } =
+        await import('../../../server/src/domain/schools/isv-authorization.js');
+      const link = await createAuthorizationLink(stack.app.deps, { kind: 'OPERATOR', name: 't' }, school.id);
+      const { redirectUrl } = await stack.alipay.control.authorizeLink(link.url, {
+        merchantAppId: school.alipayAuthAppId!,
+      });
+      assert.equal((await fetch(redirectUrl)).status, 200);
+      await waitForCampusCodePayment(device, code.txnNo, 'PAID');
+      assert.equal((await payment(code.txnNo)).retries_used, 0);
+      const { paid } = await chargesOf(stack, uploaded.body.results[0].paymentNo);
+      assert.deepEqual(
+        paid.map((t) => t.totalFen),
+        [300],
+        'charged exactly once',
+      );
     } finally {
       await stack.alipay.control.configureApp(stack.alipay.appId, {
         messageTopics: ['alipay.open.auth.appauth.cancelled'],

@@ -6,8 +6,14 @@ import {
 } from '../../db/repos/campus-code/charges.js';
 import type { SchoolRow } from '../../db/repos/schools/schools.js';
 import type { Deps } from '../../deps.js';
+import { refusesAppAuthToken } from '../../integrations/alipay/alipay.js';
 import { requireAlipay } from '../outside-errors.js';
 import { attemptCharge, type ChargeStep } from '../payments/trade-pay-charge.js';
+import {
+  authorizationRecheckAt,
+  isWaitingForAuthorization,
+  WAITING_FOR_AUTHORIZATION,
+} from '../schools/suspension.js';
 
 /**
  * Charging an accepted campus-code payment at Alipay (seed 001 §5e, DESIGN §7.5, ALIPAY.md §4.4): one
@@ -22,6 +28,10 @@ import { attemptCharge, type ChargeStep } from '../payments/trade-pay-charge.js'
  *      └── refused for good (the code is invalid or expired at Alipay …), the schedule used up, or the
  *          code's 10 days over before the next charge                → FAILED: the school's loss and
  *          the student's debt (db/repos/campus-code/debts.ts); final_data is dropped with PAID or FAILED.
+ *
+ * A school whose authorization is gone (Alipay refuses its app_auth_token, or it is suspended for that) is
+ * not the student's failure: the payment is held — looked at again after the school's first retry delay,
+ * using no slot of the schedule — and charged once the school authorizes again, as long as the code lives.
  */
 
 const SUBJECT = '校园码消费';
@@ -34,11 +44,12 @@ export interface ChargeContext {
 
 type Attempt = Omit<ChargeAttempt, 'outTradeNo'> & { outTradeNo?: string };
 
+/** Charges one payment (one attempt); answers the attempt's outcome (WAITING_FOR_AUTHORIZATION among them). */
 export async function chargeCampusCodePayment(
   deps: Deps,
   payment: ClaimedCampusCodePayment,
   context: ChargeContext,
-): Promise<void> {
+): Promise<string | undefined> {
   const lease = payment.leaseUntil!;
   let attempt: Attempt;
   try {
@@ -54,7 +65,7 @@ export async function chargeCampusCodePayment(
       new Date(now.getTime() + deps.config.deductions.pollIntervalMs),
       now,
     );
-    return;
+    return undefined;
   }
   const finished = await finishChargeAttempt(
     deps.db,
@@ -65,7 +76,7 @@ export async function chargeCampusCodePayment(
   );
   if (!finished) {
     deps.logger.warn('campus-code lease lost before the attempt ended', { paymentNo: payment.paymentNo });
-    return;
+    return undefined;
   }
   if (attempt.status === 'PAID')
     deps.logger.info('campus-code payment paid', { paymentNo: payment.paymentNo });
@@ -74,6 +85,7 @@ export async function chargeCampusCodePayment(
       paymentNo: payment.paymentNo,
       code: attempt.lastErrorCode,
     });
+  return attempt.outcome;
 }
 
 function expiresAt(p: ClaimedCampusCodePayment): Date {
@@ -104,6 +116,9 @@ async function attemptOnce(
   // still resolved first: it may have taken the money).
   if (isSendingNow && (deps.clock.now() >= expiresAt(p) || !p.finalDataEnc))
     return failed('CODE_EXPIRED', 'CODE_EXPIRED');
+  // Nothing is open and Alipay would refuse the token: not worth a call.
+  if (isSendingNow && isWaitingForAuthorization(context.school))
+    return holdForAuthorization(deps, p, context, null);
   const alipay = requireAlipay(deps);
   const appAuthToken = deps.schools.appAuthToken(context.school);
   const step = await attemptCharge(
@@ -178,6 +193,9 @@ function toAttempt(
         lastErrorCode: step.errorReason ?? p.lastErrorCode,
       };
     case 'FAILED': {
+      // A clean 20001 refusal of the school's token: nothing was charged, and it is not the student's failure.
+      if (step.isPayCall && refusesAppAuthToken(step.code, step.subCode))
+        return { ...holdForAuthorization(deps, p, context, step), outTradeNo: step.outTradeNo };
       const attempt = {
         ...failed(step.outcome, step.code, step.subCode),
         ...base,
@@ -195,6 +213,42 @@ function toAttempt(
 }
 
 /**
+ * Held for the school's authorization (see above). A call refused with the school's token was made (`refusal`);
+ * a hold before any call was not. Past the code's last chance it is the code's life that ends the payment.
+ */
+function holdForAuthorization(
+  deps: Deps,
+  p: ClaimedCampusCodePayment,
+  context: ChargeContext,
+  refusal: { code: string; subCode: string | null } | null,
+): Attempt {
+  const recheckAt = authorizationRecheckAt(
+    context.school,
+    deps.config.deductions.retryScale,
+    deps.clock.now(),
+  );
+  const at = new Date(Math.min(recheckAt.getTime(), lastChanceAt(deps, p)));
+  return {
+    outcome: WAITING_FOR_AUTHORIZATION,
+    alipayCode: refusal?.code ?? null,
+    alipaySubCode: refusal?.subCode ?? null,
+    isPayCall: refusal !== null,
+    usesRetrySlot: false,
+    status: p.status === 'RETRYING' ? 'RETRYING' : 'PENDING',
+    // At or past the last chance: the next look finds the code expired (FAILED, CODE_EXPIRED).
+    nextAttemptAt: at.getTime() > deps.clock.now().getTime() ? at : expiresAt(p),
+    chargeState: null,
+    chargeOpenSince: null,
+    lastErrorCode: refusal ? (refusal.subCode ?? refusal.code) : 'SCHOOL_SUSPENDED',
+  };
+}
+
+/** The last moment a charge is worth sending: one poll window and a minute before the code's 10 days end. */
+function lastChanceAt(deps: Deps, p: ClaimedCampusCodePayment): number {
+  return expiresAt(p).getTime() - deps.config.deductions.pollWindowMs - 60_000;
+}
+
+/**
  * The school's next retry delay after a failed charge, but never after the code's 10 days: one last try
  * shortly before it expires beats giving up with days left on it. Null: the schedule or the code's life is
  * used up.
@@ -203,7 +257,9 @@ function nextRetryAt(deps: Deps, p: ClaimedCampusCodePayment, context: ChargeCon
   const seconds = context.school.retryScheduleSeconds[p.retriesUsed];
   if (seconds === undefined) return null;
   const now = deps.clock.now().getTime();
-  const lastChance = expiresAt(p).getTime() - deps.config.deductions.pollWindowMs - 60_000;
-  const at = Math.min(now + Math.round(seconds * 1000 * deps.config.deductions.retryScale), lastChance);
+  const at = Math.min(
+    now + Math.round(seconds * 1000 * deps.config.deductions.retryScale),
+    lastChanceAt(deps, p),
+  );
   return at > now ? new Date(at) : null;
 }

@@ -47,3 +47,19 @@ export function isWaitingForAuthorization(school: Pick<SchoolRow, 'status' | 'su
       school.suspensionReason === 'AUTHORIZATION_INVALID')
   );
 }
+
+/** The outcome of a charge attempt held because the school's authorization is gone (see above). */
+export const WAITING_FOR_AUTHORIZATION = 'WAITING_FOR_AUTHORIZATION';
+
+/**
+ * When a charge held for the school's authorization is looked at again: after the school's first retry
+ * delay (scaled like every retry), so a school that authorizes again is collected from within that delay.
+ */
+export function authorizationRecheckAt(
+  school: Pick<SchoolRow, 'retryScheduleSeconds'>,
+  retryScale: number,
+  now: Date,
+): Date {
+  const seconds = school.retryScheduleSeconds[0] ?? 60;
+  return new Date(now.getTime() + Math.round(seconds * 1000 * retryScale));
+}

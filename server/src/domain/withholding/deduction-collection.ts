@@ -10,7 +10,11 @@ import type { Deps } from '../../deps.js';
 import { refusesAppAuthToken } from '../../integrations/alipay/alipay.js';
 import { isAgreementGone } from '../../integrations/alipay/errors.js';
 import { attemptCharge, type ChargeStep } from '../payments/trade-pay-charge.js';
-import { isWaitingForAuthorization } from '../schools/suspension.js';
+import {
+  authorizationRecheckAt,
+  isWaitingForAuthorization,
+  WAITING_FOR_AUTHORIZATION,
+} from '../schools/suspension.js';
 import { refundReversedDeduction } from './deduction-refunds.js';
 import { requireAlipay } from '../outside-errors.js';
 import { announceCollection } from '../messages/events.js';
@@ -42,9 +46,6 @@ import { announceCollection } from '../messages/events.js';
  */
 
 const SUBJECT = '校园卡刷卡消费';
-
-/** The outcome of an attempt held because the school's authorization is gone (see above). */
-export const WAITING_FOR_AUTHORIZATION = 'WAITING_FOR_AUTHORIZATION';
 
 export interface CollectionContext {
   school: SchoolRow;
@@ -247,8 +248,6 @@ function holdForAuthorization(
   context: CollectionContext,
   refusal: { code: string; subCode: string | null } | null,
 ): Step {
-  const seconds = context.school.retryScheduleSeconds[0] ?? 60;
-  const delayMs = Math.round(seconds * 1000 * deps.config.deductions.retryScale);
   return {
     outcome: WAITING_FOR_AUTHORIZATION,
     alipayCode: refusal?.code ?? null,
@@ -257,7 +256,11 @@ function holdForAuthorization(
     isPayCall: refusal !== null,
     usesRetrySlot: false,
     status: d.status === 'RETRYING' ? 'RETRYING' : 'PENDING',
-    nextAttemptAt: new Date(deps.clock.now().getTime() + delayMs),
+    nextAttemptAt: authorizationRecheckAt(
+      context.school,
+      deps.config.deductions.retryScale,
+      deps.clock.now(),
+    ),
     chargeState: null,
     awaitingBuyerSince: null,
     lastErrorCode: refusal ? (refusal.subCode ?? refusal.code) : 'SCHOOL_SUSPENDED',

@@ -7,6 +7,7 @@ import {
 import { CAMPUS_CODE_DUE_CHANNEL } from '../../db/repos/campus-code/payments.js';
 import type { Deps } from '../../deps.js';
 import { chargeCampusCodePayment } from '../../domain/campus-code/payment-charging.js';
+import { WAITING_FOR_AUTHORIZATION } from '../../domain/schools/suspension.js';
 import { DRAINER_JOB_LOCK_MS, LeasedDrainer } from '../leased-drainer.js';
 import { schoolCache } from '../school-cache.js';
 import type { JobDefinition } from '../runner.js';
@@ -32,7 +33,10 @@ export function campusCodePayJob(deps: Deps): JobDefinition {
       claim: (now, leaseUntil, limit) => claimDueCampusCodePayments(deps.db, { now, leaseUntil, limit }),
       async work(payment) {
         const row = await school(payment.schoolId);
-        if (row) await chargeCampusCodePayment(deps, payment, { school: row });
+        if (!row) return;
+        const outcome = await chargeCampusCodePayment(deps, payment, { school: row });
+        // Its token was refused: read the school afresh next time, to see it authorized again at once.
+        if (outcome === WAITING_FOR_AUTHORIZATION) school.forget(row.id);
       },
       release: (rows) => releaseCampusCodeLeases(deps.db, rows),
       nextDueAt: () => nextCampusCodeDueAt(deps.db),

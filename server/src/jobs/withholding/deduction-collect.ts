@@ -6,10 +6,8 @@ import {
   type ClaimedDeduction,
 } from '../../db/repos/withholding/deductions.js';
 import type { Deps } from '../../deps.js';
-import {
-  collectDeduction,
-  WAITING_FOR_AUTHORIZATION,
-} from '../../domain/withholding/deduction-collection.js';
+import { WAITING_FOR_AUTHORIZATION } from '../../domain/schools/suspension.js';
+import { collectDeduction } from '../../domain/withholding/deduction-collection.js';
 import { DRAINER_JOB_LOCK_MS, LeasedDrainer } from '../leased-drainer.js';
 import { schoolCache } from '../school-cache.js';
 import type { JobDefinition } from '../runner.js';
