@@ -57,3 +57,32 @@ export function formatFen(amountFen: number): string {
   const abs = Math.abs(amountFen);
   return `${sign}¥${Math.trunc(abs / 100)}.${(abs % 100).toString().padStart(2, '0')}`;
 }
+
+/**
+ * Splits `amountFen` by integer `ratios` (dinero.js's allocate): every part gets the floor of its share and
+ * the fen left over by rounding go, one by one, to the parts named in `remainderTo` (default: the first),
+ * so the parts always add up to the amount — no fen is lost or invented. Used for every split of money:
+ * profit sharing (the school keeps the remainder: `remainderTo: [schoolIndex]`), the part of a refund that
+ * a royalty receiver returns, refunds of some items of an order.
+ *
+ *   allocate(1001, [3000, 7000], { remainderTo: [1] }) → [300, 701]
+ */
+export function allocate(
+  amountFen: number,
+  ratios: readonly number[],
+  options: { remainderTo?: readonly number[] } = {},
+): number[] {
+  if (!Number.isSafeInteger(amountFen) || amountFen < 0)
+    throw new MoneyError(`allocate needs a whole, non-negative number of fen, got ${String(amountFen)}`);
+  if (ratios.length === 0 || ratios.some((r) => !Number.isSafeInteger(r) || r < 0))
+    throw new MoneyError('allocate needs whole, non-negative ratios');
+  const total = ratios.reduce((sum, r) => sum + r, 0);
+  if (total === 0) throw new MoneyError('allocate needs at least one ratio above zero');
+  // BigInt: amount × ratio can pass 2^53 for large amounts and basis-point ratios.
+  const parts = ratios.map((r) => Number((BigInt(amountFen) * BigInt(r)) / BigInt(total)));
+  let remainder = amountFen - parts.reduce((sum, p) => sum + p, 0);
+  const takers = (options.remainderTo ?? [0]).filter((i) => i >= 0 && i < ratios.length && ratios[i] > 0);
+  if (takers.length === 0) throw new MoneyError('allocate: the remainder must go to a part with a ratio');
+  for (let i = 0; remainder > 0; i = (i + 1) % takers.length, remainder -= 1) parts[takers[i]] += 1;
+  return parts;
+}

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { fenToYuan, yuanToFen, MoneyError, formatFen } from '../../shared/money.js';
+import { allocate, fenToYuan, yuanToFen, MoneyError, formatFen } from '../../shared/money.js';
 
 describe('money: fen ↔ Alipay yuan', () => {
   it('round-trips every amount from 1 fen to 100,000.00 yuan exactly', () => {
@@ -35,5 +35,36 @@ describe('money: fen ↔ Alipay yuan', () => {
   it('shows amounts to people with a currency sign', () => {
     assert.equal(formatFen(5000), '¥50.00');
     assert.equal(formatFen(-205), '-¥2.05');
+  });
+});
+
+describe('money: allocate (one function for every split)', () => {
+  it('gives each part the floor of its share and the remainder to the named part', () => {
+    assert.deepEqual(allocate(1001, [3000, 7000], { remainderTo: [1] }), [300, 701]);
+    assert.deepEqual(allocate(100, [1, 1, 1]), [34, 33, 33]);
+    assert.deepEqual(allocate(100, [1, 1, 1], { remainderTo: [2] }), [33, 33, 34]);
+    assert.deepEqual(allocate(0, [1, 9]), [0, 0]);
+  });
+
+  it('never loses or invents a fen, whatever the amount and the ratios', () => {
+    for (let amount = 0; amount < 5_000; amount += 7) {
+      for (const ratios of [[1], [1, 2], [2500, 7500], [1, 9999], [333, 333, 334], [0, 5, 7]]) {
+        const parts = allocate(amount, ratios, { remainderTo: [ratios.length - 1] });
+        assert.equal(
+          parts.reduce((a, b) => a + b, 0),
+          amount,
+        );
+        assert.ok(parts.every((p) => Number.isInteger(p) && p >= 0));
+      }
+    }
+    // Large amounts with basis points keep every fen (no floating point on the way).
+    assert.deepEqual(allocate(99_999_999_999, [1, 9999], { remainderTo: [1] }), [9_999_999, 99_990_000_000]);
+  });
+
+  it('refuses fractions, negatives and ratios that are all zero', () => {
+    assert.throws(() => allocate(1.5, [1]), MoneyError);
+    assert.throws(() => allocate(-1, [1]), MoneyError);
+    assert.throws(() => allocate(10, [0, 0]), MoneyError);
+    assert.throws(() => allocate(10, [1, 0], { remainderTo: [1] }), MoneyError);
   });
 });

@@ -26,6 +26,10 @@ import type {
   NotifyFaultSpec,
   PayTradeRequest,
   PayTradeResult,
+  ScanQrRequest,
+  ScanQrResult,
+  CreateMerchantRequest,
+  AccountView,
   PaymentCodeRequest,
   PaymentCodeView,
   CampusCodeRequest,
@@ -174,6 +178,21 @@ export class AlipaySandboxControl {
   /** my.tradePay({tradeNO}) as the given user. */
   payTrade(request: PayTradeRequest): Promise<PayTradeResult> {
     return this.request('POST', '/trades/pay', request);
+  }
+
+  /** The Alipay app's camera on a precreate qr_code: the first scan makes the trade, then pay / leave / fail. */
+  scanQrCode(request: ScanQrRequest): Promise<ScanQrResult> {
+    return this.request('POST', '/qr-codes/scan', request);
+  }
+
+  /** A merchant account (a vending-machine operator's collection or royalty account). */
+  createMerchant(request: CreateMerchantRequest = {}): Promise<AccountView> {
+    return this.request('POST', '/merchants', request);
+  }
+
+  /** Any account's balance: user or merchant. */
+  getAccount(accountId: string): Promise<AccountView> {
+    return this.request('GET', `/accounts/${encodeURIComponent(accountId)}`);
   }
 
   /** my.paySignCenter({signStr}) as the given user. */

@@ -196,6 +196,32 @@ export interface PayTradeResult {
   memo?: string;
 }
 
+/** Scanning a precreate qr_code with the Alipay app's camera, then paying (or leaving, or failing). */
+export interface ScanQrRequest {
+  qrCode: string;
+  userId?: string;
+  openId?: string;
+  /** pay (default); cancel: the cashier opens and the person leaves (the trade exists, unpaid); fail. */
+  action?: 'pay' | 'cancel' | 'fail';
+}
+
+export interface ScanQrResult extends PayTradeResult {
+  tradeNo?: string;
+  outTradeNo?: string;
+}
+
+export interface CreateMerchantRequest {
+  name?: string;
+}
+
+/** Any account's balance: a user or a merchant (a seller, a royalty receiver). */
+export interface AccountView {
+  accountId: string;
+  kind: 'user' | 'merchant';
+  name?: string;
+  balanceFen: number;
+}
+
 export interface SignAgreementRequest {
   /** Exactly what the server hands to my.paySignCenter: encodeURIComponent(sdkExecute(...page.sign...)). */
   signStr: string;
@@ -272,6 +298,16 @@ export interface SettlementView {
   finish: boolean;
   receivers: Array<{ transIn: string; transInType: string; userId: string; amountFen: number }>;
   at: string;
+  mode: 'sync' | 'async';
+  state: 'PROCESSING' | 'SUCCESS' | 'FAIL';
+}
+
+/** Royalty a refund took back from a receiver (ALIPAY-M2.md §2). */
+export interface RoyaltyReturnView {
+  outRequestNo: string;
+  accountId: string;
+  amountFen: number;
+  how: 'auto' | 'requested';
 }
 
 export interface TradeView {
@@ -296,6 +332,9 @@ export interface TradeView {
   expiresAt?: string;
   refunds: RefundView[];
   settlements: SettlementView[];
+  royaltyReturns: RoyaltyReturnView[];
+  terminalId?: string;
+  qrCode?: string;
 }
 
 export interface AgreementView {

@@ -59,6 +59,11 @@ export function newSettleNo(at: Date): string {
   return `${compactBeijingDay(at)}${randomDigits(16)}`;
 }
 
+/** A precreate qr_code: `https://qr.alipay.com/bax…` like the real ones (ALIPAY-M2.md §1). */
+export function newQrCode(): string {
+  return `https://qr.alipay.com/bax0${randomHex(10)}`;
+}
+
 export function newTraceId(): string {
   return `0b${randomHex(15)}`;
 }

@@ -1,6 +1,16 @@
 import assert from 'node:assert/strict';
 import type { AlipaySdk } from 'alipay-sdk';
-import { newAppKeys, sdkFor, startTestSandbox, uniqueNo, type AppKeys, type TestSandbox } from './support.js';
+import {
+  newAppKeys,
+  sdkFor,
+  startNotifyReceiver,
+  startTestSandbox,
+  uniqueNo,
+  waitFor,
+  type AppKeys,
+  type NotifyReceiver,
+  type TestSandbox,
+} from './support.js';
 
 describe('Alipay sandbox profit sharing: royalty_info on trades and alipay.trade.order.settle', () => {
   let t: TestSandbox;
@@ -108,5 +118,155 @@ describe('Alipay sandbox profit sharing: royalty_info on trades and alipay.trade
       bizContent: { outRequestNo: uniqueNo('S'), tradeNo: '2026010122001000000000000000', royaltyParameters },
     });
     assert.equal(unknown.subCode, 'ACQ.TRADE_NOT_EXIST');
+  });
+});
+
+describe('Alipay sandbox royalty with merchant receivers, async settle and refunds that take royalty back', () => {
+  let t: TestSandbox;
+  let app: AppKeys;
+  let sdk: AlipaySdk;
+  let gateway: NotifyReceiver;
+
+  before(async () => {
+    app = newAppKeys();
+    gateway = await startNotifyReceiver();
+    t = await startTestSandbox({
+      apps: [
+        {
+          appId: app.appId,
+          publicKey: app.publicKey,
+          idMode: 'open_id',
+          appGatewayUrl: gateway.url,
+          messageTopics: ['alipay.trade.order.settle.notify'],
+        },
+      ],
+    });
+    sdk = sdkFor(t.sandbox, app);
+  });
+  after(async () => {
+    await gateway.close();
+    await t.close();
+  });
+
+  async function jsapiPaid(totalAmount: string, extra: Record<string, unknown>) {
+    const buyer = await t.control.createUser({ balanceFen: 100_000 });
+    const outTradeNo = uniqueNo('RJ');
+    const created = await sdk.exec('alipay.trade.create', {
+      bizContent: {
+        outTradeNo,
+        totalAmount,
+        subject: '售货机',
+        productCode: 'JSAPI_PAY',
+        buyerOpenId: buyer.openIds[app.appId],
+        ...extra,
+      },
+    });
+    assert.equal(created.code, '10000', JSON.stringify(created));
+    assert.equal((await t.control.payTrade({ tradeNO: created.tradeNo, userId: buyer.userId })).resultCode, '9000');
+    return { buyer, outTradeNo, tradeNo: created.tradeNo as string };
+  }
+
+  async function precreatePaid(totalAmount: string, extra: Record<string, unknown>) {
+    const buyer = await t.control.createUser({ balanceFen: 100_000 });
+    const outTradeNo = uniqueNo('RQ');
+    const { qrCode } = await sdk.exec('alipay.trade.precreate', {
+      bizContent: { outTradeNo, totalAmount, subject: '售货机', ...extra },
+    });
+    assert.equal((await t.control.scanQrCode({ qrCode, userId: buyer.userId })).resultCode, '9000');
+    return { buyer, outTradeNo };
+  }
+
+  it('pays royalty_info to a merchant account (an operator PID)', async () => {
+    const operator = await t.control.createMerchant();
+    await jsapiPaid('10.00', {
+      royaltyInfo: { royaltyDetailInfos: [{ transInType: 'userId', transIn: operator.accountId, amount: '3.00' }] },
+    });
+    assert.equal((await t.control.getAccount(operator.accountId)).balanceFen, 300);
+  });
+
+  it('a 当面付 refund takes royalty back by itself, in proportion; the whole refund returns all of it', async () => {
+    const operator = await t.control.createMerchant();
+    const { outTradeNo } = await precreatePaid('10.00', {
+      royaltyInfo: { royaltyDetailInfos: [{ transIn: operator.accountId, amount: '3.33' }] },
+    });
+    const refund = (outRequestNo: string, refundAmount: string) =>
+      sdk.exec('alipay.trade.refund', { bizContent: { outTradeNo, outRequestNo, refundAmount } });
+    assert.equal((await refund('F1', '5.00')).code, '10000');
+    // floor(333 × 500 / 1000) = 166 comes back with the first half.
+    assert.equal((await t.control.getAccount(operator.accountId)).balanceFen, 333 - 166);
+    assert.equal((await refund('F2', '5.00')).code, '10000');
+    assert.equal((await t.control.getAccount(operator.accountId)).balanceFen, 0);
+    const [trade] = (await t.control.ledger({ outTradeNo })).trades;
+    assert.deepEqual(
+      trade.royaltyReturns.map((r) => [r.outRequestNo, r.amountFen, r.how]),
+      [
+        ['F1', 166, 'auto'],
+        ['F2', 167, 'auto'],
+      ],
+    );
+  });
+
+  it('a JSAPI refund takes back exactly refund_royalty_parameters; without them the seller pays it all', async () => {
+    const operator = await t.control.createMerchant();
+    const royaltyInfo = { royaltyDetailInfos: [{ transIn: operator.accountId, amount: '2.00' }] };
+    const first = await jsapiPaid('10.00', { royaltyInfo });
+    const withParams = await sdk.exec('alipay.trade.refund', {
+      bizContent: {
+        outTradeNo: first.outTradeNo,
+        outRequestNo: 'F1',
+        refundAmount: '10.00',
+        refundRoyaltyParameters: [{ transOut: operator.accountId, amount: '2.00' }],
+      },
+    });
+    assert.equal(withParams.code, '10000');
+    assert.equal((await t.control.getAccount(operator.accountId)).balanceFen, 0);
+    const query = await sdk.exec('alipay.trade.fastpay.refund.query', {
+      bizContent: { outTradeNo: first.outTradeNo, outRequestNo: 'F1' },
+    });
+    assert.equal(query.refundRoyaltys[0].refundAmount, '2.00');
+    const tooMuch = await jsapiPaid('10.00', { royaltyInfo });
+    const over = await sdk.exec('alipay.trade.refund', {
+      bizContent: {
+        outTradeNo: tooMuch.outTradeNo,
+        outRequestNo: 'F1',
+        refundAmount: '1.00',
+        refundRoyaltyParameters: [{ transOut: operator.accountId, amount: '2.01' }],
+      },
+    });
+    assert.equal(over.subCode, 'ACQ.REFUND_ROYALTY_AMOUNT_ERROR');
+    const plain = await sdk.exec('alipay.trade.refund', {
+      bizContent: { outTradeNo: tooMuch.outTradeNo, outRequestNo: 'F2', refundAmount: '1.00' },
+    });
+    assert.equal(plain.code, '10000');
+    assert.equal((await t.control.getAccount(operator.accountId)).balanceFen, 200, 'nothing came back');
+  });
+
+  it('settles asynchronously: PROCESSING, then the split and the settle message to the app gateway', async () => {
+    const operator = await t.control.createMerchant();
+    const paid = await jsapiPaid('8.00', { extendParams: { royaltyFreeze: 'true' } });
+    const settle = await sdk.exec('alipay.trade.order.settle', {
+      bizContent: {
+        outRequestNo: 'S1',
+        tradeNo: paid.tradeNo,
+        royaltyMode: 'async',
+        royaltyParameters: [{ transInType: 'userId', transIn: operator.accountId, amount: '2.40' }],
+        extendParams: { royaltyFinish: 'true' },
+      },
+    });
+    assert.equal(settle.code, '10000');
+    const message = await waitFor(
+      () => gateway.received.find((n) => n.fields.msg_method === 'alipay.trade.order.settle.notify'),
+      'the settle message',
+    );
+    const biz = JSON.parse(message.fields.biz_content);
+    assert.equal(biz.settle_no, settle.settleNo);
+    assert.equal(biz.out_request_no, 'S1');
+    assert.equal(biz.royalty_detail_list[0].state, 'SUCCESS');
+    assert.equal((await t.control.getAccount(operator.accountId)).balanceFen, 240);
+    const query = await sdk.exec('alipay.trade.order.settle.query', {
+      bizContent: { outRequestNo: 'S1', tradeNo: paid.tradeNo },
+    });
+    assert.equal(query.royaltyDetailList[0].state, 'SUCCESS');
+    assert.equal(query.royaltyDetailList[0].amount, '2.40');
   });
 });

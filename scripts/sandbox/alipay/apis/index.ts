@@ -4,10 +4,11 @@ import { billDownloadUrlQuery } from './bill-query.js';
 import { oauthToken, userInfoShare } from './oauth.js';
 import { openAuthTokenApp, openAuthTokenAppQuery } from './open-auth.js';
 import { templateMessageSend } from './template-message.js';
-import { orderSettle } from './order-settle.js';
+import { orderSettle, orderSettleQuery } from './order-settle.js';
 import { tradeCancel, tradeClose } from './trade-close-cancel.js';
 import { tradeCreate } from './trade-create.js';
 import { tradePay } from './trade-pay.js';
+import { tradePrecreate } from './trade-precreate.js';
 import { tradeQuery } from './trade-query.js';
 import { refundQuery, tradeRefund } from './trade-refund.js';
 import { AlipayError } from '../protocol/alipay-error.js';
@@ -18,12 +19,14 @@ export const API_TABLE: ReadonlyMap<string, ApiDefinition> = new Map<string, Api
   ['alipay.user.info.share', { handle: userInfoShare }],
   ['alipay.trade.create', { handle: tradeCreate }],
   ['alipay.trade.pay', { handle: tradePay }],
+  ['alipay.trade.precreate', { handle: tradePrecreate }],
   ['alipay.trade.query', { handle: tradeQuery }],
   ['alipay.trade.close', { handle: tradeClose }],
   ['alipay.trade.cancel', { handle: tradeCancel }],
   ['alipay.trade.refund', { handle: tradeRefund }],
   ['alipay.trade.fastpay.refund.query', { handle: refundQuery }],
   ['alipay.trade.order.settle', { handle: orderSettle }],
+  ['alipay.trade.order.settle.query', { handle: orderSettleQuery }],
   ['alipay.user.agreement.query', { handle: agreementQuery }],
   ['alipay.user.agreement.unsign', { handle: agreementUnsign }],
   ['alipay.open.auth.token.app', { handle: openAuthTokenApp }],

@@ -6,10 +6,22 @@ import type { Trade } from '../state/types.js';
 import { closeUnpaidTrade, refundTrade } from '../domain/trades.js';
 import { findTrade, optionalText } from './biz.js';
 import { storeTrade } from './trade-create.js';
+import { closeUnscannedPrecreate } from '../domain/precreate.js';
 
-/** alipay.trade.close (ALIPAY.md §4.6): only an unpaid trade can be closed. */
+/**
+ * alipay.trade.close (ALIPAY.md §4.6): only an unpaid trade can be closed. A precreate nobody scanned is not a
+ * trade yet (ACQ.TRADE_NOT_EXIST), but its code opens nothing afterwards (ALIPAY-M2.md §1, a 3P report).
+ */
 export const tradeClose: ApiHandler = (ctx, call) => {
-  const trade = findTrade(ctx, call);
+  let trade: Trade;
+  try {
+    trade = findTrade(ctx, call);
+  } catch (error) {
+    const outTradeNo = optionalText(call.biz, 'out_trade_no');
+    if (error instanceof AlipayError && error.subCode === 'ACQ.TRADE_NOT_EXIST' && outTradeNo)
+      closeUnscannedPrecreate(ctx, call.merchant.pid, outTradeNo);
+    throw error;
+  }
   if (trade.status !== 'WAIT_BUYER_PAY') throw businessError('ACQ.TRADE_STATUS_ERROR', '交易状态不合法');
   closeUnpaidTrade(ctx, trade);
   return { code: '10000', msg: 'Success', trade_no: trade.tradeNo, out_trade_no: trade.outTradeNo };
@@ -66,6 +78,7 @@ export const tradeCancel: ApiHandler = (ctx, call) => {
     const outTradeNo = optionalText(call.biz, 'out_trade_no');
     if (!(error instanceof AlipayError) || error.subCode !== 'ACQ.TRADE_NOT_EXIST' || !outTradeNo)
       throw error;
+    closeUnscannedPrecreate(ctx, call.merchant.pid, outTradeNo);
     const placeholder = closedPlaceholder(ctx, call, outTradeNo);
     storeTrade(ctx, placeholder);
     return cancelAnswer(placeholder, 'close');

@@ -4,7 +4,7 @@ import { newTradeNo } from '../ids.js';
 import { businessError, invalidParameter } from '../protocol/alipay-error.js';
 import type { Merchant, Trade, User } from '../state/types.js';
 import { parseYuan } from '../domain/amounts.js';
-import { parseRoyaltyInfo } from '../domain/royalty.js';
+import { isRoyaltyFreeze, parseRoyaltyInfo } from '../domain/royalty.js';
 import { expiryOf, optionalText, requiredText, resolveNamedBuyer } from './biz.js';
 import { refreshTradeStatus } from '../domain/trades.js';
 
@@ -96,6 +96,7 @@ export function newTrade(
       basics.totalFen,
       basics.openIdAppId,
     ),
+    royaltyFreeze: isRoyaltyFreeze(call.biz.extend_params) || undefined,
     settlements: [],
     settledFen: 0,
     allocationFinished: false,

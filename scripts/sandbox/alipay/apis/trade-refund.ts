@@ -3,6 +3,7 @@ import { parseYuan, yuanText } from '../domain/amounts.js';
 import type { ApiHandler } from '../gateway/api.js';
 import { businessError } from '../protocol/alipay-error.js';
 import { buyerFields, refundTrade } from '../domain/trades.js';
+import { parseRefundRoyaltyParameters, planRoyaltyReturns } from '../domain/royalty.js';
 import { findTrade, optionalText, requiredText } from './biz.js';
 
 function queryOptions(biz: Readonly<Record<string, unknown>>): Set<string> {
@@ -37,12 +38,20 @@ export const tradeRefund: ApiHandler = (ctx, call) => {
     if (trade.refundedFen + amountFen > trade.totalFen) {
       throw businessError('ACQ.REASON_TRADE_REFUND_FEE_ERR', '退款金额超限');
     }
-    refundedAt = refundTrade(ctx, trade, {
-      outRequestNo,
-      amountFen,
-      reason: optionalText(call.biz, 'refund_reason'),
-      byCancel: false,
-    }).refundedAt;
+    const requested = parseRefundRoyaltyParameters(ctx, call.biz.refund_royalty_parameters, trade);
+    const moves = planRoyaltyReturns(trade, amountFen, requested);
+    // Royalty already split that does not come back is the seller's to pay; short of it, the refund fails
+    // (ALIPAY-M2.md §2: "it fails if the payee's balance is short").
+    const returnedFen = moves.reduce((sum, m) => sum + m.amountFen, 0);
+    if (trade.settledFen > 0 && trade.seller.balanceFen + returnedFen < amountFen) {
+      throw businessError('ACQ.SELLER_BALANCE_NOT_ENOUGH', '卖家余额不足');
+    }
+    refundedAt = refundTrade(
+      ctx,
+      trade,
+      { outRequestNo, amountFen, reason: optionalText(call.biz, 'refund_reason'), byCancel: false },
+      moves,
+    ).refundedAt;
   }
   const answer: Record<string, unknown> = {
     code: '10000',
@@ -81,6 +90,19 @@ export const refundQuery: ApiHandler = (ctx, call) => {
     refund_status: 'REFUND_SUCCESS',
   };
   if (refund.reason) answer.refund_reason = refund.reason;
+  const royaltys = (trade.royaltyReturns ?? []).filter((r) => r.outRequestNo === outRequestNo);
+  if (royaltys.length > 0) {
+    // ALIPAY-M2.md §2: RefundRoyaltyResult — the royalty this refund took back, receiver → seller.
+    answer.refund_royaltys = royaltys.map((r) => ({
+      refund_amount: yuanText(r.amountFen),
+      royalty_type: 'transfer',
+      result_code: 'SUCCESS',
+      trans_out: r.accountId,
+      trans_in: trade.seller.pid,
+      ori_trans_out: trade.seller.pid,
+      ori_trans_in: r.accountId,
+    }));
+  }
   const options = queryOptions(call.biz);
   if (options.has('gmt_refund_pay')) answer.gmt_refund_pay = formatBeijing(refund.refundedAt);
   if (options.has('refund_detail_item_list')) {

@@ -13,6 +13,8 @@ import type {
   FaultView,
   MerchantAuthorizationRequest,
   PayTradeRequest,
+  ScanQrRequest,
+  CreateMerchantRequest,
   PaymentCodeRequest,
   CampusCodeRequest,
   CampusCodeView,
@@ -25,7 +27,8 @@ import type {
   SubscribeRequest,
 } from '../control-types.js';
 import type { ApiFaultRule, ApiFaultSpec, NotifyFaultRule, NotifyFaultSpec } from '../faults.js';
-import { createUser } from '../domain/accounts.js';
+import { createMerchant, createUser } from '../domain/accounts.js';
+import { scanQrCode } from '../domain/precreate.js';
 import { cancelAuthorization } from '../domain/app-auth-tokens.js';
 import { authorizeMerchant, configureApp, registerApp } from '../domain/apps.js';
 import { issuePaymentCode, issueUserAuthCode, payAsBuyer } from '../domain/cashier.js';
@@ -35,6 +38,7 @@ import { subscribe } from '../domain/messages.js';
 import type { Trade, User } from '../state/types.js';
 import { newTradeNo, randomHex } from '../ids.js';
 import {
+  accountView,
   agreementView,
   appView,
   clockView,
@@ -177,6 +181,13 @@ const schemas = {
     action: Joi.string().valid('pay', 'cancel', 'fail'),
     reportResultCode: Joi.string().pattern(/^\d+$/),
   }).xor('userId', 'openId'),
+  scanQr: Joi.object<ScanQrRequest>({
+    qrCode: Joi.string().max(256).required(),
+    userId: Joi.string(),
+    openId: Joi.string(),
+    action: Joi.string().valid('pay', 'cancel', 'fail'),
+  }).xor('userId', 'openId'),
+  createMerchant: Joi.object<CreateMerchantRequest>({ name: Joi.string().max(64) }),
   signAgreement: Joi.object<SignAgreementRequest>({
     signStr: Joi.string().required(),
     userId: Joi.string().required(),
@@ -440,6 +451,29 @@ export function controlRouter(
       action: request.action ?? 'pay',
       reportResultCode: request.reportResultCode,
     });
+  });
+
+  router.post('/qr-codes/scan', async (koa) => {
+    const request = await body(koa, schemas.scanQr);
+    const userId = request.userId ?? state.openIds.get(request.openId ?? '')?.userId;
+    if (!userId) throw new ControlError(404, 'USER_NOT_FOUND', `no user with open_id ${request.openId}`);
+    koa.body = scanQrCode(sandbox, {
+      qrCode: request.qrCode,
+      user: userOr404(userId),
+      action: request.action ?? 'pay',
+    });
+  });
+
+  router.post('/merchants', async (koa) => {
+    const request = await body(koa, schemas.createMerchant);
+    const merchant = createMerchant(sandbox, { name: request.name });
+    koa.body = accountView(sandbox, merchant.pid);
+  });
+
+  router.get('/accounts/:accountId', (koa) => {
+    const view = accountView(sandbox, koa.params.accountId);
+    if (!view) throw new ControlError(404, 'ACCOUNT_NOT_FOUND', `no user or merchant ${koa.params.accountId}`);
+    koa.body = view;
   });
 
   router.post('/agreements/sign', async (koa) => {

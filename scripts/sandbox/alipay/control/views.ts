@@ -1,6 +1,7 @@
 import type { SandboxContext } from '../context.js';
 import { formatBeijing } from '../beijing-time.js';
 import type {
+  AccountView,
   AgreementView,
   AppView,
   ClockView,
@@ -41,6 +42,15 @@ export function userView(ctx: SandboxContext, user: User): UserView {
     openIds,
     shares: { certNo: user.shares?.certNo ?? false, mobile: user.shares?.mobile ?? false },
   };
+}
+
+export function accountView(ctx: SandboxContext, accountId: string): AccountView | undefined {
+  const user = ctx.state.users.get(accountId);
+  if (user)
+    return { accountId, kind: 'user', balanceFen: user.balanceFen, ...(user.nickName ? { name: user.nickName } : {}) };
+  const merchant = ctx.state.merchants.get(accountId);
+  if (merchant) return { accountId, kind: 'merchant', name: merchant.name, balanceFen: merchant.balanceFen };
+  return undefined;
 }
 
 export function clockView(ctx: SandboxContext): ClockView {
@@ -88,9 +98,19 @@ export function tradeView(trade: Trade): TradeView {
       source: s.source,
       amountFen: s.amountFen,
       finish: s.finish,
-      receivers: s.receivers.map((r) => ({ ...r })),
+      receivers: s.receivers.map((r) => ({
+        transIn: r.transIn,
+        transInType: r.transInType,
+        userId: r.userId,
+        amountFen: r.amountFen,
+      })),
       at: s.at.toISOString(),
+      mode: s.mode ?? 'sync',
+      state: s.state ?? 'SUCCESS',
     })),
+    royaltyReturns: (trade.royaltyReturns ?? []).map((r) => ({ ...r })),
+    ...(trade.terminalId ? { terminalId: trade.terminalId } : {}),
+    ...(trade.qrCode ? { qrCode: trade.qrCode } : {}),
   };
 }
 

@@ -1,15 +1,35 @@
 import type { SandboxContext } from '../context.js';
+import { formatBeijing } from '../beijing-time.js';
 import { businessError, invalidParameter } from '../protocol/alipay-error.js';
 import { newSettleNo } from '../ids.js';
-import type { RoyaltyPlan, RoyaltyReceiver, Settlement, Trade, User } from '../state/types.js';
-import { parseYuan } from './amounts.js';
+import type {
+  Merchant,
+  RoyaltyAccountKind,
+  RoyaltyPlan,
+  RoyaltyReceiver,
+  RoyaltyReturn,
+  Settlement,
+  Trade,
+  User,
+} from '../state/types.js';
+import { parseYuan, yuanText } from './amounts.js';
 import { bookMerchant } from './accounts.js';
 
 /**
- * Profit sharing (ALIPAY.md §4.15, DESIGN §7.6): `royalty_info` on trade.create / trade.pay splits the money
- * when the trade is paid, unless `extend_params.royalty_freeze` keeps it for a later `alipay.trade.order.settle`.
- * Receivers are sandbox users (trans_in_type userId, openId or loginName).
+ * Profit sharing (ALIPAY.md §4.15, ALIPAY-M2.md §2, DESIGN §7.6): `royalty_info` on trade.create / trade.pay /
+ * trade.precreate splits the money when the trade is paid, unless `extend_params.royalty_freeze` keeps it for a
+ * later `alipay.trade.order.settle` (sync, or async with the `alipay.trade.order.settle.notify` message).
+ * Receivers are sandbox accounts: users (trans_in_type userId, openId or loginName) or merchants (a PID as
+ * userId: a vending-machine operator's account). Refunds take royalty back (refundRoyalty below).
  */
+
+/** A royalty receiver: a user or a merchant account. */
+export interface RoyaltyAccount {
+  kind: RoyaltyAccountKind;
+  id: string;
+  user?: User;
+  merchant?: Merchant;
+}
 
 function asRecord(value: unknown): Record<string, unknown> | undefined {
   return value && typeof value === 'object' && !Array.isArray(value)
@@ -23,25 +43,46 @@ function text(value: unknown): string | undefined {
   return undefined;
 }
 
+export function resolveAccount(
+  ctx: SandboxContext,
+  transIn: string,
+  transInType: string,
+  openIdAppId: string,
+): RoyaltyAccount | undefined {
+  const { state } = ctx;
+  switch (transInType) {
+    case 'userId': {
+      const user = state.users.get(transIn);
+      if (user) return { kind: 'user', id: user.userId, user };
+      const merchant = state.merchants.get(transIn);
+      return merchant ? { kind: 'merchant', id: merchant.pid, merchant } : undefined;
+    }
+    case 'openId': {
+      const owner = state.openIds.get(transIn);
+      const user = owner && owner.appId === openIdAppId ? state.users.get(owner.userId) : undefined;
+      return user ? { kind: 'user', id: user.userId, user } : undefined;
+    }
+    case 'loginName': {
+      const user = state.usersByLogonId.get(transIn);
+      return user ? { kind: 'user', id: user.userId, user } : undefined;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** Kept for callers that only split to users (older tests). */
 export function resolveReceiver(
   ctx: SandboxContext,
   transIn: string,
   transInType: string,
   openIdAppId: string,
 ): User | undefined {
-  const { state } = ctx;
-  switch (transInType) {
-    case 'userId':
-      return state.users.get(transIn);
-    case 'openId': {
-      const owner = state.openIds.get(transIn);
-      return owner && owner.appId === openIdAppId ? state.users.get(owner.userId) : undefined;
-    }
-    case 'loginName':
-      return state.usersByLogonId.get(transIn);
-    default:
-      return undefined;
-  }
+  return resolveAccount(ctx, transIn, transInType, openIdAppId)?.user;
+}
+
+function accountOf(ctx: SandboxContext, receiver: { userId: string }): RoyaltyAccount | undefined {
+  return resolveAccount(ctx, receiver.userId, 'userId', '');
 }
 
 function percentageOf(value: unknown): number | undefined {
@@ -51,6 +92,10 @@ function percentageOf(value: unknown): number | undefined {
   if (!Number.isInteger(pct) || pct < 1 || pct > 100)
     throw invalidParameter('amount_percentage 须为 1–100 的整数');
   return pct;
+}
+
+export function isRoyaltyFreeze(extendParams: unknown): boolean {
+  return String(asRecord(extendParams)?.royalty_freeze) === 'true';
 }
 
 export function parseRoyaltyInfo(
@@ -66,17 +111,14 @@ export function parseRoyaltyInfo(
   if (!info || !Array.isArray(details) || details.length === 0) {
     throw invalidParameter('royalty_info.royalty_detail_infos');
   }
-  const plan: RoyaltyPlan = {
-    frozen: String(asRecord(extendParams)?.royalty_freeze) === 'true',
-    details: [],
-  };
+  const plan: RoyaltyPlan = { frozen: isRoyaltyFreeze(extendParams), details: [] };
   let fixedFen = 0;
   for (const item of details) {
     const detail = asRecord(item);
     const transIn = text(detail?.trans_in);
     const transInType = text(detail?.trans_in_type) ?? 'userId';
     if (!detail || !transIn) throw invalidParameter('royalty_detail_infos.trans_in');
-    if (!resolveReceiver(ctx, transIn, transInType, openIdAppId)) {
+    if (!resolveAccount(ctx, transIn, transInType, openIdAppId)) {
       throw businessError('ACQ.ROYALTY_RECEIVER_INVALID', '分账收入方账户无效');
     }
     const amountText = text(detail.amount);
@@ -92,10 +134,25 @@ export function parseRoyaltyInfo(
   return plan;
 }
 
+function credit(ctx: SandboxContext, trade: Trade, account: RoyaltyAccount, amountFen: number): void {
+  if (account.user) account.user.balanceFen += amountFen;
+  if (account.merchant) {
+    bookMerchant(ctx, account.merchant, {
+      bizNo: trade.tradeNo,
+      outTradeNo: trade.outTradeNo,
+      subject: trade.subject,
+      counterparty: trade.seller.pid,
+      amountFen,
+      bizType: '分账',
+      memo: amountFen >= 0 ? '分账收入' : '退分账',
+    });
+  }
+}
+
 function transfer(ctx: SandboxContext, trade: Trade, receivers: RoyaltyReceiver[], amountFen: number): void {
   for (const receiver of receivers) {
-    const user = ctx.state.users.get(receiver.userId);
-    if (user) user.balanceFen += receiver.amountFen;
+    const account = accountOf(ctx, receiver);
+    if (account) credit(ctx, trade, account, receiver.amountFen);
   }
   bookMerchant(ctx, trade.seller, {
     bizNo: trade.tradeNo,
@@ -113,12 +170,16 @@ function transfer(ctx: SandboxContext, trade: Trade, receivers: RoyaltyReceiver[
 export function applyRoyaltyOnPayment(ctx: SandboxContext, trade: Trade): void {
   const plan = trade.royalty;
   if (!plan || plan.frozen) return;
-  const receivers: RoyaltyReceiver[] = plan.details.map((detail) => ({
-    transIn: detail.transIn,
-    transInType: detail.transInType,
-    userId: resolveReceiver(ctx, detail.transIn, detail.transInType, trade.openIdAppId)?.userId ?? '',
-    amountFen: detail.amountFen ?? Math.floor((trade.totalFen * (detail.percentage ?? 0)) / 100),
-  }));
+  const receivers: RoyaltyReceiver[] = plan.details.map((detail) => {
+    const account = resolveAccount(ctx, detail.transIn, detail.transInType, trade.openIdAppId);
+    return {
+      transIn: detail.transIn,
+      transInType: detail.transInType,
+      userId: account?.id ?? '',
+      accountKind: account?.kind,
+      amountFen: detail.amountFen ?? Math.floor((trade.totalFen * (detail.percentage ?? 0)) / 100),
+    };
+  });
   const amountFen = receivers.reduce((sum, r) => sum + r.amountFen, 0);
   const settlement: Settlement = {
     settleNo: newSettleNo(ctx.clock.now()),
@@ -128,6 +189,8 @@ export function applyRoyaltyOnPayment(ctx: SandboxContext, trade: Trade): void {
     finish: true,
     at: ctx.clock.now(),
     fingerprint: '',
+    mode: 'sync',
+    state: 'SUCCESS',
   };
   transfer(ctx, trade, receivers, amountFen);
   trade.settlements.push(settlement);
@@ -138,12 +201,21 @@ export interface SettleRequest {
   outRequestNo: string;
   royaltyParameters: unknown;
   finish: boolean;
+  mode: 'sync' | 'async';
 }
 
-/** alipay.trade.order.settle on a paid trade (ALIPAY.md §4.15). Idempotent on out_request_no. */
+/** How long an async split takes in the sandbox (real time), before it runs and its message is sent. */
+const ASYNC_SETTLE_DELAY_MS = 50;
+
+/**
+ * alipay.trade.order.settle on a paid trade (ALIPAY.md §4.15, ALIPAY-M2.md §2). Idempotent on out_request_no:
+ * the same request answers the same settle_no, a different one ACQ.DISCORDANT_REPEAT_REQUEST. `async` answers
+ * at once (state PROCESSING) and splits a moment later, then sends `alipay.trade.order.settle.notify` to the
+ * app gateway when the app subscribed to it.
+ */
 export function settleTrade(ctx: SandboxContext, trade: Trade, request: SettleRequest): Settlement {
   const params = Array.isArray(request.royaltyParameters) ? request.royaltyParameters : [];
-  const fingerprint = JSON.stringify([trade.tradeNo, params, request.finish]);
+  const fingerprint = JSON.stringify([trade.tradeNo, params, request.finish, request.mode]);
   const repeat = trade.settlements.find((s) => s.outRequestNo === request.outRequestNo);
   if (repeat) {
     if (repeat.fingerprint !== fingerprint) {
@@ -158,8 +230,13 @@ export function settleTrade(ctx: SandboxContext, trade: Trade, request: SettleRe
   }
   if (trade.allocationFinished) throw businessError('ACQ.ALREADY_FINISH_ALLOC', '交易已完结分账');
   if (params.length === 0 && !request.finish) throw invalidParameter('royalty_parameters');
+  // "Never mix sync and async on the same trade" (ALIPAY-M2.md §2 rules).
+  const otherMode = trade.settlements.find(
+    (s) => s.source === 'trade.order.settle' && (s.mode ?? 'sync') !== request.mode,
+  );
+  if (otherMode) throw invalidParameter('同一笔交易不能混用同步与异步分账');
 
-  const availableFen = trade.totalFen - trade.refundedFen - trade.settledFen;
+  const availableFen = trade.totalFen - trade.refundedFen - trade.settledFen - pendingFen(trade);
   const receivers: RoyaltyReceiver[] = [];
   for (const item of params) {
     const detail = asRecord(item);
@@ -172,8 +249,10 @@ export function settleTrade(ctx: SandboxContext, trade: Trade, request: SettleRe
     if (transOut && transOut !== trade.seller.pid) {
       throw businessError('ACQ.ROYALTY_ACCOUNT_NOT_EXIST', '分账转出方账户不是收款方');
     }
-    const receiver = resolveReceiver(ctx, transIn, transInType, trade.openIdAppId);
-    if (!receiver) throw businessError('ACQ.ROYALTY_RECEIVER_INVALID', '分账收入方账户无效');
+    const account = resolveAccount(ctx, transIn, transInType, trade.openIdAppId);
+    if (!account) throw businessError('ACQ.ROYALTY_RECEIVER_INVALID', '分账收入方账户无效');
+    if (account.id === trade.seller.pid)
+      throw businessError('ACQ.ROYALTY_ACCOUNTS_EQUAL', '分账转出方与转入方相同');
     const amountText = text(detail.amount);
     const percentage = amountText === undefined ? percentageOf(detail.amount_percentage) : undefined;
     const amountFen =
@@ -183,7 +262,7 @@ export function settleTrade(ctx: SandboxContext, trade: Trade, request: SettleRe
           ? Math.floor((trade.totalFen * percentage) / 100)
           : undefined;
     if (amountFen === undefined) throw invalidParameter('amount 或 amount_percentage');
-    receivers.push({ transIn, transInType, userId: receiver.userId, amountFen });
+    receivers.push({ transIn, transInType, userId: account.id, accountKind: account.kind, amountFen });
   }
   const amountFen = receivers.reduce((sum, r) => sum + r.amountFen, 0);
   if (amountFen > availableFen) {
@@ -198,10 +277,190 @@ export function settleTrade(ctx: SandboxContext, trade: Trade, request: SettleRe
     finish: request.finish,
     at: ctx.clock.now(),
     fingerprint,
+    mode: request.mode,
+    state: request.mode === 'async' ? 'PROCESSING' : 'SUCCESS',
   };
-  if (amountFen > 0) transfer(ctx, trade, receivers, amountFen);
   trade.settlements.push(settlement);
   if (request.finish) trade.allocationFinished = true;
   ctx.state.settleRequests.set(key, { tradeNo: trade.tradeNo, settleNo: settlement.settleNo });
+  if (request.mode === 'sync') {
+    if (amountFen > 0) transfer(ctx, trade, receivers, amountFen);
+  } else {
+    ctx.timers.after(ASYNC_SETTLE_DELAY_MS, () => completeAsyncSettlement(ctx, trade, settlement));
+  }
   return settlement;
+}
+
+/** Money promised to async splits still PROCESSING: not available to another split or a refund. */
+function pendingFen(trade: Trade): number {
+  return trade.settlements
+    .filter((s) => s.state === 'PROCESSING')
+    .reduce((sum, s) => sum + s.amountFen, 0);
+}
+
+function completeAsyncSettlement(ctx: SandboxContext, trade: Trade, settlement: Settlement): void {
+  if (settlement.state !== 'PROCESSING') return;
+  if (trade.status === 'TRADE_CLOSED' && trade.refundedFen >= trade.totalFen) {
+    settlement.state = 'FAIL';
+    settlement.errorCode = 'TXN_RESULT_ACCOUNT_BALANCE_NOT_ENOUGH';
+  } else {
+    if (settlement.amountFen > 0) transfer(ctx, trade, settlement.receivers, settlement.amountFen);
+    settlement.state = 'SUCCESS';
+  }
+  sendSettleMessage(ctx, trade, settlement);
+}
+
+/** The royalty_detail_list of the settle query and message (ALIPAY-M2.md §2: RoyaltyDetail). */
+export function royaltyDetailList(trade: Trade, settlement: Settlement): Array<Record<string, string>> {
+  return settlement.receivers.map((r, i) => ({
+    operation_type: 'transfer',
+    execute_dt: formatBeijing(settlement.at),
+    trans_out: trade.seller.pid,
+    trans_out_type: 'userId',
+    trans_in: r.transIn,
+    trans_in_type: r.transInType,
+    amount: yuanText(r.amountFen),
+    state: settlement.state ?? 'SUCCESS',
+    detail_id: `${settlement.settleNo}${String(i + 1).padStart(3, '0')}`,
+    ...(settlement.state === 'FAIL'
+      ? { error_code: settlement.errorCode ?? 'UNKNOWN', error_desc: '分账失败' }
+      : {}),
+  }));
+}
+
+/**
+ * `alipay.trade.order.settle.notify` to the calling app's gateway (ALIPAY-M2.md §2 "Async result": a message,
+ * §0 format). Its biz_content fields are not confirmed there; the sandbox sends what the settle query answers.
+ */
+function sendSettleMessage(ctx: SandboxContext, trade: Trade, settlement: Settlement): void {
+  const app = ctx.state.apps.get(trade.appId);
+  if (!app?.appGatewayUrl || !app.messageTopics.has('alipay.trade.order.settle.notify')) return;
+  ctx.notifier.send({
+    notifyType: 'alipay.trade.order.settle.notify',
+    notifyUrl: app.appGatewayUrl,
+    appId: app.appId,
+    outTradeNo: trade.outTradeNo,
+    tradeNo: trade.tradeNo,
+    fields: {
+      app_id: app.appId,
+      auth_app_id: trade.merchant.appId,
+      biz_content: JSON.stringify({
+        trade_no: trade.tradeNo,
+        out_request_no: settlement.outRequestNo,
+        settle_no: settlement.settleNo,
+        operation_dt: formatBeijing(ctx.clock.now()),
+        royalty_detail_list: royaltyDetailList(trade, settlement),
+      }),
+    },
+  });
+}
+
+/** What each receiver got from this trade, less what refunds already took back. */
+function netReceived(trade: Trade): Map<string, { receiver: RoyaltyReceiver; fen: number }> {
+  const byAccount = new Map<string, { receiver: RoyaltyReceiver; fen: number }>();
+  for (const settlement of trade.settlements) {
+    if (settlement.state && settlement.state !== 'SUCCESS') continue;
+    for (const r of settlement.receivers) {
+      const entry = byAccount.get(r.userId) ?? { receiver: r, fen: 0 };
+      entry.fen += r.amountFen;
+      byAccount.set(r.userId, entry);
+    }
+  }
+  for (const back of trade.royaltyReturns ?? []) {
+    const entry = byAccount.get(back.accountId);
+    if (entry) entry.fen -= back.amountFen;
+  }
+  return byAccount;
+}
+
+/** A requested return: refund_royalty_parameters (trans_out = the receiver, trans_in = the seller). */
+export interface RequestedRoyaltyReturn {
+  accountId: string;
+  amountFen: number;
+}
+
+export function parseRefundRoyaltyParameters(
+  ctx: SandboxContext,
+  raw: unknown,
+  trade: Trade,
+): RequestedRoyaltyReturn[] | undefined {
+  if (raw === undefined) return undefined;
+  if (!Array.isArray(raw)) throw invalidParameter('refund_royalty_parameters');
+  return raw.map((item) => {
+    const detail = asRecord(item);
+    const transOut = text(detail?.trans_out);
+    if (!detail || !transOut) throw invalidParameter('refund_royalty_parameters.trans_out');
+    const account = resolveAccount(ctx, transOut, text(detail.trans_out_type) ?? 'userId', trade.openIdAppId);
+    if (!account) throw businessError('ACQ.ROYALTY_RECEIVER_INVALID', '退分账转出方账户无效');
+    const transIn = text(detail.trans_in);
+    if (transIn && transIn !== trade.seller.pid) throw invalidParameter('退分账转入方须为收款方');
+    return { accountId: account.id, amountFen: parseYuan(detail.amount, 'amount', 'ACQ.INVALID_PARAMETER') };
+  });
+}
+
+/**
+ * The royalty a refund takes back before the buyer gets the money (ALIPAY-M2.md §2 "Refunds and royalty"):
+ * - refund_royalty_parameters given: exactly those amounts, from those receivers, never more than each got;
+ * - none given on a 当面付 trade (FACE_TO_FACE_PAYMENT: precreate, bar code): Alipay reverses by itself, in
+ *   proportion: each receiver's returns add up to floor(received × refunded so far / total);
+ * - none given on other products (JSAPI_PAY, …): nothing comes back; the seller alone pays the refund.
+ * Returns the moves to make; the caller checks the seller's balance and applies them (applyRoyaltyReturns).
+ */
+export function planRoyaltyReturns(
+  trade: Trade,
+  refundFen: number,
+  requested: RequestedRoyaltyReturn[] | undefined,
+): Array<{ receiver: RoyaltyReceiver; amountFen: number; how: RoyaltyReturn['how'] }> {
+  const received = netReceived(trade);
+  if (requested) {
+    return requested.map((r) => {
+      const entry = received.get(r.accountId);
+      if (!entry || entry.fen < r.amountFen)
+        throw businessError('ACQ.REFUND_ROYALTY_AMOUNT_ERROR', '退分账金额超过分账收入方的分账金额');
+      return { receiver: entry.receiver, amountFen: r.amountFen, how: 'requested' as const };
+    });
+  }
+  if (trade.productCode !== 'FACE_TO_FACE_PAYMENT') return [];
+  const refundedAfter = trade.refundedFen + refundFen;
+  const moves: Array<{ receiver: RoyaltyReceiver; amountFen: number; how: RoyaltyReturn['how'] }> = [];
+  for (const [accountId, entry] of received) {
+    const gotFen = trade.settlements
+      .filter((s) => !s.state || s.state === 'SUCCESS')
+      .flatMap((s) => s.receivers)
+      .filter((r) => r.userId === accountId)
+      .reduce((sum, r) => sum + r.amountFen, 0);
+    const returnedFen = gotFen - entry.fen;
+    const owedFen = Math.floor((gotFen * refundedAfter) / trade.totalFen) - returnedFen;
+    if (owedFen > 0) moves.push({ receiver: entry.receiver, amountFen: owedFen, how: 'auto' });
+  }
+  return moves;
+}
+
+/** Moves the planned royalty back from the receivers to the seller. */
+export function applyRoyaltyReturns(
+  ctx: SandboxContext,
+  trade: Trade,
+  outRequestNo: string,
+  moves: ReturnType<typeof planRoyaltyReturns>,
+): void {
+  for (const move of moves) {
+    const account = accountOf(ctx, move.receiver);
+    if (account) credit(ctx, trade, account, -move.amountFen);
+    bookMerchant(ctx, trade.seller, {
+      bizNo: trade.tradeNo,
+      outTradeNo: trade.outTradeNo,
+      subject: trade.subject,
+      counterparty: move.receiver.transIn,
+      amountFen: move.amountFen,
+      bizType: '分账',
+      memo: '退分账',
+    });
+    trade.settledFen -= move.amountFen;
+    (trade.royaltyReturns ??= []).push({
+      outRequestNo,
+      accountId: move.receiver.userId,
+      amountFen: move.amountFen,
+      how: move.how,
+    });
+  }
 }

@@ -3,7 +3,7 @@ import { yuanText } from './amounts.js';
 import { formatBeijing } from '../beijing-time.js';
 import type { Refund, Trade, User } from '../state/types.js';
 import { bookMerchant, identityFields, idModeOfApp, maskLogonId } from './accounts.js';
-import { applyRoyaltyOnPayment } from './royalty.js';
+import { applyRoyaltyOnPayment, applyRoyaltyReturns, planRoyaltyReturns } from './royalty.js';
 
 /**
  * The trade state machine (ALIPAY.md §3.2, §7 item 6):
@@ -65,12 +65,17 @@ export function closeUnpaidTrade(ctx: SandboxContext, trade: Trade): void {
   trade.closedAt = ctx.clock.now();
 }
 
-/** Money back to the buyer; a full refund closes the trade (ALIPAY.md §3.2). Checks are the caller's job. */
+/**
+ * Money back to the buyer; a full refund closes the trade (ALIPAY.md §3.2). Royalty already split is taken back
+ * first as `royaltyMoves` says (royalty.ts planRoyaltyReturns). Checks are the caller's job.
+ */
 export function refundTrade(
   ctx: SandboxContext,
   trade: Trade,
   request: { outRequestNo: string; amountFen: number; reason?: string; byCancel: boolean },
+  royaltyMoves: ReturnType<typeof planRoyaltyReturns> = planRoyaltyReturns(trade, request.amountFen, undefined),
 ): Refund {
+  applyRoyaltyReturns(ctx, trade, request.outRequestNo, royaltyMoves);
   const refund: Refund = { ...request, refundedAt: ctx.clock.now() };
   if (trade.buyer) trade.buyer.balanceFen += request.amountFen;
   bookMerchant(ctx, trade.seller, {

@@ -17,10 +17,14 @@ export type NotifyType =
   | 'dut_user_unsign'
   | 'open_app_auth_notify'
   /** Message-style (msg_method) notifications: ALIPAY-M2.md §0. */
-  | 'alipay.open.auth.appauth.cancelled';
+  | 'alipay.open.auth.appauth.cancelled'
+  | 'alipay.trade.order.settle.notify';
 
 /** Sent as a message (`msg_method`, `utc_timestamp`) rather than a classic notification (`notify_type`). */
-const MESSAGE_METHODS: ReadonlySet<NotifyType> = new Set(['alipay.open.auth.appauth.cancelled']);
+const MESSAGE_METHODS: ReadonlySet<NotifyType> = new Set([
+  'alipay.open.auth.appauth.cancelled',
+  'alipay.trade.order.settle.notify',
+]);
 
 export interface NotificationAttempt {
   /** 1-based attempt number in the schedule. */

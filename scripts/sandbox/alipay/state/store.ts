@@ -7,6 +7,7 @@ import type {
   AppAuthorization,
   AccessToken,
   CampusCode,
+  Precreate,
   Merchant,
   MessageSubscription,
   MessageTemplate,
@@ -59,6 +60,9 @@ export class SandboxState {
   /** `${merchant.pid}\n${outTradeNo}`: out_trade_no is unique per merchant (ALIPAY.md §6). */
   readonly tradesByOutNo = new Map<string, Trade>();
   readonly agreements = new Map<string, Agreement>();
+  /** alipay.trade.precreate QR codes by qr_code, and by tradeKey(merchant, out_trade_no). */
+  readonly precreates = new Map<string, Precreate>();
+  readonly precreatesByOutNo = new Map<string, Precreate>();
   /** `${merchant.pid}\n${outRequestNo}` of trade.order.settle (unique per merchant, ALIPAY.md §6). */
   readonly settleRequests = new Map<string, { tradeNo: string; settleNo: string }>();
   /** Faults asked for in bills (control API `POST /bills/corruptions`), applied when a bill is served. */
@@ -119,6 +123,8 @@ export class SandboxState {
     this.tradesByNo.clear();
     this.tradesByOutNo.clear();
     this.agreements.clear();
+    this.precreates.clear();
+    this.precreatesByOutNo.clear();
     this.settleRequests.clear();
     this.userCounter = 0;
   }

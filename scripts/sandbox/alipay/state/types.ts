@@ -138,11 +138,26 @@ export interface Refund {
   byCancel: boolean;
 }
 
+/** A royalty receiver's account: a user (userId / openId / loginName) or a merchant PID (userId). */
+export type RoyaltyAccountKind = 'user' | 'merchant';
+
 export interface RoyaltyReceiver {
   transIn: string;
   transInType: string;
+  /** The account's id: a user_id or a merchant PID. */
   userId: string;
+  accountKind?: RoyaltyAccountKind;
   amountFen: number;
+}
+
+/** Royalty a refund took back from a receiver to the seller (ALIPAY-M2.md §2 "Refunds and royalty"). */
+export interface RoyaltyReturn {
+  outRequestNo: string;
+  /** The receiver's account id (user_id or PID). */
+  accountId: string;
+  amountFen: number;
+  /** `auto`: proportional, done by Alipay itself (当面付); `requested`: refund_royalty_parameters. */
+  how: 'auto' | 'requested';
 }
 
 export interface Settlement {
@@ -153,6 +168,11 @@ export interface Settlement {
   amountFen: number;
   finish: boolean;
   at: Date;
+  /** royalty_mode: `sync` (default) splits in the call; `async` answers at once and splits a moment later. */
+  mode?: 'sync' | 'async';
+  /** PROCESSING until an async split has run (alipay.trade.order.settle.query, the settle message). */
+  state?: 'PROCESSING' | 'SUCCESS' | 'FAIL';
+  errorCode?: string;
   /** Serialised request, to tell an idempotent repeat from a conflicting one. */
   fingerprint: string;
 }
@@ -173,7 +193,7 @@ export interface Trade {
   seller: Merchant;
   /** The app whose open_ids identify the buyer (`op_app_id` or the calling app). */
   openIdAppId: string;
-  createdBy: 'alipay.trade.create' | 'alipay.trade.pay' | 'alipay.trade.cancel';
+  createdBy: 'alipay.trade.create' | 'alipay.trade.pay' | 'alipay.trade.cancel' | 'alipay.trade.precreate';
   productCode: string;
   totalFen: number;
   subject: string;
@@ -194,12 +214,48 @@ export interface Trade {
   refundedFen: number;
   refunds: Map<string, Refund>;
   royalty?: RoyaltyPlan;
+  /** extend_params.royalty_freeze: the money waits for alipay.trade.order.settle (ALIPAY.md §4.15). */
+  royaltyFreeze?: boolean;
   settlements: Settlement[];
   settledFen: number;
+  /** Royalty that refunds took back from receivers (ALIPAY-M2.md §2). */
+  royaltyReturns?: RoyaltyReturn[];
   allocationFinished: boolean;
+  /** The qr_code of the alipay.trade.precreate this trade was scanned from. */
+  qrCode?: string;
   cancelAction?: 'close' | 'refund';
   /** trade.pay answered 10003: the buyer still has to confirm (a repeat of the call answers 10003 again). */
   awaitingBuyerConfirmation?: boolean;
+}
+
+/**
+ * An alipay.trade.precreate (ALIPAY-M2.md §1): the QR the terminal shows. Alipay creates the trade only
+ * when someone scans it and the cashier opens; until then trade.query answers ACQ.TRADE_NOT_EXIST.
+ */
+export interface Precreate {
+  qrCode: string;
+  outTradeNo: string;
+  appId: string;
+  merchant: Merchant;
+  seller: Merchant;
+  openIdAppId: string;
+  totalFen: number;
+  subject: string;
+  body?: string;
+  terminalId?: string;
+  storeId?: string;
+  notifyUrl?: string;
+  royalty?: RoyaltyPlan;
+  royaltyFreeze?: boolean;
+  createdAt: Date;
+  /** The trade closes this long after creation (timeout_express, default 3h for 当面付). */
+  expiresAt: Date;
+  /** qr_code_timeout_express, and at most 2 h whatever is asked (ALIPAY-M2.md §1). */
+  qrExpiresAt: Date;
+  /** trade.close or trade.cancel before anyone scanned: the code no longer opens a cashier. */
+  closedAt?: Date;
+  /** The trade made by the first scan. */
+  trade?: Trade;
 }
 
 export type AgreementStatus = 'NORMAL' | 'UNSIGN';
