@@ -192,16 +192,16 @@ describe('Alipay sandbox royalty with merchant receivers, async settle and refun
     const refund = (outRequestNo: string, refundAmount: string) =>
       sdk.exec('alipay.trade.refund', { bizContent: { outTradeNo, outRequestNo, refundAmount } });
     assert.equal((await refund('F1', '5.00')).code, '10000');
-    // floor(333 × 500 / 1000) = 166 comes back with the first half.
-    assert.equal((await t.control.getAccount(operator.accountId)).balanceFen, 333 - 166);
+    // The receiver keeps floor(333 × 500 / 1000) = 166 and gives back 167 with the first half.
+    assert.equal((await t.control.getAccount(operator.accountId)).balanceFen, 166);
     assert.equal((await refund('F2', '5.00')).code, '10000');
     assert.equal((await t.control.getAccount(operator.accountId)).balanceFen, 0);
     const [trade] = (await t.control.ledger({ outTradeNo })).trades;
     assert.deepEqual(
       trade.royaltyReturns.map((r) => [r.outRequestNo, r.amountFen, r.how]),
       [
-        ['F1', 166, 'auto'],
-        ['F2', 167, 'auto'],
+        ['F1', 167, 'auto'],
+        ['F2', 166, 'auto'],
       ],
     );
   });

@@ -402,7 +402,8 @@ export function parseRefundRoyaltyParameters(
  * The royalty a refund takes back before the buyer gets the money (ALIPAY-M2.md §2 "Refunds and royalty"):
  * - refund_royalty_parameters given: exactly those amounts, from those receivers, never more than each got;
  * - none given on a 当面付 trade (FACE_TO_FACE_PAYMENT: precreate, bar code): Alipay reverses by itself, in
- *   proportion: each receiver's returns add up to floor(received × refunded so far / total);
+ *   proportion (its rounding is not documented; ours: each receiver keeps floor(received × still paid / total),
+ *   so a rounding fen goes back to the seller, as the split's own remainder does);
  * - none given on other products (JSAPI_PAY, …): nothing comes back; the seller alone pays the refund.
  * Returns the moves to make; the caller checks the seller's balance and applies them (applyRoyaltyReturns).
  */
@@ -430,7 +431,8 @@ export function planRoyaltyReturns(
       .filter((r) => r.userId === accountId)
       .reduce((sum, r) => sum + r.amountFen, 0);
     const returnedFen = gotFen - entry.fen;
-    const owedFen = Math.floor((gotFen * refundedAfter) / trade.totalFen) - returnedFen;
+    const keepsFen = Math.floor((gotFen * (trade.totalFen - refundedAfter)) / trade.totalFen);
+    const owedFen = gotFen - keepsFen - returnedFen;
     if (owedFen > 0) moves.push({ receiver: entry.receiver, amountFen: owedFen, how: 'auto' });
   }
   return moves;
