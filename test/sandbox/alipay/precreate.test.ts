@@ -82,12 +82,18 @@ describe('Alipay sandbox alipay.trade.precreate: the QR a terminal shows', () =>
     const first = await precreate(closed);
     const close = await sdk.exec('alipay.trade.close', { bizContent: { outTradeNo: closed } });
     assert.equal(close.subCode, 'ACQ.TRADE_NOT_EXIST');
-    assert.equal((await t.control.scanQrCode({ qrCode: first.qrCode, userId: buyer.userId })).resultCode, '4000');
+    assert.equal(
+      (await t.control.scanQrCode({ qrCode: first.qrCode, userId: buyer.userId })).resultCode,
+      '4000',
+    );
     const cancelled = uniqueNo('Q');
     const second = await precreate(cancelled);
     const cancel = await sdk.exec('alipay.trade.cancel', { bizContent: { outTradeNo: cancelled } });
     assert.equal(cancel.action, 'close');
-    assert.equal((await t.control.scanQrCode({ qrCode: second.qrCode, userId: buyer.userId })).resultCode, '4000');
+    assert.equal(
+      (await t.control.scanQrCode({ qrCode: second.qrCode, userId: buyer.userId })).resultCode,
+      '4000',
+    );
     assert.equal((await precreate(cancelled)).subCode, 'ACQ.TRADE_HAS_CLOSE');
     assert.equal((await t.control.getUser(buyer.userId)).balanceFen, 1_000);
   });

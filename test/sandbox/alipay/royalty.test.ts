@@ -162,7 +162,10 @@ describe('Alipay sandbox royalty with merchant receivers, async settle and refun
       },
     });
     assert.equal(created.code, '10000', JSON.stringify(created));
-    assert.equal((await t.control.payTrade({ tradeNO: created.tradeNo, userId: buyer.userId })).resultCode, '9000');
+    assert.equal(
+      (await t.control.payTrade({ tradeNO: created.tradeNo, userId: buyer.userId })).resultCode,
+      '9000',
+    );
     return { buyer, outTradeNo, tradeNo: created.tradeNo as string };
   }
 
@@ -179,7 +182,9 @@ describe('Alipay sandbox royalty with merchant receivers, async settle and refun
   it('pays royalty_info to a merchant account (an operator PID)', async () => {
     const operator = await t.control.createMerchant();
     await jsapiPaid('10.00', {
-      royaltyInfo: { royaltyDetailInfos: [{ transInType: 'userId', transIn: operator.accountId, amount: '3.00' }] },
+      royaltyInfo: {
+        royaltyDetailInfos: [{ transInType: 'userId', transIn: operator.accountId, amount: '3.00' }],
+      },
     });
     assert.equal((await t.control.getAccount(operator.accountId)).balanceFen, 300);
   });

@@ -47,7 +47,10 @@ export const tradePrecreate: ApiHandler = (ctx, call) => {
   }
   const now = ctx.clock.now();
   const expiresAt = expiryOf(ctx, call, 'FACE_TO_FACE_PAYMENT');
-  const qrLifeMs = Math.min(QR_LIFE_MS, qrTimeoutMs(optionalText(call.biz, 'qr_code_timeout_express')) ?? QR_LIFE_MS);
+  const qrLifeMs = Math.min(
+    QR_LIFE_MS,
+    qrTimeoutMs(optionalText(call.biz, 'qr_code_timeout_express')) ?? QR_LIFE_MS,
+  );
   let qrCode = newQrCode();
   while (state.precreates.has(qrCode)) qrCode = newQrCode();
   const precreate: Precreate = {

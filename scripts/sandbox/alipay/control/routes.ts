@@ -472,7 +472,8 @@ export function controlRouter(
 
   router.get('/accounts/:accountId', (koa) => {
     const view = accountView(sandbox, koa.params.accountId);
-    if (!view) throw new ControlError(404, 'ACCOUNT_NOT_FOUND', `no user or merchant ${koa.params.accountId}`);
+    if (!view)
+      throw new ControlError(404, 'ACCOUNT_NOT_FOUND', `no user or merchant ${koa.params.accountId}`);
     koa.body = view;
   });
 

@@ -47,7 +47,12 @@ export function userView(ctx: SandboxContext, user: User): UserView {
 export function accountView(ctx: SandboxContext, accountId: string): AccountView | undefined {
   const user = ctx.state.users.get(accountId);
   if (user)
-    return { accountId, kind: 'user', balanceFen: user.balanceFen, ...(user.nickName ? { name: user.nickName } : {}) };
+    return {
+      accountId,
+      kind: 'user',
+      balanceFen: user.balanceFen,
+      ...(user.nickName ? { name: user.nickName } : {}),
+    };
   const merchant = ctx.state.merchants.get(accountId);
   if (merchant) return { accountId, kind: 'merchant', name: merchant.name, balanceFen: merchant.balanceFen };
   return undefined;

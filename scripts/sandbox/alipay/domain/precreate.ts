@@ -64,7 +64,11 @@ export function scanQrCode(
 }
 
 /** trade.close / trade.cancel of a code nobody scanned: it opens no cashier any more. */
-export function closeUnscannedPrecreate(ctx: SandboxContext, merchantPid: string, outTradeNo: string): boolean {
+export function closeUnscannedPrecreate(
+  ctx: SandboxContext,
+  merchantPid: string,
+  outTradeNo: string,
+): boolean {
   const precreate = ctx.state.precreatesByOutNo.get(ctx.state.tradeKey(merchantPid, outTradeNo));
   if (!precreate || precreate.trade || precreate.closedAt) return false;
   precreate.closedAt = ctx.clock.now();

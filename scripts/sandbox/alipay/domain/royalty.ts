@@ -293,9 +293,7 @@ export function settleTrade(ctx: SandboxContext, trade: Trade, request: SettleRe
 
 /** Money promised to async splits still PROCESSING: not available to another split or a refund. */
 function pendingFen(trade: Trade): number {
-  return trade.settlements
-    .filter((s) => s.state === 'PROCESSING')
-    .reduce((sum, s) => sum + s.amountFen, 0);
+  return trade.settlements.filter((s) => s.state === 'PROCESSING').reduce((sum, s) => sum + s.amountFen, 0);
 }
 
 function completeAsyncSettlement(ctx: SandboxContext, trade: Trade, settlement: Settlement): void {

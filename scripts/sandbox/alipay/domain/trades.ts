@@ -73,7 +73,11 @@ export function refundTrade(
   ctx: SandboxContext,
   trade: Trade,
   request: { outRequestNo: string; amountFen: number; reason?: string; byCancel: boolean },
-  royaltyMoves: ReturnType<typeof planRoyaltyReturns> = planRoyaltyReturns(trade, request.amountFen, undefined),
+  royaltyMoves: ReturnType<typeof planRoyaltyReturns> = planRoyaltyReturns(
+    trade,
+    request.amountFen,
+    undefined,
+  ),
 ): Refund {
   applyRoyaltyReturns(ctx, trade, request.outRequestNo, royaltyMoves);
   const refund: Refund = { ...request, refundedAt: ctx.clock.now() };
