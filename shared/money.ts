@@ -78,8 +78,13 @@ export function allocate(
     throw new MoneyError('allocate needs whole, non-negative ratios');
   const total = ratios.reduce((sum, r) => sum + r, 0);
   if (total === 0) throw new MoneyError('allocate needs at least one ratio above zero');
-  // BigInt: amount × ratio can pass 2^53 for large amounts and basis-point ratios.
-  const parts = ratios.map((r) => Number((BigInt(amountFen) * BigInt(r)) / BigInt(total)));
+  // floor(amount × r / total) without forming amount × r, which can pass 2^53 (and the mini-program's TS
+  // target has no BigInt): amount = q × total + rest, so the share is q × r + floor(rest × r / total).
+  if (!Number.isSafeInteger(total * Math.max(...ratios)))
+    throw new MoneyError('allocate: the ratios are too large to split exactly');
+  const whole = Math.floor(amountFen / total);
+  const rest = amountFen % total;
+  const parts = ratios.map((r) => whole * r + Math.floor((rest * r) / total));
   let remainder = amountFen - parts.reduce((sum, p) => sum + p, 0);
   const takers = (options.remainderTo ?? [0]).filter((i) => i >= 0 && i < ratios.length && ratios[i] > 0);
   if (takers.length === 0) throw new MoneyError('allocate: the remainder must go to a part with a ratio');
