@@ -61,6 +61,8 @@ export interface SchoolSettingsView {
   campusCodeLateAfterHours: number;
   /** The largest campus-code payment a device may upload. */
   campusCodeMaxFen: number;
+  /** Terminal orders paid this many minutes ago without a dispense report are shown as exceptions. */
+  terminalDispenseWindowMinutes: number;
 }
 export type UpdateSchoolSettingsRequest = Partial<SchoolSettingsView>;
 
@@ -405,3 +407,127 @@ export interface RosterImportView {
 export interface RosterImportsResponse {
   items: RosterImportView[];
 }
+
+// Terminals: vending machines and cashier windows (issue #15, DESIGN §7.6)
+export type TerminalKind = 'VENDING' | 'CASHIER';
+export type TerminalMoneyMode = 'PLAIN' | 'RESTRICTED' | 'ROYALTY';
+export type RoyaltyTiming = 'ON_PAYMENT' | 'AFTER_DISPENSE';
+
+/** Where the money goes: PLAIN (the school), RESTRICTED (seller_id = the operator), ROYALTY (a share). */
+export interface TerminalMoneyModeInput {
+  moneyMode: TerminalMoneyMode;
+  /** RESTRICTED: the operator's Alipay account (2088 + 12 digits), seller_id of every trade. */
+  sellerId?: string;
+  /** ROYALTY: the operator's account and share (basis points 1–10000, or fixed fen per order), split with
+   * royalty_info on the trade (ON_PAYMENT) or with alipay.trade.order.settle once dispensed (AFTER_DISPENSE). */
+  royalty?: { account: string; bps?: number; fixedFen?: number; timing: RoyaltyTiming };
+}
+
+// POST /admin/schools/:schoolId/terminals (owner) → 201 CreatedTerminal
+export interface TerminalInput extends TerminalMoneyModeInput {
+  /** Alipay's terminal_id: 1–32 of [A-Za-z0-9_-], unique at the school. */
+  terminalId: string;
+  kind: TerminalKind;
+  name: string;
+  location?: string | null;
+  operatorName?: string | null;
+  /** Where paid orders are pushed, signed like the machine's own requests (null: the machine polls). */
+  callbackUrl?: string | null;
+  /** The machine's timeout: unpaid orders close after it (30–86400, default 120). */
+  orderTimeoutSeconds?: number;
+}
+/** A type, not an interface: audit rows take it as a plain record. */
+export type TerminalView = {
+  id: string;
+  terminalId: string;
+  kind: TerminalKind;
+  name: string;
+  location: string | null;
+  operatorName: string | null;
+  moneyMode: TerminalMoneyMode;
+  sellerId: string | null;
+  royalty: { account: string; bps: number | null; fixedFen: number | null; timing: RoyaltyTiming } | null;
+  callbackUrl: string | null;
+  orderTimeoutSeconds: number;
+  status: 'ACTIVE' | 'DISABLED';
+  /** The terminal's HMAC client id (X-Client-Id). */
+  clientId: string;
+  createdAt: string;
+  updatedAt: string;
+};
+export interface CreatedTerminal {
+  terminal: TerminalView;
+  clientId: string;
+  /** The HMAC secret, shown only in this answer. */
+  secret: string;
+}
+// GET /admin/schools/:schoolId/terminals (any role)
+export interface TerminalsResponse {
+  items: TerminalView[];
+}
+// PUT …/terminals/:id (staff): name, location, operatorName, kind, callbackUrl, orderTimeoutSeconds
+export type UpdateTerminalRequest = Partial<
+  Pick<TerminalInput, 'name' | 'location' | 'operatorName' | 'kind' | 'callbackUrl' | 'orderTimeoutSeconds'>
+>;
+// PUT …/terminals/:id/money-mode (owner): TerminalMoneyModeInput; PUT …/terminals/:id/status (staff)
+export interface TerminalStatusRequest {
+  status: 'ACTIVE' | 'DISABLED';
+}
+
+// GET /admin/schools/:schoolId/terminal-orders?status=&terminalId=&before=&limit= (any role)
+export interface TerminalOrderAdminView {
+  orderNo: string;
+  outOrderNo: string;
+  terminal: { id: string; terminalId: string; name: string };
+  status: 'CREATED' | 'PAID' | 'CLOSED';
+  amountFen: number;
+  items: Array<{ name: string; quantity: number; unitFen: number }>;
+  createdAt: string;
+  paidAt: string | null;
+  channel: 'QR' | 'MINIAPP' | null;
+  alipayTradeNo: string | null;
+  closedAt: string | null;
+  closeReason: string | null;
+  dispense: { result: 'OK' | 'PARTIAL' | 'FAILED'; reportedAt: string } | null;
+  callback: {
+    status: 'PENDING' | 'ACKNOWLEDGED' | 'GAVE_UP';
+    attempts: number;
+    lastError: string | null;
+  } | null;
+  royalty: {
+    account: string;
+    shareFen: number;
+    timing: RoyaltyTiming;
+    settle: {
+      status: string;
+      settleNo: string | null;
+      amountFen: number | null;
+      lastError: string | null;
+    } | null;
+  } | null;
+  sellerId: string | null;
+  refunds: Array<{
+    id: string;
+    kind: 'TERMINAL_DISPENSE' | 'TERMINAL_UNWANTED_PAYMENT';
+    amountFen: number;
+    royaltyReturnedFen: number;
+    status: 'PENDING' | 'SUCCEEDED' | 'FAILED';
+    reason: string | null;
+    lastError: string | null;
+  }>;
+}
+export interface TerminalOrdersResponse {
+  items: TerminalOrderAdminView[];
+  /** Pass as `before` for older orders; null at the end. */
+  nextBefore: string | null;
+}
+/**
+ * GET …/terminal-orders/exceptions?kind= (any role): NO_DISPENSE_REPORT (paid longer ago than the school's
+ * window, no report from the machine), REFUND_FAILED (Alipay refused a refund: a person must act),
+ * CALLBACK_GAVE_UP (the machine never acknowledged the paid callback), SETTLE_FAILED (the royalty split failed).
+ */
+export type TerminalExceptionKind =
+  'NO_DISPENSE_REPORT' | 'REFUND_FAILED' | 'CALLBACK_GAVE_UP' | 'SETTLE_FAILED';
+export type TerminalExceptionsResponse = TerminalOrdersResponse;
+// GET …/terminal-orders/summary (any role)
+export type TerminalExceptionSummary = Record<TerminalExceptionKind, number>;

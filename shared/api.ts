@@ -391,3 +391,35 @@ export interface BalanceAlertRequest {
   /** null turns the message off. */
   thresholdFen: number | null;
 }
+
+// ---- terminal orders in the mini-program (issue #15): the page a vending machine's QR opens ----------------
+
+/** GET /api/v1/terminal-orders/:orderNo: what the payment page shows. */
+export interface TerminalOrderPageView {
+  orderNo: string;
+  schoolName: string;
+  terminal: { name: string; location: string | null; kind: 'VENDING' | 'CASHIER' };
+  items: Array<{ name: string; quantity: number; unitFen: number }>;
+  amountFen: number;
+  /** PAYABLE until paid or expired; PAID_BY_ME once this person's payment went through. */
+  state: 'PAYABLE' | 'PAID_BY_ME' | 'PAID' | 'CLOSED';
+  expiresAt: string;
+}
+/** POST /api/v1/terminal-orders/:orderNo/pay → the trade for my.tradePay. */
+export interface TerminalPayResponse {
+  orderNo: string;
+  tradeNo: string;
+}
+/** GET /api/v1/terminal-payments: this person's paid terminal orders, newest first. */
+export interface TerminalPaymentView {
+  orderNo: string;
+  terminalName: string;
+  location: string | null;
+  amountFen: number;
+  paidAt: string;
+  /** What came back for items the machine did not give out. */
+  refundedFen: number;
+}
+export interface TerminalPaymentsResponse {
+  items: TerminalPaymentView[];
+}

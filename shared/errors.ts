@@ -52,6 +52,19 @@ export const ERRORS = {
   // campus code
   CAMPUS_CODE_PAYMENT_NOT_FOUND: { status: 404, message: 'No such campus-code payment' },
   CAMPUS_CODE_NOT_AVAILABLE: { status: 409, message: 'The school has not set up the Alipay campus code' },
+  // terminal orders (DESIGN §7.6)
+  TERMINAL_NOT_FOUND: { status: 404, message: 'No such terminal' },
+  TERMINAL_EXISTS: { status: 409, message: 'A terminal with this terminal id exists at the school' },
+  TERMINAL_DISABLED: { status: 409, message: 'The terminal is disabled' },
+  TERMINAL_MISMATCH: { status: 403, message: 'This client signs for another terminal, or for none' },
+  ORDER_CONFLICT: {
+    status: 409,
+    message: 'This outOrderNo was already used with different items or amount',
+  },
+  TERMINAL_ORDER_NOT_FOUND: { status: 404, message: 'No such terminal order' },
+  ORDER_NOT_PAYABLE: { status: 409, message: 'The order is already paid, or closed' },
+  ORDER_NOT_PAID: { status: 409, message: 'The order is not paid' },
+  DISPENSE_CONFLICT: { status: 409, message: 'A different dispense report was already received' },
   // school onboarding and admins (DESIGN §7.0)
   SCHOOL_EXISTS: { status: 409, message: 'A school with this code exists' },
   SCHOOL_NOT_READY: {

@@ -126,3 +126,57 @@ export const DECLINE_REASON_TEXT_ZH: Readonly<Record<DeclineReason, string>> = {
   OVER_DAILY_LIMIT: '超过当日代扣限额，请用卡内余额',
   REVERSED: '交易已撤销',
 };
+
+// ---- terminal orders (issue #15, DESIGN §7.6; docs/gateway-api.md "Terminal orders") ----------------------
+
+/** One line of a vending machine's or window's order. */
+export interface TerminalOrderItem {
+  name: string;
+  quantity: number;
+  /** Price of one, in fen. */
+  unitFen: number;
+}
+
+/** `POST /gateway/v1/terminal-orders`: idempotent on (the signing terminal, outOrderNo). */
+export interface TerminalOrderRequest {
+  /** Must be the signing client's own terminal (Alipay's terminal_id). */
+  terminalId: string;
+  outOrderNo: string;
+  items: TerminalOrderItem[];
+  /** Must equal the sum of quantity × unitFen. */
+  amountFen: number;
+}
+
+export type TerminalOrderStatus = 'CREATED' | 'PAID' | 'CLOSED';
+export type DispenseResult = 'OK' | 'PARTIAL' | 'FAILED';
+
+/** The answer to every terminal-order route, and the body of the paid callback. */
+export interface TerminalOrderAnswer {
+  orderNo: string;
+  outOrderNo: string;
+  terminalId: string;
+  status: TerminalOrderStatus;
+  amountFen: number;
+  items: TerminalOrderItem[];
+  /** Unpaid at this time, the order closes (the machine's timeout). */
+  expiresAt: string;
+  /** Both shown as QR codes on the machine. */
+  pay: {
+    /** 当面付扫码: for the Alipay camera, no login (null while Alipay could not be reached; ask again). */
+    qrCode: string | null;
+    /** alipays://platformapi/startapp?… opening the mini-program's payment page for this order. */
+    miniProgramUrl: string;
+  };
+  paidAt: string | null;
+  /** Which way it was paid: QR (Alipay camera) or MINIAPP (the mini-program page). */
+  channel: 'QR' | 'MINIAPP' | null;
+  closedAt: string | null;
+  dispense: { result: DispenseResult; refundFen: number; reportedAt: string } | null;
+}
+
+/** `POST /gateway/v1/terminal-orders/:outOrderNo/dispensed`. */
+export interface DispenseReport {
+  result: 'OK' | 'FAILED';
+  /** FAILED: the lines (index into items) and how many of each did not come out; none given = nothing did. */
+  failedItems?: Array<{ index: number; quantity: number }>;
+}

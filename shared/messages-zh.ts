@@ -53,6 +53,16 @@ export const ERROR_MESSAGES_ZH: Readonly<Record<ErrorCode, string>> = {
   TXN_CONFLICT: '这笔交易与之前的记录不一致，请联系学校一卡通中心',
   CAMPUS_CODE_PAYMENT_NOT_FOUND: '没有找到这笔校园码支付',
   CAMPUS_CODE_NOT_AVAILABLE: '本校还没有开通支付宝校园码，请先用校园卡消费',
+  // terminal orders
+  TERMINAL_NOT_FOUND: '没有找到这台售货机或收银窗口',
+  TERMINAL_EXISTS: '这个终端编号在本校已经登记过了',
+  TERMINAL_DISABLED: '这台售货机或收银窗口已停用',
+  TERMINAL_MISMATCH: '终端身份与订单不一致',
+  ORDER_CONFLICT: '这个订单号已用于另一笔不同的订单',
+  TERMINAL_ORDER_NOT_FOUND: '没有找到这笔订单，请重新扫描机器上的二维码',
+  ORDER_NOT_PAYABLE: '这笔订单已经支付或已关闭，请在机器上重新下单',
+  ORDER_NOT_PAID: '这笔订单还没有支付',
+  DISPENSE_CONFLICT: '这笔订单的出货结果已经上报过了',
   // school onboarding and admins
   SCHOOL_EXISTS: '这个学校代码已经登记过了',
   SCHOOL_NOT_READY: '学校的支付宝授权或一卡通系统还没有接好，暂时不能开通',

@@ -51,6 +51,7 @@ export interface Config {
   messages: MessageConfig;
   admin: AdminConfig;
   membercard: MembercardConfig;
+  terminals: TerminalsConfig;
 }
 
 /** School admin operations (issue 13): dashboard statistics and roster imports. */
@@ -86,6 +87,20 @@ export interface ReconcileConfig {
   /** Card-system calls in flight at once, and the most cards looked up per day (vendor load is bounded). */
   vendorConcurrency: number;
   vendorMaxCards: number;
+}
+
+/** Vending machines and cashier windows (issue #15, README "Terminals"). */
+export interface TerminalsConfig {
+  /** Delays between attempts of the paid callback to a machine; after the last one it is GAVE_UP. */
+  callbackRetryMs: number[];
+  /** Delays between attempts of a terminal refund or royalty settlement that failed for a passing reason. */
+  retryMs: number[];
+  /** How often the terminal sweep runs (closes expired orders, asks Alipay about late payments, retries). */
+  sweepEveryMs: number;
+  /** An unpaid order older than this is asked about at Alipay by the sweep (a notification may be late). */
+  queryAfterMs: number;
+  /** The payment page of the mini-program that terminal orders link to. */
+  payPage: string;
 }
 
 export interface MessageTemplate {
@@ -373,6 +388,13 @@ const schema = Joi.object({
   ROSTER_INLINE_BYTES: Joi.number().integer().min(0).max(104_857_600).default(262_144),
   REFUND_INBOX_AFTER_ATTEMPTS: Joi.number().integer().min(1).max(100).default(7),
   INBOX_STUCK_AFTER_MS: Joi.number().integer().min(0).max(604_800_000).default(1_800_000),
+  TERMINAL_CALLBACK_RETRY_MS: msList.default('1000,5000,15000,60000,300000,900000,3600000,10800000'),
+  TERMINAL_RETRY_MS: msList.default('5000,30000,120000,600000,1800000,3600000'),
+  TERMINAL_SWEEP_EVERY_MS: Joi.number().integer().min(100).max(3_600_000).default(15_000),
+  TERMINAL_QUERY_AFTER_MS: Joi.number().integer().min(0).max(3_600_000).default(20_000),
+  TERMINAL_PAY_PAGE: Joi.string()
+    .pattern(/^pages\/[a-z0-9/-]{1,64}$/, 'mini-program page path')
+    .default('pages/terminal-pay/index'),
 })
   // Alipay settings come as a set: all of them or none (then only sandbox-less parts of the app work).
   .and('ALIPAY_APP_ID', 'ALIPAY_PRIVATE_KEY', 'ALIPAY_PUBLIC_KEY', 'ALIPAY_GATEWAY')
@@ -556,6 +578,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       payConcurrency: value.CAMPUS_CODE_PAY_CONCURRENCY,
       leaseMs: value.CAMPUS_CODE_LEASE_MS,
       payEveryMs: value.CAMPUS_CODE_PAY_EVERY_MS,
+    },
+    terminals: {
+      callbackRetryMs: toMsList(value.TERMINAL_CALLBACK_RETRY_MS),
+      retryMs: toMsList(value.TERMINAL_RETRY_MS),
+      sweepEveryMs: value.TERMINAL_SWEEP_EVERY_MS,
+      queryAfterMs: value.TERMINAL_QUERY_AFTER_MS,
+      payPage: value.TERMINAL_PAY_PAGE,
     },
     isv: {
       authorizeUrl: value.ALIPAY_APP_AUTH_URL,

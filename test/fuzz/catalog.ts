@@ -14,6 +14,10 @@ export interface Fixture {
   rechargeId: string;
   cardNo: string;
   txnNo: string;
+  /** A terminal of the school (its row id), and an order of it (the machine's number and ours). */
+  terminalRef: string;
+  outOrderNo: string;
+  orderNo: string;
 }
 
 export type Auth =
@@ -26,7 +30,9 @@ export type Auth =
   /** /metrics' bearer token. */
   | 'metrics'
   /** AntBuilder card management's `token` header (the school's membership program). */
-  | 'crm';
+  | 'crm'
+  /** A vending machine's own HMAC client (same signature as the POS gateway's). */
+  | 'terminal';
 
 export interface FuzzEntry {
   auth: Auth;
@@ -336,6 +342,85 @@ export const FUZZ_CATALOG: Record<string, FuzzEntry> = {
   'POST /gateway/v1/deductions/:txnNo/reversal': {
     auth: 'gateway',
     example: () => ({ params: { txnNo: `FZR${Date.now()}` }, body: {} }),
+  },
+  'GET /api/v1/admin/schools/:schoolId/terminals': {
+    auth: 'session',
+    example: (f) => ({ params: { schoolId: f.schoolId } }),
+  },
+  'POST /api/v1/admin/schools/:schoolId/terminals': {
+    auth: 'session',
+    example: (f) => ({
+      params: { schoolId: f.schoolId },
+      body: {
+        terminalId: `FZ-${Date.now()}`,
+        kind: 'VENDING',
+        name: '模糊测试机',
+        moneyMode: 'ROYALTY',
+        royalty: { account: '2088000000000099', bps: 100, timing: 'ON_PAYMENT' },
+      },
+    }),
+  },
+  'GET /api/v1/admin/schools/:schoolId/terminals/:id': {
+    auth: 'session',
+    example: (f) => ({ params: { schoolId: f.schoolId, id: f.terminalRef } }),
+  },
+  'PUT /api/v1/admin/schools/:schoolId/terminals/:id': {
+    auth: 'session',
+    example: (f) => ({ params: { schoolId: f.schoolId, id: f.terminalRef }, body: { name: '模糊' } }),
+  },
+  'PUT /api/v1/admin/schools/:schoolId/terminals/:id/money-mode': {
+    auth: 'session',
+    example: (f) => ({
+      params: { schoolId: f.schoolId, id: f.terminalRef },
+      body: { moneyMode: 'RESTRICTED', sellerId: '2088000000000099' },
+    }),
+  },
+  'PUT /api/v1/admin/schools/:schoolId/terminals/:id/status': {
+    auth: 'session',
+    example: (f) => ({ params: { schoolId: f.schoolId, id: f.terminalRef }, body: { status: 'ACTIVE' } }),
+  },
+  'GET /api/v1/admin/schools/:schoolId/terminal-orders': {
+    auth: 'session',
+    example: (f) => ({ params: { schoolId: f.schoolId }, query: { status: 'PAID', limit: '10' } }),
+  },
+  'GET /api/v1/admin/schools/:schoolId/terminal-orders/exceptions': {
+    auth: 'session',
+    example: (f) => ({ params: { schoolId: f.schoolId }, query: { kind: 'NO_DISPENSE_REPORT' } }),
+  },
+  'GET /api/v1/admin/schools/:schoolId/terminal-orders/summary': {
+    auth: 'session',
+    example: (f) => ({ params: { schoolId: f.schoolId } }),
+  },
+  'GET /api/v1/terminal-orders/:orderNo': {
+    auth: 'session',
+    example: (f) => ({ params: { orderNo: f.orderNo } }),
+  },
+  'POST /api/v1/terminal-orders/:orderNo/pay': {
+    auth: 'session',
+    example: (f) => ({ params: { orderNo: f.orderNo } }),
+  },
+  'GET /api/v1/terminal-payments': { auth: 'session' },
+  'POST /gateway/v1/terminal-orders': {
+    auth: 'terminal',
+    example: () => ({
+      body: {
+        terminalId: 'FZ-VM-01',
+        outOrderNo: `FZT${Date.now()}`,
+        items: [{ name: '可乐', quantity: 2, unitFen: 300 }],
+        amountFen: 600,
+      },
+    }),
+  },
+  'GET /gateway/v1/terminal-orders/:outOrderNo': {
+    auth: 'terminal',
+    example: (f) => ({ params: { outOrderNo: f.outOrderNo } }),
+  },
+  'POST /gateway/v1/terminal-orders/:outOrderNo/dispensed': {
+    auth: 'terminal',
+    example: (f) => ({
+      params: { outOrderNo: f.outOrderNo },
+      body: { result: 'FAILED', failedItems: [{ index: 0, quantity: 1 }] },
+    }),
   },
 };
 

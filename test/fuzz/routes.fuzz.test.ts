@@ -3,6 +3,9 @@ import zlib from 'node:zlib';
 import fc from 'fast-check';
 import { buildApp } from '../../server/src/app.js';
 import { buildGatewayHeaders } from '../../shared/gateway-signature.js';
+import { VendingMachine } from '../../scripts/sandbox/vending/machine.js';
+import { createTerminal } from '../../server/src/domain/terminals/terminals.js';
+import { TEST_OPERATOR } from '../support/admins.js';
 import { request, type HttpResult } from '../support/http.js';
 import { startStack, type Stack } from '../support/stack.js';
 import { userWithCard } from '../integration/student/helpers.js';
@@ -108,6 +111,7 @@ function requestFor(entry: FuzzEntry, fixture: Fixture, paramNames: string[]): f
 describe('fuzzing every route: no 5xx, no change on a rejected request', () => {
   let stack: Stack;
   let gateway: Gateway;
+  let machine: { clientId: string; secret: string };
   let token: string;
   let fixture: Fixture;
   let routes: string[];
@@ -133,12 +137,29 @@ describe('fuzzing every route: no 5xx, no change on a rejected request', () => {
     });
     const swipe = await gateway.deduct(sale(payer.card.cardNo, 100));
     assert.equal(swipe.status, 200, swipe.text);
+    const terminal = await createTerminal(stack.app.deps, TEST_OPERATOR, stack.school.id, {
+      terminalId: 'FZ-VM-01',
+      kind: 'VENDING',
+      name: '模糊测试售货机',
+      moneyMode: 'PLAIN',
+    });
+    machine = terminal;
+    const order = await new VendingMachine({
+      platformUrl: stack.app.url,
+      terminalId: 'FZ-VM-01',
+      clientId: terminal.clientId,
+      secret: terminal.secret,
+    }).createOrder([{ name: '可乐', quantity: 1, unitFen: 300 }]);
+    assert.equal(order.status, 200, JSON.stringify(order.body));
     fixture = {
       schoolId: stack.school.id,
       bindingId: payer.bindingId,
       rechargeId: recharge.body.id,
       cardNo: payer.card.cardNo,
       txnNo: swipe.body.txnNo,
+      terminalRef: terminal.terminal.id,
+      outOrderNo: order.body.outOrderNo,
+      orderNo: order.body.orderNo,
     };
     routes = mountedRoutes(buildApp(stack.app.deps));
   });
@@ -193,12 +214,12 @@ describe('fuzzing every route: no 5xx, no change on a rejected request', () => {
     if (entry.auth === 'session') headers.authorization = `Bearer ${token}`;
     if (entry.auth === 'metrics') headers.authorization = `Bearer ${METRICS_TOKEN}`;
     if (entry.auth === 'crm') headers.token = stack.membercard!.crmToken;
-    if (entry.auth === 'gateway')
+    if (entry.auth === 'gateway' || entry.auth === 'terminal')
       Object.assign(
         headers,
         buildGatewayHeaders({
-          clientId: gateway.clientId,
-          secret: gateway.secret,
+          clientId: entry.auth === 'terminal' ? machine.clientId : gateway.clientId,
+          secret: entry.auth === 'terminal' ? machine.secret : gateway.secret,
           method,
           path: target,
           body: typeof raw === 'string' ? raw : (raw?.toString('utf8') ?? ''),

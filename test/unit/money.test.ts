@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { allocate, fenToYuan, yuanToFen, MoneyError, formatFen } from '../../shared/money.js';
+import { royaltyShareOf, shareOfKept, shareToReturn } from '../../server/src/domain/terminals/royalty.js';
 
 describe('money: fen ↔ Alipay yuan', () => {
   it('round-trips every amount from 1 fen to 100,000.00 yuan exactly', () => {
@@ -66,5 +67,33 @@ describe('money: allocate (one function for every split)', () => {
     assert.throws(() => allocate(-1, [1]), MoneyError);
     assert.throws(() => allocate(10, [0, 0]), MoneyError);
     assert.throws(() => allocate(10, [1, 0], { remainderTo: [1] }), MoneyError);
+  });
+});
+
+describe('terminal royalty: the operator gets the floor of its share, the school the remainder', () => {
+  it('splits by basis points and by a fixed fee to the fen', () => {
+    assert.equal(royaltyShareOf(1001, { bps: 3000, fixedFen: null }), 300);
+    assert.equal(royaltyShareOf(999, { bps: 1, fixedFen: null }), 0);
+    assert.equal(royaltyShareOf(350, { bps: 10_000, fixedFen: null }), 350);
+    assert.equal(royaltyShareOf(350, { bps: null, fixedFen: 50 }), 50);
+    assert.equal(royaltyShareOf(30, { bps: null, fixedFen: 50 }), 30, 'never more than the order');
+  });
+
+  it('takes the share back in proportion to refunds, whole share on a whole refund', () => {
+    const share = 333;
+    const amount = 1000;
+    const steps = [100, 250, 1, 649];
+    let before = 0;
+    let returned = 0;
+    for (const refund of steps) {
+      returned += shareToReturn(share, amount, before, refund);
+      before += refund;
+      assert.equal(returned, share - shareOfKept(share, amount, amount - before));
+    }
+    assert.equal(before, amount);
+    assert.equal(returned, share);
+    // Half refunded: the operator keeps floor(333 × 500 / 1000) = 166 and returns 167 (the remainder fen is
+    // the school's, as in the split itself); the sandbox's 当面付 reversal follows the same rule.
+    assert.equal(shareToReturn(333, 1000, 0, 500), 167);
   });
 });

@@ -4,6 +4,7 @@ import { auditCommands } from './audit.js';
 import { rosterCommands } from './roster.js';
 import { membercardCommands } from './membercard.js';
 import { schoolCommands } from './school.js';
+import { terminalCommands } from './terminal.js';
 
 /** Every `npm run operator -- …` command. A capability adds its own list here (see ../command.ts). */
 export const OPERATOR_COMMANDS: readonly OperatorCommand[] = [
@@ -12,4 +13,5 @@ export const OPERATOR_COMMANDS: readonly OperatorCommand[] = [
   ...auditCommands,
   ...rosterCommands,
   ...membercardCommands,
+  ...terminalCommands,
 ];

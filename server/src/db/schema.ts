@@ -101,6 +101,8 @@ export const schools = pgTable(
     /** A POS swipe whose occurredAt is older than this (or further ahead than the next) is declined. */
     swipeMaxAgeMinutes: integer('swipe_max_age_minutes').notNull().default(1440),
     swipeMaxAheadMinutes: integer('swipe_max_ahead_minutes').notNull().default(5),
+    /** Terminal orders (DESIGN §7.6): a paid order without a dispense report after this long is shown to admins. */
+    terminalDispenseWindowMinutes: integer('terminal_dispense_window_minutes').notNull().default(10),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -133,6 +135,7 @@ export const schools = pgTable(
       'schools_alipay_institution_code_format',
       sql`${t.alipayInstitutionCode} is null or ${t.alipayInstitutionCode} ~ '^2088[0-9]{12}$'`,
     ),
+    check('schools_terminal_dispense_window', sql`${t.terminalDispenseWindowMinutes} between 1 and 1440`),
     check(
       'schools_campus_code_window',
       sql`${t.campusCodeWindowDays} between 1 and 10 and ${t.campusCodeLateAfterHours} between 1 and 240 and ${t.campusCodeMaxFen} > 0`,
@@ -731,7 +734,14 @@ export const deductionAttempts = pgTable(
 );
 
 export const REFUND_STATUSES = ['PENDING', 'SUCCEEDED', 'FAILED'] as const;
-export const REFUND_KINDS = ['DEDUCTION_REVERSAL', 'RECHARGE_REFUND'] as const;
+export const REFUND_KINDS = [
+  'DEDUCTION_REVERSAL',
+  'RECHARGE_REFUND',
+  /** Items a vending machine failed to give out (DESIGN §7.6). */
+  'TERMINAL_DISPENSE',
+  /** A terminal payment that is not the order's: it came after the order closed, or after another one. */
+  'TERMINAL_UNWANTED_PAYMENT',
+] as const;
 
 export const refunds = pgTable(
   'refunds',
@@ -753,6 +763,11 @@ export const refunds = pgTable(
     handledAt: tstz('handled_at'),
     handledBy: text('handled_by'),
     handledReason: text('handled_reason'),
+    /** Terminal refunds: the order, and the royalty to take back first (refund_royalty_parameters). */
+    terminalOrderId: uuid('terminal_order_id').references(() => terminalOrders.id),
+    royaltyReturns: jsonb('royalty_returns'),
+    /** Refunds drained by jobs/terminals/terminal-refunds.ts: when the next attempt is due (or leased until). */
+    nextAttemptAt: tstz('next_attempt_at'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -762,6 +777,12 @@ export const refunds = pgTable(
     index('refunds_school_open_idx')
       .on(t.schoolId, t.status, t.createdAt)
       .where(sql`status <> 'SUCCEEDED'`),
+    index('refunds_terminal_order_idx')
+      .on(t.terminalOrderId)
+      .where(sql`terminal_order_id is not null`),
+    index('refunds_due_idx')
+      .on(t.nextAttemptAt)
+      .where(sql`status = 'PENDING' and next_attempt_at is not null`),
     check('refunds_amount_positive', sql`${t.amountFen} > 0`),
     check('refunds_status_valid', oneOf('status', REFUND_STATUSES)),
     check('refunds_kind_valid', oneOf('kind', REFUND_KINDS)),
@@ -889,31 +910,234 @@ export const campusCodeAttempts = pgTable(
   (t) => [index('campus_code_attempts_payment_idx').on(t.paymentId)],
 );
 
-export const TERMINAL_ORDER_STATUSES = ['CREATED', 'PAID', 'CLOSED', 'REFUNDED'] as const;
+/** Vending machines and cashier windows without card readers (seed 002, DESIGN §7.6). */
+export const TERMINAL_KINDS = ['VENDING', 'CASHIER'] as const;
+export const TERMINAL_STATUSES = ['ACTIVE', 'DISABLED'] as const;
+/**
+ * Where a terminal's money goes (seed 002 "资金模式"): PLAIN — the school's account; RESTRICTED (收款限制集) —
+ * every trade's seller_id is the operator's account; ROYALTY (分润) — the school's account collects and the
+ * operator's share is split off, on the trade (`royalty_info`, ON_PAYMENT) or after the goods were given
+ * (`alipay.trade.order.settle`, AFTER_DISPENSE).
+ */
+export const TERMINAL_MONEY_MODES = ['PLAIN', 'RESTRICTED', 'ROYALTY'] as const;
+export const ROYALTY_TIMINGS = ['ON_PAYMENT', 'AFTER_DISPENSE'] as const;
 
-export const terminalOrders = pgTable(
-  'terminal_orders',
+export const terminals = pgTable(
+  'terminals',
   {
     id: uuid('id').primaryKey().defaultRandom(),
-    outTradeNo: text('out_trade_no').notNull(),
     schoolId: uuid('school_id')
       .notNull()
       .references(() => schools.id),
+    /** Alipay's terminal_id (seed 002: mandatory on every trade of a vending machine), ≤ 32 characters. */
     terminalId: text('terminal_id').notNull(),
-    userId: uuid('user_id').references(() => users.id),
-    amountFen: integer('amount_fen').notNull(),
-    subject: text('subject').notNull(),
-    status: text('status', { enum: TERMINAL_ORDER_STATUSES }).notNull().default('CREATED'),
-    alipayTradeNo: text('alipay_trade_no'),
-    royalty: jsonb('royalty'),
-    paidAt: tstz('paid_at'),
+    kind: text('kind', { enum: TERMINAL_KINDS }).notNull(),
+    name: text('name').notNull(),
+    location: text('location'),
+    /** Who runs the machine (a vending company, the canteen). */
+    operatorName: text('operator_name'),
+    moneyMode: text('money_mode', { enum: TERMINAL_MONEY_MODES }).notNull().default('PLAIN'),
+    /** RESTRICTED: the operator's Alipay account (PID, 2088…), seller_id of every trade. */
+    sellerId: text('seller_id'),
+    /** ROYALTY: the operator's account that receives the share, and the share as basis points or fen. */
+    royaltyAccount: text('royalty_account'),
+    royaltyBps: integer('royalty_bps'),
+    royaltyFixedFen: integer('royalty_fixed_fen'),
+    royaltyTiming: text('royalty_timing', { enum: ROYALTY_TIMINGS }),
+    /** The terminal's own HMAC client (gateway_clients, kind TERMINAL): its orders are signed with it. */
+    gatewayClientId: text('gateway_client_id')
+      .notNull()
+      .references(() => gatewayClients.id),
+    /** Where paid orders are pushed (signed like the machine's own requests); null: the machine polls. */
+    callbackUrl: text('callback_url'),
+    /** The machine's timeout: an order unpaid after this long is closed, and money after it refunded. */
+    orderTimeoutSeconds: integer('order_timeout_seconds').notNull().default(120),
+    status: text('status', { enum: TERMINAL_STATUSES }).notNull().default('ACTIVE'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
   (t) => [
-    uniqueIndex('terminal_orders_out_trade_no_key').on(t.outTradeNo),
+    uniqueIndex('terminals_school_terminal_key').on(t.schoolId, t.terminalId),
+    uniqueIndex('terminals_gateway_client_key').on(t.gatewayClientId),
+    check('terminals_kind_valid', oneOf('kind', TERMINAL_KINDS)),
+    check('terminals_status_valid', oneOf('status', TERMINAL_STATUSES)),
+    check('terminals_money_mode_valid', oneOf('money_mode', TERMINAL_MONEY_MODES)),
+    check('terminals_terminal_id_format', sql`${t.terminalId} ~ '^[A-Za-z0-9_-]{1,32}$'`),
+    check('terminals_timeout_range', sql`${t.orderTimeoutSeconds} between 30 and 86400`),
+    check(
+      'terminals_money_mode_shape',
+      sql`(money_mode = 'RESTRICTED') = (seller_id is not null)
+        and (money_mode = 'ROYALTY') = (royalty_account is not null)
+        and (money_mode = 'ROYALTY') = (royalty_timing is not null)
+        and (money_mode <> 'ROYALTY' or ((royalty_bps is null) <> (royalty_fixed_fen is null)))
+        and (money_mode = 'ROYALTY' or (royalty_bps is null and royalty_fixed_fen is null))
+        and (royalty_bps is null or royalty_bps between 1 and 10000)
+        and (royalty_fixed_fen is null or royalty_fixed_fen > 0)
+        and (royalty_timing is null or ${oneOf('royalty_timing', ROYALTY_TIMINGS)})`,
+    ),
+    check(
+      'terminals_accounts_format',
+      sql`(seller_id is null or seller_id ~ '^2088[0-9]{12}$') and (royalty_account is null or royalty_account ~ '^2088[0-9]{12}$')`,
+    ),
+  ],
+);
+
+/**
+ * A terminal's order (DESIGN §7.6): CREATED (waiting for one of its payments) → PAID (the first payment that
+ * arrived in time) | CLOSED (the machine's timeout passed unpaid: any payment after it is refunded).
+ * After PAID the machine reports what it dispensed (dispense_result); failed items are refunded. The paid
+ * callback to the machine, the royalty settlement and the dispense report each keep their own state here.
+ */
+export const TERMINAL_ORDER_STATUSES = ['CREATED', 'PAID', 'CLOSED'] as const;
+export const DISPENSE_RESULTS = ['OK', 'PARTIAL', 'FAILED'] as const;
+/** The paid callback to the machine: PENDING until a 2xx, GAVE_UP after TERMINAL_CALLBACK_GIVE_UP_MS. */
+export const CALLBACK_STATUSES = ['PENDING', 'ACKNOWLEDGED', 'GAVE_UP'] as const;
+/** alipay.trade.order.settle of an AFTER_DISPENSE order: PENDING (due) → SENT (async, result awaited) → … */
+export const SETTLE_STATUSES = ['PENDING', 'SENT', 'SUCCEEDED', 'FAILED', 'NOT_NEEDED'] as const;
+
+export const terminalOrders = pgTable(
+  'terminal_orders',
+  {
+    id: uuid('id')
+      .primaryKey()
+      .default(sql`uuidv7()`),
+    /** Our number (prefix T); its payments' out_trade_nos are `<order no>_Q` and `<order no>_M<n>`. */
+    orderNo: text('order_no').notNull(),
+    schoolId: uuid('school_id')
+      .notNull()
+      .references(() => schools.id),
+    terminalRef: uuid('terminal_ref')
+      .notNull()
+      .references(() => terminals.id),
+    /** Alipay's terminal_id, copied: what the trades carried. */
+    terminalId: text('terminal_id').notNull(),
+    /** The machine's own order number: idempotency key per terminal. */
+    outOrderNo: text('out_order_no').notNull(),
+    /** Hash of the amount and items as sent: a repeat of outOrderNo must match it (else ORDER_CONFLICT). */
+    requestHash: text('request_hash').notNull(),
+    items: jsonb('items').notNull(),
+    amountFen: integer('amount_fen').notNull(),
+    subject: text('subject').notNull(),
+    /** What the money mode was when the order was made (the terminal may change afterwards). */
+    sellerId: text('seller_id'),
+    royaltyAccount: text('royalty_account'),
+    royaltyFen: integer('royalty_fen'),
+    royaltyTiming: text('royalty_timing', { enum: ROYALTY_TIMINGS }),
+    status: text('status', { enum: TERMINAL_ORDER_STATUSES }).notNull().default('CREATED'),
+    /** The precreate QR (当面付扫码, ALIPAY-M2.md §1) shown next to the mini-program link. */
+    qrCode: text('qr_code'),
+    expiresAt: tstz('expires_at').notNull(),
+    paidPaymentId: uuid('paid_payment_id'),
+    paidAt: tstz('paid_at'),
+    closedAt: tstz('closed_at'),
+    closeReason: text('close_reason'),
+    dispenseResult: text('dispense_result', { enum: DISPENSE_RESULTS }),
+    /** The report as sent: indexes of failed items with the quantities that did not come out. */
+    failedItems: jsonb('failed_items'),
+    dispensedAt: tstz('dispensed_at'),
+    callbackStatus: text('callback_status', { enum: CALLBACK_STATUSES }),
+    callbackAttempts: integer('callback_attempts').notNull().default(0),
+    callbackNextAt: tstz('callback_next_at'),
+    callbackLastError: text('callback_last_error'),
+    callbackAcknowledgedAt: tstz('callback_acknowledged_at'),
+    settleStatus: text('settle_status', { enum: SETTLE_STATUSES }),
+    settleOutRequestNo: text('settle_out_request_no'),
+    settleFen: integer('settle_fen'),
+    settleNo: text('settle_no'),
+    settleAttempts: integer('settle_attempts').notNull().default(0),
+    settleNextAt: tstz('settle_next_at'),
+    settleLastError: text('settle_last_error'),
+    settledAt: tstz('settled_at'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('terminal_orders_order_no_key').on(t.orderNo),
+    uniqueIndex('terminal_orders_terminal_out_order_key').on(t.terminalRef, t.outOrderNo),
     check('terminal_orders_amount_positive', sql`${t.amountFen} > 0`),
     check('terminal_orders_status_valid', oneOf('status', TERMINAL_ORDER_STATUSES)),
+    check(
+      'terminal_orders_dispense_valid',
+      sql`dispense_result is null or ${oneOf('dispense_result', DISPENSE_RESULTS)}`,
+    ),
+    check(
+      'terminal_orders_callback_valid',
+      sql`callback_status is null or ${oneOf('callback_status', CALLBACK_STATUSES)}`,
+    ),
+    check(
+      'terminal_orders_settle_valid',
+      sql`settle_status is null or ${oneOf('settle_status', SETTLE_STATUSES)}`,
+    ),
+    check(
+      'terminal_orders_royalty_within_amount',
+      sql`royalty_fen is null or (royalty_fen > 0 and royalty_fen <= amount_fen)`,
+    ),
+    index('terminal_orders_school_idx').on(t.schoolId, t.createdAt),
+    index('terminal_orders_expiry_idx')
+      .on(t.expiresAt)
+      .where(sql`status = 'CREATED'`),
+    index('terminal_orders_callback_due_idx')
+      .on(t.callbackNextAt)
+      .where(sql`callback_status = 'PENDING'`),
+    index('terminal_orders_settle_due_idx')
+      .on(t.settleNextAt)
+      .where(sql`settle_status in ('PENDING', 'SENT')`),
+    index('terminal_orders_awaiting_dispense_idx')
+      .on(t.schoolId, t.paidAt)
+      .where(sql`status = 'PAID' and dispense_result is null`),
+  ],
+);
+
+/**
+ * One Alipay trade of a terminal order: the precreate QR (channel QR, `<order no>_Q`) or a mini-program
+ * payment (MINIAPP, `<order no>_M<n>`, one per person who opened the page). CREATED → PAID | CLOSED; a PAID
+ * payment that is not the order's (late, or a second one) is refunded whole.
+ */
+export const TERMINAL_PAYMENT_CHANNELS = ['QR', 'MINIAPP'] as const;
+export const TERMINAL_PAYMENT_STATUSES = ['CREATED', 'PAID', 'CLOSED'] as const;
+
+export const terminalPayments = pgTable(
+  'terminal_payments',
+  {
+    id: uuid('id')
+      .primaryKey()
+      .default(sql`uuidv7()`),
+    orderId: uuid('order_id')
+      .notNull()
+      .references(() => terminalOrders.id),
+    schoolId: uuid('school_id').notNull(),
+    channel: text('channel', { enum: TERMINAL_PAYMENT_CHANNELS }).notNull(),
+    /** 0 for the QR, 1… for mini-program payments. */
+    seq: integer('seq').notNull(),
+    outTradeNo: text('out_trade_no').notNull(),
+    /** The mini-program payer; a QR payer is known only by Alipay's buyer id. */
+    userId: uuid('user_id').references(() => users.id),
+    status: text('status', { enum: TERMINAL_PAYMENT_STATUSES }).notNull().default('CREATED'),
+    alipayTradeNo: text('alipay_trade_no'),
+    /** buyer_open_id or buyer_id from Alipay. */
+    buyerId: text('buyer_id'),
+    /** The payer's own campus card at the school, so the payment shows in its statement. */
+    cardNo: text('card_no'),
+    paidAt: tstz('paid_at'),
+    closedAt: tstz('closed_at'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('terminal_payments_out_trade_no_key').on(t.outTradeNo),
+    uniqueIndex('terminal_payments_order_seq_key').on(t.orderId, t.seq),
+    uniqueIndex('terminal_payments_order_user_key')
+      .on(t.orderId, t.userId)
+      .where(sql`channel = 'MINIAPP'`),
+    check('terminal_payments_channel_valid', oneOf('channel', TERMINAL_PAYMENT_CHANNELS)),
+    check('terminal_payments_status_valid', oneOf('status', TERMINAL_PAYMENT_STATUSES)),
+    index('terminal_payments_order_idx').on(t.orderId),
+    index('terminal_payments_card_idx')
+      .on(t.schoolId, t.cardNo, t.paidAt)
+      .where(sql`card_no is not null`),
+    index('terminal_payments_user_idx')
+      .on(t.userId, t.createdAt)
+      .where(sql`user_id is not null`),
   ],
 );
 
@@ -1030,6 +1254,8 @@ export const membershipCodes = pgTable(
 );
 
 export const GATEWAY_CLIENT_STATUSES = ['ACTIVE', 'REVOKED'] as const;
+/** POS: the card system's gateways (deductions, campus codes); TERMINAL: one vending machine or window. */
+export const GATEWAY_CLIENT_KINDS = ['POS', 'TERMINAL'] as const;
 
 export const gatewayClients = pgTable(
   'gateway_clients',
@@ -1044,10 +1270,14 @@ export const gatewayClients = pgTable(
     previousSecretEnc: text('previous_secret_enc'),
     previousSecretValidUntil: tstz('previous_secret_valid_until'),
     status: text('status', { enum: GATEWAY_CLIENT_STATUSES }).notNull().default('ACTIVE'),
+    kind: text('kind', { enum: GATEWAY_CLIENT_KINDS }).notNull().default('POS'),
     createdAt: createdAt(),
     rotatedAt: tstz('rotated_at'),
   },
-  () => [check('gateway_clients_status_valid', oneOf('status', GATEWAY_CLIENT_STATUSES))],
+  () => [
+    check('gateway_clients_status_valid', oneOf('status', GATEWAY_CLIENT_STATUSES)),
+    check('gateway_clients_kind_valid', oneOf('kind', GATEWAY_CLIENT_KINDS)),
+  ],
 );
 
 export const gatewayNonces = pgTable(

@@ -18,13 +18,18 @@ import { DomainError } from '../domain/errors.js';
 export interface GatewayState {
   clientId: string;
   schoolId: string;
+  /** POS (the card system's gateways) or TERMINAL (a vending machine or window): each has its own routes. */
+  kind: GatewayClientKind;
   nonce: string;
   /** The nonce must be remembered until the request's timestamp leaves the window. */
   nonceExpiresAt: Date;
 }
 
+export type GatewayClientKind = 'POS' | 'TERMINAL';
+
 interface CachedClient {
   schoolId: string;
+  kind: GatewayClientKind;
   secrets: Array<{ secret: string; validUntilMs: number }>;
 }
 
@@ -75,7 +80,7 @@ export class GatewayClientCache {
           secret: this.deps.protector.decrypt(row.previousSecretEnc),
           validUntilMs: row.previousSecretValidUntil.getTime(),
         });
-      client = { schoolId: row.schoolId, secrets };
+      client = { schoolId: row.schoolId, kind: row.kind, secrets };
     }
     if (this.entries.size >= MAX_CACHED_CLIENTS) this.entries.clear();
     this.entries.set(clientId, { client, at: Date.now() });
@@ -113,9 +118,26 @@ export function gatewayAuth(deps: Pick<Deps, 'db' | 'protector' | 'config'>): Mi
     ctx.state.gateway = {
       clientId,
       schoolId: client.schoolId,
+      kind: client.kind,
       nonce,
       nonceExpiresAt: new Date(Math.max(nowMs, Number(timestamp)) + windowMs),
     } satisfies GatewayState;
+    await next();
+  };
+}
+
+/**
+ * Routes for one kind of client: a vending machine's client (a third party's device) must not decide canteen
+ * swipes, and a POS gateway has no terminal orders. Checked after the signature, so it says nothing to
+ * anyone who cannot sign.
+ */
+export function onlyClients(kind: GatewayClientKind): Middleware {
+  return async (ctx, next) => {
+    if ((ctx.state.gateway as GatewayState).kind !== kind)
+      throw new DomainError(
+        'FORBIDDEN',
+        `This route is for ${kind === 'POS' ? 'POS gateway' : 'terminal'} clients`,
+      );
     await next();
   };
 }

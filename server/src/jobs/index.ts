@@ -13,6 +13,12 @@ import { rechargeSweepJob } from './recharge/recharge-sweep.js';
 import { reconcileDayJob, reconcileScheduleJob } from './reconciliation/reconcile.js';
 import { retentionJob } from './retention.js';
 import { isvRefreshJob } from './schools/isv-refresh.js';
+import {
+  terminalCallbackJob,
+  terminalRefundJob,
+  terminalSettleJob,
+  terminalSweepJob,
+} from './terminals/terminal-jobs.js';
 import { withholdingSyncCardJob } from './withholding/withholding-card.js';
 import { withholdingSweepJob } from './withholding/withholding-sweep.js';
 import type { JobDefinition } from './runner.js';
@@ -37,5 +43,9 @@ export function allJobs(deps: Deps): JobDefinition<never>[] {
     dailyStatsJob(deps),
     rosterImportJob,
     walletSyncJob(deps),
+    terminalCallbackJob,
+    terminalRefundJob,
+    terminalSettleJob,
+    terminalSweepJob(deps),
   ] as JobDefinition<never>[];
 }

@@ -8,7 +8,9 @@ import {
   type GatewayClientWithSchool,
 } from '../../db/repos/schools/gateway-clients.js';
 import { findSchool } from '../../db/repos/schools/schools.js';
+import type { Executor } from '../../db/client.js';
 import type { Deps } from '../../deps.js';
+import type { DataProtector } from '../../lib/crypto.js';
 import { recordAudit, systemActor, type Actor } from '../audit/audit.js';
 import { DomainError } from '../errors.js';
 
@@ -44,24 +46,41 @@ export async function createGatewayClient(
 ): Promise<IssuedGatewayClient> {
   const school = await findSchool(deps.db, input.schoolId);
   if (!school) throw new DomainError('SCHOOL_NOT_FOUND');
-  const secret = newSecret();
-  const row = await deps.db.transaction(async (tx) => {
-    const created = await insertGatewayClient(tx, {
-      id: newClientId(),
+  return deps.db.transaction((tx) =>
+    issueGatewayClient(tx, deps.protector, {
       schoolId: school.id,
       name: input.name,
-      secretEnc: deps.protector.encrypt(secret),
-    });
-    await recordAudit(tx, {
+      kind: 'POS',
       actor: input.actor ?? PLATFORM,
-      schoolId: school.id,
-      action: 'gateway-client.create',
-      target: created.id,
-      after: { name: input.name },
-    });
-    return created;
+    }),
+  );
+}
+
+/**
+ * A new client, its secret and its audit row, in the caller's transaction: a POS gateway, or a terminal's own
+ * client (domain/terminals/terminals.ts makes it together with the terminal).
+ */
+export async function issueGatewayClient(
+  tx: Executor,
+  protector: DataProtector,
+  input: { schoolId: string; name: string; kind: 'POS' | 'TERMINAL'; actor: Actor },
+): Promise<IssuedGatewayClient> {
+  const secret = newSecret();
+  const created = await insertGatewayClient(tx, {
+    id: newClientId(),
+    schoolId: input.schoolId,
+    name: input.name,
+    kind: input.kind,
+    secretEnc: protector.encrypt(secret),
   });
-  return { clientId: row.id, secret };
+  await recordAudit(tx, {
+    actor: input.actor,
+    schoolId: input.schoolId,
+    action: 'gateway-client.create',
+    target: created.id,
+    after: { name: input.name, kind: input.kind },
+  });
+  return { clientId: created.id, secret };
 }
 
 /** A new secret; the previous one keeps working for `graceMinutes` (0: stops at once). */

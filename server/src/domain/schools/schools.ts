@@ -30,6 +30,7 @@ const SETTING_FIELDS: ReadonlyArray<keyof SchoolSettings> = [
   'campusCodeWindowDays',
   'campusCodeLateAfterHours',
   'campusCodeMaxFen',
+  'terminalDispenseWindowMinutes',
 ];
 
 /**

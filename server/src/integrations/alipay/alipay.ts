@@ -28,6 +28,55 @@ export interface TradeState {
   buyer: AlipayPayer;
 }
 
+/** A share of a trade paid to another account (royalty, ALIPAY.md §4.15): the account's PID (2088…). */
+export interface RoyaltyShare {
+  account: string;
+  amountFen: number;
+  desc?: string;
+}
+
+/** Where a trade's money goes besides the acting merchant (seed 002 "资金模式", DESIGN §7.6). */
+export interface TradeMoneyRouting {
+  /** 收款限制集: this account collects (seller_id). */
+  sellerId?: string | null;
+  /** 分润 at payment: royalty_info. */
+  royalty?: RoyaltyShare[];
+  /** Keep the money for a later alipay.trade.order.settle (extend_params.royalty_freeze). */
+  royaltyFreeze?: boolean;
+}
+
+/** An async split's state (alipay.trade.order.settle.query, ALIPAY-M2.md §2); null: Alipay knows none. */
+export interface SettlementState {
+  state: 'SUCCESS' | 'FAIL' | 'PROCESSING';
+  errorCode: string | null;
+}
+
+/** Alipay's absolute times (`time_expire`): Beijing wall time, whatever the process time zone. */
+export function beijingDateTime(date: Date): string {
+  const b = new Date(date.getTime() + 8 * 3_600_000).toISOString();
+  return `${b.slice(0, 10)} ${b.slice(11, 19)}`;
+}
+
+function routingFields(routing: TradeMoneyRouting | undefined): Record<string, unknown> {
+  if (!routing) return {};
+  const fields: Record<string, unknown> = {};
+  if (routing.sellerId) fields.sellerId = routing.sellerId;
+  if (routing.royalty && routing.royalty.length > 0) {
+    fields.royaltyInfo = {
+      royaltyType: 'ROYALTY',
+      royaltyDetailInfos: routing.royalty.map((share, i) => ({
+        serialNo: i + 1,
+        transInType: 'userId',
+        transIn: share.account,
+        amount: fenToYuan(share.amountFen),
+        ...(share.desc ? { desc: share.desc } : {}),
+      })),
+    };
+  }
+  if (routing.royaltyFreeze) fields.extendParams = { royaltyFreeze: 'true' };
+  return fields;
+}
+
 export type PayOutcome = { status: 'PAID'; tradeNo: string } | { status: 'PENDING'; tradeNo: string | null };
 
 export interface AgreementState {
@@ -312,7 +361,10 @@ export class Alipay {
     };
   }
 
-  /** Mini-program JSAPI trade for my.tradePay (ALIPAY.md §4.3). */
+  /**
+   * Mini-program JSAPI trade for my.tradePay (ALIPAY.md §4.3). Terminal orders add the terminal_id (seed 002:
+   * mandatory for vending machines), where the money goes (`routing`) and an absolute expiry.
+   */
   async createTrade(input: {
     outTradeNo: string;
     amountFen: number;
@@ -320,8 +372,11 @@ export class Alipay {
     payer: AlipayPayer;
     notifyUrl: string;
     appAuthToken?: string | null;
-    timeoutMinutes: number;
+    timeoutMinutes?: number;
+    expiresAt?: Date;
     terminalId?: string;
+    body?: string;
+    routing?: TradeMoneyRouting;
   }): Promise<{ tradeNo: string }> {
     const res = await this.call('alipay.trade.create', {
       appAuthToken: input.appAuthToken ?? undefined,
@@ -332,9 +387,13 @@ export class Alipay {
         subject: input.subject,
         productCode: 'JSAPI_PAY',
         opAppId: this.config.appId,
-        timeoutExpress: `${input.timeoutMinutes}m`,
+        ...(input.expiresAt
+          ? { timeExpire: beijingDateTime(input.expiresAt) }
+          : { timeoutExpress: `${input.timeoutMinutes ?? 15}m` }),
         ...payerFields(input.payer),
         ...(input.terminalId ? { terminalId: input.terminalId } : {}),
+        ...(input.body ? { body: input.body } : {}),
+        ...routingFields(input.routing),
       },
     });
     const tradeNo = str(res.tradeNo);
@@ -347,6 +406,110 @@ export class Alipay {
         'no trade_no in the answer',
       );
     return { tradeNo };
+  }
+
+  /**
+   * 当面付扫码 (ALIPAY-M2.md §1, seed 002 §2): a qr_code for the terminal to show; the trade exists at Alipay only
+   * once someone scans it. A repeat with the same out_trade_no and amount answers the same code.
+   */
+  async precreateTrade(input: {
+    outTradeNo: string;
+    amountFen: number;
+    subject: string;
+    notifyUrl: string;
+    appAuthToken?: string | null;
+    expiresAt: Date;
+    terminalId: string;
+    body?: string;
+    routing?: TradeMoneyRouting;
+  }): Promise<{ qrCode: string }> {
+    const res = await this.call('alipay.trade.precreate', {
+      appAuthToken: input.appAuthToken ?? undefined,
+      notifyUrl: input.notifyUrl,
+      bizContent: {
+        outTradeNo: input.outTradeNo,
+        totalAmount: fenToYuan(input.amountFen),
+        subject: input.subject,
+        productCode: 'FACE_TO_FACE_PAYMENT',
+        timeExpire: beijingDateTime(input.expiresAt),
+        terminalId: input.terminalId,
+        ...(input.body ? { body: input.body } : {}),
+        ...routingFields(input.routing),
+      },
+    });
+    const qrCode = str(res.qrCode);
+    if (!qrCode)
+      throw new AlipayError(
+        'unknown',
+        'alipay.trade.precreate',
+        'NO_QR_CODE',
+        undefined,
+        'no qr_code in the answer',
+      );
+    return { qrCode };
+  }
+
+  /**
+   * alipay.trade.order.settle (ALIPAY.md §4.15, ALIPAY-M2.md §2): splits a paid (frozen) trade, asynchronously;
+   * the result comes as the alipay.trade.order.settle.notify message or from querySettlement. Idempotent on
+   * out_request_no: a repeat with the same amounts answers the same settle_no.
+   */
+  async settleTrade(input: {
+    tradeNo: string;
+    outRequestNo: string;
+    shares: RoyaltyShare[];
+    finish: boolean;
+    appAuthToken?: string | null;
+  }): Promise<{ settleNo: string }> {
+    const res = await this.call('alipay.trade.order.settle', {
+      appAuthToken: input.appAuthToken ?? undefined,
+      bizContent: {
+        outRequestNo: input.outRequestNo,
+        tradeNo: input.tradeNo,
+        royaltyMode: 'async',
+        royaltyParameters: input.shares.map((share) => ({
+          royaltyType: 'transfer',
+          transInType: 'userId',
+          transIn: share.account,
+          amount: fenToYuan(share.amountFen),
+          ...(share.desc ? { desc: share.desc } : {}),
+        })),
+        ...(input.finish ? { extendParams: { royaltyFinish: 'true' } } : {}),
+      },
+    });
+    const settleNo = str(res.settleNo);
+    if (!settleNo)
+      throw new AlipayError(
+        'unknown',
+        'alipay.trade.order.settle',
+        'NO_SETTLE_NO',
+        undefined,
+        'no settle_no in the answer',
+      );
+    return { settleNo };
+  }
+
+  /** What became of a split (null: Alipay knows none under this out_request_no). */
+  async querySettlement(input: {
+    tradeNo: string;
+    outRequestNo: string;
+    appAuthToken?: string | null;
+  }): Promise<SettlementState | null> {
+    try {
+      const res = await this.call('alipay.trade.order.settle.query', {
+        appAuthToken: input.appAuthToken ?? undefined,
+        bizContent: { outRequestNo: input.outRequestNo, tradeNo: input.tradeNo },
+      });
+      const details = Array.isArray(res.royaltyDetailList) ? (res.royaltyDetailList as AlipayResponse[]) : [];
+      const failed = details.find((d) => d.state === 'FAIL');
+      if (failed) return { state: 'FAIL', errorCode: str(failed.errorCode) };
+      if (details.some((d) => d.state === 'PROCESSING')) return { state: 'PROCESSING', errorCode: null };
+      return { state: 'SUCCESS', errorCode: null };
+    } catch (error) {
+      if (error instanceof AlipayError && /SETTLE_NOT_EXIST|TRADE_NOT_EXIST/.test(error.subCode ?? ''))
+        return null;
+      throw error;
+    }
   }
 
   /**
@@ -463,14 +626,19 @@ export class Alipay {
     return { action: str(res.action), retry: res.retryFlag === 'Y' };
   }
 
-  /** Idempotent on (outTradeNo, outRequestNo): a retry must reuse both and the amount (ALIPAY.md §4.8). */
+  /**
+   * Idempotent on (outTradeNo, outRequestNo): a retry must reuse both and the amount (ALIPAY.md §4.8).
+   * `royaltyReturns`: royalty to take back from receivers first (refund_royalty_parameters, ALIPAY-M2.md §2).
+   */
   async refund(input: {
     outTradeNo: string;
     outRequestNo: string;
     amountFen: number;
     reason: string;
     appAuthToken?: string | null;
+    royaltyReturns?: RoyaltyShare[] | null;
   }): Promise<{ refundedTotalFen: number; moved: boolean }> {
+    const royaltyReturns = input.royaltyReturns?.filter((r) => r.amountFen > 0) ?? [];
     const res = await this.call('alipay.trade.refund', {
       appAuthToken: input.appAuthToken ?? undefined,
       bizContent: {
@@ -478,6 +646,16 @@ export class Alipay {
         outRequestNo: input.outRequestNo,
         refundAmount: fenToYuan(input.amountFen),
         refundReason: input.reason,
+        ...(royaltyReturns.length > 0
+          ? {
+              refundRoyaltyParameters: royaltyReturns.map((r) => ({
+                royaltyType: 'transfer',
+                transOutType: 'userId',
+                transOut: r.account,
+                amount: fenToYuan(r.amountFen),
+              })),
+            }
+          : {}),
       },
     });
     return {

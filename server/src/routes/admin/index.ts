@@ -13,6 +13,7 @@ import { rosterRoutes } from './roster.js';
 import { reconciliationRoutes } from './reconciliation.js';
 import { schoolRoutes } from './school.js';
 import { SchoolAdminRouter } from './school-admin-router.js';
+import { terminalAdminRoutes } from './terminals.js';
 
 /**
  * The school admins' API, `/api/v1/admin` (DESIGN §6.1, §7.0; shapes in shared/admin-api.ts). Every route
@@ -36,6 +37,7 @@ export function adminRoutes(deps: Deps): Router {
     inboxRoutes,
     rosterRoutes,
     reconciliationRoutes,
+    terminalAdminRoutes,
   ])
     add(school, deps);
   return router;

@@ -63,6 +63,7 @@ export function settingsView(school: SchoolRow): SchoolSettingsView {
     campusCodeWindowDays: school.campusCodeWindowDays,
     campusCodeLateAfterHours: school.campusCodeLateAfterHours,
     campusCodeMaxFen: school.campusCodeMaxFen,
+    terminalDispenseWindowMinutes: school.terminalDispenseWindowMinutes,
   };
 }
 

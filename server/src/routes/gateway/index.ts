@@ -3,9 +3,10 @@ import Joi from 'joi';
 import type { Deps } from '../../deps.js';
 import { DYNAMIC_CODE_PATTERN } from '../../domain/membercard/dynamic-codes.js';
 import { decideDeduction, deductionDetail, reverseDeduction } from '../../domain/withholding/deductions.js';
-import { gatewayAuth, spendNonce, type GatewayState } from '../../http/gateway-auth.js';
+import { gatewayAuth, onlyClients, spendNonce, type GatewayState } from '../../http/gateway-auth.js';
 import { validate } from '../../http/validate.js';
 import { campusCodeRoutes } from './campus-code.js';
+import { terminalOrderRoutes } from './terminal-orders.js';
 
 /** The one route whose body may be large (app.ts gives it its own body limit). */
 export const CAMPUS_CODE_UPLOAD_PATH = '/gateway/v1/campus-code/payments';
@@ -34,6 +35,11 @@ const reversalBody = Joi.object({});
 export function gatewayRoutes(deps: Deps): Router {
   const router = new Router({ prefix: '/gateway/v1' });
   router.use(gatewayAuth(deps));
+  // A vending machine's client (a third party's device) decides no swipes; a POS gateway makes no terminal
+  // orders.
+  router.use((ctx, next) =>
+    onlyClients(ctx.path.startsWith('/gateway/v1/terminal-orders') ? 'TERMINAL' : 'POS')(ctx, next),
+  );
 
   router.post('/deductions', async (ctx) => {
     const body = validate(deductionBody, ctx.request.body, 'body');
@@ -52,6 +58,7 @@ export function gatewayRoutes(deps: Deps): Router {
   });
 
   campusCodeRoutes(deps, router);
+  terminalOrderRoutes(deps, router);
 
   return router;
 }

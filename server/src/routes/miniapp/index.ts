@@ -7,6 +7,7 @@ import { meRoutes } from './me.js';
 import { messageRoutes } from './messages.js';
 import { rechargeRoutes } from './recharges.js';
 import { sessionRoutes } from './session.js';
+import { terminalOrderRoutes } from './terminal-orders.js';
 import { withholdingRoutes } from './withholding.js';
 
 /** The mini-program API, `/api/v1` (DESIGN §6.1). Everything but `POST /session` needs a session. */
@@ -24,6 +25,7 @@ export function miniappRoutes(deps: Deps): Router {
     rechargeRoutes(deps),
     withholdingRoutes(deps),
     messageRoutes(deps),
+    terminalOrderRoutes(deps),
   ])
     authed.use(routes.routes(), routes.allowedMethods());
   router.use(authed.routes(), authed.allowedMethods());

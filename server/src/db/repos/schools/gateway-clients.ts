@@ -28,6 +28,7 @@ export async function listGatewayClients(db: Executor): Promise<GatewayClientWit
       previousSecretEnc: gatewayClients.previousSecretEnc,
       previousSecretValidUntil: gatewayClients.previousSecretValidUntil,
       status: gatewayClients.status,
+      kind: gatewayClients.kind,
       createdAt: gatewayClients.createdAt,
       rotatedAt: gatewayClients.rotatedAt,
       schoolCode: schools.code,

@@ -29,6 +29,7 @@ export type SchoolSettings = Pick<
   | 'campusCodeWindowDays'
   | 'campusCodeLateAfterHours'
   | 'campusCodeMaxFen'
+  | 'terminalDispenseWindowMinutes'
 >;
 
 export async function findSchool(db: Executor, id: string): Promise<SchoolRow | undefined> {

@@ -1,0 +1,173 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { DispenseReport, TerminalOrderAnswer, TerminalOrderItem } from '../../../shared/gateway-api.js';
+import {
+  buildGatewayHeaders,
+  GATEWAY_HEADERS,
+  verifyGatewaySignature,
+} from '../../../shared/gateway-signature.js';
+
+/**
+ * A vending machine (issue #15 "Sandboxes"): it speaks the terminal-order protocol of docs/gateway-api.md as a
+ * real machine would — signs its requests with its client id and secret, makes orders, shows the two QR
+ * payloads, takes our paid callbacks on its own HTTP port (checking our signature; acknowledging, or dropping
+ * them on request to exercise the retries) and reports what it dispensed. Used by the tests, the benchmark and
+ * `npm run vending` (scripts/sandbox/vending/main.ts).
+ */
+
+export interface VendingMachineOptions {
+  /** The platform's base URL, e.g. http://127.0.0.1:3000. */
+  platformUrl: string;
+  terminalId: string;
+  clientId: string;
+  secret: string;
+  /** The callback port (0: any free one). */
+  port?: number;
+}
+
+export interface ReceivedCallback {
+  at: number;
+  order: TerminalOrderAnswer;
+  signatureValid: boolean;
+  acknowledged: boolean;
+}
+
+export interface HttpAnswer<T = unknown> {
+  status: number;
+  body: T;
+}
+
+let orderCounter = 0;
+
+export class VendingMachine {
+  readonly callbacks: ReceivedCallback[] = [];
+  /** How many of the next callbacks to drop (answer 503) before acknowledging again. */
+  dropNext = 0;
+  private server: http.Server | null = null;
+  private waiters: Array<{ outOrderNo: string; resolve: (c: ReceivedCallback) => void }> = [];
+  private url = '';
+
+  constructor(readonly options: VendingMachineOptions) {}
+
+  /** Where the platform should send callbacks (the terminal's callbackUrl). */
+  get callbackUrl(): string {
+    return `${this.url}/callback`;
+  }
+
+  async start(): Promise<this> {
+    this.server = http.createServer((req, res) => void this.onRequest(req, res));
+    await new Promise<void>((resolve) => this.server!.listen(this.options.port ?? 0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  private async onRequest(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const raw = Buffer.concat(chunks).toString('utf8');
+    if (req.method !== 'POST' || req.url !== '/callback') {
+      res.writeHead(404).end();
+      return;
+    }
+    const header = (name: string) => String(req.headers[name.toLowerCase()] ?? '');
+    const signatureValid =
+      header(GATEWAY_HEADERS.clientId) === this.options.clientId &&
+      verifyGatewaySignature(
+        this.options.secret,
+        {
+          method: 'POST',
+          path: req.url,
+          timestamp: header(GATEWAY_HEADERS.timestamp),
+          nonce: header(GATEWAY_HEADERS.nonce),
+          body: raw,
+        },
+        header(GATEWAY_HEADERS.signature),
+      );
+    const acknowledged = signatureValid && this.dropNext === 0;
+    if (signatureValid && this.dropNext > 0) this.dropNext -= 1;
+    const callback: ReceivedCallback = {
+      at: Date.now(),
+      order: JSON.parse(raw) as TerminalOrderAnswer,
+      signatureValid,
+      acknowledged,
+    };
+    this.callbacks.push(callback);
+    res.writeHead(acknowledged ? 200 : signatureValid ? 503 : 401, { 'content-type': 'text/plain' });
+    res.end(acknowledged ? 'ok' : 'not now');
+    if (!acknowledged) return;
+    const waiting = this.waiters.filter((w) => w.outOrderNo === callback.order.outOrderNo);
+    this.waiters = this.waiters.filter((w) => w.outOrderNo !== callback.order.outOrderNo);
+    for (const w of waiting) w.resolve(callback);
+  }
+
+  /** The first acknowledged callback for an order (resolves at once if it came already). */
+  acknowledgedCallback(outOrderNo: string, timeoutMs = 15_000): Promise<ReceivedCallback> {
+    const done = this.callbacks.find((c) => c.acknowledged && c.order.outOrderNo === outOrderNo);
+    if (done) return Promise.resolve(done);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no callback for ${outOrderNo}`)), timeoutMs);
+      this.waiters.push({
+        outOrderNo,
+        resolve: (c) => {
+          clearTimeout(timer);
+          resolve(c);
+        },
+      });
+    });
+  }
+
+  private async send<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<HttpAnswer<T>> {
+    const raw = body === undefined ? '' : JSON.stringify(body);
+    const res = await fetch(this.options.platformUrl + path, {
+      method,
+      headers: {
+        ...(raw ? { 'content-type': 'application/json' } : {}),
+        ...buildGatewayHeaders({
+          clientId: this.options.clientId,
+          secret: this.options.secret,
+          method,
+          path,
+          body: raw,
+        }),
+      },
+      body: raw || undefined,
+    });
+    const text = await res.text();
+    return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
+  }
+
+  /** A sale: the machine's own order number (made up unless given) and the lines. */
+  createOrder(
+    items: TerminalOrderItem[],
+    options: { outOrderNo?: string; amountFen?: number } = {},
+  ): Promise<HttpAnswer<TerminalOrderAnswer>> {
+    orderCounter += 1;
+    return this.send('POST', '/gateway/v1/terminal-orders', {
+      terminalId: this.options.terminalId,
+      outOrderNo: options.outOrderNo ?? `VM${Date.now()}${process.pid}${orderCounter}`,
+      items,
+      amountFen: options.amountFen ?? items.reduce((sum, i) => sum + i.quantity * i.unitFen, 0),
+    });
+  }
+
+  /** Any request body, for tests of bad input. */
+  post(path: string, body: unknown): Promise<HttpAnswer> {
+    return this.send('POST', path, body);
+  }
+
+  getOrder(outOrderNo: string): Promise<HttpAnswer<TerminalOrderAnswer>> {
+    return this.send('GET', `/gateway/v1/terminal-orders/${encodeURIComponent(outOrderNo)}`);
+  }
+
+  reportDispensed(outOrderNo: string, report: DispenseReport): Promise<HttpAnswer<TerminalOrderAnswer>> {
+    return this.send(
+      'POST',
+      `/gateway/v1/terminal-orders/${encodeURIComponent(outOrderNo)}/dispensed`,
+      report,
+    );
+  }
+}

@@ -1,0 +1,79 @@
+import { buildGatewayHeaders } from '../../../../shared/gateway-signature.js';
+import { findGatewayClient } from '../../db/repos/schools/gateway-clients.js';
+import { claimCallback, findOrderContext, updateOrder } from '../../db/repos/terminals/orders.js';
+import type { Deps } from '../../deps.js';
+import { answerFor } from './orders.js';
+
+/**
+ * Telling the machine its order is paid (issue #15 "Orders" 2): `POST <callbackUrl>` with the order as JSON
+ * (TerminalOrderAnswer), signed with the terminal's own client secret exactly like the machine signs its
+ * requests (docs/gateway-api.md), so the machine can check it came from us. Any 2xx acknowledges; anything else
+ * (or no answer within CALLBACK_TIMEOUT_MS) is tried again after TERMINAL_CALLBACK_RETRY_MS, then GAVE_UP for
+ * the admins (the machine can still poll GET …/terminal-orders/:outOrderNo). A callback may arrive more than
+ * once (an acknowledgement lost on the way): the machine treats a repeat for a paid order as already known.
+ */
+
+export const TERMINAL_CALLBACK_JOB = 'terminal.callback';
+const CALLBACK_TIMEOUT_MS = 5_000;
+const ATTEMPT_LEASE_MS = 30_000;
+
+export async function deliverCallback(deps: Deps, orderId: string): Promise<void> {
+  const now = deps.clock.now();
+  const claimed = await claimCallback(deps.db, orderId, now, new Date(now.getTime() + ATTEMPT_LEASE_MS));
+  if (!claimed) return;
+  const ctx = await findOrderContext(deps.db, orderId);
+  const client = ctx && (await findGatewayClient(deps.db, ctx.terminal.gatewayClientId));
+  const url = ctx?.terminal.callbackUrl;
+  if (!ctx || !client || !url) {
+    await updateOrder(deps.db, orderId, { callbackStatus: null, callbackNextAt: null });
+    return;
+  }
+  const body = JSON.stringify(await answerFor(deps, claimed));
+  const target = new URL(url);
+  let error: string | null = null;
+  try {
+    const res = await fetch(target, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...buildGatewayHeaders({
+          clientId: client.id,
+          secret: deps.protector.decrypt(client.secretEnc),
+          method: 'POST',
+          path: target.pathname + target.search,
+          body,
+        }),
+      },
+      body,
+      signal: AbortSignal.timeout(CALLBACK_TIMEOUT_MS),
+    });
+    await res.arrayBuffer().catch(() => undefined);
+    if (res.status < 200 || res.status > 299) error = `HTTP ${res.status}`;
+  } catch (failure) {
+    error = (failure as Error).name === 'TimeoutError' ? 'timeout' : (failure as Error).message;
+  }
+  const attempts = claimed.callbackAttempts + 1;
+  const at = deps.clock.now();
+  if (!error) {
+    await updateOrder(deps.db, orderId, {
+      callbackStatus: 'ACKNOWLEDGED',
+      callbackAttempts: attempts,
+      callbackAcknowledgedAt: at,
+      callbackNextAt: null,
+      callbackLastError: null,
+      updatedAt: at,
+    });
+    return;
+  }
+  const delay = deps.config.terminals.callbackRetryMs[attempts - 1];
+  const next = delay === undefined ? null : new Date(at.getTime() + delay);
+  await updateOrder(deps.db, orderId, {
+    callbackStatus: next ? 'PENDING' : 'GAVE_UP',
+    callbackAttempts: attempts,
+    callbackNextAt: next,
+    callbackLastError: error.slice(0, 200),
+    updatedAt: at,
+  });
+  if (next) await deps.jobs.at(next, TERMINAL_CALLBACK_JOB, { orderId });
+  else deps.logger.warn('terminal callback gave up', { orderNo: ctx.order.orderNo, error });
+}

@@ -1,0 +1,113 @@
+import type {
+  DispenseReport,
+  TerminalOrderAnswer,
+  TerminalOrderItem,
+} from '../../../../shared/gateway-api.js';
+import { ensureRefund } from '../../db/repos/withholding/refunds.js';
+import {
+  findOrderOfTerminal,
+  findPaymentById,
+  lockOrder,
+  updateOrder,
+} from '../../db/repos/terminals/orders.js';
+import type { Deps } from '../../deps.js';
+import { DomainError } from '../errors.js';
+import { answerFor, failedFen, terminalOfClient, type TerminalClient } from './orders.js';
+import { royaltyReturnsFor, wakeTerminalWork } from './refunds.js';
+import { shareOfKept } from './royalty.js';
+import { wakeSettlement } from './settle.js';
+
+/**
+ * The machine's report on a paid order (issue #15 "Orders" 3): OK, or FAILED with the lines that did not come
+ * out (none named: nothing did). Failed items are refunded at once, once (`<order no>D`), with the operator's
+ * royalty taken back in proportion; an AFTER_DISPENSE split is then settled on what was kept. The same report
+ * again answers the same; a different one is DISPENSE_CONFLICT.
+ */
+
+type FailedLine = { index: number; quantity: number };
+
+function failedLinesOf(items: TerminalOrderItem[], report: DispenseReport): FailedLine[] {
+  if (report.result === 'OK') return [];
+  if (!report.failedItems || report.failedItems.length === 0)
+    return items.map((item, index) => ({ index, quantity: item.quantity }));
+  const seen = new Set<number>();
+  return report.failedItems.map((line, i) => {
+    const field = `body.failedItems.${i}`;
+    if (line.index >= items.length)
+      throw new DomainError('VALIDATION_FAILED', `index must be below ${items.length}`, {
+        field: `${field}.index`,
+      });
+    if (seen.has(line.index))
+      throw new DomainError('VALIDATION_FAILED', 'each line may be named once', { field: `${field}.index` });
+    seen.add(line.index);
+    if (line.quantity > items[line.index].quantity)
+      throw new DomainError('VALIDATION_FAILED', `quantity must be at most ${items[line.index].quantity}`, {
+        field: `${field}.quantity`,
+      });
+    return { index: line.index, quantity: line.quantity };
+  });
+}
+
+function sameLines(a: unknown, b: FailedLine[]): boolean {
+  const key = (lines: FailedLine[]) =>
+    JSON.stringify([...lines].sort((x, y) => x.index - y.index).map((l) => [l.index, l.quantity]));
+  return key((a ?? []) as FailedLine[]) === key(b);
+}
+
+export async function reportDispense(
+  deps: Deps,
+  client: TerminalClient,
+  outOrderNo: string,
+  report: DispenseReport,
+): Promise<TerminalOrderAnswer> {
+  const { terminal } = await terminalOfClient(deps, client);
+  const found = await findOrderOfTerminal(deps.db, terminal.id, outOrderNo);
+  if (!found) throw new DomainError('TERMINAL_ORDER_NOT_FOUND');
+  const lines = failedLinesOf(found.items as TerminalOrderItem[], report);
+  const now = deps.clock.now();
+  const done = await deps.db.transaction(async (tx) => {
+    const order = await lockOrder(tx, found.id);
+    if (order.status !== 'PAID') throw new DomainError('ORDER_NOT_PAID');
+    if (order.dispenseResult) {
+      if (!sameLines(order.failedItems, lines)) throw new DomainError('DISPENSE_CONFLICT');
+      return { order, refundId: null, settle: false };
+    }
+    const refundFen = failedFen({ items: order.items, failedItems: lines });
+    const result = refundFen === 0 ? 'OK' : refundFen === order.amountFen ? 'FAILED' : 'PARTIAL';
+    const settles = order.royaltyTiming === 'AFTER_DISPENSE' && order.royaltyFen !== null;
+    const keptShare = settles
+      ? shareOfKept(order.royaltyFen!, order.amountFen, order.amountFen - refundFen)
+      : 0;
+    const updated = await updateOrder(tx, order.id, {
+      dispenseResult: result,
+      failedItems: lines,
+      dispensedAt: now,
+      ...(settles
+        ? {
+            settleStatus: keptShare > 0 ? ('PENDING' as const) : ('NOT_NEEDED' as const),
+            settleFen: keptShare,
+            settleOutRequestNo: `${order.orderNo}S`,
+            settleNextAt: keptShare > 0 ? now : null,
+          }
+        : {}),
+      updatedAt: now,
+    });
+    if (refundFen === 0) return { order: updated, refundId: null, settle: settles && keptShare > 0 };
+    const paidWith = await findPaymentById(tx, order.paidPaymentId!);
+    const refund = await ensureRefund(tx, {
+      schoolId: order.schoolId,
+      kind: 'TERMINAL_DISPENSE',
+      outTradeNo: paidWith!.outTradeNo,
+      outRequestNo: `${order.orderNo}D`,
+      amountFen: refundFen,
+      reason: result === 'FAILED' ? 'nothing was dispensed' : 'some items were not dispensed',
+      terminalOrderId: order.id,
+      royaltyReturns: royaltyReturnsFor(order, 0, refundFen),
+      nextAttemptAt: now,
+    });
+    return { order: updated, refundId: refund.id, settle: settles && keptShare > 0 };
+  });
+  if (done.refundId) await wakeTerminalWork(deps, { refundId: done.refundId });
+  if (done.settle) await wakeSettlement(deps, done.order.id);
+  return answerFor(deps, done.order);
+}

@@ -1,0 +1,124 @@
+import { and, eq } from 'drizzle-orm';
+import { terminalPayments } from '../../db/schema.js';
+import {
+  dueCallbacks,
+  dueSettlements,
+  dueTerminalRefunds,
+  expiredOrders,
+  findOrderContext,
+  lockOrder,
+  paymentsOfOrder,
+  unpaidOrders,
+  updateOrder,
+  type OrderContext,
+  type TerminalOrderRow,
+  type TerminalPaymentRow,
+} from '../../db/repos/terminals/orders.js';
+import type { Deps } from '../../deps.js';
+import { isPaidStatus } from '../notify/notifications.js';
+import { deliverCallback } from './callbacks.js';
+import { applyTerminalPayment } from './payments.js';
+import { attemptTerminalRefund } from './refunds.js';
+import { attemptSettlement } from './settle.js';
+
+/**
+ * What happens to terminal orders without anyone asking (the `terminal.sweep` job, TERMINAL_SWEEP_EVERY_MS):
+ * - an unpaid order older than TERMINAL_QUERY_AFTER_MS is asked about at Alipay, so a payment whose
+ *   notification is late still pays it ("notify or query");
+ * - an unpaid order past the machine's timeout is closed: each trade is asked about first (a paid one pays
+ *   the order), then closed at Alipay — trade.close for a mini-program trade, trade.cancel for the precreate
+ *   QR, whose trade may not exist yet but could once scanned (seed 002 §2) — and the order is CLOSED. A
+ *   payment that still arrives afterwards is refunded (payments.ts);
+ * - callbacks, refunds and settlements whose job was lost are tried again when due.
+ */
+
+const BATCH = 100;
+
+/** Asks Alipay about each open trade of the order; the first paid one pays it. Returns whether it is paid. */
+async function paidAtAlipay(deps: Deps, ctx: OrderContext, payments: TerminalPaymentRow[]): Promise<boolean> {
+  const alipay = deps.alipay!;
+  const appAuthToken = deps.schools.appAuthToken(ctx.school);
+  for (const payment of payments.filter((p) => p.status === 'CREATED')) {
+    const state = await alipay.queryTrade({ outTradeNo: payment.outTradeNo, appAuthToken });
+    if (!state || !isPaidStatus(state.status)) continue;
+    if (state.totalFen !== ctx.order.amountFen) continue;
+    const applied = await deps.db.transaction((tx) =>
+      applyTerminalPayment(deps, tx, ctx, payment, {
+        tradeNo: state.tradeNo,
+        buyerId: state.buyer.openId ?? state.buyer.userId ?? null,
+        at: deps.clock.now(),
+      }),
+    );
+    await applied.after();
+    if (applied.outcome === 'PAID') return true;
+  }
+  return false;
+}
+
+/** Closes one unpaid order past its timeout, after making sure none of its trades was paid. */
+export async function closeExpiredOrder(deps: Deps, order: TerminalOrderRow): Promise<void> {
+  const ctx = await findOrderContext(deps.db, order.id);
+  if (!ctx || !deps.alipay) return;
+  const payments = await paymentsOfOrder(deps.db, order.id);
+  if (await paidAtAlipay(deps, ctx, payments)) return;
+  const appAuthToken = deps.schools.appAuthToken(ctx.school);
+  // The machine has given up on the order whatever Alipay answers: a trade that could not be closed expires
+  // there by itself (time_expire), and if it is paid before that, the payment is refunded.
+  for (const payment of payments.filter((p) => p.status === 'CREATED')) {
+    try {
+      if (payment.channel === 'QR')
+        await deps.alipay.cancelTrade({ outTradeNo: payment.outTradeNo, appAuthToken });
+      else await deps.alipay.closeTrade({ outTradeNo: payment.outTradeNo, appAuthToken });
+    } catch (error) {
+      deps.logger.warn('terminal trade not closed at Alipay; a late payment will be refunded', {
+        outTradeNo: payment.outTradeNo,
+        error: (error as Error).message,
+      });
+    }
+  }
+  const now = deps.clock.now();
+  await deps.db.transaction(async (tx) => {
+    const locked = await lockOrder(tx, order.id);
+    if (locked.status !== 'CREATED') return;
+    await updateOrder(tx, order.id, {
+      status: 'CLOSED',
+      closedAt: now,
+      closeReason: 'TIMEOUT',
+      updatedAt: now,
+    });
+    await tx
+      .update(terminalPayments)
+      .set({ status: 'CLOSED', closedAt: now, updatedAt: now })
+      .where(and(eq(terminalPayments.orderId, order.id), eq(terminalPayments.status, 'CREATED')));
+  });
+}
+
+export async function sweepTerminalOrders(deps: Deps): Promise<void> {
+  const now = deps.clock.now();
+  const each = async <T>(rows: T[], what: string, work: (row: T) => Promise<unknown>) => {
+    for (const row of rows) {
+      try {
+        await work(row);
+      } catch (error) {
+        deps.logger.warn(`terminal sweep: ${what} failed; the next sweep retries`, {
+          error: (error as Error).message,
+        });
+      }
+    }
+  };
+  if (deps.alipay) {
+    await each(await expiredOrders(deps.db, now, BATCH), 'closing an order', (o) =>
+      closeExpiredOrder(deps, o),
+    );
+    const askBefore = new Date(now.getTime() - deps.config.terminals.queryAfterMs);
+    await each(await unpaidOrders(deps.db, askBefore, BATCH), 'asking about an order', async (order) => {
+      const ctx = await findOrderContext(deps.db, order.id);
+      if (ctx) await paidAtAlipay(deps, ctx, await paymentsOfOrder(deps.db, order.id));
+    });
+  }
+  await each(await dueCallbacks(deps.db, now, BATCH), 'a callback', (o) => deliverCallback(deps, o.id));
+  await each(await dueTerminalRefunds(deps.db, now, BATCH), 'a refund', (r) =>
+    attemptTerminalRefund(deps, r.id),
+  );
+  await each(await dueSettlements(deps.db, now, BATCH), 'a settlement', (o) => attemptSettlement(deps, o.id));
+}

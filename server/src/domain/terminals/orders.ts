@@ -1,0 +1,260 @@
+import { createHash } from 'node:crypto';
+import type {
+  DispenseResult,
+  TerminalOrderAnswer,
+  TerminalOrderItem,
+  TerminalOrderRequest,
+} from '../../../../shared/gateway-api.js';
+import {
+  findOrderOfTerminal,
+  findPaymentById,
+  insertOrder,
+  insertPayment,
+  updateOrder,
+  type OrderContext,
+  type TerminalOrderRow,
+  type TerminalPaymentRow,
+} from '../../db/repos/terminals/orders.js';
+import { findTerminalOfClient } from '../../db/repos/terminals/terminals.js';
+import type { SchoolRow } from '../../db/repos/schools/schools.js';
+import type { TerminalRow } from '../../db/repos/terminals/terminals.js';
+import type { Deps } from '../../deps.js';
+import type { TradeMoneyRouting } from '../../integrations/alipay/alipay.js';
+import { AlipayError } from '../../integrations/alipay/errors.js';
+import { newOrderNo } from '../../lib/ids.js';
+import { DomainError } from '../errors.js';
+import { notifyUrl } from '../recharge/recharge.js';
+import { royaltyShareOf } from './royalty.js';
+
+/**
+ * Terminal orders (issue #15, DESIGN §7.6, seed 002): a vending machine or window makes an order and shows two
+ * ways to pay it — the 当面付 QR (alipay.trade.precreate, for the Alipay camera) and a link to the mini-program's
+ * payment page (alipay.trade.create + my.tradePay) — as QR codes. The order is idempotent on (terminal,
+ * outOrderNo): the same request answers the same order; other items or amount are ORDER_CONFLICT.
+ *
+ * Where the money goes is fixed when the order is made, from the terminal's money mode: seller_id for
+ * restricted collection, royalty_info (ON_PAYMENT) or a frozen trade settled after dispensing
+ * (AFTER_DISPENSE) for profit sharing. CREATED → PAID (the first payment: payments.ts) | CLOSED (the
+ * machine's timeout passed unpaid: lifecycle.ts).
+ */
+
+export interface TerminalClient {
+  clientId: string;
+}
+
+/** The terminal a client signs for, and its school; TERMINAL_MISMATCH when it signs for none. */
+export async function terminalOfClient(
+  deps: Pick<Deps, 'db'>,
+  client: TerminalClient,
+): Promise<{ terminal: TerminalRow; school: SchoolRow }> {
+  const found = await findTerminalOfClient(deps.db, client.clientId);
+  if (!found) throw new DomainError('TERMINAL_MISMATCH');
+  return found;
+}
+
+/** What a repeat must match: the amount and the items, in order. */
+function requestHash(input: Pick<TerminalOrderRequest, 'amountFen' | 'items'>): string {
+  const canonical = JSON.stringify({
+    amountFen: input.amountFen,
+    items: input.items.map((i) => [i.name, i.quantity, i.unitFen]),
+  });
+  return createHash('sha256').update(canonical).digest('hex');
+}
+
+function subjectOf(terminal: TerminalRow, items: TerminalOrderItem[]): string {
+  const first = items[0].name;
+  return `${terminal.name} ${first}${items.length > 1 ? ` 等${items.length}件` : ''}`.slice(0, 128);
+}
+
+/** The money fields an order keeps from its terminal's mode at the time it is made. */
+function moneyOf(terminal: TerminalRow, amountFen: number) {
+  if (terminal.moneyMode === 'RESTRICTED') return { sellerId: terminal.sellerId };
+  if (terminal.moneyMode === 'ROYALTY') {
+    const shareFen = royaltyShareOf(amountFen, {
+      bps: terminal.royaltyBps,
+      fixedFen: terminal.royaltyFixedFen,
+    });
+    if (shareFen > 0)
+      return {
+        royaltyAccount: terminal.royaltyAccount,
+        royaltyFen: shareFen,
+        royaltyTiming: terminal.royaltyTiming,
+      };
+  }
+  return {};
+}
+
+/** What the trades of an order carry besides the school's own account (seed 002 "资金模式"). */
+export function routingOf(order: TerminalOrderRow): TradeMoneyRouting {
+  if (order.sellerId) return { sellerId: order.sellerId };
+  if (order.royaltyAccount && order.royaltyFen) {
+    if (order.royaltyTiming === 'AFTER_DISPENSE') return { royaltyFreeze: true };
+    return { royalty: [{ account: order.royaltyAccount, amountFen: order.royaltyFen, desc: '售货分润' }] };
+  }
+  return {};
+}
+
+/** The account the order's money lands in: what Alipay's notifications must name as seller_id. */
+export function collectingAccount(order: TerminalOrderRow, school: SchoolRow): string | null {
+  return order.sellerId ?? school.alipaySellerId;
+}
+
+export function qrOutTradeNo(order: Pick<TerminalOrderRow, 'orderNo'>): string {
+  return `${order.orderNo}Q`;
+}
+
+export function miniProgramUrl(deps: Pick<Deps, 'config'>, orderNo: string): string {
+  const appId = deps.config.alipay?.appId ?? '';
+  return (
+    `alipays://platformapi/startapp?appId=${appId}` +
+    `&page=${encodeURIComponent(deps.config.terminals.payPage)}` +
+    `&query=${encodeURIComponent(`orderNo=${orderNo}`)}`
+  );
+}
+
+/** The fen a dispense report gives back: the failed lines' quantities × their prices. */
+export function failedFen(order: Pick<TerminalOrderRow, 'items' | 'failedItems'>): number {
+  const items = order.items as TerminalOrderItem[];
+  const failed = (order.failedItems ?? []) as Array<{ index: number; quantity: number }>;
+  return failed.reduce((sum, f) => sum + items[f.index].unitFen * f.quantity, 0);
+}
+
+export function orderAnswer(
+  deps: Pick<Deps, 'config'>,
+  order: TerminalOrderRow,
+  paidWith: Pick<TerminalPaymentRow, 'channel'> | null,
+): TerminalOrderAnswer {
+  return {
+    orderNo: order.orderNo,
+    outOrderNo: order.outOrderNo,
+    terminalId: order.terminalId,
+    status: order.status,
+    amountFen: order.amountFen,
+    items: order.items as TerminalOrderItem[],
+    expiresAt: order.expiresAt.toISOString(),
+    pay: { qrCode: order.qrCode, miniProgramUrl: miniProgramUrl(deps, order.orderNo) },
+    paidAt: order.paidAt?.toISOString() ?? null,
+    channel: paidWith?.channel ?? null,
+    closedAt: order.closedAt?.toISOString() ?? null,
+    dispense: order.dispenseResult
+      ? {
+          result: order.dispenseResult as DispenseResult,
+          refundFen: failedFen(order),
+          reportedAt: order.dispensedAt!.toISOString(),
+        }
+      : null,
+  };
+}
+
+/** The order as the machine sees it (its payment channel looked up when paid). */
+export async function answerFor(
+  deps: Pick<Deps, 'db' | 'config'>,
+  order: TerminalOrderRow,
+): Promise<TerminalOrderAnswer> {
+  const paidWith = order.paidPaymentId ? await findPaymentById(deps.db, order.paidPaymentId) : undefined;
+  return orderAnswer(deps, order, paidWith ?? null);
+}
+
+/**
+ * Asks Alipay for the order's 当面付 QR. A refusal or no answer leaves the order without one (the machine
+ * still has the mini-program link); the next repeat of the create asks again with the same out_trade_no,
+ * which Alipay answers with the same code.
+ */
+async function precreateQr(deps: Deps, ctx: OrderContext): Promise<string | null> {
+  const { order, school } = ctx;
+  if (!deps.alipay) return null;
+  try {
+    const { qrCode } = await deps.alipay.precreateTrade({
+      outTradeNo: qrOutTradeNo(order),
+      amountFen: order.amountFen,
+      subject: order.subject,
+      notifyUrl: notifyUrl(deps),
+      appAuthToken: deps.schools.appAuthToken(school),
+      expiresAt: order.expiresAt,
+      terminalId: order.terminalId,
+      routing: routingOf(order),
+    });
+    return qrCode;
+  } catch (error) {
+    if (!(error instanceof AlipayError)) throw error;
+    deps.logger.warn('terminal order: no precreate QR', { orderNo: order.orderNo, reason: error.reason });
+    return null;
+  }
+}
+
+export async function createTerminalOrder(
+  deps: Deps,
+  client: TerminalClient,
+  input: TerminalOrderRequest,
+): Promise<TerminalOrderAnswer> {
+  const { terminal, school } = await terminalOfClient(deps, client);
+  if (input.terminalId !== terminal.terminalId)
+    throw new DomainError('TERMINAL_MISMATCH', `This client signs for terminal ${terminal.terminalId}`, {
+      field: 'body.terminalId',
+    });
+  const sum = input.items.reduce((total, item) => total + item.quantity * item.unitFen, 0);
+  if (sum !== input.amountFen)
+    throw new DomainError('VALIDATION_FAILED', `amountFen must be the items' sum (${sum})`, {
+      field: 'body.amountFen',
+    });
+  const hash = requestHash(input);
+  const existing = await findOrderOfTerminal(deps.db, terminal.id, input.outOrderNo);
+  if (existing) return repeatOf(deps, { order: existing, terminal, school }, hash);
+  if (school.status !== 'ACTIVE') throw new DomainError('SCHOOL_SUSPENDED');
+  if (terminal.status !== 'ACTIVE') throw new DomainError('TERMINAL_DISABLED');
+
+  const now = deps.clock.now();
+  // One transaction around the insert and the precreate: 50 machines' retries of one outOrderNo wait on the
+  // unique key until the first commits, then all answer the same order with the same QR.
+  const created = await deps.db.transaction(async (tx) => {
+    const order = await insertOrder(tx, {
+      orderNo: newOrderNo('terminal', deps.clock),
+      schoolId: school.id,
+      terminalRef: terminal.id,
+      terminalId: terminal.terminalId,
+      outOrderNo: input.outOrderNo,
+      requestHash: hash,
+      items: input.items,
+      amountFen: input.amountFen,
+      subject: subjectOf(terminal, input.items),
+      ...moneyOf(terminal, input.amountFen),
+      expiresAt: new Date(now.getTime() + terminal.orderTimeoutSeconds * 1000),
+    });
+    if (!order) return null;
+    await insertPayment(tx, {
+      orderId: order.id,
+      schoolId: school.id,
+      channel: 'QR',
+      seq: 0,
+      outTradeNo: qrOutTradeNo(order),
+    });
+    const qrCode = await precreateQr(deps, { order, terminal, school });
+    return qrCode ? updateOrder(tx, order.id, { qrCode, updatedAt: deps.clock.now() }) : order;
+  });
+  if (created) return orderAnswer(deps, created, null);
+  const raced = await findOrderOfTerminal(deps.db, terminal.id, input.outOrderNo);
+  return repeatOf(deps, { order: raced!, terminal, school }, hash);
+}
+
+async function repeatOf(deps: Deps, ctx: OrderContext, hash: string): Promise<TerminalOrderAnswer> {
+  let { order } = ctx;
+  if (order.requestHash !== hash)
+    throw new DomainError('ORDER_CONFLICT', undefined, { field: 'body.outOrderNo' });
+  if (order.status === 'CREATED' && !order.qrCode && order.expiresAt > deps.clock.now()) {
+    const qrCode = await precreateQr(deps, ctx);
+    if (qrCode) order = await updateOrder(deps.db, order.id, { qrCode, updatedAt: deps.clock.now() });
+  }
+  return answerFor(deps, order);
+}
+
+/** `GET /gateway/v1/terminal-orders/:outOrderNo`: for machines that poll instead of taking callbacks. */
+export async function terminalOrderForMachine(
+  deps: Deps,
+  client: TerminalClient,
+  outOrderNo: string,
+): Promise<TerminalOrderAnswer> {
+  const { terminal } = await terminalOfClient(deps, client);
+  const order = await findOrderOfTerminal(deps.db, terminal.id, outOrderNo);
+  if (!order) throw new DomainError('TERMINAL_ORDER_NOT_FOUND');
+  return answerFor(deps, order);
+}

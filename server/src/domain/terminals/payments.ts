@@ -1,0 +1,273 @@
+import { and, eq, max } from 'drizzle-orm';
+import type { TerminalOrderPageView, TerminalPaymentView } from '../../../../shared/api.js';
+import type { Executor } from '../../db/client.js';
+import { terminalPayments } from '../../db/schema.js';
+import { ensureRefund } from '../../db/repos/withholding/refunds.js';
+import {
+  findOrderContext,
+  findOrderContextByNo,
+  findPaymentByOutTradeNo,
+  insertPayment,
+  lockOrder,
+  paymentsOfOrder,
+  paymentsOfUser,
+  updateOrder,
+  updatePayment,
+  type OrderContext,
+  type TerminalPaymentRow,
+} from '../../db/repos/terminals/orders.js';
+import { findUser } from '../../db/repos/users/users.js';
+import type { Deps } from '../../deps.js';
+import { AlipayError } from '../../integrations/alipay/errors.js';
+import { DomainError } from '../errors.js';
+import {
+  checkTradeFacts,
+  isPaidStatus,
+  type NotificationHandler,
+  type NotificationResult,
+} from '../notify/notifications.js';
+import { alipayFailure, requireAlipay } from '../outside-errors.js';
+import { notifyUrl } from '../recharge/recharge.js';
+import { collectingAccount, failedFen, routingOf } from './orders.js';
+import { royaltyReturnsFor, wakeTerminalWork } from './refunds.js';
+
+/**
+ * The payments of terminal orders (issue #15): the 当面付 QR (`<order no>Q`) and one mini-program payment per
+ * person who opened the page (`<order no>M<n>`). The first payment Alipay confirms — by notification or by
+ * the sweep's query — pays the order; any other that is paid anyway (a second person, or a payment after the
+ * order closed: the goods were not given) is refunded whole (TERMINAL_UNWANTED_PAYMENT).
+ */
+
+export interface PaidFacts {
+  tradeNo: string;
+  buyerId: string | null;
+  at: Date;
+}
+
+export type PaidOutcome = 'PAID' | 'ALREADY_APPLIED' | 'UNWANTED';
+
+/** Applies one confirmed payment in the caller's transaction; `after` starts the work it caused. */
+export async function applyTerminalPayment(
+  deps: Deps,
+  tx: Executor,
+  ctx: OrderContext,
+  payment: TerminalPaymentRow,
+  facts: PaidFacts,
+): Promise<{ outcome: PaidOutcome; after: () => Promise<void> }> {
+  const order = await lockOrder(tx, ctx.order.id);
+  const [moved] = await tx
+    .update(terminalPayments)
+    .set({
+      status: 'PAID',
+      alipayTradeNo: facts.tradeNo,
+      buyerId: facts.buyerId,
+      paidAt: facts.at,
+      updatedAt: facts.at,
+    })
+    .where(and(eq(terminalPayments.id, payment.id), eq(terminalPayments.status, 'CREATED')))
+    .returning();
+  if (!moved && payment.status === 'PAID')
+    return { outcome: 'ALREADY_APPLIED', after: async () => undefined };
+  if (order.status === 'CREATED') {
+    await updateOrder(tx, order.id, {
+      status: 'PAID',
+      paidPaymentId: payment.id,
+      paidAt: facts.at,
+      ...(ctx.terminal.callbackUrl ? { callbackStatus: 'PENDING' as const, callbackNextAt: facts.at } : {}),
+      updatedAt: facts.at,
+    });
+    const others = (await paymentsOfOrder(tx, order.id)).filter(
+      (p) => p.id !== payment.id && p.status === 'CREATED',
+    );
+    return {
+      outcome: 'PAID',
+      after: async () => {
+        if (ctx.terminal.callbackUrl) await deps.jobs.now('terminal.callback', { orderId: order.id });
+        await closeOtherPayments(deps, ctx, others);
+      },
+    };
+  }
+  // Paid by someone else first, or closed: this money is not the order's.
+  const refund = await ensureRefund(tx, {
+    schoolId: order.schoolId,
+    kind: 'TERMINAL_UNWANTED_PAYMENT',
+    outTradeNo: payment.outTradeNo,
+    outRequestNo: `${payment.outTradeNo}U`,
+    amountFen: order.amountFen,
+    reason: order.status === 'CLOSED' ? 'paid after the order closed' : 'the order was paid another way',
+    terminalOrderId: order.id,
+    royaltyReturns: royaltyReturnsFor(order, 0, order.amountFen),
+    nextAttemptAt: facts.at,
+  });
+  return {
+    outcome: 'UNWANTED',
+    after: () => wakeTerminalWork(deps, { refundId: refund.id }),
+  };
+}
+
+/** The trades nobody will need once the order is paid: closed so they cannot be paid too (best effort). */
+async function closeOtherPayments(deps: Deps, ctx: OrderContext, others: TerminalPaymentRow[]) {
+  if (!deps.alipay) return;
+  for (const payment of others) {
+    try {
+      const appAuthToken = deps.schools.appAuthToken(ctx.school);
+      if (payment.channel === 'QR')
+        await deps.alipay.cancelTrade({ outTradeNo: payment.outTradeNo, appAuthToken });
+      else await deps.alipay.closeTrade({ outTradeNo: payment.outTradeNo, appAuthToken });
+      await updatePayment(deps.db, payment.id, { status: 'CLOSED', closedAt: deps.clock.now() });
+    } catch (error) {
+      deps.logger.info('terminal payment left open; Alipay expires it', {
+        outTradeNo: payment.outTradeNo,
+        error: (error as Error).message,
+      });
+    }
+  }
+}
+
+/** T… trades: terminal payments, from Alipay's notification (DESIGN §6.3). */
+export const terminalNotification: NotificationHandler = async (
+  deps,
+  tx,
+  form,
+): Promise<NotificationResult> => {
+  const payment = await findPaymentByOutTradeNo(tx, form.out_trade_no);
+  if (!payment) return { outcome: 'REJECTED_UNKNOWN_ORDER' };
+  const ctx = await findOrderContext(tx, payment.orderId);
+  if (!ctx) return { outcome: 'REJECTED_UNKNOWN_ORDER' };
+  const mismatch = checkTradeFacts(form, {
+    amountFen: ctx.order.amountFen,
+    school: { ...ctx.school, alipaySellerId: collectingAccount(ctx.order, ctx.school) },
+  });
+  if (mismatch) return mismatch;
+  if (isPaidStatus(form.trade_status)) {
+    const applied = await applyTerminalPayment(deps, tx, ctx, payment, {
+      tradeNo: form.trade_no,
+      buyerId: form.buyer_open_id ?? form.buyer_id ?? null,
+      at: deps.clock.now(),
+    });
+    return {
+      outcome: applied.outcome === 'ALREADY_APPLIED' ? 'ALREADY_APPLIED' : 'APPLIED',
+      detail: applied.outcome,
+      after: applied.after,
+    };
+  }
+  if (form.trade_status === 'TRADE_CLOSED') {
+    await tx
+      .update(terminalPayments)
+      .set({ status: 'CLOSED', closedAt: deps.clock.now(), updatedAt: deps.clock.now() })
+      .where(and(eq(terminalPayments.id, payment.id), eq(terminalPayments.status, 'CREATED')));
+    return { outcome: 'APPLIED', detail: 'TRADE_CLOSED' };
+  }
+  return { outcome: 'IGNORED', detail: form.trade_status };
+};
+
+/**
+ * The mini-program page pays an order (seed 002 §1): one JSAPI trade per person per order, with the
+ * terminal_id and the order's money routing, expiring with the order; the page hands tradeNo to my.tradePay.
+ */
+export async function payTerminalOrderInApp(
+  deps: Deps,
+  userId: string,
+  orderNo: string,
+): Promise<{ orderNo: string; tradeNo: string }> {
+  const alipay = requireAlipay(deps);
+  const ctx = await findOrderContextByNo(deps.db, orderNo);
+  if (!ctx) throw new DomainError('TERMINAL_ORDER_NOT_FOUND');
+  const { order, school } = ctx;
+  if (order.status !== 'CREATED' || order.expiresAt <= deps.clock.now())
+    throw new DomainError('ORDER_NOT_PAYABLE');
+  const user = await findUser(deps.db, userId);
+  if (!user) throw new DomainError('UNAUTHENTICATED');
+  const payment = await deps.db.transaction(async (tx) => {
+    await lockOrder(tx, order.id);
+    const [mine] = await tx
+      .select()
+      .from(terminalPayments)
+      .where(
+        and(
+          eq(terminalPayments.orderId, order.id),
+          eq(terminalPayments.userId, userId),
+          eq(terminalPayments.channel, 'MINIAPP'),
+        ),
+      );
+    if (mine) return mine;
+    const [{ last }] = await tx
+      .select({ last: max(terminalPayments.seq) })
+      .from(terminalPayments)
+      .where(eq(terminalPayments.orderId, order.id));
+    const seq = (last ?? 0) + 1;
+    return insertPayment(tx, {
+      orderId: order.id,
+      schoolId: school.id,
+      channel: 'MINIAPP',
+      seq,
+      outTradeNo: `${order.orderNo}M${seq}`,
+      userId,
+    });
+  });
+  if (payment.status !== 'CREATED') throw new DomainError('ORDER_NOT_PAYABLE');
+  if (payment.alipayTradeNo) return { orderNo, tradeNo: payment.alipayTradeNo };
+  try {
+    const { tradeNo } = await alipay.createTrade({
+      outTradeNo: payment.outTradeNo,
+      amountFen: order.amountFen,
+      subject: order.subject,
+      payer: { openId: user.alipayOpenId, userId: user.alipayUserId },
+      notifyUrl: notifyUrl(deps),
+      appAuthToken: deps.schools.appAuthToken(school),
+      expiresAt: order.expiresAt,
+      terminalId: order.terminalId,
+      routing: routingOf(order),
+    });
+    await updatePayment(deps.db, payment.id, { alipayTradeNo: tradeNo, updatedAt: deps.clock.now() });
+    return { orderNo, tradeNo };
+  } catch (error) {
+    if (error instanceof AlipayError && error.kind === 'final')
+      await updatePayment(deps.db, payment.id, { status: 'CLOSED', closedAt: deps.clock.now() });
+    throw alipayFailure(error);
+  }
+}
+
+/** What the payment page shows for an order (any signed-in person may open it: the QR is on the machine). */
+export async function terminalOrderPage(
+  deps: Deps,
+  userId: string,
+  orderNo: string,
+): Promise<TerminalOrderPageView> {
+  const ctx = await findOrderContextByNo(deps.db, orderNo);
+  if (!ctx) throw new DomainError('TERMINAL_ORDER_NOT_FOUND');
+  const { order, terminal, school } = ctx;
+  const payments = await paymentsOfOrder(deps.db, order.id);
+  const mine = payments.find((p) => p.userId === userId && p.status === 'PAID');
+  const expired = order.expiresAt <= deps.clock.now();
+  const state =
+    mine && order.paidPaymentId === mine.id
+      ? 'PAID_BY_ME'
+      : order.status === 'PAID'
+        ? 'PAID'
+        : order.status === 'CLOSED' || expired
+          ? 'CLOSED'
+          : 'PAYABLE';
+  return {
+    orderNo: order.orderNo,
+    schoolName: school.name,
+    terminal: { name: terminal.name, location: terminal.location, kind: terminal.kind },
+    items: order.items as TerminalOrderPageView['items'],
+    amountFen: order.amountFen,
+    state,
+    expiresAt: order.expiresAt.toISOString(),
+  };
+}
+
+/** The person's paid terminal orders (the mini-program's "售货机/窗口消费" list). */
+export async function myTerminalPayments(deps: Deps, userId: string): Promise<TerminalPaymentView[]> {
+  const rows = await paymentsOfUser(deps.db, userId, 50);
+  return rows.map(({ payment, order, terminal }) => ({
+    orderNo: order.orderNo,
+    terminalName: terminal.name,
+    location: terminal.location,
+    amountFen: order.amountFen,
+    paidAt: payment.paidAt!.toISOString(),
+    refundedFen: order.paidPaymentId === payment.id ? failedFen(order) : order.amountFen,
+  }));
+}

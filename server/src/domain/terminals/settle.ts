@@ -1,0 +1,99 @@
+import {
+  claimSettlement,
+  findOrderContext,
+  findPaymentById,
+  updateOrder,
+} from '../../db/repos/terminals/orders.js';
+import type { Deps } from '../../deps.js';
+import { AlipayError } from '../../integrations/alipay/errors.js';
+
+/**
+ * Profit sharing after the goods came out (royalty timing AFTER_DISPENSE; ALIPAY.md §4.15, ALIPAY-M2.md §2):
+ * the trade was made with royalty_freeze, and once the machine reports, the operator's share of what was kept
+ * is split off with alipay.trade.order.settle (async, royalty_finish so the rest is the school's), under its own
+ * idempotent out_request_no `<order no>S`. States: PENDING (due) → SENT (Alipay accepted; the result is asked
+ * with settle.query) → SUCCEEDED | FAILED (for the admins); NOT_NEEDED when nothing was kept.
+ */
+
+export const TERMINAL_SETTLE_JOB = 'terminal.settle';
+const ATTEMPT_LEASE_MS = 60_000;
+/** How soon the result of an accepted settle is asked for. */
+const QUERY_AFTER_MS = 1_000;
+
+export async function wakeSettlement(deps: Deps, orderId: string): Promise<void> {
+  await deps.jobs.now(TERMINAL_SETTLE_JOB, { orderId });
+}
+
+export async function attemptSettlement(deps: Deps, orderId: string): Promise<void> {
+  const now = deps.clock.now();
+  const order = await claimSettlement(deps.db, orderId, now, new Date(now.getTime() + ATTEMPT_LEASE_MS));
+  if (!order || !deps.alipay) return;
+  const ctx = await findOrderContext(deps.db, order.id);
+  const paid = order.paidPaymentId ? await findPaymentById(deps.db, order.paidPaymentId) : undefined;
+  if (!ctx || !paid?.alipayTradeNo || !order.royaltyAccount || !order.settleFen || !order.settleOutRequestNo)
+    return;
+  const request = {
+    tradeNo: paid.alipayTradeNo,
+    outRequestNo: order.settleOutRequestNo,
+    appAuthToken: deps.schools.appAuthToken(ctx.school),
+  };
+  const later = async (delayMs: number, patch: Parameters<typeof updateOrder>[2] = {}) => {
+    const next = new Date(deps.clock.now().getTime() + delayMs);
+    await updateOrder(deps.db, order.id, { ...patch, settleNextAt: next, updatedAt: deps.clock.now() });
+    await deps.jobs.at(next, TERMINAL_SETTLE_JOB, { orderId: order.id });
+  };
+  try {
+    if (order.settleStatus === 'PENDING') {
+      const { settleNo } = await deps.alipay.settleTrade({
+        ...request,
+        shares: [{ account: order.royaltyAccount, amountFen: order.settleFen, desc: '售货分润' }],
+        finish: true,
+      });
+      await later(QUERY_AFTER_MS, {
+        settleStatus: 'SENT',
+        settleNo,
+        settleAttempts: order.settleAttempts + 1,
+      });
+      return;
+    }
+    const state = await deps.alipay.querySettlement(request);
+    if (state?.state === 'SUCCESS') {
+      await updateOrder(deps.db, order.id, {
+        settleStatus: 'SUCCEEDED',
+        settledAt: deps.clock.now(),
+        settleNextAt: null,
+        settleLastError: null,
+        updatedAt: deps.clock.now(),
+      });
+      return;
+    }
+    if (state?.state === 'FAIL') {
+      await updateOrder(deps.db, order.id, {
+        settleStatus: 'FAILED',
+        settleLastError: state.errorCode ?? 'FAIL',
+        settleNextAt: null,
+        updatedAt: deps.clock.now(),
+      });
+      return;
+    }
+    // PROCESSING, or not known yet: ask again; an unknown settle is sent again (same out_request_no).
+    await later(QUERY_AFTER_MS * 5, state ? {} : { settleStatus: 'PENDING' });
+  } catch (error) {
+    if (!(error instanceof AlipayError)) throw error;
+    const delay = deps.config.terminals.retryMs[order.settleAttempts];
+    if (error.kind === 'final' || delay === undefined) {
+      await updateOrder(deps.db, order.id, {
+        settleStatus: 'FAILED',
+        settleLastError: error.reason,
+        settleNextAt: null,
+        updatedAt: deps.clock.now(),
+      });
+      deps.logger.error('terminal royalty settle failed; an admin must act', {
+        orderNo: order.orderNo,
+        reason: error.reason,
+      });
+      return;
+    }
+    await later(delay, { settleLastError: error.reason, settleAttempts: order.settleAttempts + 1 });
+  }
+}

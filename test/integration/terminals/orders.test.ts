@@ -1,0 +1,278 @@
+import assert from 'node:assert/strict';
+import type { VendingMachine } from '../../../scripts/sandbox/vending/machine.js';
+import { sweepTerminalOrders } from '../../../server/src/domain/terminals/lifecycle.js';
+import { OffsetClock } from '../../support/clock.js';
+import { eventually } from '../../support/http.js';
+import { startStack, type Stack } from '../../support/stack.js';
+import { CHIPS, COLA, vendingMachine } from './helpers.js';
+
+/** Where the money of one trade went, by the sandbox's ledger and balances. */
+async function balanceOf(stack: Stack, accountId: string): Promise<number> {
+  return (await stack.alipay.control.getAccount(accountId)).balanceFen;
+}
+
+describe('Terminal orders: a vending machine sells, people pay by QR or in the mini-program', function () {
+  this.timeout(120_000);
+  let stack: Stack;
+  const clock = new OffsetClock();
+
+  before(async () => {
+    stack = await startStack({ clock });
+  });
+  after(async () => {
+    await stack?.stop();
+  });
+
+  describe('paying with the Alipay camera (当面付 QR)', () => {
+    let machine: VendingMachine;
+    before(async () => {
+      machine = await vendingMachine(stack);
+    });
+    after(() => machine.stop());
+
+    it('makes an order with both QR payloads; a scan pays it and the machine is told, signed', async () => {
+      const created = await machine.createOrder([COLA, CHIPS]);
+      assert.equal(created.status, 200, JSON.stringify(created.body));
+      const order = created.body;
+      assert.equal(order.status, 'CREATED');
+      assert.equal(order.amountFen, 1_200);
+      assert.match(order.pay.qrCode ?? '', /^https?:\/\//);
+      assert.match(
+        order.pay.miniProgramUrl,
+        /^alipays:\/\/platformapi\/startapp\?appId=\d+&page=pages%2Fterminal-pay%2Findex&query=orderNo%3DT\d{30}$/,
+      );
+
+      const buyer = await stack.createUser();
+      const schoolBefore = await balanceOf(stack, stack.school.alipaySellerId!);
+      const scan = await stack.alipay.control.scanQrCode({ qrCode: order.pay.qrCode!, userId: buyer.userId });
+      assert.equal(scan.resultCode, '9000');
+
+      const callback = await machine.acknowledgedCallback(order.outOrderNo);
+      assert.equal(callback.signatureValid, true);
+      assert.equal(callback.order.status, 'PAID');
+      assert.equal(callback.order.channel, 'QR');
+      assert.equal(await balanceOf(stack, stack.school.alipaySellerId!), schoolBefore + 1_200);
+
+      const polled = await machine.getOrder(order.outOrderNo);
+      assert.equal(polled.body.status, 'PAID');
+    });
+
+    it('answers 50 concurrent creates of one outOrderNo with one order, and 409 for other items', async () => {
+      const outOrderNo = `SAME${Date.now()}`;
+      const answers = await Promise.all(
+        Array.from({ length: 50 }, () => machine.createOrder([COLA], { outOrderNo })),
+      );
+      assert.deepEqual(new Set(answers.map((a) => a.status)), new Set([200]));
+      assert.equal(new Set(answers.map((a) => a.body.orderNo)).size, 1);
+      assert.equal(new Set(answers.map((a) => a.body.pay.qrCode)).size, 1);
+      const other = await machine.createOrder([CHIPS], { outOrderNo });
+      assert.equal(other.status, 409);
+      assert.equal((other.body as unknown as { error: { code: string } }).error.code, 'ORDER_CONFLICT');
+    });
+
+    it('refuses bad items with a 400 naming the field', async () => {
+      const send = (items: unknown, amountFen: number) =>
+        machine.post('/gateway/v1/terminal-orders', {
+          terminalId: machine.options.terminalId,
+          outOrderNo: `BAD${Date.now()}`,
+          items,
+          amountFen,
+        });
+      const cases: Array<[unknown, number, string]> = [
+        [[{ name: '水', quantity: -1, unitFen: 100 }], 100, 'body.items.0.quantity'],
+        [[{ name: '水', quantity: 1, unitFen: 0 }], 100, 'body.items.0.unitFen'],
+        [[{ name: '水', quantity: 2, unitFen: 100 }], 150, 'body.amountFen'],
+        [[], 100, 'body.items'],
+        [Array.from({ length: 51 }, () => ({ name: '水', quantity: 1, unitFen: 1 })), 51, 'body.items'],
+      ];
+      for (const [items, amountFen, field] of cases) {
+        const res = await send(items, amountFen);
+        assert.equal(res.status, 400, field);
+        assert.equal((res.body as { error: { field: string } }).error.field, field);
+      }
+    });
+
+    it('refuses an order for another terminal id than the client signs for', async () => {
+      const res = await machine.post('/gateway/v1/terminal-orders', {
+        terminalId: 'SOMEONE-ELSE',
+        outOrderNo: `X${Date.now()}`,
+        items: [COLA],
+        amountFen: 300,
+      });
+      assert.equal(res.status, 403);
+    });
+  });
+
+  describe('paying in the mini-program', () => {
+    it('opens the page, pays with my.tradePay, the machine is told, the payment is in my list', async () => {
+      const machine = await vendingMachine(stack);
+      try {
+        const { body: order } = await machine.createOrder([COLA]);
+        const buyer = await stack.createUser();
+        const http = await buyer.login();
+        const page = await http.get(`/api/v1/terminal-orders/${order.orderNo}`);
+        assert.equal(page.status, 200);
+        assert.equal(page.body.state, 'PAYABLE');
+        assert.equal(page.body.amountFen, 300);
+        const pay = await http.post(`/api/v1/terminal-orders/${order.orderNo}/pay`);
+        assert.equal(pay.status, 200, pay.text);
+        const paid = await stack.alipay.control.payTrade({ tradeNO: pay.body.tradeNo, userId: buyer.userId });
+        assert.equal(paid.resultCode, '9000');
+        const callback = await machine.acknowledgedCallback(order.outOrderNo);
+        assert.equal(callback.order.channel, 'MINIAPP');
+        assert.equal((await http.get(`/api/v1/terminal-orders/${order.orderNo}`)).body.state, 'PAID_BY_ME');
+        const mine = await http.get('/api/v1/terminal-payments');
+        assert.deepEqual(
+          mine.body.items.map((i: { orderNo: string; amountFen: number }) => [i.orderNo, i.amountFen]),
+          [[order.orderNo, 300]],
+        );
+      } finally {
+        await machine.stop();
+      }
+    });
+  });
+
+  describe('where the money goes', () => {
+    it('restricted collection: every trade pays into the operator account (seller_id)', async () => {
+      const operator = await stack.alipay.control.createMerchant({ name: '饮料公司' });
+      const machine = await vendingMachine(stack, { moneyMode: 'RESTRICTED', sellerId: operator.accountId });
+      try {
+        const { body: order } = await machine.createOrder([COLA]);
+        const buyer = await stack.createUser();
+        await stack.alipay.control.scanQrCode({ qrCode: order.pay.qrCode!, userId: buyer.userId });
+        await machine.acknowledgedCallback(order.outOrderNo);
+        assert.equal(await balanceOf(stack, operator.accountId), 300);
+      } finally {
+        await machine.stop();
+      }
+    });
+
+    it('profit sharing on payment: the operator gets floor(30 %), the school the rest; a failed dispense refunds once and takes the share back', async () => {
+      const operator = await stack.alipay.control.createMerchant({ name: '售货机运营商' });
+      const machine = await vendingMachine(stack, {
+        moneyMode: 'ROYALTY',
+        royalty: { account: operator.accountId, bps: 3_000, timing: 'ON_PAYMENT' },
+      });
+      try {
+        // 1,201 fen: the operator's 30 % is 360.3 → 360; the school keeps 841.
+        const { body: order } = await machine.createOrder([
+          { name: '便当', quantity: 1, unitFen: 901 },
+          { name: '可乐', quantity: 1, unitFen: 300 },
+        ]);
+        const buyer = await stack.createUser();
+        const http = await buyer.login();
+        const school = stack.school.alipaySellerId!;
+        const schoolBefore = await balanceOf(stack, school);
+        const buyerBefore = await balanceOf(stack, buyer.userId);
+        const pay = await http.post(`/api/v1/terminal-orders/${order.orderNo}/pay`);
+        await stack.alipay.control.payTrade({ tradeNO: pay.body.tradeNo, userId: buyer.userId });
+        await machine.acknowledgedCallback(order.outOrderNo);
+        assert.equal(await balanceOf(stack, operator.accountId), 360);
+        assert.equal(await balanceOf(stack, school), schoolBefore + 841);
+
+        // The cola did not come out: 300 fen back, the operator returns floor-kept share: keeps floor(360 × 901 / 1201) = 270.
+        const report = { result: 'FAILED' as const, failedItems: [{ index: 1, quantity: 1 }] };
+        const reported = await machine.reportDispensed(order.outOrderNo, report);
+        assert.equal(reported.status, 200, JSON.stringify(reported.body));
+        assert.deepEqual(
+          reported.body.dispense && [reported.body.dispense.result, reported.body.dispense.refundFen],
+          ['PARTIAL', 300],
+        );
+        const again = await machine.reportDispensed(order.outOrderNo, report);
+        assert.equal(again.status, 200);
+        const other = await machine.reportDispensed(order.outOrderNo, { result: 'OK' });
+        assert.equal(other.status, 409);
+        await eventually(async () => (await balanceOf(stack, buyer.userId)) === buyerBefore - 1_201 + 300, {
+          message: 'refund reached the buyer',
+        });
+        assert.equal(await balanceOf(stack, operator.accountId), 270);
+        assert.equal(await balanceOf(stack, school), schoolBefore + 841 - 210);
+        const [trade] = (await stack.alipay.control.ledger({ outTradeNo: `${order.orderNo}M1` })).trades;
+        assert.equal(trade.refunds.length, 1, 'refunded exactly once');
+      } finally {
+        await machine.stop();
+      }
+    });
+
+    it('profit sharing after dispensing: the trade is frozen, then settled on what was kept', async () => {
+      const operator = await stack.alipay.control.createMerchant({ name: '窗口承包商' });
+      const machine = await vendingMachine(stack, {
+        moneyMode: 'ROYALTY',
+        royalty: { account: operator.accountId, fixedFen: 50, timing: 'AFTER_DISPENSE' },
+      });
+      try {
+        const { body: order } = await machine.createOrder([COLA]);
+        const buyer = await stack.createUser();
+        await stack.alipay.control.scanQrCode({ qrCode: order.pay.qrCode!, userId: buyer.userId });
+        await machine.acknowledgedCallback(order.outOrderNo);
+        assert.equal(await balanceOf(stack, operator.accountId), 0, 'nothing before the goods came out');
+        assert.equal((await machine.reportDispensed(order.outOrderNo, { result: 'OK' })).status, 200);
+        await eventually(async () => (await balanceOf(stack, operator.accountId)) === 50, {
+          timeoutMs: 20_000,
+          message: 'the settle split reached the operator',
+        });
+      } finally {
+        await machine.stop();
+      }
+    });
+  });
+
+  describe('callbacks, timeouts and late payments', () => {
+    it('retries the callback until the machine acknowledges it', async () => {
+      const machine = await vendingMachine(stack);
+      try {
+        machine.dropNext = 2;
+        const { body: order } = await machine.createOrder([COLA]);
+        const buyer = await stack.createUser();
+        await stack.alipay.control.scanQrCode({ qrCode: order.pay.qrCode!, userId: buyer.userId });
+        const callback = await machine.acknowledgedCallback(order.outOrderNo, 30_000);
+        assert.equal(callback.order.status, 'PAID');
+        const tries = machine.callbacks.filter((c) => c.order.outOrderNo === order.outOrderNo);
+        assert.deepEqual(
+          tries.map((c) => c.acknowledged),
+          [false, false, true],
+        );
+      } finally {
+        await machine.stop();
+      }
+    });
+
+    it('closes an unpaid order after the timeout and refunds a payment that arrives afterwards', async () => {
+      const machine = await vendingMachine(stack);
+      try {
+        const { body: order } = await machine.createOrder([COLA]);
+        const buyer = await stack.createUser();
+        const http = await buyer.login();
+        // The person opened the page in time; the trade exists, but they pay after the machine gave up.
+        const pay = await http.post(`/api/v1/terminal-orders/${order.orderNo}/pay`);
+        assert.equal(pay.status, 200, pay.text);
+        const buyerBefore = await balanceOf(stack, buyer.userId);
+        // Alipay does not answer the close: the trade stays payable until its own time_expire.
+        await stack.alipay.control.injectApiFault({
+          method: 'alipay.trade.close',
+          times: 1,
+          error: { subCode: 'ACQ.SYSTEM_ERROR' },
+        });
+        clock.advance(10 * 60_000);
+        try {
+          await sweepTerminalOrders(stack.app.deps);
+        } finally {
+          clock.advance(-10 * 60_000);
+        }
+        const closed = await machine.getOrder(order.outOrderNo);
+        assert.equal(closed.body.status, 'CLOSED');
+        assert.equal((await http.post(`/api/v1/terminal-orders/${order.orderNo}/pay`)).status, 409);
+
+        const late = await stack.alipay.control.payTrade({ tradeNO: pay.body.tradeNo, userId: buyer.userId });
+        assert.equal(late.resultCode, '9000');
+        await eventually(async () => (await balanceOf(stack, buyer.userId)) === buyerBefore, {
+          message: 'the late payment came back',
+        });
+        assert.equal((await machine.getOrder(order.outOrderNo)).body.status, 'CLOSED');
+        assert.equal(machine.callbacks.length, 0, 'the machine is never told of a closed order');
+      } finally {
+        await machine.stop();
+      }
+    });
+  });
+});
