@@ -25,6 +25,8 @@ import type {
   SchoolsResponse,
   SessionResponse,
   StatementResponse,
+  TerminalOrderPageView,
+  TerminalPayResponse,
   WithholdingCardRequest,
   WithholdingCardsRequest,
   WithholdingResponse,
@@ -262,6 +264,10 @@ export const api = {
       `/bindings/${encodeURIComponent(bindingId)}/statement/${encodeURIComponent(entryId)}`,
     ),
 
+  terminalOrder: (orderNo: string) =>
+    call<TerminalOrderPageView>('GET', `/terminal-orders/${encodeURIComponent(orderNo)}`),
+  payTerminalOrder: (orderNo: string) =>
+    call<TerminalPayResponse>('POST', `/terminal-orders/${encodeURIComponent(orderNo)}/pay`),
   createRecharge: (bindingId: string, amountFen: number) =>
     call<CreateRechargeResponse>('POST', '/recharges', { body: { bindingId, amountFen } }),
   recharge: (orderId: string) => call<RechargeView>('GET', `/recharges/${encodeURIComponent(orderId)}`),

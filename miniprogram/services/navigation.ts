@@ -10,6 +10,7 @@ export const PAGES = {
   receipt: '/pages/receipt/receipt',
   withholding: '/pages/withholding/withholding',
   debts: '/pages/debts/debts',
+  terminalPay: '/pages/terminal-pay/terminal-pay',
   adminEntry: '/pages/admin-entry/admin-entry',
   adminHome: '/pages/admin-home/admin-home',
   adminSettings: '/pages/admin-settings/admin-settings',

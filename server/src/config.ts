@@ -394,7 +394,7 @@ const schema = Joi.object({
   TERMINAL_QUERY_AFTER_MS: Joi.number().integer().min(0).max(3_600_000).default(20_000),
   TERMINAL_PAY_PAGE: Joi.string()
     .pattern(/^pages\/[a-z0-9/-]{1,64}$/, 'mini-program page path')
-    .default('pages/terminal-pay/index'),
+    .default('pages/terminal-pay/terminal-pay'),
 })
   // Alipay settings come as a set: all of them or none (then only sandbox-less parts of the app work).
   .and('ALIPAY_APP_ID', 'ALIPAY_PRIVATE_KEY', 'ALIPAY_PUBLIC_KEY', 'ALIPAY_GATEWAY')

@@ -43,7 +43,7 @@ export function allJobs(deps: Deps): JobDefinition<never>[] {
     dailyStatsJob(deps),
     rosterImportJob,
     walletSyncJob(deps),
-    terminalCallbackJob,
+    terminalCallbackJob(deps),
     terminalRefundJob,
     terminalSettleJob,
     terminalSweepJob(deps),

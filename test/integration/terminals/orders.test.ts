@@ -39,7 +39,7 @@ describe('Terminal orders: a vending machine sells, people pay by QR or in the m
       assert.match(order.pay.qrCode ?? '', /^https?:\/\//);
       assert.match(
         order.pay.miniProgramUrl,
-        /^alipays:\/\/platformapi\/startapp\?appId=\d+&page=pages%2Fterminal-pay%2Findex&query=orderNo%3DT\d{30}$/,
+        /^alipays:\/\/platformapi\/startapp\?appId=\d+&page=pages%2Fterminal-pay%2Fterminal-pay&query=orderNo%3DT\d{30}$/,
       );
 
       const buyer = await stack.createUser();

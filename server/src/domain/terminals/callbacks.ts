@@ -1,6 +1,12 @@
 import { buildGatewayHeaders } from '../../../../shared/gateway-signature.js';
 import { findGatewayClient } from '../../db/repos/schools/gateway-clients.js';
-import { claimCallback, findOrderContext, updateOrder } from '../../db/repos/terminals/orders.js';
+import {
+  findOrderContext,
+  TERMINAL_CALLBACKS_DUE_CHANNEL,
+  updateOrder,
+  type TerminalOrderRow,
+} from '../../db/repos/terminals/orders.js';
+import { wakeDrainers } from '../../db/wakeups.js';
 import type { Deps } from '../../deps.js';
 import { answerFor } from './orders.js';
 
@@ -8,19 +14,22 @@ import { answerFor } from './orders.js';
  * Telling the machine its order is paid (issue #15 "Orders" 2): `POST <callbackUrl>` with the order as JSON
  * (TerminalOrderAnswer), signed with the terminal's own client secret exactly like the machine signs its
  * requests (docs/gateway-api.md), so the machine can check it came from us. Any 2xx acknowledges; anything else
- * (or no answer within CALLBACK_TIMEOUT_MS) is tried again after TERMINAL_CALLBACK_RETRY_MS, then GAVE_UP for
+ * (or no answer within CALLBACK_TIMEOUT_MS) is tried again after TERMINAL_CALLBACK_RETRY_MS (the
+ * drainer takes rows as they come due), then GAVE_UP for
  * the admins (the machine can still poll GET …/terminal-orders/:outOrderNo). A callback may arrive more than
  * once (an acknowledgement lost on the way): the machine treats a repeat for a paid order as already known.
  */
 
-export const TERMINAL_CALLBACK_JOB = 'terminal.callback';
 const CALLBACK_TIMEOUT_MS = 5_000;
-const ATTEMPT_LEASE_MS = 30_000;
 
-export async function deliverCallback(deps: Deps, orderId: string): Promise<void> {
-  const now = deps.clock.now();
-  const claimed = await claimCallback(deps.db, orderId, now, new Date(now.getTime() + ATTEMPT_LEASE_MS));
-  if (!claimed) return;
+/** Tells the callback drainer (jobs/terminals/terminal-callbacks.ts) that a paid order waits. */
+export function wakeCallbacks(deps: Pick<Deps, 'pool'>): void {
+  wakeDrainers(deps.pool, TERMINAL_CALLBACKS_DUE_CHANNEL);
+}
+
+/** One attempt of the callback of an order the drainer has claimed (leased). */
+export async function deliverCallback(deps: Deps, claimed: TerminalOrderRow): Promise<void> {
+  const orderId = claimed.id;
   const ctx = await findOrderContext(deps.db, orderId);
   const client = ctx && (await findGatewayClient(deps.db, ctx.terminal.gatewayClientId));
   const url = ctx?.terminal.callbackUrl;
@@ -74,6 +83,5 @@ export async function deliverCallback(deps: Deps, orderId: string): Promise<void
     callbackLastError: error.slice(0, 200),
     updatedAt: at,
   });
-  if (next) await deps.jobs.at(next, TERMINAL_CALLBACK_JOB, { orderId });
-  else deps.logger.warn('terminal callback gave up', { orderNo: ctx.order.orderNo, error });
+  if (!next) deps.logger.warn('terminal callback gave up', { orderNo: ctx.order.orderNo, error });
 }

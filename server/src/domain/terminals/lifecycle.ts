@@ -1,7 +1,6 @@
 import { and, eq } from 'drizzle-orm';
 import { terminalPayments } from '../../db/schema.js';
 import {
-  dueCallbacks,
   dueSettlements,
   dueTerminalRefunds,
   expiredOrders,
@@ -16,7 +15,6 @@ import {
 } from '../../db/repos/terminals/orders.js';
 import type { Deps } from '../../deps.js';
 import { isPaidStatus } from '../notify/notifications.js';
-import { deliverCallback } from './callbacks.js';
 import { applyTerminalPayment } from './payments.js';
 import { attemptTerminalRefund } from './refunds.js';
 import { attemptSettlement } from './settle.js';
@@ -29,7 +27,7 @@ import { attemptSettlement } from './settle.js';
  *   the order), then closed at Alipay — trade.close for a mini-program trade, trade.cancel for the precreate
  *   QR, whose trade may not exist yet but could once scanned (seed 002 §2) — and the order is CLOSED. A
  *   payment that still arrives afterwards is refunded (payments.ts);
- * - callbacks, refunds and settlements whose job was lost are tried again when due.
+ * - refunds and settlements whose job was lost are tried again when due (callbacks have their drainer).
  */
 
 const BATCH = 100;
@@ -116,7 +114,6 @@ export async function sweepTerminalOrders(deps: Deps): Promise<void> {
       if (ctx) await paidAtAlipay(deps, ctx, await paymentsOfOrder(deps.db, order.id));
     });
   }
-  await each(await dueCallbacks(deps.db, now, BATCH), 'a callback', (o) => deliverCallback(deps, o.id));
   await each(await dueTerminalRefunds(deps.db, now, BATCH), 'a refund', (r) =>
     attemptTerminalRefund(deps, r.id),
   );

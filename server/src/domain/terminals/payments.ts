@@ -28,6 +28,7 @@ import {
 } from '../notify/notifications.js';
 import { alipayFailure, requireAlipay } from '../outside-errors.js';
 import { notifyUrl } from '../recharge/recharge.js';
+import { wakeCallbacks } from './callbacks.js';
 import { collectingAccount, failedFen, routingOf } from './orders.js';
 import { royaltyReturnsFor, wakeTerminalWork } from './refunds.js';
 
@@ -82,7 +83,7 @@ export async function applyTerminalPayment(
     return {
       outcome: 'PAID',
       after: async () => {
-        if (ctx.terminal.callbackUrl) await deps.jobs.now('terminal.callback', { orderId: order.id });
+        if (ctx.terminal.callbackUrl) wakeCallbacks(deps);
         await closeOtherPayments(deps, ctx, others);
       },
     };

@@ -1,17 +1,49 @@
 import type { Deps } from '../../deps.js';
-import { deliverCallback, TERMINAL_CALLBACK_JOB } from '../../domain/terminals/callbacks.js';
+import {
+  claimDueCallbacks,
+  nextCallbackDueAt,
+  releaseCallbackLeases,
+  TERMINAL_CALLBACKS_DUE_CHANNEL,
+  type TerminalOrderRow,
+} from '../../db/repos/terminals/orders.js';
+import { deliverCallback } from '../../domain/terminals/callbacks.js';
+import { LeasedDrainer } from '../leased-drainer.js';
 import { sweepTerminalOrders } from '../../domain/terminals/lifecycle.js';
 import { attemptTerminalRefund, TERMINAL_REFUND_JOB } from '../../domain/terminals/refunds.js';
 import { attemptSettlement, TERMINAL_SETTLE_JOB } from '../../domain/terminals/settle.js';
 import type { JobDefinition } from '../runner.js';
 
-/** The paid callback to a machine: one attempt; the domain schedules the next. */
-export const terminalCallbackJob: JobDefinition<{ orderId: string }> = {
-  name: TERMINAL_CALLBACK_JOB,
-  concurrency: 20,
-  lockLifetimeMs: 60_000,
-  run: (data, deps) => deliverCallback(deps, data.orderId),
-};
+/**
+ * `terminal.callbacks`: paid callbacks to the machines, drained in leased batches (jobs/leased-drainer.ts):
+ * a LISTEN on `terminal_callbacks_due` starts a run as payments commit; Agenda runs it when the next retry
+ * is due and every TERMINAL_SWEEP_EVERY_MS.
+ */
+export function terminalCallbackJob(deps: Deps): JobDefinition {
+  const drainer = new LeasedDrainer<TerminalOrderRow>(
+    {
+      channel: TERMINAL_CALLBACKS_DUE_CHANNEL,
+      jobName: 'terminal.callbacks',
+      batchSize: 64,
+      concurrency: 32,
+      leaseMs: 30_000,
+      claim: (now, leaseUntil, limit) => claimDueCallbacks(deps.db, { now, leaseUntil, limit }),
+      work: (order) => deliverCallback(deps, order),
+      release: (rows) => releaseCallbackLeases(deps.db, rows, deps.clock.now()),
+      nextDueAt: () => nextCallbackDueAt(deps.db),
+    },
+    { pool: deps.pool, jobs: deps.jobs, logger: deps.logger, now: () => deps.clock.now() },
+  );
+  return {
+    name: 'terminal.callbacks',
+    every: deps.config.terminals.sweepEveryMs,
+    concurrency: 1,
+    lockLifetimeMs: 10 * 60_000,
+    async run() {
+      await drainer.trigger();
+    },
+    background: drainer,
+  };
+}
 
 /** One attempt of a terminal refund (failed dispense, unwanted payment). */
 export const terminalRefundJob: JobDefinition<{ refundId: string }> = {

@@ -140,16 +140,6 @@ export function unpaidOrders(db: Executor, before: Date, limit: number): Promise
     .limit(limit);
 }
 
-/** Paid orders whose callback is due (PENDING with callback_next_at reached). */
-export function dueCallbacks(db: Executor, now: Date, limit: number): Promise<TerminalOrderRow[]> {
-  return db
-    .select()
-    .from(terminalOrders)
-    .where(and(eq(terminalOrders.callbackStatus, 'PENDING'), lte(terminalOrders.callbackNextAt, now)))
-    .orderBy(asc(terminalOrders.callbackNextAt))
-    .limit(limit);
-}
-
 /** Orders whose royalty settlement is due (PENDING, or SENT and waiting for its result). */
 export function dueSettlements(db: Executor, now: Date, limit: number): Promise<TerminalOrderRow[]> {
   return db
@@ -234,22 +224,6 @@ export async function setRefundNextAttempt(
   await db.update(refunds).set({ nextAttemptAt }).where(eq(refunds.id, id));
 }
 
-/** Claims a due callback (PENDING, callback_next_at reached) the same way. */
-export async function claimCallback(db: Executor, id: string, now: Date, leaseUntil: Date) {
-  const [row] = await db
-    .update(terminalOrders)
-    .set({ callbackNextAt: leaseUntil })
-    .where(
-      and(
-        eq(terminalOrders.id, id),
-        eq(terminalOrders.callbackStatus, 'PENDING'),
-        lte(terminalOrders.callbackNextAt, now),
-      ),
-    )
-    .returning();
-  return row;
-}
-
 /** Claims a due settlement (PENDING or SENT, settle_next_at reached). */
 export async function claimSettlement(db: Executor, id: string, now: Date, leaseUntil: Date) {
   const [row] = await db
@@ -319,4 +293,65 @@ export async function countTerminalExceptions(
     .from(terminalOrders)
     .where(and(eq(terminalOrders.schoolId, schoolId), exceptionCondition(kind, paidBefore)));
   return row.n;
+}
+
+/** NOTIFY channel of due callbacks (db/wakeups.ts): sent after a payment commits. */
+export const TERMINAL_CALLBACKS_DUE_CHANNEL = 'terminal_callbacks_due';
+
+/**
+ * Leases up to `limit` due callbacks (FOR UPDATE SKIP LOCKED: drainers side by side never take the same
+ * row): their callback_next_at moves to `leaseUntil`, so a drainer that dies gives them back then.
+ */
+export async function claimDueCallbacks(
+  db: Executor,
+  opts: { now: Date; leaseUntil: Date; limit: number },
+): Promise<TerminalOrderRow[]> {
+  const { rows } = await db.execute<{ id: string }>(sql`
+    update terminal_orders o set callback_next_at = ${opts.leaseUntil}
+    from (
+      select id from terminal_orders
+      where callback_status = 'PENDING' and callback_next_at <= ${opts.now}
+      order by callback_next_at
+      limit ${opts.limit}
+      for update skip locked
+    ) due
+    where o.id = due.id
+    returning o.id`);
+  if (rows.length === 0) return [];
+  return db
+    .select()
+    .from(terminalOrders)
+    .where(
+      inArray(
+        terminalOrders.id,
+        rows.map((r) => String(r.id)),
+      ),
+    );
+}
+
+/** Gives back claimed callbacks not started (due now), each only while its lease is still the one given. */
+export async function releaseCallbackLeases(
+  db: Executor,
+  rows: TerminalOrderRow[],
+  now: Date,
+): Promise<void> {
+  for (const row of rows)
+    await db
+      .update(terminalOrders)
+      .set({ callbackNextAt: now })
+      .where(
+        and(
+          eq(terminalOrders.id, row.id),
+          eq(terminalOrders.callbackStatus, 'PENDING'),
+          eq(terminalOrders.callbackNextAt, row.callbackNextAt!),
+        ),
+      );
+}
+
+export async function nextCallbackDueAt(db: Executor): Promise<Date | null> {
+  const [row] = await db
+    .select({ at: sql<Date | null>`min(${terminalOrders.callbackNextAt})` })
+    .from(terminalOrders)
+    .where(eq(terminalOrders.callbackStatus, 'PENDING'));
+  return row?.at ? new Date(row.at) : null;
 }
