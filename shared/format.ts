@@ -182,6 +182,13 @@ export const RECEIPT_EVENT_LABELS_ZH: Readonly<Record<string, string>> = {
   RECORDED: '一卡通记账',
 };
 
+/** A vending-machine or window payment (issue #15): what the machine failed to give out is refunded. */
+export const TERMINAL_ORDER_STATUS_LABELS_ZH: Readonly<Record<string, string>> = {
+  PAID: '已支付',
+  PARTIALLY_REFUNDED: '部分商品未出货，已退款',
+  REFUNDED: '已全额退款',
+};
+
 /** A campus-code payment as the student sees it (the device already said "paid"; Alipay is charged later). */
 export const CAMPUS_CODE_STATUS_LABELS_ZH: Readonly<Record<CampusCodePaymentState, string>> = {
   PENDING: '支付宝扣款中',
@@ -227,6 +234,7 @@ const STATUS_LABELS_BY_KIND: Readonly<Record<string, Readonly<Record<string, str
   CAMPUS_CODE: CAMPUS_CODE_STATUS_LABELS_ZH,
   REPAYMENT: REPAYMENT_STATUS_LABELS_ZH,
   REFUND: REFUND_STATUS_LABELS_ZH,
+  TERMINAL_ORDER: TERMINAL_ORDER_STATUS_LABELS_ZH,
 };
 
 export function statementStatusLabel(kind: string, status: string | null | undefined): string {

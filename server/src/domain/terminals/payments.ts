@@ -16,6 +16,7 @@ import {
   type OrderContext,
   type TerminalPaymentRow,
 } from '../../db/repos/terminals/orders.js';
+import { listLiveBindings } from '../../db/repos/cards/bindings.js';
 import { findUser } from '../../db/repos/users/users.js';
 import type { Deps } from '../../deps.js';
 import { AlipayError } from '../../integrations/alipay/errors.js';
@@ -197,6 +198,10 @@ export async function payTerminalOrderInApp(
       .from(terminalPayments)
       .where(eq(terminalPayments.orderId, order.id));
     const seq = (last ?? 0) + 1;
+    // The payment shows on the payer's own card statement at this school (their first live binding, their
+    // own card before a child's).
+    const cards = (await listLiveBindings(tx, userId)).filter((b) => b.schoolId === school.id);
+    const card = cards.find((b) => b.relation === 'SELF') ?? cards[0];
     return insertPayment(tx, {
       orderId: order.id,
       schoolId: school.id,
@@ -204,6 +209,7 @@ export async function payTerminalOrderInApp(
       seq,
       outTradeNo: `${order.orderNo}M${seq}`,
       userId,
+      cardNo: card?.cardNo ?? null,
     });
   });
   if (payment.status !== 'CREATED') throw new DomainError('ORDER_NOT_PAYABLE');

@@ -355,3 +355,35 @@ export async function nextCallbackDueAt(db: Executor): Promise<Date | null> {
     .where(eq(terminalOrders.callbackStatus, 'PENDING'));
   return row?.at ? new Date(row.at) : null;
 }
+
+/** The paid terminal payments made for a card (the payer's own card at the school), in a time window. */
+export function paymentsOfCard(
+  db: Executor,
+  card: { schoolId: string; cardNo: string },
+  from: Date,
+  to: Date,
+): Promise<Array<{ payment: TerminalPaymentRow; order: TerminalOrderRow; terminal: TerminalRow }>> {
+  return db
+    .select({ payment: terminalPayments, order: terminalOrders, terminal: terminals })
+    .from(terminalPayments)
+    .innerJoin(terminalOrders, eq(terminalOrders.id, terminalPayments.orderId))
+    .innerJoin(terminals, eq(terminals.id, terminalOrders.terminalRef))
+    .where(
+      and(
+        eq(terminalPayments.schoolId, card.schoolId),
+        eq(terminalPayments.cardNo, card.cardNo),
+        eq(terminalPayments.status, 'PAID'),
+        sql`${terminalPayments.paidAt} between ${from} and ${to}`,
+      ),
+    );
+}
+
+export async function findPaymentWithOrder(db: Executor, paymentId: string) {
+  const [row] = await db
+    .select({ payment: terminalPayments, order: terminalOrders, terminal: terminals })
+    .from(terminalPayments)
+    .innerJoin(terminalOrders, eq(terminalOrders.id, terminalPayments.orderId))
+    .innerJoin(terminals, eq(terminals.id, terminalOrders.terminalRef))
+    .where(eq(terminalPayments.id, paymentId));
+  return row;
+}

@@ -5,6 +5,7 @@ import {
   repaymentStatementSource,
   withholdingStatementSource,
 } from '../../withholding/statement-source.js';
+import { terminalStatementSource } from '../../terminals/statement-source.js';
 import type { StatementSource } from './sources.js';
 
 /** Every kind of our records a card's statement merges with the card system's (see sources.ts). */
@@ -14,4 +15,5 @@ export const STATEMENT_SOURCES: readonly StatementSource[] = [
   repaymentStatementSource,
   refundStatementSource,
   campusCodeStatementSource,
+  terminalStatementSource,
 ];
