@@ -16,7 +16,9 @@ describe('Terminal orders: a vending machine sells, people pay by QR or in the m
   let stack: Stack;
   const clock = new OffsetClock();
 
-  before(async () => {
+  before(async function () {
+    // Starting PostgreSQL and both sandboxes can take long on a busy machine.
+    this.timeout(180_000);
     stack = await startStack({ clock });
   });
   after(async () => {

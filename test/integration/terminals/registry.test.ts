@@ -13,7 +13,9 @@ describe('Terminals registry: vending machines and windows of a school', functio
   let staff: Awaited<ReturnType<typeof adminOf>>['http'];
   let base: string;
 
-  before(async () => {
+  before(async function () {
+    // Starting PostgreSQL and both sandboxes can take long on a busy machine.
+    this.timeout(180_000);
     stack = await startStack();
     owner = (await adminOf(stack, stack.school.id, 'OWNER')).http;
     staff = (await adminOf(stack, stack.school.id, 'STAFF')).http;

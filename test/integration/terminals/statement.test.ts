@@ -9,7 +9,9 @@ describe('Terminal payments on the card statement', function () {
   this.timeout(60_000);
   let stack: Stack;
 
-  before(async () => {
+  before(async function () {
+    // Starting PostgreSQL and both sandboxes can take long on a busy machine.
+    this.timeout(180_000);
     stack = await startStack();
   });
   after(async () => {
