@@ -1,6 +1,6 @@
 /**
- * `npm run vending -- --platform <url> --terminal-id <id> --client-id <id> --secret-file <file> [--port 4030]
- * [--control-port 4031]`: one simulated vending machine (machine.ts) as its own small sandbox. It listens for
+ * `npm run vending -- --platform <url> --terminal-id <id> --client-id <id> --secret-file <file> [--port 4040]
+ * [--control-port 4041]`: one simulated vending machine (machine.ts) as its own small sandbox. It listens for
  * the platform's paid callbacks on --port (set the terminal's callback URL to http://<host>:<port>/callback)
  * and takes orders from a person or a script on its control port:
  *
@@ -23,8 +23,8 @@ const { values } = parseArgs({
     'terminal-id': { type: 'string' },
     'client-id': { type: 'string' },
     'secret-file': { type: 'string' },
-    port: { type: 'string', default: '4030' },
-    'control-port': { type: 'string', default: '4031' },
+    port: { type: 'string', default: '4040' },
+    'control-port': { type: 'string', default: '4041' },
   },
 });
 

@@ -1085,6 +1085,10 @@ export const terminalOrders = pgTable(
     index('terminal_orders_awaiting_dispense_idx')
       .on(t.schoolId, t.paidAt)
       .where(sql`status = 'PAID' and dispense_result is null`),
+    // The exceptions inbox's other terminal problems (db/repos/inbox/inbox-items.ts): few rows, read per school.
+    index('terminal_orders_needs_person_idx')
+      .on(t.schoolId)
+      .where(sql`callback_status = 'GAVE_UP' or settle_status = 'FAILED'`),
   ],
 );
 
@@ -1138,6 +1142,10 @@ export const terminalPayments = pgTable(
     index('terminal_payments_user_idx')
       .on(t.userId, t.createdAt)
       .where(sql`user_id is not null`),
+    // The day's paid trades of a school, for the reconciliation (domain/reconciliation/record-sources.ts).
+    index('terminal_payments_school_paid_idx')
+      .on(t.schoolId, t.paidAt)
+      .where(sql`status = 'PAID'`),
   ],
 );
 

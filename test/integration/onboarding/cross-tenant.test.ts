@@ -23,6 +23,9 @@ interface NotSchoolScoped {
   notSchoolScoped: string;
 }
 
+/** Any terminal id: a stranger is refused before the terminal is looked up. */
+const SOME_TERMINAL = '0190f1d2-0000-7000-8000-000000000001';
+
 const ROUTES: Record<string, RouteCall | NotSchoolScoped> = {
   'GET /api/v1/admin/schools': { notSchoolScoped: "lists the caller's own memberships only" },
   'POST /api/v1/admin/invitations/redeem': { notSchoolScoped: 'the code itself names the school' },
@@ -56,6 +59,26 @@ const ROUTES: Record<string, RouteCall | NotSchoolScoped> = {
     params: { kind: 'recharge.credit-failed', id: 'victimRecharge', action: 'refund' },
   },
   'POST /api/v1/admin/schools/:schoolId/roster/imports': {},
+  'GET /api/v1/admin/schools/:schoolId/terminals': {},
+  'GET /api/v1/admin/schools/:schoolId/terminals/:id': { params: { id: SOME_TERMINAL } },
+  'POST /api/v1/admin/schools/:schoolId/terminals': {
+    body: { terminalId: 'VM-INTRUDER', kind: 'VENDING', name: '越权', moneyMode: 'PLAIN' },
+  },
+  'PUT /api/v1/admin/schools/:schoolId/terminals/:id': {
+    params: { id: SOME_TERMINAL },
+    body: { name: '被改了' },
+  },
+  'PUT /api/v1/admin/schools/:schoolId/terminals/:id/money-mode': {
+    params: { id: SOME_TERMINAL },
+    body: { moneyMode: 'PLAIN' },
+  },
+  'PUT /api/v1/admin/schools/:schoolId/terminals/:id/status': {
+    params: { id: SOME_TERMINAL },
+    body: { status: 'DISABLED' },
+  },
+  'GET /api/v1/admin/schools/:schoolId/terminal-orders': {},
+  'GET /api/v1/admin/schools/:schoolId/terminal-orders/exceptions': {},
+  'GET /api/v1/admin/schools/:schoolId/terminal-orders/summary': {},
   'GET /api/v1/admin/schools/:schoolId/roster/imports': {},
   'GET /api/v1/admin/schools/:schoolId/roster/imports/:id': { params: { id: 'victimImport' } },
 };

@@ -121,12 +121,14 @@ CREATE INDEX "terminal_orders_expiry_idx" ON "terminal_orders" USING btree ("exp
 CREATE INDEX "terminal_orders_callback_due_idx" ON "terminal_orders" USING btree ("callback_next_at") WHERE callback_status = 'PENDING';--> statement-breakpoint
 CREATE INDEX "terminal_orders_settle_due_idx" ON "terminal_orders" USING btree ("settle_next_at") WHERE settle_status in ('PENDING', 'SENT');--> statement-breakpoint
 CREATE INDEX "terminal_orders_awaiting_dispense_idx" ON "terminal_orders" USING btree ("school_id","paid_at") WHERE status = 'PAID' and dispense_result is null;--> statement-breakpoint
+CREATE INDEX "terminal_orders_needs_person_idx" ON "terminal_orders" USING btree ("school_id") WHERE callback_status = 'GAVE_UP' or settle_status = 'FAILED';--> statement-breakpoint
 CREATE UNIQUE INDEX "terminal_payments_out_trade_no_key" ON "terminal_payments" USING btree ("out_trade_no");--> statement-breakpoint
 CREATE UNIQUE INDEX "terminal_payments_order_seq_key" ON "terminal_payments" USING btree ("order_id","seq");--> statement-breakpoint
 CREATE UNIQUE INDEX "terminal_payments_order_user_key" ON "terminal_payments" USING btree ("order_id","user_id") WHERE channel = 'MINIAPP';--> statement-breakpoint
 CREATE INDEX "terminal_payments_order_idx" ON "terminal_payments" USING btree ("order_id");--> statement-breakpoint
 CREATE INDEX "terminal_payments_card_idx" ON "terminal_payments" USING btree ("school_id","card_no","paid_at") WHERE card_no is not null;--> statement-breakpoint
 CREATE INDEX "terminal_payments_user_idx" ON "terminal_payments" USING btree ("user_id","created_at") WHERE user_id is not null;--> statement-breakpoint
+CREATE INDEX "terminal_payments_school_paid_idx" ON "terminal_payments" USING btree ("school_id","paid_at") WHERE status = 'PAID';--> statement-breakpoint
 CREATE UNIQUE INDEX "terminals_school_terminal_key" ON "terminals" USING btree ("school_id","terminal_id");--> statement-breakpoint
 CREATE UNIQUE INDEX "terminals_gateway_client_key" ON "terminals" USING btree ("gateway_client_id");--> statement-breakpoint
 ALTER TABLE "refunds" ADD CONSTRAINT "refunds_terminal_order_id_terminal_orders_id_fk" FOREIGN KEY ("terminal_order_id") REFERENCES "public"."terminal_orders"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
