@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { createGatewayClient } from '../../../server/src/domain/schools/gateway-clients.js';
-import { refreshExpiringAuthorizations } from '../../../server/src/domain/schools/isv-authorization.js';
+import {
+  createAuthorizationLink,
+  refreshExpiringAuthorizations,
+} from '../../../server/src/domain/schools/isv-authorization.js';
 import { adminOf } from '../../support/admins.js';
 import { OffsetClock } from '../../support/clock.js';
 import { eventually } from '../../support/http.js';
@@ -58,6 +61,17 @@ describe('ISV authorization: refresh, cancellation, invalid token', function () 
       { timeoutMs: 15_000, message: 'withholding never became active' },
     );
     return { school, student, http, card, bindingId };
+  }
+
+  /** The school authorizes our app again through a new link, as its owner would: the page it is shown. */
+  async function authorizeAgain(school: { id: string; alipayAuthAppId: string | null }): Promise<string> {
+    const link = await createAuthorizationLink(stack.app.deps, { kind: 'OPERATOR', name: 't' }, school.id);
+    const { redirectUrl } = await stack.alipay.control.authorizeLink(link.url, {
+      merchantAppId: school.alipayAuthAppId!,
+    });
+    const page = await fetch(redirectUrl);
+    assert.equal(page.status, 200);
+    return page.text();
   }
 
   const swipe = (school: { code: string }, cardNo: string) =>
@@ -125,15 +139,7 @@ describe('ISV authorization: refresh, cancellation, invalid token', function () 
       authAppId: school.alipayAuthAppId!,
     });
     await eventually(async () => (await schoolRow(school.id)).status === 'SUSPENDED');
-    const { createAuthorizationLink } =
-      await import('../../../server/src/domain/schools/isv-authorization.js');
-    const link = await createAuthorizationLink(stack.app.deps, { kind: 'OPERATOR', name: 't' }, school.id);
-    const { redirectUrl } = await stack.alipay.control.authorizeLink(link.url, {
-      merchantAppId: school.alipayAuthAppId!,
-    });
-    const page = await fetch(redirectUrl);
-    assert.equal(page.status, 200);
-    assert.match(await page.text(), /正在运行/);
+    assert.match(await authorizeAgain(school), /正在运行/);
     assert.equal((await schoolRow(school.id)).status, 'ACTIVE');
     const viewer = await adminOf(stack, school.id, 'VIEWER');
     assert.equal((await viewer.http.get(`/api/v1/admin/schools/${school.id}`)).body.isAlipayAuthorized, true);
@@ -208,13 +214,7 @@ describe('ISV authorization: refresh, cancellation, invalid token', function () 
       assert.deepEqual([waiting.status, waiting.retries_used], ['PENDING', 0]);
       assert.ok(waiting.outcomes.every((o) => o === 'WAITING_FOR_AUTHORIZATION'));
 
-      const { createAuthorizationLink } =
-        await import('../../../server/src/domain/schools/isv-authorization.js');
-      const link = await createAuthorizationLink(stack.app.deps, { kind: 'OPERATOR', name: 't' }, school.id);
-      const { redirectUrl } = await stack.alipay.control.authorizeLink(link.url, {
-        merchantAppId: school.alipayAuthAppId!,
-      });
-      assert.equal((await fetch(redirectUrl)).status, 200);
+      await authorizeAgain(school);
       // Collected under the new token at the next try.
       const collected = await eventually(
         async () => {
@@ -274,13 +274,7 @@ describe('ISV authorization: refresh, cancellation, invalid token', function () 
       assert.deepEqual([waiting.status, waiting.retries_used], ['PENDING', 0]);
       assert.ok(waiting.outcomes.every((o) => o === 'WAITING_FOR_AUTHORIZATION'));
 
-      const { createAuthorizationLink } =
-        await import('../../../server/src/domain/schools/isv-authorization.js');
-      const link = await createAuthorizationLink(stack.app.deps, { kind: 'OPERATOR', name: 't' }, school.id);
-      const { redirectUrl } = await stack.alipay.control.authorizeLink(link.url, {
-        merchantAppId: school.alipayAuthAppId!,
-      });
-      assert.equal((await fetch(redirectUrl)).status, 200);
+      await authorizeAgain(school);
       await waitForCampusCodePayment(device, code.txnNo, 'PAID');
       assert.equal((await payment(code.txnNo)).retries_used, 0);
       const { paid } = await chargesOf(stack, uploaded.body.results[0].paymentNo);

@@ -8,11 +8,11 @@ import type { SchoolRow } from '../../db/repos/schools/schools.js';
 import type { Deps } from '../../deps.js';
 import { refusesAppAuthToken } from '../../integrations/alipay/alipay.js';
 import { requireAlipay } from '../outside-errors.js';
-import { attemptCharge, type ChargeStep } from '../payments/trade-pay-charge.js';
+import { attemptCharge, stepFacts, type ChargeStep } from '../payments/trade-pay-charge.js';
 import {
+  authorizationHold,
   authorizationRecheckAt,
   isWaitingForAuthorization,
-  WAITING_FOR_AUTHORIZATION,
 } from '../schools/suspension.js';
 
 /**
@@ -155,12 +155,7 @@ function toAttempt(
   context: ChargeContext,
   step: ChargeStep,
 ): Attempt {
-  const base = {
-    outcome: step.outcome,
-    isPayCall: step.isPayCall,
-    alipayCode: step.alipayCode ?? null,
-    alipaySubCode: step.alipaySubCode ?? null,
-  };
+  const base = stepFacts(step);
   const keep = p.status === 'RETRYING' ? 'RETRYING' : 'PENDING';
   switch (step.kind) {
     case 'PAID':
@@ -212,10 +207,7 @@ function toAttempt(
   }
 }
 
-/**
- * Held for the school's authorization (see above). A call refused with the school's token was made (`refusal`);
- * a hold before any call was not. Past the code's last chance it is the code's life that ends the payment.
- */
+/** Held for the school's authorization (see above); past the code's last chance its life ends the payment. */
 function holdForAuthorization(
   deps: Deps,
   p: ClaimedCampusCodePayment,
@@ -229,17 +221,12 @@ function holdForAuthorization(
   );
   const at = new Date(Math.min(recheckAt.getTime(), lastChanceAt(deps, p)));
   return {
-    outcome: WAITING_FOR_AUTHORIZATION,
-    alipayCode: refusal?.code ?? null,
-    alipaySubCode: refusal?.subCode ?? null,
-    isPayCall: refusal !== null,
-    usesRetrySlot: false,
+    ...authorizationHold(refusal),
     status: p.status === 'RETRYING' ? 'RETRYING' : 'PENDING',
     // At or past the last chance: the next look finds the code expired (FAILED, CODE_EXPIRED).
     nextAttemptAt: at.getTime() > deps.clock.now().getTime() ? at : expiresAt(p),
     chargeState: null,
     chargeOpenSince: null,
-    lastErrorCode: refusal ? (refusal.subCode ?? refusal.code) : 'SCHOOL_SUSPENDED',
   };
 }
 

@@ -78,6 +78,16 @@ export type ChargeStep = StepBase &
     | { kind: 'VOID' }
   );
 
+/** What every attempt records of its step, whatever the drainer makes of it (the attempts log's columns). */
+export function stepFacts(step: ChargeStep) {
+  return {
+    outcome: step.outcome,
+    isPayCall: step.isPayCall,
+    alipayCode: step.alipayCode ?? null,
+    alipaySubCode: step.alipaySubCode ?? null,
+  };
+}
+
 /** `D…` → `D…_2` → `D…_3`: the next out_trade_no once the current one is closed for good. */
 export function nextOutTradeNo(reference: string, current: string): string {
   const suffix = current.startsWith(`${reference}_`) ? Number(current.slice(reference.length + 1)) : 1;

@@ -52,6 +52,22 @@ export function isWaitingForAuthorization(school: Pick<SchoolRow, 'status' | 'su
 export const WAITING_FOR_AUTHORIZATION = 'WAITING_FOR_AUTHORIZATION';
 
 /**
+ * What a charge attempt held for the school's authorization records (the collector's and the campus-code
+ * drainer's): a call refused with the school's token was made (`refusal`), a hold before any call was not;
+ * neither uses a slot of the retry schedule.
+ */
+export function authorizationHold(refusal: { code: string; subCode: string | null } | null) {
+  return {
+    outcome: WAITING_FOR_AUTHORIZATION,
+    alipayCode: refusal?.code ?? null,
+    alipaySubCode: refusal?.subCode ?? null,
+    isPayCall: refusal !== null,
+    usesRetrySlot: false,
+    lastErrorCode: refusal ? (refusal.subCode ?? refusal.code) : 'SCHOOL_SUSPENDED',
+  };
+}
+
+/**
  * When a charge held for the school's authorization is looked at again: after the school's first retry
  * delay (scaled like every retry), so a school that authorizes again is collected from within that delay.
  */

@@ -9,11 +9,11 @@ import type { SchoolRow } from '../../db/repos/schools/schools.js';
 import type { Deps } from '../../deps.js';
 import { refusesAppAuthToken } from '../../integrations/alipay/alipay.js';
 import { isAgreementGone } from '../../integrations/alipay/errors.js';
-import { attemptCharge, type ChargeStep } from '../payments/trade-pay-charge.js';
+import { attemptCharge, stepFacts, type ChargeStep } from '../payments/trade-pay-charge.js';
 import {
+  authorizationHold,
   authorizationRecheckAt,
   isWaitingForAuthorization,
-  WAITING_FOR_AUTHORIZATION,
 } from '../schools/suspension.js';
 import { refundReversedDeduction } from './deduction-refunds.js';
 import { requireAlipay } from '../outside-errors.js';
@@ -146,12 +146,7 @@ async function attempt(deps: Deps, d: ClaimedDeduction, context: CollectionConte
 }
 
 function toStep(deps: Deps, d: ClaimedDeduction, context: CollectionContext, step: ChargeStep): Step {
-  const base = {
-    outcome: step.outcome,
-    isPayCall: step.isPayCall,
-    alipayCode: step.alipayCode ?? null,
-    alipaySubCode: step.alipaySubCode ?? null,
-  };
+  const base = stepFacts(step);
   const keep = d.status === 'RETRYING' ? 'RETRYING' : 'PENDING';
   switch (step.kind) {
     case 'PAID':
@@ -249,12 +244,7 @@ function holdForAuthorization(
   refusal: { code: string; subCode: string | null } | null,
 ): Step {
   return {
-    outcome: WAITING_FOR_AUTHORIZATION,
-    alipayCode: refusal?.code ?? null,
-    alipaySubCode: refusal?.subCode ?? null,
-    // Refused by Alipay: a call was made; held before any call: none.
-    isPayCall: refusal !== null,
-    usesRetrySlot: false,
+    ...authorizationHold(refusal),
     status: d.status === 'RETRYING' ? 'RETRYING' : 'PENDING',
     nextAttemptAt: authorizationRecheckAt(
       context.school,
@@ -263,7 +253,6 @@ function holdForAuthorization(
     ),
     chargeState: null,
     awaitingBuyerSince: null,
-    lastErrorCode: refusal ? (refusal.subCode ?? refusal.code) : 'SCHOOL_SUSPENDED',
   };
 }
 
