@@ -560,6 +560,44 @@ describe('card system adapter (SOAP) against the sandbox', () => {
     });
   });
 
+  describe('kept-alive connections', () => {
+    it('sends a recharge that met a dropped kept connection again on a fresh one, and the card is credited once', async () => {
+      const { school, cards, cardNo } = await schoolWithCard();
+      await cards.getBalance(cardNo); // leaves a connection open for the next call
+      await under.control.injectFault({
+        schoolCode: school.code,
+        operation: 'Recharge',
+        kind: 'RESET',
+        times: 1,
+      });
+
+      const credited = await cards.recharge({ cardNo, amountFen: 300, flowNo: 'R_KEPT_1' });
+
+      assert.equal(credited.balanceAfterFen, 300);
+      assert.equal((await under.control.getCard(school.code, cardNo)).balanceFen, 300);
+      assert.equal((await under.control.getRecords(school.code, cardNo)).length, 1);
+      const { stats } = await under.control.getSchool(school.code);
+      assert.equal(stats.calls.Recharge, 2, 'once on the kept connection, once on a fresh one');
+    });
+
+    it('never sends a bind twice: a dropped connection leaves its outcome unknown', async () => {
+      const { school, cards, cardNo } = await schoolWithCard();
+      await cards.getBalance(cardNo);
+      await under.control.injectFault({
+        schoolCode: school.code,
+        operation: 'ZFB_BindDoc',
+        kind: 'RESET',
+        times: 1,
+      });
+
+      assertFailure(
+        await failure(cards.bindAlipay({ cardNo, alipayUserId: '2088000000000002', password: 'pw' })),
+        { code: 'CARD_SYSTEM_UNAVAILABLE', classification: 'unknown', reason: 'CONNECTION_LOST' },
+      );
+      assert.equal((await under.control.getSchool(school.code)).stats.calls.ZFB_BindDoc, 1);
+    });
+  });
+
   describe('downtime (connection refused)', () => {
     afterEach(async () => {
       await under.control.setDowntime(false);

@@ -140,3 +140,30 @@ describe('recharge crediting that never succeeds', () => {
     assert.match(rows[0].last_error, /UNREACHABLE/);
   });
 });
+
+describe('crediting on the payment commit', () => {
+  let stack: Stack;
+  before(async () => {
+    // The drainer's periodic run is an hour away: only the payment's own wake-up can start the credit.
+    stack = await startStack({ env: { RECHARGE_CREDIT_EVERY_MS: '3600000' } });
+  });
+  after(() => stack.stop());
+
+  it('credits a paid recharge as soon as its payment commits, without waiting for a scheduled run', async () => {
+    const { user, api, card, bindingId } = await userWithCard(stack, { cardBalanceFen: 0 });
+    // Let the worker's start-up drain finish, so that nothing but the payment can start the next one.
+    await eventually(async () => {
+      const { rows } = await stack.app.deps.pool.query(
+        "select count(*)::int as n from pg_stat_activity where datname = current_database() and query ilike 'listen recharge_paid%'",
+      );
+      return rows[0].n > 0;
+    });
+    const created = await api.post('/api/v1/recharges', { bindingId, amountFen: 1_500 });
+
+    await stack.alipay.control.payTrade({ tradeNO: created.body.tradeNo, userId: user.userId });
+
+    await waitForRecharge(api, created.body.id, 'CREDITED');
+    assert.equal((await vendorCreditsFor(stack, card.cardNo, created.body.outTradeNo)).length, 1);
+    assert.equal((await stack.cardsys.control.getCard(stack.school.code, card.cardNo)).balanceFen, 1_500);
+  });
+});

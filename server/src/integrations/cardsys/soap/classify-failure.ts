@@ -64,6 +64,27 @@ export function soapFaultOf(error: unknown): SoapFault | null {
 }
 
 /**
+ * The call went out on a kept-alive connection (one an earlier call opened) and that connection died
+ * before any answer came: most often the vendor had closed it while it sat idle and our request met the
+ * close. Whether the vendor read the request is as unknown as for any dropped connection, so only a call
+ * that is safe to send twice may be sent again (soap-card-system.ts); a fresh connection then tells
+ * "refused" from "answered" as it always did.
+ */
+export function isLostKeptConnection(error: unknown): boolean {
+  const failure = error as {
+    code?: unknown;
+    message?: unknown;
+    response?: unknown;
+    request?: { reusedSocket?: unknown };
+  };
+  if (failure?.request?.reusedSocket !== true || failure.response) return false;
+  return (
+    (typeof failure.code === 'string' && CONNECTION_LOST_CODES.has(failure.code)) ||
+    /socket hang up/i.test(String(failure.message ?? ''))
+  );
+}
+
+/**
  * The raw error carries the request (with the WS-Security password) and the answer (with holder names):
  * keep only its message so that logging a CardSystemError with its cause can never leak either.
  */

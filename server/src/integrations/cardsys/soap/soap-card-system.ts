@@ -3,8 +3,6 @@
  * inputs, call one operation with a deadline, read the vendor's fields into our types. Failures come out
  * as CardSystemError (classify-failure.ts); an answer we cannot read is BAD_RESPONSE.
  */
-import http from 'node:http';
-import https from 'node:https';
 import { isValidFen } from '../../../../../shared/money.js';
 import { logger } from '../../../lib/logger.js';
 import { maskCardNo } from '../../../lib/redact.js';
@@ -28,8 +26,14 @@ import type {
   UnbindAlipayInput,
 } from '../card-system.js';
 import { CardSystemError, type CardSystemOperation } from '../card-system-error.js';
-import { classifySoapFailure } from './classify-failure.js';
-import { DEFAULT_TIMEOUT_MS, soapClients, type SoapClientPool } from './soap-clients.js';
+import { classifySoapFailure, isLostKeptConnection } from './classify-failure.js';
+import {
+  DEFAULT_TIMEOUT_MS,
+  FRESH_CONNECTIONS,
+  soapClients,
+  type ConnectionAgents,
+  type SoapClientPool,
+} from './soap-clients.js';
 import {
   CHANNEL_BY_CODE,
   IDENTITY_BY_CODE,
@@ -51,14 +55,15 @@ const LOOKUP_PAGE_SIZE = 100;
 const LOOKUP_MAX_PAGES = 50;
 
 /**
- * A fresh connection per call, no keep-alive: a pooled socket the vendor already closed would turn a
- * Recharge that never left us into an "unknown" outcome. With one connection per call, "connection refused"
- * reliably means "not sent". Vendor traffic per school is low, so the handshake costs nothing that matters.
+ * The operations that may be sent twice: the reads, and Recharge, which the vendor credits once per flow
+ * number (our order number; a repeat returns the first credit). They go over kept-alive connections,
+ * per school endpoint, and one that met a dead kept connection is sent once more on a fresh one
+ * (bench:recharge: a new TCP connection and its teardown per credit, on both sides, was most of what
+ * crediting cost beyond the SOAP envelopes). Binding, unbinding and loss are not known to be safe to
+ * repeat (a bind doc may have changed in between), are rare, and keep a fresh connection per call, where
+ * a dropped connection stays "unknown". Either way a refused connection still means "not sent".
  */
-const NO_KEEP_ALIVE = {
-  httpAgent: new http.Agent({ keepAlive: false }),
-  httpsAgent: new https.Agent({ keepAlive: false }),
-};
+const REPEATABLE: ReadonlySet<VendorOperation> = new Set(['GetPersonInfo', 'GetPersonDetails', 'Recharge']);
 
 type VendorOperation =
   'GetPersonInfo' | 'Recharge' | 'ZFB_BindDoc' | 'ZFB_UnBindDoc' | 'GetPersonDetails' | 'Loss' | 'UnLoss';
@@ -376,12 +381,28 @@ export class SoapCardSystem implements CardSystem {
     let sent = false;
     try {
       const client = await this.clients.get(this.connection);
+      const repeatable = REPEATABLE.has(vendorOperation);
+      const send = async (agents: ConnectionAgents) => {
+        const [answer] = (await client[`${vendorOperation}Async`](args, {
+          ...agents,
+          // Plain http.request (no redirect follower): its error says whether the socket was a kept one.
+          maxRedirects: 0,
+          timeout: this.timeoutMs,
+          signal: AbortSignal.timeout(this.timeoutMs),
+        })) as [Fields | null];
+        return answer;
+      };
       sent = true;
-      const [result] = (await client[`${vendorOperation}Async`](args, {
-        ...NO_KEEP_ALIVE,
-        timeout: this.timeoutMs,
-        signal: AbortSignal.timeout(this.timeoutMs),
-      })) as [Fields | null];
+      let result: Fields | null;
+      try {
+        result = await send(
+          repeatable ? this.clients.keptConnections(this.connection.endpoint) : FRESH_CONNECTIONS,
+        );
+      } catch (error) {
+        if (!repeatable || !isLostKeptConnection(error)) throw error;
+        log.debug('kept connection lost; sending again on a fresh one', context);
+        result = await send(FRESH_CONNECTIONS);
+      }
       log.debug('card system call succeeded', { ...context, durationMs: Date.now() - started });
       cardSystemCalls.observe({ operation, outcome: 'ok' }, (Date.now() - started) / 1000);
       return new AnswerReader(operation, result ?? {}, changesState);

@@ -3,8 +3,13 @@
  * We download it ourselves (rather than letting `soap` do it) to get a deadline and to tell a wrong URL
  * (HTTP 404: final) from a vendor that is down (retryable). A failed build is forgotten so the next call
  * tries again. Credentials are part of the key, so rotating them builds a fresh client.
+ *
+ * Beside the clients, one keep-alive agent per endpoint: the connections to a school's card system are
+ * kept open and reused by the calls that may be sent twice (soap-card-system.ts says which).
  */
 import { createHash } from 'node:crypto';
+import http from 'node:http';
+import https from 'node:https';
 import { createClientAsync, WSSecurity, type Client } from 'soap';
 import type { CardSystemConnection } from '../card-system.js';
 
@@ -36,8 +41,21 @@ async function downloadWsdl(url: string, timeoutMs: number): Promise<string> {
   return /^\s*<\?xml/i.test(text) ? text.trimStart() : `<?xml version="1.0" encoding="utf-8"?>${text}`;
 }
 
+/** The agents a call goes out through (the option names `soap` hands on to axios). */
+export interface ConnectionAgents {
+  httpAgent: http.Agent;
+  httpsAgent: https.Agent;
+}
+
+/** A new TCP connection for every call, closed after its answer. */
+export const FRESH_CONNECTIONS: ConnectionAgents = {
+  httpAgent: new http.Agent({ keepAlive: false }),
+  httpsAgent: new https.Agent({ keepAlive: false }),
+};
+
 export class SoapClientPool {
   private readonly clients = new Map<string, Promise<Client>>();
+  private readonly keptAlive = new Map<string, ConnectionAgents>();
 
   get(connection: CardSystemConnection): Promise<Client> {
     const key = [
@@ -55,8 +73,29 @@ export class SoapClientPool {
     return building;
   }
 
+  /**
+   * Kept-alive connections to one endpoint. No cap on sockets: the callers bound what is in flight (the
+   * crediting drainer's concurrency), and a request queued inside the agent would spend its deadline
+   * before it was even sent. Idle sockets are closed a second before the vendor's announced keep-alive
+   * timeout (Node reads the `Keep-Alive: timeout=` hint), and the most recently used is reused first.
+   */
+  keptConnections(endpoint: string): ConnectionAgents {
+    let agents = this.keptAlive.get(endpoint);
+    if (!agents) {
+      const options = { keepAlive: true, scheduling: 'lifo' as const };
+      agents = { httpAgent: new http.Agent(options), httpsAgent: new https.Agent(options) };
+      this.keptAlive.set(endpoint, agents);
+    }
+    return agents;
+  }
+
   clear(): void {
     this.clients.clear();
+    for (const agents of this.keptAlive.values()) {
+      agents.httpAgent.destroy();
+      agents.httpsAgent.destroy();
+    }
+    this.keptAlive.clear();
   }
 
   private async build(connection: CardSystemConnection): Promise<Client> {
