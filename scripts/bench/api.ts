@@ -69,7 +69,14 @@ export async function payerWithCard(
   const bound = await json(
     'POST',
     `${stack.bffUrl}/api/v1/bindings`,
-    { schoolId: stack.school.id, cardNo: card.cardNo, name: card.name, relation: 'SELF' },
+    // The holder's proof of identity (issue 12): the student number the card system knows.
+    {
+      schoolId: stack.school.id,
+      cardNo: card.cardNo,
+      name: card.name,
+      relation: 'SELF',
+      studentNo: card.studentNo,
+    },
     session.body.token,
   );
   if (bound.status !== 201) throw new Error(`binding failed: ${bound.text}`);

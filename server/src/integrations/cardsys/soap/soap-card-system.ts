@@ -57,9 +57,9 @@ const LOOKUP_MAX_PAGES = 50;
 /**
  * The operations that may be sent twice: the reads, and Recharge, which the vendor credits once per flow
  * number (our order number; a repeat returns the first credit). They go over kept-alive connections,
- * per school endpoint, and one that met a dead kept connection is sent once more on a fresh one
- * (bench:recharge: a new TCP connection and its teardown per credit, on both sides, was most of what
- * crediting cost beyond the SOAP envelopes). Binding, unbinding and loss are not known to be safe to
+ * per school endpoint, and one that met a dead kept connection is sent once more on a fresh one. A new
+ * TCP connection per call cost ≈ 0.4 ms of CPU here and ≈ 0.5 ms at the vendor on top of ≈ 1.6 and 1.0 ms
+ * for the call itself (1,500 Recharges, 16 in flight, against the sandbox). Binding, unbinding and loss are not known to be safe to
  * repeat (a bind doc may have changed in between), are rare, and keep a fresh connection per call, where
  * a dropped connection stays "unknown". Either way a refused connection still means "not sent".
  */
