@@ -3,12 +3,14 @@ import type { RosterImportView, RosterRowError } from '../../../../shared/admin-
 import {
   markRosterEntriesLeft,
   upsertRosterEntries,
+  type PreparedRosterEntry,
   type RosterUpsertResult,
 } from '../../db/repos/roster/roster-entries.js';
 import {
   findRosterImport,
   insertRosterImport,
   listRosterImports,
+  recordRosterImportProgress,
   startRosterImport,
   updateRosterImport,
   type RosterImportRow,
@@ -17,7 +19,7 @@ import type { Deps } from '../../deps.js';
 import { actorId, recordAudit, type Actor } from '../audit/audit.js';
 import { DomainError } from '../errors.js';
 import { checkRosterRow, formatOf, readRosterTable, rosterColumns } from './roster-file.js';
-import { prepareRosterEntry, ROSTER_BATCH_SIZE, type RosterEntryInput } from './roster-entries.js';
+import { prepareRosterEntry, ROSTER_BATCH_SIZE } from './roster-entries.js';
 
 /**
  * A school's roster import (issue 13): file → checked rows → the roster (roster_entries, keyed hashes and
@@ -133,68 +135,68 @@ async function runRosterImport(
     return finish({ status: 'FAILED', failure: error.message, errors: details, totalRows: 0 });
   }
 
-  // Check every row first (duplicates need the whole file), then write the good ones in one transaction.
+  const totalRows = table.length - 1;
+  await recordRosterImportProgress(deps.db, job.id, { totalRows }, deps.clock.now());
   const errors: RosterRowError[] = [];
-  const good: RosterEntryInput[] = [];
-  const seenAt = new Map<string, number>();
-  const cardNos: string[] = [];
+  const firstRowOf = new Map<string, number>(); // card number → the first line that has it
   let rejected = 0;
-  for (let i = 1; i < table.length; i += 1) {
-    const row = i + 1;
-    const checked = checkRosterRow(columns, table[i], row);
-    const cardNo = checked.entry?.cardNo ?? (table[i][columns.index.cardNo!] ?? '').trim();
-    const firstRow = cardNo ? seenAt.get(cardNo) : undefined;
-    if (firstRow !== undefined)
-      checked.errors.push({ row, field: 'cardNo', reason: `duplicate of row ${firstRow}` });
-    else if (cardNo) {
-      seenAt.set(cardNo, row);
-      cardNos.push(cardNo);
+  /** Checks lines [from, to) of the table and returns the good ones hashed and encrypted, in file order. */
+  const prepareLines = (from: number, to: number): PreparedRosterEntry[] => {
+    const prepared: PreparedRosterEntry[] = [];
+    for (let i = from; i < to; i += 1) {
+      const row = i + 1;
+      const checked = checkRosterRow(columns, table[i], row);
+      const cardNo = checked.entry?.cardNo ?? (table[i][columns.index.cardNo!] ?? '').trim();
+      const firstRow = cardNo ? firstRowOf.get(cardNo) : undefined;
+      if (firstRow !== undefined)
+        checked.errors.push({ row, field: 'cardNo', reason: `duplicate of row ${firstRow}` });
+      else if (cardNo) firstRowOf.set(cardNo, row);
+      if (checked.errors.length > 0) {
+        rejected += 1;
+        errors.push(...checked.errors);
+      } else prepared.push(prepareRosterEntry(deps.protector, checked.entry!));
     }
-    if (checked.errors.length > 0) {
-      rejected += 1;
-      errors.push(...checked.errors);
-    } else good.push(checked.entry!);
-  }
-  await updateRosterImport(deps.db, job.id, { totalRows: table.length - 1, updatedAt: deps.clock.now() });
+    return prepared;
+  };
 
   const totals: RosterUpsertResult = { inserted: 0, updated: 0, unchanged: 0 };
   let markedLeft = 0;
   const now = deps.clock.now();
   await deps.db.transaction(async (tx) => {
-    for (let start = 0; start < good.length; start += ROSTER_BATCH_SIZE) {
-      const batch = good
-        .slice(start, start + ROSTER_BATCH_SIZE)
-        .map((e) => prepareRosterEntry(deps.protector, e));
+    const write = async (batch: PreparedRosterEntry[], processedRows: number) => {
       const result = await upsertRosterEntries(tx, job.schoolId, batch, now);
       totals.inserted += result.inserted;
       totals.updated += result.updated;
       totals.unchanged += result.unchanged;
       // Progress is for the page that polls: written beside the transaction, which commits at the end.
-      await updateRosterImport(deps.db, job.id, {
-        processedRows: Math.min(start + ROSTER_BATCH_SIZE, good.length) + rejected,
-        updatedAt: deps.clock.now(),
-      });
-      // Hashing and encrypting a batch is CPU work: let requests in between batches.
+      await recordRosterImportProgress(deps.db, job.id, { processedRows }, deps.clock.now());
+    };
+    // Two cores at work: Node checks, hashes and encrypts a batch while PostgreSQL writes the one before.
+    // A line rejected later never changes an earlier batch (a duplicate card number refuses the later line).
+    let writing: Promise<void> = Promise.resolve();
+    for (let from = 1; from < table.length; from += ROSTER_BATCH_SIZE) {
+      const to = Math.min(from + ROSTER_BATCH_SIZE, table.length);
+      const batch = prepareLines(from, to);
+      await writing;
+      writing = write(batch, to - 1);
+      writing.catch(() => undefined); // thrown where it is awaited, one turn later
+      // Lets the statement go out now (and requests in) before the next batch takes the CPU.
       await yieldToEventLoop();
     }
-    if (job.markMissingAsLeft) markedLeft = await markRosterEntriesLeft(tx, job.schoolId, cardNos, now);
+    await writing;
+    if (job.markMissingAsLeft)
+      markedLeft = await markRosterEntriesLeft(tx, job.schoolId, [...firstRowOf.keys()], now);
     await recordAudit(tx, {
       actor,
       schoolId: job.schoolId,
       action: 'roster.import',
       target: job.id,
-      after: {
-        fileName: job.fileName,
-        rows: table.length - 1,
-        ...totals,
-        rejected,
-        markedLeft,
-      },
+      after: { fileName: job.fileName, rows: totalRows, ...totals, rejected, markedLeft },
     });
   });
   return finish({
     status: 'DONE',
-    processedRows: table.length - 1,
+    processedRows: totalRows,
     ...totals,
     rejected,
     markedLeft,

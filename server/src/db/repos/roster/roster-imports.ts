@@ -47,6 +47,22 @@ export async function startRosterImport(
   return row;
 }
 
+/**
+ * The counts the page polls, mid-import. Returns nothing: the row still holds the file (megabytes of
+ * base64 for 50,000 lines), which a `returning` would read back on every batch.
+ */
+export async function recordRosterImportProgress(
+  db: Executor,
+  id: string,
+  progress: { totalRows?: number; processedRows?: number },
+  now: Date,
+): Promise<void> {
+  await db
+    .update(rosterImports)
+    .set({ ...progress, updatedAt: now })
+    .where(eq(rosterImports.id, id));
+}
+
 export async function updateRosterImport(
   db: Executor,
   id: string,
