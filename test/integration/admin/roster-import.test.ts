@@ -160,6 +160,8 @@ describe('roster import', function () {
   it('imports a large file in the background and reports progress until it is done', async () => {
     const lines = [HEADER];
     for (let i = 0; i < 3_000; i += 1) lines.push(`学生${i},L${i},76${String(i).padStart(6, '0')},,,,是`);
+    // A card number again in a later batch (the job writes 2,000 lines at a time): refused, the first one stays.
+    lines.push('重复,L9,76000000,,,,是');
     const res = await upload(lines.join('\n'));
     assert.equal(res.status, 202, res.text);
     assert.equal(res.body.status, 'QUEUED');
@@ -170,7 +172,12 @@ describe('roster import', function () {
       },
       { timeoutMs: 60_000, message: 'the import job finished' },
     );
-    assert.deepEqual([done.totalRows, done.processedRows, done.inserted], [3_000, 3_000, 3_000]);
+    assert.deepEqual(
+      [done.totalRows, done.processedRows, done.inserted, done.rejected],
+      [3_001, 3_001, 3_000, 1],
+    );
+    assert.deepEqual(done.errors, [{ row: 3_002, field: 'cardNo', reason: 'duplicate of row 2' }]);
+    assert.equal((await rosterRow('76000000')).name, '学生0');
     const listed = await owner.get(`${base}/roster/imports`);
     assert.equal(listed.body.items[0].id, res.body.id);
     const { rows } = await stack.app.deps.pool.query('select content from roster_imports where id = $1', [
