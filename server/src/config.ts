@@ -210,6 +210,22 @@ export interface DeductionConfig {
   refundRetryMs: number[];
   /** Unpaid repayment trades close after this long. */
   repaymentTimeoutMinutes: number;
+  /** How the deduct route's decisions are grouped into transactions (db/repos/withholding/decision-batches.ts). */
+  decisionBatches: DecisionBatchSettings;
+}
+
+/**
+ * The deduct route decides the swipes that arrive together in one transaction (issue 18 §1): one commit, one
+ * WAL flush for many decisions. A swipe is sent as soon as a batch slot is free (after `windowMs`, if set);
+ * swipes arriving while every slot is busy wait and go together in the next batch.
+ */
+export interface DecisionBatchSettings {
+  /** Most swipes in one batch (DEDUCT_BATCH_MAX); 1 decides every swipe in its own transaction. */
+  maxSwipes: number;
+  /** How long the first swipe of a batch waits for others before it is sent (DEDUCT_BATCH_WINDOW_MS). */
+  windowMs: number;
+  /** Batches in flight at once per process, each on one pooled connection (DEDUCT_BATCH_IN_FLIGHT). */
+  inFlight: number;
 }
 
 export interface RechargeConfig {
@@ -333,6 +349,11 @@ const schema = Joi.object({
   DEDUCTION_COLLECT_CONCURRENCY: Joi.number().integer().min(1).max(256).default(32),
   DEDUCTION_COLLECT_EVERY_MS: Joi.number().integer().min(100).max(3_600_000).default(30_000),
   DEDUCTION_REFUND_RETRY_MS: msList.default('5000,30000,120000,600000,1800000,3600000,21600000'),
+  // At most 64 swipes a batch: each is one subtransaction, and PostgreSQL keeps 64 subtransaction ids per
+  // backend in shared memory before other sessions' snapshots must look them up on disk (pg_subtrans).
+  DEDUCT_BATCH_MAX: Joi.number().integer().min(1).max(64).default(32),
+  DEDUCT_BATCH_WINDOW_MS: Joi.number().min(0).max(2).default(0),
+  DEDUCT_BATCH_IN_FLIGHT: Joi.number().integer().min(1).max(32).default(2),
   CAMPUS_CODE_BODY_LIMIT_BYTES: Joi.number().integer().min(102_400).max(10_485_760).default(2_097_152),
   CAMPUS_CODE_PAY_BATCH: Joi.number().integer().min(1).max(1_000).default(64),
   CAMPUS_CODE_PAY_CONCURRENCY: Joi.number().integer().min(1).max(256).default(32),
@@ -571,6 +592,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       collectEveryMs: value.DEDUCTION_COLLECT_EVERY_MS,
       refundRetryMs: toMsList(value.DEDUCTION_REFUND_RETRY_MS),
       repaymentTimeoutMinutes: value.REPAYMENT_TIMEOUT_MINUTES,
+      decisionBatches: {
+        maxSwipes: value.DEDUCT_BATCH_MAX,
+        windowMs: value.DEDUCT_BATCH_WINDOW_MS,
+        inFlight: value.DEDUCT_BATCH_IN_FLIGHT,
+      },
     },
     campusCode: {
       bodyLimitBytes: value.CAMPUS_CODE_BODY_LIMIT_BYTES,

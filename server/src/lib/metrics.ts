@@ -44,6 +44,13 @@ export const deductionDecisions = new Counter({
   registers: [registry],
 });
 
+export const deductionDecisionBatches = new Histogram({
+  name: 'campus_deduction_decision_batch_swipes',
+  help: 'Swipes decided per transaction by the deduct route (DEDUCT_BATCH_*): how much one WAL flush carries',
+  buckets: [1, 2, 4, 8, 16, 32, 64],
+  registers: [registry],
+});
+
 export const notifications = new Counter({
   name: 'campus_alipay_notifications_total',
   help: 'Alipay notifications by whether the signature verified and what was done with them',

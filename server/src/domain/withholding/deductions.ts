@@ -1,6 +1,6 @@
 import type { DeductionAnswer } from '../../../../shared/gateway-api.js';
+import { DecisionBatchFailed, DecisionBatches } from '../../db/repos/withholding/decision-batches.js';
 import {
-  decide,
   findDeductionByTxn,
   insertReversalTombstone,
   listAttempts,
@@ -40,8 +40,9 @@ import { refundReversedDeduction } from './deduction-refunds.js';
  * spent; then the card's decision above follows. A code without the school's signature is refused as bad
  * input before anything is decided (dynamic-codes.ts).
  *
- * All of it, with the nonce and the (school, txnNo) idempotency, runs in one PL/pgSQL call
- * (migration …_decide_deduction_dynamic_codes.sql): one database round trip per swipe. Declines are
+ * All of it, with the nonce and the (school, txnNo) idempotency, runs in PL/pgSQL (migration
+ * …_decide_deductions.sql), for all the swipes that arrive together in one call and one transaction
+ * (db/repos/withholding/decision-batches.ts): one commit, one WAL flush for many decisions. Declines are
  * stored too, so a repeated txnNo always gets its first answer.
  */
 
@@ -63,20 +64,37 @@ export interface GatewayCaller {
   nonceExpiresAt: Date;
 }
 
+/** The process's batches of decisions (one per app: the swipes it receives together are decided together). */
+export function swipeDecisionBatches(deps: Pick<Deps, 'pool' | 'config'>): DecisionBatches {
+  return new DecisionBatches(deps.pool, deps.config.deductions.decisionBatches);
+}
+
 export async function decideDeduction(
   deps: Pick<Deps, 'pool' | 'clock' | 'protector'>,
+  batches: DecisionBatches,
   caller: GatewayCaller,
   request: DeductionRequest,
 ): Promise<DeductionAnswer> {
   const { dynamicCode, ...sale } = request;
-  const row = await decide(deps.pool, {
-    ...caller,
-    ...sale,
-    cardNo: request.cardNo ?? null,
-    dynamicCodeHash: dynamicCode ? presentedCodeHash(deps.protector, caller.schoolId, dynamicCode) : null,
-    deductionNo: newOrderNo('deduction', deps.clock),
-    now: deps.clock.now(),
-  });
+  const row = await batches
+    .decide({
+      ...caller,
+      ...sale,
+      cardNo: request.cardNo ?? null,
+      dynamicCodeHash: dynamicCode ? presentedCodeHash(deps.protector, caller.schoolId, dynamicCode) : null,
+      deductionNo: newOrderNo('deduction', deps.clock),
+      now: deps.clock.now(),
+    })
+    .catch((error: unknown) => {
+      // Nothing of this swipe was written (nor of its batch): the POS asks again with the same txnNo.
+      if (error instanceof DecisionBatchFailed)
+        throw new DomainError(
+          'SERVICE_UNAVAILABLE',
+          'The decision could not be made and nothing was recorded: send the swipe again with the same txnNo',
+          { cause: error },
+        );
+      throw error;
+    });
   if (row.outcome === 'REPLAY') throw new DomainError('GATEWAY_AUTH_FAILED');
   if (row.outcome === 'CONFLICT') throw new DomainError('TXN_CONFLICT', undefined, { field: 'body.txnNo' });
   if (row.outcome === 'NEW') {

@@ -2,7 +2,12 @@ import Router from '@koa/router';
 import Joi from 'joi';
 import type { Deps } from '../../deps.js';
 import { DYNAMIC_CODE_PATTERN } from '../../domain/membercard/dynamic-codes.js';
-import { decideDeduction, deductionDetail, reverseDeduction } from '../../domain/withholding/deductions.js';
+import {
+  decideDeduction,
+  deductionDetail,
+  reverseDeduction,
+  swipeDecisionBatches,
+} from '../../domain/withholding/deductions.js';
 import { gatewayAuth, onlyClients, spendNonce, type GatewayState } from '../../http/gateway-auth.js';
 import { validate } from '../../http/validate.js';
 import { campusCodeRoutes } from './campus-code.js';
@@ -40,10 +45,11 @@ export function gatewayRoutes(deps: Deps): Router {
   router.use((ctx, next) =>
     onlyClients(ctx.path.startsWith('/gateway/v1/terminal-orders') ? 'TERMINAL' : 'POS')(ctx, next),
   );
+  const batches = swipeDecisionBatches(deps);
 
   router.post('/deductions', async (ctx) => {
     const body = validate(deductionBody, ctx.request.body, 'body');
-    ctx.body = await decideDeduction(deps, ctx.state.gateway as GatewayState, body);
+    ctx.body = await decideDeduction(deps, batches, ctx.state.gateway as GatewayState, body);
   });
 
   router.get('/deductions/:txnNo', spendNonce(deps), async (ctx) => {

@@ -4,9 +4,9 @@ import type { Executor, Tx } from '../../client.js';
 /**
  * The daily statistics behind the admins' dashboard (schema: school_daily_stats). Two sources are folded,
  * each exactly once, in one transaction with their watermarks:
- *   deductions   by their time-ordered ids (uuidv7, made by decide_deduction at insert): every id below
- *                the bound of `upTo`; ids made before that have committed long since (a decision is one
- *                statement). Reversal tombstones (random v4 ids, no decision) are not swipes and are left out.
+ *   deductions   by their time-ordered ids (uuidv7, made by decide_swipe at insert): every id below
+ *                the bound of `upTo`; ids made before that have committed long since (a batch of decisions
+ *                is one statement). Reversal tombstones (random v4 ids, no decision) are not swipes and are left out.
  *   status changes (order_status_changes) by the writing transaction's id: every row whose transaction is
  *                older than the oldest one still running has committed or rolled back, so nothing is missed
  *                and nothing is counted twice, however long a transaction took.

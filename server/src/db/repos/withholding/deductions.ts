@@ -35,30 +35,42 @@ export interface DecisionRow {
   card_no: string | null;
 }
 
+/** A swipe's answer in its batch: ERROR when its own rules failed (the rest of the batch is decided). */
+export interface SwipeDecisionRow extends Omit<DecisionRow, 'outcome'> {
+  /** The swipe's position in the batch, from 1. */
+  swipe: number;
+  outcome: DecisionRow['outcome'] | 'ERROR';
+  /** On ERROR: the SQLSTATE and message of what failed. */
+  error: string | null;
+}
+
 /**
- * The deduct route's one round trip: nonce, idempotency, the dynamic code and every rule in the PL/pgSQL
- * function `decide_deduction` (migration …_decide_deduction_dynamic_codes.sql). A named statement, so each pooled connection plans it once.
+ * Decides a batch of swipes in one round trip and one transaction (one commit, one WAL flush): nonce,
+ * idempotency, the dynamic code and every rule in the PL/pgSQL function `decide_deductions` (migration
+ * …_decide_deductions.sql). A named statement, so each pooled connection plans it once. Rejects when the
+ * transaction failed: then nothing of any swipe was written.
  */
-export async function decide(pool: pg.Pool, input: DecisionInput): Promise<DecisionRow> {
-  const { rows } = await pool.query<DecisionRow>({
-    name: 'decide_deduction',
-    text: 'select * from decide_deduction($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)',
-    values: [
-      input.clientId,
-      input.nonce,
-      input.nonceExpiresAt,
-      input.schoolId,
-      input.txnNo,
-      input.cardNo,
-      input.dynamicCodeHash,
-      input.amountFen,
-      input.terminalId,
-      input.occurredAt,
-      input.deductionNo,
-      input.now,
-    ],
+export async function decideSwipes(pool: pg.Pool, inputs: DecisionInput[]): Promise<SwipeDecisionRow[]> {
+  const swipes = inputs.map((input) => ({
+    client_id: input.clientId,
+    nonce: input.nonce,
+    nonce_expires_at: input.nonceExpiresAt,
+    school_id: input.schoolId,
+    txn_no: input.txnNo,
+    card_no: input.cardNo,
+    dynamic_code_hash: input.dynamicCodeHash,
+    amount_fen: input.amountFen,
+    terminal_id: input.terminalId,
+    occurred_at: input.occurredAt,
+    deduction_no: input.deductionNo,
+    decided_at: input.now,
+  }));
+  const { rows } = await pool.query<SwipeDecisionRow>({
+    name: 'decide_deductions',
+    text: 'select * from decide_deductions($1::jsonb)',
+    values: [JSON.stringify(swipes)],
   });
-  return rows[0];
+  return rows;
 }
 
 /** Approvals announce themselves here; the collectors LISTEN (jobs/withholding/deduction-collect.ts). */
