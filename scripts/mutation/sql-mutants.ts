@@ -1,6 +1,7 @@
 /**
- * Hand-made mutants of the SQL that decides a swipe (decide_deduction and deduction_answer, as the latest
- * migration defining each leaves them), one rule changed at a time. For each mutant: the function is
+ * Hand-made mutants of the SQL that decides a swipe, one rule changed at a time: decide_swipe (the rules of
+ * one swipe), decide_deductions (a batch: nonces, locks, the order of the swipes; decide_deduction is a batch
+ * of one) and deduction_answer (repeats), as the latest migration defining each leaves them. For each mutant: the function is
  * replaced on the test template database after the migrations (TEST_EXTRA_SQL, test/support/db.ts) and the
  * tests that should notice run; the mutant is killed when one of them fails. Stryker does not mutate SQL.
  *
@@ -18,11 +19,12 @@ import path from 'node:path';
 const MIGRATIONS = 'server/src/db/migrations';
 const DECISION_TESTS = 'test/integration/withholding/decision-rules.test.ts';
 const GATEWAY_TESTS = 'test/integration/withholding/gateway.test.ts';
+const BATCH_TESTS = 'test/integration/withholding/decision-batches.test.ts';
 
 interface Mutant {
   id: string;
   rule: string;
-  fn: 'decide_deduction' | 'deduction_answer';
+  fn: 'decide_swipe' | 'decide_deductions' | 'deduction_answer';
   from: string;
   to: string;
   tests: string[];
@@ -35,7 +37,7 @@ const MUTANTS: Mutant[] = [
   {
     id: 'txn-limit-at',
     rule: 'per-transaction limit: exactly the limit is allowed',
-    fn: 'decide_deduction',
+    fn: 'decide_swipe',
     from: 'p_amount_fen > v_txn_limit',
     to: 'p_amount_fen >= v_txn_limit',
     tests: [DECISION_TESTS],
@@ -44,7 +46,7 @@ const MUTANTS: Mutant[] = [
   {
     id: 'txn-limit-over',
     rule: 'per-transaction limit: one fen over is declined',
-    fn: 'decide_deduction',
+    fn: 'decide_swipe',
     from: 'p_amount_fen > v_txn_limit',
     to: 'p_amount_fen > v_txn_limit + 1',
     tests: [DECISION_TESTS],
@@ -53,7 +55,7 @@ const MUTANTS: Mutant[] = [
   {
     id: 'daily-limit-at',
     rule: 'daily limit: reaching it exactly is allowed',
-    fn: 'decide_deduction',
+    fn: 'decide_swipe',
     from: 'v_today_fen + p_amount_fen > v_daily_limit',
     to: 'v_today_fen + p_amount_fen >= v_daily_limit',
     tests: [DECISION_TESTS],
@@ -62,7 +64,7 @@ const MUTANTS: Mutant[] = [
   {
     id: 'daily-limit-over',
     rule: 'daily limit: one fen over is declined',
-    fn: 'decide_deduction',
+    fn: 'decide_swipe',
     from: 'v_today_fen + p_amount_fen > v_daily_limit',
     to: 'v_today_fen + p_amount_fen > v_daily_limit + 1',
     tests: [DECISION_TESTS],
@@ -71,7 +73,7 @@ const MUTANTS: Mutant[] = [
   {
     id: 'card-txn-limit-ignored',
     rule: "the card's own per-transaction limit applies under the school's",
-    fn: 'decide_deduction',
+    fn: 'decide_swipe',
     from: 'v_txn_limit := least(v_school.txn_limit_fen, coalesce(v_cover.txn_limit_fen, v_school.txn_limit_fen));',
     to: 'v_txn_limit := greatest(v_school.txn_limit_fen, coalesce(v_cover.txn_limit_fen, v_school.txn_limit_fen));',
     tests: ['test/integration/withholding/families.test.ts'],
@@ -80,7 +82,7 @@ const MUTANTS: Mutant[] = [
   {
     id: 'card-daily-limit-ignored',
     rule: "the card's own daily limit applies under the school's",
-    fn: 'decide_deduction',
+    fn: 'decide_swipe',
     from: 'v_daily_limit := least(v_school.daily_limit_fen, coalesce(v_cover.daily_limit_fen, v_school.daily_limit_fen));',
     to: 'v_daily_limit := v_school.daily_limit_fen;',
     tests: ['test/integration/withholding/families.test.ts'],
@@ -89,7 +91,7 @@ const MUTANTS: Mutant[] = [
   {
     id: 'day-utc',
     rule: 'the day is the Beijing calendar day (not UTC)',
-    fn: 'decide_deduction',
+    fn: 'decide_swipe',
     from: "date_trunc('day', p_now at time zone 'Asia/Shanghai') at time zone 'Asia/Shanghai'",
     to: "date_trunc('day', p_now at time zone 'UTC') at time zone 'UTC'",
     tests: [DECISION_TESTS],
@@ -98,7 +100,7 @@ const MUTANTS: Mutant[] = [
   {
     id: 'day-server-zone',
     rule: "the day does not depend on the server's time zone",
-    fn: 'decide_deduction',
+    fn: 'decide_swipe',
     from: "date_trunc('day', p_now at time zone 'Asia/Shanghai') at time zone 'Asia/Shanghai'",
     to: "date_trunc('day', p_now)",
     tests: [DECISION_TESTS],
@@ -107,7 +109,7 @@ const MUTANTS: Mutant[] = [
   {
     id: 'day-rolling-24h',
     rule: 'the day is a calendar day, not the last 24 hours',
-    fn: 'decide_deduction',
+    fn: 'decide_swipe',
     from: "date_trunc('day', p_now at time zone 'Asia/Shanghai') at time zone 'Asia/Shanghai'",
     to: "p_now - interval '24 hours'",
     tests: [DECISION_TESTS],
@@ -116,7 +118,7 @@ const MUTANTS: Mutant[] = [
   {
     id: 'day-start-exclusive',
     rule: 'a swipe made exactly at 00:00 Beijing counts in that day',
-    fn: 'decide_deduction',
+    fn: 'decide_swipe',
     from: 'd.created_at >= v_day_start',
     to: 'd.created_at > v_day_start',
     tests: [DECISION_TESTS],
@@ -125,7 +127,7 @@ const MUTANTS: Mutant[] = [
   {
     id: 'sum-reversed',
     rule: 'reversed swipes leave the daily sum',
-    fn: 'decide_deduction',
+    fn: 'decide_swipe',
     from: " and d.status <> 'REVERSED'",
     to: '',
     tests: [DECISION_TESTS],
@@ -134,7 +136,7 @@ const MUTANTS: Mutant[] = [
   {
     id: 'sum-declined',
     rule: 'declined swipes are not in the daily sum',
-    fn: 'decide_deduction',
+    fn: 'decide_swipe',
     from: "d.decision = 'APPROVED' and ",
     to: '',
     tests: [DECISION_TESTS],
@@ -143,8 +145,8 @@ const MUTANTS: Mutant[] = [
   {
     id: 'sum-whole-school',
     rule: "the daily sum is the card's own",
-    fn: 'decide_deduction',
-    from: 'd.school_id = p_school_id and d.card_no = p_card_no and d.created_at',
+    fn: 'decide_swipe',
+    from: 'd.school_id = p_school_id and d.card_no = v_card_no and d.created_at',
     to: 'd.school_id = p_school_id and d.created_at',
     tests: [DECISION_TESTS],
     grep: 'own daily sum',
@@ -152,7 +154,7 @@ const MUTANTS: Mutant[] = [
   {
     id: 'arrears-without-retrying',
     rule: 'a RETRYING deduction is arrears',
-    fn: 'decide_deduction',
+    fn: 'decide_swipe',
     from: "d.status in ('RETRYING', 'ARREARS')",
     to: "d.status in ('ARREARS')",
     tests: [DECISION_TESTS],
@@ -161,7 +163,7 @@ const MUTANTS: Mutant[] = [
   {
     id: 'arrears-without-arrears',
     rule: 'an ARREARS deduction is arrears',
-    fn: 'decide_deduction',
+    fn: 'decide_swipe',
     from: "d.status in ('RETRYING', 'ARREARS')",
     to: "d.status in ('RETRYING')",
     tests: ['test/integration/withholding/collection.test.ts'],
@@ -170,7 +172,7 @@ const MUTANTS: Mutant[] = [
   {
     id: 'arrears-with-pending',
     rule: 'a swipe waiting to be collected is not arrears',
-    fn: 'decide_deduction',
+    fn: 'decide_swipe',
     from: "d.status in ('RETRYING', 'ARREARS')",
     to: "d.status in ('RETRYING', 'ARREARS', 'PENDING')",
     tests: [DECISION_TESTS],
@@ -179,7 +181,7 @@ const MUTANTS: Mutant[] = [
   {
     id: 'arrears-any-payer',
     rule: "arrears block only the payer's own swipes",
-    fn: 'decide_deduction',
+    fn: 'decide_swipe',
     from: 'where d.payer_user_id = v_payer.user_id and d.status in',
     to: 'where d.status in',
     tests: [DECISION_TESTS],
@@ -188,24 +190,60 @@ const MUTANTS: Mutant[] = [
   {
     id: 'lock-removed',
     rule: 'swipes of one card are decided in single file',
-    fn: 'decide_deduction',
-    from: "perform pg_advisory_xact_lock(hashtextextended(p_school_id::text || '/' || p_card_no, 7355609));",
-    to: '',
+    fn: 'decide_deductions',
+    from: '    perform pg_advisory_xact_lock(v_key);\n',
+    to: '    null;\n',
     tests: ['test/integration/withholding/decide-concurrency.test.ts'],
   },
   {
     id: 'lock-per-school',
     rule: 'the lock is per card, not per school',
-    fn: 'decide_deduction',
-    from: "hashtextextended(p_school_id::text || '/' || p_card_no, 7355609)",
-    to: 'hashtextextended(p_school_id::text, 7355609)',
+    fn: 'decide_deductions',
+    from: "hashtextextended(s.school_id::text || '/' || coalesce(s.card_no, c.card_no), 7355609)",
+    to: 'hashtextextended(s.school_id::text, 7355609)',
     tests: [DECISION_TESTS],
     grep: 'per-card lock',
   },
   {
+    id: 'lock-code-card-missed',
+    rule: 'a swipe by dynamic code locks the card the code stands for',
+    fn: 'decide_deductions',
+    from: 'coalesce(s.card_no, c.card_no), 7355609)',
+    to: 's.card_no, 7355609)',
+    tests: [BATCH_TESTS],
+    grep: 'card a dynamic code stands for',
+  },
+  {
+    id: 'batch-second-nonce-use',
+    rule: 'of two swipes of one batch with one nonce, the first spends it',
+    fn: 'decide_deductions',
+    from: 'select min(s.swipe) as first_use',
+    to: 'select max(s.swipe) as first_use',
+    tests: [BATCH_TESTS],
+    grep: 'one nonce',
+  },
+  {
+    id: 'batch-out-of-order',
+    rule: 'the swipes of a batch are decided in the order they came',
+    fn: 'decide_deductions',
+    from: 'from deduction_swipes(p_swipes) s order by s.swipe loop',
+    to: 'from deduction_swipes(p_swipes) s order by s.swipe desc loop',
+    tests: [BATCH_TESTS],
+    grep: 'order they came',
+  },
+  {
+    id: 'batch-error-not-isolated',
+    rule: "one swipe's failure does not fail the others of its batch",
+    fn: 'decide_deductions',
+    from: '    exception when others then\n',
+    to: "    exception when sqlstate 'XX999' then\n",
+    tests: [BATCH_TESTS],
+    grep: 'one bad swipe',
+  },
+  {
     id: 'window-age-inclusive',
     rule: 'a swipe exactly swipe_max_age old is inside the window',
-    fn: 'decide_deduction',
+    fn: 'decide_swipe',
     from: 'p_occurred_at < p_now - make_interval',
     to: 'p_occurred_at <= p_now - make_interval',
     tests: [DECISION_TESTS],
@@ -214,7 +252,7 @@ const MUTANTS: Mutant[] = [
   {
     id: 'window-ahead-inclusive',
     rule: 'a swipe exactly swipe_max_ahead ahead is inside the window',
-    fn: 'decide_deduction',
+    fn: 'decide_swipe',
     from: 'p_occurred_at > p_now + make_interval',
     to: 'p_occurred_at >= p_now + make_interval',
     tests: [DECISION_TESTS],
@@ -223,7 +261,7 @@ const MUTANTS: Mutant[] = [
   {
     id: 'suspended-ignored',
     rule: 'a SUSPENDED school takes no new swipes',
-    fn: 'decide_deduction',
+    fn: 'decide_swipe',
     from: "if v_school.status = 'SUSPENDED' then",
     to: 'if false then',
     tests: ['test/integration/onboarding/isv-lifecycle.test.ts'],
@@ -232,7 +270,7 @@ const MUTANTS: Mutant[] = [
   {
     id: 'lost-ignored',
     rule: 'a card reported lost is declined',
-    fn: 'decide_deduction',
+    fn: 'decide_swipe',
     from: "elsif v_payer.status = 'LOST' then",
     to: 'elsif false then',
     tests: [GATEWAY_TESTS],
@@ -241,7 +279,7 @@ const MUTANTS: Mutant[] = [
   {
     id: 'agreement-any-status',
     rule: 'only an ACTIVE agreement pays',
-    fn: 'decide_deduction',
+    fn: 'decide_swipe',
     from: "c.removed_at is null and a.status = 'ACTIVE'",
     to: 'c.removed_at is null',
     tests: ['test/integration/withholding/agreement.test.ts'],
@@ -250,7 +288,7 @@ const MUTANTS: Mutant[] = [
   {
     id: 'removed-card-covered',
     rule: 'a card removed from the agreement is no longer paid',
-    fn: 'decide_deduction',
+    fn: 'decide_swipe',
     from: "c.removed_at is null and a.status = 'ACTIVE'",
     to: "a.status = 'ACTIVE'",
     tests: ['test/integration/withholding/families.test.ts'],
@@ -259,7 +297,7 @@ const MUTANTS: Mutant[] = [
   {
     id: 'approved-not-due',
     rule: 'an approved swipe is due for collection at once',
-    fn: 'decide_deduction',
+    fn: 'decide_swipe',
     from: 'case when v_reason is null then p_now end,',
     to: 'case when v_reason is null then null end,',
     tests: ['test/integration/withholding/swipes.test.ts'],
@@ -268,38 +306,36 @@ const MUTANTS: Mutant[] = [
   {
     id: 'nonce-replay-accepted',
     rule: 'a nonce is spent once (replays refused)',
-    fn: 'decide_deduction',
-    from: "  if not found then\n    return query select 'REPLAY'",
-    to: "  if false then\n    return query select 'REPLAY'",
+    fn: 'decide_deductions',
+    from: '    if not (v_swipe.swipe = any(v_fresh)) then\n',
+    to: '    if false then\n',
     tests: [GATEWAY_TESTS],
     grep: 'same nonce a second time',
   },
   {
     id: 'txn-unique-race',
-    rule: 'concurrent requests with one txnNo record one deduction (on conflict)',
-    fn: 'decide_deduction',
+    rule: 'a reversal that commits while its swipe is decided wins (on conflict)',
+    fn: 'decide_swipe',
     from: '  on conflict (school_id, txn_no) do nothing\n',
     to: '\n',
-    tests: [GATEWAY_TESTS],
-    grep: '100 concurrent requests',
+    tests: [BATCH_TESTS],
+    grep: 'reversal that commits',
   },
   {
     id: 'txn-repeat-lookup-removed',
-    rule: 'a repeated txnNo gets its first answer',
-    fn: 'decide_deduction',
-    from: '  select * into v_row from deductions d where d.school_id = p_school_id and d.txn_no = p_txn_no;\n  if found then\n    return query select * from deduction_answer(v_row, p_card_no, p_amount_fen, p_now);\n    return;\n  end if;\n\n  select s.status',
-    to: '  select s.status',
-    tests: [GATEWAY_TESTS],
-    grep: 'first answer',
-    equivalent:
-      'the insert ... on conflict do nothing and the lookup after it give the same first answer; the early lookup only saves evaluating the rules (speed, not behaviour)',
+    rule: 'a repeated txnNo gets its first answer before any rule runs (a conflicting repeat spends no dynamic code)',
+    fn: 'decide_swipe',
+    from: '  select * into v_row from deductions d where d.school_id = p_school_id and d.txn_no = p_txn_no;\n  if found then\n    return query select * from deduction_answer(v_row, p_card_no, p_dynamic_code_hash, p_amount_fen, p_now);\n    return;\n  end if;\n\n  if p_dynamic_code_hash',
+    to: '  if p_dynamic_code_hash',
+    tests: [BATCH_TESTS],
+    grep: 'another, unused dynamic code',
   },
   {
     id: 'answer-amount-ignored',
     rule: 'a repeat with another amount is a conflict',
     fn: 'deduction_answer',
-    from: 'p_row.card_no = p_card_no and p_row.amount_fen = p_amount_fen',
-    to: 'p_row.card_no = p_card_no',
+    from: 'elsif p_row.amount_fen = p_amount_fen\n    and (case',
+    to: 'elsif (case',
     tests: [GATEWAY_TESTS],
     grep: 'TXN_CONFLICT',
   },
@@ -307,8 +343,8 @@ const MUTANTS: Mutant[] = [
     id: 'answer-card-ignored',
     rule: 'a repeat with another card is a conflict',
     fn: 'deduction_answer',
-    from: 'p_row.card_no = p_card_no and p_row.amount_fen = p_amount_fen',
-    to: 'p_row.amount_fen = p_amount_fen',
+    from: 'else p_row.dynamic_code_hash is null and p_row.card_no = p_card_no end',
+    to: 'else p_row.dynamic_code_hash is null end',
     tests: [GATEWAY_TESTS],
     grep: 'TXN_CONFLICT',
   },
@@ -316,7 +352,7 @@ const MUTANTS: Mutant[] = [
     id: 'tombstone-not-reversed',
     rule: 'a txnNo reversed before it arrived is declined REVERSED',
     fn: 'deduction_answer',
-    from: '  if p_row.card_no is null then',
+    from: '  if p_row.amount_fen is null then',
     to: '  if false then',
     tests: [GATEWAY_TESTS],
     grep: 'reversed before it arrived',
@@ -402,7 +438,8 @@ function main(): void {
   const only = process.argv.slice(2).filter((a) => a !== '--check');
   const chosen = only.length ? MUTANTS.filter((m) => only.includes(m.id)) : MUTANTS;
   const definitions = {
-    decide_deduction: latestDefinition('decide_deduction'),
+    decide_swipe: latestDefinition('decide_swipe'),
+    decide_deductions: latestDefinition('decide_deductions'),
     deduction_answer: latestDefinition('deduction_answer'),
   };
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sql-mutants-'));
@@ -426,7 +463,7 @@ function main(): void {
     fs.rmSync(dir, { recursive: true, force: true });
   }
   console.log(
-    `SQL of ${definitions.decide_deduction.file} (decide_deduction) and ${definitions.deduction_answer.file} (deduction_answer)\n`,
+    `SQL of ${definitions.decide_swipe.file} (decide_swipe, decide_deductions) and ${definitions.deduction_answer.file} (deduction_answer)\n`,
   );
   console.log('| mutant | rule | change | result | killing test |');
   console.log('|---|---|---|---|---|');
