@@ -381,6 +381,8 @@ export interface BillCorruptionRequest {
   /** DROP the rows of outTradeNo; change its trade row's AMOUNT to amountFen; add a STRANGER's trade. */
   kind: 'DROP' | 'AMOUNT' | 'STRANGER';
   outTradeNo?: string;
+  /** DROP / AMOUNT only the refund row of outTradeNo with this out_request_no (AMOUNT: the amount refunded). */
+  outRequestNo?: string;
   amountFen?: number;
 }
 
@@ -390,6 +392,7 @@ export interface BillCorruptionView {
   billDate: string;
   kind: 'DROP' | 'AMOUNT' | 'STRANGER';
   outTradeNo?: string;
+  outRequestNo?: string;
   amountFen?: number;
 }
 

@@ -186,10 +186,19 @@ function corrupted(
   let result = rows;
   for (const c of corruptions) {
     if (c.sellerPid !== merchant.pid || c.billDate.replaceAll('-', '') !== period.label) continue;
-    if (c.kind === 'DROP') result = result.filter((r) => r.outTradeNo !== c.outTradeNo);
+    // With outRequestNo a corruption is of that refund row only; refund rows' amounts are negative.
+    const hit = (r: DetailRow) =>
+      r.outTradeNo === c.outTradeNo &&
+      (c.outRequestNo === undefined ? c.kind === 'DROP' || !r.isRefund : r.requestNo === c.outRequestNo);
+    if (c.kind === 'DROP') result = result.filter((r) => !hit(r));
     if (c.kind === 'AMOUNT') {
       result = result.map((r) =>
-        r.outTradeNo === c.outTradeNo && !r.isRefund ? { ...r, amountFen: c.amountFen ?? r.amountFen } : r,
+        hit(r)
+          ? {
+              ...r,
+              amountFen: c.amountFen === undefined ? r.amountFen : r.isRefund ? -c.amountFen : c.amountFen,
+            }
+          : r,
       );
     }
     if (c.kind === 'STRANGER') {

@@ -251,6 +251,7 @@ const schemas = {
       .required(),
     kind: Joi.string().valid('DROP', 'AMOUNT', 'STRANGER').required(),
     outTradeNo: Joi.string().max(64).when('kind', { not: 'STRANGER', then: Joi.required() }),
+    outRequestNo: Joi.string().max(64).when('kind', { is: 'STRANGER', then: Joi.forbidden() }),
     amountFen: fen.min(1).when('kind', { is: 'AMOUNT', then: Joi.required() }),
   }),
 };

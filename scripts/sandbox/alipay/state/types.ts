@@ -292,6 +292,8 @@ export interface BillCorruption {
   billDate: string;
   kind: 'DROP' | 'AMOUNT' | 'STRANGER';
   outTradeNo?: string;
+  /** DROP / AMOUNT: only the refund row of this out_request_no (else DROP takes every row, AMOUNT the trade's). */
+  outRequestNo?: string;
   amountFen?: number;
 }
 

@@ -19,6 +19,10 @@ export const FINDING_KINDS = {
   UNKNOWN_TRADE: { action: 'INVESTIGATE', title: '支付宝账单中有平台不认识的交易' },
   MISSING_AT_ALIPAY: { action: 'INVESTIGATE', title: '平台已收款，支付宝账单中没有' },
   AMOUNT_DIFFERS: { action: 'INVESTIGATE', title: '支付宝金额与平台不一致' },
+  SUPERSEDED_PAID: {
+    action: 'INVESTIGATE',
+    title: '已撤销的扣款单号在支付宝收了款，且未退回（可能重复扣款）',
+  },
   REFUND_UNKNOWN: { action: 'INVESTIGATE', title: '支付宝有退款，平台没有成功的退款' },
   REFUND_MISSING_AT_ALIPAY: { action: 'INVESTIGATE', title: '平台已退款，支付宝账单中没有' },
   REFUND_AMOUNT_DIFFERS: { action: 'INVESTIGATE', title: '退款金额不一致' },
@@ -63,6 +67,8 @@ export function paymentFinding(base: { schoolId: string; billDate: string }, m: 
   };
   if (m.side === 'OURS') return finding(base, 'MISSING_AT_ALIPAY', common);
   if (m.recordKind === null) return finding(base, 'UNKNOWN_TRADE', common);
+  // An earlier number of a renumbered charge that Alipay kept (a cancelled one given back is no finding).
+  if (m.status === 'SUPERSEDED') return finding(base, 'SUPERSEDED_PAID', common);
   if (!m.isPaid) {
     // Only kinds with a settling path get APPLY_PAYMENT; the others are looked at by a person.
     const canApply = recordSource(m.recordKind)?.applyPayment !== undefined;

@@ -21,13 +21,43 @@ import { reconcileRepayment } from '../withholding/debts.js';
  *
  * and, when the kind has a sweep that settles a trade whose notification was lost, `applyPayment` (the
  * repair of a PAID_NOT_RECORDED finding); royalty amounts, when a kind has them, belong in a column here
- * too (compare with the bill's 分润).
+ * too (compare with the bill's 分润). A kind charged with trade.pay under renumbered out_trade_nos
+ * (payments/trade-pay-charge.ts) adds its earlier numbers with `supersededCharges` (status SUPERSEDED).
  */
 export interface RecordSource {
   kind: string;
   select(schoolId: string): SQL;
   /** Settles a payment Alipay has and we missed, through the code a notification or the sweep uses. */
   applyPayment?(deps: Deps, outTradeNo: string): Promise<boolean>;
+}
+
+/**
+ * The earlier out_trade_nos of charges that were renumbered: `<no>`, `<no>_2` … before the current
+ * `<no>_<k>`. Each was closed or cancelled before the next went out (payments/trade-pay-charge.ts), so it
+ * is ours and unpaid: status SUPERSEDED. Alipay can still show one as paid and given back (a buyer who
+ * confirmed just before our cancel: Alipay's cancel then refunds the trade), which is no difference when
+ * the refund is in the same bill (matching.ts), and a finding (SUPERSEDED_PAID) when it is not.
+ * `table` and `numberColumn` are this file's constants, never input.
+ */
+function supersededCharges(
+  kind: string,
+  table: string,
+  numberColumn: string,
+  cardNo: SQL,
+  schoolId: string,
+): SQL {
+  const no = sql.raw(`t.${numberColumn}`);
+  return sql`
+      select ${kind}::text as kind, n.out_trade_no, null::text as trade_no, t.amount_fen, null::timestamptz as paid_at,
+             false as is_paid, 'SUPERSEDED' as status, ${cardNo} as card_no
+      from ${sql.raw(table)} t
+      cross join lateral (
+        select ${no} as out_trade_no
+        union all
+        select ${no} || '_' || i
+          from generate_series(2, substring(t.out_trade_no from '_([0-9]+)$')::int - 1) i) n
+      where t.school_id = ${schoolId} and t.out_trade_no is distinct from ${no}
+        and starts_with(t.out_trade_no, ${no} || '_') and t.out_trade_no ~ '_[0-9]+$'`;
 }
 
 export const RECORD_SOURCES: readonly RecordSource[] = [
@@ -65,14 +95,18 @@ export const RECORD_SOURCES: readonly RecordSource[] = [
     select: (schoolId) => sql`
       select 'DEDUCTION' as kind, out_trade_no, alipay_trade_no as trade_no, amount_fen,
              collected_at as paid_at, collected_at is not null as is_paid, status, card_no
-      from deductions where school_id = ${schoolId} and out_trade_no is not null`,
+      from deductions where school_id = ${schoolId} and out_trade_no is not null
+      union all
+      ${supersededCharges('DEDUCTION', 'deductions', 'deduction_no', sql`t.card_no`, schoolId)}`,
   },
   {
     kind: 'CAMPUS_CODE',
     select: (schoolId) => sql`
       select 'CAMPUS_CODE' as kind, out_trade_no, alipay_trade_no as trade_no, amount_fen, paid_at,
              paid_at is not null as is_paid, status, null::text as card_no
-      from campus_code_payments where school_id = ${schoolId} and out_trade_no is not null`,
+      from campus_code_payments where school_id = ${schoolId} and out_trade_no is not null
+      union all
+      ${supersededCharges('CAMPUS_CODE', 'campus_code_payments', 'payment_no', sql`null::text`, schoolId)}`,
   },
 ];
 
@@ -80,10 +114,14 @@ export function recordSource(kind: string): RecordSource | undefined {
   return RECORD_SOURCES.find((source) => source.kind === kind);
 }
 
-/** The union of every source for one school, restricted by `where` (a condition on the union's columns). */
+/**
+ * The union of every source for one school, restricted by `where`, a condition on the columns of `s` (one
+ * source's rows). Keep it free of `or` over subqueries: PostgreSQL runs such a condition once per record
+ * unless the subquery's rows fit in work_mem (matching.ts joins instead).
+ */
 export function ourRecords(schoolId: string, where: SQL): SQL {
   const parts = RECORD_SOURCES.map(
-    (source) => sql`select * from (${source.select(schoolId)}) s where ${where}`,
+    (source) => sql`select s.* from (${source.select(schoolId)}) s where ${where}`,
   );
   return sql.join(parts, sql` union all `);
 }

@@ -60,11 +60,35 @@ export interface RechargeToCheck {
 const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 const text = (v: unknown) => (v === null || v === undefined ? null : String(v));
 
-/** Ours = records in the day's bill, or paid within the day. */
+const billOfDay = (day: DayWindow) =>
+  sql`select out_trade_no from bill_rows where school_id = ${day.schoolId} and bill_date = ${day.billDate}`;
+
+/**
+ * Ours = records in the day's bill, plus those paid within the day that no row of the bill names. Two
+ * parts joined by `union all`, not one `in (bill) or paid that day` condition: PostgreSQL runs such an OR
+ * subplan once per record unless the bill's numbers fit in work_mem (quadratic: 200,000 rows ran for
+ * minutes). Each part is a semi-join or an anti-join.
+ */
 function oursOfDay(day: DayWindow, ours: (where: SQL) => SQL): SQL {
-  return ours(sql`(s.out_trade_no in (select out_trade_no from bill_rows
-                     where school_id = ${day.schoolId} and bill_date = ${day.billDate})
-                  or (s.is_paid and s.paid_at >= ${day.from} and s.paid_at < ${day.to}))`);
+  return sql`${ours(sql`s.out_trade_no in (${billOfDay(day)})`)}
+    union all
+    ${ours(sql`s.is_paid and s.paid_at >= ${day.from} and s.paid_at < ${day.to}
+               and not exists (select 1 from bill_rows b where b.school_id = ${day.schoolId}
+                                  and b.bill_date = ${day.billDate} and b.out_trade_no = s.out_trade_no)`)}`;
+}
+
+/**
+ * The CTEs `given_back` (out_trade_nos whose payment the same bill refunds in full) and `cancelled` (those of
+ * them that are earlier numbers of our renumbered charges, SUPERSEDED in record-sources.ts: paid just
+ * before our cancel, which refunded them). A cancelled charge is no difference on either side.
+ */
+function cancelledCharges(day: DayWindow, ours: (where: SQL) => SQL): SQL {
+  return sql`given_back as (
+      select out_trade_no from bill_rows where school_id = ${day.schoolId} and bill_date = ${day.billDate}
+       group by out_trade_no
+      having bool_or(is_refund) and bool_or(not is_refund) and sum(amount_fen) = 0),
+    cancelled as materialized (
+      select out_trade_no from (${ours(sql`s.status = 'SUPERSEDED' and s.out_trade_no in (select out_trade_no from given_back)`)}) c)`;
 }
 
 export async function paymentMismatches(
@@ -74,11 +98,13 @@ export async function paymentMismatches(
 ): Promise<PaymentMismatch[]> {
   const { rows } = await db.execute(sql`
     with ours as materialized (${oursOfDay(day, ours)}),
-    bill as (select * from bill_rows where school_id = ${day.schoolId} and bill_date = ${day.billDate} and not is_refund)
+    bill as (select * from bill_rows where school_id = ${day.schoolId} and bill_date = ${day.billDate} and not is_refund),
+    ${cancelledCharges(day, ours)}
     select 'BILL' as side, b.out_trade_no, b.trade_no, o.kind, o.status, o.is_paid, o.amount_fen as ours_fen,
            b.amount_fen as alipay_fen, o.card_no
       from bill b left join ours o on o.out_trade_no = b.out_trade_no
-     where o.kind is null or not o.is_paid or o.amount_fen <> b.amount_fen
+     where (o.kind is null or not o.is_paid or o.amount_fen <> b.amount_fen)
+       and not exists (select 1 from cancelled c where c.out_trade_no = b.out_trade_no)
     union all
     select 'OURS', o.out_trade_no, o.trade_no, o.kind, o.status, o.is_paid, o.amount_fen, null, o.card_no
       from ours o
@@ -98,18 +124,31 @@ export async function paymentMismatches(
   }));
 }
 
-export async function refundMismatches(db: Executor, day: DayWindow): Promise<RefundMismatch[]> {
+export async function refundMismatches(
+  db: Executor,
+  day: DayWindow,
+  ours: (where: SQL) => SQL,
+): Promise<RefundMismatch[]> {
+  // Our refunds named by the bill's refund rows, plus those completed within the day that it does not name
+  // (a union of a semi-join and an anti-join, as oursOfDay).
   const { rows } = await db.execute(sql`
     with bill as (select * from bill_rows where school_id = ${day.schoolId} and bill_date = ${day.billDate} and is_refund),
     ours as materialized (
       select out_trade_no, out_request_no, amount_fen, status, completed_at from refunds
        where school_id = ${day.schoolId}
-         and ((out_trade_no, out_request_no) in (select out_trade_no, refund_request_no from bill)
-              or (status = 'SUCCEEDED' and completed_at >= ${day.from} and completed_at < ${day.to})))
+         and (out_trade_no, out_request_no) in (select out_trade_no, refund_request_no from bill)
+      union all
+      select out_trade_no, out_request_no, amount_fen, status, completed_at from refunds r
+       where school_id = ${day.schoolId}
+         and status = 'SUCCEEDED' and completed_at >= ${day.from} and completed_at < ${day.to}
+         and not exists (select 1 from bill b where b.out_trade_no = r.out_trade_no
+                                                and b.refund_request_no = r.out_request_no)),
+    ${cancelledCharges(day, ours)}
     select 'BILL' as side, b.out_trade_no, b.refund_request_no as out_request_no, b.trade_no, r.status,
            r.amount_fen as ours_fen, -b.amount_fen as alipay_fen
       from bill b left join ours r on r.out_trade_no = b.out_trade_no and r.out_request_no = b.refund_request_no
-     where r.status is distinct from 'SUCCEEDED' or r.amount_fen <> -b.amount_fen
+     where (r.status is distinct from 'SUCCEEDED' or r.amount_fen <> -b.amount_fen)
+       and not exists (select 1 from cancelled c where c.out_trade_no = b.out_trade_no)
     union all
     select 'OURS', r.out_trade_no, r.out_request_no, null, r.status, r.amount_fen, null
       from ours r
@@ -127,7 +166,10 @@ export async function refundMismatches(db: Executor, day: DayWindow): Promise<Re
   }));
 }
 
-/** The bill's rows by our record kind (UNKNOWN: none of ours), with our matching amounts beside them. */
+/**
+ * The bill's rows by our record kind (UNKNOWN: none of ours), with our matching amounts beside them. A
+ * cancelled charge's payment and refund are ours as Alipay shows them (they net to nothing).
+ */
 export async function billTotals(
   db: Executor,
   day: DayWindow,
@@ -136,18 +178,21 @@ export async function billTotals(
   const { rows } = await db.execute(sql`
     with bill as (select * from bill_rows where school_id = ${day.schoolId} and bill_date = ${day.billDate}),
     ours as materialized (${ours(sql`s.out_trade_no in (select out_trade_no from bill)`)}),
+    ${cancelledCharges(day, ours)},
     our_refunds as (
       select out_trade_no, out_request_no, amount_fen from refunds
        where school_id = ${day.schoolId} and status = 'SUCCEEDED'
          and (out_trade_no, out_request_no) in (select out_trade_no, refund_request_no from bill where is_refund))
     select coalesce(o.kind, 'UNKNOWN') as kind, b.is_refund, count(*) as n,
            sum(b.amount_fen) as alipay_fen,
-           sum(case when b.is_refund then coalesce(-r.amount_fen, 0)
+           sum(case when c.out_trade_no is not null then b.amount_fen
+                    when b.is_refund then coalesce(-r.amount_fen, 0)
                     when o.is_paid then o.amount_fen else 0 end) as ours_fen,
            sum(b.fee_fen) as fee_fen, sum(b.royalty_fen) as royalty_fen
       from bill b
       left join ours o on o.out_trade_no = b.out_trade_no
       left join our_refunds r on b.is_refund and r.out_trade_no = b.out_trade_no and r.out_request_no = b.refund_request_no
+      left join cancelled c on c.out_trade_no = b.out_trade_no
      group by 1, 2 order by 1, 2`);
   return rows.map((r) => ({
     kind: String(r.kind),
