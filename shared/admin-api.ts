@@ -201,7 +201,10 @@ export interface ReconciliationFindingView {
   resolvedBy: string | null;
   resolvedAt: string | null;
   note: string | null;
-  /** The repairs a STAFF admin may run now (POST …/findings/:id/:repair). */
+  /**
+   * The repairs a STAFF admin may run now: actions of the exceptions inbox,
+   * POST …/inbox/reconciliation.finding/:id/:repair {reason?} (mark-handled needs the reason).
+   */
   repairs: string[];
 }
 
@@ -218,12 +221,6 @@ export interface ReconciliationDayResponse extends ReconciliationDaySummary {
 // GET …/reconciliation/findings?status&billDate (any role)
 export interface ReconciliationFindingsResponse {
   items: ReconciliationFindingView[];
-}
-
-// POST …/reconciliation/findings/:id/:repair {reason?} (STAFF) — apply-payment | re-credit | mark-handled
-export interface ReconciliationRepairResponse {
-  changed: boolean;
-  finding: ReconciliationFindingView;
 }
 
 // ---- issue 13: dashboard, orders, exceptions inbox, roster import ---------------------------------------

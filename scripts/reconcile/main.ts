@@ -1,23 +1,31 @@
+import fs from 'node:fs';
 import { parseArgs } from 'node:util';
+import { prepareDayWorkbook } from '../../server/src/domain/reconciliation/day-workbook.js';
 import { beijingDate, reconcileDay } from '../../server/src/domain/reconciliation/reconcile-day.js';
 import { dayDetail } from '../../server/src/domain/reconciliation/reconciliation-views.js';
 import { formatFen } from '../../shared/money.js';
 import { createOperatorContext, type OperatorIo } from '../operator/context.js';
 
 const USAGE =
-  'usage: npm run reconcile -- --school <10-digit code> [--date yyyy-MM-dd]   (default: yesterday)';
+  'usage: npm run reconcile -- --school <10-digit code> [--date yyyy-MM-dd] [--xlsx <file>]   (default date: yesterday)';
 
 /**
- * `npm run reconcile -- --school <code> --date yyyy-MM-dd`: (re)runs one school-day of reconciliation now,
- * as the daily job does, and prints the day's summary (stderr, for people) and the day as JSON (stdout).
+ * `npm run reconcile -- --school <code> --date yyyy-MM-dd [--xlsx <file>]`: (re)runs one school-day of
+ * reconciliation now, as the daily job does, and prints the day's summary (stderr, for people) and the day
+ * as JSON (stdout); with --xlsx it also writes the day's workbook for the finance office (day-workbook.ts).
  * Exit code 0 when the day is balanced, 2 when it has open findings or its bill is not ready, 1 on errors.
  */
 export async function runReconcile(argv: string[], io: OperatorIo): Promise<number> {
-  let values: { school?: string; date?: string; help?: boolean };
+  let values: { school?: string; date?: string; xlsx?: string; help?: boolean };
   try {
     ({ values } = parseArgs({
       args: argv,
-      options: { school: { type: 'string' }, date: { type: 'string' }, help: { type: 'boolean' } },
+      options: {
+        school: { type: 'string' },
+        date: { type: 'string' },
+        xlsx: { type: 'string' },
+        help: { type: 'boolean' },
+      },
     }));
   } catch (error) {
     io.stderr(`${(error as Error).message}\n${USAGE}\n`);
@@ -55,6 +63,12 @@ export async function runReconcile(argv: string[], io: OperatorIo): Promise<numb
       ctx.say(
         `  [${f.status}] ${f.kind} ${f.outTradeNo} → ${f.action}${f.resolution ? ` (${f.resolution})` : ''}`,
       );
+    }
+    if (values.xlsx) {
+      const workbook = await prepareDayWorkbook(ctx.deps, school.id, billDate);
+      // Resolves once the file stream has finished.
+      await workbook.write(fs.createWriteStream(values.xlsx));
+      ctx.say(`  workbook written to ${values.xlsx}`);
     }
     io.stdout(`${JSON.stringify(day)}\n`);
     return day.balanced ? 0 : 2;

@@ -254,12 +254,9 @@ export const FUZZ_CATALOG: Record<string, FuzzEntry> = {
     auth: 'session',
     example: (f) => ({ params: { schoolId: f.schoolId }, query: { status: 'OPEN', billDate: '2026-01-01' } }),
   },
-  'POST /api/v1/admin/schools/:schoolId/reconciliation/findings/:id/:repair': {
+  'GET /api/v1/admin/schools/:schoolId/reconciliation/days/:billDate/export': {
     auth: 'session',
-    example: (f) => ({
-      params: { schoolId: f.schoolId, id: crypto.randomUUID(), repair: 'mark-handled' },
-      body: { reason: '已核实' },
-    }),
+    example: (f) => ({ params: { schoolId: f.schoolId, billDate: '2026-01-01' } }),
   },
   'GET /api/v1/admin/schools/:schoolId/audit': {
     auth: 'session',

@@ -46,9 +46,7 @@ const ROUTES: Record<string, RouteCall | NotSchoolScoped> = {
   'GET /api/v1/admin/schools/:schoolId/reconciliation/days/:billDate': {},
   'POST /api/v1/admin/schools/:schoolId/reconciliation/days/:billDate/rerun': {},
   'GET /api/v1/admin/schools/:schoolId/reconciliation/findings': {},
-  'POST /api/v1/admin/schools/:schoolId/reconciliation/findings/:id/:repair': {
-    body: { reason: '越权处理' },
-  },
+  'GET /api/v1/admin/schools/:schoolId/reconciliation/days/:billDate/export': {},
   'GET /api/v1/admin/schools/:schoolId/dashboard': {},
   'GET /api/v1/admin/schools/:schoolId/orders': {},
   'GET /api/v1/admin/schools/:schoolId/orders/:kind/:id': {

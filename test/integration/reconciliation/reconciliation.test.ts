@@ -1,17 +1,24 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import ExcelJS from 'exceljs';
 import type { SchoolRow } from '../../../server/src/db/repos/schools/schools.js';
 import { beijingDate, reconcileDay } from '../../../server/src/domain/reconciliation/reconcile-day.js';
 import { runReconcile } from '../../../scripts/reconcile/main.js';
 import { adminOf } from '../../support/admins.js';
 import { eventually } from '../../support/http.js';
 import { startStack, type Stack } from '../../support/stack.js';
+import { creditFailedRecharge } from '../admin/helpers.js';
 import { waitForRecharge } from '../student/helpers.js';
+import { chargesOf, gatewayFor, sale, signedPayer, waitForDeduction } from '../withholding/helpers.js';
 
 /**
  * Reconciliation (issue 17) end to end: real Alipay sandbox bills (GBK CSV in a zip, through
  * bill.downloadurl.query on the school's app_auth_token), the card-system sandbox's records, the daily job,
- * the CLI and the admin API. All trades are made on one Beijing day (today), then the sandbox's clock moves
- * 34 hours on, past the 09:00 at which that day's bill exists.
+ * the CLI, the admin API, the exceptions inbox's repairs and the XLSX export. All trades are made on one
+ * Beijing day (today), then the sandbox's clock moves 34 hours on, past the 09:00 at which that day's bill
+ * exists.
  */
 describe('reconciliation: Alipay bill ↔ platform ↔ card system', function () {
   this.timeout(300_000);
@@ -80,7 +87,13 @@ describe('reconciliation: Alipay bill ↔ platform ↔ card system', function ()
         RECONCILE_EVERY_MS: '300',
         RECONCILE_RETRY_MS: '200',
         RECONCILE_READY_HOUR: '0',
+        // A withholding charge left waiting for the buyer is cancelled at the first look (see 'makes the
+        // day'); the cancel is held 10 s by the sandbox, so the SDK must wait longer than that.
+        DEDUCTION_POLL_INTERVAL_MS: '200',
+        DEDUCTION_POLL_WINDOW_MS: '0',
+        ALIPAY_TIMEOUT_MS: '20000',
       },
+      schoolSettings: { retryScheduleSeconds: [1] },
     });
     clean = await stack.addSchool({ name: '对账示范大学' });
   });
@@ -92,6 +105,8 @@ describe('reconciliation: Alipay bill ↔ platform ↔ card system', function ()
   let c: typeof a;
   let e: typeof a;
   let lost: typeof a;
+  let refunded: Array<{ outTradeNo: string; outRequestNo: string }>;
+  let cancelledCharge: { deductionNo: string };
 
   it('makes the day: recharges at a clean school and at one whose books will be spoiled', async () => {
     billDate = beijingDate(new Date());
@@ -103,6 +118,50 @@ describe('reconciliation: Alipay bill ↔ platform ↔ card system', function ()
     e = await recharge(stack.school, 4_000);
     lost = await recharge(stack.school, 500, { loseNotification: true });
     assert.equal((await lost.api.get(`/api/v1/recharges/${lost.orderId}`)).body.status, 'CREATED');
+
+    // Two recharges the card system refused, refunded by staff from the inbox: refunds in the bill.
+    const staff = await adminOf(stack, stack.school.id, 'STAFF');
+    refunded = [];
+    for (const amountFen of [600, 700]) {
+      const failed = await creditFailedRecharge(stack, amountFen);
+      const res = await staff.http.post(
+        `/api/v1/admin/schools/${stack.school.id}/inbox/recharge.credit-failed/${failed.orderId}/refund`,
+        {},
+      );
+      assert.equal(res.status, 200, res.text);
+      const refund = await eventually(
+        async () => {
+          const { rows } = await stack.app.deps.pool.query(
+            `select out_request_no, status from refunds where out_trade_no = $1`,
+            [failed.outTradeNo],
+          );
+          return rows[0]?.status === 'SUCCEEDED' ? rows[0] : undefined;
+        },
+        { timeoutMs: 60_000, message: 'the recharge was refunded' },
+      );
+      refunded.push({ outTradeNo: failed.outTradeNo, outRequestNo: refund.out_request_no });
+    }
+
+    // A canteen swipe whose first charge waits for the buyer; our cancel reaches Alipay just after the buyer
+    // confirmed, so Alipay's cancel refunds it, and the swipe is collected under its next number.
+    const payer = await signedPayer(stack);
+    const gateway = await gatewayFor(stack);
+    await stack.alipay.control.injectApiFault({
+      method: 'alipay.trade.pay',
+      times: 1,
+      payInProcess: { completeAfterMs: 4_000 },
+    });
+    await stack.alipay.control.injectApiFault({ method: 'alipay.trade.cancel', times: 1, latencyMs: 10_000 });
+    const swipe = await gateway.deduct(sale(payer.card.cardNo, 800));
+    assert.equal(swipe.body.decision, 'APPROVED', swipe.text);
+    await waitForDeduction(gateway, swipe.body.txnNo, 'COLLECTED', 90_000);
+    cancelledCharge = { deductionNo: swipe.body.deductionId };
+    const charges = await chargesOf(stack, cancelledCharge.deductionNo);
+    assert.deepEqual(
+      [charges.trades.length, charges.refundedFen, charges.paid.map((t) => t.outTradeNo)],
+      [2, 800, [`${cancelledCharge.deductionNo}_2`]],
+      'the first charge was paid and then refunded by the cancel; the second one collected',
+    );
   });
 
   it('waits while the bill is not ready, and the daily job tries again until it is', async () => {
@@ -159,6 +218,22 @@ describe('reconciliation: Alipay bill ↔ platform ↔ card system', function ()
       amountFen: 4_100,
     });
     await stack.alipay.control.corruptBill({ sellerId, billDate, kind: 'STRANGER', amountFen: 777 });
+    const [refundA, refundB] = refunded;
+    await stack.alipay.control.corruptBill({
+      sellerId,
+      billDate,
+      kind: 'AMOUNT',
+      outTradeNo: refundA.outTradeNo,
+      outRequestNo: refundA.outRequestNo,
+      amountFen: 500,
+    });
+    await stack.alipay.control.corruptBill({
+      sellerId,
+      billDate,
+      kind: 'DROP',
+      outTradeNo: refundB.outTradeNo,
+      outRequestNo: refundB.outRequestNo,
+    });
     await stack.cardsys.control.tamperCredit(stack.school.code, a.outTradeNo, 'drop');
     await stack.cardsys.control.tamperCredit(stack.school.code, b.outTradeNo, 'double');
 
@@ -174,17 +249,35 @@ describe('reconciliation: Alipay bill ↔ platform ↔ card system', function ()
       ['MISSING_AT_ALIPAY', c.outTradeNo, 'INVESTIGATE'],
       ['AMOUNT_DIFFERS', e.outTradeNo, 'INVESTIGATE'],
       ['PAID_NOT_RECORDED', lost.outTradeNo, 'APPLY_PAYMENT'],
+      ['REFUND_AMOUNT_DIFFERS', refundA.outTradeNo, 'INVESTIGATE'],
+      ['REFUND_MISSING_AT_ALIPAY', refundB.outTradeNo, 'INVESTIGATE'],
     ];
     for (const [kind, outTradeNo, action] of expected) {
       assert.equal(byKind.get(kind)?.outTradeNo, outTradeNo, kind);
       assert.equal(byKind.get(kind)?.action, action, kind);
     }
     assert.equal(byKind.get('UNKNOWN_TRADE')?.action, 'INVESTIGATE');
-    assert.equal(first.json.findingList.length, 6);
+    const refundFinding = first.json.findingList.find(
+      (f: { kind: string }) => f.kind === 'REFUND_AMOUNT_DIFFERS',
+    );
+    assert.deepEqual([refundFinding.oursFen, refundFinding.alipayFen], [600, 500]);
+    // The cancelled charge (paid, given back by the cancel, under a number the swipe no longer has) is no
+    // difference: neither an unknown trade nor an unknown refund.
+    assert.deepEqual(
+      first.json.findingList
+        .filter((f: { outTradeNo: string }) => f.outTradeNo.startsWith(cancelledCharge.deductionNo))
+        .map((f: { kind: string }) => f.kind),
+      [],
+    );
+    assert.equal(first.json.findingList.length, 8);
+    const deductions = first.json.totals.kinds.find((k: { kind: string }) => k.kind === 'DEDUCTION');
+    assert.deepEqual([deductions.rows, deductions.oursFen, deductions.alipayFen], [2, 1_600, 1_600]);
+    const refunds = first.json.totals.kinds.find((k: { kind: string }) => k.kind === 'REFUND');
+    assert.deepEqual([refunds.oursFen, refunds.alipayFen], [800 + 600 + 700, 800 + 500]);
     assert.match(first.stderr, /NOT BALANCED/);
 
     const again = await cli('--school', stack.school.code, '--date', billDate);
-    assert.equal(again.json.findingList.length, 6, 'a rerun of the day duplicates nothing');
+    assert.equal(again.json.findingList.length, 8, 'a rerun of the day duplicates nothing');
     assert.equal(
       again.json.findingList
         .map((f: { id: string }) => f.id)
@@ -197,16 +290,86 @@ describe('reconciliation: Alipay bill ↔ platform ↔ card system', function ()
     );
   });
 
-  it('lets staff repair each finding once from the admin area, and the day turns balanced', async () => {
+  /** A workbook as the finance office opens it: each sheet's rows as arrays of cell values. */
+  async function sheetsOf(bytes: Buffer): Promise<Record<string, unknown[][]>> {
+    const workbook = new ExcelJS.Workbook();
+    await workbook.xlsx.load(bytes as unknown as ArrayBuffer);
+    const sheets: Record<string, unknown[][]> = {};
+    workbook.eachSheet((sheet) => {
+      const rows: unknown[][] = [];
+      // Array.from: an empty cell reads as undefined (row.values is sparse).
+      sheet.eachRow((row) => rows.push(Array.from((row.values as unknown[]).slice(1))));
+      sheets[sheet.name] = rows;
+    });
+    return sheets;
+  }
+
+  it('exports the day as an XLSX workbook for the finance office: totals, findings and the bill rows', async () => {
+    const viewer = await adminOf(stack, stack.school.id, 'VIEWER');
+    const url = `${stack.app.url}/api/v1/admin/schools/${stack.school.id}/reconciliation/days/${billDate}/export`;
+    const res = await fetch(url, { headers: { authorization: `Bearer ${viewer.http.token}` } });
+    assert.equal(res.status, 200, await res.clone().text());
+    assert.equal(
+      res.headers.get('content-type'),
+      'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+    );
+    assert.match(res.headers.get('content-disposition') ?? '', /attachment; filename=.*\.xlsx/);
+    const sheets = await sheetsOf(Buffer.from(await res.arrayBuffer()));
+    assert.deepEqual(Object.keys(sheets), ['汇总', '差异', '账单明细']);
+
+    const totals = new Map(sheets['汇总'].map((row) => [row[0], row]));
+    // Rows, ours, Alipay's, the vendor's (none for swipes), the difference; in yuan.
+    assert.deepEqual(totals.get('刷卡代扣')?.slice(1, 6), [2, 16, 16, undefined, 0]);
+    assert.deepEqual(totals.get('退款')?.slice(2, 4), [21, 13]);
+    assert.equal(totals.get('对账结果')?.[1], '8 条差异待处理');
+    assert.equal(totals.get('账单日期')?.[1], billDate);
+
+    const [header, ...findings] = sheets['差异'];
+    assert.deepEqual(header.slice(0, 3), ['差异', '差异代码', '处理方式']);
+    assert.equal(findings.length, 8);
+    const refundRow = findings.find((row) => row[1] === 'REFUND_AMOUNT_DIFFERS')!;
+    assert.deepEqual(
+      [refundRow[0], refundRow[7], refundRow[8], refundRow[10]],
+      ['退款金额不一致', 6, 5, '待处理'],
+    );
+    const notCredited = findings.find((row) => row[1] === 'NOT_CREDITED')!;
+    assert.equal(
+      notCredited[6],
+      `${'*'.repeat(a.card.cardNo.length - 4)}${a.card.cardNo.slice(-4)}`,
+      'masked for a viewer',
+    );
+
+    const [billHeader, ...billRows] = sheets['账单明细'];
+    assert.deepEqual(billHeader.slice(0, 4), ['行号', '支付宝交易号', '商户订单号', '业务类型']);
+    const day = await stack.app.deps.pool.query(
+      'select bill_rows from reconciliation_days where school_id = $1 and bill_date = $2',
+      [stack.school.id, billDate],
+    );
+    assert.equal(billRows.length, day.rows[0].bill_rows);
+    const corrupted = billRows.find((row) => row[2] === refunded[0].outTradeNo && row[3] === '退款')!;
+    assert.deepEqual([corrupted[4], corrupted[7]], [refunded[0].outRequestNo, -5]);
+    assert.ok(
+      billRows.some((row) => row[2] === e.outTradeNo && row[7] === 41),
+      'Alipay’s amount as billed',
+    );
+
+    const missing = await fetch(url.replace(billDate, '2020-01-01'), {
+      headers: { authorization: `Bearer ${viewer.http.token}` },
+    });
+    assert.equal(missing.status, 404);
+  });
+
+  it('lists the open findings in the exceptions inbox, where staff repair each once, and the day turns balanced', async () => {
     const staff = await adminOf(stack, stack.school.id, 'STAFF');
     const viewer = await adminOf(stack, stack.school.id, 'VIEWER');
     const base = `/api/v1/admin/schools/${stack.school.id}/reconciliation`;
+    const inbox = `/api/v1/admin/schools/${stack.school.id}/inbox`;
 
     const calendar = await viewer.http.get(`${base}/days?from=${billDate}&to=${billDate}`);
     assert.equal(calendar.status, 200, calendar.text);
     assert.deepEqual(
       [calendar.body.days[0].billDate, calendar.body.days[0].balanced, calendar.body.days[0].openFindings],
-      [billDate, false, 6],
+      [billDate, false, 8],
     );
     const day = await viewer.http.get(`${base}/days/${billDate}`);
     assert.equal(day.status, 200, day.text);
@@ -215,44 +378,75 @@ describe('reconciliation: Alipay bill ↔ platform ↔ card system', function ()
     assert.deepEqual(find('PAID_NOT_RECORDED').repairs, ['apply-payment', 'mark-handled']);
     assert.deepEqual(find('UNKNOWN_TRADE').repairs, ['mark-handled']);
 
-    const forbidden = await viewer.http.post(`${base}/findings/${find('NOT_CREDITED').id}/re-credit`, {});
-    assert.equal(forbidden.status, 403);
-    const wrong = await staff.http.post(`${base}/findings/${find('UNKNOWN_TRADE').id}/re-credit`, {});
-    assert.equal(wrong.status, 409);
-    const noReason = await staff.http.post(`${base}/findings/${find('UNKNOWN_TRADE').id}/mark-handled`, {});
+    // The inbox holds them as one kind, each offering the repairs its finding takes.
+    const listed = await staff.http.get(`${inbox}?kind=reconciliation.finding&limit=50`);
+    assert.equal(listed.status, 200, listed.text);
+    assert.equal(
+      listed.body.kinds.find((k: { kind: string }) => k.kind === 'reconciliation.finding').count,
+      8,
+    );
+    const item = (kind: string) => listed.body.items.find((i: { id: string }) => i.id === find(kind).id);
+    assert.deepEqual(
+      item('NOT_CREDITED').actions.map((x: { name: string }) => x.name),
+      ['re-credit', 'mark-handled'],
+    );
+    assert.deepEqual(
+      item('PAID_NOT_RECORDED').actions.map((x: { name: string }) => x.name),
+      ['apply-payment', 'mark-handled'],
+    );
+    assert.deepEqual(
+      item('UNKNOWN_TRADE').actions.map((x: { name: string; needsReason: boolean }) => [
+        x.name,
+        x.needsReason,
+      ]),
+      [['mark-handled', true]],
+    );
+    assert.match(item('REFUND_AMOUNT_DIFFERS').detail, /退款金额不一致 · 平台 ¥6\.00 \/ 支付宝 ¥5\.00/);
+    const repair = (who: typeof staff, kind: string, action: string, body: object = {}) =>
+      who.http.post(`${inbox}/reconciliation.finding/${find(kind).id}/${action}`, body);
+
+    assert.equal((await repair(viewer, 'NOT_CREDITED', 're-credit')).status, 403);
+    const wrong = await repair(staff, 'UNKNOWN_TRADE', 're-credit');
+    assert.deepEqual([wrong.status, wrong.body.error.code], [409, 'FINDING_ACTION_NOT_APPLICABLE']);
+    const noReason = await repair(staff, 'UNKNOWN_TRADE', 'mark-handled');
     assert.equal(noReason.status, 400);
     assert.equal(noReason.body.error.field, 'body.reason');
 
     // Re-credit: the vendor credits the same flow number again, once, however often it is tapped.
-    const recredit = await staff.http.post(`${base}/findings/${find('NOT_CREDITED').id}/re-credit`, {});
+    const recredit = await repair(staff, 'NOT_CREDITED', 're-credit');
     assert.equal(recredit.status, 200, recredit.text);
-    assert.deepEqual([recredit.body.changed, recredit.body.finding.resolution], [true, 'RECREDITED']);
-    const twice = await staff.http.post(`${base}/findings/${find('NOT_CREDITED').id}/re-credit`, {});
-    assert.equal(twice.body.changed, false);
+    assert.deepEqual([recredit.body.changed, recredit.body.status], [true, 'RECREDITED']);
+    const twice = await repair(staff, 'NOT_CREDITED', 're-credit');
+    assert.deepEqual([twice.status, twice.body.changed], [200, false]);
     const credits = (await stack.cardsys.control.getRecords(stack.school.code, a.card.cardNo)).filter(
       (r) => r.type === 'RECHARGE' && r.refNo === a.outTradeNo,
     );
     assert.equal(credits.length, 1);
 
     // The lost notification, applied through the sweep's path: the order is paid and then credited.
-    const applied = await staff.http.post(
-      `${base}/findings/${find('PAID_NOT_RECORDED').id}/apply-payment`,
-      {},
-    );
+    const applied = await repair(staff, 'PAID_NOT_RECORDED', 'apply-payment');
     assert.equal(applied.status, 200, applied.text);
-    assert.equal(applied.body.finding.resolution, 'APPLIED');
+    assert.equal(applied.body.status, 'APPLIED');
     await waitForRecharge(lost.api, lost.orderId, 'CREDITED', 60_000);
 
-    for (const kind of ['CREDITED_TWICE', 'MISSING_AT_ALIPAY', 'AMOUNT_DIFFERS', 'UNKNOWN_TRADE']) {
-      const handled = await staff.http.post(`${base}/findings/${find(kind).id}/mark-handled`, {
-        reason: `查明: ${kind}`,
-      });
+    const handledKinds = [
+      'CREDITED_TWICE',
+      'MISSING_AT_ALIPAY',
+      'AMOUNT_DIFFERS',
+      'UNKNOWN_TRADE',
+      'REFUND_AMOUNT_DIFFERS',
+      'REFUND_MISSING_AT_ALIPAY',
+    ];
+    for (const kind of handledKinds) {
+      const handled = await repair(staff, kind, 'mark-handled', { reason: `查明: ${kind}` });
       assert.equal(handled.status, 200, handled.text);
-      assert.equal(handled.body.finding.resolution, 'HANDLED');
+      assert.equal(handled.body.status, 'HANDLED');
     }
 
     const after = await viewer.http.get(`${base}/days/${billDate}`);
     assert.deepEqual([after.body.balanced, after.body.openFindings], [true, 0]);
+    const emptied = await staff.http.get(`${inbox}?kind=reconciliation.finding`);
+    assert.deepEqual(emptied.body.items, []);
     const audit = await stack.app.deps.pool.query(
       `select action from audit_log where school_id = $1 and action like 'reconciliation.%' order by id`,
       [stack.school.id],
@@ -262,17 +456,27 @@ describe('reconciliation: Alipay bill ↔ platform ↔ card system', function ()
       [
         'reconciliation.re-credit',
         'reconciliation.apply-payment',
-        'reconciliation.mark-handled',
-        'reconciliation.mark-handled',
-        'reconciliation.mark-handled',
-        'reconciliation.mark-handled',
+        ...handledKinds.map(() => 'reconciliation.mark-handled'),
       ],
     );
 
-    // A rerun after the repairs stays balanced and adds nothing.
-    const rerun = await cli('--school', stack.school.code, '--date', billDate);
-    assert.equal(rerun.code, 0, rerun.stderr);
-    assert.deepEqual([rerun.json.balanced, rerun.json.findingList.length], [true, 6]);
+    // A rerun after the repairs stays balanced and adds nothing; its workbook shows what was done.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'reconcile-xlsx-'));
+    try {
+      const file = path.join(dir, 'day.xlsx');
+      const rerun = await cli('--school', stack.school.code, '--date', billDate, '--xlsx', file);
+      assert.equal(rerun.code, 0, rerun.stderr);
+      assert.deepEqual([rerun.json.balanced, rerun.json.findingList.length], [true, 8]);
+      const sheets = await sheetsOf(fs.readFileSync(file));
+      const totals = new Map(sheets['汇总'].map((row) => [row[0], row]));
+      assert.equal(totals.get('对账结果')?.[1], '已平');
+      const findings = sheets['差异'].slice(1);
+      assert.deepEqual([...new Set(findings.map((row) => row[10]))], ['已处理']);
+      const recredited = findings.find((row) => row[1] === 'NOT_CREDITED')!;
+      assert.deepEqual([recredited[6], recredited[11]], [a.card.cardNo, '已重新入账']);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('does not show one school’s reconciliation to another school’s admins', async () => {

@@ -30,7 +30,10 @@ export function daySummary(day: ReconciliationDayRow): ReconciliationDaySummary 
   };
 }
 
-export function findingView(f: FindingRow): ReconciliationFindingView {
+const asIs = (cardNo: string) => cardNo;
+
+/** `maskCard`: viewers see card numbers masked (domain/orders/masking.ts), as in the inbox. */
+export function findingView(f: FindingRow, maskCard = asIs): ReconciliationFindingView {
   return {
     id: f.id,
     billDate: f.billDate,
@@ -40,7 +43,7 @@ export function findingView(f: FindingRow): ReconciliationFindingView {
     recordKind: f.recordKind,
     outTradeNo: f.outTradeNo,
     tradeNo: f.tradeNo,
-    cardNo: f.cardNo,
+    cardNo: f.cardNo === null ? null : maskCard(f.cardNo),
     oursFen: f.oursFen,
     alipayFen: f.alipayFen,
     vendorFen: f.vendorFen,
@@ -62,14 +65,18 @@ export async function dayDetail(
   deps: Pick<Deps, 'db'>,
   schoolId: string,
   billDate: string,
+  options: { findingLimit?: number; maskCard?: (cardNo: string) => string } = {},
 ): Promise<ReconciliationDayResponse> {
   const day = await findDay(deps.db, schoolId, billDate);
   if (!day) throw new DomainError('RECONCILIATION_DAY_NOT_FOUND', undefined, { field: 'params.billDate' });
-  const findings = await listFindings(deps.db, schoolId, { billDate, limit: 1_000 });
+  const findings = await listFindings(deps.db, schoolId, {
+    billDate,
+    limit: options.findingLimit ?? 1_000,
+  });
   return {
     ...daySummary(day),
     totals: day.totals as ReconciliationDayResponse['totals'],
-    findingList: findings.map(findingView),
+    findingList: findings.map((f) => findingView(f, options.maskCard)),
   };
 }
 
@@ -77,6 +84,7 @@ export async function findingsList(
   deps: Pick<Deps, 'db'>,
   schoolId: string,
   filter: { billDate?: string; status?: 'OPEN' | 'RESOLVED'; limit: number },
+  maskCard = asIs,
 ) {
-  return { items: (await listFindings(deps.db, schoolId, filter)).map(findingView) };
+  return { items: (await listFindings(deps.db, schoolId, filter)).map((f) => findingView(f, maskCard)) };
 }

@@ -1,23 +1,18 @@
+import { PassThrough } from 'node:stream';
 import Joi from 'joi';
 import type {
   ReconciliationCalendarResponse,
   ReconciliationDayResponse,
   ReconciliationFindingsResponse,
-  ReconciliationRepairResponse,
 } from '../../../../shared/admin-api.js';
 import type { Deps } from '../../deps.js';
 import { recordAudit } from '../../domain/audit/audit.js';
 import { DomainError } from '../../domain/errors.js';
+import { maskingFor } from '../../domain/orders/masking.js';
+import { prepareDayWorkbook } from '../../domain/reconciliation/day-workbook.js';
 import { beijingDate, RECONCILE_DAY_JOB } from '../../domain/reconciliation/reconcile-day.js';
-import { repairFinding } from '../../domain/reconciliation/repairs.js';
-import {
-  calendar,
-  dayDetail,
-  findingView,
-  findingsList,
-} from '../../domain/reconciliation/reconciliation-views.js';
+import { calendar, dayDetail, findingsList } from '../../domain/reconciliation/reconciliation-views.js';
 import { validate } from '../../http/validate.js';
-import { uuid } from '../miniapp/schemas.js';
 import type { SchoolAdminRouter } from './school-admin-router.js';
 
 const billDate = Joi.string().pattern(/^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/, 'yyyy-MM-dd');
@@ -28,18 +23,13 @@ const findingsQuery = Joi.object({
   status: Joi.string().valid('OPEN', 'RESOLVED'),
   limit: Joi.number().integer().min(1).max(500).default(100),
 });
-const repairParams = Joi.object({
-  schoolId: Joi.string(),
-  id: uuid.required(),
-  repair: Joi.string().valid('apply-payment', 're-credit', 'mark-handled').required(),
-});
-const repairBody = Joi.object({ reason: Joi.string().trim().min(2).max(200) });
 
 const DAY_MS = 86_400_000;
 
 /**
  * Reconciliation for the school's admins (issue 17): the calendar of days (balanced, open findings), a day's
- * totals and findings, the findings list, the repairs (STAFF; audited) and a rerun of a day.
+ * totals and findings, the findings list and a rerun of a day. The repairs of open findings are actions of
+ * the exceptions inbox (kind `reconciliation.finding`, domain/inbox/kinds/reconciliation.ts).
  */
 export function reconciliationRoutes(school: SchoolAdminRouter, deps: Deps): void {
   school.get('/reconciliation/days', 'VIEWER', async (ctx) => {
@@ -57,7 +47,25 @@ export function reconciliationRoutes(school: SchoolAdminRouter, deps: Deps): voi
 
   school.get('/reconciliation/days/:billDate', 'VIEWER', async (ctx) => {
     const { billDate: date } = validate(dayParams, ctx.params, 'params');
-    ctx.body = (await dayDetail(deps, ctx.state.admin.schoolId, date)) satisfies ReconciliationDayResponse;
+    const { schoolId, role } = ctx.state.admin;
+    ctx.body = (await dayDetail(deps, schoolId, date, {
+      maskCard: maskingFor(role).card,
+    })) satisfies ReconciliationDayResponse;
+  });
+
+  // The day as an XLSX workbook for the finance office (totals, findings, the bill's rows), streamed.
+  school.get('/reconciliation/days/:billDate/export', 'VIEWER', async (ctx) => {
+    const { billDate: date } = validate(dayParams, ctx.params, 'params');
+    const { schoolId, role } = ctx.state.admin;
+    const workbook = await prepareDayWorkbook(deps, schoolId, date, { maskCard: maskingFor(role).card });
+    const body = new PassThrough();
+    ctx.type = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+    ctx.attachment(workbook.fileName);
+    ctx.body = body;
+    workbook.write(body).catch((error: unknown) => {
+      deps.logger.error('reconciliation export failed while streaming', { billDate: date, error });
+      body.destroy(error as Error);
+    });
   });
 
   school.post('/reconciliation/days/:billDate/rerun', 'STAFF', async (ctx) => {
@@ -76,25 +84,12 @@ export function reconciliationRoutes(school: SchoolAdminRouter, deps: Deps): voi
 
   school.get('/reconciliation/findings', 'VIEWER', async (ctx) => {
     const query = validate(findingsQuery, ctx.query, 'query');
+    const { schoolId, role } = ctx.state.admin;
     ctx.body = (await findingsList(
       deps,
-      ctx.state.admin.schoolId,
+      schoolId,
       query,
+      maskingFor(role).card,
     )) satisfies ReconciliationFindingsResponse;
-  });
-
-  school.post('/reconciliation/findings/:id/:repair', 'STAFF', async (ctx) => {
-    const params = validate(repairParams, ctx.params, 'params');
-    const { reason } = validate(repairBody, ctx.request.body ?? {}, 'body');
-    const { schoolId, actor } = ctx.state.admin;
-    const result = await repairFinding(deps, actor, schoolId, {
-      id: params.id,
-      repair: params.repair,
-      reason,
-    });
-    ctx.body = {
-      changed: result.changed,
-      finding: findingView(result.finding),
-    } satisfies ReconciliationRepairResponse;
   });
 }

@@ -1,4 +1,6 @@
+import { sql } from 'drizzle-orm';
 import type pg from 'pg';
+import type { Executor } from '../../client.js';
 import type { TradeBillRow } from '../../../integrations/alipay/trade-bill.js';
 
 /**
@@ -41,4 +43,51 @@ export async function insertBillRows(
       col((r) => r.memo),
     ],
   );
+}
+
+export interface StoredBillRow {
+  lineNo: number;
+  tradeNo: string;
+  outTradeNo: string;
+  isRefund: boolean;
+  refundRequestNo: string | null;
+  subject: string | null;
+  amountFen: number;
+  receivedFen: number;
+  feeFen: number;
+  royaltyFen: number;
+  finishedAt: Date | null;
+  terminalId: string | null;
+  memo: string | null;
+}
+
+/** The day's stored rows in the bill's order, `limit` at a time after `afterLineNo` (keyset, for exports). */
+export async function readBillRows(
+  db: Executor,
+  schoolId: string,
+  billDate: string,
+  afterLineNo: number,
+  limit: number,
+): Promise<StoredBillRow[]> {
+  const { rows } = await db.execute(sql`
+    select line_no, trade_no, out_trade_no, is_refund, refund_request_no, subject, amount_fen, received_fen,
+           fee_fen, royalty_fen, finished_at, terminal_id, memo
+      from bill_rows
+     where school_id = ${schoolId} and bill_date = ${billDate} and line_no > ${afterLineNo}
+     order by line_no limit ${limit}`);
+  return rows.map((r) => ({
+    lineNo: Number(r.line_no),
+    tradeNo: String(r.trade_no),
+    outTradeNo: String(r.out_trade_no),
+    isRefund: Boolean(r.is_refund),
+    refundRequestNo: (r.refund_request_no as string | null) ?? null,
+    subject: (r.subject as string | null) ?? null,
+    amountFen: Number(r.amount_fen),
+    receivedFen: Number(r.received_fen),
+    feeFen: Number(r.fee_fen),
+    royaltyFen: Number(r.royalty_fen),
+    finishedAt: r.finished_at === null ? null : new Date(r.finished_at as string),
+    terminalId: (r.terminal_id as string | null) ?? null,
+    memo: (r.memo as string | null) ?? null,
+  }));
 }

@@ -1,5 +1,6 @@
 import { and, asc, desc, eq, gte, inArray, lte, sql } from 'drizzle-orm';
 import type { Executor } from '../../client.js';
+import type { InboxPage } from '../inbox/inbox-items.js';
 import { reconciliationDays, reconciliationFindings } from '../../schema.js';
 
 export type ReconciliationDayRow = typeof reconciliationDays.$inferSelect;
@@ -177,4 +178,29 @@ export async function resolveFinding(
     .where(and(eq(reconciliationFindings.id, id), eq(reconciliationFindings.status, 'OPEN')))
     .returning();
   return row;
+}
+
+/** OPEN findings of every day, oldest first, paged by (created_at, id): the exceptions inbox's list. */
+export function listOpenFindings(db: Executor, schoolId: string, page: InboxPage) {
+  const conditions = [
+    eq(reconciliationFindings.schoolId, schoolId),
+    eq(reconciliationFindings.status, 'OPEN'),
+  ];
+  if (page.after)
+    conditions.push(
+      sql`(${reconciliationFindings.createdAt}, ${reconciliationFindings.id}) > (${page.after.since}, ${page.after.id}::uuid)`,
+    );
+  return db
+    .select()
+    .from(reconciliationFindings)
+    .where(and(...conditions))
+    .orderBy(asc(reconciliationFindings.createdAt), asc(reconciliationFindings.id))
+    .limit(page.limit);
+}
+
+/** OPEN findings of every day (over the partial index of open findings). */
+export async function countOpenFindings(db: Executor, schoolId: string): Promise<number> {
+  const { rows } = await db.execute<{ n: number }>(sql`
+    select count(*)::int as n from reconciliation_findings where school_id = ${schoolId} and status = 'OPEN'`);
+  return Number(rows[0]?.n ?? 0);
 }

@@ -1,6 +1,7 @@
 import type { InboxKindDefinition } from '../inbox-kind.js';
 import { expiredCampusCodes, failedCampusCodes, lateCampusCodes } from './campus-code.js';
 import { unpaidDeductions } from './deductions.js';
+import { reconciliationFindings } from './reconciliation.js';
 import { creditFailedRecharges } from './recharges.js';
 import { stuckRefunds } from './refunds.js';
 import { cardsOutOfStep, stuckAgreements } from './withholding-setup.js';
@@ -12,6 +13,7 @@ export const INBOX_KINDS: readonly InboxKindDefinition[] = [
   stuckRefunds,
   stuckAgreements,
   cardsOutOfStep,
+  reconciliationFindings,
   failedCampusCodes,
   expiredCampusCodes,
   lateCampusCodes,
