@@ -19,6 +19,8 @@ import type {
   InboxActionResponse,
   InboxResponse,
   InvitationView,
+  ReconciliationCalendarResponse,
+  ReconciliationDayResponse,
   RosterImportView,
   RosterImportsResponse,
   SchoolAdminView,
@@ -72,6 +74,19 @@ export const adminApi = {
       'POST',
       `${school(schoolId)}/inbox/${encodeURIComponent(item.kind)}/${encodeURIComponent(item.id)}/${encodeURIComponent(action)}`,
       { body: reason === undefined ? {} : { reason } },
+    ),
+  // issue 17: reconciliation (a finding's repairs are inbox actions of kind reconciliation.finding)
+  reconciliationDays: (schoolId: string, range: { from: string; to: string }) =>
+    call<ReconciliationCalendarResponse>('GET', `${school(schoolId)}/reconciliation/days`, { query: range }),
+  reconciliationDay: (schoolId: string, billDate: string) =>
+    call<ReconciliationDayResponse>(
+      'GET',
+      `${school(schoolId)}/reconciliation/days/${encodeURIComponent(billDate)}`,
+    ),
+  rerunReconciliation: (schoolId: string, billDate: string) =>
+    call<{ queued: boolean; billDate: string }>(
+      'POST',
+      `${school(schoolId)}/reconciliation/days/${encodeURIComponent(billDate)}/rerun`,
     ),
   rosterImports: (schoolId: string) =>
     call<RosterImportsResponse>('GET', `${school(schoolId)}/roster/imports`),

@@ -22,6 +22,8 @@ export const PAGES = {
   adminOrders: '/pages/admin-orders/admin-orders',
   adminOrder: '/pages/admin-order/admin-order',
   adminRoster: '/pages/admin-roster/admin-roster',
+  adminReconciliation: '/pages/admin-reconciliation/admin-reconciliation',
+  adminReconciliationDay: '/pages/admin-reconciliation-day/admin-reconciliation-day',
 } as const;
 
 export type PageName = keyof typeof PAGES;

@@ -349,6 +349,8 @@ export const INBOX_ACTION_LABELS_ZH: Readonly<Record<string, string>> = {
   waive: '免除欠款',
   'resolve-agreement': '查询签约结果',
   'retry-card-sync': '重试同步一卡通',
+  'apply-payment': '补记收款',
+  're-credit': '用原流水号重新入账',
 };
 
 /** What a confirmation dialog says before the action runs: money moves, so the person confirms. */
@@ -359,6 +361,8 @@ export const INBOX_ACTION_CONFIRM_ZH: Readonly<Record<string, string>> = {
   'collect-now': '立即向付款人的支付宝扣款一次，规则与自动重试相同。',
   waive: '免除后这笔欠款由学校承担，付款人的刷卡代扣恢复。',
   'mark-handled': '标记后这笔退款不再自动重试，请写明线下如何处理。',
+  'apply-payment': '按支付宝的收款补记这笔订单（与支付宝通知同一流程），不会重复入账。',
+  're-credit': '用原流水号再向一卡通入账一次；一卡通同一流水号只入账一次。',
 };
 
 export interface InboxTab {

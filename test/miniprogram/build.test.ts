@@ -55,6 +55,7 @@ describe('mini-program build (scripts/build-miniprogram.ts)', () => {
       'messages-zh.js',
       'money.js',
       'phone.js',
+      'reconciliation.js',
     ]);
     const source = fs.readFileSync(file('pages/card/card.js'), 'utf8');
     assert.match(source, /require\("\.\.\/\.\.\/services\/api"\)/);

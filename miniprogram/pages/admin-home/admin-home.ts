@@ -1,8 +1,8 @@
 /**
  * One school's admin home (issue 10): its state — and why payments stop when it is suspended — the
- * person's role, and the pages that role opens: the dashboard, the exceptions inbox, orders and campus-code
- * exceptions for every role (issue 13, issue 14), the roster import for owners; settings for every role,
- * admins and the audit log for owners.
+ * person's role, and the pages that role opens: the dashboard, the exceptions inbox, orders, campus-code
+ * exceptions and reconciliation for every role (issues 13, 14, 17), the roster import for owners; settings
+ * for every role, admins and the audit log for owners.
  */
 import { adminApi } from '../../services/admin-api';
 import { messageOf } from '../../services/api-error';
@@ -49,6 +49,10 @@ Page({
 
   onOrders(): void {
     openPage('adminOrders', { schoolId: this.data.schoolId });
+  },
+
+  onReconciliation(): void {
+    openPage('adminReconciliation', { schoolId: this.data.schoolId });
   },
 
   onRoster(): void {

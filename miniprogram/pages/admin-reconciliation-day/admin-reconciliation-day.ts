@@ -1,0 +1,165 @@
+/**
+ * One reconciled day (issue 17): where it stands, its totals per kind (ours, Alipay's, the card system's,
+ * the difference, fees) and its findings. Staff and owners repair an open finding here: the repairs are the
+ * exceptions inbox's actions (kind reconciliation.finding), idempotent and audited by the server; the ones
+ * that move money are confirmed first, and 标记已处理 asks for what was done. They may also run the day again.
+ */
+import type { AdminRole } from '../../shared/admin-api';
+import { adminApi } from '../../services/admin-api';
+import { messageOf } from '../../services/api-error';
+import { datasetValue, type TapEvent } from '../../services/events';
+import { confirm, stopPullDownRefresh, toast } from '../../services/jsapi';
+import { reasonError } from '../../view-models/admin-operations';
+import {
+  FINDING_INBOX_KIND,
+  REPAIR_CONFIRM_ZH,
+  toDayHeader,
+  toFindingRow,
+  toTotalsRows,
+  type DayHeader,
+  type FindingRow,
+  type TotalsRow,
+} from '../../view-models/reconciliation';
+
+interface PendingReason {
+  key: string;
+  repair: string;
+  label: string;
+}
+
+Page({
+  data: {
+    loading: true,
+    errorMessage: '',
+    schoolId: '',
+    billDate: '',
+    role: 'VIEWER' as AdminRole,
+    roleKnown: false,
+    canOperate: false,
+    header: null as DayHeader | null,
+    totals: [] as TotalsRow[],
+    findings: [] as FindingRow[],
+    hasFindings: false,
+    busyKey: '',
+    reasonFor: null as PendingReason | null,
+    reason: '',
+    reasonError: '',
+  },
+
+  onLoad(query: { schoolId?: string; billDate?: string }): Promise<void> {
+    this.setData({ schoolId: query.schoolId ?? '', billDate: query.billDate ?? '' });
+    return this.load();
+  },
+
+  async load(): Promise<void> {
+    this.setData({ loading: !this.data.header, errorMessage: '' });
+    try {
+      const [school, day] = await Promise.all([
+        // The role decides what is offered (the server checks it again on each action).
+        this.data.roleKnown ? null : adminApi.school(this.data.schoolId),
+        adminApi.reconciliationDay(this.data.schoolId, this.data.billDate),
+      ]);
+      const role = school ? school.role : this.data.role;
+      const findings = day.findingList.map((f) => toFindingRow(f, role));
+      this.setData({
+        loading: false,
+        role,
+        roleKnown: true,
+        canOperate: role !== 'VIEWER',
+        header: toDayHeader(day),
+        totals: toTotalsRows(day),
+        findings,
+        hasFindings: findings.length > 0,
+      });
+    } catch (error) {
+      this.setData({ loading: false, errorMessage: messageOf(error) });
+    }
+  },
+
+  onRetry(): Promise<void> {
+    return this.load();
+  },
+
+  async onPullDownRefresh(): Promise<void> {
+    try {
+      await this.load();
+    } finally {
+      stopPullDownRefresh();
+    }
+  },
+
+  async onRepair(event: TapEvent): Promise<void> {
+    const row = this.data.findings.find((f) => f.key === datasetValue(event, 'key'));
+    const repair = row?.repairs.find((r) => r.name === datasetValue(event, 'repair'));
+    if (!row || !repair || this.data.busyKey) return;
+    if (repair.needsReason) {
+      this.setData({
+        reasonFor: { key: row.key, repair: repair.name, label: repair.label },
+        reason: '',
+        reasonError: '',
+      });
+      return;
+    }
+    const confirmed = await confirm({
+      title: repair.label,
+      content: `${row.title}（${row.amounts}）。${REPAIR_CONFIRM_ZH[repair.name] ?? ''}`,
+      confirmButtonText: repair.label,
+    });
+    if (confirmed) await this.run(row, repair.name);
+  },
+
+  onReasonInput(value: string): void {
+    this.setData({ reason: value, reasonError: '' });
+  },
+
+  onReasonCancel(): void {
+    this.setData({ reasonFor: null, reason: '', reasonError: '' });
+  },
+
+  async onReasonConfirm(): Promise<void> {
+    const pending = this.data.reasonFor;
+    const row = pending && this.data.findings.find((f) => f.key === pending.key);
+    if (!pending || !row) return;
+    const error = reasonError(this.data.reason);
+    if (error) {
+      this.setData({ reasonError: error });
+      return;
+    }
+    await this.run(row, pending.repair, this.data.reason.trim());
+  },
+
+  async run(row: FindingRow, repair: string, reason?: string): Promise<void> {
+    if (this.data.busyKey) return;
+    this.setData({ busyKey: row.key });
+    try {
+      const result = await adminApi.inboxAction(
+        this.data.schoolId,
+        { kind: FINDING_INBOX_KIND, id: row.id },
+        repair,
+        reason,
+      );
+      toast(result.message, result.changed ? 'success' : 'none');
+      this.setData({ reasonFor: null, reason: '' });
+    } catch (error) {
+      toast(messageOf(error), 'fail');
+    } finally {
+      this.setData({ busyKey: '' });
+    }
+    await this.load();
+  },
+
+  async onRerun(): Promise<void> {
+    const confirmed = await confirm({
+      title: '重新对账',
+      content: '重新下载这一天的支付宝账单并核对；已处理的差异不会重复出现。',
+      confirmButtonText: '重新对账',
+    });
+    if (!confirmed) return;
+    try {
+      await adminApi.rerunReconciliation(this.data.schoolId, this.data.billDate);
+      toast('已开始重新对账，稍后下拉刷新查看', 'success');
+    } catch (error) {
+      toast(messageOf(error), 'fail');
+    }
+  },
+});
