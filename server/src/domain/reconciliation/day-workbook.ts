@@ -184,7 +184,7 @@ export async function prepareDayWorkbook(
             outTradeNo: r.outTradeNo,
             type: r.isRefund ? '退款' : '交易',
             refundRequestNo: r.refundRequestNo ?? '',
-            subject: r.subject ?? '',
+            subject: r.subject,
             finishedAt: beijingText(r.finishedAt),
             amount: yuan(r.amountFen),
             received: yuan(r.receivedFen),

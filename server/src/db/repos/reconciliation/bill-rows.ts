@@ -45,22 +45,6 @@ export async function insertBillRows(
   );
 }
 
-export interface StoredBillRow {
-  lineNo: number;
-  tradeNo: string;
-  outTradeNo: string;
-  isRefund: boolean;
-  refundRequestNo: string | null;
-  subject: string | null;
-  amountFen: number;
-  receivedFen: number;
-  feeFen: number;
-  royaltyFen: number;
-  finishedAt: Date | null;
-  terminalId: string | null;
-  memo: string | null;
-}
-
 /** The day's stored rows in the bill's order, `limit` at a time after `afterLineNo` (keyset, for exports). */
 export async function readBillRows(
   db: Executor,
@@ -68,7 +52,7 @@ export async function readBillRows(
   billDate: string,
   afterLineNo: number,
   limit: number,
-): Promise<StoredBillRow[]> {
+): Promise<TradeBillRow[]> {
   const { rows } = await db.execute(sql`
     select line_no, trade_no, out_trade_no, is_refund, refund_request_no, subject, amount_fen, received_fen,
            fee_fen, royalty_fen, finished_at, terminal_id, memo
@@ -81,7 +65,7 @@ export async function readBillRows(
     outTradeNo: String(r.out_trade_no),
     isRefund: Boolean(r.is_refund),
     refundRequestNo: (r.refund_request_no as string | null) ?? null,
-    subject: (r.subject as string | null) ?? null,
+    subject: (r.subject as string | null) ?? '',
     amountFen: Number(r.amount_fen),
     receivedFen: Number(r.received_fen),
     feeFen: Number(r.fee_fen),
