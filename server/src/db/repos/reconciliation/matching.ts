@@ -83,10 +83,14 @@ function oursOfDay(day: DayWindow, ours: (where: SQL) => SQL): SQL {
  * before our cancel, which refunded them). A cancelled charge is no difference on either side.
  */
 function cancelledCharges(day: DayWindow, ours: (where: SQL) => SQL): SQL {
+  // Only the numbers the bill refunds are grouped (few), not every row of the day.
   return sql`given_back as (
-      select out_trade_no from bill_rows where school_id = ${day.schoolId} and bill_date = ${day.billDate}
+      select out_trade_no from bill_rows
+       where school_id = ${day.schoolId} and bill_date = ${day.billDate}
+         and out_trade_no in (select out_trade_no from bill_rows
+                               where school_id = ${day.schoolId} and bill_date = ${day.billDate} and is_refund)
        group by out_trade_no
-      having bool_or(is_refund) and bool_or(not is_refund) and sum(amount_fen) = 0),
+      having bool_or(not is_refund) and sum(amount_fen) = 0),
     cancelled as materialized (
       select out_trade_no from (${ours(sql`s.status = 'SUPERSEDED' and s.out_trade_no in (select out_trade_no from given_back)`)}) c)`;
 }
