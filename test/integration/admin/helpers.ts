@@ -6,13 +6,13 @@ import { sale, waitForDeduction, type Gateway } from '../withholding/helpers.js'
 /** What lands in the exceptions inbox, made the way it happens (issue 13): shared by the API and page tests. */
 
 /** A paid recharge the card system refused for good (a frozen card): CREDIT_FAILED. */
-export async function creditFailedRecharge(stack: Stack, amountFen = 1_500) {
+export async function creditFailedRecharge(stack: Stack, amountFen = 1_500, timeoutMs = 10_000) {
   const payer = await userWithCard(stack);
   await stack.cardsys.control.setStatus(stack.school.code, payer.card.cardNo, 'FROZEN');
   const created = await payer.api.post('/api/v1/recharges', { bindingId: payer.bindingId, amountFen });
   assert.equal(created.status, 201, created.text);
   await stack.alipay.control.payTrade({ tradeNO: created.body.tradeNo, userId: payer.user.userId });
-  await waitForRecharge(payer.api, created.body.id, 'CREDIT_FAILED');
+  await waitForRecharge(payer.api, created.body.id, 'CREDIT_FAILED', timeoutMs);
   const { rows } = await stack.app.deps.pool.query('select out_trade_no from recharge_orders where id = $1', [
     created.body.id,
   ]);

@@ -123,7 +123,7 @@ describe('reconciliation: Alipay bill ↔ platform ↔ card system', function ()
     const staff = await adminOf(stack, stack.school.id, 'STAFF');
     refunded = [];
     for (const amountFen of [600, 700]) {
-      const failed = await creditFailedRecharge(stack, amountFen);
+      const failed = await creditFailedRecharge(stack, amountFen, 60_000);
       const res = await staff.http.post(
         `/api/v1/admin/schools/${stack.school.id}/inbox/recharge.credit-failed/${failed.orderId}/refund`,
         {},
@@ -144,7 +144,7 @@ describe('reconciliation: Alipay bill ↔ platform ↔ card system', function ()
 
     // A canteen swipe whose first charge waits for the buyer; our cancel reaches Alipay just after the buyer
     // confirmed, so Alipay's cancel refunds it, and the swipe is collected under its next number.
-    const payer = await signedPayer(stack);
+    const payer = await signedPayer(stack, { bindTimeoutMs: 60_000 });
     const gateway = await gatewayFor(stack);
     await stack.alipay.control.injectApiFault({
       method: 'alipay.trade.pay',
