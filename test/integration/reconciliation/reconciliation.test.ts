@@ -88,10 +88,10 @@ describe('reconciliation: Alipay bill ↔ platform ↔ card system', function ()
         RECONCILE_RETRY_MS: '200',
         RECONCILE_READY_HOUR: '0',
         // A withholding charge left waiting for the buyer is cancelled at the first look (see 'makes the
-        // day'); the cancel is held 10 s by the sandbox, so the SDK must wait longer than that.
+        // day'); the cancel is held 15 s by the sandbox, so the SDK must wait longer than that.
         DEDUCTION_POLL_INTERVAL_MS: '200',
         DEDUCTION_POLL_WINDOW_MS: '0',
-        ALIPAY_TIMEOUT_MS: '20000',
+        ALIPAY_TIMEOUT_MS: '30000',
       },
       schoolSettings: { retryScheduleSeconds: [1] },
     });
@@ -149,9 +149,9 @@ describe('reconciliation: Alipay bill ↔ platform ↔ card system', function ()
     await stack.alipay.control.injectApiFault({
       method: 'alipay.trade.pay',
       times: 1,
-      payInProcess: { completeAfterMs: 4_000 },
+      payInProcess: { completeAfterMs: 8_000 },
     });
-    await stack.alipay.control.injectApiFault({ method: 'alipay.trade.cancel', times: 1, latencyMs: 10_000 });
+    await stack.alipay.control.injectApiFault({ method: 'alipay.trade.cancel', times: 1, latencyMs: 15_000 });
     const swipe = await gateway.deduct(sale(payer.card.cardNo, 800));
     assert.equal(swipe.body.decision, 'APPROVED', swipe.text);
     await waitForDeduction(gateway, swipe.body.txnNo, 'COLLECTED', 90_000);
