@@ -120,16 +120,44 @@ async function chownTree(dir: string, runAs: RunAs): Promise<void> {
   await fsp.chown(dir, runAs.uid, runAs.gid);
 }
 
+/**
+ * A port nothing listens on, for a server about to start on it. Chosen at random below the kernel's
+ * ephemeral range: a port the kernel hands out from that range (listen on 0) can be taken as the local
+ * port of any outgoing connection on the machine before our server binds it — on a machine running several
+ * suites at once that happened. Below the range only another listener can take it, and few do.
+ */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+  const below = ephemeralPortsFrom() - 1; // the port after the one chosen must be outside the range too
+  for (let tries = 0; below > FIRST_CHOSEN_PORT + 1_000 && tries < 50; tries += 1) {
+    const port = FIRST_CHOSEN_PORT + crypto.randomInt(below - FIRST_CHOSEN_PORT);
+    if ((await listenOnce(port)) !== null) return port;
+  }
+  const port = await listenOnce(0);
+  if (port === null) throw new Error('no free port');
+  return port;
+}
+
+const FIRST_CHOSEN_PORT = 10_000;
+
+/** The first port of the kernel's ephemeral range (Linux; elsewhere the IANA range's start). */
+function ephemeralPortsFrom(): number {
+  try {
+    const [low] = fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/);
+    return Number(low) || 49_152;
+  } catch {
+    return 49_152;
+  }
+}
+
+/** Listens on `port` (0: any) on the loopback and lets go: the port it got, or null when it is taken. */
+function listenOnce(port: number): Promise<number | null> {
+  return new Promise((resolve) => {
     const server = net.createServer();
     server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
+    server.once('error', () => resolve(null));
+    server.listen(port, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : null));
     });
   });
 }

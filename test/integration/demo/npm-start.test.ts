@@ -139,7 +139,7 @@ describe('npm start and its printed walk-through', function () {
     const port = await freePort();
     const alipayPort = await freePort();
     // The card-system sandbox takes two ports, its own and the next one (SOAP): neither may be one of the two
-    // above (freePort hands out ports in sequence, so the next one is often the one just given to another).
+    // above.
     let cardsysPort = await freePort();
     while (
       cardsysPort >= 65_000 ||
@@ -151,6 +151,7 @@ describe('npm start and its printed walk-through', function () {
       PORT: String(port),
       ALIPAY_SANDBOX_PORT: String(alipayPort),
       CARDSYS_SANDBOX_PORT: String(cardsysPort),
+      MEMBERCARD_SANDBOX_PORT: String(await freePort()),
       // The demo school's retries (15 s, 30 s) a hundred times faster.
       DEDUCTION_RETRY_SCALE: '0.01',
       // A database of the tests' cluster rather than a cluster of its own in DATA_DIR (initdb is slow).
