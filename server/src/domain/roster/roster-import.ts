@@ -8,6 +8,7 @@ import {
 } from '../../db/repos/roster/roster-entries.js';
 import {
   findRosterImport,
+  findRosterImportFile,
   insertRosterImport,
   listRosterImports,
   recordRosterImportProgress,
@@ -99,15 +100,15 @@ export async function importRosterFile(
 
 /** The job's entry: a queued import, run once. */
 export async function runQueuedRosterImport(deps: Deps, schoolId: string, importId: string): Promise<void> {
-  const queued = await findRosterImport(deps.db, schoolId, importId);
-  if (!queued?.content) return;
+  const file = await findRosterImportFile(deps.db, schoolId, importId);
+  if (!file) return;
   const started = await startRosterImport(deps.db, importId, deps.clock.now());
   if (!started) return;
   const [kind, ...name] = started.requestedBy.split(':');
   const who = name.join(':');
   const actor: Actor =
     kind === 'admin' ? { kind: 'ADMIN', userId: who } : { kind: 'OPERATOR', name: who || 'operator' };
-  await runRosterImport(deps, actor, started, Buffer.from(queued.content, 'base64'));
+  await runRosterImport(deps, actor, started, Buffer.from(file, 'base64'));
 }
 
 async function runRosterImport(

@@ -1,14 +1,19 @@
-import { and, desc, eq } from 'drizzle-orm';
+import { and, desc, eq, getTableColumns } from 'drizzle-orm';
 import type { Executor } from '../../client.js';
 import { rosterImports } from '../../schema.js';
 
-export type RosterImportRow = typeof rosterImports.$inferSelect;
+/**
+ * An import as its report shows it: every column but the uploaded file, which a queued import keeps until
+ * its job reads it (megabytes of base64 for 50,000 lines; the page polls the report every second or so).
+ */
+export type RosterImportRow = Omit<typeof rosterImports.$inferSelect, 'content'>;
+const { content: _file, ...reportColumns } = getTableColumns(rosterImports);
 
 export async function insertRosterImport(
   db: Executor,
   row: typeof rosterImports.$inferInsert,
 ): Promise<RosterImportRow> {
-  const [created] = await db.insert(rosterImports).values(row).returning();
+  const [created] = await db.insert(rosterImports).values(row).returning(reportColumns);
   return created;
 }
 
@@ -18,15 +23,32 @@ export async function findRosterImport(
   id: string,
 ): Promise<RosterImportRow | undefined> {
   const [row] = await db
-    .select()
+    .select(reportColumns)
     .from(rosterImports)
     .where(and(eq(rosterImports.id, id), eq(rosterImports.schoolId, schoolId)));
   return row;
 }
 
-export async function listRosterImports(db: Executor, schoolId: string, limit: number) {
+/** The file of a queued import (base64), or null once its job has taken it or when there is none. */
+export async function findRosterImportFile(
+  db: Executor,
+  schoolId: string,
+  id: string,
+): Promise<string | null> {
+  const [row] = await db
+    .select({ content: rosterImports.content })
+    .from(rosterImports)
+    .where(and(eq(rosterImports.id, id), eq(rosterImports.schoolId, schoolId)));
+  return row?.content ?? null;
+}
+
+export async function listRosterImports(
+  db: Executor,
+  schoolId: string,
+  limit: number,
+): Promise<RosterImportRow[]> {
   return db
-    .select()
+    .select(reportColumns)
     .from(rosterImports)
     .where(eq(rosterImports.schoolId, schoolId))
     .orderBy(desc(rosterImports.createdAt))
@@ -43,14 +65,11 @@ export async function startRosterImport(
     .update(rosterImports)
     .set({ status: 'RUNNING', startedAt: now, updatedAt: now })
     .where(and(eq(rosterImports.id, id), eq(rosterImports.status, 'QUEUED')))
-    .returning();
+    .returning(reportColumns);
   return row;
 }
 
-/**
- * The counts the page polls, mid-import. Returns nothing: the row still holds the file (megabytes of
- * base64 for 50,000 lines), which a `returning` would read back on every batch.
- */
+/** The counts the page polls, mid-import. */
 export async function recordRosterImportProgress(
   db: Executor,
   id: string,
@@ -68,6 +87,10 @@ export async function updateRosterImport(
   id: string,
   patch: Partial<typeof rosterImports.$inferInsert>,
 ): Promise<RosterImportRow | undefined> {
-  const [row] = await db.update(rosterImports).set(patch).where(eq(rosterImports.id, id)).returning();
+  const [row] = await db
+    .update(rosterImports)
+    .set(patch)
+    .where(eq(rosterImports.id, id))
+    .returning(reportColumns);
   return row;
 }
