@@ -351,6 +351,7 @@ export const INBOX_ACTION_LABELS_ZH: Readonly<Record<string, string>> = {
   'retry-card-sync': '重试同步一卡通',
   'apply-payment': '补记收款',
   're-credit': '用原流水号重新入账',
+  'retry-callback': '重新通知机器',
 };
 
 /** What a confirmation dialog says before the action runs: money moves, so the person confirms. */
@@ -363,6 +364,7 @@ export const INBOX_ACTION_CONFIRM_ZH: Readonly<Record<string, string>> = {
   'mark-handled': '标记后这笔退款不再自动重试，请写明线下如何处理。',
   'apply-payment': '按支付宝的收款补记这笔订单（与支付宝通知同一流程），不会重复入账。',
   're-credit': '用原流水号再向一卡通入账一次；一卡通同一流水号只入账一次。',
+  'retry-callback': '再向售货机发送一次支付成功通知（已签名），机器会按订单号去重。',
 };
 
 export interface InboxTab {

@@ -17,6 +17,7 @@ import { actorId, recordAudit, type Actor } from '../audit/audit.js';
 import { DomainError } from '../errors.js';
 import { requireAlipay } from '../outside-errors.js';
 import { sendRechargeRefund } from '../recharge/recharge-exceptions.js';
+import { retryTerminalRefundNow } from '../terminals/refunds.js';
 import { refundReversedDeduction } from '../withholding/deduction-refunds.js';
 
 /**
@@ -31,6 +32,7 @@ const RETRY_IDLE_MS = 15_000;
 
 async function retryOnce(deps: Deps, refund: RefundRow): Promise<string> {
   if (refund.kind === 'RECHARGE_REFUND') return sendRechargeRefund(deps, refund);
+  if (refund.terminalOrderId) return retryTerminalRefundNow(deps, refund);
   const deduction = await findDeductionOfRefund(deps.db, refund);
   if (!deduction) return 'REFUND_PENDING';
   await refundReversedDeduction(deps, deduction);

@@ -114,7 +114,8 @@ export async function schoolTerminalOrders(
   return page(deps, rows, filter.limit);
 }
 
-async function dispenseDeadline(deps: Pick<Deps, 'db' | 'clock'>, schoolId: string): Promise<Date> {
+/** Orders paid before this and not reported by the machine are NO_DISPENSE_REPORT. */
+export async function dispenseDeadline(deps: Pick<Deps, 'db' | 'clock'>, schoolId: string): Promise<Date> {
   const school = await findSchool(deps.db, schoolId);
   if (!school) throw new DomainError('SCHOOL_NOT_FOUND');
   return new Date(deps.clock.now().getTime() - school.terminalDispenseWindowMinutes * 60_000);

@@ -4,7 +4,11 @@ import {
   setRefundNextAttempt,
   type TerminalOrderRow,
 } from '../../db/repos/terminals/orders.js';
-import { markRefundSucceeded, recordRefundFailure } from '../../db/repos/withholding/refunds.js';
+import {
+  findRefundOfSchool,
+  markRefundSucceeded,
+  recordRefundFailure,
+} from '../../db/repos/withholding/refunds.js';
 import type { Deps } from '../../deps.js';
 import type { RoyaltyShare } from '../../integrations/alipay/alipay.js';
 import { AlipayError } from '../../integrations/alipay/errors.js';
@@ -93,4 +97,18 @@ export async function attemptTerminalRefund(deps: Deps, refundId: string): Promi
 async function succeeded(deps: Deps, refundId: string): Promise<void> {
   await markRefundSucceeded(deps.db, refundId, deps.clock.now());
   await setRefundNextAttempt(deps.db, refundId, null);
+}
+
+/**
+ * An admin's retry of a refund Alipay refused (the exceptions inbox, domain/refunds/refund-exceptions.ts has
+ * reopened it as PENDING): one attempt now with the same out_request_no, so it can refund only once.
+ */
+export async function retryTerminalRefundNow(
+  deps: Deps,
+  refund: { id: string; schoolId: string },
+): Promise<string> {
+  await setRefundNextAttempt(deps.db, refund.id, deps.clock.now());
+  await attemptTerminalRefund(deps, refund.id);
+  const after = await findRefundOfSchool(deps.db, refund.schoolId, refund.id);
+  return after?.status === 'SUCCEEDED' ? 'REFUNDED' : `REFUND_${after?.status ?? 'PENDING'}`;
 }

@@ -64,9 +64,10 @@ export function countCreditFailedRecharges(db: Executor, schoolId: string) {
 }
 
 // Refunds refused, or still not through after the retries: not handled by a person yet.
+// Terminal refunds are the terminal orders' kind's (listTerminalOrderProblems below), with the order's other problems.
 const stuckRefundsWhere = (schoolId: string, afterAttempts: number) => sql`
   f.school_id = ${schoolId} and f.status <> 'SUCCEEDED' and f.handled_at is null
-  and (f.status = 'FAILED' or f.attempts >= ${afterAttempts})`;
+  and (f.status = 'FAILED' or f.attempts >= ${afterAttempts}) and f.terminal_order_id is null`;
 
 export async function listStuckRefunds(
   db: Executor,
@@ -155,4 +156,50 @@ export async function listCardsOutOfStep(db: Executor, schoolId: string, before:
 
 export function countCardsOutOfStep(db: Executor, schoolId: string, before: Date) {
   return count(db, sql`select count(*)::int as n from (${outOfStep(schoolId, before)}) s`);
+}
+
+// Terminal orders a person must look at (issue 15), one row per order whose `status` lists its problems:
+// NO_DISPENSE_REPORT (paid before `paidBefore`, the school's window, and the machine never said what came
+// out), REFUND_FAILED (Alipay refused a refund of it), CALLBACK_GAVE_UP (the machine never acknowledged the
+// paid callback), SETTLE_FAILED (the royalty split failed). Each part reads a partial index.
+const terminalProblems = (schoolId: string, paidBefore: Date) => sql`
+  select id as order_id, 1 as rank, 'NO_DISPENSE_REPORT' as problem from terminal_orders
+   where school_id = ${schoolId} and status = 'PAID' and dispense_result is null and paid_at < ${paidBefore}
+  union
+  select terminal_order_id, 2, 'REFUND_FAILED' from refunds
+   where school_id = ${schoolId} and status = 'FAILED' and handled_at is null and terminal_order_id is not null
+  union
+  select id, 3, 'CALLBACK_GAVE_UP' from terminal_orders where school_id = ${schoolId} and callback_status = 'GAVE_UP'
+  union
+  select id, 4, 'SETTLE_FAILED' from terminal_orders where school_id = ${schoolId} and settle_status = 'FAILED'`;
+
+export async function listTerminalOrderProblems(
+  db: Executor,
+  schoolId: string,
+  paidBefore: Date,
+  page: InboxPage,
+) {
+  const since = sql`coalesce(o.paid_at, o.created_at)`;
+  const { rows } = await db.execute(sql`
+    select o.id, ${since} as since, o.order_no, null as card_no, o.amount_fen, p.problems as status,
+           concat_ws(' · ', t.name || ' (' || t.terminal_id || ')',
+             case when o.callback_status = 'GAVE_UP' then '回调: ' || o.callback_last_error end,
+             case when o.settle_status = 'FAILED' then '分账: ' || o.settle_last_error end,
+             (select '退款: ' || f.last_error from refunds f
+               where f.terminal_order_id = o.id and f.status = 'FAILED' and f.handled_at is null
+               order by f.created_at desc limit 1)) as detail
+    from (select order_id, string_agg(problem, ',' order by rank) as problems
+            from (${terminalProblems(schoolId, paidBefore)}) x group by order_id) p
+    join terminal_orders o on o.id = p.order_id
+    join terminals t on t.id = o.terminal_ref
+    where o.school_id = ${schoolId} ${after(page, since, sql`o.id`)}
+    order by ${since}, o.id limit ${page.limit}`);
+  return rowsOf(rows);
+}
+
+export function countTerminalOrderProblems(db: Executor, schoolId: string, paidBefore: Date) {
+  return count(
+    db,
+    sql`select count(distinct order_id)::int as n from (${terminalProblems(schoolId, paidBefore)}) x`,
+  );
 }

@@ -387,3 +387,54 @@ export async function findPaymentWithOrder(db: Executor, paymentId: string) {
     .where(eq(terminalPayments.id, paymentId));
   return row;
 }
+
+// ---- the exceptions inbox (issue 13's, the terminal orders' kind) -------------------------------------------
+
+export async function findOrderOfSchool(
+  db: Executor,
+  schoolId: string,
+  id: string,
+): Promise<TerminalOrderRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(terminalOrders)
+    .where(and(eq(terminalOrders.id, id), eq(terminalOrders.schoolId, schoolId)));
+  return row;
+}
+
+/** The order's refunds Alipay refused that no admin has taken out of the inbox. */
+export function failedRefundsOfOrder(db: Executor, orderId: string) {
+  return db
+    .select()
+    .from(refunds)
+    .where(and(eq(refunds.terminalOrderId, orderId), eq(refunds.status, 'FAILED'), isNull(refunds.handledAt)))
+    .orderBy(asc(refunds.createdAt));
+}
+
+/** A callback that gave up is due again now, for one more attempt (its schedule is spent). */
+export async function reopenGaveUpCallback(
+  db: Executor,
+  id: string,
+  now: Date,
+): Promise<TerminalOrderRow | undefined> {
+  const [row] = await db
+    .update(terminalOrders)
+    .set({ callbackStatus: 'PENDING', callbackNextAt: now, updatedAt: now })
+    .where(and(eq(terminalOrders.id, id), eq(terminalOrders.callbackStatus, 'GAVE_UP')))
+    .returning();
+  return row;
+}
+
+/** A settlement's result, unless it has one already (PENDING or SENT only): whether it moved. */
+export async function finishSettlementIfOpen(
+  db: Executor,
+  id: string,
+  patch: Pick<Partial<NewTerminalOrder>, 'settleStatus' | 'settleLastError' | 'settledAt' | 'updatedAt'>,
+): Promise<boolean> {
+  const rows = await db
+    .update(terminalOrders)
+    .set({ ...patch, settleNextAt: null })
+    .where(and(eq(terminalOrders.id, id), inArray(terminalOrders.settleStatus, ['PENDING', 'SENT'])))
+    .returning({ id: terminalOrders.id });
+  return rows.length > 0;
+}

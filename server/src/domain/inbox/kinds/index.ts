@@ -4,6 +4,7 @@ import { unpaidDeductions } from './deductions.js';
 import { reconciliationFindings } from './reconciliation.js';
 import { creditFailedRecharges } from './recharges.js';
 import { stuckRefunds } from './refunds.js';
+import { terminalOrderProblems } from './terminals.js';
 import { cardsOutOfStep, stuckAgreements } from './withholding-setup.js';
 
 /** Every kind of the exceptions inbox, in the order of the mini-program's tabs. Add yours here. */
@@ -17,4 +18,5 @@ export const INBOX_KINDS: readonly InboxKindDefinition[] = [
   failedCampusCodes,
   expiredCampusCodes,
   lateCampusCodes,
+  terminalOrderProblems,
 ];
