@@ -3,6 +3,7 @@ import { findRechargeByOutTradeNo } from '../../db/repos/recharge/recharges.js';
 import { findRepaymentByOutTradeNo } from '../../db/repos/withholding/repayments.js';
 import type { Deps } from '../../deps.js';
 import { reconcileUnpaidRecharge } from '../recharge/recharge.js';
+import { applyMissedTerminalPayment } from '../terminals/lifecycle.js';
 import { reconcileRepayment } from '../withholding/debts.js';
 
 /**
@@ -13,16 +14,11 @@ import { reconcileRepayment } from '../withholding/debts.js';
  *
  * where `is_paid` says whether we hold the trade as paid at Alipay and `paid_at` when we learnt it. The
  * matching (matching.ts) joins the bill's rows to the union of these by out_trade_no, so a new kind of
- * trade is reconciled by adding its source here, e.g. for terminal orders (#15):
- *
- *   { kind: 'TERMINAL', select: (schoolId) => sql`select 'TERMINAL' as kind, out_trade_no, alipay_trade_no
- *       as trade_no, amount_fen, paid_at, status in ('PAID', 'REFUNDED') as is_paid, status, null as card_no
- *       from terminal_orders where school_id = ${schoolId}` }
- *
- * and, when the kind has a sweep that settles a trade whose notification was lost, `applyPayment` (the
- * repair of a PAID_NOT_RECORDED finding); royalty amounts, when a kind has them, belong in a column here
- * too (compare with the bill's 分润). A kind charged with trade.pay under renumbered out_trade_nos
- * (payments/trade-pay-charge.ts) adds its earlier numbers with `supersededCharges` (status SUPERSEDED).
+ * trade is reconciled by adding its source here and, when the kind has a sweep that settles a trade whose
+ * notification was lost, `applyPayment` (the repair of a PAID_NOT_RECORDED finding). Refunds of every kind
+ * are matched from the `refunds` table. Royalty (分润) is Alipay's figure, shown per kind as charged. A kind
+ * charged with trade.pay under renumbered out_trade_nos (payments/trade-pay-charge.ts) adds its earlier
+ * numbers with `supersededCharges` (status SUPERSEDED).
  */
 export interface RecordSource {
   kind: string;
@@ -98,6 +94,18 @@ export const RECORD_SOURCES: readonly RecordSource[] = [
       from deductions where school_id = ${schoolId} and out_trade_no is not null
       union all
       ${supersededCharges('DEDUCTION', 'deductions', 'deduction_no', sql`t.card_no`, schoolId)}`,
+  },
+  {
+    // Terminal orders (issue 15): each way of paying is its own trade (the QR, each mini-program payer), so
+    // the payments are the records, for the order's amount. A restricted-collection terminal's trades are
+    // the operator's (seller_id): they are in the operator's bill, not the school's, and are left out.
+    kind: 'TERMINAL',
+    select: (schoolId) => sql`
+      select 'TERMINAL' as kind, p.out_trade_no, p.alipay_trade_no as trade_no, o.amount_fen, p.paid_at,
+             p.status = 'PAID' as is_paid, p.status, p.card_no
+      from terminal_payments p join terminal_orders o on o.id = p.order_id
+      where p.school_id = ${schoolId} and o.seller_id is null`,
+    applyPayment: (deps, outTradeNo) => applyMissedTerminalPayment(deps, outTradeNo),
   },
   {
     kind: 'CAMPUS_CODE',

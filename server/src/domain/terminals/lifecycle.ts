@@ -5,6 +5,7 @@ import {
   dueTerminalRefunds,
   expiredOrders,
   findOrderContext,
+  findPaymentByOutTradeNo,
   lockOrder,
   paymentsOfOrder,
   unpaidOrders,
@@ -51,6 +52,18 @@ async function paidAtAlipay(deps: Deps, ctx: OrderContext, payments: TerminalPay
     if (applied.outcome === 'PAID') return true;
   }
   return false;
+}
+
+/**
+ * The reconciliation's repair of a terminal trade Alipay has as paid and we do not (PAID_NOT_RECORDED, its
+ * notification lost): the sweep's query applies it — to the order, or refunded when the order did not want it.
+ */
+export async function applyMissedTerminalPayment(deps: Deps, outTradeNo: string): Promise<boolean> {
+  const payment = await findPaymentByOutTradeNo(deps.db, outTradeNo);
+  const ctx = payment && (await findOrderContext(deps.db, payment.orderId));
+  if (!payment || !ctx || !deps.alipay) return false;
+  await paidAtAlipay(deps, ctx, [payment]);
+  return (await findPaymentByOutTradeNo(deps.db, outTradeNo))?.status === 'PAID';
 }
 
 /** Closes one unpaid order past its timeout, after making sure none of its trades was paid. */

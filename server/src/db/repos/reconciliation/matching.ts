@@ -146,7 +146,10 @@ export async function refundMismatches(
        where school_id = ${day.schoolId}
          and status = 'SUCCEEDED' and completed_at >= ${day.from} and completed_at < ${day.to}
          and not exists (select 1 from bill b where b.out_trade_no = r.out_trade_no
-                                                and b.refund_request_no = r.out_request_no)),
+                                                and b.refund_request_no = r.out_request_no)
+         -- a restricted-collection terminal's trade is the operator's: in its bill, not the school's
+         and not exists (select 1 from terminal_orders t
+                          where t.id = r.terminal_order_id and t.seller_id is not null)),
     ${cancelledCharges(day, ours)}
     select 'BILL' as side, b.out_trade_no, b.refund_request_no as out_request_no, b.trade_no, r.status,
            r.amount_fen as ours_fen, -b.amount_fen as alipay_fen
