@@ -148,7 +148,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         name: 'campus-card',
         // The open platform console's settings of our ISV app (DESIGN §6.5).
         appGatewayUrl: `${bffUrl}/notify/alipay`,
-        messageTopics: ['alipay.open.auth.appauth.cancelled'],
+        messageTopics: ['alipay.open.auth.appauth.cancelled', 'alipay.trade.order.settle.notify'],
         authRedirectUri: `${bffUrl}/isv/alipay/callback`,
       },
     ],

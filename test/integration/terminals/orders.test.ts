@@ -213,6 +213,19 @@ describe('Terminal orders: a vending machine sells, people pay by QR or in the m
           timeoutMs: 20_000,
           message: 'the settle split reached the operator',
         });
+        // Alipay's settle message reaches the app gateway and is applied (or found applied by the query).
+        const logged = await eventually(
+          async () => {
+            const { rows } = await stack.app.deps.pool.query(
+              `select outcome, detail from notify_log where body->>'msg_method' = 'alipay.trade.order.settle.notify'
+                 and detail like $1`,
+              [`${order.orderNo}S%`],
+            );
+            return rows[0] as { outcome: string; detail: string } | undefined;
+          },
+          { message: 'the settle message was received' },
+        );
+        assert.ok(['APPLIED', 'ALREADY_APPLIED'].includes(logged.outcome), JSON.stringify(logged));
       } finally {
         await machine.stop();
       }

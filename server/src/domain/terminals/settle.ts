@@ -1,11 +1,14 @@
 import {
   claimSettlement,
   findOrderContext,
+  findOrderContextByNo,
   findPaymentById,
+  finishSettlementIfOpen,
   updateOrder,
 } from '../../db/repos/terminals/orders.js';
 import type { Deps } from '../../deps.js';
 import { AlipayError } from '../../integrations/alipay/errors.js';
+import type { NotificationHandler } from '../notify/notifications.js';
 
 /**
  * Profit sharing after the goods came out (royalty timing AFTER_DISPENSE; ALIPAY.md §4.15, ALIPAY-M2.md §2):
@@ -97,3 +100,47 @@ export async function attemptSettlement(deps: Deps, orderId: string): Promise<vo
     await later(delay, { settleLastError: error.reason, settleAttempts: order.settleAttempts + 1 });
   }
 }
+
+/**
+ * The `alipay.trade.order.settle.notify` message at our app gateway (ALIPAY-M2.md §0, §2 "Async result"): the
+ * result of an async split, so the admins see it without waiting for the query. Its biz_content fields are
+ * not confirmed in Alipay's docs; we read what settle.query answers (trade_no, out_request_no,
+ * royalty_detail_list[].state) and apply only SUCCESS or FAIL to a settlement of ours still PENDING or SENT
+ * for that trade; anything else is left to the query (attemptSettlement), which stays the backstop.
+ */
+export const terminalSettleMessage: NotificationHandler = async (deps, tx, form) => {
+  let biz: Record<string, unknown>;
+  try {
+    biz = JSON.parse(form.biz_content ?? '') as Record<string, unknown>;
+  } catch {
+    return { outcome: 'REJECTED_MALFORMED', detail: 'biz_content is not JSON' };
+  }
+  const outRequestNo = typeof biz.out_request_no === 'string' ? biz.out_request_no : '';
+  const details = Array.isArray(biz.royalty_detail_list)
+    ? (biz.royalty_detail_list as Array<Record<string, unknown>>)
+    : [];
+  const ctx = outRequestNo.endsWith('S')
+    ? await findOrderContextByNo(tx, outRequestNo.slice(0, -1))
+    : undefined;
+  if (!ctx || ctx.order.settleOutRequestNo !== outRequestNo)
+    return { outcome: 'IGNORED', detail: `no settlement of ours is ${outRequestNo || '(none)'}` };
+  const paid = ctx.order.paidPaymentId ? await findPaymentById(tx, ctx.order.paidPaymentId) : undefined;
+  if (!paid?.alipayTradeNo || paid.alipayTradeNo !== biz.trade_no)
+    return {
+      outcome: 'REJECTED_UNKNOWN_ORDER',
+      detail: `${outRequestNo} is not of trade ${String(biz.trade_no)}`,
+    };
+  const failed = details.find((d) => d.state === 'FAIL');
+  const succeeded = details.length > 0 && details.every((d) => d.state === 'SUCCESS');
+  if (!failed && !succeeded) return { outcome: 'IGNORED', detail: `${outRequestNo}: still processing` };
+  const now = deps.clock.now();
+  const moved = await finishSettlementIfOpen(
+    tx,
+    ctx.order.id,
+    failed
+      ? { settleStatus: 'FAILED', settleLastError: String(failed.error_code ?? 'FAIL'), updatedAt: now }
+      : { settleStatus: 'SUCCEEDED', settledAt: now, settleLastError: null, updatedAt: now },
+  );
+  if (!moved) return { outcome: 'ALREADY_APPLIED', detail: `${outRequestNo}: ${ctx.order.settleStatus}` };
+  return { outcome: 'APPLIED', detail: `${outRequestNo}: ${failed ? 'FAILED' : 'SUCCEEDED'}` };
+};
