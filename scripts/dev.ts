@@ -13,7 +13,8 @@
  * running one's files alone, as does a start whose ports are taken.
  *
  * Settings are the server's (README table); besides those: ALIPAY_SANDBOX_PORT (default 4010),
- * CARDSYS_SANDBOX_PORT (4020; its SOAP port is the next one), MEMBERCARD_SANDBOX_PORT (4030).
+ * CARDSYS_SANDBOX_PORT (4020; its SOAP port is the next one), MEMBERCARD_SANDBOX_PORT (4030),
+ * VENDING_SANDBOX_PORT (4040: the demo vending machine's callbacks; its control API on the next one).
  */
 import '../server/src/lib/timezone.js';
 import crypto from 'node:crypto';
@@ -26,6 +27,12 @@ import { findGatewayClient } from '../server/src/db/repos/schools/gateway-client
 import { findSchoolByCode, type SchoolRow } from '../server/src/db/repos/schools/schools.js';
 import type { Deps } from '../server/src/deps.js';
 import { createGatewayClient } from '../server/src/domain/schools/gateway-clients.js';
+import { findTerminalByTerminalId } from '../server/src/db/repos/terminals/terminals.js';
+import {
+  createTerminal,
+  editTerminal,
+  setTerminalMoneyMode,
+} from '../server/src/domain/terminals/terminals.js';
 import { findMembership } from '../server/src/db/repos/admin/admins.js';
 import { findUserByAlipayIds } from '../server/src/db/repos/users/users.js';
 import { createInvitation } from '../server/src/domain/admin/admins.js';
@@ -46,6 +53,8 @@ import { lockDataDir } from './dev/instance-lock.js';
 import { walkthrough } from './dev/walkthrough.js';
 import { MembercardSandboxControl } from './sandbox/membercard/control-client.js';
 import { startMembercardSandbox, type MembercardSandbox } from './sandbox/membercard/server.js';
+import { startVendingControl, type VendingControl } from './sandbox/vending/control.js';
+import { VendingMachine } from './sandbox/vending/machine.js';
 
 const DEMO_SCHOOL = { code: '4132010001', name: '示例大学' };
 /**
@@ -107,9 +116,18 @@ const devSchema = Joi.object({
   ALIPAY_SANDBOX_PORT: Joi.number().port().default(4010),
   CARDSYS_SANDBOX_PORT: Joi.number().port().max(65534).default(4020),
   MEMBERCARD_SANDBOX_PORT: Joi.number().port().default(4030),
+  VENDING_SANDBOX_PORT: Joi.number().port().max(65534).default(4040),
 }).unknown(true);
 
-function devPorts(env: NodeJS.ProcessEnv): { alipay: number; cardsys: number; membercard: number } {
+interface DevPorts {
+  alipay: number;
+  cardsys: number;
+  membercard: number;
+  /** The demo vending machine's callbacks; its control API listens on the next port. */
+  vending: number;
+}
+
+function devPorts(env: NodeJS.ProcessEnv): DevPorts {
   const { value, error } = devSchema.validate(env, { abortEarly: false });
   if (error)
     throw new ConfigError(
@@ -119,6 +137,7 @@ function devPorts(env: NodeJS.ProcessEnv): { alipay: number; cardsys: number; me
     alipay: value.ALIPAY_SANDBOX_PORT,
     cardsys: value.CARDSYS_SANDBOX_PORT,
     membercard: value.MEMBERCARD_SANDBOX_PORT,
+    vending: value.VENDING_SANDBOX_PORT,
   };
 }
 
@@ -315,6 +334,72 @@ async function seedMembershipCard(
   return { templates: DEMO_CARD_TEMPLATES, claimUrl };
 }
 
+const DEMO_TERMINAL = {
+  terminalId: 'VM-DEMO-01',
+  kind: 'VENDING' as const,
+  name: '饮料机',
+  location: '一食堂门口',
+  operatorName: '示例售货机运营商',
+  orderTimeoutSeconds: 300,
+};
+
+/**
+ * The demo school's vending machine (issue 15): a terminal whose operator takes 30 % of each sale by royalty
+ * (an Alipay sandbox merchant account), and the vending machine simulator that plays it, its callbacks on
+ * `port` and its control API on the next port. Made once; on later starts its secret is read back (kept
+ * encrypted like every client's) and a lost sandbox account is replaced.
+ */
+async function startDemoVendingMachine(
+  deps: Deps,
+  school: SchoolRow,
+  alipay: AlipaySandboxControl,
+  bffUrl: string,
+  port: number,
+): Promise<{ machine: VendingMachine; control: VendingControl; operatorAccount: string }> {
+  const callbackUrl = `http://127.0.0.1:${port}/callback`;
+  const royalty = (account: string) => ({ account, bps: 3_000, timing: 'ON_PAYMENT' as const });
+  let terminal = await findTerminalByTerminalId(deps.db, school.id, DEMO_TERMINAL.terminalId);
+  let secret: string;
+  if (!terminal) {
+    const operator = await alipay.createMerchant({ name: DEMO_TERMINAL.operatorName });
+    const created = await createTerminal(deps, NPM_START, school.id, {
+      ...DEMO_TERMINAL,
+      moneyMode: 'ROYALTY',
+      royalty: royalty(operator.accountId),
+      callbackUrl,
+    });
+    secret = created.secret;
+    terminal = (await findTerminalByTerminalId(deps.db, school.id, DEMO_TERMINAL.terminalId))!;
+  } else {
+    const client = await findGatewayClient(deps.db, terminal.gatewayClientId);
+    secret = deps.protector.decrypt(client!.secretEnc);
+    if (terminal.callbackUrl !== callbackUrl)
+      await editTerminal(deps, NPM_START, school.id, terminal.id, { callbackUrl });
+    const account = terminal.royaltyAccount;
+    if (!account || !(await alipay.getAccount(account).catch(() => undefined))) {
+      // The Alipay sandbox's books were deleted: a new operator account.
+      const operator = await alipay.createMerchant({ name: DEMO_TERMINAL.operatorName });
+      await setTerminalMoneyMode(deps, NPM_START, school.id, terminal.id, {
+        moneyMode: 'ROYALTY',
+        royalty: royalty(operator.accountId),
+      });
+    }
+    terminal = (await findTerminalByTerminalId(deps.db, school.id, DEMO_TERMINAL.terminalId))!;
+  }
+  const machine = await new VendingMachine({
+    platformUrl: bffUrl,
+    terminalId: terminal.terminalId,
+    clientId: terminal.gatewayClientId,
+    secret,
+    port,
+  }).start();
+  const control = await startVendingControl(machine, port + 1).catch(async (error: unknown) => {
+    await machine.stop();
+    throw error;
+  });
+  return { machine, control, operatorAccount: terminal.royaltyAccount! };
+}
+
 async function gatewayClientFor(
   deps: Deps,
   school: SchoolRow,
@@ -343,7 +428,7 @@ async function gatewayClientFor(
 
 async function main(): Promise<void> {
   let base: Config;
-  let ports: { alipay: number; cardsys: number; membercard: number };
+  let ports: DevPorts;
   try {
     // One message for every bad setting, the server's and npm start's own.
     const problems: string[] = [];
@@ -384,10 +469,13 @@ async function main(): Promise<void> {
   let alipay: AlipaySandbox | undefined;
   let cardsys: CardsysSandbox | undefined;
   let membercard: MembercardSandbox | undefined;
+  let vending: { machine: VendingMachine; control: VendingControl } | undefined;
   let server: RunningServer | undefined;
   let wroteDevFile = false;
 
   const stop = async () => {
+    await vending?.control.close();
+    await vending?.machine.stop();
     await server?.stop();
     await alipay?.close();
     await cardsys?.close();
@@ -462,7 +550,7 @@ async function main(): Promise<void> {
     // The open platform console's settings of our app, now that the server's address is known.
     await sandboxes.alipay.configureApp(secrets.appId, {
       appGatewayUrl: `${config.publicBaseUrl}/notify/alipay`,
-      messageTopics: ['alipay.open.auth.appauth.cancelled'],
+      messageTopics: ['alipay.open.auth.appauth.cancelled', 'alipay.trade.order.settle.notify'],
       authRedirectUri: `${config.publicBaseUrl}/isv/alipay/callback`,
     });
     // The message templates of the merchant console, as the sandbox must know them to deliver.
@@ -495,6 +583,14 @@ async function main(): Promise<void> {
       server.url!,
       base.dataDir,
     );
+    const demoVending = await startDemoVendingMachine(
+      deps,
+      school,
+      sandboxes.alipay,
+      server.url!,
+      ports.vending,
+    );
+    vending = demoVending;
 
     const dev = {
       running: true,
@@ -528,6 +624,12 @@ async function main(): Promise<void> {
             }
           : null,
         membershipCard: membership,
+        vendingMachine: {
+          terminalId: DEMO_TERMINAL.terminalId,
+          control: demoVending.control.url,
+          callbackUrl: demoVending.machine.callbackUrl,
+          operatorAccount: demoVending.operatorAccount,
+        },
       },
     };
     fs.writeFileSync(devFile, JSON.stringify(dev, null, 2), { mode: 0o600 });
@@ -548,6 +650,7 @@ async function main(): Promise<void> {
         ownerCode: invitation?.code ?? null,
         studentOpenId: users[0].openId,
         cardTemplates: DEMO_CARD_TEMPLATES,
+        vending: { control: demoVending.control.url, operatorAccount: demoVending.operatorAccount },
       }),
     );
     logger.info('ready', { seconds: Math.round((Date.now() - started) / 100) / 10 });
@@ -556,7 +659,7 @@ async function main(): Promise<void> {
     if (code === 'EADDRINUSE')
       process.stderr.write(
         `npm start: port ${port ?? ''} is already in use (already running?); choose others with PORT, ` +
-          'ALIPAY_SANDBOX_PORT and CARDSYS_SANDBOX_PORT\n',
+          'ALIPAY_SANDBOX_PORT, CARDSYS_SANDBOX_PORT, MEMBERCARD_SANDBOX_PORT and VENDING_SANDBOX_PORT\n',
       );
     else logger.error('start failed', { error });
     await stop().catch(() => undefined);

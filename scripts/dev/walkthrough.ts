@@ -31,6 +31,8 @@ export interface WalkthroughInfo {
   studentOpenId: string;
   /** The membership card's templates at card management. */
   cardTemplates: { student: string; staff: string; lost: string };
+  /** The demo vending machine's control API and the Alipay account of the company that runs it. */
+  vending: { control: string; operatorAccount: string };
 }
 
 /** A value safe inside single quotes in bash. */
@@ -61,6 +63,7 @@ Campus Card × Alipay is running (data in ${info.dataDir}; every URL and demo cr
   Alipay sandbox      ${alipay}          (control API: ${alipay}/control, docs/sandbox.md)
   Card-system sandbox ${cardsys}          (control API: ${cardsys}/control)
   Card management     ${info.membercard}          (AntBuilder sandbox; control API: ${info.membercard}/control)
+  Vending machine     ${info.vending.control}          (the demo terminal VM-DEMO-01's control API, docs/sandbox.md)
   Demo school         ${school.name} ${school.code}  id ${school.id}
   Demo cards          ${info.cards.map((c) => `${c.cardNo} ${c.name} (学号 ${c.studentNo})`).join(', ')}
   Demo Alipay users   student ${users.student}, parent ${users.parent}
@@ -187,6 +190,23 @@ W3. show its dynamic code and pay with it at the canteen POS (APPROVED; the same
               curl -s ${cardsys}/control/swipe ${j} -d '{"schoolCode":"${school.code}","dynamicCode":"<codeValue>","amountFen":800,"terminalId":"POS-01"}'
 W4. after step 21 (loss) the wallet shows the 已挂失 template:
               curl -s ${info.membercard}/control/wallets/${info.studentOpenId}
+
+A vending machine at the canteen door (VM-DEMO-01, README "Vending machines"): its operator takes 30 % of each
+sale by royalty (the remainder fen stays with the school). These need the order's numbers from the answer
+before them, so they have no $ lines:
+V1. the machine makes an order of a cola and two bags of chips (¥12.00): the answer has both QR payloads,
+    pay.qrCode (the Alipay camera, 当面付) and pay.miniProgramUrl (our payment page, pages/terminal-pay):
+              curl -s ${info.vending.control}/orders ${j} -d '{"items":[{"name":"可乐","quantity":1,"unitFen":300},{"name":"薯片","quantity":2,"unitFen":450}]}'
+V2. the student scans the QR with the Alipay app and pays (or opens the page in the mini-program and pays):
+              curl -s ${alipay}/control/qr-codes/scan ${j} -d '{"qrCode":"<pay.qrCode>","userId":"${users.student}"}'
+V3. the machine was told, signed (signatureValid), and the money split: the operator has 360 fen (30 %):
+              curl -s ${info.vending.control}/callbacks
+              curl -s ${alipay}/control/accounts/${info.vending.operatorAccount}
+V4. the chips did not come out: the machine says so and 900 fen go back to the student at once, the
+    operator's share in proportion (it keeps 90); the order, then the operator's account again:
+              curl -s ${info.vending.control}/orders/<outOrderNo>/dispensed ${j} -d '{"result":"FAILED","failedItems":[{"index":1,"quantity":2}]}'
+              curl -s ${alipay}/control/accounts/${info.vending.operatorAccount}
+    The admins see the machine's orders: curl -s ${bff}/api/v1/admin/schools/${school.id}/terminal-orders -H "$A"
 
 Loss and unbinding come last: they end what the steps above use.
 21. report the student's card lost (the card system freezes it: swipes are declined), then 解挂 (found again):
