@@ -26,7 +26,16 @@ import type {
   SchoolAdminView,
   SchoolAdminsResponse,
   SchoolSettingsView,
+  CreatedTerminal,
+  TerminalExceptionKind,
+  TerminalExceptionSummary,
+  TerminalInput,
+  TerminalMoneyModeInput,
+  TerminalOrdersResponse,
+  TerminalsResponse,
+  TerminalView,
   UpdateSchoolSettingsRequest,
+  UpdateTerminalRequest,
 } from '../shared/admin-api';
 import { call, upload } from './api';
 
@@ -103,4 +112,31 @@ export const adminApi = {
       { ...file, field: 'file' },
       { markMissingAsLeft: markMissingAsLeft ? '1' : '0' },
     ),
+  // issue 15: vending machines and cashier windows
+  terminals: (schoolId: string) => call<TerminalsResponse>('GET', `${school(schoolId)}/terminals`),
+  terminal: (schoolId: string, id: string) =>
+    call<TerminalView>('GET', `${school(schoolId)}/terminals/${encodeURIComponent(id)}`),
+  /** Owners; the answer holds the terminal's HMAC secret, shown only this once. */
+  createTerminal: (schoolId: string, input: TerminalInput) =>
+    call<CreatedTerminal>('POST', `${school(schoolId)}/terminals`, { body: input }),
+  updateTerminal: (schoolId: string, id: string, edit: UpdateTerminalRequest) =>
+    call<TerminalView>('PUT', `${school(schoolId)}/terminals/${encodeURIComponent(id)}`, { body: edit }),
+  setTerminalMoneyMode: (schoolId: string, id: string, mode: TerminalMoneyModeInput) =>
+    call<TerminalView>('PUT', `${school(schoolId)}/terminals/${encodeURIComponent(id)}/money-mode`, {
+      body: mode,
+    }),
+  setTerminalStatus: (schoolId: string, id: string, status: 'ACTIVE' | 'DISABLED') =>
+    call<TerminalView>('PUT', `${school(schoolId)}/terminals/${encodeURIComponent(id)}/status`, {
+      body: { status },
+    }),
+  terminalOrders: (
+    schoolId: string,
+    query: { status?: string; terminalId?: string; before?: string; limit: number },
+  ) => call<TerminalOrdersResponse>('GET', `${school(schoolId)}/terminal-orders`, { query }),
+  terminalExceptions: (
+    schoolId: string,
+    query: { kind: TerminalExceptionKind; before?: string; limit: number },
+  ) => call<TerminalOrdersResponse>('GET', `${school(schoolId)}/terminal-orders/exceptions`, { query }),
+  terminalSummary: (schoolId: string) =>
+    call<TerminalExceptionSummary>('GET', `${school(schoolId)}/terminal-orders/summary`),
 };

@@ -24,6 +24,9 @@ export const PAGES = {
   adminRoster: '/pages/admin-roster/admin-roster',
   adminReconciliation: '/pages/admin-reconciliation/admin-reconciliation',
   adminReconciliationDay: '/pages/admin-reconciliation-day/admin-reconciliation-day',
+  adminTerminals: '/pages/admin-terminals/admin-terminals',
+  adminTerminal: '/pages/admin-terminal/admin-terminal',
+  adminTerminalOrders: '/pages/admin-terminal-orders/admin-terminal-orders',
 } as const;
 
 export type PageName = keyof typeof PAGES;

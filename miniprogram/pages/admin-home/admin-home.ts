@@ -1,8 +1,8 @@
 /**
  * One school's admin home (issue 10): its state — and why payments stop when it is suspended — the
  * person's role, and the pages that role opens: the dashboard, the exceptions inbox, orders, campus-code
- * exceptions and reconciliation for every role (issues 13, 14, 17), the roster import for owners; settings
- * for every role, admins and the audit log for owners.
+ * exceptions, reconciliation and the vending machines for every role (issues 13, 14, 15, 17), the roster
+ * import for owners; settings for every role, admins and the audit log for owners.
  */
 import { adminApi } from '../../services/admin-api';
 import { messageOf } from '../../services/api-error';
@@ -73,5 +73,9 @@ Page({
 
   onCampusCode(): void {
     openPage('adminCampusCode', { schoolId: this.data.schoolId });
+  },
+
+  onTerminals(): void {
+    openPage('adminTerminals', { schoolId: this.data.schoolId });
   },
 });
