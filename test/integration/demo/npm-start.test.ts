@@ -146,11 +146,14 @@ describe('npm start and its printed walk-through', function () {
       [port, alipayPort].some((p) => p === cardsysPort || p === cardsysPort + 1)
     )
       cardsysPort = await freePort();
+    const membercardPort = await freePort();
     // The demo vending machine takes two ports too (callbacks, control API).
     let vendingPort = await freePort();
     while (
       vendingPort >= 65_000 ||
-      [port, alipayPort, cardsysPort, cardsysPort + 1].some((p) => p === vendingPort || p === vendingPort + 1)
+      [port, alipayPort, cardsysPort, cardsysPort + 1, membercardPort].some(
+        (p) => p === vendingPort || p === vendingPort + 1,
+      )
     )
       vendingPort = await freePort();
     env = {
@@ -158,7 +161,7 @@ describe('npm start and its printed walk-through', function () {
       PORT: String(port),
       ALIPAY_SANDBOX_PORT: String(alipayPort),
       CARDSYS_SANDBOX_PORT: String(cardsysPort),
-      MEMBERCARD_SANDBOX_PORT: String(await freePort()),
+      MEMBERCARD_SANDBOX_PORT: String(membercardPort),
       VENDING_SANDBOX_PORT: String(vendingPort),
       // The demo school's retries (15 s, 30 s) a hundred times faster.
       DEDUCTION_RETRY_SCALE: '0.01',
