@@ -58,4 +58,20 @@ describe('operations: /metrics and retention', () => {
     const limits = await pool.query('select key from rate_limits');
     assert.deepEqual(limits.rows, [{ key: 'session-ip:new' }]);
   });
+
+  it('deletes every expired nonce in one run, however many the swipes left', async () => {
+    const { pool } = app.deps;
+    // More than the 100,000 a run used to delete at most (20 batches of 5,000).
+    await pool.query(
+      `insert into gateway_nonces (client_id, nonce, expires_at)
+       select 'gw_many', 'n' || g, now() - interval '1 minute' from generate_series(1, 120000) g`,
+    );
+
+    await retentionJob(app.deps).run({}, app.deps);
+
+    const { rows } = await pool.query(
+      `select count(*)::int as n from gateway_nonces where client_id = 'gw_many'`,
+    );
+    assert.equal(rows[0].n, 0);
+  });
 });
