@@ -11,7 +11,8 @@
  *   phase 2, as fast as BENCH_CONCURRENCY connections allow: notifications handled per second.
  * Prints human-readable figures, then one JSON line: {credited_p50_ms, credited_p95_ms, notifies_per_s}.
  *
- * Env: BENCH_N (default 1500 per phase), BENCH_RATE (300), BENCH_CONCURRENCY (32).
+ * Env: BENCH_N (default 1500 per phase), BENCH_RATE (300), BENCH_CONCURRENCY (32); BENCH_PREFILLED=1 and
+ * BENCH_FILL_* for the same figures on a platform that has run for a year, against empty tables (prefill.ts).
  */
 process.env.TZ = 'Asia/Shanghai';
 process.env.LOG_LEVEL ??= 'error';
@@ -22,6 +23,7 @@ import { signedNotification } from '../../test/support/alipay-forge.js';
 import { MAX_OPEN_RECHARGES } from '../../server/src/domain/recharge/recharge.js';
 import { agent, json, payerWithCard, request, type BenchPayer } from './api.js';
 import { cpuSeconds, postgresCpuSeconds, startBenchStack, type BenchStack } from './harness.js';
+import { compareFilledToEmpty, prefillDatabase, prefillMode, reportTableScans } from './prefill.js';
 import { forEachLimited, percentile, round } from './stats.js';
 
 const N = Number(process.env.BENCH_N ?? 1500);
@@ -100,6 +102,7 @@ async function main() {
   });
   const notifyUrl = `${stack.bffUrl}/notify/alipay`;
   try {
+    if (prefillMode() === 'filled') await prefillDatabase(stack.databaseUrl, [stack.school.id]);
     console.log(`creating ${2 * N} recharge orders through the API…`);
     const orders = await createOrders(stack, 2 * N);
     const bodies = orders.map((order) => notificationBody(stack, order));
@@ -192,6 +195,7 @@ async function main() {
       `phase 2: ${burst.length} notifications with ${CONCURRENCY} connections in ${round(seconds, 2)} s = ${perSecond}/s handled`,
     );
 
+    if (prefillMode() === 'filled') await reportTableScans(stack.databaseUrl);
     console.log(JSON.stringify({ credited_p50_ms: p50, credited_p95_ms: p95, notifies_per_s: perSecond }));
   } finally {
     agent.destroy();
@@ -199,7 +203,13 @@ async function main() {
   }
 }
 
-main().catch((error: unknown) => {
+(prefillMode() === 'compare'
+  ? compareFilledToEmpty('scripts/bench/recharge.ts', {
+      throughput: 'notifies_per_s',
+      latency: 'credited_p95_ms',
+    })
+  : main()
+).catch((error: unknown) => {
   console.error(error);
   process.exit(1);
 });
