@@ -1,9 +1,16 @@
 /** The school's audit log (owners, issue 10): who changed what and when, newest first, paged. */
+import type { AuditResponse } from '../../shared/admin-api';
 import { adminApi } from '../../services/admin-api';
-import { messageOf } from '../../services/api-error';
+import { PagedList } from '../../services/paged-list';
 import { toAuditRow, type AuditRow } from '../../view-models/admin';
 
 const PAGE_SIZE = 30;
+const LIST = new PagedList({
+  rowsKey: 'entries',
+  cursorKey: 'nextBefore',
+  tracksHasMore: true,
+  nextPageFailure: 'error-state',
+});
 
 Page({
   data: {
@@ -22,44 +29,19 @@ Page({
     return this.load();
   },
 
-  async load(): Promise<void> {
-    this.setData({ loading: true, errorMessage: '' });
-    try {
-      const page = await adminApi.audit(this.data.schoolId, { limit: PAGE_SIZE });
-      const entries = page.items.map(toAuditRow);
-      this.setData({
-        loading: false,
-        entries,
-        isEmpty: entries.length === 0,
-        nextBefore: page.nextBefore,
-        hasMore: page.nextBefore !== null,
-      });
-    } catch (error) {
-      this.setData({ loading: false, errorMessage: messageOf(error) });
-    }
+  load(): Promise<void> {
+    return LIST.load(this, async () => LIST.firstPage(await this.page(), toAuditRow));
+  },
+
+  page(before?: number): Promise<AuditResponse> {
+    return adminApi.audit(this.data.schoolId, { limit: PAGE_SIZE, before });
   },
 
   onRetry(): Promise<void> {
     return this.load();
   },
 
-  async onReachBottom(): Promise<void> {
-    if (this.data.loadingMore || this.data.nextBefore === null) return;
-    this.setData({ loadingMore: true });
-    try {
-      const page = await adminApi.audit(this.data.schoolId, {
-        limit: PAGE_SIZE,
-        before: this.data.nextBefore,
-      });
-      this.setData({
-        entries: [...this.data.entries, ...page.items.map(toAuditRow)],
-        nextBefore: page.nextBefore,
-        hasMore: page.nextBefore !== null,
-      });
-    } catch (error) {
-      this.setData({ errorMessage: messageOf(error) });
-    } finally {
-      this.setData({ loadingMore: false });
-    }
+  onReachBottom(): Promise<void> {
+    return LIST.loadNext(this, (before: number) => this.page(before), toAuditRow);
   },
 });

@@ -2,10 +2,9 @@
  * The school's campus-code exceptions (issue 14), for every admin role: payments Alipay refused (with the
  * student), uploads too old to charge and late uploads (with the device), one kind at a time, newest first.
  */
-import type { CampusCodeExceptionKind } from '../../shared/admin-api';
+import type { CampusCodeExceptionKind, CampusCodeExceptionsResponse } from '../../shared/admin-api';
 import { adminApi } from '../../services/admin-api';
-import { messageOf } from '../../services/api-error';
-import { stopPullDownRefresh } from '../../services/jsapi';
+import { PagedList, pullToRefresh } from '../../services/paged-list';
 import {
   exceptionKindHint,
   exceptionKindOptions,
@@ -16,6 +15,12 @@ import {
 } from '../../view-models/campus-code-admin';
 
 const PAGE_SIZE = 30;
+const LIST = new PagedList({
+  rowsKey: 'rows',
+  cursorKey: 'nextBefore',
+  tracksHasMore: true,
+  nextPageFailure: 'error-state',
+});
 
 Page({
   data: {
@@ -38,37 +43,33 @@ Page({
     return this.load();
   },
 
-  async load(): Promise<void> {
-    this.setData({ loading: true, errorMessage: '' });
-    try {
+  load(): Promise<void> {
+    return LIST.load(this, async () => {
       const [summary, page] = await Promise.all([
         adminApi.campusCodeSummary(this.data.schoolId),
-        adminApi.campusCodeExceptions(this.data.schoolId, { kind: this.data.kind, limit: PAGE_SIZE }),
+        this.page(),
       ]);
-      const rows = page.items.map(toCampusCodeExceptionRow);
-      this.setData({
-        loading: false,
+      return {
         kindOptions: exceptionKindOptions(summary),
-        rows,
-        isEmpty: rows.length === 0,
-        nextBefore: page.nextBefore,
-        hasMore: page.nextBefore !== null,
-      });
-    } catch (error) {
-      this.setData({ loading: false, errorMessage: messageOf(error) });
-    }
+        ...LIST.firstPage(page, toCampusCodeExceptionRow),
+      };
+    });
+  },
+
+  page(before?: string): Promise<CampusCodeExceptionsResponse> {
+    return adminApi.campusCodeExceptions(this.data.schoolId, {
+      kind: this.data.kind,
+      limit: PAGE_SIZE,
+      before,
+    });
   },
 
   onRetry(): Promise<void> {
     return this.load();
   },
 
-  async onPullDownRefresh(): Promise<void> {
-    try {
-      await this.load();
-    } finally {
-      stopPullDownRefresh();
-    }
+  onPullDownRefresh(): Promise<void> {
+    return pullToRefresh(() => this.load());
   },
 
   onKindChange(value: string): Promise<void> | void {
@@ -77,24 +78,7 @@ Page({
     return this.load();
   },
 
-  async onReachBottom(): Promise<void> {
-    if (this.data.loadingMore || this.data.nextBefore === null) return;
-    this.setData({ loadingMore: true });
-    try {
-      const page = await adminApi.campusCodeExceptions(this.data.schoolId, {
-        kind: this.data.kind,
-        limit: PAGE_SIZE,
-        before: this.data.nextBefore,
-      });
-      this.setData({
-        rows: [...this.data.rows, ...page.items.map(toCampusCodeExceptionRow)],
-        nextBefore: page.nextBefore,
-        hasMore: page.nextBefore !== null,
-      });
-    } catch (error) {
-      this.setData({ errorMessage: messageOf(error) });
-    } finally {
-      this.setData({ loadingMore: false });
-    }
+  onReachBottom(): Promise<void> {
+    return LIST.loadNext(this, (before: string) => this.page(before), toCampusCodeExceptionRow);
   },
 });

@@ -9,8 +9,9 @@ import type { AdminRole } from '../../shared/admin-api';
 import { adminApi } from '../../services/admin-api';
 import { messageOf } from '../../services/api-error';
 import { datasetValue, type TapEvent } from '../../services/events';
-import { confirm, stopPullDownRefresh, toast } from '../../services/jsapi';
+import { confirm, toast } from '../../services/jsapi';
 import { openPage } from '../../services/navigation';
+import { PagedList, pullToRefresh } from '../../services/paged-list';
 import {
   ALL_INBOX_KINDS as ALL,
   INBOX_ACTION_CONFIRM_ZH,
@@ -24,6 +25,12 @@ import {
 } from '../../view-models/admin-operations';
 
 const PAGE_SIZE = 20;
+const LIST = new PagedList({
+  rowsKey: 'rows',
+  cursorKey: 'nextCursor',
+  tracksHasMore: false,
+  nextPageFailure: 'toast',
+});
 
 interface PendingReason {
   key: string;
@@ -56,42 +63,39 @@ Page({
     return this.load();
   },
 
-  async load(): Promise<void> {
-    this.setData({ loading: this.data.tabs.length === 0, errorMessage: '' });
-    try {
-      const [school, inbox] = await Promise.all([
-        // The role decides which actions are offered (the server checks it again on each action).
-        this.data.roleKnown ? null : adminApi.school(this.data.schoolId),
-        adminApi.inbox(this.data.schoolId, {
-          kind: this.data.kind === ALL ? undefined : this.data.kind,
-          limit: PAGE_SIZE,
-        }),
-      ]);
-      const role = school ? school.role : this.data.role;
-      const tabs = toInboxTabs(inbox);
-      const rows = inbox.items.map((item) => toInboxRow(item, role));
-      this.setData({
-        loading: false,
-        role,
-        roleKnown: true,
-        tabs,
-        tabOptions: inboxTabOptions(tabs),
-        rows,
-        isEmpty: rows.length === 0,
-        nextCursor: inbox.nextCursor,
-      });
-    } catch (error) {
-      this.setData({ loading: false, errorMessage: messageOf(error) });
-    }
+  load(): Promise<void> {
+    const spinner = this.data.tabs.length === 0;
+    return LIST.load(
+      this,
+      async () => {
+        const [school, inbox] = await Promise.all([
+          // The role decides which actions are offered (the server checks it again on each action).
+          this.data.roleKnown ? null : adminApi.school(this.data.schoolId),
+          adminApi.inbox(this.data.schoolId, {
+            kind: this.data.kind === ALL ? undefined : this.data.kind,
+            limit: PAGE_SIZE,
+          }),
+        ]);
+        const role = school ? school.role : this.data.role;
+        const tabs = toInboxTabs(inbox);
+        return {
+          role,
+          roleKnown: true,
+          tabs,
+          tabOptions: inboxTabOptions(tabs),
+          ...LIST.firstPage(inbox, (item) => toInboxRow(item, role)),
+        };
+      },
+      { spinner },
+    );
   },
 
   onRetry(): Promise<void> {
     return this.load();
   },
 
-  async onPullDownRefresh(): Promise<void> {
-    await this.load();
-    stopPullDownRefresh();
+  onPullDownRefresh(): Promise<void> {
+    return pullToRefresh(() => this.load());
   },
 
   onKindChange(value: unknown): Promise<void> | void {
@@ -100,24 +104,13 @@ Page({
     return this.load();
   },
 
-  async onReachBottom(): Promise<void> {
-    if (this.data.loadingMore || this.data.nextCursor === null) return;
-    this.setData({ loadingMore: true });
-    try {
-      const inbox = await adminApi.inbox(this.data.schoolId, {
-        kind: this.data.kind,
-        cursor: this.data.nextCursor,
-        limit: PAGE_SIZE,
-      });
-      this.setData({
-        rows: [...this.data.rows, ...inbox.items.map((item) => toInboxRow(item, this.data.role))],
-        nextCursor: inbox.nextCursor,
-      });
-    } catch (error) {
-      toast(messageOf(error));
-    } finally {
-      this.setData({ loadingMore: false });
-    }
+  onReachBottom(): Promise<void> {
+    return LIST.loadNext(
+      this,
+      (cursor: string) =>
+        adminApi.inbox(this.data.schoolId, { kind: this.data.kind, cursor, limit: PAGE_SIZE }),
+      (item) => toInboxRow(item, this.data.role),
+    );
   },
 
   onOpenOrder(event: TapEvent): void {

@@ -7,8 +7,9 @@ import type { AdminOrderKind } from '../../shared/admin-api';
 import { adminApi } from '../../services/admin-api';
 import { messageOf } from '../../services/api-error';
 import { datasetValue, type TapEvent } from '../../services/events';
-import { JsapiFailure, pickDate, toast } from '../../services/jsapi';
+import { JsapiFailure, pickDate } from '../../services/jsapi';
 import { openPage } from '../../services/navigation';
+import { PagedList } from '../../services/paged-list';
 import {
   ORDER_KIND_OPTIONS,
   ORDER_STATUS_OPTIONS,
@@ -20,6 +21,13 @@ import {
 
 const PAGE_SIZE = 20;
 const ANY_STATUS = 'ANY';
+// The first page is a search (its own `searching` / `searched` states); the next ones are the list's.
+const LIST = new PagedList({
+  rowsKey: 'rows',
+  cursorKey: 'nextCursor',
+  tracksHasMore: false,
+  nextPageFailure: 'toast',
+});
 
 function statusOptions(kind: AdminOrderKind): Array<{ text: string; value: string }> {
   return [
@@ -118,24 +126,13 @@ Page({
     }
   },
 
-  async onReachBottom(): Promise<void> {
-    if (this.data.loadingMore || this.data.nextCursor === null) return;
-    this.setData({ loadingMore: true });
-    try {
-      const page = await adminApi.orders(this.data.schoolId, {
-        ...this.query(),
-        cursor: this.data.nextCursor,
-        limit: String(PAGE_SIZE),
-      });
-      this.setData({
-        rows: [...this.data.rows, ...page.items.map(toOrderRow)],
-        nextCursor: page.nextCursor,
-      });
-    } catch (error) {
-      toast(messageOf(error));
-    } finally {
-      this.setData({ loadingMore: false });
-    }
+  onReachBottom(): Promise<void> {
+    return LIST.loadNext(
+      this,
+      (cursor: string) =>
+        adminApi.orders(this.data.schoolId, { ...this.query(), cursor, limit: String(PAGE_SIZE) }),
+      toOrderRow,
+    );
   },
 
   onOpenOrder(event: TapEvent): void {

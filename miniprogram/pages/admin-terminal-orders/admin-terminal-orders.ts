@@ -6,8 +6,7 @@
  */
 import type { TerminalOrdersResponse } from '../../shared/admin-api';
 import { adminApi } from '../../services/admin-api';
-import { messageOf } from '../../services/api-error';
-import { stopPullDownRefresh } from '../../services/jsapi';
+import { PagedList, pullToRefresh } from '../../services/paged-list';
 import {
   isExceptionFilter,
   isOrderFilter,
@@ -18,6 +17,12 @@ import {
 } from '../../view-models/terminals-admin';
 
 const PAGE_SIZE = 30;
+const LIST = new PagedList({
+  rowsKey: 'rows',
+  cursorKey: 'nextBefore',
+  tracksHasMore: true,
+  nextPageFailure: 'error-state',
+});
 
 Page({
   data: {
@@ -55,34 +60,19 @@ Page({
     });
   },
 
-  async load(): Promise<void> {
-    this.setData({ loading: true, errorMessage: '' });
-    try {
+  load(): Promise<void> {
+    return LIST.load(this, async () => {
       const [summary, page] = await Promise.all([adminApi.terminalSummary(this.data.schoolId), this.page()]);
-      const rows = page.items.map(toTerminalOrderRow);
-      this.setData({
-        loading: false,
-        filterOptions: orderFilterOptions(summary),
-        rows,
-        isEmpty: rows.length === 0,
-        nextBefore: page.nextBefore,
-        hasMore: page.nextBefore !== null,
-      });
-    } catch (error) {
-      this.setData({ loading: false, errorMessage: messageOf(error) });
-    }
+      return { filterOptions: orderFilterOptions(summary), ...LIST.firstPage(page, toTerminalOrderRow) };
+    });
   },
 
   onRetry(): Promise<void> {
     return this.load();
   },
 
-  async onPullDownRefresh(): Promise<void> {
-    try {
-      await this.load();
-    } finally {
-      stopPullDownRefresh();
-    }
+  onPullDownRefresh(): Promise<void> {
+    return pullToRefresh(() => this.load());
   },
 
   onFilterChange(value: string): Promise<void> | void {
@@ -91,20 +81,7 @@ Page({
     return this.load();
   },
 
-  async onReachBottom(): Promise<void> {
-    if (this.data.loadingMore || this.data.nextBefore === null) return;
-    this.setData({ loadingMore: true });
-    try {
-      const page = await this.page(this.data.nextBefore);
-      this.setData({
-        rows: [...this.data.rows, ...page.items.map(toTerminalOrderRow)],
-        nextBefore: page.nextBefore,
-        hasMore: page.nextBefore !== null,
-      });
-    } catch (error) {
-      this.setData({ errorMessage: messageOf(error) });
-    } finally {
-      this.setData({ loadingMore: false });
-    }
+  onReachBottom(): Promise<void> {
+    return LIST.loadNext(this, (before: string) => this.page(before), toTerminalOrderRow);
   },
 });
