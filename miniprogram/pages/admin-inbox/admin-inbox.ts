@@ -7,16 +7,20 @@
  */
 import type { AdminRole } from '../../shared/admin-api';
 import { adminApi } from '../../services/admin-api';
-import { messageOf } from '../../services/api-error';
 import { datasetValue, type TapEvent } from '../../services/events';
-import { confirm, toast } from '../../services/jsapi';
+import {
+  confirmAction,
+  reasonedAction,
+  reasonInputHandlers,
+  runAction,
+  type PendingReason,
+} from '../../services/item-actions';
 import { openPage } from '../../services/navigation';
 import { PagedList, pullToRefresh } from '../../services/paged-list';
 import {
   ALL_INBOX_KINDS as ALL,
   INBOX_ACTION_CONFIRM_ZH,
   INBOX_ACTION_LABELS_ZH,
-  reasonError,
   toInboxRow,
   inboxTabOptions,
   toInboxTabs,
@@ -31,12 +35,6 @@ const LIST = new PagedList({
   tracksHasMore: false,
   nextPageFailure: 'toast',
 });
-
-interface PendingReason {
-  key: string;
-  action: string;
-  label: string;
-}
 
 Page({
   data: {
@@ -123,57 +121,23 @@ Page({
     const row = this.data.rows.find((r) => r.key === datasetValue(event, 'key'));
     const action = row?.actions.find((a) => a.name === datasetValue(event, 'action'));
     if (!row || !action || this.data.busyKey) return;
-    if (action.needsReason) {
-      this.setData({
-        reasonFor: { key: row.key, action: action.name, label: action.label },
-        reason: '',
-        reasonError: '',
-      });
-      return;
-    }
-    const confirmed = await confirm({
-      title: action.label,
-      content: `${row.title}${row.amount ? ` ${row.amount}` : ''}。${INBOX_ACTION_CONFIRM_ZH[action.name] ?? ''}`,
-      confirmButtonText: action.label,
-    });
-    if (confirmed) await this.run(row, action.name);
+    const content = `${row.title}${row.amount ? ` ${row.amount}` : ''}。${INBOX_ACTION_CONFIRM_ZH[action.name] ?? ''}`;
+    if (await confirmAction(this, row.key, action, content)) await this.run(row, action.name);
   },
 
-  onReasonInput(value: string): void {
-    this.setData({ reason: value, reasonError: '' });
-  },
-
-  onReasonCancel(): void {
-    this.setData({ reasonFor: null, reason: '', reasonError: '' });
-  },
+  ...reasonInputHandlers,
 
   async onReasonConfirm(): Promise<void> {
-    const pending = this.data.reasonFor;
-    const row = pending && this.data.rows.find((r) => r.key === pending.key);
-    if (!pending || !row) return;
-    const error = reasonError(this.data.reason);
-    if (error) {
-      this.setData({ reasonError: error });
-      return;
-    }
-    await this.run(row, pending.action, this.data.reason.trim());
+    const answered = reasonedAction(this, this.data.rows);
+    if (answered) await this.run(answered.row, answered.action, answered.reason);
   },
 
-  async run(row: InboxRow, action: string, reason?: string): Promise<void> {
-    if (this.data.busyKey) return;
-    this.setData({ busyKey: row.key });
-    try {
-      const result = await adminApi.inboxAction(this.data.schoolId, row, action, reason);
-      toast(
-        result.message || `${INBOX_ACTION_LABELS_ZH[action] ?? action}：完成`,
-        result.changed ? 'success' : 'none',
-      );
-      this.setData({ reasonFor: null, reason: '' });
-    } catch (error) {
-      toast(messageOf(error), 'fail');
-    } finally {
-      this.setData({ busyKey: '' });
-    }
-    await this.load();
+  run(row: InboxRow, action: string, reason?: string): Promise<void> {
+    return runAction(
+      this,
+      row.key,
+      () => adminApi.inboxAction(this.data.schoolId, row, action, reason),
+      (result) => result.message || `${INBOX_ACTION_LABELS_ZH[action] ?? action}：完成`,
+    );
   },
 });

@@ -8,8 +8,14 @@ import type { AdminRole } from '../../shared/admin-api';
 import { adminApi } from '../../services/admin-api';
 import { messageOf } from '../../services/api-error';
 import { datasetValue, type TapEvent } from '../../services/events';
+import {
+  confirmAction,
+  reasonedAction,
+  reasonInputHandlers,
+  runAction,
+  type PendingReason,
+} from '../../services/item-actions';
 import { confirm, stopPullDownRefresh, toast } from '../../services/jsapi';
-import { reasonError } from '../../view-models/admin-operations';
 import {
   FINDING_INBOX_KIND,
   REPAIR_CONFIRM_ZH,
@@ -20,12 +26,6 @@ import {
   type FindingRow,
   type TotalsRow,
 } from '../../view-models/reconciliation';
-
-interface PendingReason {
-  key: string;
-  repair: string;
-  label: string;
-}
 
 Page({
   data: {
@@ -92,60 +92,25 @@ Page({
     const row = this.data.findings.find((f) => f.key === datasetValue(event, 'key'));
     const repair = row?.repairs.find((r) => r.name === datasetValue(event, 'repair'));
     if (!row || !repair || this.data.busyKey) return;
-    if (repair.needsReason) {
-      this.setData({
-        reasonFor: { key: row.key, repair: repair.name, label: repair.label },
-        reason: '',
-        reasonError: '',
-      });
-      return;
-    }
-    const confirmed = await confirm({
-      title: repair.label,
-      content: `${row.title}（${row.amounts}）。${REPAIR_CONFIRM_ZH[repair.name] ?? ''}`,
-      confirmButtonText: repair.label,
-    });
-    if (confirmed) await this.run(row, repair.name);
+    const content = `${row.title}（${row.amounts}）。${REPAIR_CONFIRM_ZH[repair.name] ?? ''}`;
+    if (await confirmAction(this, row.key, repair, content)) await this.run(row, repair.name);
   },
 
-  onReasonInput(value: string): void {
-    this.setData({ reason: value, reasonError: '' });
-  },
-
-  onReasonCancel(): void {
-    this.setData({ reasonFor: null, reason: '', reasonError: '' });
-  },
+  ...reasonInputHandlers,
 
   async onReasonConfirm(): Promise<void> {
-    const pending = this.data.reasonFor;
-    const row = pending && this.data.findings.find((f) => f.key === pending.key);
-    if (!pending || !row) return;
-    const error = reasonError(this.data.reason);
-    if (error) {
-      this.setData({ reasonError: error });
-      return;
-    }
-    await this.run(row, pending.repair, this.data.reason.trim());
+    const answered = reasonedAction(this, this.data.findings);
+    if (answered) await this.run(answered.row, answered.action, answered.reason);
   },
 
-  async run(row: FindingRow, repair: string, reason?: string): Promise<void> {
-    if (this.data.busyKey) return;
-    this.setData({ busyKey: row.key });
-    try {
-      const result = await adminApi.inboxAction(
-        this.data.schoolId,
-        { kind: FINDING_INBOX_KIND, id: row.id },
-        repair,
-        reason,
-      );
-      toast(result.message, result.changed ? 'success' : 'none');
-      this.setData({ reasonFor: null, reason: '' });
-    } catch (error) {
-      toast(messageOf(error), 'fail');
-    } finally {
-      this.setData({ busyKey: '' });
-    }
-    await this.load();
+  run(row: FindingRow, repair: string, reason?: string): Promise<void> {
+    return runAction(
+      this,
+      row.key,
+      () =>
+        adminApi.inboxAction(this.data.schoolId, { kind: FINDING_INBOX_KIND, id: row.id }, repair, reason),
+      (result) => result.message,
+    );
   },
 
   async onRerun(): Promise<void> {

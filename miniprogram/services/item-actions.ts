@@ -1,0 +1,97 @@
+/**
+ * Acting on an item from an admin page (the exceptions inbox, a reconciliation day's findings): an action
+ * that moves money is confirmed in a dialog first; one the audit log keeps a reason for (waive, mark handled)
+ * opens an input under its item instead (`reasonFor`), and runs once the reason is 2–200 characters. One
+ * action at a time (`busyKey`, the item's key); the server makes each idempotent (a second tap answers
+ * "already done"), and the page reads its data again after each.
+ */
+import type { InboxActionResponse } from '../shared/admin-api';
+import { reasonError } from '../view-models/admin-operations';
+import { messageOf } from './api-error';
+import { confirm, toast } from './jsapi';
+
+/** The action waiting for its reason, under the item `key`. */
+export interface PendingReason {
+  key: string;
+  action: string;
+  label: string;
+}
+
+/** A page instance (a Page's `this`) with the prompt's data. */
+export interface ActionPageInstance {
+  data: Record<string, unknown> & { busyKey: string; reasonFor: PendingReason | null; reason: string };
+  setData(patch: Record<string, unknown>): void;
+  load(): Promise<void>;
+}
+
+/**
+ * Whether to run a tapped action now: one that needs a reason opens the input under its item instead
+ * (false); any other is asked in a dialog saying `content`.
+ */
+export async function confirmAction(
+  page: ActionPageInstance,
+  key: string,
+  action: { name: string; label: string; needsReason: boolean },
+  content: string,
+): Promise<boolean> {
+  if (action.needsReason) {
+    const reasonFor: PendingReason = { key, action: action.name, label: action.label };
+    page.setData({ reasonFor, reason: '', reasonError: '' });
+    return false;
+  }
+  return confirm({ title: action.label, content, confirmButtonText: action.label });
+}
+
+/** The reason input's handlers, for the Page. */
+export const reasonInputHandlers = {
+  onReasonInput(this: ActionPageInstance, value: string): void {
+    this.setData({ reason: value, reasonError: '' });
+  },
+
+  onReasonCancel(this: ActionPageInstance): void {
+    this.setData({ reasonFor: null, reason: '', reasonError: '' });
+  },
+};
+
+/**
+ * The action waiting for its reason, its row (looked up in `rows`) and the typed reason, trimmed; null when
+ * nothing waits, or when the reason is too short or too long (then `reasonError` says why).
+ */
+export function reasonedAction<Row extends { key: string }>(
+  page: ActionPageInstance,
+  rows: Row[],
+): { row: Row; action: string; reason: string } | null {
+  const pending = page.data.reasonFor;
+  const row = pending && rows.find((r) => r.key === pending.key);
+  if (!pending || !row) return null;
+  const error = reasonError(page.data.reason);
+  if (error) {
+    page.setData({ reasonError: error });
+    return null;
+  }
+  return { row, action: pending.action, reason: page.data.reason.trim() };
+}
+
+/**
+ * Runs one action on the item `key` unless another is running, tells how it went (`doneText` of the
+ * server's answer, or why it failed), closes the reason input once it went through, and reloads the page.
+ */
+export async function runAction(
+  page: ActionPageInstance,
+  key: string,
+  act: () => Promise<InboxActionResponse>,
+  doneText: (result: InboxActionResponse) => string,
+): Promise<void> {
+  if (page.data.busyKey) return;
+  page.setData({ busyKey: key });
+  try {
+    const result = await act();
+    toast(doneText(result), result.changed ? 'success' : 'none');
+    page.setData({ reasonFor: null, reason: '' });
+  } catch (error) {
+    toast(messageOf(error), 'fail');
+  } finally {
+    page.setData({ busyKey: '' });
+  }
+  await page.load();
+}
