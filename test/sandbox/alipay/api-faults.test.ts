@@ -4,7 +4,7 @@ import {
   newAppKeys,
   sdkFor,
   startNotifyReceiver,
-  startTestSandbox,
+  startSandboxWithApp,
   uniqueNo,
   waitFor,
   type AppKeys,
@@ -19,9 +19,7 @@ describe('Alipay sandbox API faults: injected errors, latency, hangs, unknown ou
   let inbox: NotifyReceiver;
 
   before(async () => {
-    app = newAppKeys();
-    t = await startTestSandbox({ apps: [{ appId: app.appId, publicKey: app.publicKey, idMode: 'open_id' }] });
-    sdk = sdkFor(t.sandbox, app);
+    ({ t, app, sdk } = await startSandboxWithApp());
     inbox = await startNotifyReceiver();
   });
   afterEach(() => t.control.clearFaults());

@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
 import type { AlipaySdk } from 'alipay-sdk';
 import {
-  newAppKeys,
-  sdkFor,
   startNotifyReceiver,
-  startTestSandbox,
+  startSandboxWithApp,
   uniqueNo,
   waitFor,
   type AppKeys,
@@ -19,9 +17,7 @@ describe('Alipay sandbox alipay.trade.precreate: the QR a terminal shows', () =>
   let inbox: NotifyReceiver;
 
   before(async () => {
-    app = newAppKeys();
-    t = await startTestSandbox({ apps: [{ appId: app.appId, publicKey: app.publicKey, idMode: 'open_id' }] });
-    sdk = sdkFor(t.sandbox, app);
+    ({ t, app, sdk } = await startSandboxWithApp());
     inbox = await startNotifyReceiver();
   });
   after(async () => {

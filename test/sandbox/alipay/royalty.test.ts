@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
 import type { AlipaySdk } from 'alipay-sdk';
 import {
-  newAppKeys,
-  sdkFor,
   startNotifyReceiver,
-  startTestSandbox,
+  startSandboxWithApp,
   uniqueNo,
   waitFor,
   type AppKeys,
@@ -18,9 +16,7 @@ describe('Alipay sandbox profit sharing: royalty_info on trades and alipay.trade
   let sdk: AlipaySdk;
 
   before(async () => {
-    app = newAppKeys();
-    t = await startTestSandbox({ apps: [{ appId: app.appId, publicKey: app.publicKey, idMode: 'open_id' }] });
-    sdk = sdkFor(t.sandbox, app);
+    ({ t, app, sdk } = await startSandboxWithApp());
   });
   after(() => t.close());
 
@@ -128,20 +124,11 @@ describe('Alipay sandbox royalty with merchant receivers, async settle and refun
   let gateway: NotifyReceiver;
 
   before(async () => {
-    app = newAppKeys();
     gateway = await startNotifyReceiver();
-    t = await startTestSandbox({
-      apps: [
-        {
-          appId: app.appId,
-          publicKey: app.publicKey,
-          idMode: 'open_id',
-          appGatewayUrl: gateway.url,
-          messageTopics: ['alipay.trade.order.settle.notify'],
-        },
-      ],
-    });
-    sdk = sdkFor(t.sandbox, app);
+    ({ t, app, sdk } = await startSandboxWithApp({
+      appGatewayUrl: gateway.url,
+      messageTopics: ['alipay.trade.order.settle.notify'],
+    }));
   });
   after(async () => {
     await gateway.close();

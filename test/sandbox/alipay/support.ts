@@ -11,6 +11,7 @@ import { AlipaySandboxControl } from '../../../scripts/sandbox/alipay/control-cl
 import {
   startAlipaySandbox,
   type AlipaySandbox,
+  type AlipaySandboxApp,
   type AlipaySandboxOptions,
 } from '../../../scripts/sandbox/alipay/server.js';
 
@@ -69,6 +70,29 @@ export function sdkFor(
     gateway: sandbox.gatewayUrl,
     ...extra,
   });
+}
+
+export interface SandboxWithApp {
+  t: TestSandbox;
+  app: AppKeys;
+  /** Signs as `app`, checks the sandbox's signatures. */
+  sdk: AlipaySdk;
+}
+
+/**
+ * A test sandbox with one app of ours registered as the platform runs it (open_id mode) and its SDK: where
+ * most sandbox suites start. `appConfig` adds to the app's registration (its gateway, message topics).
+ */
+export async function startSandboxWithApp(
+  appConfig: Partial<Omit<AlipaySandboxApp, 'appId' | 'publicKey'>> = {},
+  options: AlipaySandboxOptions = {},
+): Promise<SandboxWithApp> {
+  const app = newAppKeys();
+  const t = await startTestSandbox({
+    ...options,
+    apps: [{ appId: app.appId, publicKey: app.publicKey, idMode: 'open_id', ...appConfig }],
+  });
+  return { t, app, sdk: sdkFor(t.sandbox, app) };
 }
 
 let sequence = 0;
