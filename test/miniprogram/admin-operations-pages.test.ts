@@ -11,7 +11,7 @@ import { startStack, type Stack } from '../support/stack.js';
 import { userWithCard, vendorCreditsFor, waitForRecharge } from '../integration/student/helpers.js';
 import { gatewayFor, sale, signedPayer, type Gateway } from '../integration/withholding/helpers.js';
 import type { MiniRuntime } from './support/runtime.js';
-import { openMiniprogram } from './support/session.js';
+import { closeOpenedRuntimes, openMiniprogram } from './support/session.js';
 
 /**
  * The admin operations pages of the mini-program (issue 13), driven as a school's owner and viewer would
@@ -44,12 +44,7 @@ describe('mini-program admin operations pages against the real BFF', function ()
     await stack?.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   });
-  afterEach(() => {
-    const errors = runtime?.errors ?? [];
-    runtime?.close();
-    runtime = undefined;
-    assert.deepEqual(errors, [], 'a page lifecycle hook failed');
-  });
+  afterEach(closeOpenedRuntimes);
 
   it('lets an owner import a roster from a file; a student binds with one tap; the owner clears a CREDIT_FAILED recharge and an ARREARS deduction from the inbox, each in the audit log', async () => {
     const school = stack.school;

@@ -3,7 +3,7 @@ import { createInvitation } from '../../server/src/domain/admin/admins.js';
 import { adminOf, TEST_OPERATOR } from '../support/admins.js';
 import { startStack, type Stack } from '../support/stack.js';
 import type { MiniRuntime } from './support/runtime.js';
-import { openMiniprogram } from './support/session.js';
+import { closeOpenedRuntimes, openMiniprogram } from './support/session.js';
 
 /**
  * The admin area of the mini-program (issue 10), driven like a person would against the real BFF: the entry
@@ -21,12 +21,7 @@ describe('mini-program admin pages against the real BFF', function () {
   after(async () => {
     await stack?.stop();
   });
-  afterEach(() => {
-    const errors = runtime?.errors ?? [];
-    runtime?.close();
-    runtime = undefined;
-    assert.deepEqual(errors, [], 'a page lifecycle hook failed');
-  });
+  afterEach(closeOpenedRuntimes);
 
   it('becomes owner with an invitation code, changes a setting, and sees it in the audit log', async () => {
     const school = await stack.addSchool();

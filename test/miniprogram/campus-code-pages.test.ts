@@ -12,7 +12,7 @@ import {
 import { gatewayFor, type Gateway } from '../integration/withholding/helpers.js';
 import { startStack, type Stack } from '../support/stack.js';
 import type { MiniRuntime } from './support/runtime.js';
-import { openMiniprogram } from './support/session.js';
+import { closeOpenedRuntimes, openMiniprogram } from './support/session.js';
 
 /**
  * Campus codes in the mini-program (issue #14): the card home opens Alipay's campus code, the statement
@@ -34,13 +34,8 @@ describe('campus code in the mini-program', function () {
     device = await gatewayFor(stack);
   });
   after(() => stack?.stop());
-  afterEach(async () => {
-    const errors = runtime?.errors ?? [];
-    runtime?.close();
-    runtime = undefined;
-    await stack.alipay.control.clearFaults();
-    assert.deepEqual(errors, [], 'a page lifecycle hook failed');
-  });
+  afterEach(() => stack.alipay.control.clearFaults());
+  afterEach(closeOpenedRuntimes);
 
   async function student(balanceFen = 10_000) {
     const user = await stack.createUser(balanceFen);

@@ -4,7 +4,7 @@ import { eventually } from '../support/http.js';
 import { testIdNumber, testMobile } from '../support/identity.js';
 import { startStack, type Stack, type StackUser } from '../support/stack.js';
 import type { MiniRuntime } from './support/runtime.js';
-import { openMiniprogram } from './support/session.js';
+import { closeOpenedRuntimes, openMiniprogram } from './support/session.js';
 
 /**
  * Students and parents in the mini-program (issue #12): binding with one tap from the roster, the holder's
@@ -32,12 +32,7 @@ describe('card pages: proof, holder, loss and messages', function () {
       await stack.alipay.control.registerMessageTemplate({ templateId, keywords: 3 });
   });
   after(() => stack?.stop());
-  afterEach(() => {
-    const errors = runtime?.errors ?? [];
-    runtime?.close();
-    runtime = undefined;
-    assert.deepEqual(errors, [], 'a page lifecycle hook failed');
-  });
+  afterEach(closeOpenedRuntimes);
 
   async function rosterCard(birth = '20000101') {
     const card = await stack.createCard();

@@ -3,7 +3,7 @@ import { createGatewayClient } from '../../server/src/domain/schools/gateway-cli
 import { eventually } from '../support/http.js';
 import { startStack, type Stack } from '../support/stack.js';
 import type { MiniRuntime } from './support/runtime.js';
-import { openMiniprogram } from './support/session.js';
+import { closeOpenedRuntimes, openMiniprogram } from './support/session.js';
 
 /**
  * The whole journey a student takes in the mini-program, through the real BFF, its PostgreSQL and both
@@ -25,12 +25,7 @@ describe('student journey in the mini-program', function () {
     await stack?.stop();
   });
 
-  afterEach(() => {
-    const errors = runtime?.errors ?? [];
-    runtime?.close();
-    runtime = undefined;
-    assert.deepEqual(errors, [], 'a page lifecycle hook failed');
-  });
+  afterEach(closeOpenedRuntimes);
 
   it('opens, logs in, picks the school, binds, recharges ¥50.00 and sees it on the card and the statement', async () => {
     const user = await stack.createUser(100_000);

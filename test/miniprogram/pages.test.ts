@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { ERROR_MESSAGES_ZH } from '../../shared/messages-zh.js';
 import { startStack, type Stack, type StackUser } from '../support/stack.js';
 import type { MiniRuntime } from './support/runtime.js';
-import { openMiniprogram } from './support/session.js';
+import { closeOpenedRuntimes, openMiniprogram } from './support/session.js';
 
 /**
  * The pages of the student journey (issue 5), each driven like a person would, against the real BFF, the
@@ -25,12 +25,7 @@ describe('mini-program pages against the real BFF', function () {
     await stack?.stop();
   });
 
-  afterEach(() => {
-    const errors = runtime?.errors ?? [];
-    runtime?.close();
-    runtime = undefined;
-    assert.deepEqual(errors, [], 'a page lifecycle hook failed');
-  });
+  afterEach(closeOpenedRuntimes);
 
   /** A card of the stack's school, bound by `user` through the API (arranging, not the journey). */
   async function boundCard(

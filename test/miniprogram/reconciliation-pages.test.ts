@@ -4,7 +4,7 @@ import { adminOf } from '../support/admins.js';
 import { startStack, type Stack } from '../support/stack.js';
 import { userWithCard, waitForRecharge } from '../integration/student/helpers.js';
 import type { MiniRuntime } from './support/runtime.js';
-import { openMiniprogram } from './support/session.js';
+import { closeOpenedRuntimes, openMiniprogram } from './support/session.js';
 
 /**
  * The reconciliation pages of the admin mini-program (issue 17) against the real BFF and sandboxes: a day
@@ -45,12 +45,7 @@ describe('mini-program reconciliation pages against the real BFF', function () {
     assert.equal(outcome.openFindings, 2);
   });
   after(() => stack?.stop());
-  afterEach(() => {
-    const errors = runtime?.errors ?? [];
-    runtime?.close();
-    runtime = undefined;
-    assert.deepEqual(errors, [], 'a page lifecycle hook failed');
-  });
+  afterEach(closeOpenedRuntimes);
 
   it('shows the day on the calendar with its open findings; staff re-credit and mark handled from the day, which turns balanced', async () => {
     const staff = await adminOf(stack, stack.school.id, 'STAFF');

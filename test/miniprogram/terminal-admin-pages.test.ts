@@ -3,7 +3,7 @@ import { adminOf } from '../support/admins.js';
 import { startStack, type Stack } from '../support/stack.js';
 import { COLA, vendingMachine } from '../integration/terminals/helpers.js';
 import type { MiniRuntime } from './support/runtime.js';
-import { openMiniprogram } from './support/session.js';
+import { closeOpenedRuntimes, openMiniprogram } from './support/session.js';
 
 /**
  * The admin pages for vending machines and cashier windows (issue 15), driven as an owner, staff and a viewer
@@ -20,12 +20,7 @@ describe('mini-program admin pages for terminals', function () {
     stack = await startStack();
   });
   after(() => stack?.stop());
-  afterEach(() => {
-    const errors = runtime?.errors ?? [];
-    runtime?.close();
-    runtime = undefined;
-    assert.deepEqual(errors, [], 'a page lifecycle hook failed');
-  });
+  afterEach(closeOpenedRuntimes);
 
   it('lets an owner add a terminal with profit sharing, shows the secret once, and names a wrong field', async () => {
     const owner = await adminOf(stack, stack.school.id, 'OWNER');

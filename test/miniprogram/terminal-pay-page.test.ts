@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { startStack, type Stack } from '../support/stack.js';
 import { vendingMachine, COLA, CHIPS } from '../integration/terminals/helpers.js';
 import type { MiniRuntime } from './support/runtime.js';
-import { openMiniprogram } from './support/session.js';
+import { closeOpenedRuntimes, openMiniprogram } from './support/session.js';
 
 /**
  * The page a vending machine's mini-program QR opens (issue #15): a person scans, sees the lines, pays with
@@ -21,12 +21,7 @@ describe('mini-program: paying a vending machine order', function () {
   after(async () => {
     await stack?.stop();
   });
-  afterEach(() => {
-    const errors = runtime?.errors ?? [];
-    runtime?.close();
-    runtime = undefined;
-    assert.deepEqual(errors, [], 'a page lifecycle hook failed');
-  });
+  afterEach(closeOpenedRuntimes);
 
   it('shows the order, pays it, and says to take the goods; the machine is told', async () => {
     const machine = await vendingMachine(stack);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { startStack, type Stack } from '../support/stack.js';
 import type { MiniRuntime } from './support/runtime.js';
-import { openMiniprogram } from './support/session.js';
+import { closeOpenedRuntimes, openMiniprogram } from './support/session.js';
 
 /** The card home's "add to Alipay card wallet" (issue 16), against the real BFF and card-management sandbox. */
 describe('the card home and the Alipay card wallet', function () {
@@ -14,12 +14,7 @@ describe('the card home and the Alipay card wallet', function () {
     stack = await startStack({ membercard: {} });
   });
   after(() => stack?.stop());
-  afterEach(() => {
-    const errors = runtime?.errors ?? [];
-    runtime?.close();
-    runtime = undefined;
-    assert.deepEqual(errors, [], 'a page lifecycle hook failed');
-  });
+  afterEach(closeOpenedRuntimes);
 
   async function boundStudent(schoolId = stack.school.id, schoolCode = stack.school.code) {
     const user = await stack.createUser();

@@ -4,7 +4,7 @@ import { ERROR_MESSAGES_ZH } from '../../shared/messages-zh.js';
 import { eventually } from '../support/http.js';
 import { startStack, type Stack } from '../support/stack.js';
 import type { MiniRuntime } from './support/runtime.js';
-import { openMiniprogram } from './support/session.js';
+import { closeOpenedRuntimes, openMiniprogram } from './support/session.js';
 
 /**
  * The withholding and arrears pages (issue 6) beyond the happy path of the journey: cancelling, ending
@@ -26,12 +26,7 @@ describe('withholding and arrears pages against the real BFF', function () {
     await stack?.stop();
   });
 
-  afterEach(() => {
-    const errors = runtime?.errors ?? [];
-    runtime?.close();
-    runtime = undefined;
-    assert.deepEqual(errors, [], 'a page lifecycle hook failed');
-  });
+  afterEach(closeOpenedRuntimes);
 
   async function studentWithCard(options: { schoolId?: string; schoolCode?: string } = {}) {
     const user = await stack.createUser(100_000);

@@ -150,6 +150,7 @@ export class MiniRuntime {
   private appInstance: Record<string, any> | null = null;
   private readonly savedGlobals = new Map<string, unknown>();
   private readonly builtConfig: string;
+  private closed = false;
 
   constructor(readonly options: RuntimeOptions) {
     this.my = new FakeMy(options);
@@ -181,8 +182,13 @@ export class MiniRuntime {
     };
   }
 
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
   /** Puts the process's globals back; call in afterEach. */
   close(): void {
+    this.closed = true;
     for (const page of this.stack.splice(0)) this.callHook(page, 'onUnload');
     const scope = globalThis as Record<string, unknown>;
     for (const [name, value] of this.savedGlobals) {

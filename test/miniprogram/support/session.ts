@@ -5,6 +5,7 @@
  * our BFF exactly as Alipay would), requestSubscribeMessage accepts the templates asked for, addCardAuth
  * claims the card at the card-management sandbox.
  */
+import assert from 'node:assert/strict';
 import type { Stack, StackUser } from '../../support/stack.js';
 import { builtMiniprogram } from './build.js';
 import type { FakeMyPlugs } from './fake-my.js';
@@ -37,6 +38,9 @@ export function alipayAppOf(
   };
 }
 
+/** The runtimes openMiniprogram opened since the last closeOpenedRuntimes. */
+const opened: MiniRuntime[] = [];
+
 /** The mini-program as `user` opens it on their phone, against the stack's BFF. */
 export async function openMiniprogram(
   stack: Stack,
@@ -44,10 +48,23 @@ export async function openMiniprogram(
   overrides: FakeMyPlugs = {},
 ): Promise<MiniRuntime> {
   const build = await builtMiniprogram();
-  return new MiniRuntime({
+  const runtime = new MiniRuntime({
     buildDir: build.outDir,
     bffUrl: stack.app.url,
     ...alipayAppOf(stack, user),
     ...overrides,
   });
+  opened.push(runtime);
+  return runtime;
+}
+
+/**
+ * The afterEach of every page suite: closes the runtimes the test left open (the process's globals put
+ * back) and fails the test when a page lifecycle hook of one of them threw.
+ */
+export function closeOpenedRuntimes(): void {
+  const left = opened.splice(0).filter((runtime) => !runtime.isClosed);
+  const errors = left.flatMap((runtime) => [...runtime.errors]);
+  for (const runtime of left.reverse()) runtime.close();
+  assert.deepEqual(errors, [], 'a page lifecycle hook failed');
 }
