@@ -9,6 +9,7 @@ import {
   uploadBatch,
   waitForCampusCodePayment,
 } from '../integration/campus-code/helpers.js';
+import { userWithCard } from '../integration/student/helpers.js';
 import { gatewayFor, type Gateway } from '../integration/withholding/helpers.js';
 import { startStack, type Stack } from '../support/stack.js';
 import type { MiniRuntime } from './support/runtime.js';
@@ -37,21 +38,7 @@ describe('campus code in the mini-program', function () {
   afterEach(() => stack.alipay.control.clearFaults());
   afterEach(closeOpenedRuntimes);
 
-  async function student(balanceFen = 10_000) {
-    const user = await stack.createUser(balanceFen);
-    const card = await stack.createCard();
-    const res = await (
-      await user.login()
-    ).post('/api/v1/bindings', {
-      schoolId: stack.school.id,
-      cardNo: card.cardNo,
-      name: card.holderName,
-      relation: 'SELF',
-      studentNo: card.studentNo,
-    });
-    assert.equal(res.status, 201, res.text);
-    return { user, card, bindingId: res.body.id as string };
-  }
+  const student = (balanceFen = 10_000) => userWithCard(stack, { balanceFen, cardBalanceFen: 10_000 });
 
   /** The student shows the code at a shop till; the device uploads it and Alipay is charged (or not). */
   async function scanned(who: Awaited<ReturnType<typeof student>>, amountFen: number, finalStatus: string) {

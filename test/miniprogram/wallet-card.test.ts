@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { startStack, type Stack } from '../support/stack.js';
+import { userWithCard } from '../integration/student/helpers.js';
 import type { MiniRuntime } from './support/runtime.js';
 import { closeOpenedRuntimes, openMiniprogram } from './support/session.js';
 
@@ -16,20 +17,7 @@ describe('the card home and the Alipay card wallet', function () {
   after(() => stack?.stop());
   afterEach(closeOpenedRuntimes);
 
-  async function boundStudent(schoolId = stack.school.id, schoolCode = stack.school.code) {
-    const user = await stack.createUser();
-    const card = await stack.createCard({ schoolCode });
-    const http = await user.login();
-    const res = await http.post('/api/v1/bindings', {
-      schoolId,
-      cardNo: card.cardNo,
-      name: card.holderName,
-      relation: 'SELF',
-      studentNo: card.studentNo,
-    });
-    assert.equal(res.status, 201, res.text);
-    return { user, card, bindingId: res.body.id as string };
-  }
+  const boundStudent = (school = stack.school) => userWithCard(stack, { school, cardBalanceFen: 10_000 });
 
   it('adds the card to the wallet through the claim link and then shows it is there', async () => {
     const { user, bindingId } = await boundStudent();
@@ -63,7 +51,7 @@ describe('the card home and the Alipay card wallet', function () {
 
   it('offers nothing at a school without the card in the wallet', async () => {
     const school = await stack.addSchool();
-    const { user, bindingId } = await boundStudent(school.id, school.code);
+    const { user, bindingId } = await boundStudent(school);
     runtime = await openMiniprogram(stack, user);
     const page = runtime.launch(`/pages/card/card?bindingId=${bindingId}`);
     await page.waitFor((data) => !!data.card);

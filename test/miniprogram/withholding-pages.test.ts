@@ -3,6 +3,7 @@ import { createGatewayClient } from '../../server/src/domain/schools/gateway-cli
 import { ERROR_MESSAGES_ZH } from '../../shared/messages-zh.js';
 import { eventually } from '../support/http.js';
 import { startStack, type Stack } from '../support/stack.js';
+import { userWithCard } from '../integration/student/helpers.js';
 import type { MiniRuntime } from './support/runtime.js';
 import { closeOpenedRuntimes, openMiniprogram } from './support/session.js';
 
@@ -28,30 +29,17 @@ describe('withholding and arrears pages against the real BFF', function () {
 
   afterEach(closeOpenedRuntimes);
 
-  async function studentWithCard(options: { schoolId?: string; schoolCode?: string } = {}) {
-    const user = await stack.createUser(100_000);
-    const card = await stack.createCard({ balanceFen: 1_000, schoolCode: options.schoolCode });
-    const http = await user.login();
-    const res = await http.post('/api/v1/bindings', {
-      schoolId: options.schoolId ?? stack.school.id,
-      cardNo: card.cardNo,
-      name: card.holderName,
-      relation: 'SELF',
-      studentNo: card.studentNo,
-    });
-    assert.equal(res.status, 201, res.text);
-    return { user, http, card, bindingId: res.body.id as string };
-  }
+  const studentWithCard = (school?: { id: string; code: string }) => userWithCard(stack, { school });
 
   /** Signs through the API and the sandbox (arranging), and waits until the card is bound for withholding. */
   async function signed(student: Awaited<ReturnType<typeof studentWithCard>>) {
-    const sign = await student.http.post('/api/v1/withholding/sign', { bindingId: student.bindingId });
+    const sign = await student.api.post('/api/v1/withholding/sign', { bindingId: student.bindingId });
     assert.equal(sign.status, 201, sign.text);
     await stack.alipay.control.signAgreement({ signStr: sign.body.signStr, userId: student.user.userId });
     // ACTIVE, and the card bound at the card system: only then do its swipes come to the platform.
     await eventually(
       async () =>
-        (await student.http.get('/api/v1/withholding')).body.items.some(
+        (await student.api.get('/api/v1/withholding')).body.items.some(
           (i: any) => i.status === 'ACTIVE' && i.cards?.some((c: any) => c.isBoundAtCardSystem),
         ),
       { timeoutMs: 15_000, message: 'the agreement never became ACTIVE with its card bound' },
@@ -73,7 +61,7 @@ describe('withholding and arrears pages against the real BFF', function () {
       terminalId: 'POS-03',
     });
     assert.equal(swipe.platform.decision, 'APPROVED', JSON.stringify(swipe));
-    await eventually(async () => (await student.http.get('/api/v1/debts')).body.items.length === 1, {
+    await eventually(async () => (await student.api.get('/api/v1/debts')).body.items.length === 1, {
       timeoutMs: 15_000,
       message: 'the failed collection never became a debt',
     });
@@ -136,7 +124,7 @@ describe('withholding and arrears pages against the real BFF', function () {
 
     it('offers no signing at a school that has withholding switched off', async () => {
       const school = await stack.addSchool({ settings: { withholdingEnabled: false } });
-      const student = await studentWithCard({ schoolId: school.id, schoolCode: school.code });
+      const student = await studentWithCard(school);
       runtime = await openMiniprogram(stack, student.user);
       const page = runtime.launch(`/pages/withholding/withholding?bindingId=${student.bindingId}`);
       await page.waitFor((data) => !data.loading);
