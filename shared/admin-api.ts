@@ -178,7 +178,9 @@ export interface ReconciliationKindFigures {
   vendorFen: number | null;
   differenceFen: number;
   feeFen: number;
+  /** 分润 as Alipay's bill shows it, and ours for the same trades (refunds: negative, taken back). */
   royaltyFen: number;
+  oursRoyaltyFen: number;
 }
 
 export interface ReconciliationFindingView {
@@ -212,7 +214,14 @@ export interface ReconciliationFindingView {
 export interface ReconciliationDayResponse extends ReconciliationDaySummary {
   totals: {
     kinds: ReconciliationKindFigures[];
-    all: { oursFen: number; alipayFen: number; differenceFen: number; feeFen: number; royaltyFen: number };
+    all: {
+      oursFen: number;
+      alipayFen: number;
+      differenceFen: number;
+      feeFen: number;
+      royaltyFen: number;
+      oursRoyaltyFen: number;
+    };
     vendor: { oursFen: number; vendorFen: number; differenceFen: number; uncheckedCards: number };
   } | null;
   findingList: ReconciliationFindingView[];

@@ -146,6 +146,21 @@ export interface TotalsRow {
   /** The difference is not zero. */
   isOff: boolean;
   fee: string;
+  /** 分润 ours and Alipay's, when the kind has any ('' otherwise). */
+  royalty: string;
+  /** Our royalty and Alipay's differ. */
+  royaltyOff: boolean;
+}
+
+/** Days reconciled before royalty was compared have no royalty of ours: nothing to show then. */
+function royaltyLine(figures: { royaltyFen: number; oursRoyaltyFen?: number }) {
+  const ours = figures.oursRoyaltyFen;
+  if (ours === undefined || (ours === 0 && figures.royaltyFen === 0))
+    return { royalty: '', royaltyOff: false };
+  return {
+    royalty: `分润 平台 ${formatFen(ours)} · 支付宝 ${formatFen(figures.royaltyFen)}`,
+    royaltyOff: ours !== figures.royaltyFen,
+  };
 }
 
 export interface DayHeader {
@@ -183,6 +198,7 @@ export function toTotalsRows(day: ReconciliationDayResponse): TotalsRow[] {
     difference: formatFen(k.differenceFen),
     isOff: k.differenceFen !== 0,
     fee: formatFen(k.feeFen),
+    ...royaltyLine(k),
   }));
   const all = day.totals.all;
   rows.push({
@@ -195,6 +211,7 @@ export function toTotalsRows(day: ReconciliationDayResponse): TotalsRow[] {
     difference: formatFen(all.differenceFen),
     isOff: all.differenceFen !== 0,
     fee: formatFen(all.feeFen),
+    ...royaltyLine(all),
   });
   return rows;
 }

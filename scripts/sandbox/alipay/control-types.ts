@@ -378,10 +378,16 @@ export interface BillCorruptionRequest {
   sellerId: string;
   /** yyyy-MM-dd */
   billDate: string;
-  /** DROP the rows of outTradeNo; change its trade row's AMOUNT to amountFen; add a STRANGER's trade. */
-  kind: 'DROP' | 'AMOUNT' | 'STRANGER';
+  /**
+   * DROP the rows of outTradeNo; change its trade row's AMOUNT or ROYALTY (分润) to amountFen; add a STRANGER's
+   * trade (with outRequestNo: a refund of outTradeNo nobody asked for, of amountFen).
+   */
+  kind: 'DROP' | 'AMOUNT' | 'ROYALTY' | 'STRANGER';
   outTradeNo?: string;
-  /** DROP / AMOUNT only the refund row of outTradeNo with this out_request_no (AMOUNT: the amount refunded). */
+  /**
+   * DROP / AMOUNT / ROYALTY only the refund row of outTradeNo with this out_request_no (AMOUNT: the amount
+   * refunded; ROYALTY: the royalty it took back).
+   */
   outRequestNo?: string;
   amountFen?: number;
 }
@@ -390,7 +396,7 @@ export interface BillCorruptionView {
   id: string;
   sellerPid: string;
   billDate: string;
-  kind: 'DROP' | 'AMOUNT' | 'STRANGER';
+  kind: 'DROP' | 'AMOUNT' | 'ROYALTY' | 'STRANGER';
   outTradeNo?: string;
   outRequestNo?: string;
   amountFen?: number;

@@ -56,6 +56,9 @@ const fen = Joi.number().integer().min(0).max(Number.MAX_SAFE_INTEGER);
 const ms = (max: number) => Joi.number().integer().min(1).max(max);
 
 const schemas = {
+  creditAmount: Joi.object<{ amountFen: number }>({
+    amountFen: Joi.number().integer().min(1).max(100_000_000).required(),
+  }),
   school: Joi.object<CreateSchoolInput>({
     code: code.required(),
     name: Joi.string().min(1).max(64).required(),
@@ -245,15 +248,17 @@ export function createControlApp(deps: ControlDeps): Koa {
     };
   });
 
-  // Reconciliation faults: the vendor loses (DROP) or doubles (DOUBLE) the credit of one flow number.
+  // Reconciliation faults: the vendor loses (DROP), doubles (DOUBLE) or misbooks (AMOUNT, {amountFen}) the
+  // credit of one flow number.
   router.post('/schools/:code/credits/:flowNo/:how', (ctx) => {
     const how = ctx.params.how.toUpperCase();
-    if (how !== 'DROP' && how !== 'DOUBLE') {
+    if (how !== 'DROP' && how !== 'DOUBLE' && how !== 'AMOUNT') {
       ctx.status = 404;
-      ctx.body = { error: { code: 'NOT_FOUND', message: 'drop or double' } };
+      ctx.body = { error: { code: 'NOT_FOUND', message: 'drop, double or amount' } };
       return;
     }
-    const card = ledger.tamperCredit(ctx.params.code, ctx.params.flowNo, how, new Date());
+    const amountFen = how === 'AMOUNT' ? valid(schemas.creditAmount, ctx.request.body).amountFen : undefined;
+    const card = ledger.tamperCredit(ctx.params.code, ctx.params.flowNo, how, new Date(), amountFen);
     ctx.body = cardView(ctx.params.code, card);
   });
 

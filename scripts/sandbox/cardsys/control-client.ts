@@ -98,9 +98,18 @@ export class CardsysSandboxControl {
     return (await this.call<{ records: RecordView[] }>('GET', path)).records;
   }
 
-  /** The vendor loses (drop) or doubles (double) the credit of one recharge flow number. */
-  tamperCredit(schoolCode: string, flowNo: string, how: 'drop' | 'double'): Promise<CardView> {
-    return this.call('POST', `/control/schools/${enc(schoolCode)}/credits/${enc(flowNo)}/${how}`);
+  /**
+   * The vendor loses (drop) or doubles (double) the credit of one recharge flow number, or books it with
+   * another amount (amount, `amountFen`).
+   */
+  tamperCredit(
+    schoolCode: string,
+    flowNo: string,
+    how: 'drop' | 'double' | 'amount',
+    amountFen?: number,
+  ): Promise<CardView> {
+    const path = `/control/schools/${enc(schoolCode)}/credits/${enc(flowNo)}/${how}`;
+    return this.call('POST', path, how === 'amount' ? { amountFen } : undefined);
   }
 
   injectFault(input: FaultInput): Promise<FaultView> {

@@ -345,14 +345,27 @@ export class CardLedger {
 
   /**
    * Reconciliation faults (control API): a credit the vendor "lost" (record, balance and flow number gone, so
-   * a re-credit with the same flow number credits again) or recorded twice (a second record, balance twice).
+   * a re-credit with the same flow number credits again), recorded twice (a second record, balance twice) or
+   * booked with another amount (its record and the balance moved to `amountFen`).
    */
-  tamperCredit(schoolCode: string, flowNo: string, how: 'DROP' | 'DOUBLE', now: Date): Card {
+  tamperCredit(
+    schoolCode: string,
+    flowNo: string,
+    how: 'DROP' | 'DOUBLE' | 'AMOUNT',
+    now: Date,
+    amountFen = 0,
+  ): Card {
     const school = this.school(schoolCode);
     const credit = school.rechargesByFlowNo.get(flowNo);
     if (!credit) throw new SandboxNotFound(`no credit with flow number ${flowNo} in school ${schoolCode}`);
     const card = this.card(schoolCode, credit.cardNo);
-    if (how === 'DROP') {
+    if (how === 'AMOUNT') {
+      const record = card.records.find((r) => r.type === 'RECHARGE' && r.refNo === flowNo);
+      if (record) {
+        card.balanceFen += amountFen - record.amountFen;
+        record.amountFen = amountFen;
+      }
+    } else if (how === 'DROP') {
       card.records = card.records.filter((r) => !(r.type === 'RECHARGE' && r.refNo === flowNo));
       card.balanceFen -= credit.amountFen;
       school.rechargesByFlowNo.delete(flowNo);

@@ -5,6 +5,7 @@ import path from 'node:path';
 import ExcelJS from 'exceljs';
 import type { SchoolRow } from '../../../server/src/db/repos/schools/schools.js';
 import { beijingDate, reconcileDay } from '../../../server/src/domain/reconciliation/reconcile-day.js';
+import { newOrderNo } from '../../../server/src/lib/ids.js';
 import { runReconcile } from '../../../scripts/reconcile/main.js';
 import { adminOf } from '../../support/admins.js';
 import { eventually } from '../../support/http.js';
@@ -477,6 +478,102 @@ describe('reconciliation: Alipay bill ↔ platform ↔ card system', function ()
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('produces the other kinds on purpose, each handled once: a refund and a withholding charge nobody made, a cancelled charge Alipay kept, a credit the vendor booked otherwise', async () => {
+    const sellerId = stack.school.alipaySellerId!;
+    // The cancel's refund of the first charge goes missing from the bill: Alipay kept that money.
+    const { refunds: given } = await stack.alipay.control.ledger({ outTradeNo: cancelledCharge.deductionNo });
+    const cancelRefund = given.find((r) => r.outTradeNo === cancelledCharge.deductionNo && r.byCancel)!;
+    await stack.alipay.control.corruptBill({
+      sellerId,
+      billDate,
+      kind: 'DROP',
+      outTradeNo: cancelledCharge.deductionNo,
+      outRequestNo: cancelRefund.outRequestNo,
+    });
+    // A refund of one of our recharges that we never asked for.
+    await stack.alipay.control.corruptBill({
+      sellerId,
+      billDate,
+      kind: 'STRANGER',
+      outTradeNo: a.outTradeNo,
+      outRequestNo: 'RNOBODYASKED1',
+      amountFen: 300,
+    });
+    // A withholding charge under a deduction number of ours that no swipe has.
+    const unknownCharge = newOrderNo('deduction');
+    await stack.alipay.control.corruptBill({
+      sellerId,
+      billDate,
+      kind: 'STRANGER',
+      outTradeNo: unknownCharge,
+      amountFen: 900,
+    });
+    // The vendor booked the (repaired) lost recharge of 5.00 as 4.00.
+    await stack.cardsys.control.tamperCredit(stack.school.code, lost.outTradeNo, 'amount', 400);
+
+    const run = await cli('--school', stack.school.code, '--date', billDate);
+    assert.equal(run.code, 2, run.stderr);
+    type Listed = {
+      id: string;
+      kind: string;
+      outTradeNo: string;
+      action: string;
+      status: string;
+      oursFen: number | null;
+      alipayFen: number | null;
+      vendorFen: number | null;
+    };
+    const fresh = (run.json.findingList as Listed[]).filter((f) => f.status === 'OPEN');
+    assert.deepEqual(
+      fresh
+        .map((f) => [f.kind, f.outTradeNo, f.action, f.oursFen, f.alipayFen, f.vendorFen])
+        .sort((x, y) => String(x[0]).localeCompare(String(y[0]))),
+      [
+        ['REFUND_UNKNOWN', a.outTradeNo, 'INVESTIGATE', null, 300, null],
+        ['SUPERSEDED_PAID', cancelledCharge.deductionNo, 'INVESTIGATE', 800, 800, null],
+        ['UNKNOWN_DEDUCTION', unknownCharge, 'INVESTIGATE', null, 900, null],
+        ['VENDOR_AMOUNT_DIFFERS', lost.outTradeNo, 'ESCALATE', 500, 500, 400],
+      ],
+    );
+    assert.equal(run.json.findingList.length, 12, 'the 8 handled ones stay as they were');
+    const deductions = run.json.totals.kinds.find((k: { kind: string }) => k.kind === 'DEDUCTION');
+    assert.deepEqual(
+      [deductions.oursFen, deductions.alipayFen, deductions.differenceFen],
+      [800, 1_600, -800],
+      'the kept charge is a difference, and it has its finding',
+    );
+    const again = await cli('--school', stack.school.code, '--date', billDate);
+    assert.deepEqual(
+      (again.json.findingList as Listed[]).map((f) => f.id).sort(),
+      (run.json.findingList as Listed[]).map((f) => f.id).sort(),
+      'a rerun duplicates nothing',
+    );
+
+    const staff = await adminOf(stack, stack.school.id, 'STAFF');
+    const inbox = `/api/v1/admin/schools/${stack.school.id}/inbox`;
+    const listed = await staff.http.get(`${inbox}?kind=reconciliation.finding&limit=50`);
+    assert.deepEqual(
+      listed.body.items
+        .map(
+          (i: { id: string; actions: Array<{ name: string }> }) =>
+            `${i.id} ${i.actions.map((x) => x.name).join()}`,
+        )
+        .sort(),
+      fresh.map((f) => `${f.id} mark-handled`).sort(),
+      'each is there to investigate (or to take to the vendor), none to reverse',
+    );
+    for (const f of fresh) {
+      const path = `${inbox}/reconciliation.finding/${f.id}/mark-handled`;
+      const handled = await staff.http.post(path, { reason: `查明: ${f.kind}` });
+      assert.deepEqual([handled.status, handled.body.changed], [200, true], handled.text);
+      const twice = await staff.http.post(path, { reason: 'again' });
+      assert.deepEqual([twice.status, twice.body.changed], [200, false]);
+    }
+    const done = await cli('--school', stack.school.code, '--date', billDate);
+    assert.equal(done.code, 0, done.stderr);
+    assert.deepEqual([done.json.balanced, done.json.findingList.length], [true, 12]);
   });
 
   it('does not show one school’s reconciliation to another school’s admins', async () => {

@@ -122,7 +122,10 @@ interface DetailRow {
   requestNo: string;
   /** 服务费: negative on trade rows (charged), positive on refund rows (given back). */
   feeFen: number;
-  /** 分润: what the trade's royalty settlements sent to the receivers. */
+  /**
+   * 分润, per row like the fee: on the trade row what was split off the trade for the receivers (royalty_info
+   * and settles, before any refund took part back), on a refund row minus what that refund took back.
+   */
   royaltyFen: number;
   memo: string;
 }
@@ -132,9 +135,20 @@ export function serviceFeeFen(amountFen: number, feePermille: number): number {
   return Math.round((amountFen * feePermille) / 1000);
 }
 
+/** Royalty refunds took back from the trade's receivers, by out_request_no. */
+function royaltyReturnedBy(trade: Trade): Map<string, number> {
+  const returned = new Map<string, number>();
+  for (const r of trade.royaltyReturns ?? [])
+    returned.set(r.outRequestNo, (returned.get(r.outRequestNo) ?? 0) + r.amountFen);
+  return returned;
+}
+
 function tradeRows(trades: Iterable<Trade>, period: BillPeriod, feePermille: number): DetailRow[] {
   const rows: DetailRow[] = [];
   for (const trade of trades) {
+    const returned = trade.royaltyReturns ? royaltyReturnedBy(trade) : undefined;
+    let returnedFen = 0;
+    for (const fen of returned?.values() ?? []) returnedFen += fen;
     const base = {
       tradeNo: trade.tradeNo,
       outTradeNo: trade.outTradeNo,
@@ -154,7 +168,7 @@ function tradeRows(trades: Iterable<Trade>, period: BillPeriod, feePermille: num
         amountFen: trade.totalFen,
         requestNo: '',
         feeFen: -serviceFeeFen(trade.totalFen, feePermille),
-        royaltyFen: trade.settledFen,
+        royaltyFen: trade.settledFen + returnedFen,
         memo: trade.body ?? '',
       });
     }
@@ -168,7 +182,7 @@ function tradeRows(trades: Iterable<Trade>, period: BillPeriod, feePermille: num
         amountFen: -refund.amountFen,
         requestNo: refund.outRequestNo,
         feeFen: serviceFeeFen(refund.amountFen, feePermille),
-        royaltyFen: 0,
+        royaltyFen: -(returned?.get(refund.outRequestNo) ?? 0),
         memo: refund.reason ?? '',
       });
     }
@@ -186,7 +200,8 @@ function corrupted(
   let result = rows;
   for (const c of corruptions) {
     if (c.sellerPid !== merchant.pid || c.billDate.replaceAll('-', '') !== period.label) continue;
-    // With outRequestNo a corruption is of that refund row only; refund rows' amounts are negative.
+    // With outRequestNo a corruption is of that refund row only; refund rows' amounts (and the royalty they
+    // took back) are negative.
     const hit = (r: DetailRow) =>
       r.outTradeNo === c.outTradeNo &&
       (c.outRequestNo === undefined ? c.kind === 'DROP' || !r.isRefund : r.requestNo === c.outRequestNo);
@@ -201,24 +216,32 @@ function corrupted(
           : r,
       );
     }
+    if (c.kind === 'ROYALTY') {
+      result = result.map((r) =>
+        hit(r) ? { ...r, royaltyFen: r.isRefund ? -(c.amountFen ?? 0) : (c.amountFen ?? 0) } : r,
+      );
+    }
     if (c.kind === 'STRANGER') {
+      // A payment nobody made, or (with outRequestNo) a refund of outTradeNo nobody asked for.
+      const isRefund = c.outRequestNo !== undefined;
       const at = new Date(period.from.getTime() + 12 * 3_600_000);
+      const amountFen = c.amountFen ?? 100;
       result = [
         ...result,
         {
           at: at.getTime(),
           tradeNo: `2099${c.id.replace(/\D/g, '').padEnd(24, '0').slice(0, 24)}`,
           outTradeNo: c.outTradeNo ?? `STRANGER${c.id}`,
-          isRefund: false,
-          subject: '陌生交易',
+          isRefund,
+          subject: isRefund ? '陌生退款' : '陌生交易',
           createdAt: at,
           finishedAt: at,
           storeId: '',
           operatorId: '',
           terminalId: '',
           counterparty: 'str***@example.com',
-          amountFen: c.amountFen ?? 100,
-          requestNo: '',
+          amountFen: isRefund ? -amountFen : amountFen,
+          requestNo: c.outRequestNo ?? '',
           feeFen: 0,
           royaltyFen: 0,
           memo: '',

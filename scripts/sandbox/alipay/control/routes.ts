@@ -249,10 +249,20 @@ const schemas = {
     billDate: Joi.string()
       .pattern(/^\d{4}-\d{2}-\d{2}$/, 'yyyy-MM-dd')
       .required(),
-    kind: Joi.string().valid('DROP', 'AMOUNT', 'STRANGER').required(),
-    outTradeNo: Joi.string().max(64).when('kind', { not: 'STRANGER', then: Joi.required() }),
-    outRequestNo: Joi.string().max(64).when('kind', { is: 'STRANGER', then: Joi.forbidden() }),
-    amountFen: fen.min(1).when('kind', { is: 'AMOUNT', then: Joi.required() }),
+    kind: Joi.string().valid('DROP', 'AMOUNT', 'ROYALTY', 'STRANGER').required(),
+    // A stranger's refund (outRequestNo) is of a named trade.
+    outTradeNo: Joi.string()
+      .max(64)
+      .when('kind', { not: 'STRANGER', then: Joi.required() })
+      .when('outRequestNo', { is: Joi.exist(), then: Joi.required() }),
+    outRequestNo: Joi.string().max(64),
+    amountFen: Joi.when('kind', {
+      switch: [
+        { is: 'AMOUNT', then: fen.min(1).required() },
+        { is: 'ROYALTY', then: fen.min(0).required() },
+      ],
+      otherwise: fen.min(1),
+    }),
   }),
 };
 

@@ -290,9 +290,12 @@ export interface BillCorruption {
   sellerPid: string;
   /** yyyy-MM-dd (Beijing), the bill's day. */
   billDate: string;
-  kind: 'DROP' | 'AMOUNT' | 'STRANGER';
+  kind: 'DROP' | 'AMOUNT' | 'ROYALTY' | 'STRANGER';
   outTradeNo?: string;
-  /** DROP / AMOUNT: only the refund row of this out_request_no (else DROP takes every row, AMOUNT the trade's). */
+  /**
+   * DROP / AMOUNT / ROYALTY: only the refund row of this out_request_no (else DROP takes every row, AMOUNT and
+   * ROYALTY the trade's); STRANGER: a refund row of outTradeNo with this request number.
+   */
   outRequestNo?: string;
   amountFen?: number;
 }

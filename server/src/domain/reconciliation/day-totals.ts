@@ -9,7 +9,9 @@ import type {
  * A day's totals per kind (issue 17): ours, Alipay's, the vendor's (recharges only), and the difference.
  * Ours = our amounts for the bill's rows we hold as paid, plus what we hold as paid that day and no bill
  * has; so every fen of difference is a row of one side without its twin, and has a finding. Refunds are
- * positive amounts. Fees (服务费, negative) and royalty (分润) are Alipay's figures, shown as charged.
+ * positive amounts. Fees (服务费, negative) are Alipay's figures, shown as charged (the platform holds no fee
+ * of its own to compare them with). Royalty (分润) is shown both ways, signed as the bill signs it (refund
+ * rows: negative, taken back from the operator); each row whose royalty differs has a finding.
  */
 export interface KindFigures {
   kind: string;
@@ -20,12 +22,21 @@ export interface KindFigures {
   vendorFen: number | null;
   differenceFen: number;
   feeFen: number;
+  /** Alipay's royalty (分润) and ours, for the same rows plus ours missing from the bill. */
   royaltyFen: number;
+  oursRoyaltyFen: number;
 }
 
 export interface DayTotals {
   kinds: KindFigures[];
-  all: { oursFen: number; alipayFen: number; differenceFen: number; feeFen: number; royaltyFen: number };
+  all: {
+    oursFen: number;
+    alipayFen: number;
+    differenceFen: number;
+    feeFen: number;
+    royaltyFen: number;
+    oursRoyaltyFen: number;
+  };
   vendor: { oursFen: number; vendorFen: number; differenceFen: number; uncheckedCards: number };
 }
 
@@ -50,6 +61,7 @@ export function dayTotals(input: {
         differenceFen: 0,
         feeFen: 0,
         royaltyFen: 0,
+        oursRoyaltyFen: 0,
       };
       kinds.set(kind, entry);
     }
@@ -63,12 +75,14 @@ export function dayTotals(input: {
     entry.oursFen += sign * t.oursMatchedFen;
     entry.feeFen += t.feeFen;
     entry.royaltyFen += t.royaltyFen;
+    entry.oursRoyaltyFen += t.oursRoyaltyFen;
   }
   const refundKeys = new Set(input.refundsMissing.map((m) => `${m.outTradeNo}/${m.outRequestNo}`));
   for (const m of input.missingAtAlipay) {
     const isRefund = 'outRequestNo' in m && refundKeys.has(`${m.outTradeNo}/${m.outRequestNo}`);
     const kind = isRefund ? 'REFUND' : ((m as PaymentMismatch).recordKind ?? 'UNKNOWN');
     figures(kind).oursFen += m.oursFen ?? 0;
+    figures(kind).oursRoyaltyFen += (isRefund ? -1 : 1) * (m.oursRoyaltyFen ?? 0);
   }
   const vendorOurs = input.recharges.reduce((sum, r) => sum + r.amountFen, 0);
   let vendorFen = 0;
@@ -94,6 +108,10 @@ export function dayTotals(input: {
       ),
       royaltyFen: sum(
         (k) => k.royaltyFen,
+        () => true,
+      ),
+      oursRoyaltyFen: sum(
+        (k) => k.oursRoyaltyFen,
         () => true,
       ),
     },

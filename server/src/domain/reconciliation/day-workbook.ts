@@ -72,7 +72,8 @@ export async function prepareDayWorkbook(
       { header: '一卡通（元）', key: 'vendor', width: 16, style: { numFmt: YUAN } },
       { header: '差额（元）', key: 'difference', width: 16, style: { numFmt: YUAN } },
       { header: '服务费（元）', key: 'fee', width: 16, style: { numFmt: YUAN } },
-      { header: '分润（元）', key: 'royalty', width: 16, style: { numFmt: YUAN } },
+      { header: '支付宝分润（元）', key: 'royalty', width: 16, style: { numFmt: YUAN } },
+      { header: '平台分润（元）', key: 'oursRoyalty', width: 16, style: { numFmt: YUAN } },
     ];
     for (const k of day.totals?.kinds ?? []) {
       summary
@@ -85,6 +86,8 @@ export async function prepareDayWorkbook(
           difference: yuan(k.differenceFen),
           fee: yuan(k.feeFen),
           royalty: yuan(k.royaltyFen),
+          // Empty for days reconciled before royalty was compared (no figure of ours was saved).
+          oursRoyalty: yuan(k.oursRoyaltyFen),
         })
         .commit();
     }
@@ -100,6 +103,7 @@ export async function prepareDayWorkbook(
           difference: yuan(all.differenceFen),
           fee: yuan(all.feeFen),
           royalty: yuan(all.royaltyFen),
+          oursRoyalty: yuan(all.oursRoyaltyFen),
         })
         .commit();
     }

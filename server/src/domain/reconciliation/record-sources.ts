@@ -10,13 +10,15 @@ import { reconcileRepayment } from '../withholding/debts.js';
  * Our records of money collected through Alipay, one source per kind of trade we create (issue 17). Each
  * gives, for one school, a select with the columns
  *
- *   kind, out_trade_no, trade_no, amount_fen, paid_at, is_paid, status, card_no
+ *   kind, out_trade_no, trade_no, amount_fen, paid_at, is_paid, status, card_no, royalty_fen
  *
- * where `is_paid` says whether we hold the trade as paid at Alipay and `paid_at` when we learnt it. The
+ * where `is_paid` says whether we hold the trade as paid at Alipay, `paid_at` when we learnt it and
+ * `royalty_fen` the operator's share (分润) we hold as split off the trade, as Alipay's bill shows it on the
+ * payment's row (0 for kinds without royalty). The
  * matching (matching.ts) joins the bill's rows to the union of these by out_trade_no, so a new kind of
  * trade is reconciled by adding its source here and, when the kind has a sweep that settles a trade whose
  * notification was lost, `applyPayment` (the repair of a PAID_NOT_RECORDED finding). Refunds of every kind
- * are matched from the `refunds` table. Royalty (分润) is Alipay's figure, shown per kind as charged. A kind
+ * are matched from the `refunds` table (with the royalty each took back). A kind
  * charged with trade.pay under renumbered out_trade_nos (payments/trade-pay-charge.ts) adds its earlier
  * numbers with `supersededCharges` (status SUPERSEDED).
  */
@@ -45,7 +47,7 @@ function supersededCharges(
   const no = sql.raw(`t.${numberColumn}`);
   return sql`
       select ${kind}::text as kind, n.out_trade_no, null::text as trade_no, t.amount_fen, null::timestamptz as paid_at,
-             false as is_paid, 'SUPERSEDED' as status, ${cardNo} as card_no
+             false as is_paid, 'SUPERSEDED' as status, ${cardNo} as card_no, 0 as royalty_fen
       from ${sql.raw(table)} t
       cross join lateral (
         select ${no} as out_trade_no
@@ -61,7 +63,8 @@ export const RECORD_SOURCES: readonly RecordSource[] = [
     kind: 'RECHARGE',
     select: (schoolId) => sql`
       select 'RECHARGE' as kind, out_trade_no, alipay_trade_no as trade_no, amount_fen, paid_at,
-             status in ('PAID', 'CREDITED', 'CREDIT_FAILED', 'REFUNDED') as is_paid, status, card_no
+             status in ('PAID', 'CREDITED', 'CREDIT_FAILED', 'REFUNDED') as is_paid, status, card_no,
+             0 as royalty_fen
       from recharge_orders where school_id = ${schoolId}`,
     async applyPayment(deps, outTradeNo) {
       const order = await findRechargeByOutTradeNo(deps.db, outTradeNo);
@@ -75,7 +78,7 @@ export const RECORD_SOURCES: readonly RecordSource[] = [
     kind: 'REPAYMENT',
     select: (schoolId) => sql`
       select 'REPAYMENT' as kind, out_trade_no, alipay_trade_no as trade_no, amount_fen, paid_at,
-             status = 'PAID' as is_paid, status, null::text as card_no
+             status = 'PAID' as is_paid, status, null::text as card_no, 0 as royalty_fen
       from repayments where school_id = ${schoolId}`,
     async applyPayment(deps, outTradeNo) {
       const repayment = await findRepaymentByOutTradeNo(deps.db, outTradeNo);
@@ -90,7 +93,7 @@ export const RECORD_SOURCES: readonly RecordSource[] = [
     kind: 'DEDUCTION',
     select: (schoolId) => sql`
       select 'DEDUCTION' as kind, out_trade_no, alipay_trade_no as trade_no, amount_fen,
-             collected_at as paid_at, collected_at is not null as is_paid, status, card_no
+             collected_at as paid_at, collected_at is not null as is_paid, status, card_no, 0 as royalty_fen
       from deductions where school_id = ${schoolId} and out_trade_no is not null
       union all
       ${supersededCharges('DEDUCTION', 'deductions', 'deduction_no', sql`t.card_no`, schoolId)}`,
@@ -99,10 +102,17 @@ export const RECORD_SOURCES: readonly RecordSource[] = [
     // Terminal orders (issue 15): each way of paying is its own trade (the QR, each mini-program payer), so
     // the payments are the records, for the order's amount. A restricted-collection terminal's trades are
     // the operator's (seller_id): they are in the operator's bill, not the school's, and are left out.
+    // Royalty: every paid trade of an ON_PAYMENT order carried royalty_info for the order's share (a late
+    // payment's is given back by its refund); an AFTER_DISPENSE share is split off the order's own trade by
+    // the settle, once it SUCCEEDED (a settle still SENT shows as a difference until a rerun).
     kind: 'TERMINAL',
     select: (schoolId) => sql`
       select 'TERMINAL' as kind, p.out_trade_no, p.alipay_trade_no as trade_no, o.amount_fen, p.paid_at,
-             p.status = 'PAID' as is_paid, p.status, p.card_no
+             p.status = 'PAID' as is_paid, p.status, p.card_no,
+             case when p.status <> 'PAID' then 0
+                  when o.royalty_timing = 'ON_PAYMENT' then coalesce(o.royalty_fen, 0)
+                  when o.paid_payment_id = p.id and o.settle_status = 'SUCCEEDED' then coalesce(o.settle_fen, 0)
+                  else 0 end as royalty_fen
       from terminal_payments p join terminal_orders o on o.id = p.order_id
       where p.school_id = ${schoolId} and o.seller_id is null`,
     applyPayment: (deps, outTradeNo) => applyMissedTerminalPayment(deps, outTradeNo),
@@ -111,7 +121,7 @@ export const RECORD_SOURCES: readonly RecordSource[] = [
     kind: 'CAMPUS_CODE',
     select: (schoolId) => sql`
       select 'CAMPUS_CODE' as kind, out_trade_no, alipay_trade_no as trade_no, amount_fen, paid_at,
-             paid_at is not null as is_paid, status, null::text as card_no
+             paid_at is not null as is_paid, status, null::text as card_no, 0 as royalty_fen
       from campus_code_payments where school_id = ${schoolId} and out_trade_no is not null
       union all
       ${supersededCharges('CAMPUS_CODE', 'campus_code_payments', 'payment_no', sql`null::text`, schoolId)}`,

@@ -26,6 +26,9 @@ export interface PaymentMismatch {
   oursFen: number | null;
   alipayFen: number | null;
   cardNo: string | null;
+  /** The operator's share (分润) split off the trade: ours, and the bill's. */
+  oursRoyaltyFen: number | null;
+  alipayRoyaltyFen: number | null;
 }
 
 export interface RefundMismatch {
@@ -37,6 +40,9 @@ export interface RefundMismatch {
   oursFen: number | null;
   /** Positive: the amount refunded. */
   alipayFen: number | null;
+  /** The royalty the refund took back from the operator (positive): ours, and the bill's. */
+  oursRoyaltyFen: number | null;
+  alipayRoyaltyFen: number | null;
 }
 
 export interface KindTotal {
@@ -48,6 +54,8 @@ export interface KindTotal {
   oursMatchedFen: number;
   feeFen: number;
   royaltyFen: number;
+  /** Our royalty for the same rows (refund rows: negative, what was taken back), as the bill signs it. */
+  oursRoyaltyFen: number;
 }
 
 export interface RechargeToCheck {
@@ -59,6 +67,11 @@ export interface RechargeToCheck {
 
 const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 const text = (v: unknown) => (v === null || v === undefined ? null : String(v));
+
+/** A refund's royalty taken back from the operator (refund_royalty_parameters, terminal refunds). */
+const royaltyTakenBack = sql`case when jsonb_typeof(royalty_returns) = 'array'
+  then (select coalesce(sum((x ->> 'amountFen')::int), 0) from jsonb_array_elements(royalty_returns) x)
+  else 0 end as royalty_fen`;
 
 const billOfDay = (day: DayWindow) =>
   sql`select out_trade_no from bill_rows where school_id = ${day.schoolId} and bill_date = ${day.billDate}`;
@@ -105,12 +118,14 @@ export async function paymentMismatches(
     bill as (select * from bill_rows where school_id = ${day.schoolId} and bill_date = ${day.billDate} and not is_refund),
     ${cancelledCharges(day, ours)}
     select 'BILL' as side, b.out_trade_no, b.trade_no, o.kind, o.status, o.is_paid, o.amount_fen as ours_fen,
-           b.amount_fen as alipay_fen, o.card_no
+           b.amount_fen as alipay_fen, o.card_no, o.royalty_fen as ours_royalty_fen,
+           b.royalty_fen as alipay_royalty_fen
       from bill b left join ours o on o.out_trade_no = b.out_trade_no
-     where (o.kind is null or not o.is_paid or o.amount_fen <> b.amount_fen)
+     where (o.kind is null or not o.is_paid or o.amount_fen <> b.amount_fen or o.royalty_fen <> b.royalty_fen)
        and not exists (select 1 from cancelled c where c.out_trade_no = b.out_trade_no)
     union all
-    select 'OURS', o.out_trade_no, o.trade_no, o.kind, o.status, o.is_paid, o.amount_fen, null, o.card_no
+    select 'OURS', o.out_trade_no, o.trade_no, o.kind, o.status, o.is_paid, o.amount_fen, null, o.card_no,
+           o.royalty_fen, null
       from ours o
      where o.is_paid and o.paid_at >= ${day.from} and o.paid_at < ${day.to}
        and not exists (select 1 from bill_rows b where b.school_id = ${day.schoolId}
@@ -125,6 +140,8 @@ export async function paymentMismatches(
     oursFen: num(r.ours_fen),
     alipayFen: num(r.alipay_fen),
     cardNo: text(r.card_no),
+    oursRoyaltyFen: num(r.ours_royalty_fen),
+    alipayRoyaltyFen: num(r.alipay_royalty_fen),
   }));
 }
 
@@ -138,11 +155,11 @@ export async function refundMismatches(
   const { rows } = await db.execute(sql`
     with bill as (select * from bill_rows where school_id = ${day.schoolId} and bill_date = ${day.billDate} and is_refund),
     ours as materialized (
-      select out_trade_no, out_request_no, amount_fen, status, completed_at from refunds
+      select out_trade_no, out_request_no, amount_fen, status, completed_at, ${royaltyTakenBack} from refunds
        where school_id = ${day.schoolId}
          and (out_trade_no, out_request_no) in (select out_trade_no, refund_request_no from bill)
       union all
-      select out_trade_no, out_request_no, amount_fen, status, completed_at from refunds r
+      select out_trade_no, out_request_no, amount_fen, status, completed_at, ${royaltyTakenBack} from refunds r
        where school_id = ${day.schoolId}
          and status = 'SUCCEEDED' and completed_at >= ${day.from} and completed_at < ${day.to}
          and not exists (select 1 from bill b where b.out_trade_no = r.out_trade_no
@@ -152,12 +169,13 @@ export async function refundMismatches(
                           where t.id = r.terminal_order_id and t.seller_id is not null)),
     ${cancelledCharges(day, ours)}
     select 'BILL' as side, b.out_trade_no, b.refund_request_no as out_request_no, b.trade_no, r.status,
-           r.amount_fen as ours_fen, -b.amount_fen as alipay_fen
+           r.amount_fen as ours_fen, -b.amount_fen as alipay_fen, r.royalty_fen as ours_royalty_fen,
+           -b.royalty_fen as alipay_royalty_fen
       from bill b left join ours r on r.out_trade_no = b.out_trade_no and r.out_request_no = b.refund_request_no
-     where (r.status is distinct from 'SUCCEEDED' or r.amount_fen <> -b.amount_fen)
+     where (r.status is distinct from 'SUCCEEDED' or r.amount_fen <> -b.amount_fen or r.royalty_fen <> -b.royalty_fen)
        and not exists (select 1 from cancelled c where c.out_trade_no = b.out_trade_no)
     union all
-    select 'OURS', r.out_trade_no, r.out_request_no, null, r.status, r.amount_fen, null
+    select 'OURS', r.out_trade_no, r.out_request_no, null, r.status, r.amount_fen, null, r.royalty_fen, null
       from ours r
      where r.status = 'SUCCEEDED' and r.completed_at >= ${day.from} and r.completed_at < ${day.to}
        and not exists (select 1 from bill_rows b where b.school_id = ${day.schoolId} and b.is_refund
@@ -170,6 +188,8 @@ export async function refundMismatches(
     status: text(r.status),
     oursFen: num(r.ours_fen),
     alipayFen: num(r.alipay_fen),
+    oursRoyaltyFen: num(r.ours_royalty_fen),
+    alipayRoyaltyFen: num(r.alipay_royalty_fen),
   }));
 }
 
@@ -187,7 +207,7 @@ export async function billTotals(
     ours as materialized (${ours(sql`s.out_trade_no in (select out_trade_no from bill)`)}),
     ${cancelledCharges(day, ours)},
     our_refunds as (
-      select out_trade_no, out_request_no, amount_fen from refunds
+      select out_trade_no, out_request_no, amount_fen, ${royaltyTakenBack} from refunds
        where school_id = ${day.schoolId} and status = 'SUCCEEDED'
          and (out_trade_no, out_request_no) in (select out_trade_no, refund_request_no from bill where is_refund))
     select coalesce(o.kind, 'UNKNOWN') as kind, b.is_refund, count(*) as n,
@@ -195,7 +215,10 @@ export async function billTotals(
            sum(case when c.out_trade_no is not null then b.amount_fen
                     when b.is_refund then coalesce(-r.amount_fen, 0)
                     when o.is_paid then o.amount_fen else 0 end) as ours_fen,
-           sum(b.fee_fen) as fee_fen, sum(b.royalty_fen) as royalty_fen
+           sum(b.fee_fen) as fee_fen, sum(b.royalty_fen) as royalty_fen,
+           sum(case when c.out_trade_no is not null then b.royalty_fen
+                    when b.is_refund then coalesce(-r.royalty_fen, 0)
+                    when o.is_paid then o.royalty_fen else 0 end) as ours_royalty_fen
       from bill b
       left join ours o on o.out_trade_no = b.out_trade_no
       left join our_refunds r on b.is_refund and r.out_trade_no = b.out_trade_no and r.out_request_no = b.refund_request_no
@@ -209,6 +232,7 @@ export async function billTotals(
     oursMatchedFen: Number(r.ours_fen),
     feeFen: Number(r.fee_fen),
     royaltyFen: Number(r.royalty_fen),
+    oursRoyaltyFen: Number(r.ours_royalty_fen),
   }));
 }
 
