@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { sql, type SQL } from 'drizzle-orm';
 import { deleteBillRows, insertBillRows } from '../../db/repos/reconciliation/bill-rows.js';
 import {
@@ -33,7 +36,8 @@ import { vendorCredits as checkVendor } from './vendor-check.js';
 /**
  * One school-day of reconciliation (issue 17, DESIGN §7.7):
  * 1. ask Alipay for the day's trade bill; not there yet → WAITING_FOR_BILL, tried again later;
- * 2. download it and store its detail rows, streamed from the zip in batches (a rerun replaces them);
+ * 2. download it to a temporary file and store its detail rows, streamed from the zip in batches (a rerun
+ *    replaces them);
  * 3. match both ways by out_trade_no (payments) and out_request_no (refunds), and the day's credited
  *    recharges against the vendor's records;
  * 4. each mismatch is a finding (idempotent: the same difference on a rerun is the same row), open findings
@@ -113,9 +117,23 @@ async function runDay(deps: Deps, school: SchoolRow, billDate: string): Promise<
       totals: null,
     };
   }
-  const zip = await downloadBill(url, deps.config.reconcile.downloadTimeoutMs);
-  const { name, stream } = await openDetailCsv(zip);
-  const billRows = await storeBillRows(deps, school.id, billDate, readTradeBillRows(stream));
+  // The zip goes to a file and is read back as a stream: memory does not grow with the bill.
+  const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'trade-bill-'));
+  let name: string;
+  let billRows: number;
+  try {
+    const file = path.join(dir, 'bill.zip');
+    await downloadBill(url, file, deps.config.reconcile.downloadTimeoutMs);
+    const detail = await openDetailCsv(file);
+    name = detail.name;
+    try {
+      billRows = await storeBillRows(deps, school.id, billDate, readTradeBillRows(detail.stream));
+    } finally {
+      detail.stream.destroy();
+    }
+  } finally {
+    await fs.promises.rm(dir, { recursive: true, force: true });
+  }
 
   const day: DayWindow = { schoolId: school.id, billDate, ...beijingDayWindow(billDate) };
   const ours = (where: SQL) => ourRecords(school.id, where);

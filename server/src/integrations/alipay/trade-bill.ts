@@ -1,14 +1,18 @@
+import fs from 'node:fs';
 import readline from 'node:readline';
-import type { Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import iconv from 'iconv-lite';
-import JSZip from 'jszip';
+import { openZipEntry, zipEntries, ZipFileError } from '../../lib/zip-file.js';
 
 /**
  * Alipay's trade bill (ALIPAY.md §4.14, ALIPAY-M2.md §6): a zip of GBK CSVs, the detail file
  * `…_业务明细.csv` beside a summary `…_业务明细(汇总).csv` (which may come first). The detail table sits between
  * `#` comment lines; cells of long numbers end in a tab; columns are found by their header names, because some
  * merchants' files carry extra ones. Rows are yielded one at a time: the CSV is decoded and split as a
- * stream, so memory does not grow with the number of rows (only the compressed zip is held whole).
+ * stream, so memory does not grow with the number of rows: the zip is downloaded to a file and its entry read
+ * back from there as a stream (lib/zip-file.ts), never whole in memory.
  */
 
 export interface TradeBillRow {
@@ -50,34 +54,51 @@ const COLUMNS = {
 } as const;
 const REQUIRED: ReadonlyArray<keyof typeof COLUMNS> = ['tradeNo', 'outTradeNo', 'type', 'amount'];
 
-/** Downloads the zip behind a bill_download_url (which lives about 30 s: fetch it at once). */
-export async function downloadBill(url: string, timeoutMs: number, maxBytes = 512 * 1024 * 1024) {
+/**
+ * Downloads the zip behind a bill_download_url (which lives about 30 s: fetch it at once) into `file`,
+ * streamed, at most `maxBytes`. Returns its size.
+ */
+export async function downloadBill(
+  url: string,
+  file: string,
+  timeoutMs: number,
+  maxBytes = 512 * 1024 * 1024,
+): Promise<number> {
   const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
-  if (!response.ok) throw new TradeBillError(`bill download answered HTTP ${response.status}`);
+  if (!response.ok || !response.body)
+    throw new TradeBillError(`bill download answered HTTP ${response.status}`);
   const declared = Number(response.headers.get('content-length') ?? 0);
   if (declared > maxBytes) throw new TradeBillError(`bill of ${declared} bytes is over the limit`);
-  const body = Buffer.from(await response.arrayBuffer());
-  if (body.length > maxBytes) throw new TradeBillError(`bill of ${body.length} bytes is over the limit`);
-  return body;
+  let bytes = 0;
+  const limit = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      bytes += chunk.length;
+      if (bytes > maxBytes) done(new TradeBillError(`bill of more than ${maxBytes} bytes is over the limit`));
+      else done(null, chunk);
+    },
+  });
+  await pipeline(Readable.fromWeb(response.body as WebReadableStream), limit, fs.createWriteStream(file));
+  return bytes;
 }
 
-/** The detail CSV of a trade bill zip: the entry named …业务明细.csv that is not the summary. */
-export async function openDetailCsv(zipBytes: Buffer): Promise<{ name: string; stream: Readable }> {
-  let zip: JSZip;
+/** The detail CSV of a trade bill zip file: the entry named …业务明细.csv that is not the summary. */
+export async function openDetailCsv(zipFile: string): Promise<{ name: string; stream: Readable }> {
   try {
     // Entry names are GBK without the UTF-8 flag (Chinese Windows zips).
-    zip = await JSZip.loadAsync(zipBytes, {
-      decodeFileName: (bytes) =>
-        Array.isArray(bytes) ? bytes.join('') : iconv.decode(Buffer.from(bytes), 'gbk'),
-    });
+    const entries = (await zipEntries(zipFile))
+      .map((entry) => ({
+        entry,
+        name: entry.isUtf8 ? entry.nameBytes.toString('utf8') : iconv.decode(entry.nameBytes, 'gbk'),
+      }))
+      .filter((e) => /\.csv$/i.test(e.name));
+    const detail = entries.find((e) => e.name.includes('业务明细') && !e.name.includes('汇总'));
+    if (!detail)
+      throw new TradeBillError(`no 业务明细 file in the zip (${entries.map((e) => e.name).join(', ')})`);
+    return { name: detail.name, stream: await openZipEntry(zipFile, detail.entry) };
   } catch (error) {
-    throw new TradeBillError(`not a zip: ${(error as Error).message}`);
+    if (error instanceof ZipFileError) throw new TradeBillError(error.message);
+    throw error;
   }
-  const entries = Object.values(zip.files).filter((f) => !f.dir && /\.csv$/i.test(f.name));
-  const detail = entries.find((f) => f.name.includes('业务明细') && !f.name.includes('汇总'));
-  if (!detail)
-    throw new TradeBillError(`no 业务明细 file in the zip (${entries.map((f) => f.name).join(', ')})`);
-  return { name: detail.name, stream: detail.nodeStream('nodebuffer') as unknown as Readable };
 }
 
 /** One CSV line: quoted cells ("a,b" and "" escapes) and plain ones; each trimmed of Alipay's tabs. */
