@@ -11,7 +11,8 @@
  * count can be told apart.
  *
  * Last line: {"rows": …, "seconds": …, "rows_per_s": …, "peak_rss_mb": …, "baseline_rss_mb": …,
- * "peak_heap_mb": …, "peak_external_mb": …, "zip_mb": …, "findings": …}.
+ * "peak_heap_mb": …, "peak_external_mb": …, "zip_mb": …, "baseline_heap_mb": …, "heap_after_gc_mb": …,
+ * "findings": …}. `node --expose-gc --import tsx scripts/bench/reconcile.ts` fills heap_after_gc_mb.
  */
 process.env.TZ = 'Asia/Shanghai';
 process.env.LOG_LEVEL ??= 'error';
@@ -70,6 +71,10 @@ async function main() {
         `${round((performance.now() - warmStarted) / 1000, 1)} s`,
     );
 
+    // Run with `node --expose-gc`: the heap is collected before and after the run, and what the run left
+    // behind (heap_after_gc_mb) tells data held per row from garbage not yet collected.
+    const gc = (globalThis as { gc?: () => void }).gc;
+    gc?.();
     const baseline = process.memoryUsage();
     const peak = { rss: baseline.rss, heap: baseline.heapUsed, external: baseline.external };
     const sample = () => {
@@ -85,6 +90,8 @@ async function main() {
     clearInterval(sampler);
     sample();
     const mb = (bytes: number) => Math.round(bytes / 1024 / 1024);
+    gc?.();
+    const afterGc = gc ? mb(process.memoryUsage().heapUsed) : null;
 
     const rows = N + STRANGERS;
     assert.equal(outcome.status, 'MATCHED');
@@ -101,6 +108,8 @@ async function main() {
       peak_heap_mb: mb(peak.heap),
       peak_external_mb: mb(peak.external),
       zip_mb: round(zipBytes / 1024 / 1024, 1),
+      baseline_heap_mb: mb(baseline.heapUsed),
+      heap_after_gc_mb: afterGc,
       findings: outcome.openFindings,
     };
     console.log(
