@@ -8,9 +8,8 @@ import type {
 import {
   findOrderOfTerminal,
   findPaymentById,
-  insertOrder,
-  insertPayment,
-  updateOrder,
+  insertOrderWithQrPayment,
+  setQrCodeIfNone,
   type OrderContext,
   type TerminalOrderRow,
   type TerminalPaymentRow,
@@ -182,6 +181,30 @@ async function precreateQr(deps: Deps, ctx: OrderContext): Promise<string | null
   }
 }
 
+/**
+ * The precreates under way in this process, by order: a repeat that arrives while the first request is
+ * still asking Alipay waits for that answer instead of asking again. (A repeat in another process asks
+ * again with the same out_trade_no and gets the same code.)
+ */
+const qrRequests = new Map<string, Promise<TerminalOrderRow>>();
+
+/**
+ * The order with its QR: asked for once per process at a time, outside any transaction (no connection or
+ * row lock is held while Alipay answers), and stored only where the order has none yet.
+ */
+function withQr(deps: Deps, ctx: OrderContext): Promise<TerminalOrderRow> {
+  const { order } = ctx;
+  const asking = qrRequests.get(order.id);
+  if (asking) return asking;
+  const request = (async () => {
+    const qrCode = await precreateQr(deps, ctx);
+    if (!qrCode) return order;
+    return setQrCodeIfNone(deps.db, order.id, qrCode, deps.clock.now());
+  })().finally(() => qrRequests.delete(order.id));
+  qrRequests.set(order.id, request);
+  return request;
+}
+
 export async function createTerminalOrder(
   deps: Deps,
   client: TerminalClient,
@@ -198,16 +221,23 @@ export async function createTerminalOrder(
       field: 'body.amountFen',
     });
   const hash = requestHash(input);
-  const existing = await findOrderOfTerminal(deps.db, terminal.id, input.outOrderNo);
-  if (existing) return repeatOf(deps, { order: existing, terminal, school }, hash);
-  if (school.status !== 'ACTIVE') throw new DomainError('SCHOOL_SUSPENDED');
-  if (terminal.status !== 'ACTIVE') throw new DomainError('TERMINAL_DISABLED');
+  const repeat = async () => {
+    const existing = await findOrderOfTerminal(deps.db, terminal.id, input.outOrderNo);
+    return existing && repeatOf(deps, { order: existing, terminal, school }, hash);
+  };
+  if (school.status !== 'ACTIVE' || terminal.status !== 'ACTIVE') {
+    // A repeat of an order made before the school or terminal stopped still answers that order.
+    const answer = await repeat();
+    if (answer) return answer;
+    throw new DomainError(school.status !== 'ACTIVE' ? 'SCHOOL_SUSPENDED' : 'TERMINAL_DISABLED');
+  }
 
   const now = deps.clock.now();
-  // One transaction around the insert and the precreate: 50 machines' retries of one outOrderNo wait on the
-  // unique key until the first commits, then all answer the same order with the same QR.
-  const created = await deps.db.transaction(async (tx) => {
-    const order = await insertOrder(tx, {
+  // Committed before Alipay is asked: concurrent repeats of one outOrderNo meet on the unique key, and the
+  // losers answer the winner's order (repeatOf).
+  const order = await insertOrderWithQrPayment(
+    deps.db,
+    {
       orderNo: newOrderNo('terminal', deps.clock),
       schoolId: school.id,
       terminalRef: terminal.id,
@@ -219,31 +249,19 @@ export async function createTerminalOrder(
       subject: subjectOf(terminal, input.items),
       ...moneyOf(terminal, input.amountFen),
       expiresAt: new Date(now.getTime() + terminal.orderTimeoutSeconds * 1000),
-    });
-    if (!order) return null;
-    await insertPayment(tx, {
-      orderId: order.id,
-      schoolId: school.id,
-      channel: 'QR',
-      seq: 0,
-      outTradeNo: qrOutTradeNo(order),
-    });
-    const qrCode = await precreateQr(deps, { order, terminal, school });
-    return qrCode ? updateOrder(tx, order.id, { qrCode, updatedAt: deps.clock.now() }) : order;
-  });
-  if (created) return orderAnswer(deps, created, null);
-  const raced = await findOrderOfTerminal(deps.db, terminal.id, input.outOrderNo);
-  return repeatOf(deps, { order: raced!, terminal, school }, hash);
+    },
+    qrOutTradeNo,
+  );
+  if (!order) return (await repeat())!;
+  return orderAnswer(deps, await withQr(deps, { order, terminal, school }), null);
 }
 
 async function repeatOf(deps: Deps, ctx: OrderContext, hash: string): Promise<TerminalOrderAnswer> {
   let { order } = ctx;
   if (order.requestHash !== hash)
     throw new DomainError('ORDER_CONFLICT', undefined, { field: 'body.outOrderNo' });
-  if (order.status === 'CREATED' && !order.qrCode && order.expiresAt > deps.clock.now()) {
-    const qrCode = await precreateQr(deps, ctx);
-    if (qrCode) order = await updateOrder(deps.db, order.id, { qrCode, updatedAt: deps.clock.now() });
-  }
+  if (order.status === 'CREATED' && !order.qrCode && order.expiresAt > deps.clock.now())
+    order = await withQr(deps, ctx);
   return answerFor(deps, order);
 }
 

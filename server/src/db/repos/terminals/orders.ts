@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, inArray, isNull, lt, lte, sql } from 'drizzle-orm';
-import type { Executor } from '../../client.js';
+import type { Database, Executor } from '../../client.js';
 import { refunds, schools, terminalOrders, terminalPayments, terminals } from '../../schema.js';
 import type { SchoolRow } from '../schools/schools.js';
 import type { TerminalRow } from './terminals.js';
@@ -16,13 +16,44 @@ export interface OrderContext {
   school: SchoolRow;
 }
 
-/** The order, or nothing when (terminal, outOrderNo) exists already (the caller reads that one). */
-export async function insertOrder(
-  db: Executor,
+/**
+ * The order and its 当面付 payment (seq 0, out_trade_no `qrOutTradeNo(order)`), committed together; nothing
+ * when (terminal, outOrderNo) exists already (the caller reads that one).
+ */
+export function insertOrderWithQrPayment(
+  db: Database,
   order: NewTerminalOrder,
+  qrOutTradeNo: (order: TerminalOrderRow) => string,
 ): Promise<TerminalOrderRow | undefined> {
-  const [row] = await db.insert(terminalOrders).values(order).onConflictDoNothing().returning();
-  return row;
+  return db.transaction(async (tx) => {
+    const [row] = await tx.insert(terminalOrders).values(order).onConflictDoNothing().returning();
+    if (!row) return undefined;
+    await tx.insert(terminalPayments).values({
+      orderId: row.id,
+      schoolId: row.schoolId,
+      channel: 'QR',
+      seq: 0,
+      outTradeNo: qrOutTradeNo(row),
+    });
+    return row;
+  });
+}
+
+/** Stores the order's QR unless it has one already (another process's request was first): the order as stored. */
+export async function setQrCodeIfNone(
+  db: Executor,
+  id: string,
+  qrCode: string,
+  now: Date,
+): Promise<TerminalOrderRow> {
+  const [row] = await db
+    .update(terminalOrders)
+    .set({ qrCode, updatedAt: now })
+    .where(and(eq(terminalOrders.id, id), isNull(terminalOrders.qrCode)))
+    .returning();
+  if (row) return row;
+  const [stored] = await db.select().from(terminalOrders).where(eq(terminalOrders.id, id));
+  return stored;
 }
 
 export async function findOrderOfTerminal(
