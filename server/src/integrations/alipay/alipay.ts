@@ -159,6 +159,39 @@ function payerFields(payer: AlipayPayer): Record<string, string> {
   throw new Error('an Alipay payer needs an open_id or a user_id');
 }
 
+/** What opening a trade for one of our orders says, whichever way it is paid (trade.create, trade.precreate). */
+interface TradeOpening {
+  outTradeNo: string;
+  amountFen: number;
+  subject: string;
+  notifyUrl: string;
+  appAuthToken?: string | null;
+  /** An absolute expiry (time_expire); without it each API's relative default applies. */
+  expiresAt?: Date;
+  terminalId?: string;
+  body?: string;
+  routing?: TradeMoneyRouting;
+}
+
+function openingFields(input: TradeOpening): Record<string, unknown> {
+  return {
+    outTradeNo: input.outTradeNo,
+    totalAmount: fenToYuan(input.amountFen),
+    subject: input.subject,
+    ...(input.expiresAt ? { timeExpire: beijingDateTime(input.expiresAt) } : {}),
+    ...(input.terminalId ? { terminalId: input.terminalId } : {}),
+    ...(input.body ? { body: input.body } : {}),
+    ...routingFields(input.routing),
+  };
+}
+
+/** The field a success must carry; without it the call's effect is unknown. */
+function required(value: unknown, method: string, code: string, field: string): string {
+  const text = str(value);
+  if (!text) throw new AlipayError('unknown', method, code, undefined, `no ${field} in the answer`);
+  return text;
+}
+
 /**
  * The SDK must be told the key's format or it rewraps the key wrongly (ALIPAY.md §1.6). A PEM header says
  * it ("RSA PRIVATE KEY" is PKCS1); a bare base64 key, as Alipay's console hands it out, is tried as PKCS8.
@@ -365,88 +398,36 @@ export class Alipay {
    * Mini-program JSAPI trade for my.tradePay (ALIPAY.md §4.3). Terminal orders add the terminal_id (seed 002:
    * mandatory for vending machines), where the money goes (`routing`) and an absolute expiry.
    */
-  async createTrade(input: {
-    outTradeNo: string;
-    amountFen: number;
-    subject: string;
-    payer: AlipayPayer;
-    notifyUrl: string;
-    appAuthToken?: string | null;
-    timeoutMinutes?: number;
-    expiresAt?: Date;
-    terminalId?: string;
-    body?: string;
-    routing?: TradeMoneyRouting;
-  }): Promise<{ tradeNo: string }> {
+  async createTrade(input: TradeOpening & { payer: AlipayPayer; timeoutMinutes?: number }): Promise<{
+    tradeNo: string;
+  }> {
     const res = await this.call('alipay.trade.create', {
       appAuthToken: input.appAuthToken ?? undefined,
       notifyUrl: input.notifyUrl,
       bizContent: {
-        outTradeNo: input.outTradeNo,
-        totalAmount: fenToYuan(input.amountFen),
-        subject: input.subject,
+        ...openingFields(input),
         productCode: 'JSAPI_PAY',
         opAppId: this.config.appId,
-        ...(input.expiresAt
-          ? { timeExpire: beijingDateTime(input.expiresAt) }
-          : { timeoutExpress: `${input.timeoutMinutes ?? 15}m` }),
+        ...(input.expiresAt ? {} : { timeoutExpress: `${input.timeoutMinutes ?? 15}m` }),
         ...payerFields(input.payer),
-        ...(input.terminalId ? { terminalId: input.terminalId } : {}),
-        ...(input.body ? { body: input.body } : {}),
-        ...routingFields(input.routing),
       },
     });
-    const tradeNo = str(res.tradeNo);
-    if (!tradeNo)
-      throw new AlipayError(
-        'unknown',
-        'alipay.trade.create',
-        'NO_TRADE_NO',
-        undefined,
-        'no trade_no in the answer',
-      );
-    return { tradeNo };
+    return { tradeNo: required(res.tradeNo, 'alipay.trade.create', 'NO_TRADE_NO', 'trade_no') };
   }
 
   /**
    * 当面付扫码 (ALIPAY-M2.md §1, seed 002 §2): a qr_code for the terminal to show; the trade exists at Alipay only
    * once someone scans it. A repeat with the same out_trade_no and amount answers the same code.
    */
-  async precreateTrade(input: {
-    outTradeNo: string;
-    amountFen: number;
-    subject: string;
-    notifyUrl: string;
-    appAuthToken?: string | null;
-    expiresAt: Date;
-    terminalId: string;
-    body?: string;
-    routing?: TradeMoneyRouting;
-  }): Promise<{ qrCode: string }> {
+  async precreateTrade(input: TradeOpening & { expiresAt: Date; terminalId: string }): Promise<{
+    qrCode: string;
+  }> {
     const res = await this.call('alipay.trade.precreate', {
       appAuthToken: input.appAuthToken ?? undefined,
       notifyUrl: input.notifyUrl,
-      bizContent: {
-        outTradeNo: input.outTradeNo,
-        totalAmount: fenToYuan(input.amountFen),
-        subject: input.subject,
-        productCode: 'FACE_TO_FACE_PAYMENT',
-        timeExpire: beijingDateTime(input.expiresAt),
-        terminalId: input.terminalId,
-        ...(input.body ? { body: input.body } : {}),
-        ...routingFields(input.routing),
-      },
+      bizContent: { ...openingFields(input), productCode: 'FACE_TO_FACE_PAYMENT' },
     });
-    const qrCode = str(res.qrCode);
-    if (!qrCode)
-      throw new AlipayError(
-        'unknown',
-        'alipay.trade.precreate',
-        'NO_QR_CODE',
-        undefined,
-        'no qr_code in the answer',
-      );
-    return { qrCode };
+    return { qrCode: required(res.qrCode, 'alipay.trade.precreate', 'NO_QR_CODE', 'qr_code') };
   }
 
   /**
@@ -477,16 +458,7 @@ export class Alipay {
         ...(input.finish ? { extendParams: { royaltyFinish: 'true' } } : {}),
       },
     });
-    const settleNo = str(res.settleNo);
-    if (!settleNo)
-      throw new AlipayError(
-        'unknown',
-        'alipay.trade.order.settle',
-        'NO_SETTLE_NO',
-        undefined,
-        'no settle_no in the answer',
-      );
-    return { settleNo };
+    return { settleNo: required(res.settleNo, 'alipay.trade.order.settle', 'NO_SETTLE_NO', 'settle_no') };
   }
 
   /** What became of a split (null: Alipay knows none under this out_request_no). */
@@ -564,17 +536,8 @@ export class Alipay {
       accept: ['10003'],
       bizContent,
     });
-    const tradeNo = str(res.tradeNo);
-    if (res.code === '10003') return { status: 'PENDING', tradeNo };
-    if (!tradeNo)
-      throw new AlipayError(
-        'unknown',
-        'alipay.trade.pay',
-        'NO_TRADE_NO',
-        undefined,
-        'no trade_no in the answer',
-      );
-    return { status: 'PAID', tradeNo };
+    if (res.code === '10003') return { status: 'PENDING', tradeNo: str(res.tradeNo) };
+    return { status: 'PAID', tradeNo: required(res.tradeNo, 'alipay.trade.pay', 'NO_TRADE_NO', 'trade_no') };
   }
 
   /** null when Alipay has no such trade (e.g. created but the buyer never opened the cashier). */
@@ -772,17 +735,12 @@ export class Alipay {
         appAuthToken: input.appAuthToken ?? undefined,
         bizContent: { billType: 'trade', billDate: input.billDate },
       });
-      const url = str(res.billDownloadUrl);
-      if (!url) {
-        throw new AlipayError(
-          'unknown',
-          'alipay.data.dataservice.bill.downloadurl.query',
-          'NO_URL',
-          undefined,
-          'no bill_download_url in the answer',
-        );
-      }
-      return url;
+      return required(
+        res.billDownloadUrl,
+        'alipay.data.dataservice.bill.downloadurl.query',
+        'NO_URL',
+        'bill_download_url',
+      );
     } catch (error) {
       if (error instanceof AlipayError && /BILL_NOT_EXIST|NO_BILL_DATA/.test(error.subCode ?? ''))
         return null;

@@ -151,24 +151,30 @@ export function paymentsOfUser(
     .limit(limit);
 }
 
-/** Unpaid orders past the machine's timeout, oldest first. */
-export function expiredOrders(db: Executor, now: Date, limit: number): Promise<TerminalOrderRow[]> {
+/** Unpaid (CREATED) orders whose `time` column is before `cutoff` (`lt` or `lte`), oldest first. */
+function unpaidOrdersBefore(
+  db: Executor,
+  time: typeof terminalOrders.expiresAt | typeof terminalOrders.createdAt,
+  before: typeof lt | typeof lte,
+  cutoff: Date,
+  limit: number,
+): Promise<TerminalOrderRow[]> {
   return db
     .select()
     .from(terminalOrders)
-    .where(and(eq(terminalOrders.status, 'CREATED'), lte(terminalOrders.expiresAt, now)))
-    .orderBy(asc(terminalOrders.expiresAt))
+    .where(and(eq(terminalOrders.status, 'CREATED'), before(time, cutoff)))
+    .orderBy(asc(time))
     .limit(limit);
+}
+
+/** Unpaid orders past the machine's timeout, oldest first. */
+export function expiredOrders(db: Executor, now: Date, limit: number): Promise<TerminalOrderRow[]> {
+  return unpaidOrdersBefore(db, terminalOrders.expiresAt, lte, now, limit);
 }
 
 /** Unpaid orders older than `before`, still open: asked about at Alipay when a notification is late. */
 export function unpaidOrders(db: Executor, before: Date, limit: number): Promise<TerminalOrderRow[]> {
-  return db
-    .select()
-    .from(terminalOrders)
-    .where(and(eq(terminalOrders.status, 'CREATED'), lt(terminalOrders.createdAt, before)))
-    .orderBy(asc(terminalOrders.createdAt))
-    .limit(limit);
+  return unpaidOrdersBefore(db, terminalOrders.createdAt, lt, before, limit);
 }
 
 /** Orders whose royalty settlement is due (PENDING, or SENT and waiting for its result). */
