@@ -220,6 +220,8 @@ export interface AccountView {
   kind: 'user' | 'merchant';
   name?: string;
   balanceFen: number;
+  /** Merchants: the part of the balance frozen by royalty_freeze trades until their split finishes. */
+  frozenFen?: number;
 }
 
 export interface SignAgreementRequest {
@@ -322,6 +324,8 @@ export interface TradeView {
   totalFen: number;
   refundedFen: number;
   settledFen: number;
+  /** Paid with royalty_freeze and not split or released yet (royalty_finish). */
+  frozenFen: number;
   subject: string;
   buyerUserId?: string;
   agreementNo?: string;

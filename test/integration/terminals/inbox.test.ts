@@ -160,6 +160,109 @@ describe('terminal orders in the exceptions inbox', function () {
     }
   });
 
+  it('staff refund a paid order the machine never reported, whole and once, with a reason; a later report is refused', async () => {
+    const machine = await vendingMachine(stack);
+    try {
+      const { order, buyer } = await paidByQr(machine);
+      await machine.acknowledgedCallback(order.outOrderNo);
+      const balanceBefore = (await stack.alipay.control.getAccount(buyer.userId)).balanceFen;
+      clock.advance(11 * 60_000);
+      try {
+        const item = await itemOf(order.orderNo);
+        assert.equal(item?.status, 'NO_DISPENSE_REPORT');
+        assert.deepEqual(
+          item.actions.map((a) => a.name),
+          ['refund-undispensed'],
+        );
+        const url = `${base}/inbox/terminal-order.problem/${item.id}/refund-undispensed`;
+        assert.equal((await viewer.post(url, { reason: '学生投诉未出货' })).status, 403);
+        const noReason = await staff.post(url, {});
+        assert.deepEqual([noReason.status, noReason.body.error.field], [400, 'body.reason']);
+        const refunded = await staff.post(url, { reason: '学生投诉未出货，监控确认' });
+        assert.equal(refunded.status, 200, refunded.text);
+        assert.deepEqual([refunded.body.changed, refunded.body.status], [true, 'REFUNDED']);
+        const again = await staff.post(url, { reason: '再点一次' });
+        assert.deepEqual([again.body.changed, again.body.status], [false, 'FAILED']);
+
+        assert.equal((await stack.alipay.control.getAccount(buyer.userId)).balanceFen, balanceBefore + 300);
+        const [trade] = (await stack.alipay.control.ledger({ outTradeNo: `${order.orderNo}Q` })).trades;
+        assert.deepEqual(
+          trade.refunds.map((r) => [r.outRequestNo, r.amountFen]),
+          [[`${order.orderNo}D`, 300]],
+        );
+        assert.equal(await itemOf(order.orderNo), undefined);
+        const late = await machine.reportDispensed(order.outOrderNo, { result: 'OK' });
+        assert.deepEqual([late.status, (late.body as unknown as { error: { code: string } }).error.code], [
+          409,
+          'DISPENSE_CONFLICT',
+        ]);
+        const polled = await machine.getOrder(order.outOrderNo);
+        assert.deepEqual([polled.body.dispense?.result, polled.body.dispense?.refundFen], ['FAILED', 300]);
+        assert.deepEqual(await auditActions(order.orderNo), ['terminal-order.refund-undispensed']);
+      } finally {
+        clock.advance(-11 * 60_000);
+      }
+    } finally {
+      await machine.stop();
+    }
+  });
+
+  it('shows a royalty split Alipay refused; staff send it again and the operator is paid once', async () => {
+    const operator = await stack.alipay.control.createMerchant({ name: '分账失败的承包商' });
+    const machine = await vendingMachine(stack, {
+      moneyMode: 'ROYALTY',
+      royalty: { account: operator.accountId, fixedFen: 50, timing: 'AFTER_DISPENSE' },
+    });
+    try {
+      const { order } = await paidByQr(machine);
+      await machine.acknowledgedCallback(order.outOrderNo);
+      await stack.alipay.control.injectApiFault({
+        method: 'alipay.trade.order.settle',
+        times: 1,
+        error: { subCode: 'ACQ.ROYALTY_RECEIVER_INVALID' },
+      });
+      assert.equal((await machine.reportDispensed(order.outOrderNo, { result: 'OK' })).status, 200);
+      const item = await eventually(
+        async () => {
+          const found = await itemOf(order.orderNo);
+          return found?.status === 'SETTLE_FAILED' ? found : undefined;
+        },
+        { timeoutMs: 20_000, message: 'the refused split in the inbox' },
+      );
+      assert.equal(item.title, '分账失败');
+      assert.deepEqual(
+        item.actions.map((a) => a.name),
+        ['retry-settle'],
+      );
+      assert.equal(await stack.alipay.control.getAccount(operator.accountId).then((a) => a.balanceFen), 0);
+
+      const url = `${base}/inbox/terminal-order.problem/${item.id}/retry-settle`;
+      assert.equal((await viewer.post(url, {})).status, 403);
+      const retried = await staff.post(url, {});
+      assert.equal(retried.status, 200, retried.text);
+      assert.equal(retried.body.changed, true);
+      await eventually(
+        async () => (await stack.alipay.control.getAccount(operator.accountId)).balanceFen === 50,
+        { timeoutMs: 20_000, message: 'the operator got the share' },
+      );
+      const again = await staff.post(url, {});
+      assert.equal(again.body.changed, false);
+      const [trade] = (await stack.alipay.control.ledger({ outTradeNo: `${order.orderNo}Q` })).trades;
+      assert.deepEqual(
+        trade.settlements.map((s) => [s.outRequestNo, s.amountFen, s.state]),
+        [[`${order.orderNo}S`, 50, 'SUCCESS']],
+        'split once, under the number Alipay never received',
+      );
+      assert.equal(trade.frozenFen, 0);
+      await eventually(async () => ((await itemOf(order.orderNo)) === undefined ? true : undefined), {
+        message: 'the item leaves the inbox once the split succeeded',
+      });
+      assert.deepEqual(await auditActions(order.orderNo), ['terminal-order.settle.retry']);
+    } finally {
+      await machine.stop();
+    }
+  });
+
   it('does not act on another school’s order', async () => {
     const other = await stack.addSchool();
     const intruder = await adminOf(stack, other.id, 'OWNER');

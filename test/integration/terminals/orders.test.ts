@@ -230,6 +230,61 @@ describe('Terminal orders: a vending machine sells, people pay by QR or in the m
         await machine.stop();
       }
     });
+
+    it('releases the frozen money when the share of what was kept comes to 0, and refunds it whole when nothing came out', async () => {
+      const operator = await stack.alipay.control.createMerchant({ name: '零分润承包商' });
+      const machine = await vendingMachine(stack, {
+        moneyMode: 'ROYALTY',
+        royalty: { account: operator.accountId, fixedFen: 50, timing: 'AFTER_DISPENSE' },
+      });
+      const tradeOf = async (orderNo: string) =>
+        (await stack.alipay.control.ledger({ outTradeNo: `${orderNo}Q` })).trades[0];
+      const paid = async (items: Parameters<typeof machine.createOrder>[0]) => {
+        const { body: order } = await machine.createOrder(items);
+        const buyer = await stack.createUser();
+        await stack.alipay.control.scanQrCode({ qrCode: order.pay.qrCode!, userId: buyer.userId });
+        await machine.acknowledgedCallback(order.outOrderNo);
+        return order;
+      };
+      try {
+        // 1 fen kept of 300: the operator's share is floor(1 × 50 / 300) = 0.
+        const kept = await paid([
+          { name: '口香糖', quantity: 1, unitFen: 1 },
+          { name: '矿泉水', quantity: 1, unitFen: 299 },
+        ]);
+        assert.equal((await tradeOf(kept.orderNo)).frozenFen, 300, 'frozen until the split');
+        const report = { result: 'FAILED' as const, failedItems: [{ index: 1, quantity: 1 }] };
+        assert.equal((await machine.reportDispensed(kept.outOrderNo, report)).status, 200);
+        const released = await eventually(
+          async () => {
+            const trade = await tradeOf(kept.orderNo);
+            return trade.frozenFen === 0 && trade.refundedFen === 299 ? trade : undefined;
+          },
+          { timeoutMs: 20_000, message: 'the kept fen released and the rest refunded' },
+        );
+        assert.deepEqual(
+          released.settlements.map((s) => [s.outRequestNo, s.finish, s.receivers.length, s.state]),
+          [[`${kept.orderNo}S`, true, 0, 'SUCCESS']],
+          'one 分账完结 with no receivers',
+        );
+        assert.equal(await balanceOf(stack, operator.accountId), 0);
+
+        // Nothing came out: the whole refund takes the frozen money back; nothing is left to release.
+        const lost = await paid([COLA]);
+        assert.equal((await machine.reportDispensed(lost.outOrderNo, { result: 'FAILED' })).status, 200);
+        const refunded = await eventually(
+          async () => {
+            const trade = await tradeOf(lost.orderNo);
+            return trade.refundedFen === 300 ? trade : undefined;
+          },
+          { timeoutMs: 20_000, message: 'the whole order refunded' },
+        );
+        assert.equal(refunded.frozenFen, 0);
+        assert.deepEqual(refunded.settlements, []);
+      } finally {
+        await machine.stop();
+      }
+    });
   });
 
   describe('callbacks, timeouts and late payments', () => {

@@ -13,6 +13,7 @@ import type {
   UserView,
 } from '../control-types.js';
 import { refreshTradeStatus } from '../domain/trades.js';
+import { frozenFen } from '../domain/royalty.js';
 import type { Agreement, RegisteredApp, Trade, User } from '../state/types.js';
 
 /** Internal records → the JSON the control API promises (control-types.ts). */
@@ -54,7 +55,17 @@ export function accountView(ctx: SandboxContext, accountId: string): AccountView
       ...(user.nickName ? { name: user.nickName } : {}),
     };
   const merchant = ctx.state.merchants.get(accountId);
-  if (merchant) return { accountId, kind: 'merchant', name: merchant.name, balanceFen: merchant.balanceFen };
+  if (merchant) {
+    let frozen = 0;
+    for (const trade of ctx.state.tradesByNo.values()) if (trade.seller === merchant) frozen += frozenFen(trade);
+    return {
+      accountId,
+      kind: 'merchant',
+      name: merchant.name,
+      balanceFen: merchant.balanceFen,
+      frozenFen: frozen,
+    };
+  }
   return undefined;
 }
 
@@ -88,6 +99,7 @@ export function tradeView(trade: Trade): TradeView {
     totalFen: trade.totalFen,
     refundedFen: trade.refundedFen,
     settledFen: trade.settledFen,
+    frozenFen: frozenFen(trade),
     subject: trade.subject,
     buyerUserId: trade.buyer?.userId,
     agreementNo: trade.agreementNo,

@@ -281,14 +281,24 @@ export function settleTrade(ctx: SandboxContext, trade: Trade, request: SettleRe
     state: request.mode === 'async' ? 'PROCESSING' : 'SUCCESS',
   };
   trade.settlements.push(settlement);
-  if (request.finish) trade.allocationFinished = true;
   ctx.state.settleRequests.set(key, { tradeNo: trade.tradeNo, settleNo: settlement.settleNo });
   if (request.mode === 'sync') {
     if (amountFen > 0) transfer(ctx, trade, receivers, amountFen);
+    if (request.finish) trade.allocationFinished = true;
   } else {
     ctx.timers.after(ASYNC_SETTLE_DELAY_MS, () => completeAsyncSettlement(ctx, trade, settlement));
   }
   return settlement;
+}
+
+/**
+ * The money of a trade paid with royalty_freeze that waits for a split (ALIPAY-M2.md §2): it is in the seller's
+ * balance but frozen there until a settle with royalty_finish releases what no receiver took; refunds and
+ * splits draw on it.
+ */
+export function frozenFen(trade: Trade): number {
+  if (!trade.royaltyFreeze || trade.allocationFinished || !trade.paidAt) return 0;
+  return Math.max(0, trade.totalFen - trade.refundedFen - trade.settledFen);
 }
 
 /** Money promised to async splits still PROCESSING: not available to another split or a refund. */
@@ -303,6 +313,8 @@ function completeAsyncSettlement(ctx: SandboxContext, trade: Trade, settlement: 
     settlement.errorCode = 'TXN_RESULT_ACCOUNT_BALANCE_NOT_ENOUGH';
   } else {
     if (settlement.amountFen > 0) transfer(ctx, trade, settlement.receivers, settlement.amountFen);
+    // royalty_finish takes effect with the split: a failed one leaves the money frozen for another try.
+    if (settlement.finish) trade.allocationFinished = true;
     settlement.state = 'SUCCESS';
   }
   sendSettleMessage(ctx, trade, settlement);

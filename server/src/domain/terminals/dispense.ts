@@ -4,11 +4,13 @@ import type {
   TerminalOrderItem,
 } from '../../../../shared/gateway-api.js';
 import { ensureRefund } from '../../db/repos/withholding/refunds.js';
+import type { Executor } from '../../db/client.js';
 import {
   findOrderOfTerminal,
   findPaymentById,
   lockOrder,
   updateOrder,
+  type TerminalOrderRow,
 } from '../../db/repos/terminals/orders.js';
 import type { Deps } from '../../deps.js';
 import { DomainError } from '../errors.js';
@@ -26,10 +28,14 @@ import { wakeSettlement } from './settle.js';
 
 type FailedLine = { index: number; quantity: number };
 
+/** Every line of an order, whole: nothing came out. */
+export function allLinesOf(items: TerminalOrderItem[]): FailedLine[] {
+  return items.map((item, index) => ({ index, quantity: item.quantity }));
+}
+
 function failedLinesOf(items: TerminalOrderItem[], report: DispenseReport): FailedLine[] {
   if (report.result === 'OK') return [];
-  if (!report.failedItems || report.failedItems.length === 0)
-    return items.map((item, index) => ({ index, quantity: item.quantity }));
+  if (!report.failedItems || report.failedItems.length === 0) return allLinesOf(items);
   const seen = new Set<number>();
   return report.failedItems.map((line, i) => {
     const field = `body.failedItems.${i}`;
@@ -54,6 +60,79 @@ function sameLines(a: unknown, b: FailedLine[]): boolean {
   return key((a ?? []) as FailedLine[]) === key(b);
 }
 
+/** What a dispense result started that must run after its commit: the refund, the settlement. */
+export interface DispenseRecorded {
+  order: TerminalOrderRow;
+  refundId: string | null;
+  settle: boolean;
+}
+
+/**
+ * Records the dispense result of a PAID order without one, locked by the caller in its transaction: the
+ * failed lines' refund (`<order no>D`, the operator's ON_PAYMENT royalty taken back in proportion) and, for
+ * AFTER_DISPENSE, the settlement of what was kept. The caller starts the work after its commit
+ * (startDispenseWork).
+ */
+export async function recordDispense(
+  tx: Executor,
+  order: TerminalOrderRow,
+  lines: FailedLine[],
+  now: Date,
+): Promise<DispenseRecorded> {
+  const refundFen = failedFen({ items: order.items, failedItems: lines });
+  const result = refundFen === 0 ? 'OK' : refundFen === order.amountFen ? 'FAILED' : 'PARTIAL';
+  const settlement = settlementAfterDispense(order, refundFen);
+  const updated = await updateOrder(tx, order.id, {
+    dispenseResult: result,
+    failedItems: lines,
+    dispensedAt: now,
+    ...(settlement
+      ? {
+          settleStatus: settlement.due ? ('PENDING' as const) : ('NOT_NEEDED' as const),
+          settleFen: settlement.shareFen,
+          settleOutRequestNo: `${order.orderNo}S`,
+          settleNextAt: settlement.due ? now : null,
+        }
+      : {}),
+    updatedAt: now,
+  });
+  const settle = settlement?.due ?? false;
+  if (refundFen === 0) return { order: updated, refundId: null, settle };
+  const paidWith = await findPaymentById(tx, order.paidPaymentId!);
+  const refund = await ensureRefund(tx, {
+    schoolId: order.schoolId,
+    kind: 'TERMINAL_DISPENSE',
+    outTradeNo: paidWith!.outTradeNo,
+    outRequestNo: `${order.orderNo}D`,
+    amountFen: refundFen,
+    reason: result === 'FAILED' ? 'nothing was dispensed' : 'some items were not dispensed',
+    terminalOrderId: order.id,
+    royaltyReturns: royaltyReturnsFor(order, 0, refundFen),
+    nextAttemptAt: now,
+  });
+  return { order: updated, refundId: refund.id, settle };
+}
+
+/**
+ * An AFTER_DISPENSE order's trade was paid frozen (royalty_freeze): once the goods are out, the operator's
+ * share of what was kept is split off with royalty_finish, which also releases the rest to the school. When
+ * the share comes to 0 but money was kept, the settle still goes out, with no receivers (分账完结 only), or the
+ * school's money would stay frozen; when nothing was kept, the whole refund takes the frozen money back.
+ */
+function settlementAfterDispense(
+  order: TerminalOrderRow,
+  refundFen: number,
+): { shareFen: number; due: boolean } | null {
+  if (order.royaltyTiming !== 'AFTER_DISPENSE' || order.royaltyFen === null) return null;
+  const keptFen = order.amountFen - refundFen;
+  return { shareFen: shareOfKept(order.royaltyFen, order.amountFen, keptFen), due: keptFen > 0 };
+}
+
+export async function startDispenseWork(deps: Deps, recorded: DispenseRecorded): Promise<void> {
+  if (recorded.refundId) await wakeTerminalWork(deps, { refundId: recorded.refundId });
+  if (recorded.settle) await wakeSettlement(deps, recorded.order.id);
+}
+
 export async function reportDispense(
   deps: Deps,
   client: TerminalClient,
@@ -72,42 +151,8 @@ export async function reportDispense(
       if (!sameLines(order.failedItems, lines)) throw new DomainError('DISPENSE_CONFLICT');
       return { order, refundId: null, settle: false };
     }
-    const refundFen = failedFen({ items: order.items, failedItems: lines });
-    const result = refundFen === 0 ? 'OK' : refundFen === order.amountFen ? 'FAILED' : 'PARTIAL';
-    const settles = order.royaltyTiming === 'AFTER_DISPENSE' && order.royaltyFen !== null;
-    const keptShare = settles
-      ? shareOfKept(order.royaltyFen!, order.amountFen, order.amountFen - refundFen)
-      : 0;
-    const updated = await updateOrder(tx, order.id, {
-      dispenseResult: result,
-      failedItems: lines,
-      dispensedAt: now,
-      ...(settles
-        ? {
-            settleStatus: keptShare > 0 ? ('PENDING' as const) : ('NOT_NEEDED' as const),
-            settleFen: keptShare,
-            settleOutRequestNo: `${order.orderNo}S`,
-            settleNextAt: keptShare > 0 ? now : null,
-          }
-        : {}),
-      updatedAt: now,
-    });
-    if (refundFen === 0) return { order: updated, refundId: null, settle: settles && keptShare > 0 };
-    const paidWith = await findPaymentById(tx, order.paidPaymentId!);
-    const refund = await ensureRefund(tx, {
-      schoolId: order.schoolId,
-      kind: 'TERMINAL_DISPENSE',
-      outTradeNo: paidWith!.outTradeNo,
-      outRequestNo: `${order.orderNo}D`,
-      amountFen: refundFen,
-      reason: result === 'FAILED' ? 'nothing was dispensed' : 'some items were not dispensed',
-      terminalOrderId: order.id,
-      royaltyReturns: royaltyReturnsFor(order, 0, refundFen),
-      nextAttemptAt: now,
-    });
-    return { order: updated, refundId: refund.id, settle: settles && keptShare > 0 };
+    return recordDispense(tx, order, lines, now);
   });
-  if (done.refundId) await wakeTerminalWork(deps, { refundId: done.refundId });
-  if (done.settle) await wakeSettlement(deps, done.order.id);
+  await startDispenseWork(deps, done);
   return answerFor(deps, done.order);
 }

@@ -5,6 +5,7 @@ import {
   findPaymentById,
   finishSettlementIfOpen,
   updateOrder,
+  type TerminalOrderRow,
 } from '../../db/repos/terminals/orders.js';
 import type { Deps } from '../../deps.js';
 import { AlipayError } from '../../integrations/alipay/errors.js';
@@ -13,8 +14,8 @@ import type { NotificationHandler } from '../notify/notifications.js';
 /**
  * Profit sharing after the goods came out (royalty timing AFTER_DISPENSE; ALIPAY.md §4.15, ALIPAY-M2.md §2):
  * the trade was made with royalty_freeze, and once the machine reports, the operator's share of what was kept
- * is split off with alipay.trade.order.settle (async, royalty_finish so the rest is the school's), under its own
- * idempotent out_request_no `<order no>S`. States: PENDING (due) → SENT (Alipay accepted; the result is asked
+ * is split off with alipay.trade.order.settle (async, royalty_finish so the rest is the school's: with no
+ * receivers when the share of what was kept is 0), under its own idempotent out_request_no `<order no>S`. States: PENDING (due) → SENT (Alipay accepted; the result is asked
  * with settle.query) → SUCCEEDED | FAILED (for the admins); NOT_NEEDED when nothing was kept.
  */
 
@@ -22,6 +23,20 @@ export const TERMINAL_SETTLE_JOB = 'terminal.settle';
 const ATTEMPT_LEASE_MS = 60_000;
 /** How soon the result of an accepted settle is asked for. */
 const QUERY_AFTER_MS = 1_000;
+
+/**
+ * A new out_request_no for a split whose last request Alipay refused for good: `<order no>S<n>`, n one more
+ * each time (the first request is `<order no>S`).
+ */
+export function nextSettleRequestNo(order: Pick<TerminalOrderRow, 'orderNo' | 'settleOutRequestNo'>): string {
+  const n = Number(/S(\d*)$/.exec(order.settleOutRequestNo ?? '')?.[1] || 0);
+  return `${order.orderNo}S${n + 1}`;
+}
+
+/** The order number of a split's out_request_no (`<order no>S` or `<order no>S<n>`), or null. */
+function orderNoOfSettle(outRequestNo: string): string | null {
+  return /S\d*$/.test(outRequestNo) ? outRequestNo.replace(/S\d*$/, '') : null;
+}
 
 export async function wakeSettlement(deps: Deps, orderId: string): Promise<void> {
   await deps.jobs.now(TERMINAL_SETTLE_JOB, { orderId });
@@ -33,8 +48,8 @@ export async function attemptSettlement(deps: Deps, orderId: string): Promise<vo
   if (!order || !deps.alipay) return;
   const ctx = await findOrderContext(deps.db, order.id);
   const paid = order.paidPaymentId ? await findPaymentById(deps.db, order.paidPaymentId) : undefined;
-  if (!ctx || !paid?.alipayTradeNo || !order.royaltyAccount || !order.settleFen || !order.settleOutRequestNo)
-    return;
+  if (!ctx || !paid?.alipayTradeNo || !order.royaltyAccount || order.settleFen === null) return;
+  if (!order.settleOutRequestNo) return;
   const request = {
     tradeNo: paid.alipayTradeNo,
     outRequestNo: order.settleOutRequestNo,
@@ -49,7 +64,11 @@ export async function attemptSettlement(deps: Deps, orderId: string): Promise<vo
     if (order.settleStatus === 'PENDING') {
       const { settleNo } = await deps.alipay.settleTrade({
         ...request,
-        shares: [{ account: order.royaltyAccount, amountFen: order.settleFen, desc: '售货分润' }],
+        // A share of 0 (little was kept): royalty_finish alone, which releases the school's frozen money.
+        shares:
+          order.settleFen > 0
+            ? [{ account: order.royaltyAccount, amountFen: order.settleFen, desc: '售货分润' }]
+            : [],
         finish: true,
       });
       await later(QUERY_AFTER_MS, {
@@ -119,9 +138,8 @@ export const terminalSettleMessage: NotificationHandler = async (deps, tx, form)
   const details = Array.isArray(biz.royalty_detail_list)
     ? (biz.royalty_detail_list as Array<Record<string, unknown>>)
     : [];
-  const ctx = outRequestNo.endsWith('S')
-    ? await findOrderContextByNo(tx, outRequestNo.slice(0, -1))
-    : undefined;
+  const orderNo = orderNoOfSettle(outRequestNo);
+  const ctx = orderNo ? await findOrderContextByNo(tx, orderNo) : undefined;
   if (!ctx || ctx.order.settleOutRequestNo !== outRequestNo)
     return { outcome: 'IGNORED', detail: `no settlement of ours is ${outRequestNo || '(none)'}` };
   const paid = ctx.order.paidPaymentId ? await findPaymentById(tx, ctx.order.paidPaymentId) : undefined;

@@ -448,13 +448,18 @@ export class Alipay {
         outRequestNo: input.outRequestNo,
         tradeNo: input.tradeNo,
         royaltyMode: 'async',
-        royaltyParameters: input.shares.map((share) => ({
-          royaltyType: 'transfer',
-          transInType: 'userId',
-          transIn: share.account,
-          amount: fenToYuan(share.amountFen),
-          ...(share.desc ? { desc: share.desc } : {}),
-        })),
+        // No shares: only 分账完结 (royalty_finish), for which royalty_parameters is not required (ALIPAY-M2.md §2).
+        ...(input.shares.length > 0
+          ? {
+              royaltyParameters: input.shares.map((share) => ({
+                royaltyType: 'transfer',
+                transInType: 'userId',
+                transIn: share.account,
+                amount: fenToYuan(share.amountFen),
+                ...(share.desc ? { desc: share.desc } : {}),
+              })),
+            }
+          : {}),
         ...(input.finish ? { extendParams: { royaltyFinish: 'true' } } : {}),
       },
     });

@@ -462,6 +462,20 @@ export async function reopenGaveUpCallback(
   return row;
 }
 
+/** A FAILED settlement set going again (an admin's retry); undefined when it is not FAILED (any more). */
+export async function reopenFailedSettlement(
+  db: Executor,
+  id: string,
+  patch: Partial<NewTerminalOrder>,
+): Promise<TerminalOrderRow | undefined> {
+  const [row] = await db
+    .update(terminalOrders)
+    .set(patch)
+    .where(and(eq(terminalOrders.id, id), eq(terminalOrders.settleStatus, 'FAILED')))
+    .returning();
+  return row;
+}
+
 /** A settlement's result, unless it has one already (PENDING or SENT only): whether it moved. */
 export async function finishSettlementIfOpen(
   db: Executor,

@@ -5,6 +5,8 @@ import {
 import { dispenseDeadline } from '../../terminals/admin-orders.js';
 import {
   markTerminalRefundsHandled,
+  refundUndispensedOrder,
+  retryFailedSettlement,
   retryFailedTerminalRefunds,
   retryTerminalCallback,
 } from '../../terminals/inbox-actions.js';
@@ -57,6 +59,20 @@ export const terminalOrderProblems: InboxKindDefinition = {
       needsReason: false,
       appliesTo: hasProblem('CALLBACK_GAVE_UP'),
       run: (deps, actor, schoolId, id) => retryTerminalCallback(deps, actor, schoolId, id),
+    },
+    'refund-undispensed': {
+      role: 'STAFF',
+      // Money goes back on a person's word (the machine said nothing): the audit keeps why.
+      needsReason: true,
+      appliesTo: hasProblem('NO_DISPENSE_REPORT'),
+      run: (deps, actor, schoolId, id, input) =>
+        refundUndispensedOrder(deps, actor, schoolId, id, input.reason!),
+    },
+    'retry-settle': {
+      role: 'STAFF',
+      needsReason: false,
+      appliesTo: hasProblem('SETTLE_FAILED'),
+      run: (deps, actor, schoolId, id) => retryFailedSettlement(deps, actor, schoolId, id),
     },
   },
 };
