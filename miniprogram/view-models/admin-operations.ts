@@ -367,7 +367,8 @@ export const INBOX_ACTION_CONFIRM_ZH: Readonly<Record<string, string>> = {
   'apply-payment': '按支付宝的收款补记这笔订单（与支付宝通知同一流程），不会重复入账。',
   're-credit': '用原流水号再向一卡通入账一次；一卡通同一流水号只入账一次。',
   'retry-callback': '再向售货机发送一次支付成功通知（已签名），机器会按订单号去重。',
-  'refund-undispensed': '按“全部未出货”处理：整单原路退回付款人，分润一并退回；之后机器再报告出货将被拒绝。请写明依据。',
+  'refund-undispensed':
+    '按“全部未出货”处理：整单原路退回付款人，分润一并退回；之后机器再报告出货将被拒绝。请写明依据。',
   'retry-settle': '先向支付宝查询上次分账结果，未成功才重新发起分账，不会重复分账。',
 };
 

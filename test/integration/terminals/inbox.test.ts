@@ -192,10 +192,10 @@ describe('terminal orders in the exceptions inbox', function () {
         );
         assert.equal(await itemOf(order.orderNo), undefined);
         const late = await machine.reportDispensed(order.outOrderNo, { result: 'OK' });
-        assert.deepEqual([late.status, (late.body as unknown as { error: { code: string } }).error.code], [
-          409,
-          'DISPENSE_CONFLICT',
-        ]);
+        assert.deepEqual(
+          [late.status, (late.body as unknown as { error: { code: string } }).error.code],
+          [409, 'DISPENSE_CONFLICT'],
+        );
         const polled = await machine.getOrder(order.outOrderNo);
         assert.deepEqual([polled.body.dispense?.result, polled.body.dispense?.refundFen], ['FAILED', 300]);
         assert.deepEqual(await auditActions(order.orderNo), ['terminal-order.refund-undispensed']);

@@ -57,7 +57,8 @@ export function accountView(ctx: SandboxContext, accountId: string): AccountView
   const merchant = ctx.state.merchants.get(accountId);
   if (merchant) {
     let frozen = 0;
-    for (const trade of ctx.state.tradesByNo.values()) if (trade.seller === merchant) frozen += frozenFen(trade);
+    for (const trade of ctx.state.tradesByNo.values())
+      if (trade.seller === merchant) frozen += frozenFen(trade);
     return {
       accountId,
       kind: 'merchant',
