@@ -19,7 +19,7 @@ import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import { createTerminal } from '../../server/src/domain/terminals/terminals.js';
 import { VendingMachine } from '../sandbox/vending/machine.js';
-import { startBenchStack } from './harness.js';
+import { cpuSeconds, postgresCpuSeconds, startBenchStack } from './harness.js';
 import { percentile, round } from './stats.js';
 
 const N = Number(process.env.BENCH_N ?? 2_000);
@@ -53,6 +53,13 @@ async function main() {
     const createMs: number[] = [];
     const callbackMs: number[] = [];
     const work: Array<Promise<void>> = [];
+    const cpuOf = () => ({
+      api: cpuSeconds(stack.pids.bff),
+      alipay: cpuSeconds(stack.pids.alipay),
+      postgres: postgresCpuSeconds(stack.pids.postgres),
+      bench: process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6,
+    });
+    const cpuBefore = cpuOf();
     const start = performance.now();
     for (let i = 0; i < N; i++) {
       const due = start + (i * 1000) / RATE;
@@ -80,6 +87,10 @@ async function main() {
     }
     await Promise.all(work);
     const elapsedS = (performance.now() - start) / 1000;
+    const cpuAfter = cpuOf();
+    // CPU per order (create + scan + notification + callback), by process: where the 2 cores go.
+    const cpuMsPerOrder = (key: keyof typeof cpuBefore) =>
+      round(((cpuAfter[key] - cpuBefore[key]) * 1000) / N, 2);
     createMs.sort((a, b) => a - b);
     callbackMs.sort((a, b) => a - b);
     const result = {
@@ -91,6 +102,12 @@ async function main() {
       callback_p50_ms: round(percentile(callbackMs, 50)),
       callback_p95_ms: round(percentile(callbackMs, 95)),
       callbacks_dropped: machine.callbacks.filter((c) => !c.acknowledged).length,
+      cpu_ms_per_order: {
+        api: cpuMsPerOrder('api'),
+        alipay_sandbox: cpuMsPerOrder('alipay'),
+        postgres: cpuMsPerOrder('postgres'),
+        load_generator: cpuMsPerOrder('bench'),
+      },
     };
     console.log(
       `create p99 ${result.create_p99_ms} ms (goal ≤ 30), paid → callback p95 ${result.callback_p95_ms} ms (goal ≤ 300)`,
