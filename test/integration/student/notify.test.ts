@@ -1,8 +1,14 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { fenToYuan } from '../../../shared/money.js';
+import {
+  handleAlipayNotification,
+  type NotificationHandler,
+  type NotificationHandlers,
+} from '../../../server/src/domain/notify/notifications.js';
+import type { NotifyOutcome } from '../../../server/src/db/repos/notify/notify-log.js';
 import { postNotification, signedNotification } from '../../support/alipay-forge.js';
-import { eventually } from '../../support/http.js';
+import { eventually, request } from '../../support/http.js';
 import { startStack, type Stack } from '../../support/stack.js';
 import { userWithCard, vendorCreditsFor, waitForRecharge } from './helpers.js';
 
@@ -40,12 +46,31 @@ describe('Alipay payment notifications', () => {
     };
   }
 
+  /** What notify_log says of each notification of an order: outcome, whether it verified, and why. */
+  async function notifyLogEntries(outTradeNo: string) {
+    const { rows } = await stack.app.deps.pool.query(
+      'select outcome, is_verified as verified, detail from notify_log where out_trade_no = $1 order by id',
+      [outTradeNo],
+    );
+    return rows as Array<{ outcome: string; verified: boolean; detail: string | null }>;
+  }
+
   async function notifyLog(outTradeNo: string): Promise<string[]> {
     const { rows } = await stack.app.deps.pool.query(
       'select outcome from notify_log where out_trade_no = $1 order by id',
       [outTradeNo],
     );
     return rows.map((r) => r.outcome);
+  }
+
+  /** campus_alipay_notifications_total by its labels, as a scraper reads it. */
+  async function notificationCounts(): Promise<Map<string, number>> {
+    const res = await request('GET', `${stack.app.url}/metrics`);
+    assert.equal(res.status, 200);
+    const counts = new Map<string, number>();
+    for (const match of res.text.matchAll(/^campus_alipay_notifications_total\{(.*)\} (\d+)$/gm))
+      counts.set(match[1], Number(match[2]));
+    return counts;
   }
 
   it('ignores a forged notification and keeps it on record', async () => {
@@ -57,7 +82,9 @@ describe('Alipay payment notifications', () => {
     );
     assert.equal(await postNotification(stack.app.url, forged), 'fail');
     assert.equal((await api.get(`/api/v1/recharges/${order.id}`)).body.status, 'CREATED');
-    assert.deepEqual(await notifyLog(order.outTradeNo), ['REJECTED_SIGNATURE']);
+    assert.deepEqual(await notifyLogEntries(order.outTradeNo), [
+      { outcome: 'REJECTED_SIGNATURE', verified: false, detail: null },
+    ]);
   });
 
   it("refuses a notification signed with RSA (SHA-1), even with Alipay's own key", async () => {
@@ -106,7 +133,58 @@ describe('Alipay payment notifications', () => {
       'fail',
     );
     assert.equal((await api.get(`/api/v1/recharges/${order.id}`)).body.status, 'CREATED');
-    assert.deepEqual(await notifyLog(order.outTradeNo), ['REJECTED_SELLER', 'REJECTED_APP']);
+    assert.deepEqual(await notifyLogEntries(order.outTradeNo), [
+      { outcome: 'REJECTED_SELLER', verified: true, detail: 'seller_id 2088000000000001' },
+      { outcome: 'REJECTED_APP', verified: true, detail: 'app_id 2021000000000009' },
+    ]);
+  });
+
+  it('checks auth_app_id only against a school that has an authorized app id', async () => {
+    const { api, order } = await openOrder();
+    const { pool } = stack.app.deps;
+    // A school onboarded before its ISV authorization was recorded (no app id to compare with): the signature
+    // and the seller still vouch for the notification.
+    await pool.query('update schools set alipay_auth_app_id = null where id = $1', [stack.school.id]);
+    try {
+      const form = notificationFor(order, { auth_app_id: '2021000000000077' });
+      const key = stack.alipay.sandbox.alipayPrivateKey;
+      assert.equal(await postNotification(stack.app.url, signedNotification(form, key)), 'success');
+    } finally {
+      await pool.query('update schools set alipay_auth_app_id = $2 where id = $1', [
+        stack.school.id,
+        stack.school.alipayAuthAppId,
+      ]);
+    }
+    assert.deepEqual(await notifyLogEntries(order.outTradeNo), [
+      { outcome: 'APPLIED', verified: true, detail: 'PAID' },
+    ]);
+    await waitForRecharge(api, order.id, 'CREDITED');
+  });
+
+  it('counts every notification on /metrics by whether it verified and what was done with it', async () => {
+    const { order } = await openOrder();
+    const key = stack.alipay.sandbox.alipayPrivateKey;
+    const { privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const before = await notificationCounts();
+    const deliveries: Array<[Record<string, string>, string]> = [
+      [notificationFor(order, { app_id: '2021000000000009' }), key],
+      [notificationFor(order), privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()],
+      [notificationFor(order), key],
+      [notificationFor(order), key],
+    ];
+    for (const [form, signingKey] of deliveries)
+      await postNotification(stack.app.url, signedNotification(form, signingKey));
+    const after = await notificationCounts();
+    const added = (series: string) => (after.get(series) ?? 0) - (before.get(series) ?? 0);
+    assert.deepEqual(
+      {
+        appRejected: added('verified="true",outcome="REJECTED_APP"'),
+        forged: added('verified="false",outcome="REJECTED_SIGNATURE"'),
+        applied: added('verified="true",outcome="APPLIED"'),
+        repeated: added('verified="true",outcome="ALREADY_APPLIED"'),
+      },
+      { appRejected: 1, forged: 1, applied: 1, repeated: 1 },
+    );
   });
 
   it('recovers from a tampered first delivery: Alipay retries and the card is credited once', async () => {
@@ -173,5 +251,127 @@ describe('Alipay payment notifications', () => {
     const [record] = await stack.alipay.control.notifications({ outTradeNo: order.outTradeNo });
     assert.equal(record.status, 'acknowledged');
     assert.equal(record.attempts[0].answer, 'success');
+  });
+
+  describe('routing a verified notification to the domain that applies it', () => {
+    /** A plain handler (applied in a transaction with its notify_log entry) that says who took the form. */
+    const takenBy =
+      (name: string): NotificationHandler =>
+      async () => ({ outcome: 'APPLIED', detail: name });
+    const handlers: NotificationHandlers = {
+      trade: { R: takenBy('recharge'), P: takenBy('repayment') },
+      agreement: takenBy('agreement'),
+      notifyTypes: { open_app_auth_notify: takenBy('app authorization') },
+      messages: { 'alipay.open.auth.appauth.cancelled': takenBy('authorization cancelled') },
+    };
+
+    /** A form signed by Alipay's key, as Alipay would post it to us. */
+    function fromAlipay(fields: Record<string, string>) {
+      return signedNotification(
+        { notify_id: String(crypto.randomInt(10 ** 12)), app_id: stack.alipay.appId, ...fields },
+        stack.alipay.sandbox.alipayPrivateKey,
+      );
+    }
+
+    async function logged(form: Record<string, string>) {
+      const { rows } = await stack.app.deps.pool.query(
+        'select outcome, is_verified as verified, detail from notify_log where notify_id = $1 order by id',
+        [form.notify_id],
+      );
+      return rows as Array<{ outcome: string; verified: boolean; detail: string | null }>;
+    }
+
+    async function deliver(form: Record<string, string>, to: NotificationHandlers = handlers) {
+      const answer = await handleAlipayNotification(stack.app.deps, form, to);
+      return { answer, logged: await logged(form) };
+    }
+
+    it('sends trade notifications by order prefix, (un)signing to agreements, messages by msg_method, the rest by notify_type', async () => {
+      const cases: Array<[Record<string, string>, string]> = [
+        [{ notify_type: 'trade_status_sync', out_trade_no: 'R20261125000001' }, 'recharge'],
+        [{ notify_type: 'trade_status_sync', out_trade_no: 'P20261125000001' }, 'repayment'],
+        [{ notify_type: 'dut_user_sign', external_agreement_no: 'A1' }, 'agreement'],
+        [{ notify_type: 'dut_user_unsign', external_agreement_no: 'A1' }, 'agreement'],
+        [{ notify_type: 'open_app_auth_notify' }, 'app authorization'],
+        // A message may carry the old protocol's notify_type too (ALIPAY-M2.md §0): msg_method decides.
+        [
+          { msg_method: 'alipay.open.auth.appauth.cancelled', notify_type: 'open_app_auth_notify' },
+          'authorization cancelled',
+        ],
+        [{ msg_method: 'alipay.open.auth.appauth.cancelled' }, 'authorization cancelled'],
+      ];
+      for (const [fields, handler] of cases) {
+        const { answer, logged: entries } = await deliver(fromAlipay(fields));
+        assert.deepEqual(
+          { answer, entries },
+          { answer: 'success', entries: [{ outcome: 'APPLIED', verified: true, detail: handler }] },
+          JSON.stringify(fields),
+        );
+      }
+    });
+
+    it('acknowledges a verified notification no domain takes, and records it IGNORED with what it was', async () => {
+      const cases: Array<[Record<string, string>, string]> = [
+        [
+          { notify_type: 'trade_status_sync', out_trade_no: 'Z20261125000001' },
+          'no handler for trade_status_sync',
+        ],
+        [{ notify_type: 'trade_status_sync' }, 'no handler for trade_status_sync'],
+        [{ notify_type: 'batch_trans_notify' }, 'no handler for batch_trans_notify'],
+        [
+          { msg_method: 'alipay.open.mini.version.audit.passed' },
+          'no handler for alipay.open.mini.version.audit.passed',
+        ],
+      ];
+      for (const [fields, detail] of cases) {
+        const { answer, logged: entries } = await deliver(fromAlipay(fields));
+        assert.deepEqual(
+          { answer, entries },
+          { answer: 'success', entries: [{ outcome: 'IGNORED', verified: true, detail }] },
+          JSON.stringify(fields),
+        );
+      }
+    });
+
+    it('answers fail when applying throws, so Alipay sends it again, and records it FAILED with the error', async () => {
+      const failing: NotificationHandlers = {
+        trade: {
+          R: async () => {
+            throw new Error('card system said no');
+          },
+        },
+      };
+      const form = fromAlipay({ notify_type: 'trade_status_sync', out_trade_no: 'R20261125000002' });
+      assert.deepEqual(await deliver(form, failing), {
+        answer: 'fail',
+        logged: [{ outcome: 'FAILED', verified: true, detail: 'card system said no' }],
+      });
+    });
+
+    it('acknowledges only what was applied, already applied or ignored; anything else is asked for again', async () => {
+      const answering = (outcome: NotifyOutcome): NotificationHandlers => ({
+        trade: { R: async () => ({ outcome, detail: outcome }) },
+      });
+      const answers: Record<string, string> = {};
+      for (const outcome of [
+        'APPLIED',
+        'ALREADY_APPLIED',
+        'IGNORED',
+        'REJECTED_AMOUNT',
+        'REJECTED_SELLER',
+      ] as const) {
+        const form = fromAlipay({ notify_type: 'trade_status_sync', out_trade_no: 'R20261125000003' });
+        const { answer, logged: entries } = await deliver(form, answering(outcome));
+        answers[outcome] = answer;
+        assert.deepEqual(entries, [{ outcome, verified: true, detail: outcome }]);
+      }
+      assert.deepEqual(answers, {
+        APPLIED: 'success',
+        ALREADY_APPLIED: 'success',
+        IGNORED: 'success',
+        REJECTED_AMOUNT: 'fail',
+        REJECTED_SELLER: 'fail',
+      });
+    });
   });
 });

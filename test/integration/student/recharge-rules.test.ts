@@ -53,12 +53,19 @@ describe('recharge notifications for every trade state', () => {
     return postNotification(stack.app.url, signedNotification(form, stack.alipay.sandbox.alipayPrivateKey));
   }
 
+  /** "outcome detail" of the latest notify_log entry of an order. */
   async function lastOutcome(outTradeNo: string): Promise<string> {
+    const entry = await lastEntry(outTradeNo);
+    return `${entry?.outcome} ${entry?.detail}`;
+  }
+
+  /** The latest notify_log entry of an order: what was done, whether it verified, and why. */
+  async function lastEntry(outTradeNo: string) {
     const { rows } = await stack.app.deps.pool.query(
-      'select outcome from notify_log where out_trade_no = $1 order by id desc limit 1',
+      'select outcome, is_verified as verified, detail from notify_log where out_trade_no = $1 order by id desc limit 1',
       [outTradeNo],
     );
-    return rows[0]?.outcome;
+    return rows[0] as { outcome: string; verified: boolean; detail: string | null } | undefined;
   }
 
   async function status(api: Awaited<ReturnType<typeof openOrder>>['api'], id: string) {
@@ -69,7 +76,11 @@ describe('recharge notifications for every trade state', () => {
     const { api, card, order } = await openOrder();
     assert.equal(await notify(order, { trade_status: 'WAIT_BUYER_PAY' }), 'success');
     assert.equal(await status(api, order.id), 'CREATED');
-    assert.equal(await lastOutcome(order.outTradeNo), 'IGNORED');
+    assert.deepEqual(await lastEntry(order.outTradeNo), {
+      outcome: 'IGNORED',
+      verified: true,
+      detail: 'WAIT_BUYER_PAY',
+    });
     assert.equal((await vendorCreditsFor(stack, card.cardNo, order.outTradeNo)).length, 0);
   });
 
@@ -77,7 +88,12 @@ describe('recharge notifications for every trade state', () => {
     const { api, card, order } = await openOrder();
     assert.equal(await notify(order, { trade_status: 'TRADE_CLOSED' }), 'success');
     assert.equal(await status(api, order.id), 'CLOSED');
-    assert.equal(await lastOutcome(order.outTradeNo), 'APPLIED');
+    assert.equal((await findRecharge(stack.app.deps.db, order.id))!.lastError, 'TRADE_CLOSED');
+    assert.deepEqual(await lastEntry(order.outTradeNo), {
+      outcome: 'APPLIED',
+      verified: true,
+      detail: 'TRADE_CLOSED',
+    });
     assert.equal((await vendorCreditsFor(stack, card.cardNo, order.outTradeNo)).length, 0);
   });
 
@@ -85,7 +101,11 @@ describe('recharge notifications for every trade state', () => {
     it(`credits an unpaid order once on ${paidState}`, async () => {
       const { api, card, order } = await openOrder();
       assert.equal(await notify(order, { trade_status: paidState }), 'success');
-      assert.equal(await lastOutcome(order.outTradeNo), 'APPLIED');
+      assert.deepEqual(await lastEntry(order.outTradeNo), {
+        outcome: 'APPLIED',
+        verified: true,
+        detail: 'PAID',
+      });
       await waitForRecharge(api, order.id, 'CREDITED');
       assert.equal((await vendorCreditsFor(stack, card.cardNo, order.outTradeNo)).length, 1);
     });
@@ -103,7 +123,12 @@ describe('recharge notifications for every trade state', () => {
         assert.equal(await status(api, order.id), 'PAID', tradeStatus);
         outcomes.push(await lastOutcome(order.outTradeNo));
       }
-      assert.deepEqual(outcomes, ['IGNORED', 'IGNORED', 'ALREADY_APPLIED', 'ALREADY_APPLIED']);
+      assert.deepEqual(outcomes, [
+        'IGNORED WAIT_BUYER_PAY',
+        'IGNORED TRADE_CLOSED',
+        'ALREADY_APPLIED PAID',
+        'ALREADY_APPLIED PAID',
+      ]);
     } finally {
       await stack.cardsys.control.setDowntime(false);
     }
@@ -120,7 +145,12 @@ describe('recharge notifications for every trade state', () => {
       assert.equal(await notify(order, { trade_status: tradeStatus }), 'success', tradeStatus);
       outcomes.push(await lastOutcome(order.outTradeNo));
     }
-    assert.deepEqual(outcomes, ['IGNORED', 'IGNORED', 'ALREADY_APPLIED', 'ALREADY_APPLIED']);
+    assert.deepEqual(outcomes, [
+      'IGNORED WAIT_BUYER_PAY',
+      'IGNORED TRADE_CLOSED',
+      'ALREADY_APPLIED PAID',
+      'ALREADY_APPLIED PAID',
+    ]);
     assert.equal(await status(api, order.id), 'CREDITED');
     assert.equal((await vendorCreditsFor(stack, card.cardNo, order.outTradeNo)).length, 1);
   });
@@ -129,22 +159,38 @@ describe('recharge notifications for every trade state', () => {
     const { api, order } = await openOrder();
     assert.equal(await notify(order, { auth_app_id: '2021009999999999' }), 'fail');
     assert.equal(await status(api, order.id), 'CREATED');
-    assert.equal(await lastOutcome(order.outTradeNo), 'REJECTED_APP');
+    assert.deepEqual(await lastEntry(order.outTradeNo), {
+      outcome: 'REJECTED_APP',
+      verified: true,
+      detail: 'auth_app_id 2021009999999999',
+    });
   });
 
   it('refuses one fen more than the order, and a total_amount that is not money', async () => {
     const { api, order } = await openOrder();
     assert.equal(await notify(order, { total_amount: fenToYuan(AMOUNT_FEN + 1) }), 'fail');
-    assert.equal(await lastOutcome(order.outTradeNo), 'REJECTED_AMOUNT');
+    assert.deepEqual(await lastEntry(order.outTradeNo), {
+      outcome: 'REJECTED_AMOUNT',
+      verified: true,
+      detail: 'paid 3001 fen, order 3000 fen',
+    });
     assert.equal(await notify(order, { total_amount: '30.001' }), 'fail');
-    assert.equal(await lastOutcome(order.outTradeNo), 'REJECTED_MALFORMED');
+    assert.deepEqual(await lastEntry(order.outTradeNo), {
+      outcome: 'REJECTED_MALFORMED',
+      verified: true,
+      detail: 'total_amount 30.001',
+    });
     assert.equal(await status(api, order.id), 'CREATED');
   });
 
   it('refuses a notification for an order we never made, and records it', async () => {
     const outTradeNo = `R${Date.now()}${crypto.randomInt(10 ** 9)}`;
     assert.equal(await notify({ outTradeNo, tradeNo: '2026000000000001' }), 'fail');
-    assert.equal(await lastOutcome(outTradeNo), 'REJECTED_UNKNOWN_ORDER');
+    assert.deepEqual(await lastEntry(outTradeNo), {
+      outcome: 'REJECTED_UNKNOWN_ORDER',
+      verified: true,
+      detail: null,
+    });
   });
 });
 
