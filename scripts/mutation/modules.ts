@@ -30,10 +30,16 @@ export const MONEY_MODULES: MoneyModule[] = [
   },
   {
     name: 'deductions',
-    mutate: ['server/src/domain/withholding/deductions.ts', 'server/src/db/repos/withholding/deductions.ts'],
+    mutate: [
+      'server/src/domain/withholding/deductions.ts',
+      'server/src/db/repos/withholding/deductions.ts',
+      // The batched decision path (issue 18): which swipes share a transaction, and what a failed one answers.
+      'server/src/db/repos/withholding/decision-batches.ts',
+    ],
     tests: [
       `${W}/gateway.test.ts`,
       `${W}/decision-rules.test.ts`,
+      `${W}/decision-batches.test.ts`,
       `${W}/decide-concurrency.test.ts`,
       `${W}/reversal.test.ts`,
       `${W}/swipes.test.ts`,

@@ -264,8 +264,8 @@ const MUTANTS: Mutant[] = [
     fn: 'decide_swipe',
     from: "if v_school.status = 'SUSPENDED' then",
     to: 'if false then',
-    tests: ['test/integration/onboarding/isv-lifecycle.test.ts'],
-    grep: 'new money refused',
+    tests: [DECISION_TESTS],
+    grep: 'SCHOOL_SUSPENDED',
   },
   {
     id: 'lost-ignored',

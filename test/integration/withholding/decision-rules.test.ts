@@ -224,3 +224,28 @@ describe('the per-card lock of a decision', () => {
     }
   });
 });
+
+describe('a school that is not ACTIVE takes no new swipes', () => {
+  let stack: Stack;
+  before(async () => {
+    stack = await startStack({ schoolSettings: SCHOOL });
+  });
+  after(() => stack.stop());
+
+  it('declines SCHOOL_SUSPENDED at a suspended school and WITHHOLDING_DISABLED where withholding is off, for a payer it approves otherwise', async () => {
+    const payer = await signedPayer(stack);
+    const decide = decideWith(stack.app.deps.pool, stack.school.id);
+    const setSchool = (assignments: string) =>
+      stack.app.deps.pool.query(`update schools set ${assignments} where id = $1`, [stack.school.id]);
+    const now = new Date('2030-10-11T04:00:00Z');
+    const answers: Array<string | null> = [];
+    answers.push(answer(await decide(payer.card.cardNo, 100, now)));
+    await setSchool(`status = 'SUSPENDED', suspension_reason = 'OPERATOR'`);
+    answers.push(answer(await decide(payer.card.cardNo, 100, now)));
+    await setSchool(`status = 'ACTIVE', suspension_reason = null, withholding_enabled = false`);
+    answers.push(answer(await decide(payer.card.cardNo, 100, now)));
+    await setSchool(`withholding_enabled = true`);
+    answers.push(answer(await decide(payer.card.cardNo, 100, now)));
+    assert.deepEqual(answers, ['APPROVED', 'SCHOOL_SUSPENDED', 'WITHHOLDING_DISABLED', 'APPROVED']);
+  });
+});
