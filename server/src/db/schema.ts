@@ -1498,6 +1498,8 @@ export const userMessages = pgTable(
       .on(t.nextAttemptAt)
       .where(sql`status = 'PENDING'`),
     index('user_messages_user_idx').on(t.userId, t.createdAt),
+    // The retention job's way to the oldest finished messages (jobs/retention.ts).
+    index('user_messages_created_idx').on(t.createdAt),
     check('user_messages_status_valid', oneOf('status', MESSAGE_STATUSES)),
   ],
 );

@@ -45,6 +45,16 @@ export function retentionRules(
               (select id from outside_calls where started_at < $1 order by started_at limit ${BATCH})`,
     },
     {
+      // The subscription messages' outbox (issue 12): a finished message (SENT, SKIPPED, FAILED, UNCONFIRMED)
+      // is kept as long as the notifications, then the user's message list no longer shows it; a PENDING one
+      // is still the sender's work and stays. Its dedup_key goes with it: the events it names (a credit, a
+      // declined swipe) do not happen again half a year later.
+      table: 'user_messages',
+      cutoff: days(retention.notifyLogDays),
+      sql: `delete from user_messages where id in
+              (select id from user_messages where status <> 'PENDING' and created_at < $1 order by created_at limit ${BATCH})`,
+    },
+    {
       // Nonces only need remembering for the gateway's timestamp window (DESIGN §6.2).
       table: 'gateway_nonces',
       cutoff: (now) => now,

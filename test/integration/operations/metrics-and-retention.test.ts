@@ -59,6 +59,47 @@ describe('operations: /metrics and retention', () => {
     assert.deepEqual(limits.rows, [{ key: 'session-ip:new' }]);
   });
 
+  it('deletes finished subscription messages past their time, and keeps pending ones whatever their age', async () => {
+    const { pool } = app.deps;
+    const { rows: schools } = await pool.query<{ id: string }>(
+      `insert into schools (code, name, status, alipay_app_auth_token_enc, cardsys_endpoint, cardsys_username,
+                            cardsys_password_enc)
+       values ('0990000001', '留存大学', 'ACTIVE', 'x', 'http://127.0.0.1:1/none', 'x', 'x') returning id`,
+    );
+    const { rows: users } = await pool.query<{ id: string }>(
+      `insert into users (alipay_open_id) values ('retention-messages') returning id`,
+    );
+    const old = new Date(Date.now() - 181 * 86_400_000);
+    const recent = new Date(Date.now() - 179 * 86_400_000);
+    const messages: Array<[string, string, Date]> = [
+      ['old-sent', 'SENT', old],
+      ['old-skipped', 'SKIPPED', old],
+      ['old-failed', 'FAILED', old],
+      ['old-unconfirmed', 'UNCONFIRMED', old],
+      ['old-pending', 'PENDING', old],
+      ['recent-sent', 'SENT', recent],
+      ['recent-pending', 'PENDING', recent],
+    ];
+    for (const [key, status, at] of messages) {
+      await pool.query(
+        `insert into user_messages (user_id, school_id, kind, dedup_key, page, "values", status, created_at, updated_at)
+         values ($1, $2, 'RECHARGE_CREDITED', $3, 'pages/index/index', '[]', $4, $5, $5)`,
+        [users[0].id, schools[0].id, key, status, at],
+      );
+    }
+
+    await retentionJob(app.deps).run({}, app.deps);
+
+    const { rows } = await pool.query<{ dedup_key: string }>(
+      'select dedup_key from user_messages where user_id = $1 order by dedup_key',
+      [users[0].id],
+    );
+    assert.deepEqual(
+      rows.map((r) => r.dedup_key),
+      ['old-pending', 'recent-pending', 'recent-sent'],
+    );
+  });
+
   it('deletes every expired nonce in one run, however many the swipes left', async function () {
     // 120,000 rows in and out: about 3 s on a quiet machine, much more on a busy one.
     this.timeout(120_000);

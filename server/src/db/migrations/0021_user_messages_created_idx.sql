@@ -1,0 +1,1 @@
+CREATE INDEX "user_messages_created_idx" ON "user_messages" USING btree ("created_at");
