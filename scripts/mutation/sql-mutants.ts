@@ -214,6 +214,15 @@ const MUTANTS: Mutant[] = [
     grep: 'card a dynamic code stands for',
   },
   {
+    id: 'lock-arrival-order',
+    rule: 'the cards of a batch are locked in one order (two batches never deadlock)',
+    fn: 'decide_deductions',
+    from: "      union\n      select hashtextextended(s.school_id::text || '/' || s.txn_no, 7355610)\n        from deduction_swipes(p_swipes) s\n        where s.swipe = any(v_fresh)\n    ) keys\n    order by k\n",
+    to: "      union all\n      select hashtextextended(s.school_id::text || '/' || s.txn_no, 7355610)\n        from deduction_swipes(p_swipes) s\n        where s.swipe = any(v_fresh)\n    ) keys\n",
+    tests: [BATCH_TESTS],
+    grep: 'opposite orders never deadlock',
+  },
+  {
     id: 'batch-second-nonce-use',
     rule: 'of two swipes of one batch with one nonce, the first spends it',
     fn: 'decide_deductions',

@@ -284,6 +284,58 @@ describe('deciding a batch of swipes in one transaction', () => {
     }
   });
 
+  it('locks the cards of a batch in one order: two batches with the same cards in opposite orders never deadlock', async () => {
+    const [one, other] = await Promise.all([signedPayer(stack), signedPayer(stack)]);
+    const [a, b] = [one.card.cardNo, other.card.cardNo];
+    const sale10 = (cardNo: string) => swipeFor(stack, { cardNo, amountFen: 10 });
+    const decided: Answer[] = [];
+    const txnNos: string[] = [];
+    const decide = async (executor: { query: pg.Pool['query'] }, swipes: DecisionInput[]) => {
+      txnNos.push(...swipes.map((s) => s.txnNo));
+      const answers = await decideBatch(executor, swipes);
+      decided.push(...answers);
+      return answers;
+    };
+    const waiting = async (n: number) =>
+      eventually(async () => {
+        const { rows } = await stack.app.deps.pool.query(
+          `select count(*)::int as n from pg_locks where locktype = 'advisory' and not granted`,
+        );
+        return rows[0].n === n;
+      });
+
+    // Forced: an open swipe holds card A, a batch A,B queues behind it, then a batch B,A. When the swipe
+    // commits, the first batch gets A; had the locks been taken in the order the swipes came, it would then
+    // wait for B, held by the second batch while that one waits for A — a deadlock.
+    const holder = new pg.Client({ connectionString: stack.app.databaseUrl });
+    await holder.connect();
+    try {
+      await holder.query('begin');
+      await decide(holder, [sale10(a)]);
+      const ab = decide(stack.app.deps.pool, [sale10(a), sale10(b)]);
+      await waiting(1);
+      const ba = decide(stack.app.deps.pool, [sale10(b), sale10(a)]);
+      await waiting(2);
+      await holder.query('commit');
+      await Promise.all([ab, ba]);
+    } finally {
+      await holder.end();
+    }
+    // And left to chance, many times over.
+    for (let round = 0; round < 20; round += 1) {
+      await Promise.all([
+        decide(stack.app.deps.pool, [sale10(a), sale10(b)]),
+        decide(stack.app.deps.pool, [sale10(b), sale10(a)]),
+      ]);
+    }
+
+    assert.equal(decided.length, 1 + 2 * 2 + 20 * 2 * 2);
+    assert.deepEqual(new Set(decided.map(answerOf)), new Set(['APPROVED']));
+    const recorded = await deductionsOf(stack, txnNos);
+    assert.equal(recorded.length, txnNos.length);
+    assert.ok(recorded.every((d) => d.decision === 'APPROVED' && d.amount_fen === 10));
+  });
+
   it('answers a repeated txnNo with another, unused dynamic code as a conflict and leaves that code unused', async () => {
     const payer = await signedPayer(stack);
     await cardInWallet(stack, payer.user);
