@@ -19,7 +19,9 @@
  *
  * Env: BENCH_CARDS (10000), BENCH_SECONDS (8 per rate phase), BENCH_SATURATION_SECONDS (10),
  * BENCH_CONNECTIONS (64 at saturation), BENCH_POOL (server pool, 20), BENCH_COMMIT_DELAY_US (200),
- * BENCH_COMMIT_SIBLINGS (5); DEDUCT_BATCH_* pass through to the `deduct` variant.
+ * BENCH_COMMIT_SIBLINGS (5); DEDUCT_BATCH_* pass through to the `deduct` variant. BENCH_PREFILLED,
+ * BENCH_FILL_* and BENCH_FILL_DIR / BENCH_FILL_ONLY: the same figures on a platform that has run for a year
+ * (prefill.ts).
  */
 process.env.TZ = 'Asia/Shanghai';
 process.env.LOG_LEVEL ??= 'error';
@@ -33,7 +35,15 @@ import path from 'node:path';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { buildGatewayHeaders } from '../../shared/gateway-signature.js';
-import { compareFilledToEmpty, prefillDatabase, prefillMode, reportTableScans } from './prefill.js';
+import {
+  fillDirFromEnv,
+  prefillDatabase,
+  prefillMode,
+  reportTableScans,
+  startMeasuringOnKeptFill,
+  runBench,
+  startFromFill,
+} from './prefill.js';
 
 const CARDS = Number(process.env.BENCH_CARDS ?? 10_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
@@ -192,7 +202,7 @@ function sampleWaits(databaseUrl: string) {
   };
 }
 
-async function seed(databaseUrl: string, piiKey: string) {
+async function seed(databaseUrl: string, piiKey: string, fromKeptFill: boolean) {
   const { connectDatabase } = await import('../../server/src/db/client.js');
   const { DataProtector } = await import('../../server/src/lib/crypto.js');
   const { insertSchoolIfNew } = await import('../../server/src/db/repos/schools/schools.js');
@@ -232,8 +242,12 @@ async function seed(databaseUrl: string, piiKey: string) {
       [school.id, CARDS, password],
     );
     await database.pool.query('analyze');
-    // BENCH_PREFILLED: the same figures on a platform that has run for a year (prefill.ts).
-    if (prefillMode() === 'filled') await prefillDatabase(databaseUrl, [school.id]);
+    // BENCH_PREFILLED: the same figures on a platform that has run for a year (prefill.ts), filled now or
+    // copied from a kept fill (BENCH_FILL_DIR).
+    if (prefillMode() === 'filled') {
+      if (fromKeptFill) await startMeasuringOnKeptFill(databaseUrl);
+      else await prefillDatabase(databaseUrl, [school.id]);
+    }
     const client = await createGatewayClient(
       { db: database.db, protector },
       { schoolId: school.id, name: 'bench' },
@@ -324,12 +338,16 @@ async function run(
 
 async function main() {
   const { freshDatabase, stopTestCluster, testCluster } = await import('../../test/support/db.js');
-  const databaseUrl = await freshDatabase();
-  const { embedded } = await testCluster();
+  // The filled run on a kept fill: a copy of it, started as the test cluster would be (400 connections).
+  const keptFill = prefillMode() === 'filled' ? fillDirFromEnv() : undefined;
+  const filled = keptFill ? await startFromFill(keptFill, { maxConnections: 400 }) : undefined;
+  const databaseUrl = filled?.url ?? (await freshDatabase());
+  const { embedded } = filled ?? (await testCluster());
+  const stopCluster = filled?.stop ?? stopTestCluster;
   const piiKey = crypto.randomBytes(32).toString('base64');
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-deduct-'));
   console.log(`seeding ${CARDS} signed, bound cards…`);
-  const gateway = await seed(databaseUrl, piiKey);
+  const gateway = await seed(databaseUrl, piiKey, filled !== undefined);
   const serverEnv = {
     NODE_ENV: 'development',
     ROLE: 'api',
@@ -438,7 +456,7 @@ async function main() {
     await pool.end();
   } finally {
     await stopServer();
-    await stopTestCluster();
+    await stopCluster();
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
   if (TARGETS !== ALL_TARGETS) return;
@@ -461,16 +479,4 @@ async function main() {
   console.log(JSON.stringify(summary));
 }
 
-(prefillMode() === 'compare'
-  ? compareFilledToEmpty('scripts/bench/deduct.ts', {
-      throughput: 'max_approvals_per_s',
-      latency: 'p99_ms_at_1000',
-    })
-  : main()
-).then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+runBench('scripts/bench/deduct.ts', { throughput: 'max_approvals_per_s', latency: 'p99_ms_at_1000' }, main);

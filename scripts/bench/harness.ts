@@ -25,6 +25,7 @@ import { createLogger } from '../../server/src/lib/logger.js';
 import { systemClock } from '../../server/src/lib/clock.js';
 import { AlipaySandboxControl } from '../sandbox/alipay/control-client.js';
 import { CardsysSandboxControl } from '../sandbox/cardsys/control-client.js';
+import { copyFill } from './prefill.js';
 
 export interface BenchStack {
   bffUrl: string;
@@ -103,6 +104,8 @@ export interface BenchStackOptions {
   workers?: number;
   /** The HTTP process runs ROLE=api even without workers now: jobs run only in workers added later. */
   apiOnly?: boolean;
+  /** A kept fill's folder (bench/prefill.ts): the cluster starts on a copy of it instead of a new one. */
+  fromFill?: string;
 }
 
 export async function startBenchStack(options: BenchStackOptions = {}): Promise<BenchStack> {
@@ -111,6 +114,7 @@ export async function startBenchStack(options: BenchStackOptions = {}): Promise<
   const children: ChildProcess[] = [];
   let embedded: EmbeddedPostgres | undefined;
   try {
+    if (options.fromFill) copyFill(options.fromFill, baseDir);
     embedded = await startEmbeddedPostgres({ baseDir, database: 'campus', logger, maxConnections: 300 });
     await applyMigrations(embedded.url);
     const postgresPid =

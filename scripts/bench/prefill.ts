@@ -19,9 +19,24 @@
  * exactly as on empty tables. The dashboard statistics are marked folded up to now (as the `admin.stats`
  * job would have left them), then VACUUM ANALYZE and a CHECKPOINT, so the measurement starts from the
  * state a year-old database is in, not from a bulk load.
+ *
+ * A full-size fill takes most of an hour on 2 cores, so it can be made once and kept (BENCH_FILL_DIR):
+ *   BENCH_FILL_ONLY=1 BENCH_FILL_DIR=<dir> npm run bench:deduct   fills a new cluster in <dir> and stops;
+ *   BENCH_PREFILLED=1 BENCH_FILL_DIR=<dir> npm run bench:deduct   (or bench:recharge) measures the empty
+ *     run as always and the filled run on a copy of <dir> (cp -a), the kept fill left as it was.
+ * A kept fill holds the platform only: the benchmark seeds its own school on the copy, new beside a year of
+ * the others' rows (its cards have no history of their own, so their swipes decide as on empty tables).
+ * Rows are generated inside PostgreSQL by INSERT … SELECT generate_series: the bulk path COPY would take,
+ * without formatting millions of rows in Node and parsing them again in the server.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import pg from 'pg';
+import { applyMigrations } from '../../server/src/db/client.js';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../server/src/db/embedded-postgres.js';
+import { createLogger } from '../../server/src/lib/logger.js';
 import { round } from './stats.js';
 
 export interface FillSizes {
@@ -132,6 +147,195 @@ export async function prefillDatabase(databaseUrl: string, clearSchoolIds: strin
   }
 }
 
+/** The measurement starts here: every sequential scan from now on is the benchmark's (reportTableScans). */
+export async function resetTableStats(databaseUrl: string): Promise<void> {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 1 });
+  try {
+    await pool.query('select pg_stat_reset()');
+  } finally {
+    await pool.end();
+  }
+}
+
+/** The replay window's nonces at ~200 swipes/s (a day's average for 200 schools): ten minutes' worth. */
+async function insertReplayWindowNonces(client: pg.ClientBase): Promise<void> {
+  await client.query(
+    `insert into gateway_nonces (client_id, nonce, expires_at)
+     select 'fill-gw-' || (g % 400), md5('fill' || g), now() + interval '5 minutes' * random()
+     from generate_series(1, 120000) g`,
+  );
+}
+
+/**
+ * The filled run on a copy of a kept fill: the replay window is the one of this run, not of the fill's day
+ * (the retention job would otherwise delete a whole window of expired nonces while it measures), then the
+ * measurement starts (resetTableStats).
+ */
+export async function startMeasuringOnKeptFill(databaseUrl: string): Promise<void> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    await client.query(`delete from gateway_nonces where client_id like 'fill-gw-%'`);
+    await insertReplayWindowNonces(client);
+    await client.query('vacuum (analyze) gateway_nonces');
+  } finally {
+    await client.end();
+  }
+  await resetTableStats(databaseUrl);
+}
+
+/** The kept fill's folder (BENCH_FILL_DIR), if any. */
+export function fillDirFromEnv(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return env.BENCH_FILL_DIR ? path.resolve(env.BENCH_FILL_DIR) : undefined;
+}
+
+/** Written last into a kept fill's folder: what it holds, and that it finished. */
+const FILL_MARK = 'fill.json';
+/** The embedded cluster's database, as the benchmark stack (harness.ts) names it. */
+const FILL_DATABASE = 'campus';
+
+interface FillMark {
+  sizes: FillSizes;
+  seconds: number;
+  databaseBytes: number;
+  filledAt: string;
+}
+
+/**
+ * Settings for the fill-only cluster (nothing else runs on it; they are flags, not kept in the folder, so
+ * the runs on its copies start with the benchmark's usual settings): no fsync (a clean shutdown and `sync`
+ * end the fill), no full-page images, minimal WAL (index builds skip it), no autovacuum racing the load
+ * (the fill ends with VACUUM ANALYZE). Checkpoints stay frequent — without fsync or page images they cost
+ * little — so that the WAL segments PostgreSQL keeps for reuse, which every copy carries, stay under 1 GB.
+ */
+const FILL_ONLY_FLAGS = [
+  '-c',
+  'wal_level=minimal',
+  '-c',
+  'max_wal_senders=0',
+  '-c',
+  'autovacuum=off',
+  '-c',
+  'max_wal_size=1GB',
+];
+
+/** BENCH_FILL_ONLY=1 BENCH_FILL_DIR=<dir>: fills a new cluster in <dir> (which must not hold one) and keeps it. */
+export async function fillOnly(dir: string): Promise<void> {
+  if (fs.existsSync(dir) && fs.readdirSync(dir).length > 0)
+    throw new Error(
+      `${dir} is not empty: a kept fill is made once, into a new folder (remove this one first)`,
+    );
+  const logger = createLogger({ level: 'error' });
+  console.log(`filling a platform that has run for a year into ${dir}…`);
+  const embedded = await startEmbeddedPostgres({
+    baseDir: dir,
+    database: FILL_DATABASE,
+    logger,
+    durability: 'none',
+    maxConnections: 20,
+    extraFlags: FILL_ONLY_FLAGS,
+  });
+  let mark: FillMark;
+  try {
+    await applyMigrations(embedded.url);
+    const pool = new pg.Pool({ connectionString: embedded.url, max: 1 });
+    try {
+      const filled = await prefillPlatform(pool, { clearSchoolIds: [] });
+      mark = { ...filled, filledAt: new Date().toISOString() };
+    } finally {
+      await pool.end();
+    }
+  } finally {
+    await embedded.stop();
+  }
+  // fsync was off: the files are on disk only once the kernel has written them.
+  execFileSync('sync');
+  fs.writeFileSync(path.join(dir, FILL_MARK), `${JSON.stringify(mark, null, 2)}\n`);
+  console.log(
+    `kept in ${dir}: ${mark.sizes.schools} schools, ${mark.sizes.cards} cards, ${mark.sizes.deductions} deductions, ` +
+      `${mark.sizes.recharges} recharges, ${round(mark.databaseBytes / 2 ** 30, 2)} GiB, filled in ${round(mark.seconds, 0)} s`,
+  );
+  console.log(JSON.stringify({ fill_seconds: round(mark.seconds, 0), fill_bytes: mark.databaseBytes }));
+}
+
+/**
+ * Copies a kept fill into `baseDir` (new and empty) for one run to start its PostgreSQL on (database
+ * `campus`); the kept folder is only read. Returns what the fill holds.
+ */
+export function copyFill(dir: string, baseDir: string): FillMark {
+  const markFile = path.join(dir, FILL_MARK);
+  if (!fs.existsSync(markFile))
+    throw new Error(`${dir} holds no finished fill (no ${FILL_MARK}): make one with BENCH_FILL_ONLY=1`);
+  const mark = JSON.parse(fs.readFileSync(markFile, 'utf8')) as FillMark;
+  const started = Date.now();
+  execFileSync('cp', ['-a', '--reflink=auto', `${dir}/.`, baseDir]);
+  // The fill's owner process is long gone; this run's start takes the cluster over.
+  for (const file of ['pg-owner.pid', 'pg.log', FILL_MARK])
+    fs.rmSync(path.join(baseDir, file), { force: true });
+  console.log(
+    `pre-filled from ${dir} (copied in ${round((Date.now() - started) / 1000, 0)} s): ${mark.sizes.schools} schools, ` +
+      `${mark.sizes.cards} cards, ${mark.sizes.deductions} deductions, ${mark.sizes.recharges} recharges, filled ${mark.filledAt}`,
+  );
+  return mark;
+}
+
+/**
+ * bench:deduct's filled run on a kept fill: a copy started as its own test cluster is (full durability),
+ * with any migration newer than the fill applied.
+ */
+export async function startFromFill(
+  dir: string,
+  options: { maxConnections: number },
+): Promise<{ url: string; embedded: EmbeddedPostgres; stop(): Promise<void> }> {
+  const baseDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-filled-'));
+  try {
+    copyFill(dir, baseDir);
+    const embedded = await startEmbeddedPostgres({
+      baseDir,
+      database: FILL_DATABASE,
+      logger: createLogger({ level: 'error' }),
+      durability: 'full',
+      maxConnections: options.maxConnections,
+    });
+    await applyMigrations(embedded.url);
+    return {
+      url: embedded.url,
+      embedded,
+      async stop() {
+        await embedded.stop();
+        fs.rmSync(baseDir, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    fs.rmSync(baseDir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/**
+ * The end of bench:deduct and bench:recharge: BENCH_FILL_ONLY=1 makes a kept fill, BENCH_PREFILLED=1 compares
+ * the filled run to the empty one, anything else is the script's own run (`main`).
+ */
+export function runBench(
+  script: string,
+  keys: { throughput: string; latency: string },
+  main: () => Promise<void>,
+): void {
+  const fillDir = fillDirFromEnv();
+  let work: Promise<void>;
+  if (process.env.BENCH_FILL_ONLY === '1') {
+    work = fillDir ? fillOnly(fillDir) : Promise.reject(new Error('BENCH_FILL_ONLY=1 needs BENCH_FILL_DIR'));
+  } else if (prefillMode() === 'compare') work = compareFilledToEmpty(script, keys);
+  else work = main();
+  work.then(
+    () => process.exit(0),
+    (error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+}
+
 /** Tables this small are read whole by any plan, cheaply (schools, gateway clients, …). */
 const SMALL_TABLE_ROWS = 10_000;
 
@@ -167,6 +371,10 @@ export async function reportTableScans(databaseUrl: string): Promise<void> {
 
 /** The tables that get millions of rows: their secondary indexes are built once after the load. */
 const BULK_TABLES = [
+  'users',
+  'bindings',
+  'withholding_agreements',
+  'agreement_cards',
   'deductions',
   'deduction_attempts',
   'order_status_changes',
@@ -177,7 +385,7 @@ const BULK_TABLES = [
 ];
 
 /**
- * Loads with the tables' secondary indexes dropped and builds them again afterwards (the same definitions,
+ * Loads with the tables' secondary indexes dropped (those no constraint needs) and builds them again afterwards (the same definitions,
  * read from the catalog): one sorted build instead of millions of scattered inserts, the usual bulk-load
  * way, minutes instead of hours here. The indexes come out compact, as after a REINDEX; primary keys stay.
  */
@@ -185,7 +393,8 @@ async function withIndexesBuiltAfter(client: pg.PoolClient, load: () => Promise<
   const { rows } = await client.query<{ name: string; definition: string }>(
     `select i.indexrelid::regclass::text as name, pg_get_indexdef(i.indexrelid) as definition
      from pg_index i join pg_class t on t.oid = i.indrelid
-     where t.relname = any($1::text[]) and t.relnamespace = 'public'::regnamespace and not i.indisprimary`,
+     where t.relname = any($1::text[]) and t.relnamespace = 'public'::regnamespace and not i.indisprimary
+       and not exists (select 1 from pg_constraint c where c.conindid = i.indexrelid)`,
     [BULK_TABLES],
   );
   for (const index of rows) await client.query(`drop index ${index.name}`);
@@ -217,6 +426,8 @@ export async function prefillPlatform(
     // is written below as the triggers would have written it.
     await client.query(`set session_replication_role = replica`);
     await client.query(`set work_mem = '256MB'`);
+    // A few huge transactions: none needs its own flush (a lost fill is made again).
+    await client.query(`set synchronous_commit = off`);
 
     const { rows: schoolCount } = await client.query(`select count(*)::int as n from schools`);
     const newSchools = Math.max(0, sizes.schools - schoolCount[0].n);
@@ -231,59 +442,60 @@ export async function prefillPlatform(
     );
     step(`${newSchools} schools`);
 
-    const { rows: payerCount } = await client.query(
-      `select count(*)::int as n from bindings where is_withholding_payer and status = 'ACTIVE'`,
-    );
-    const newCards = Math.max(0, sizes.cards - payerCount[0].n);
-    await client.query(
-      `create temp table fill_people on commit preserve rows as
+    // Every bulk table's secondary indexes are built once, after the load.
+    await withIndexesBuiltAfter(client, async () => {
+      const { rows: payerCount } = await client.query(
+        `select count(*)::int as n from bindings where is_withholding_payer and status = 'ACTIVE'`,
+      );
+      const newCards = Math.max(0, sizes.cards - payerCount[0].n);
+      await client.query(
+        `create temp table fill_people on commit preserve rows as
        select g, gen_random_uuid() as user_id, gen_random_uuid() as binding_id, gen_random_uuid() as agreement_id,
               s.id as school_id, 'F' || lpad(g::text, 8, '0') as card_no,
               now() - interval '1 day' * $2::int * random() as since
        from generate_series(1, $1::int) g
        join (select id, row_number() over (order by code) - 1 as k, count(*) over () as m
                from schools where code like '0%') s on s.k = g % s.m`,
-      [newCards, sizes.days],
-    );
-    await client.query(
-      `insert into users (id, alipay_open_id, created_at) select user_id, 'fill-' || g, since from fill_people`,
-    );
-    await client.query(
-      `insert into bindings (id, school_id, user_id, card_no, holder_name, relation, status, is_withholding_payer,
+        [newCards, sizes.days],
+      );
+      await client.query(
+        `insert into users (id, alipay_open_id, created_at) select user_id, 'fill-' || g, since from fill_people`,
+      );
+      await client.query(
+        `insert into bindings (id, school_id, user_id, card_no, holder_name, relation, status, is_withholding_payer,
                              created_at, updated_at)
        select binding_id, school_id, user_id, card_no, '学生' || g, 'SELF', 'ACTIVE', true, since, since
        from fill_people`,
-    );
-    await client.query(
-      `insert into withholding_agreements (id, school_id, user_id, external_agreement_no, agreement_no, status,
+      );
+      await client.query(
+        `insert into withholding_agreements (id, school_id, user_id, external_agreement_no, agreement_no, status,
                                            sign_scene, signed_at, created_at, updated_at)
        select agreement_id, school_id, user_id, 'FA' || g, 'FAG' || g, 'ACTIVE', 'INDUSTRY|CAMPUS', since, since, since
        from fill_people`,
-    );
-    await client.query(
-      `insert into agreement_cards (agreement_id, binding_id, school_id, card_no, created_at, updated_at)
+      );
+      await client.query(
+        `insert into agreement_cards (agreement_id, binding_id, school_id, card_no, created_at, updated_at)
        select agreement_id, binding_id, school_id, card_no, since, since from fill_people`,
-    );
-    await client.query(`drop table fill_people`);
-    step(`${newCards} cards: users, bindings, agreements`);
+      );
+      await client.query(`drop table fill_people`);
+      step(`${newCards} cards: users, bindings, agreements`);
 
-    // Every payer card of the platform, numbered, the benchmark's own among them.
-    await client.query(
-      `create temp table fill_cards on commit preserve rows as
+      // Every payer card of the platform, numbered, the benchmark's own among them.
+      await client.query(
+        `create temp table fill_cards on commit preserve rows as
        select row_number() over (order by b.school_id, b.card_no) as n, b.school_id, b.card_no, b.user_id,
               b.id as binding_id, ac.agreement_id, b.school_id = any($1::uuid[]) as stays_clear
        from bindings b
        left join agreement_cards ac on ac.binding_id = b.id and ac.removed_at is null
        where b.is_withholding_payer and b.status = 'ACTIVE'`,
-      [options.clearSchoolIds],
-    );
-    await client.query(`create unique index on fill_cards (n)`);
-    await client.query(`analyze fill_cards`);
-    const { rows: cardRows } = await client.query(`select count(*)::int as n from fill_cards`);
-    const cards = cardRows[0].n as number;
-    if (cards === 0) throw new Error('no payer cards to fill for');
+        [options.clearSchoolIds],
+      );
+      await client.query(`create unique index on fill_cards (n)`);
+      await client.query(`analyze fill_cards`);
+      const { rows: cardRows } = await client.query(`select count(*)::int as n from fill_cards`);
+      const cards = cardRows[0].n as number;
+      if (cards === 0) throw new Error('no payer cards to fill for');
 
-    await withIndexesBuiltAfter(client, async () => {
       for (let low = 1; low <= sizes.deductions; low += CHUNK) {
         const high = Math.min(sizes.deductions, low + CHUNK - 1);
         await client.query(
@@ -308,8 +520,9 @@ export async function prefillPlatform(
                case when status = 'DECLINED' then (array['NOT_SIGNED', 'OVER_DAILY_LIMIT', 'IN_ARREARS'])[1 + g % 3] end,
                status,
                case when status in ('DECLINED', 'REVERSED') then 0 else 1 end,
-               -- Debts are retried after the run, so that no collector works during the measurement.
-               case when status = 'RETRYING' then now() + interval '1 day' end,
+               -- Debts are retried after the runs (a kept fill serves for weeks), so that no collector works
+               -- during a measurement.
+               case when status = 'RETRYING' then now() + interval '1 year' end,
                case when status <> 'DECLINED' then 'DF' || g end,
                case when status in ('COLLECTED', 'SETTLED') then t + interval '2 seconds' end,
                case when status = 'REVERSED' then t + interval '30 seconds' end,
@@ -400,12 +613,7 @@ export async function prefillPlatform(
     });
     step('indexes built');
 
-    // The replay window's nonces at ~200 swipes/s (a day's average for 200 schools): ten minutes' worth.
-    await client.query(
-      `insert into gateway_nonces (client_id, nonce, expires_at)
-       select 'fill-gw-' || (g % 400), md5('fill' || g), now() + interval '5 minutes' * random()
-       from generate_series(1, 120000) g`,
-    );
+    await insertReplayWindowNonces(client);
     step('gateway nonces of the replay window');
 
     // What admin.stats would have folded by now (a year of it): it starts from here, as on a live platform.

@@ -12,7 +12,8 @@
  * Prints human-readable figures, then one JSON line: {credited_p50_ms, credited_p95_ms, notifies_per_s}.
  *
  * Env: BENCH_N (default 1500 per phase), BENCH_RATE (300), BENCH_CONCURRENCY (32); BENCH_PREFILLED=1 and
- * BENCH_FILL_* for the same figures on a platform that has run for a year, against empty tables (prefill.ts).
+ * BENCH_FILL_* for the same figures on a platform that has run for a year, against empty tables; BENCH_FILL_DIR
+ * and BENCH_FILL_ONLY=1 to make a fill once and measure on copies of it (prefill.ts).
  */
 process.env.TZ = 'Asia/Shanghai';
 process.env.LOG_LEVEL ??= 'error';
@@ -23,7 +24,14 @@ import { signedNotification } from '../../test/support/alipay-forge.js';
 import { MAX_OPEN_RECHARGES } from '../../server/src/domain/recharge/recharge.js';
 import { agent, json, payerWithCard, request, type BenchPayer } from './api.js';
 import { cpuSeconds, postgresCpuSeconds, startBenchStack, type BenchStack } from './harness.js';
-import { compareFilledToEmpty, prefillDatabase, prefillMode, reportTableScans } from './prefill.js';
+import {
+  fillDirFromEnv,
+  prefillDatabase,
+  prefillMode,
+  reportTableScans,
+  startMeasuringOnKeptFill,
+  runBench,
+} from './prefill.js';
 import { forEachLimited, percentile, round } from './stats.js';
 
 const N = Number(process.env.BENCH_N ?? 1500);
@@ -99,10 +107,15 @@ async function main() {
       RECHARGE_CREDIT_CONCURRENCY: process.env.BENCH_CREDIT_CONCURRENCY ?? '48',
     },
     workers: WORKERS,
+    // The filled run on a copy of a kept fill (BENCH_FILL_DIR), or filled here after the stack's seeding.
+    fromFill: prefillMode() === 'filled' ? fillDirFromEnv() : undefined,
   });
   const notifyUrl = `${stack.bffUrl}/notify/alipay`;
   try {
-    if (prefillMode() === 'filled') await prefillDatabase(stack.databaseUrl, [stack.school.id]);
+    if (prefillMode() === 'filled') {
+      if (fillDirFromEnv()) await startMeasuringOnKeptFill(stack.databaseUrl);
+      else await prefillDatabase(stack.databaseUrl, [stack.school.id]);
+    }
     console.log(`creating ${2 * N} recharge orders through the API…`);
     const orders = await createOrders(stack, 2 * N);
     const bodies = orders.map((order) => notificationBody(stack, order));
@@ -203,13 +216,4 @@ async function main() {
   }
 }
 
-(prefillMode() === 'compare'
-  ? compareFilledToEmpty('scripts/bench/recharge.ts', {
-      throughput: 'notifies_per_s',
-      latency: 'credited_p95_ms',
-    })
-  : main()
-).catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+runBench('scripts/bench/recharge.ts', { throughput: 'notifies_per_s', latency: 'credited_p95_ms' }, main);
