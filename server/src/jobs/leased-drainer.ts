@@ -159,20 +159,32 @@ export class LeasedDrainer<Row extends { id: string }> {
 
   private async drain(): Promise<void> {
     const { batchSize, concurrency, leaseMs } = this.source;
+    // The next batch is claimed while the workers still have rows (below the low-water mark), so that no
+    // worker waits for a claim: claiming only once the queue ran dry left every worker idle for a round trip
+    // each batch.
+    const lowWater = Math.min(concurrency, Math.ceil(batchSize / 2));
     const queue: Row[] = [];
+    // The run ends when a claim made with the queue empty finds nothing; one made ahead of time that finds
+    // nothing only stops claiming ahead (rows may come due meanwhile: retries due at once).
     let exhausted = false;
+    let isDry = false;
     let refill: Promise<void> | null = null;
+    const claimMore = (): Promise<void> =>
+      (refill ??= (async () => {
+        const now = this.env.now();
+        const rows = await this.source.claim(now, new Date(now.getTime() + leaseMs), batchSize);
+        isDry = rows.length === 0;
+        if (isDry && queue.length === 0) exhausted = true;
+        queue.push(...rows);
+      })().finally(() => (refill = null)));
     const take = async (): Promise<Row | undefined> => {
-      while (queue.length === 0 && !exhausted && !this.stopped) {
-        refill ??= (async () => {
-          const now = this.env.now();
-          const rows = await this.source.claim(now, new Date(now.getTime() + leaseMs), batchSize);
-          if (rows.length === 0) exhausted = true;
-          queue.push(...rows);
-        })().finally(() => (refill = null));
-        await refill;
-      }
-      return this.stopped ? undefined : queue.shift();
+      while (queue.length === 0 && !exhausted && !this.stopped) await claimMore();
+      if (this.stopped) return undefined;
+      const row = queue.shift();
+      if (row && queue.length < lowWater && !isDry && !exhausted)
+        // A failed claim ahead of time is tried again by the worker that finds the queue empty.
+        claimMore().catch(() => undefined);
+      return row;
     };
     const worker = async (): Promise<void> => {
       for (let row = await take(); row; row = await take()) {
@@ -187,6 +199,8 @@ export class LeasedDrainer<Row extends { id: string }> {
     try {
       await Promise.all(Array.from({ length: concurrency }, worker));
     } finally {
+      // A claim made ahead of time may still be on its way (a stop): its rows are given back too.
+      await (refill as Promise<void> | null)?.catch(() => undefined);
       if (queue.length > 0) await this.source.release(queue.splice(0));
     }
   }

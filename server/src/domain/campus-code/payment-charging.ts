@@ -1,8 +1,9 @@
 import {
-  finishChargeAttempt,
+  finishChargeAttempts,
   releaseCampusCodeLease,
   type ChargeAttempt,
   type ClaimedCampusCodePayment,
+  type FinishedChargeAttempt,
 } from '../../db/repos/campus-code/charges.js';
 import type { SchoolRow } from '../../db/repos/schools/schools.js';
 import type { Deps } from '../../deps.js';
@@ -40,6 +41,18 @@ export const CAMPUS_CODE_LIFE_MS = 10 * 86_400_000;
 
 export interface ChargeContext {
   school: SchoolRow;
+  /**
+   * Makes the attempt's outcome durable; true when the payment moved (the lease was still ours). The
+   * drainer groups the attempts that end together into one commit (jobs/campus-code/campus-code-pay.ts); by
+   * default each is written on its own. Until it resolves the payment stays marked as possibly charged, so
+   * a crash in between leads to a query, never a second charge.
+   */
+  finishAttempt?: (finished: FinishedChargeAttempt) => Promise<boolean>;
+}
+
+/** One attempt written on its own. */
+async function finishAttemptAlone(deps: Pick<Deps, 'db'>, finished: FinishedChargeAttempt) {
+  return (await finishChargeAttempts(deps.db, [finished])).has(finished.id);
 }
 
 type Attempt = Omit<ChargeAttempt, 'outTradeNo'> & { outTradeNo?: string };
@@ -67,13 +80,13 @@ export async function chargeCampusCodePayment(
     );
     return undefined;
   }
-  const finished = await finishChargeAttempt(
-    deps.db,
-    payment.id,
+  const finish = context.finishAttempt ?? ((done) => finishAttemptAlone(deps, done));
+  const finished = await finish({
+    id: payment.id,
     lease,
-    { ...attempt, outTradeNo: attempt.outTradeNo ?? payment.outTradeNo! },
-    deps.clock.now(),
-  );
+    attempt: { ...attempt, outTradeNo: attempt.outTradeNo ?? payment.outTradeNo! },
+    now: deps.clock.now(),
+  });
   if (!finished) {
     deps.logger.warn('campus-code lease lost before the attempt ended', { paymentNo: payment.paymentNo });
     return undefined;

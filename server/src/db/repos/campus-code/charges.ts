@@ -74,44 +74,81 @@ export interface ChargeAttempt {
   lastErrorCode: string | null;
 }
 
+/** One drainer attempt to record: the payment it worked on, under the lease it held, and what came of it. */
+export interface FinishedChargeAttempt {
+  id: string;
+  lease: Date;
+  attempt: ChargeAttempt;
+  /** When the attempt ended (paid_at, failed_at, the attempt's time). */
+  now: Date;
+}
+
 /**
- * Ends this drainer's attempt: records it and moves the payment in one statement, only while the lease is
- * still ours. A payment that is PAID or FAILED no longer needs its code: final_data is dropped then.
+ * Ends drainer attempts: records each and moves its payment, all in one statement (one commit however many
+ * attempts: the drainer's bound was a commit per payment), each only while its lease is still the
+ * drainer's. A payment that is PAID or FAILED no longer needs its code: final_data is dropped then. Answers
+ * the ids of the payments that moved (a payment whose lease was lost is left to whoever holds it now).
  */
-export async function finishChargeAttempt(
+export async function finishChargeAttempts(
   db: Executor,
-  id: string,
-  lease: Date,
-  attempt: ChargeAttempt,
-  now: Date,
-): Promise<boolean> {
-  const isDone = attempt.status === 'PAID' || attempt.status === 'FAILED';
-  const { rows } = await db.execute<{ id: string }>(sql`
-    with moved as (
-      update campus_code_payments set
-        status = ${attempt.status},
-        attempts = attempts + ${attempt.isPayCall ? 1 : 0},
-        retries_used = retries_used + ${attempt.usesRetrySlot ? 1 : 0},
-        next_attempt_at = ${attempt.nextAttemptAt},
-        charge_state = ${attempt.chargeState},
-        charge_open_since = ${attempt.chargeOpenSince},
-        out_trade_no = ${attempt.outTradeNo},
-        alipay_trade_no = coalesce(${attempt.alipayTradeNo ?? null}, alipay_trade_no),
-        last_error_code = ${attempt.lastErrorCode},
-        paid_at = ${attempt.status === 'PAID' ? now : null}::timestamptz,
-        failed_at = ${attempt.status === 'FAILED' ? now : null}::timestamptz,
-        final_data_enc = case when ${isDone} then null else final_data_enc end,
+  finished: FinishedChargeAttempt[],
+): Promise<Set<string>> {
+  if (finished.length === 0) return new Set();
+  const rows = finished.map(({ id, lease, attempt, now }) => {
+    const isDone = attempt.status === 'PAID' || attempt.status === 'FAILED';
+    return {
+      id,
+      lease: lease.toISOString(),
+      status: attempt.status,
+      pay_calls: attempt.isPayCall ? 1 : 0,
+      retry_slots: attempt.usesRetrySlot ? 1 : 0,
+      next_attempt_at: attempt.nextAttemptAt?.toISOString() ?? null,
+      charge_state: attempt.chargeState,
+      charge_open_since: attempt.chargeOpenSince?.toISOString() ?? null,
+      out_trade_no: attempt.outTradeNo,
+      alipay_trade_no: attempt.alipayTradeNo ?? null,
+      last_error_code: attempt.lastErrorCode,
+      paid_at: attempt.status === 'PAID' ? now.toISOString() : null,
+      failed_at: attempt.status === 'FAILED' ? now.toISOString() : null,
+      is_done: isDone,
+      outcome: attempt.outcome,
+      alipay_code: attempt.alipayCode ?? null,
+      alipay_sub_code: attempt.alipaySubCode ?? null,
+      ended_at: now.toISOString(),
+    };
+  });
+  const { rows: moved } = await db.execute<{ id: string }>(sql`
+    with finished as (
+      select * from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as f(
+        id uuid, lease timestamptz, status text, pay_calls int, retry_slots int, next_attempt_at timestamptz,
+        charge_state text, charge_open_since timestamptz, out_trade_no text, alipay_trade_no text,
+        last_error_code text, paid_at timestamptz, failed_at timestamptz, is_done boolean, outcome text,
+        alipay_code text, alipay_sub_code text, ended_at timestamptz)
+    ), moved as (
+      update campus_code_payments p set
+        status = f.status,
+        attempts = p.attempts + f.pay_calls,
+        retries_used = p.retries_used + f.retry_slots,
+        next_attempt_at = f.next_attempt_at,
+        charge_state = f.charge_state,
+        charge_open_since = f.charge_open_since,
+        out_trade_no = f.out_trade_no,
+        alipay_trade_no = coalesce(f.alipay_trade_no, p.alipay_trade_no),
+        last_error_code = f.last_error_code,
+        paid_at = f.paid_at,
+        failed_at = f.failed_at,
+        final_data_enc = case when f.is_done then null else p.final_data_enc end,
         lease_until = null,
-        updated_at = ${now}
-      where id = ${id} and lease_until = ${lease}
-      returning id, attempts
+        updated_at = f.ended_at
+      from finished f
+      where p.id = f.id and p.lease_until = f.lease
+      returning p.id, p.attempts, f.outcome, f.alipay_code, f.alipay_sub_code, f.out_trade_no, f.ended_at
     ), recorded as (
       insert into campus_code_attempts (payment_id, attempt_no, outcome, alipay_code, alipay_sub_code, out_trade_no, created_at)
-      select id, attempts, ${attempt.outcome}, ${attempt.alipayCode ?? null}, ${attempt.alipaySubCode ?? null},
-        ${attempt.outTradeNo}, ${now} from moved
+      select id, attempts, outcome, alipay_code, alipay_sub_code, out_trade_no, ended_at from moved
     )
     select id from moved`);
-  return rows.length === 1;
+  return new Set(moved.map((row) => String(row.id)));
 }
 
 /** Gives one row back, only while this drainer still holds it (an unexpected error in our own code). */
