@@ -26,8 +26,8 @@ const FINISH_WRITES_IN_FLIGHT = 2;
  * time and every CAMPUS_CODE_PAY_EVERY_MS.
  *
  * The attempts that end together are recorded together (lib/commit-batches.ts): one statement and one commit
- * for up to a whole drain's worth of payments instead of one each, which bounded the drain (README
- * "Performance"). Each attempt still waits for its own commit before its payment counts as done.
+ * for up to CAMPUS_CODE_PAY_CONCURRENCY payments instead of one each (a commit per payment kept the drain
+ * waiting on WAL flushes: README "Performance"). Each attempt still waits for its own commit.
  */
 export function campusCodePayJob(deps: Deps): JobDefinition {
   const { payBatch, payConcurrency, leaseMs, payEveryMs } = deps.config.campusCode;
