@@ -23,6 +23,7 @@ import { Alipay } from '../../server/src/integrations/alipay/alipay.js';
 import { DataProtector } from '../../server/src/lib/crypto.js';
 import { createLogger } from '../../server/src/lib/logger.js';
 import { systemClock } from '../../server/src/lib/clock.js';
+import { statementProfileFlags } from './statement-profile.js';
 import { AlipaySandboxControl } from '../sandbox/alipay/control-client.js';
 import { CardsysSandboxControl } from '../sandbox/cardsys/control-client.js';
 import { copyFill } from './prefill.js';
@@ -115,7 +116,13 @@ export async function startBenchStack(options: BenchStackOptions = {}): Promise<
   let embedded: EmbeddedPostgres | undefined;
   try {
     if (options.fromFill) copyFill(options.fromFill, baseDir);
-    embedded = await startEmbeddedPostgres({ baseDir, database: 'campus', logger, maxConnections: 300 });
+    embedded = await startEmbeddedPostgres({
+      baseDir,
+      database: 'campus',
+      logger,
+      maxConnections: 300,
+      extraFlags: statementProfileFlags(),
+    });
     await applyMigrations(embedded.url);
     const postgresPid =
       Number(fs.readFileSync(path.join(embedded.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]) ||

@@ -4,10 +4,10 @@ import {
   formatFen,
   relationLabel,
 } from '../../../../shared/format.js';
-import type { Executor } from '../../db/client.js';
-import { findBinding, findWithholdingPayer, listLiveBindingsOfCard } from '../../db/repos/cards/bindings.js';
+import { findWithholdingPayer, listLiveBindingsOfCard } from '../../db/repos/cards/bindings.js';
 import type { Deps } from '../../deps.js';
-import { queueMessage, sendToUser, wakeMessageSender } from './outbox.js';
+import { outboxRow, queueMessage, sendToUser, wakeMessageSender } from './outbox.js';
+import type { NewUserMessage } from '../../db/repos/messages/messages.js';
 
 /**
  * The platform's events that users may be told about (issue #12 "Messages"), each queued once per event
@@ -18,28 +18,24 @@ function cardLabel(holderName: string | null | undefined, cardNo: string): strin
   return holderName ? `${holderName}（尾号${cardNo.slice(-4)}）` : `尾号${cardNo.slice(-4)}`;
 }
 
-/** A recharge is on the card: its payer hears it, with the card and the amount. */
-export async function announceRechargeCredited(
-  deps: Pick<Deps, 'db' | 'clock'>,
-  tx: Executor,
-  order: {
-    id: string;
-    userId: string;
-    schoolId: string;
-    bindingId: string;
-    cardNo: string;
-    amountFen: number;
-  },
-): Promise<void> {
-  const binding = await findBinding(tx, order.bindingId);
-  await queueMessage(tx, deps, {
+/**
+ * A recharge is on the card: its payer hears it, with the card and the amount. The crediting statement
+ * queues it (repos/recharge markCredited), so it exists exactly when the credit does; the holder's name is
+ * read before, beside the card-system call, to keep that statement a single round trip.
+ */
+export function rechargeCreditedMessage(
+  deps: Pick<Deps, 'clock'>,
+  order: { id: string; userId: string; schoolId: string; cardNo: string; amountFen: number },
+  holderName: string | null | undefined,
+): NewUserMessage {
+  return outboxRow({
     kind: 'RECHARGE_CREDITED',
     userId: order.userId,
     schoolId: order.schoolId,
     dedupKey: `recharge-credited:${order.id}`,
     values: [
       formatFen(order.amountFen),
-      cardLabel(binding?.holderName, order.cardNo),
+      cardLabel(holderName, order.cardNo),
       formatBeijingDateTime(deps.clock.now().toISOString()),
     ],
   });

@@ -1,4 +1,4 @@
-import { insertMessage, signalMessagesDue } from '../../db/repos/messages/messages.js';
+import { insertMessage, signalMessagesDue, type NewUserMessage } from '../../db/repos/messages/messages.js';
 import type { Executor } from '../../db/client.js';
 import type { Deps } from '../../deps.js';
 import { MESSAGE_KINDS, type MessageKind } from './catalog.js';
@@ -31,21 +31,22 @@ export async function queueMessage(
   deps: Pick<Deps, 'clock'>,
   message: QueuedMessage,
 ): Promise<boolean> {
+  return insertMessage(db, outboxRow(message), deps.clock.now());
+}
+
+/** The outbox row of a message (checked against its kind), for writers that insert it in their own statement. */
+export function outboxRow(message: QueuedMessage): NewUserMessage {
   const kind = MESSAGE_KINDS[message.kind];
   if (message.values.length !== kind.keywords.length)
     throw new Error(`${message.kind} takes ${kind.keywords.length} values, got ${message.values.length}`);
-  return insertMessage(
-    db,
-    {
-      userId: message.userId,
-      schoolId: message.schoolId,
-      kind: message.kind,
-      dedupKey: message.dedupKey,
-      page: message.page ?? kind.page,
-      values: message.values,
-    },
-    deps.clock.now(),
-  );
+  return {
+    userId: message.userId,
+    schoolId: message.schoolId,
+    kind: message.kind,
+    dedupKey: message.dedupKey,
+    page: message.page ?? kind.page,
+    values: message.values,
+  };
 }
 
 /** After the commit that queued messages: the sender starts within milliseconds. */

@@ -1,4 +1,5 @@
 import type { CreateRechargeRequest } from '../../../../shared/api.js';
+import { findBinding } from '../../db/repos/cards/bindings.js';
 import { findUser } from '../../db/repos/users/users.js';
 import {
   findRecharge,
@@ -19,7 +20,7 @@ import { CardSystemError } from '../../integrations/cardsys/index.js';
 import { newOrderNo } from '../../lib/ids.js';
 import { activeSchool, usableBinding } from '../cards/bindings.js';
 import { DomainError } from '../errors.js';
-import { announceRechargeCredited } from '../messages/events.js';
+import { rechargeCreditedMessage } from '../messages/events.js';
 import { wakeMessageSender } from '../messages/outbox.js';
 import { alipayFailure, requireAlipay } from '../outside-errors.js';
 import { wakeWalletSync } from '../membercard/wallet-sync.js';
@@ -139,8 +140,13 @@ export async function creditRecharge(deps: Deps, order: RechargeRow, school: Sch
       if (pointsCardIds.length > 0) await wakeWalletSync(deps, pointsCardIds);
       return;
     }
-    await cardSystem.recharge({ cardNo: order.cardNo, amountFen: order.amountFen, flowNo: order.outTradeNo });
-    const pointsCardIds = await creditedWithMessage(deps, order);
+    // The message's card label is read while the vendor works, so that recording the credit is one statement.
+    const [, holderName] = await Promise.all([
+      cardSystem.recharge({ cardNo: order.cardNo, amountFen: order.amountFen, flowNo: order.outTradeNo }),
+      // A failed read is read again after the call: the vendor's answer decides what happens next.
+      holderNameOf(deps, order).catch(() => undefined),
+    ]);
+    const pointsCardIds = await creditedWithMessage(deps, order, holderName);
     deps.logger.debug('recharge credited', { outTradeNo: order.outTradeNo, amountFen: order.amountFen });
     // The school's points rule, applied with the credit: the wallet card shows the new total.
     if (pointsCardIds.length > 0) await wakeWalletSync(deps, pointsCardIds);
@@ -211,16 +217,24 @@ async function afterCreditFailure(
   }
 }
 
-/** CREDITED, and the payer's "credited" message in the same transaction: sent once, never without the credit. */
-/** CREDITED with its message in one transaction; the wallet cards whose points the credit raised. */
-async function creditedWithMessage(deps: Deps, order: RechargeRow): Promise<string[]> {
-  const { isCredited, pointsCardIds } = await deps.db.transaction(async (tx) => {
-    const credited = await markCredited(tx, order.id, deps.clock.now());
-    if (credited.isCredited) await announceRechargeCredited(deps, tx, order);
-    return credited;
-  });
+/**
+ * CREDITED with the payer's "credited" message in one statement (sent once, never without the credit); the
+ * wallet cards whose points the credit raised.
+ */
+async function creditedWithMessage(
+  deps: Deps,
+  order: RechargeRow,
+  holderName?: string | null,
+): Promise<string[]> {
+  const name = holderName === undefined ? await holderNameOf(deps, order) : holderName;
+  const message = rechargeCreditedMessage(deps, order, name);
+  const { isCredited, pointsCardIds } = await markCredited(deps.db, order.id, deps.clock.now(), message);
   if (isCredited) wakeMessageSender(deps);
   return pointsCardIds;
+}
+
+async function holderNameOf(deps: Deps, order: RechargeRow): Promise<string | null> {
+  return (await findBinding(deps.db, order.bindingId))?.holderName ?? null;
 }
 
 /**

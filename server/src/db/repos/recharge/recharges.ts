@@ -1,6 +1,7 @@
 import { and, desc, eq, gte, inArray, lt, lte, sql } from 'drizzle-orm';
 import type pg from 'pg';
 import { wakeDrainers } from '../../wakeups.js';
+import { insertMessageWhere, type NewUserMessage } from '../messages/messages.js';
 import { bodyToStore } from '../notify/notify-log.js';
 import type { Executor } from '../../client.js';
 import { bindings, rechargeOrders, schools } from '../../schema.js';
@@ -144,12 +145,18 @@ export async function nextCreditDueAt(db: Executor): Promise<Date | null> {
  * PAID → CREDITED. Returns whether this call moved the order, and the membership cards that earned points
  * by it: when the school gives points per yuan recharged (membership_programs), the card's wallet card gets
  * them in the same statement, so a recharge awards its points exactly once (DESIGN §6.4, docs/membercard.md).
+ * The payer's message goes into the outbox in the same statement too, only when this call moved the order:
+ * one round trip and one commit per credit (the crediting hot path, issue 18 §2).
  */
 export async function markCredited(
   db: Executor,
   id: string,
   now: Date,
+  message?: NewUserMessage,
 ): Promise<{ isCredited: boolean; pointsCardIds: string[] }> {
+  const queued = message
+    ? sql`, queued as (${insertMessageWhere(message, now, sql`exists (select 1 from credited)`)})`
+    : sql``;
   const { rows } = await db.execute<{ credited: number; cards: string[] | null }>(sql`
     with credited as (
       update ${rechargeOrders} set
@@ -167,7 +174,7 @@ export async function markCredited(
       where p.school_id = c.school_id and p.points_per_yuan > 0 and c.amount_fen >= 100
         and m.school_id = c.school_id and m.card_no = c.card_no and m.status <> 'REMOVED'
       returning m.id
-    )
+    )${queued}
     select (select count(*) from credited)::int as credited, (select array_agg(id::text) from awarded) as cards`);
   return { isCredited: rows[0].credited === 1, pointsCardIds: (rows[0].cards ?? []).map(String) };
 }

@@ -1,0 +1,77 @@
+/**
+ * `BENCH_STATEMENTS=1`: what PostgreSQL did per unit of work in a measured phase — statements (from
+ * pg_stat_statements, loaded only in this mode), transactions, WAL records and WAL flushes — to tell which
+ * queries a figure is spent on. Off by default: the extension itself costs a little on every statement.
+ */
+import pg from 'pg';
+import { round } from './stats.js';
+
+export const statementProfiling = process.env.BENCH_STATEMENTS === '1';
+
+/** Flags for startEmbeddedPostgres in this mode. */
+export function statementProfileFlags(): string[] {
+  return statementProfiling
+    ? ['-c', 'shared_preload_libraries=pg_stat_statements', '-c', 'pg_stat_statements.track=all']
+    : [];
+}
+
+interface Counters {
+  commits: number;
+  walRecords: number;
+  walBytes: number;
+  walSyncs: number;
+}
+
+async function counters(pool: pg.Pool): Promise<Counters> {
+  const db = await pool.query<{ commits: string }>(
+    `select sum(xact_commit)::bigint as commits from pg_stat_database`,
+  );
+  const wal = await pool.query<{ records: string; bytes: string }>(
+    `select wal_records as records, wal_bytes as bytes from pg_stat_wal`,
+  );
+  // PostgreSQL 18 counts WAL writes and flushes in pg_stat_io.
+  const io = await pool.query<{ syncs: string | null }>(
+    `select sum(fsyncs)::bigint as syncs from pg_stat_io where object = 'wal'`,
+  );
+  return {
+    commits: Number(db.rows[0].commits),
+    walRecords: Number(wal.rows[0].records),
+    walBytes: Number(wal.rows[0].bytes),
+    walSyncs: Number(io.rows[0].syncs ?? 0),
+  };
+}
+
+export interface StatementProfile {
+  /** Prints the profile of everything since start(), per `units` units of work. */
+  report(units: number, unitName: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Resets the statistics and starts counting; a no-op unless BENCH_STATEMENTS=1. */
+export async function startStatementProfile(databaseUrl: string): Promise<StatementProfile> {
+  if (!statementProfiling) return { report: async () => undefined, close: async () => undefined };
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 1 });
+  await pool.query('create extension if not exists pg_stat_statements');
+  await pool.query('select pg_stat_statements_reset()');
+  const before = await counters(pool);
+  return {
+    async report(units, unitName) {
+      const after = await counters(pool);
+      const per = (key: keyof Counters) => round((after[key] - before[key]) / units, 2);
+      console.log(
+        `         per ${unitName}: ${per('commits')} commits, ${per('walSyncs')} WAL flushes, ${per('walRecords')} WAL records, ${per('walBytes')} WAL bytes`,
+      );
+      const { rows } = await pool.query<{ calls: string; ms: number; rows: string; query: string }>(
+        `select calls, total_exec_time as ms, rows, regexp_replace(query, '\\s+', ' ', 'g') as query
+           from pg_stat_statements where query not like '%pg_stat_statements%'
+          order by total_exec_time desc limit 25`,
+      );
+      for (const row of rows) {
+        console.log(
+          `         ${String(round(Number(row.calls) / units, 2)).padStart(6)} calls/${unitName} ${String(round(row.ms / units, 3)).padStart(7)} ms/${unitName}  ${row.query.slice(0, 160)}`,
+        );
+      }
+    },
+    close: () => pool.end(),
+  };
+}
