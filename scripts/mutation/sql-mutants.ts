@@ -301,7 +301,7 @@ const MUTANTS: Mutant[] = [
     from: "c.removed_at is null and a.status = 'ACTIVE'",
     to: "a.status = 'ACTIVE'",
     tests: ['test/integration/withholding/families.test.ts'],
-    grep: 'removed the payer from',
+    grep: 'removed the payer from|added back to the agreement',
   },
   {
     id: 'approved-not-due',

@@ -169,6 +169,30 @@ describe('families: one payer, several cards', () => {
     assert.equal((await gateway.deduct(sale(parent.cards[0].cardNo, 100))).body.reason, 'NOT_BOUND');
   });
 
+  it('pays a card added back to the agreement under its new limits, not those it was removed with', async () => {
+    const parent = await parentOf(2);
+    const [first, second] = parent.cards;
+    const cover = (cards: unknown[]) =>
+      parent.api.put('/api/v1/withholding/cards', { schoolId: stack.school.id, cards });
+    await sign(parent, [
+      { bindingId: first.bindingId, txnLimitFen: 500, dailyLimitFen: 500 },
+      { bindingId: second.bindingId },
+    ]);
+    await eventually(() => boundAtCardSystem(first.cardNo), { message: 'the first card bound' });
+    assert.equal((await cover([{ bindingId: second.bindingId }])).status, 200);
+    await eventually(async () => !(await boundAtCardSystem(first.cardNo)), {
+      message: 'the removed card unbound',
+    });
+    const back = await cover([
+      { bindingId: first.bindingId, txnLimitFen: 2000, dailyLimitFen: 2000 },
+      { bindingId: second.bindingId },
+    ]);
+    assert.equal(back.status, 200, back.text);
+    await eventually(() => boundAtCardSystem(first.cardNo), { message: 'the card added back bound again' });
+    assert.equal((await gateway.deduct(sale(first.cardNo, 1000))).body.decision, 'APPROVED');
+    assert.equal((await gateway.deduct(sale(first.cardNo, 1001))).body.reason, 'OVER_DAILY_LIMIT');
+  });
+
   it('says so when another user already pays the card', async () => {
     const first = await parentOf(1);
     await sign(first, [{ bindingId: first.cards[0].bindingId }]);
