@@ -26,12 +26,7 @@ const N = Number(process.env.BENCH_N ?? 200_000);
 const STRANGERS = Number(process.env.BENCH_STRANGERS ?? 3);
 
 async function main() {
-  // RECONCILE_BATCH_ROWS (rows per INSERT) is passed on, to compare batch sizes.
-  const batchRows = process.env.RECONCILE_BATCH_ROWS;
-  const stack = await startBenchStack({
-    apiOnly: true,
-    env: batchRows ? { RECONCILE_BATCH_ROWS: batchRows } : {},
-  });
+  const stack = await startBenchStack({ apiOnly: true });
   const { pool } = stack.db;
   try {
     const sellerId = stack.school.alipaySellerId!;

@@ -82,8 +82,6 @@ export interface ReconcileConfig {
   retryMs: number;
   /** The bill's download, connect to last byte (a big school's zip is tens of MB). */
   downloadTimeoutMs: number;
-  /** Bill rows written per INSERT. */
-  batchRows: number;
   /** Card-system calls in flight at once, and the most cards looked up per day (vendor load is bounded). */
   vendorConcurrency: number;
   vendorMaxCards: number;
@@ -390,7 +388,6 @@ const schema = Joi.object({
   RECONCILE_READY_HOUR: Joi.number().integer().min(0).max(23).default(10),
   RECONCILE_RETRY_MS: Joi.number().integer().min(100).max(86_400_000).default(1_800_000),
   RECONCILE_DOWNLOAD_TIMEOUT_MS: Joi.number().integer().min(1_000).max(3_600_000).default(300_000),
-  RECONCILE_BATCH_ROWS: Joi.number().integer().min(1).max(20_000).default(2_000),
   RECONCILE_VENDOR_CONCURRENCY: Joi.number().integer().min(1).max(32).default(4),
   RECONCILE_VENDOR_MAX_CARDS: Joi.number().integer().min(0).max(1_000_000).default(5_000),
   ALIPAY_MESSAGE_TEMPLATES: Joi.string().custom((value: string, helpers) => {
@@ -624,7 +621,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       readyHourBeijing: value.RECONCILE_READY_HOUR,
       retryMs: value.RECONCILE_RETRY_MS,
       downloadTimeoutMs: value.RECONCILE_DOWNLOAD_TIMEOUT_MS,
-      batchRows: value.RECONCILE_BATCH_ROWS,
       vendorConcurrency: value.RECONCILE_VENDOR_CONCURRENCY,
       vendorMaxCards: value.RECONCILE_VENDOR_MAX_CARDS,
     },
