@@ -211,6 +211,13 @@ export interface ReconciliationFindingView {
 }
 
 // GET …/reconciliation/days/:billDate (any role)
+/** POST …/reconciliation/days/:billDate/export-link: the day's workbook, to open in a computer's browser. */
+export interface ReconciliationExportLinkResponse {
+  url: string;
+  /** ISO time; the link answers 410 after it. */
+  expiresAt: string;
+}
+
 export interface ReconciliationDayResponse extends ReconciliationDaySummary {
   totals: {
     kinds: ReconciliationKindFigures[];

@@ -83,6 +83,10 @@ export const ERRORS = {
   // reconciliation
   RECONCILIATION_DAY_NOT_FOUND: { status: 404, message: 'This day has not been reconciled' },
   RECONCILIATION_RUNNING: { status: 409, message: 'This day is being reconciled right now' },
+  RECONCILIATION_EXPORT_LINK_EXPIRED: {
+    status: 410,
+    message: 'This download link has expired or is not valid; get a new one in the mini-program',
+  },
   FINDING_NOT_FOUND: { status: 404, message: 'No such reconciliation finding' },
   FINDING_ACTION_NOT_APPLICABLE: { status: 409, message: 'This action does not apply to this finding' },
   // admin operations (issue 13)

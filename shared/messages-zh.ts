@@ -77,6 +77,7 @@ export const ERROR_MESSAGES_ZH: Readonly<Record<ErrorCode, string>> = {
   LAST_OWNER: '学校至少要保留一位负责人',
   RECONCILIATION_DAY_NOT_FOUND: '这一天还没有对账',
   RECONCILIATION_RUNNING: '这一天正在对账，请稍后再试',
+  RECONCILIATION_EXPORT_LINK_EXPIRED: '下载链接已过期或无效，请在小程序中重新复制',
   FINDING_NOT_FOUND: '没有找到这条对账差异',
   FINDING_ACTION_NOT_APPLICABLE: '这条差异不能这样处理',
   ORDER_NOT_FOUND: '没有找到这笔订单',

@@ -21,6 +21,7 @@ import type {
   InvitationView,
   ReconciliationCalendarResponse,
   ReconciliationDayResponse,
+  ReconciliationExportLinkResponse,
   RosterImportView,
   RosterImportsResponse,
   SchoolAdminView,
@@ -91,6 +92,11 @@ export const adminApi = {
     call<ReconciliationDayResponse>(
       'GET',
       `${school(schoolId)}/reconciliation/days/${encodeURIComponent(billDate)}`,
+    ),
+  reconciliationExportLink: (schoolId: string, billDate: string) =>
+    call<ReconciliationExportLinkResponse>(
+      'POST',
+      `${school(schoolId)}/reconciliation/days/${encodeURIComponent(billDate)}/export-link`,
     ),
   rerunReconciliation: (schoolId: string, billDate: string) =>
     call<{ queued: boolean; billDate: string }>(

@@ -1,14 +1,23 @@
 /**
  * Acting on an item from an admin page (the exceptions inbox, a reconciliation day's findings): an action
  * that moves money is confirmed in a dialog first; one the audit log keeps a reason for (waive, mark handled)
- * opens an input under its item instead (`reasonFor`), and runs once the reason is 2–200 characters. One
- * action at a time (`busyKey`, the item's key); the server makes each idempotent (a second tap answers
- * "already done"), and the page reads its data again after each.
+ * opens an input under its item instead (`reasonFor`, the reason-prompt component), and runs once the reason
+ * is 2–200 characters. One action at a time (`busyKey`, the item's key); the server makes each idempotent
+ * (a second tap answers "already done"), and the page reads its data again after each. A page takes all of
+ * it with `itemActionHandlers`.
  */
 import type { InboxActionResponse } from '../shared/admin-api';
 import { reasonError } from '../view-models/admin-operations';
 import { messageOf } from './api-error';
+import { datasetValue, type TapEvent } from './events';
 import { confirm, toast } from './jsapi';
+
+/** An action an item offers. */
+export interface ItemAction {
+  name: string;
+  label: string;
+  needsReason: boolean;
+}
 
 /** The action waiting for its reason, under the item `key`. */
 export interface PendingReason {
@@ -31,7 +40,7 @@ export interface ActionPageInstance {
 export async function confirmAction(
   page: ActionPageInstance,
   key: string,
-  action: { name: string; label: string; needsReason: boolean },
+  action: ItemAction,
   content: string,
 ): Promise<boolean> {
   if (action.needsReason) {
@@ -94,4 +103,48 @@ export async function runAction(
     page.setData({ busyKey: '' });
   }
   await page.load();
+}
+
+/** What a page's list of items with actions is made of. */
+export interface ItemActionsSpec<Row extends { key: string }> {
+  /** The data key of the page's rows. */
+  rowsKey: string;
+  actionsOf(row: Row): readonly ItemAction[];
+  /** What the dialog says before an action without reason. */
+  confirmText(row: Row, action: ItemAction): string;
+  /** Runs the action on the server. */
+  act(page: ActionPageInstance, row: Row, action: string, reason?: string): Promise<InboxActionResponse>;
+  /** The toast once it went through. */
+  doneText(result: InboxActionResponse, action: string): string;
+}
+
+/**
+ * The Page handlers of a list whose items offer actions: `onAction` (a button with `data-key` and
+ * `data-action`) and the reason prompt's `onReasonInput`, `onReasonCancel` and `onReasonConfirm`.
+ */
+export function itemActionHandlers<Row extends { key: string }>(spec: ItemActionsSpec<Row>) {
+  const rowsOf = (page: ActionPageInstance) => (page.data[spec.rowsKey] ?? []) as Row[];
+  const run = (page: ActionPageInstance, row: Row, action: string, reason?: string) =>
+    runAction(
+      page,
+      row.key,
+      () => spec.act(page, row, action, reason),
+      (result) => spec.doneText(result, action),
+    );
+  return {
+    async onAction(this: ActionPageInstance, event: TapEvent): Promise<void> {
+      const row = rowsOf(this).find((r) => r.key === datasetValue(event, 'key'));
+      const action = row && spec.actionsOf(row).find((a) => a.name === datasetValue(event, 'action'));
+      if (!row || !action || this.data.busyKey) return;
+      if (await confirmAction(this, row.key, action, spec.confirmText(row, action)))
+        await run(this, row, action.name);
+    },
+
+    ...reasonInputHandlers,
+
+    async onReasonConfirm(this: ActionPageInstance): Promise<void> {
+      const answered = reasonedAction(this, rowsOf(this));
+      if (answered) await run(this, answered.row, answered.action, answered.reason);
+    },
+  };
 }

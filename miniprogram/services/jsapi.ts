@@ -192,6 +192,29 @@ export function toast(content: string, type: 'success' | 'fail' | 'none' = 'none
   my.showToast({ content, type, duration: 2000 });
 }
 
+/** A dialog with one button; resolves once it is closed. */
+export function alert(options: { title: string; content: string; buttonText: string }): Promise<void> {
+  return new Promise((resolve) => {
+    my.alert({
+      title: options.title,
+      content: options.content,
+      buttonText: options.buttonText,
+      complete: () => resolve(),
+    });
+  });
+}
+
+/** Puts text on the clipboard (e.g. a link to open on a computer). */
+export function setClipboard(text: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    my.setClipboard({
+      text,
+      success: () => resolve(),
+      fail: (err) => reject(failure('setClipboard', err)),
+    });
+  });
+}
+
 export function stopPullDownRefresh(): void {
   my.stopPullDownRefresh();
 }

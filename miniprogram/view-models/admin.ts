@@ -274,6 +274,11 @@ const ACTION_LABELS_ZH: Readonly<Record<string, string>> = {
   'agreement.resolve': '查询签约结果',
   'binding.card-sync.retry': '重试同步一卡通',
   'roster.import': '导入学生名单',
+  'reconciliation.rerun': '重新对账',
+  'reconciliation.apply-payment': '对账差异：补记收款',
+  'reconciliation.re-credit': '对账差异：重新入账',
+  'reconciliation.mark-handled': '对账差异：标记已处理',
+  'reconciliation.export-link': '复制对账 Excel 下载链接',
 };
 
 const FIELD_LABELS_ZH: Readonly<Record<string, string>> = {

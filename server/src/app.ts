@@ -12,6 +12,7 @@ import { ROSTER_UPLOAD_PATH } from './routes/admin/roster.js';
 import { benchRoutes } from './routes/bench.js';
 import { crmRoutes } from './routes/crm/index.js';
 import { CAMPUS_CODE_UPLOAD_PATH, gatewayRoutes } from './routes/gateway/index.js';
+import { exportRoutes } from './routes/exports.js';
 import { healthRoutes } from './routes/health.js';
 import { isvRoutes } from './routes/isv/index.js';
 import { metricsRoutes } from './routes/metrics.js';
@@ -114,6 +115,7 @@ export function buildApp(deps: Deps, options: AppOptions = {}): Koa {
   mount(app, isvRoutes(deps));
   mount(app, gatewayRoutes(deps));
   mount(app, crmRoutes(deps));
+  mount(app, exportRoutes(deps));
   if (deps.config.gateway.benchReferenceRoutes) mount(app, benchRoutes(deps));
   return app;
 }

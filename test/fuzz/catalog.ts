@@ -258,6 +258,14 @@ export const FUZZ_CATALOG: Record<string, FuzzEntry> = {
     auth: 'session',
     example: (f) => ({ params: { schoolId: f.schoolId, billDate: '2026-01-01' } }),
   },
+  'POST /api/v1/admin/schools/:schoolId/reconciliation/days/:billDate/export-link': {
+    auth: 'session',
+    example: (f) => ({ params: { schoolId: f.schoolId, billDate: '2026-01-01' } }),
+  },
+  'GET /exports/reconciliation/:token': {
+    auth: 'none',
+    example: () => ({ params: { token: 'eyJwIjoicmVjb25jaWxpYXRpb24uZXhwb3J0In0.bm90LWEtbWFj' } }),
+  },
   'GET /api/v1/admin/schools/:schoolId/audit': {
     auth: 'session',
     example: (f) => ({ params: { schoolId: f.schoolId }, query: { page: '1' } }),

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import ExcelJS from 'exceljs';
 import { beijingDate, reconcileDay } from '../../server/src/domain/reconciliation/reconcile-day.js';
 import { adminOf } from '../support/admins.js';
 import { startStack, type Stack } from '../support/stack.js';
@@ -93,7 +94,7 @@ describe('mini-program reconciliation pages against the real BFF', function () {
     );
 
     // Re-credit: confirmed first, and one credit at the card system.
-    await day.tap('onRepair', { key: lostCredit.key, repair: 're-credit' });
+    await day.tap('onAction', { key: lostCredit.key, action: 're-credit' });
     await day.waitFor(() => !rowOf('已收款，一卡通没有这笔充值').isOpen);
     assert.ok(runtime.my.dialogs.some((d) => d.title === '重新入账' && /不会重复入账/.test(d.content!)));
     assert.equal(rowOf('已收款，一卡通没有这笔充值').outcome.split(' · ')[0], '已重新入账');
@@ -104,7 +105,7 @@ describe('mini-program reconciliation pages against the real BFF', function () {
     assert.equal(credits.length, 1);
 
     const stranger = rowOf('支付宝账单中有平台不认识的交易');
-    await day.tap('onRepair', { key: stranger.key, repair: 'mark-handled' });
+    await day.tap('onAction', { key: stranger.key, action: 'mark-handled' });
     assert.equal(day.data.reasonFor.label, '标记已处理');
     await day.call('onReasonConfirm');
     assert.equal(day.data.reasonError, '请写明原因（2–200 个字）');
@@ -129,8 +130,24 @@ describe('mini-program reconciliation pages against the real BFF', function () {
     assert.equal(day.data.findings.length, 2);
     assert.ok(day.data.findings.every((f: { repairs: unknown[] }) => f.repairs.length === 0));
     const withCard = day.data.findings.find((f: { brief: string }) => f.brief.includes('卡号'));
-    assert.ok(
-      withCard.brief.endsWith(`卡号 ${'*'.repeat(dropped.cardNo.length - 4)}${dropped.cardNo.slice(-4)}`),
-    );
+    const masked = `${'*'.repeat(dropped.cardNo.length - 4)}${dropped.cardNo.slice(-4)}`;
+    assert.ok(withCard.brief.endsWith(`卡号 ${masked}`));
+
+    // The finance office's workbook: a link to open on a computer goes to the clipboard.
+    await day.call('onExport');
+    assert.ok(runtime.my.dialogs.some((d) => d.title === '下载链接已复制' && /电脑浏览器/.test(d.content!)));
+    const url = runtime.my.clipboard!;
+    assert.match(url, /^http:\/\/.+\/exports\/reconciliation\/[\w-]+\.[\w-]+$/);
+    // Opened in a browser: no session, the workbook as a download, masked as for the viewer who asked.
+    const res = await fetch(url);
+    assert.equal(res.status, 200, await res.clone().text());
+    assert.match(res.headers.get('content-disposition') ?? '', /attachment; filename=.*\.xlsx/);
+    const workbook = new ExcelJS.Workbook();
+    await workbook.xlsx.load((await res.arrayBuffer()) as ArrayBuffer);
+    const findings = workbook.getWorksheet('差异')!;
+    const cards: unknown[] = [];
+    findings.eachRow((row, n) => n > 1 && cards.push(row.getCell(7).value));
+    assert.ok(cards.includes(masked), `card numbers masked: ${JSON.stringify(cards)}`);
+    assert.ok(!cards.includes(dropped.cardNo));
   });
 });

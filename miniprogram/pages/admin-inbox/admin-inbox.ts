@@ -8,13 +8,7 @@
 import type { AdminRole } from '../../shared/admin-api';
 import { adminApi } from '../../services/admin-api';
 import { datasetValue, type TapEvent } from '../../services/events';
-import {
-  confirmAction,
-  reasonedAction,
-  reasonInputHandlers,
-  runAction,
-  type PendingReason,
-} from '../../services/item-actions';
+import { itemActionHandlers, type PendingReason } from '../../services/item-actions';
 import { openPage } from '../../services/navigation';
 import { PagedList, pullToRefresh } from '../../services/paged-list';
 import {
@@ -117,27 +111,12 @@ Page({
     openPage('adminOrder', { schoolId: this.data.schoolId, kind: row.orderKind, id: row.orderId });
   },
 
-  async onAction(event: TapEvent): Promise<void> {
-    const row = this.data.rows.find((r) => r.key === datasetValue(event, 'key'));
-    const action = row?.actions.find((a) => a.name === datasetValue(event, 'action'));
-    if (!row || !action || this.data.busyKey) return;
-    const content = `${row.title}${row.amount ? ` ${row.amount}` : ''}。${INBOX_ACTION_CONFIRM_ZH[action.name] ?? ''}`;
-    if (await confirmAction(this, row.key, action, content)) await this.run(row, action.name);
-  },
-
-  ...reasonInputHandlers,
-
-  async onReasonConfirm(): Promise<void> {
-    const answered = reasonedAction(this, this.data.rows);
-    if (answered) await this.run(answered.row, answered.action, answered.reason);
-  },
-
-  run(row: InboxRow, action: string, reason?: string): Promise<void> {
-    return runAction(
-      this,
-      row.key,
-      () => adminApi.inboxAction(this.data.schoolId, row, action, reason),
-      (result) => result.message || `${INBOX_ACTION_LABELS_ZH[action] ?? action}：完成`,
-    );
-  },
+  ...itemActionHandlers<InboxRow>({
+    rowsKey: 'rows',
+    actionsOf: (row) => row.actions,
+    confirmText: (row, action) =>
+      `${row.title}${row.amount ? ` ${row.amount}` : ''}。${INBOX_ACTION_CONFIRM_ZH[action.name] ?? ''}`,
+    act: (page, row, action, reason) => adminApi.inboxAction(String(page.data.schoolId), row, action, reason),
+    doneText: (result, action) => result.message || `${INBOX_ACTION_LABELS_ZH[action] ?? action}：完成`,
+  }),
 });

@@ -3,19 +3,14 @@
  * the difference, fees) and its findings. Staff and owners repair an open finding here: the repairs are the
  * exceptions inbox's actions (kind reconciliation.finding), idempotent and audited by the server; the ones
  * that move money are confirmed first, and 标记已处理 asks for what was done. They may also run the day again.
+ * Every role may copy a link to the day's XLSX workbook, to open on a computer (onExport).
  */
 import type { AdminRole } from '../../shared/admin-api';
 import { adminApi } from '../../services/admin-api';
 import { messageOf } from '../../services/api-error';
-import { datasetValue, type TapEvent } from '../../services/events';
-import {
-  confirmAction,
-  reasonedAction,
-  reasonInputHandlers,
-  runAction,
-  type PendingReason,
-} from '../../services/item-actions';
-import { confirm, stopPullDownRefresh, toast } from '../../services/jsapi';
+import { itemActionHandlers, type PendingReason } from '../../services/item-actions';
+import { alert, confirm, setClipboard, stopPullDownRefresh, toast } from '../../services/jsapi';
+import { formatBeijingDateTime } from '../../shared/format';
 import {
   FINDING_INBOX_KIND,
   REPAIR_CONFIRM_ZH,
@@ -41,6 +36,7 @@ Page({
     findings: [] as FindingRow[],
     hasFindings: false,
     busyKey: '',
+    exporting: false,
     reasonFor: null as PendingReason | null,
     reason: '',
     reasonError: '',
@@ -88,29 +84,42 @@ Page({
     }
   },
 
-  async onRepair(event: TapEvent): Promise<void> {
-    const row = this.data.findings.find((f) => f.key === datasetValue(event, 'key'));
-    const repair = row?.repairs.find((r) => r.name === datasetValue(event, 'repair'));
-    if (!row || !repair || this.data.busyKey) return;
-    const content = `${row.title}（${row.amounts}）。${REPAIR_CONFIRM_ZH[repair.name] ?? ''}`;
-    if (await confirmAction(this, row.key, repair, content)) await this.run(row, repair.name);
-  },
+  ...itemActionHandlers<FindingRow>({
+    rowsKey: 'findings',
+    actionsOf: (row) => row.repairs,
+    confirmText: (row, repair) => `${row.title}（${row.amounts}）。${REPAIR_CONFIRM_ZH[repair.name] ?? ''}`,
+    act: (page, row, repair, reason) =>
+      adminApi.inboxAction(
+        String(page.data.schoolId),
+        { kind: FINDING_INBOX_KIND, id: row.id },
+        repair,
+        reason,
+      ),
+    doneText: (result) => result.message,
+  }),
 
-  ...reasonInputHandlers,
-
-  async onReasonConfirm(): Promise<void> {
-    const answered = reasonedAction(this, this.data.findings);
-    if (answered) await this.run(answered.row, answered.action, answered.reason);
-  },
-
-  run(row: FindingRow, repair: string, reason?: string): Promise<void> {
-    return runAction(
-      this,
-      row.key,
-      () =>
-        adminApi.inboxAction(this.data.schoolId, { kind: FINDING_INBOX_KIND, id: row.id }, repair, reason),
-      (result) => result.message,
-    );
+  /**
+   * The day's workbook for the finance office: the mini-program cannot hand an XLSX over (my.openDocument
+   * previews PDF only), so a link that opens in a computer's browser for a few minutes goes to the clipboard.
+   */
+  async onExport(): Promise<void> {
+    if (this.data.exporting) return;
+    this.setData({ exporting: true });
+    try {
+      const link = await adminApi.reconciliationExportLink(this.data.schoolId, this.data.billDate);
+      await setClipboard(link.url);
+      await alert({
+        title: '下载链接已复制',
+        content:
+          `请在电脑浏览器中粘贴打开，下载这一天的对账 Excel（汇总、差异、账单明细）。` +
+          `链接 ${formatBeijingDateTime(link.expiresAt)} 前有效，请勿转发给他人。`,
+        buttonText: '知道了',
+      });
+    } catch (error) {
+      toast(messageOf(error), 'fail');
+    } finally {
+      this.setData({ exporting: false });
+    }
   },
 
   async onRerun(): Promise<void> {

@@ -3,7 +3,8 @@
  * - my.request is real HTTP (fetch) to the real BFF, with the JSAPI's callback shapes and fail codes
  *   (ALIPAY.md §5: 12 network, 13 timeout, 14 parse, 19 HTTP status with the answer attached);
  * - storage is an in-memory map with the sync API's shapes;
- * - dialogs and toasts are recorded, and confirm is answered by `answerConfirm` (default: confirm);
+ * - dialogs and toasts are recorded, and confirm is answered by `answerConfirm` (default: confirm); the
+ *   clipboard is a field;
  * - navigation is recorded and handed to the runtime, which opens the target page like the real one;
  * - my.uploadFile is real multipart HTTP too, reading `filePath` from this machine's disk; my.chooseFileFromDisk
  *   is pluggable (the test picks the file) and my.canIUse answers for the APIs faked here;
@@ -91,6 +92,8 @@ export class FakeMy {
   /** Other mini-programs opened with my.navigateToMiniProgram. */
   readonly miniPrograms: Array<{ appId: string; extraData?: unknown; path?: string }> = [];
   readonly calls: string[] = [];
+  /** What my.setClipboard put there. */
+  clipboard: string | null = null;
   pullDownRefreshStops = 0;
   /** How many requests are in flight: lets a test wait until a page went quiet. */
   inFlight = 0;
@@ -129,6 +132,11 @@ export class FakeMy {
       alert: (options: Callbacks & { title?: string; content?: string }) => {
         this.dialogs.push({ api: 'alert', title: options.title, content: options.content, answer: true });
         settle(options, { ok: true, value: {} });
+      },
+      setClipboard: (options: Callbacks & { text: string }) => {
+        this.calls.push('setClipboard');
+        this.clipboard = options.text;
+        settle(options, { ok: true, value: { success: true } });
       },
       stopPullDownRefresh: () => {
         this.pullDownRefreshStops += 1;

@@ -1,8 +1,8 @@
-import { PassThrough } from 'node:stream';
 import Joi from 'joi';
 import type {
   ReconciliationCalendarResponse,
   ReconciliationDayResponse,
+  ReconciliationExportLinkResponse,
   ReconciliationFindingsResponse,
 } from '../../../../shared/admin-api.js';
 import type { Deps } from '../../deps.js';
@@ -10,9 +10,11 @@ import { recordAudit } from '../../domain/audit/audit.js';
 import { DomainError } from '../../domain/errors.js';
 import { maskingFor } from '../../domain/orders/masking.js';
 import { prepareDayWorkbook } from '../../domain/reconciliation/day-workbook.js';
+import { exportLink } from '../../domain/reconciliation/export-links.js';
 import { beijingDate, RECONCILE_DAY_JOB } from '../../domain/reconciliation/reconcile-day.js';
 import { calendar, dayDetail, findingsList } from '../../domain/reconciliation/reconciliation-views.js';
 import { validate } from '../../http/validate.js';
+import { sendXlsx } from '../../http/xlsx-download.js';
 import type { SchoolAdminRouter } from './school-admin-router.js';
 
 const billDate = Joi.string().pattern(/^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/, 'yyyy-MM-dd');
@@ -58,14 +60,17 @@ export function reconciliationRoutes(school: SchoolAdminRouter, deps: Deps): voi
     const { billDate: date } = validate(dayParams, ctx.params, 'params');
     const { schoolId, role } = ctx.state.admin;
     const workbook = await prepareDayWorkbook(deps, schoolId, date, { maskCard: maskingFor(role).card });
-    const body = new PassThrough();
-    ctx.type = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
-    ctx.attachment(workbook.fileName);
-    ctx.body = body;
-    workbook.write(body).catch((error: unknown) => {
-      deps.logger.error('reconciliation export failed while streaming', { billDate: date, error });
-      body.destroy(error as Error);
-    });
+    sendXlsx(ctx, deps.logger, workbook);
+  });
+
+  // The same workbook behind a link that opens in a computer's browser for a few minutes (copied in the
+  // mini-program, which cannot hand an XLSX over). Only for a reconciled day; audited.
+  school.post('/reconciliation/days/:billDate/export-link', 'VIEWER', async (ctx) => {
+    const { billDate: date } = validate(dayParams, ctx.params, 'params');
+    const { schoolId, role, actor } = ctx.state.admin;
+    const link = await exportLink(deps, { schoolId, billDate: date, role });
+    await recordAudit(deps.db, { actor, schoolId, action: 'reconciliation.export-link', target: date });
+    ctx.body = link satisfies ReconciliationExportLinkResponse;
   });
 
   school.post('/reconciliation/days/:billDate/rerun', 'STAFF', async (ctx) => {
