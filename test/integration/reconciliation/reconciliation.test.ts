@@ -4,6 +4,10 @@ import os from 'node:os';
 import path from 'node:path';
 import ExcelJS from 'exceljs';
 import type { SchoolRow } from '../../../server/src/db/repos/schools/schools.js';
+import {
+  EXPORT_LINK_TTL_MS,
+  openExportLink,
+} from '../../../server/src/domain/reconciliation/export-links.js';
 import { beijingDate, reconcileDay } from '../../../server/src/domain/reconciliation/reconcile-day.js';
 import { newOrderNo } from '../../../server/src/lib/ids.js';
 import { runReconcile } from '../../../scripts/reconcile/main.js';
@@ -108,6 +112,7 @@ describe('reconciliation: Alipay bill ↔ platform ↔ card system', function ()
   let lost: typeof a;
   let refunded: Array<{ outTradeNo: string; outRequestNo: string }>;
   let cancelledCharge: { deductionNo: string };
+  let refusedCharge: { outTradeNo: string; amountFen: number };
 
   it('makes the day: recharges at a clean school and at one whose books will be spoiled', async () => {
     billDate = beijingDate(new Date());
@@ -163,6 +168,18 @@ describe('reconciliation: Alipay bill ↔ platform ↔ card system', function ()
       [2, 800, [`${cancelledCharge.deductionNo}_2`]],
       'the first charge was paid and then refunded by the cancel; the second one collected',
     );
+
+    // A swipe whose charge Alipay refused (the payer's balance), retried once and left in arrears.
+    const broke = await signedPayer(stack, { balanceFen: 0, bindTimeoutMs: 60_000 });
+    const refused = await gateway.deduct(sale(broke.card.cardNo, 650));
+    assert.equal(refused.body.decision, 'APPROVED', refused.text);
+    await waitForDeduction(gateway, refused.body.txnNo, 'ARREARS', 60_000);
+    const { rows } = await stack.app.deps.pool.query(
+      'select out_trade_no, collected_at from deductions where deduction_no = $1',
+      [refused.body.deductionId],
+    );
+    assert.deepEqual(rows[0].collected_at, null);
+    refusedCharge = { outTradeNo: rows[0].out_trade_no, amountFen: 650 };
   });
 
   it('waits while the bill is not ready, and the daily job tries again until it is', async () => {
@@ -360,6 +377,53 @@ describe('reconciliation: Alipay bill ↔ platform ↔ card system', function ()
     assert.equal(missing.status, 404);
   });
 
+  it('hands the finance office a link that opens the workbook in a browser for ten minutes', async () => {
+    const staff = await adminOf(stack, stack.school.id, 'STAFF');
+    const base = `/api/v1/admin/schools/${stack.school.id}/reconciliation/days`;
+    const link = await staff.http.post(`${base}/${billDate}/export-link`, {});
+    assert.equal(link.status, 200, link.text);
+    const expiresIn = Date.parse(link.body.expiresAt) - Date.now();
+    assert.ok(expiresIn > 9 * 60_000 && expiresIn <= EXPORT_LINK_TTL_MS, String(expiresIn));
+
+    const res = await fetch(link.body.url);
+    assert.equal(res.status, 200, await res.clone().text());
+    assert.match(res.headers.get('content-disposition') ?? '', /attachment; filename=.*\.xlsx/);
+    const sheets = await sheetsOf(Buffer.from(await res.arrayBuffer()));
+    const notCredited = sheets['差异'].find((row) => row[1] === 'NOT_CREDITED')!;
+    assert.equal(notCredited[6], a.card.cardNo, 'not masked for staff');
+
+    const token = link.body.url.split('/').at(-1) as string;
+    const [payload, mac] = token.split('.');
+    const other = Buffer.from(
+      JSON.stringify({ ...JSON.parse(Buffer.from(payload, 'base64url').toString()), d: { s: clean.id } }),
+    ).toString('base64url');
+    for (const bad of [`${other}.${mac}`, `${payload}.x${mac.slice(1)}`, 'nonsense']) {
+      const refused = await fetch(link.body.url.replace(token, bad));
+      assert.equal(refused.status, 410, bad);
+      assert.equal(
+        ((await refused.json()) as { error: { code: string } }).error.code,
+        'RECONCILIATION_EXPORT_LINK_EXPIRED',
+      );
+    }
+    const later = {
+      ...stack.app.deps,
+      clock: { now: () => new Date(Date.now() + EXPORT_LINK_TTL_MS + 1_000) },
+    };
+    assert.equal(openExportLink(later, token), null, 'expired after ten minutes');
+    assert.ok(openExportLink(stack.app.deps, token));
+
+    const notReconciled = await staff.http.post(`${base}/2020-01-01/export-link`, {});
+    assert.equal(notReconciled.status, 404);
+    const audit = await stack.app.deps.pool.query(
+      `select target from audit_log where school_id = $1 and action = 'reconciliation.export-link'`,
+      [stack.school.id],
+    );
+    assert.deepEqual(
+      audit.rows.map((r) => r.target),
+      [billDate],
+    );
+  });
+
   it('lists the open findings in the exceptions inbox, where staff repair each once, and the day turns balanced', async () => {
     const staff = await adminOf(stack, stack.school.id, 'STAFF');
     const viewer = await adminOf(stack, stack.school.id, 'VIEWER');
@@ -449,7 +513,10 @@ describe('reconciliation: Alipay bill ↔ platform ↔ card system', function ()
     const emptied = await staff.http.get(`${inbox}?kind=reconciliation.finding`);
     assert.deepEqual(emptied.body.items, []);
     const audit = await stack.app.deps.pool.query(
-      `select action from audit_log where school_id = $1 and action like 'reconciliation.%' order by id`,
+      // The repairs (the export links of the test before are audited too, as what they are).
+      `select action from audit_log
+        where school_id = $1 and action like 'reconciliation.%' and action <> 'reconciliation.export-link'
+        order by id`,
       [stack.school.id],
     );
     assert.deepEqual(
@@ -480,7 +547,7 @@ describe('reconciliation: Alipay bill ↔ platform ↔ card system', function ()
     }
   });
 
-  it('produces the other kinds on purpose, each handled once: a refund and a withholding charge nobody made, a cancelled charge Alipay kept, a credit the vendor booked otherwise', async () => {
+  it('produces the other kinds on purpose, each handled once: a refund and a withholding charge nobody made, a refused charge Alipay shows paid, a cancelled charge Alipay kept, a credit the vendor booked otherwise', async () => {
     const sellerId = stack.school.alipaySellerId!;
     // The cancel's refund of the first charge goes missing from the bill: Alipay kept that money.
     const { refunds: given } = await stack.alipay.control.ledger({ outTradeNo: cancelledCharge.deductionNo });
@@ -510,6 +577,15 @@ describe('reconciliation: Alipay bill ↔ platform ↔ card system', function ()
       outTradeNo: unknownCharge,
       amountFen: 900,
     });
+    // The swipe Alipay refused to us, in its bill as paid: the student may have paid for a swipe we still
+    // hold as owed.
+    await stack.alipay.control.corruptBill({
+      sellerId,
+      billDate,
+      kind: 'STRANGER',
+      outTradeNo: refusedCharge.outTradeNo,
+      amountFen: refusedCharge.amountFen,
+    });
     // The vendor booked the (repaired) lost recharge of 5.00 as 4.00.
     await stack.cardsys.control.tamperCredit(stack.school.code, lost.outTradeNo, 'amount', 400);
 
@@ -531,18 +607,21 @@ describe('reconciliation: Alipay bill ↔ platform ↔ card system', function ()
         .map((f) => [f.kind, f.outTradeNo, f.action, f.oursFen, f.alipayFen, f.vendorFen])
         .sort((x, y) => String(x[0]).localeCompare(String(y[0]))),
       [
+        // Paid at Alipay, not collected here: withholding has no path that applies a payment from the
+        // bill (the collector settles its charges by query), so a person looks.
+        ['PAID_NOT_RECORDED', refusedCharge.outTradeNo, 'INVESTIGATE', 650, 650, null],
         ['REFUND_UNKNOWN', a.outTradeNo, 'INVESTIGATE', null, 300, null],
         ['SUPERSEDED_PAID', cancelledCharge.deductionNo, 'INVESTIGATE', 800, 800, null],
         ['UNKNOWN_DEDUCTION', unknownCharge, 'INVESTIGATE', null, 900, null],
         ['VENDOR_AMOUNT_DIFFERS', lost.outTradeNo, 'ESCALATE', 500, 500, 400],
       ],
     );
-    assert.equal(run.json.findingList.length, 12, 'the 8 handled ones stay as they were');
+    assert.equal(run.json.findingList.length, 13, 'the 8 handled ones stay as they were');
     const deductions = run.json.totals.kinds.find((k: { kind: string }) => k.kind === 'DEDUCTION');
     assert.deepEqual(
       [deductions.oursFen, deductions.alipayFen, deductions.differenceFen],
-      [800, 1_600, -800],
-      'the kept charge is a difference, and it has its finding',
+      [800, 1_600 + 650, -800 - 650],
+      'the kept charge and the refused one are differences, and each has its finding',
     );
     const again = await cli('--school', stack.school.code, '--date', billDate);
     assert.deepEqual(
@@ -552,6 +631,17 @@ describe('reconciliation: Alipay bill ↔ platform ↔ card system', function ()
     );
 
     const staff = await adminOf(stack, stack.school.id, 'STAFF');
+    // The admin area's findings list shows it with its action and the one repair it takes.
+    const day = await staff.http.get(
+      `/api/v1/admin/schools/${stack.school.id}/reconciliation/days/${billDate}`,
+    );
+    const unrecorded = day.body.findingList.find(
+      (f: { kind: string; status: string }) => f.kind === 'PAID_NOT_RECORDED' && f.status === 'OPEN',
+    );
+    assert.deepEqual(
+      [unrecorded.outTradeNo, unrecorded.recordKind, unrecorded.action, unrecorded.repairs],
+      [refusedCharge.outTradeNo, 'DEDUCTION', 'INVESTIGATE', ['mark-handled']],
+    );
     const inbox = `/api/v1/admin/schools/${stack.school.id}/inbox`;
     const listed = await staff.http.get(`${inbox}?kind=reconciliation.finding&limit=50`);
     assert.deepEqual(
@@ -573,7 +663,7 @@ describe('reconciliation: Alipay bill ↔ platform ↔ card system', function ()
     }
     const done = await cli('--school', stack.school.code, '--date', billDate);
     assert.equal(done.code, 0, done.stderr);
-    assert.deepEqual([done.json.balanced, done.json.findingList.length], [true, 12]);
+    assert.deepEqual([done.json.balanced, done.json.findingList.length], [true, 13]);
   });
 
   it('does not show one school’s reconciliation to another school’s admins', async () => {
