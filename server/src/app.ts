@@ -39,13 +39,15 @@ function accessLog(deps: Pick<Deps, 'logger'>): Koa.Middleware {
         },
         (performance.now() - started) / 1000,
       );
-      deps.logger.http('request', {
-        requestId: ctx.state.requestId,
-        method: ctx.method,
-        path: ctx.path,
-        status: ctx.status,
-        ms: Math.round((performance.now() - started) * 10) / 10,
-      });
+      // Built only when written: at the default level the line is dropped, and building it costs per request.
+      if (deps.logger.isLevelEnabled('http'))
+        deps.logger.http('request', {
+          requestId: ctx.state.requestId,
+          method: ctx.method,
+          path: ctx.path,
+          status: ctx.status,
+          ms: Math.round((performance.now() - started) * 10) / 10,
+        });
     }
   };
 }
