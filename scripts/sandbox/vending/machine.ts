@@ -1,4 +1,5 @@
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { DispenseReport, TerminalOrderAnswer, TerminalOrderItem } from '../../../shared/gateway-api.js';
 import {
@@ -44,10 +45,19 @@ export class VendingMachine {
   /** How many of the next callbacks to drop (answer 503) before acknowledging again. */
   dropNext = 0;
   private server: http.Server | null = null;
-  private waiters: Array<{ outOrderNo: string; resolve: (c: ReceivedCallback) => void }> = [];
+  /** Who waits for an order's first acknowledged callback, by outOrderNo. */
+  private readonly waiters = new Map<string, Array<(c: ReceivedCallback) => void>>();
+  private readonly acknowledged = new Map<string, ReceivedCallback>();
+  /** Keep-alive connections to the platform, as a machine that sells all day keeps them (and cheap to drive). */
+  private readonly agent: http.Agent;
+  private readonly transport: typeof http | typeof https;
   private url = '';
 
-  constructor(readonly options: VendingMachineOptions) {}
+  constructor(readonly options: VendingMachineOptions) {
+    const secure = options.platformUrl.startsWith('https:');
+    this.transport = secure ? https : http;
+    this.agent = new (secure ? https : http).Agent({ keepAlive: true, maxSockets: 64 });
+  }
 
   /** Where the platform should send callbacks (the terminal's callbackUrl). */
   get callbackUrl(): string {
@@ -65,6 +75,7 @@ export class VendingMachine {
   }
 
   async stop(): Promise<void> {
+    this.agent.destroy();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
 
@@ -102,45 +113,64 @@ export class VendingMachine {
     res.writeHead(acknowledged ? 200 : signatureValid ? 503 : 401, { 'content-type': 'text/plain' });
     res.end(acknowledged ? 'ok' : 'not now');
     if (!acknowledged) return;
-    const waiting = this.waiters.filter((w) => w.outOrderNo === callback.order.outOrderNo);
-    this.waiters = this.waiters.filter((w) => w.outOrderNo !== callback.order.outOrderNo);
-    for (const w of waiting) w.resolve(callback);
+    const { outOrderNo } = callback.order;
+    if (!this.acknowledged.has(outOrderNo)) this.acknowledged.set(outOrderNo, callback);
+    const waiting = this.waiters.get(outOrderNo) ?? [];
+    this.waiters.delete(outOrderNo);
+    for (const resolve of waiting) resolve(callback);
   }
 
   /** The first acknowledged callback for an order (resolves at once if it came already). */
   acknowledgedCallback(outOrderNo: string, timeoutMs = 15_000): Promise<ReceivedCallback> {
-    const done = this.callbacks.find((c) => c.acknowledged && c.order.outOrderNo === outOrderNo);
+    const done = this.acknowledged.get(outOrderNo);
     if (done) return Promise.resolve(done);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no callback for ${outOrderNo}`)), timeoutMs);
-      this.waiters.push({
-        outOrderNo,
-        resolve: (c) => {
-          clearTimeout(timer);
-          resolve(c);
-        },
+      const waiting = this.waiters.get(outOrderNo) ?? [];
+      this.waiters.set(outOrderNo, waiting);
+      waiting.push((c) => {
+        clearTimeout(timer);
+        resolve(c);
       });
     });
   }
 
-  private async send<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<HttpAnswer<T>> {
+  private send<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<HttpAnswer<T>> {
     const raw = body === undefined ? '' : JSON.stringify(body);
-    const res = await fetch(this.options.platformUrl + path, {
-      method,
-      headers: {
-        ...(raw ? { 'content-type': 'application/json' } : {}),
-        ...buildGatewayHeaders({
-          clientId: this.options.clientId,
-          secret: this.options.secret,
-          method,
-          path,
-          body: raw,
-        }),
-      },
-      body: raw || undefined,
+    const headers: Record<string, string> = {
+      ...buildGatewayHeaders({
+        clientId: this.options.clientId,
+        secret: this.options.secret,
+        method,
+        path,
+        body: raw,
+      }),
+    };
+    if (raw) {
+      headers['content-type'] = 'application/json';
+      headers['content-length'] = String(Buffer.byteLength(raw));
+    }
+    return new Promise((resolve, reject) => {
+      const req = this.transport.request(
+        this.options.platformUrl + path,
+        { method, headers, agent: this.agent },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => (text += chunk));
+          res.on('end', () => {
+            try {
+              resolve({ status: res.statusCode ?? 0, body: (text ? JSON.parse(text) : null) as T });
+            } catch (error) {
+              reject(error as Error);
+            }
+          });
+          res.on('error', reject);
+        },
+      );
+      req.on('error', reject);
+      req.end(raw || undefined);
     });
-    const text = await res.text();
-    return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
   }
 
   /** A sale: the machine's own order number (made up unless given) and the lines. */
