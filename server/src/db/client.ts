@@ -36,6 +36,21 @@ export function connectDatabase(
   return { pool, db, close: () => pool.end() };
 }
 
+/**
+ * A query of a hot path built once per database handle and run as a named prepared statement: drizzle
+ * renders its SQL once instead of on every call, and PostgreSQL parses and plans it once per connection.
+ * Values go in as placeholders (`sql.placeholder('name')`, given to `execute`). Runs on the pool, never in
+ * a caller's transaction.
+ */
+export function preparedPerDatabase<Query>(build: (db: Database) => Query): (db: Database) => Query {
+  const built = new WeakMap<Database, Query>();
+  return (db) => {
+    let query = built.get(db);
+    if (!query) built.set(db, (query = build(db)));
+    return query;
+  };
+}
+
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL('./migrations', import.meta.url));
 
 /**

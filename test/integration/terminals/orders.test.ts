@@ -105,6 +105,45 @@ describe('Terminal orders: a vending machine sells, people pay by QR or in the m
     });
   });
 
+  describe('a terminal changed by another process', () => {
+    it('is seen at its very next order: another money mode is used at once, a disabled one refused at once', async () => {
+      const machine = await vendingMachine(stack);
+      const operator = await stack.alipay.control.createMerchant({ name: '饮料公司' });
+      const { pool } = stack.app.deps;
+      const sellerOf = async (orderNo: string) =>
+        (await pool.query('select seller_id from terminal_orders where order_no = $1', [orderNo])).rows[0]
+          .seller_id as string | null;
+      try {
+        // This process has made an order for the terminal (and keeps it in mind)…
+        const first = await machine.createOrder([COLA]);
+        assert.equal(first.status, 200, JSON.stringify(first.body));
+        assert.equal(await sellerOf(first.body.orderNo), null);
+        // …then the row changes behind its back (the operator CLI, another API process).
+        await pool.query(`update terminals set money_mode = 'RESTRICTED', seller_id = $1 where id = $2`, [
+          operator.accountId,
+          machine.terminalRef,
+        ]);
+        const second = await machine.createOrder([COLA]);
+        assert.equal(second.status, 200, JSON.stringify(second.body));
+        assert.equal(await sellerOf(second.body.orderNo), operator.accountId);
+
+        await pool.query(`update terminals set status = 'DISABLED' where id = $1`, [machine.terminalRef]);
+        const refused = await machine.createOrder([COLA]);
+        assert.equal(refused.status, 409);
+        assert.equal(
+          (refused.body as unknown as { error: { code: string } }).error.code,
+          'TERMINAL_DISABLED',
+        );
+        // An order made before still answers its repeat.
+        const repeat = await machine.createOrder([COLA], { outOrderNo: second.body.outOrderNo });
+        assert.equal(repeat.status, 200);
+        assert.equal(repeat.body.orderNo, second.body.orderNo);
+      } finally {
+        await machine.stop();
+      }
+    });
+  });
+
   describe('paying in the mini-program', () => {
     it('opens the page, pays with my.tradePay, the machine is told, the payment is in my list', async () => {
       const machine = await vendingMachine(stack);

@@ -114,7 +114,7 @@ export async function handleAlipayNotification(
 }
 
 /** The change and its notify_log entry commit together, so `success` always means "recorded and applied". */
-function applyNotification(
+export function applyNotification(
   deps: Deps,
   handler: AnyHandler,
   form: Record<string, string>,

@@ -1,14 +1,15 @@
+import http from 'node:http';
+import https from 'node:https';
 import { buildGatewayHeaders } from '../../../../shared/gateway-signature.js';
-import { findGatewayClient } from '../../db/repos/schools/gateway-clients.js';
 import {
-  findOrderContext,
+  recordCallbackAcknowledged,
+  recordCallbackAttempt,
   TERMINAL_CALLBACKS_DUE_CHANNEL,
-  updateOrder,
-  type TerminalOrderRow,
+  type DueCallback,
 } from '../../db/repos/terminals/orders.js';
 import { wakeDrainers } from '../../db/wakeups.js';
 import type { Deps } from '../../deps.js';
-import { answerFor } from './orders.js';
+import { orderAnswer } from './orders.js';
 
 /**
  * Telling the machine its order is paid (issue #15 "Orders" 2): `POST <callbackUrl>` with the order as JSON
@@ -22,66 +23,97 @@ import { answerFor } from './orders.js';
 
 const CALLBACK_TIMEOUT_MS = 5_000;
 
+/** Kept-alive connections to the machines, per process (a paid callback per order is the hot path). */
+const agents = {
+  'http:': new http.Agent({ keepAlive: true, maxSockets: 64 }),
+  'https:': new https.Agent({ keepAlive: true, maxSockets: 64 }),
+};
+
+/**
+ * POSTs a JSON body and answers the HTTP status once the answer has been read; a network failure or no
+ * whole answer within `timeoutMs` rejects (a TimeoutError for the latter). Redirects are not followed: a
+ * signed callback goes where the terminal says, or fails. (node:http rather than fetch: a fraction of the CPU.)
+ */
+function postJson(target: URL, headers: Record<string, string>, body: string, timeoutMs: number) {
+  return new Promise<number>((resolve, reject) => {
+    const protocol = target.protocol as keyof typeof agents;
+    if (!(protocol in agents)) throw new Error(`unsupported callback URL ${target.protocol}`);
+    const request = (protocol === 'https:' ? https : http).request(
+      target,
+      {
+        method: 'POST',
+        agent: agents[protocol],
+        headers: {
+          ...headers,
+          'content-type': 'application/json',
+          'content-length': String(Buffer.byteLength(body)),
+        },
+      },
+      (res) => {
+        res.on('error', fail);
+        res.on('end', () => {
+          clearTimeout(timer);
+          resolve(res.statusCode ?? 0);
+        });
+        res.resume();
+      },
+    );
+    const timer = setTimeout(
+      () => request.destroy(Object.assign(new Error('timeout'), { name: 'TimeoutError' })),
+      timeoutMs,
+    );
+    timer.unref();
+    function fail(error: Error) {
+      clearTimeout(timer);
+      reject(error);
+    }
+    request.on('error', fail);
+    request.end(body);
+  });
+}
+
 /** Tells the callback drainer (jobs/terminals/terminal-callbacks.ts) that a paid order waits. */
 export function wakeCallbacks(deps: Pick<Deps, 'pool'>): void {
   wakeDrainers(deps.pool, TERMINAL_CALLBACKS_DUE_CHANNEL);
 }
 
-/** One attempt of the callback of an order the drainer has claimed (leased). */
-export async function deliverCallback(deps: Deps, claimed: TerminalOrderRow): Promise<void> {
-  const orderId = claimed.id;
-  const ctx = await findOrderContext(deps.db, orderId);
-  const client = ctx && (await findGatewayClient(deps.db, ctx.terminal.gatewayClientId));
-  const url = ctx?.terminal.callbackUrl;
-  if (!ctx || !client || !url) {
-    await updateOrder(deps.db, orderId, { callbackStatus: null, callbackNextAt: null });
+/** One attempt of the callback of an order the drainer has claimed (leased), with what it read for it. */
+export async function deliverCallback(deps: Deps, due: DueCallback): Promise<void> {
+  const { id: orderId, order, client, callbackUrl: url } = due;
+  if (!client || !url) {
+    await recordCallbackAttempt(deps.db, orderId, { callbackStatus: null, callbackNextAt: null });
     return;
   }
-  const body = JSON.stringify(await answerFor(deps, claimed));
+  const body = JSON.stringify(orderAnswer(deps, order, due.paidWith ? { channel: due.paidWith } : null));
   const target = new URL(url);
   let error: string | null = null;
   try {
-    const res = await fetch(target, {
+    const headers = buildGatewayHeaders({
+      clientId: client.id,
+      secret: deps.protector.decrypt(client.secretEnc),
       method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        ...buildGatewayHeaders({
-          clientId: client.id,
-          secret: deps.protector.decrypt(client.secretEnc),
-          method: 'POST',
-          path: target.pathname + target.search,
-          body,
-        }),
-      },
+      path: target.pathname + target.search,
       body,
-      signal: AbortSignal.timeout(CALLBACK_TIMEOUT_MS),
     });
-    await res.arrayBuffer().catch(() => undefined);
-    if (res.status < 200 || res.status > 299) error = `HTTP ${res.status}`;
+    const status = await postJson(target, headers, body, CALLBACK_TIMEOUT_MS);
+    if (status < 200 || status > 299) error = `HTTP ${status}`;
   } catch (failure) {
     error = (failure as Error).name === 'TimeoutError' ? 'timeout' : (failure as Error).message;
   }
-  const attempts = claimed.callbackAttempts + 1;
+  const attempts = order.callbackAttempts + 1;
   const at = deps.clock.now();
   if (!error) {
-    await updateOrder(deps.db, orderId, {
-      callbackStatus: 'ACKNOWLEDGED',
-      callbackAttempts: attempts,
-      callbackAcknowledgedAt: at,
-      callbackNextAt: null,
-      callbackLastError: null,
-      updatedAt: at,
-    });
+    await recordCallbackAcknowledged(deps.db, orderId, { attempts, at });
     return;
   }
   const delay = deps.config.terminals.callbackRetryMs[attempts - 1];
   const next = delay === undefined ? null : new Date(at.getTime() + delay);
-  await updateOrder(deps.db, orderId, {
+  await recordCallbackAttempt(deps.db, orderId, {
     callbackStatus: next ? 'PENDING' : 'GAVE_UP',
     callbackAttempts: attempts,
     callbackNextAt: next,
     callbackLastError: error.slice(0, 200),
     updatedAt: at,
   });
-  if (!next) deps.logger.warn('terminal callback gave up', { orderNo: ctx.order.orderNo, error });
+  if (!next) deps.logger.warn('terminal callback gave up', { orderNo: order.orderNo, error });
 }

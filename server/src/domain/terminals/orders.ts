@@ -41,14 +41,36 @@ export interface TerminalClient {
   clientId: string;
 }
 
-/** The terminal a client signs for, and its school; TERMINAL_MISMATCH when it signs for none. */
+type TerminalOfClient = NonNullable<Awaited<ReturnType<typeof findTerminalOfClient>>>;
+
+/** The terminal a client signs for, and its school, as stored now; TERMINAL_MISMATCH when it signs for none. */
 export async function terminalOfClient(
   deps: Pick<Deps, 'db'>,
   client: TerminalClient,
-): Promise<{ terminal: TerminalRow; school: SchoolRow }> {
+): Promise<TerminalOfClient> {
   const found = await findTerminalOfClient(deps.db, client.clientId);
   if (!found) throw new DomainError('TERMINAL_MISMATCH');
+  if (found.terminal.status === 'ACTIVE' && found.school.status === 'ACTIVE') {
+    const known = knownTerminals(deps.db);
+    if (known.size >= MAX_KNOWN_TERMINALS) known.clear();
+    known.set(client.clientId, found);
+  }
   return found;
+}
+
+/**
+ * Active terminals (with their school) as this process last read them, by client: a new order takes its
+ * money fields, timeout and subject from this copy without reading them again, and its insert is made only
+ * if both rows are still ACTIVE and unchanged since (insertOrderWithQrPayment compares their versions), so a
+ * terminal disabled or changed by any process is seen at the next order. Everything else reads afresh.
+ */
+const knownTerminalsOf = new WeakMap<Deps['db'], Map<string, TerminalOfClient>>();
+const MAX_KNOWN_TERMINALS = 10_000;
+
+function knownTerminals(db: Deps['db']): Map<string, TerminalOfClient> {
+  let known = knownTerminalsOf.get(db);
+  if (!known) knownTerminalsOf.set(db, (known = new Map()));
+  return known;
 }
 
 /** What a repeat must match: the amount and the items, in order. */
@@ -205,55 +227,70 @@ function withQr(deps: Deps, ctx: OrderContext): Promise<TerminalOrderRow> {
   return request;
 }
 
+/** Tries of a new order whose terminal or school changed between the read and the insert. */
+const MAX_CREATE_TRIES = 3;
+
 export async function createTerminalOrder(
   deps: Deps,
   client: TerminalClient,
   input: TerminalOrderRequest,
 ): Promise<TerminalOrderAnswer> {
-  const { terminal, school } = await terminalOfClient(deps, client);
-  if (input.terminalId !== terminal.terminalId)
-    throw new DomainError('TERMINAL_MISMATCH', `This client signs for terminal ${terminal.terminalId}`, {
-      field: 'body.terminalId',
-    });
-  const sum = input.items.reduce((total, item) => total + item.quantity * item.unitFen, 0);
-  if (sum !== input.amountFen)
-    throw new DomainError('VALIDATION_FAILED', `amountFen must be the items' sum (${sum})`, {
-      field: 'body.amountFen',
-    });
   const hash = requestHash(input);
-  const repeat = async () => {
-    const existing = await findOrderOfTerminal(deps.db, terminal.id, input.outOrderNo);
-    return existing && repeatOf(deps, { order: existing, terminal, school }, hash);
-  };
-  if (school.status !== 'ACTIVE' || terminal.status !== 'ACTIVE') {
-    // A repeat of an order made before the school or terminal stopped still answers that order.
+  for (let tries = 1; ; tries++) {
+    const known = tries === 1 ? knownTerminals(deps.db).get(client.clientId) : undefined;
+    const { terminal, school, versions } = known ?? (await terminalOfClient(deps, client));
+    if (input.terminalId !== terminal.terminalId)
+      throw new DomainError('TERMINAL_MISMATCH', `This client signs for terminal ${terminal.terminalId}`, {
+        field: 'body.terminalId',
+      });
+    const sum = input.items.reduce((total, item) => total + item.quantity * item.unitFen, 0);
+    if (sum !== input.amountFen)
+      throw new DomainError('VALIDATION_FAILED', `amountFen must be the items' sum (${sum})`, {
+        field: 'body.amountFen',
+      });
+    // A repeat answers the stored order, with the terminal and school as they are now.
+    const repeat = async () => {
+      const existing = await findOrderOfTerminal(deps.db, terminal.id, input.outOrderNo);
+      return existing && repeatOf(deps, { order: existing, ...(await terminalOfClient(deps, client)) }, hash);
+    };
+    if (school.status !== 'ACTIVE' || terminal.status !== 'ACTIVE') {
+      // Read just now (only active terminals are kept). A repeat of an order made before the school or
+      // terminal stopped still answers that order.
+      const answer = await repeat();
+      if (answer) return answer;
+      throw new DomainError(school.status !== 'ACTIVE' ? 'SCHOOL_SUSPENDED' : 'TERMINAL_DISABLED');
+    }
+
+    const now = deps.clock.now();
+    const orderNo = newOrderNo('terminal', deps.clock);
+    // Committed before Alipay is asked: concurrent repeats of one outOrderNo meet on the unique key, and the
+    // losers answer the winner's order (repeatOf).
+    const order = await insertOrderWithQrPayment(
+      deps.db,
+      {
+        orderNo,
+        schoolId: school.id,
+        terminalRef: terminal.id,
+        terminalId: terminal.terminalId,
+        outOrderNo: input.outOrderNo,
+        requestHash: hash,
+        items: input.items,
+        amountFen: input.amountFen,
+        subject: subjectOf(terminal, input.items),
+        ...moneyOf(terminal, input.amountFen),
+        expiresAt: new Date(now.getTime() + terminal.orderTimeoutSeconds * 1000),
+      },
+      qrOutTradeNo({ orderNo }),
+      versions,
+    );
+    if (order) return orderAnswer(deps, await withQr(deps, { order, terminal, school }), null);
     const answer = await repeat();
     if (answer) return answer;
-    throw new DomainError(school.status !== 'ACTIVE' ? 'SCHOOL_SUSPENDED' : 'TERMINAL_DISABLED');
+    // Nothing made and no such order: the terminal or its school changed since they were read. Again,
+    // with them as they are now (disabled, another money mode…).
+    knownTerminals(deps.db).delete(client.clientId);
+    if (tries >= MAX_CREATE_TRIES) throw new Error(`terminal ${terminal.terminalId} kept changing`);
   }
-
-  const now = deps.clock.now();
-  // Committed before Alipay is asked: concurrent repeats of one outOrderNo meet on the unique key, and the
-  // losers answer the winner's order (repeatOf).
-  const order = await insertOrderWithQrPayment(
-    deps.db,
-    {
-      orderNo: newOrderNo('terminal', deps.clock),
-      schoolId: school.id,
-      terminalRef: terminal.id,
-      terminalId: terminal.terminalId,
-      outOrderNo: input.outOrderNo,
-      requestHash: hash,
-      items: input.items,
-      amountFen: input.amountFen,
-      subject: subjectOf(terminal, input.items),
-      ...moneyOf(terminal, input.amountFen),
-      expiresAt: new Date(now.getTime() + terminal.orderTimeoutSeconds * 1000),
-    },
-    qrOutTradeNo,
-  );
-  if (!order) return (await repeat())!;
-  return orderAnswer(deps, await withQr(deps, { order, terminal, school }), null);
 }
 
 async function repeatOf(deps: Deps, ctx: OrderContext, hash: string): Promise<TerminalOrderAnswer> {

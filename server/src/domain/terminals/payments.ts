@@ -3,14 +3,17 @@ import type { TerminalOrderPageView, TerminalPaymentView } from '../../../../sha
 import type { Executor } from '../../db/client.js';
 import { terminalPayments } from '../../db/schema.js';
 import { ensureRefund } from '../../db/repos/withholding/refunds.js';
+import { recordNotificationIf } from '../../db/repos/notify/notify-log.js';
 import {
   findOrderContext,
   findOrderContextByNo,
   findPaymentByOutTradeNo,
+  findPaymentContext,
   insertPayment,
   lockOrder,
   paymentsOfOrder,
   paymentsOfUser,
+  payOrderIfOpen,
   updateOrder,
   updatePayment,
   type OrderContext,
@@ -22,10 +25,12 @@ import type { Deps } from '../../deps.js';
 import { AlipayError } from '../../integrations/alipay/errors.js';
 import { DomainError } from '../errors.js';
 import {
+  applyNotification,
   checkTradeFacts,
   isPaidStatus,
   type NotificationHandler,
   type NotificationResult,
+  type SelfRecordingHandler,
 } from '../notify/notifications.js';
 import { alipayFailure, requireAlipay } from '../outside-errors.js';
 import { notifyUrl } from '../recharge/recharge.js';
@@ -108,7 +113,11 @@ export async function applyTerminalPayment(
 }
 
 /** The trades nobody will need once the order is paid: closed so they cannot be paid too (best effort). */
-async function closeOtherPayments(deps: Deps, ctx: OrderContext, others: TerminalPaymentRow[]) {
+async function closeOtherPayments(
+  deps: Deps,
+  ctx: OrderContext,
+  others: Array<Pick<TerminalPaymentRow, 'id' | 'channel' | 'outTradeNo'>>,
+) {
   if (!deps.alipay) return;
   for (const payment of others) {
     try {
@@ -126,8 +135,16 @@ async function closeOtherPayments(deps: Deps, ctx: OrderContext, others: Termina
   }
 }
 
-/** T… trades: terminal payments, from Alipay's notification (DESIGN §6.3). */
-export const terminalNotification: NotificationHandler = async (
+/** What Alipay's notification must say of an order's trade: its amount, and the account it pays into. */
+function expectedFacts(ctx: OrderContext) {
+  return {
+    amountFen: ctx.order.amountFen,
+    school: { ...ctx.school, alipaySellerId: collectingAccount(ctx.order, ctx.school) },
+  };
+}
+
+/** T… trades in a transaction: every case, the rare ones included (repeats, late or second payments). */
+const terminalNotificationInTransaction: NotificationHandler = async (
   deps,
   tx,
   form,
@@ -136,10 +153,7 @@ export const terminalNotification: NotificationHandler = async (
   if (!payment) return { outcome: 'REJECTED_UNKNOWN_ORDER' };
   const ctx = await findOrderContext(tx, payment.orderId);
   if (!ctx) return { outcome: 'REJECTED_UNKNOWN_ORDER' };
-  const mismatch = checkTradeFacts(form, {
-    amountFen: ctx.order.amountFen,
-    school: { ...ctx.school, alipaySellerId: collectingAccount(ctx.order, ctx.school) },
-  });
+  const mismatch = checkTradeFacts(form, expectedFacts(ctx));
   if (mismatch) return mismatch;
   if (isPaidStatus(form.trade_status)) {
     const applied = await applyTerminalPayment(deps, tx, ctx, payment, {
@@ -161,6 +175,52 @@ export const terminalNotification: NotificationHandler = async (
     return { outcome: 'APPLIED', detail: 'TRADE_CLOSED' };
   }
   return { outcome: 'IGNORED', detail: form.trade_status };
+};
+
+/**
+ * The common case in one statement (the hot path of issue #15's benchmark): a payment confirmed while it
+ * and its order are both still CREATED pays the order, recorded in notify_log by the same statement —
+ * what applyTerminalPayment's PAID branch does. Undefined for anything else, which the transaction decides.
+ */
+async function payOpenOrder(
+  deps: Deps,
+  form: Record<string, string>,
+): Promise<NotificationResult | undefined> {
+  if (!isPaidStatus(form.trade_status)) return undefined;
+  const ctx = await findPaymentContext(deps.db, form.out_trade_no);
+  if (!ctx || ctx.payment.status !== 'CREATED' || ctx.order.status !== 'CREATED') return undefined;
+  if (checkTradeFacts(form, expectedFacts(ctx))) return undefined;
+  const at = deps.clock.now();
+  const hasCallback = Boolean(ctx.terminal.callbackUrl);
+  const { applied, others } = await payOrderIfOpen(
+    deps.db,
+    { orderId: ctx.order.id, paymentId: ctx.payment.id, callbackDue: hasCallback },
+    { tradeNo: form.trade_no, buyerId: form.buyer_open_id ?? form.buyer_id ?? null, at },
+    (isApplied) =>
+      recordNotificationIf({ form, isVerified: true, outcome: 'APPLIED', detail: 'PAID', at }, isApplied),
+  );
+  if (!applied) return undefined;
+  return {
+    outcome: 'APPLIED',
+    detail: 'PAID',
+    after: async () => {
+      if (hasCallback) wakeCallbacks(deps);
+      await closeOtherPayments(deps, ctx, others);
+    },
+  };
+}
+
+/**
+ * T… trades: terminal payments, from Alipay's notification (DESIGN §6.3). Records its own notify_log entry:
+ * in payOpenOrder's statement, or in the transaction that decides every other case.
+ */
+export const terminalNotification: SelfRecordingHandler = {
+  selfRecording: true,
+  async apply(deps, form) {
+    return (
+      (await payOpenOrder(deps, form)) ?? applyNotification(deps, terminalNotificationInTransaction, form)
+    );
+  },
 };
 
 /**

@@ -4,7 +4,7 @@ import {
   nextCallbackDueAt,
   releaseCallbackLeases,
   TERMINAL_CALLBACKS_DUE_CHANNEL,
-  type TerminalOrderRow,
+  type DueCallback,
 } from '../../db/repos/terminals/orders.js';
 import { deliverCallback } from '../../domain/terminals/callbacks.js';
 import { LeasedDrainer } from '../leased-drainer.js';
@@ -19,7 +19,7 @@ import type { JobDefinition } from '../runner.js';
  * is due and every TERMINAL_SWEEP_EVERY_MS.
  */
 export function terminalCallbackJob(deps: Deps): JobDefinition {
-  const drainer = new LeasedDrainer<TerminalOrderRow>(
+  const drainer = new LeasedDrainer<DueCallback>(
     {
       channel: TERMINAL_CALLBACKS_DUE_CHANNEL,
       jobName: 'terminal.callbacks',
@@ -27,8 +27,13 @@ export function terminalCallbackJob(deps: Deps): JobDefinition {
       concurrency: 32,
       leaseMs: 30_000,
       claim: (now, leaseUntil, limit) => claimDueCallbacks(deps.db, { now, leaseUntil, limit }),
-      work: (order) => deliverCallback(deps, order),
-      release: (rows) => releaseCallbackLeases(deps.db, rows, deps.clock.now()),
+      work: (due) => deliverCallback(deps, due),
+      release: (rows) =>
+        releaseCallbackLeases(
+          deps.db,
+          rows.map((row) => row.order),
+          deps.clock.now(),
+        ),
       nextDueAt: () => nextCallbackDueAt(deps.db),
     },
     { pool: deps.pool, jobs: deps.jobs, logger: deps.logger, now: () => deps.clock.now() },

@@ -1,3 +1,4 @@
+import { sql, type SQL } from 'drizzle-orm';
 import type { Executor } from '../../client.js';
 import { notifyLog } from '../../schema.js';
 
@@ -54,19 +55,17 @@ function column(value: string | undefined, isVerified: boolean): string | null {
   return storable(isVerified ? value : value.slice(0, UNVERIFIED_VALUE_CHARS));
 }
 
-/** Every Alipay notification as received, verified or not, and what was done with it (DESIGN §5). */
-export async function recordNotification(
-  db: Executor,
-  entry: {
-    form: Record<string, string>;
-    isVerified: boolean;
-    outcome: NotifyOutcome;
-    detail?: string;
-    at: Date;
-  },
-): Promise<void> {
+export interface NotificationEntry {
+  form: Record<string, string>;
+  isVerified: boolean;
+  outcome: NotifyOutcome;
+  detail?: string;
+  at: Date;
+}
+
+function rowOf(entry: NotificationEntry) {
   const { form, isVerified } = entry;
-  await db.insert(notifyLog).values({
+  return {
     receivedAt: entry.at,
     // Message-style notifications (ALIPAY-M2.md §0) say what they are in msg_method.
     notifyType: column(form.notify_type ?? form.msg_method, isVerified),
@@ -77,5 +76,24 @@ export async function recordNotification(
     outcome: entry.outcome,
     detail: entry.detail === undefined ? null : storable(entry.detail.slice(0, 500)),
     body: bodyToStore(form, isVerified),
-  });
+  };
+}
+
+/** Every Alipay notification as received, verified or not, and what was done with it (DESIGN §5). */
+export async function recordNotification(db: Executor, entry: NotificationEntry): Promise<void> {
+  await db.insert(notifyLog).values(rowOf(entry));
+}
+
+/**
+ * The same entry as a statement to put in a WITH clause, written only if `condition` holds: for a
+ * notification applied and recorded in one statement (domain/terminals/payments.ts).
+ */
+export function recordNotificationIf(entry: NotificationEntry, condition: SQL): SQL {
+  const row = rowOf(entry);
+  return sql`
+    insert into notify_log (received_at, notify_type, notify_id, out_trade_no, app_id, is_verified, outcome, detail, body)
+    select ${row.receivedAt}::timestamptz, ${row.notifyType}::text, ${row.notifyId}::text, ${row.outTradeNo}::text,
+           ${row.appId}::text, ${row.isVerified}::boolean, ${row.outcome}::text, ${row.detail}::text,
+           ${JSON.stringify(row.body)}::jsonb
+     where ${condition}`;
 }

@@ -1,8 +1,15 @@
-import { and, asc, desc, eq, inArray, isNull, lt, lte, sql } from 'drizzle-orm';
-import type { Database, Executor } from '../../client.js';
-import { refunds, schools, terminalOrders, terminalPayments, terminals } from '../../schema.js';
+import { and, asc, desc, eq, getTableColumns, inArray, isNull, lt, lte, sql, type SQL } from 'drizzle-orm';
+import { preparedPerDatabase, type Database, type Executor } from '../../client.js';
+import {
+  gatewayClients,
+  refunds,
+  schools,
+  terminalOrders,
+  terminalPayments,
+  terminals,
+} from '../../schema.js';
 import type { SchoolRow } from '../schools/schools.js';
-import type { TerminalRow } from './terminals.js';
+import type { TerminalRow, TerminalVersions } from './terminals.js';
 
 export type TerminalOrderRow = typeof terminalOrders.$inferSelect;
 export type NewTerminalOrder = typeof terminalOrders.$inferInsert;
@@ -16,45 +23,94 @@ export interface OrderContext {
   school: SchoolRow;
 }
 
+/** What a new order is made of (the rest are defaults: CREATED, no QR yet, nothing paid). */
+export type OrderToMake = Pick<
+  NewTerminalOrder,
+  | 'orderNo'
+  | 'schoolId'
+  | 'terminalRef'
+  | 'terminalId'
+  | 'outOrderNo'
+  | 'requestHash'
+  | 'items'
+  | 'amountFen'
+  | 'subject'
+  | 'expiresAt'
+  | 'sellerId'
+  | 'royaltyAccount'
+  | 'royaltyFen'
+  | 'royaltyTiming'
+>;
+
 /**
- * The order and its 当面付 payment (seq 0, out_trade_no `qrOutTradeNo(order)`), committed together; nothing
- * when (terminal, outOrderNo) exists already (the caller reads that one).
+ * The order and its 当面付 payment (seq 0, out_trade_no `qrOutTradeNo`) in one statement, committed together.
+ * Made only while the terminal and its school are ACTIVE and still the rows the caller read (`versions`):
+ * the caller took the order's money fields, timeout and subject from them, possibly from a copy kept in
+ * its process. Nothing is made (undefined) when (terminal, outOrderNo) exists already or the terminal or
+ * school changed meanwhile; the caller reads again to tell which.
  */
-export function insertOrderWithQrPayment(
+export async function insertOrderWithQrPayment(
   db: Database,
-  order: NewTerminalOrder,
-  qrOutTradeNo: (order: TerminalOrderRow) => string,
+  order: OrderToMake,
+  qrOutTradeNo: string,
+  versions: TerminalVersions,
 ): Promise<TerminalOrderRow | undefined> {
-  return db.transaction(async (tx) => {
-    const [row] = await tx.insert(terminalOrders).values(order).onConflictDoNothing().returning();
-    if (!row) return undefined;
-    await tx.insert(terminalPayments).values({
-      orderId: row.id,
-      schoolId: row.schoolId,
-      channel: 'QR',
-      seq: 0,
-      outTradeNo: qrOutTradeNo(row),
-    });
-    return row;
+  const [row] = await insertOrderQuery(db).execute({
+    ...order,
+    items: JSON.stringify(order.items),
+    sellerId: order.sellerId ?? null,
+    royaltyAccount: order.royaltyAccount ?? null,
+    royaltyFen: order.royaltyFen ?? null,
+    royaltyTiming: order.royaltyTiming ?? null,
+    qrOutTradeNo,
+    terminalVersion: versions.terminal,
+    schoolVersion: versions.school,
   });
+  return row;
 }
+
+const insertOrderQuery = preparedPerDatabase((db) => {
+  const value = (name: string) => sql.placeholder(name);
+  const made = db.$with('made', getTableColumns(terminalOrders)).as(sql`
+    insert into terminal_orders (order_no, school_id, terminal_ref, terminal_id, out_order_no, request_hash, items,
+                                 amount_fen, subject, expires_at, seller_id, royalty_account, royalty_fen, royalty_timing)
+    select ${value('orderNo')}::text, ${value('schoolId')}::uuid, ${value('terminalRef')}::uuid,
+           ${value('terminalId')}::text, ${value('outOrderNo')}::text, ${value('requestHash')}::text,
+           ${value('items')}::jsonb, ${value('amountFen')}::int, ${value('subject')}::text,
+           ${value('expiresAt')}::timestamptz, ${value('sellerId')}::text, ${value('royaltyAccount')}::text,
+           ${value('royaltyFen')}::int, ${value('royaltyTiming')}::text
+     where exists (select 1 from terminals t join schools s on s.id = t.school_id
+                    where t.id = ${value('terminalRef')}::uuid and t.status = 'ACTIVE' and s.status = 'ACTIVE'
+                      and t.xmin = ${value('terminalVersion')}::xid and s.xmin = ${value('schoolVersion')}::xid)
+    on conflict do nothing
+    returning *`);
+  const payment = db.$with('payment', {}).as(sql`
+    insert into terminal_payments (order_id, school_id, channel, seq, out_trade_no)
+    select id, school_id, 'QR', 0, ${value('qrOutTradeNo')}::text from made`);
+  return db.with(made, payment).select().from(made).prepare('terminal_order_insert');
+});
 
 /** Stores the order's QR unless it has one already (another process's request was first): the order as stored. */
 export async function setQrCodeIfNone(
-  db: Executor,
+  db: Database,
   id: string,
   qrCode: string,
   now: Date,
 ): Promise<TerminalOrderRow> {
-  const [row] = await db
-    .update(terminalOrders)
-    .set({ qrCode, updatedAt: now })
-    .where(and(eq(terminalOrders.id, id), isNull(terminalOrders.qrCode)))
-    .returning();
+  const [row] = await setQrCodeQuery(db).execute({ id, qrCode, now });
   if (row) return row;
   const [stored] = await db.select().from(terminalOrders).where(eq(terminalOrders.id, id));
   return stored;
 }
+
+const setQrCodeQuery = preparedPerDatabase((db) =>
+  db
+    .update(terminalOrders)
+    .set({ qrCode: sql`${sql.placeholder('qrCode')}`, updatedAt: sql`${sql.placeholder('now')}` })
+    .where(and(eq(terminalOrders.id, sql.placeholder('id')), isNull(terminalOrders.qrCode)))
+    .returning()
+    .prepare('terminal_order_set_qr'),
+);
 
 export async function findOrderOfTerminal(
   db: Executor,
@@ -111,6 +167,67 @@ export async function findPaymentByOutTradeNo(
 ): Promise<TerminalPaymentRow | undefined> {
   const [row] = await db.select().from(terminalPayments).where(eq(terminalPayments.outTradeNo, outTradeNo));
   return row;
+}
+
+/** A payment by its out_trade_no with its order's context, in one query: what a notification is checked against. */
+export async function findPaymentContext(
+  db: Database,
+  outTradeNo: string,
+): Promise<(OrderContext & { payment: TerminalPaymentRow }) | undefined> {
+  const [row] = await paymentContextQuery(db).execute({ outTradeNo });
+  return row;
+}
+
+const paymentContextQuery = preparedPerDatabase((db) =>
+  db
+    .select({ payment: terminalPayments, order: terminalOrders, terminal: terminals, school: schools })
+    .from(terminalPayments)
+    .innerJoin(terminalOrders, eq(terminalOrders.id, terminalPayments.orderId))
+    .innerJoin(terminals, eq(terminals.id, terminalOrders.terminalRef))
+    .innerJoin(schools, eq(schools.id, terminalOrders.schoolId))
+    .where(eq(terminalPayments.outTradeNo, sql.placeholder('outTradeNo')))
+    .prepare('terminal_payment_context'),
+);
+
+/**
+ * The common case of a confirmed payment, in one statement: while the order and this payment are both
+ * still CREATED, the payment becomes PAID and pays the order (its callback due at once when the terminal
+ * takes callbacks), and `record` (a notify_log insert, given the condition "applied") is written with it.
+ * Locks the order row before the payment's, as applyTerminalPayment does. Nothing changes when either has
+ * moved on (the caller then decides in a transaction); `others` are the order's other payments still
+ * CREATED (to close), as of the statement's start.
+ */
+export async function payOrderIfOpen(
+  db: Executor,
+  target: { orderId: string; paymentId: string; callbackDue: boolean },
+  paid: { tradeNo: string; buyerId: string | null; at: Date },
+  record: (applied: SQL) => SQL,
+): Promise<{ applied: boolean; others: Array<Pick<TerminalPaymentRow, 'id' | 'channel' | 'outTradeNo'>> }> {
+  const { orderId, paymentId } = target;
+  const { rows } = await db.execute<{
+    applied: boolean;
+    others: Array<Pick<TerminalPaymentRow, 'id' | 'channel' | 'outTradeNo'>>;
+  }>(sql`
+    with open_order as (
+      select id from terminal_orders where id = ${orderId} and status = 'CREATED' for update
+    ), moved as (
+      update terminal_payments
+         set status = 'PAID', alipay_trade_no = ${paid.tradeNo}, buyer_id = ${paid.buyerId},
+             paid_at = ${paid.at}, updated_at = ${paid.at}
+       where id = ${paymentId} and status = 'CREATED' and exists (select 1 from open_order)
+      returning id
+    ), paid as (
+      update terminal_orders
+         set status = 'PAID', paid_payment_id = ${paymentId}, paid_at = ${paid.at}, updated_at = ${paid.at}
+             ${target.callbackDue ? sql`, callback_status = 'PENDING', callback_next_at = ${paid.at}` : sql``}
+       where id in (select id from open_order) and exists (select 1 from moved)
+      returning id
+    ), recorded as (${record(sql`exists (select 1 from paid)`)})
+    select exists (select 1 from paid) as applied,
+           coalesce((select json_agg(json_build_object('id', id, 'channel', channel, 'outTradeNo', out_trade_no))
+                       from terminal_payments
+                      where order_id = ${orderId} and id <> ${paymentId} and status = 'CREATED'), '[]') as others`);
+  return { applied: rows[0]?.applied === true, others: rows[0]?.others ?? [] };
 }
 
 export async function findPaymentById(db: Executor, id: string): Promise<TerminalPaymentRow | undefined> {
@@ -335,41 +452,69 @@ export async function countTerminalExceptions(
 /** NOTIFY channel of due callbacks (db/wakeups.ts): sent after a payment commits. */
 export const TERMINAL_CALLBACKS_DUE_CHANNEL = 'terminal_callbacks_due';
 
+/** A leased callback with what sending it needs: where, the terminal's HMAC client, how it was paid. */
+export interface DueCallback {
+  /** The order's id. */
+  id: string;
+  order: TerminalOrderRow;
+  callbackUrl: string | null;
+  client: { id: string; secretEnc: string } | null;
+  paidWith: TerminalPaymentRow['channel'] | null;
+}
+
 /**
  * Leases up to `limit` due callbacks (FOR UPDATE SKIP LOCKED: drainers side by side never take the same
- * row): their callback_next_at moves to `leaseUntil`, so a drainer that dies gives them back then.
+ * row) and reads them with what sending needs, in one statement: their callback_next_at moves to
+ * `leaseUntil`, so a drainer that dies gives them back then.
  */
 export async function claimDueCallbacks(
-  db: Executor,
+  db: Database,
   opts: { now: Date; leaseUntil: Date; limit: number },
-): Promise<TerminalOrderRow[]> {
-  const { rows } = await db.execute<{ id: string }>(sql`
-    update terminal_orders o set callback_next_at = ${opts.leaseUntil}
+): Promise<DueCallback[]> {
+  const rows = await claimCallbacksQuery(db).execute(opts);
+  // The statement read the rows as they were before its own update: they carry the lease given now.
+  return rows.map((row) => ({
+    id: row.order.id,
+    order: { ...row.order, callbackNextAt: opts.leaseUntil },
+    callbackUrl: row.callbackUrl,
+    client: row.clientId && row.secretEnc ? { id: row.clientId, secretEnc: row.secretEnc } : null,
+    paidWith: row.paidWith,
+  }));
+}
+
+const claimCallbacksQuery = preparedPerDatabase((db) => {
+  const leased = db.$with('leased', { id: terminalOrders.id }).as(sql`
+    update terminal_orders o set callback_next_at = ${sql.placeholder('leaseUntil')}
     from (
       select id from terminal_orders
-      where callback_status = 'PENDING' and callback_next_at <= ${opts.now}
+      where callback_status = 'PENDING' and callback_next_at <= ${sql.placeholder('now')}
       order by callback_next_at
-      limit ${opts.limit}
+      limit ${sql.placeholder('limit')}
       for update skip locked
     ) due
     where o.id = due.id
     returning o.id`);
-  if (rows.length === 0) return [];
   return db
-    .select()
-    .from(terminalOrders)
-    .where(
-      inArray(
-        terminalOrders.id,
-        rows.map((r) => String(r.id)),
-      ),
-    );
-}
+    .with(leased)
+    .select({
+      order: terminalOrders,
+      callbackUrl: terminals.callbackUrl,
+      clientId: gatewayClients.id,
+      secretEnc: gatewayClients.secretEnc,
+      paidWith: terminalPayments.channel,
+    })
+    .from(leased)
+    .innerJoin(terminalOrders, eq(terminalOrders.id, leased.id))
+    .innerJoin(terminals, eq(terminals.id, terminalOrders.terminalRef))
+    .leftJoin(gatewayClients, eq(gatewayClients.id, terminals.gatewayClientId))
+    .leftJoin(terminalPayments, eq(terminalPayments.id, terminalOrders.paidPaymentId))
+    .prepare('terminal_callbacks_claim');
+});
 
 /** Gives back claimed callbacks not started (due now), each only while its lease is still the one given. */
 export async function releaseCallbackLeases(
   db: Executor,
-  rows: TerminalOrderRow[],
+  rows: Array<Pick<TerminalOrderRow, 'id' | 'callbackNextAt'>>,
   now: Date,
 ): Promise<void> {
   for (const row of rows)
@@ -383,6 +528,47 @@ export async function releaseCallbackLeases(
           eq(terminalOrders.callbackNextAt, row.callbackNextAt!),
         ),
       );
+}
+
+/** The machine acknowledged the callback (the hot path's last write). */
+export async function recordCallbackAcknowledged(
+  db: Database,
+  id: string,
+  ack: { attempts: number; at: Date },
+): Promise<void> {
+  await callbackAcknowledgedQuery(db).execute({ id, attempts: ack.attempts, at: ack.at });
+}
+
+const callbackAcknowledgedQuery = preparedPerDatabase((db) =>
+  db
+    .update(terminalOrders)
+    .set({
+      callbackStatus: 'ACKNOWLEDGED',
+      callbackAttempts: sql`${sql.placeholder('attempts')}`,
+      callbackAcknowledgedAt: sql`${sql.placeholder('at')}`,
+      callbackNextAt: null,
+      callbackLastError: null,
+      updatedAt: sql`${sql.placeholder('at')}`,
+    })
+    .where(eq(terminalOrders.id, sql.placeholder('id')))
+    .prepare('terminal_callback_acknowledged'),
+);
+
+/** What one callback attempt came to (no row read back: the drainer is done with it). */
+export async function recordCallbackAttempt(
+  db: Executor,
+  id: string,
+  patch: Pick<
+    Partial<NewTerminalOrder>,
+    | 'callbackStatus'
+    | 'callbackAttempts'
+    | 'callbackNextAt'
+    | 'callbackLastError'
+    | 'callbackAcknowledgedAt'
+    | 'updatedAt'
+  >,
+): Promise<void> {
+  await db.update(terminalOrders).set(patch).where(eq(terminalOrders.id, id));
 }
 
 export async function nextCallbackDueAt(db: Executor): Promise<Date | null> {

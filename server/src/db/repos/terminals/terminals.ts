@@ -1,4 +1,4 @@
-import { and, asc, eq } from 'drizzle-orm';
+import { and, asc, eq, sql } from 'drizzle-orm';
 import type { Executor } from '../../client.js';
 import { gatewayClients, schools, terminals } from '../../schema.js';
 import type { SchoolRow } from '../schools/schools.js';
@@ -66,16 +66,37 @@ export function listTerminalsOfSchool(db: Executor, schoolId: string): Promise<T
     .orderBy(asc(terminals.terminalId));
 }
 
+/**
+ * The versions of a terminal row and of its school's row (PostgreSQL's xmin: it changes with every update,
+ * whoever makes it), so that a process may keep both and still act only on what is stored now
+ * (repos/terminals/orders.ts insertOrderWithQrPayment).
+ */
+export interface TerminalVersions {
+  terminal: string;
+  school: string;
+}
+
 /** The terminal a gateway client signs for, with its school, in one query (the machine's every request). */
 export async function findTerminalOfClient(
   db: Executor,
   clientId: string,
-): Promise<{ terminal: TerminalRow; school: SchoolRow } | undefined> {
+): Promise<{ terminal: TerminalRow; school: SchoolRow; versions: TerminalVersions } | undefined> {
   const [row] = await db
-    .select({ terminal: terminals, school: schools })
+    .select({
+      terminal: terminals,
+      school: schools,
+      terminalVersion: sql<string>`${terminals}.xmin::text`,
+      schoolVersion: sql<string>`${schools}.xmin::text`,
+    })
     .from(terminals)
     .innerJoin(schools, eq(schools.id, terminals.schoolId))
     .innerJoin(gatewayClients, eq(gatewayClients.id, terminals.gatewayClientId))
     .where(eq(terminals.gatewayClientId, clientId));
-  return row;
+  return (
+    row && {
+      terminal: row.terminal,
+      school: row.school,
+      versions: { terminal: row.terminalVersion, school: row.schoolVersion },
+    }
+  );
 }
