@@ -130,8 +130,10 @@ async function main() {
       bff: cpuSeconds(stack.pids.bff),
       cardsys: cpuSeconds(stack.pids.cardsys),
       postgres: postgresCpuSeconds(stack.pids.postgres),
+      generator: cpuSeconds(process.pid),
     };
     const statements = await startStatementProfile(stack.databaseUrl);
+    const windowFrom = process.hrtime.bigint() / 1000n;
     const started = Date.now();
     await forEachLimited(paced, 512, async (order, i) => {
       const wait = started + (i * 1000) / RATE - Date.now();
@@ -158,6 +160,12 @@ async function main() {
       if (pending.size > 0) await new Promise((r) => setTimeout(r, 100));
     }
     const elapsed = (Date.now() - started) / 1000;
+    if (process.env.BENCH_CPU_PROF) {
+      // The measured phase on the profiles' clock (monotonic µs), for scripts/bench/cpu-profile.ts --window.
+      console.log(
+        `BENCH_WINDOW phase1 ${windowFrom}-${process.hrtime.bigint() / 1000n} pids API ${stack.pids.bff}, workers ${stack.pids.workers.join(' ')}, card system ${stack.pids.cardsys}, Alipay ${stack.pids.alipay}`,
+      );
+    }
     if (credited.length !== paced.length) throw new Error(`only ${credited.length}/${paced.length} credited`);
     const latencies = credited.map((row) => row.at - sentAt.get(row.id)!).sort((a, b) => a - b);
     const toPaid = credited.map((row) => row.paid - sentAt.get(row.id)!).sort((a, b) => a - b);
@@ -190,15 +198,16 @@ async function main() {
       workers: workerCpu(),
       cardsys: cpuSeconds(stack.pids.cardsys),
       postgres: postgresCpuSeconds(stack.pids.postgres),
+      generator: cpuSeconds(process.pid),
     };
     console.log(
-      `         CPU (cores): API ${cpu('bff', used.bff)}, workers ${cpu('workers', used.workers)}, card system ${cpu('cardsys', used.cardsys)}, PostgreSQL ${cpu('postgres', used.postgres)}`,
+      `         CPU (cores): API ${cpu('bff', used.bff)}, workers ${cpu('workers', used.workers)}, card system ${cpu('cardsys', used.cardsys)}, PostgreSQL ${cpu('postgres', used.postgres)}, load generator ${cpu('generator', used.generator)}`,
     );
     // What each process spends on one notification, from the notify to the credit.
     const perCredit = (key: keyof typeof cpuBefore) =>
       round(((used[key] - cpuBefore[key]) / paced.length) * 1000, 2);
     console.log(
-      `         CPU per credit (ms): API ${perCredit('bff')}, workers ${perCredit('workers')}, card system ${perCredit('cardsys')}, PostgreSQL ${perCredit('postgres')}`,
+      `         CPU per credit (ms): API ${perCredit('bff')}, workers ${perCredit('workers')}, card system ${perCredit('cardsys')}, PostgreSQL ${perCredit('postgres')}, load generator ${perCredit('generator')}`,
     );
     await statements.report(paced.length, 'credit');
     await statements.close();

@@ -11,7 +11,14 @@ export const statementProfiling = process.env.BENCH_STATEMENTS === '1';
 /** Flags for startEmbeddedPostgres in this mode. */
 export function statementProfileFlags(): string[] {
   return statementProfiling
-    ? ['-c', 'shared_preload_libraries=pg_stat_statements', '-c', 'pg_stat_statements.track=all']
+    ? [
+        '-c',
+        'shared_preload_libraries=pg_stat_statements',
+        '-c',
+        'pg_stat_statements.track=all',
+        '-c',
+        'pg_stat_statements.track_planning=on',
+      ]
     : [];
 }
 
@@ -61,14 +68,29 @@ export async function startStatementProfile(databaseUrl: string): Promise<Statem
       console.log(
         `         per ${unitName}: ${per('commits')} commits, ${per('walSyncs')} WAL flushes, ${per('walRecords')} WAL records, ${per('walBytes')} WAL bytes`,
       );
-      const { rows } = await pool.query<{ calls: string; ms: number; rows: string; query: string }>(
-        `select calls, total_exec_time as ms, rows, regexp_replace(query, '\\s+', ' ', 'g') as query
+      // Planning is counted apart from execution: a statement sent without a prepared plan is planned each time.
+      const { rows } = await pool.query<{
+        calls: string;
+        ms: number;
+        planMs: number;
+        plans: string;
+        query: string;
+      }>(
+        `select calls, total_exec_time as ms, total_plan_time as "planMs", plans,
+                regexp_replace(query, '\\s+', ' ', 'g') as query
            from pg_stat_statements where query not like '%pg_stat_statements%'
-          order by total_exec_time desc limit 25`,
+          order by total_exec_time + total_plan_time desc limit 25`,
+      );
+      const totals = rows.reduce((sum, row) => ({ exec: sum.exec + row.ms, plan: sum.plan + row.planMs }), {
+        exec: 0,
+        plan: 0,
+      });
+      console.log(
+        `         top statements per ${unitName}: ${round(totals.exec / units, 3)} ms executing, ${round(totals.plan / units, 3)} ms planning`,
       );
       for (const row of rows) {
         console.log(
-          `         ${String(round(Number(row.calls) / units, 2)).padStart(6)} calls/${unitName} ${String(round(row.ms / units, 3)).padStart(7)} ms/${unitName}  ${row.query.slice(0, 160)}`,
+          `         ${String(round(Number(row.calls) / units, 2)).padStart(6)} calls/${unitName} ${String(round(row.ms / units, 3)).padStart(7)} ms exec ${String(round(row.planMs / units, 3)).padStart(6)} ms plan (${String(round(Number(row.plans) / units, 2))} plans)  ${row.query.slice(0, 150)}`,
         );
       }
     },
