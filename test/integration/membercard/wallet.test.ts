@@ -2,8 +2,11 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import type { SystemInput } from '../../../scripts/sandbox/membercard/control-types.js';
+import { findBinding } from '../../../server/src/db/repos/cards/bindings.js';
+import { insertRecharge, markCreditedMany } from '../../../server/src/db/repos/recharge/recharges.js';
 import { membershipCards } from '../../../server/src/db/schema.js';
 import { signParams } from '../../../server/src/integrations/membercard/signature.js';
+import { newOrderNo } from '../../../server/src/lib/ids.js';
 import { privateKeyOf } from '../../../server/src/lib/key-references.js';
 import { eventually, request } from '../../support/http.js';
 import { startStack, type Stack } from '../../support/stack.js';
@@ -144,6 +147,47 @@ describe('the campus card in the Alipay card wallet', () => {
     await waitForRecharge(api, created.body.id, 'CREDITED');
     const card = await mc().control.waitForCard(user.openId, walletCard.alipayCardNo, (c) => c.point === 100);
     assert.match(card.updates.at(-1)!.change, /积分 0 → 100（充值50元）/);
+  });
+
+  it('adds up the points of two recharges of one card credited in the same statement', async () => {
+    const { bindingId, user, walletCard } = await claimBound();
+    const { db, pool } = stack.app.deps;
+    const binding = (await findBinding(db, bindingId))!;
+    const now = new Date();
+    // Paid, and due only in an hour: the crediting drainer leaves them to this test.
+    const later = new Date(now.getTime() + 3_600_000);
+    const paid = (amountFen: number) =>
+      insertRecharge(db, {
+        outTradeNo: newOrderNo('recharge'),
+        schoolId: binding.schoolId,
+        userId: binding.userId,
+        bindingId,
+        cardNo: binding.cardNo,
+        amountFen,
+        status: 'PAID',
+        paidAt: now,
+        nextCreditAt: later,
+        expiresAt: later,
+      });
+    const [first, second] = [await paid(1_000), await paid(2_050)];
+    const credited = await markCreditedMany(pool, [
+      { id: first.id, at: now },
+      { id: second.id, at: now },
+    ]);
+    assert.deepEqual(
+      credited.map((c) => c.isCredited),
+      [true, true],
+    );
+    assert.deepEqual(
+      credited.map((c) => c.pointsCardIds.length),
+      [1, 1],
+    );
+    // 10 yuan and 20 yuan at 2 points per yuan: both count, not one of them.
+    const card = await mc().control.waitForCard(user.openId, walletCard.alipayCardNo, (c) => c.point === 60);
+    assert.match(card.updates.at(-1)!.change, /积分 0 → 60（充值30元）/);
+    const again = await markCreditedMany(pool, [{ id: first.id, at: now }]);
+    assert.deepEqual(again, [{ isCredited: false, pointsCardIds: [] }]);
+    assert.equal((await walletRow(walletCard.bizCardNo)).points, 60);
   });
 
   it('rejects a tampered signature at card management and keeps the card as it was', async () => {

@@ -34,6 +34,11 @@ describe('recharging a campus card with Alipay', () => {
     assert.ok(credited.paidAt && credited.creditedAt);
     assert.equal((await api.get(`/api/v1/bindings/${bindingId}`)).body.balanceFen, 6_000);
     assert.equal((await vendorCreditsFor(stack, card.cardNo, created.body.outTradeNo)).length, 1);
+    // No template is configured for the "credited" message: the sender would skip it, so none is queued.
+    const { rows } = await stack.app.deps.pool.query('select 1 from user_messages where dedup_key = $1', [
+      `recharge-credited:${created.body.id}`,
+    ]);
+    assert.equal(rows.length, 0);
   });
 
   it("refuses amounts outside the school's limits, naming the amount", async () => {

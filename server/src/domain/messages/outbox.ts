@@ -1,7 +1,8 @@
 import { insertMessage, signalMessagesDue, type NewUserMessage } from '../../db/repos/messages/messages.js';
 import type { Executor } from '../../db/client.js';
+import type { MessageTemplate } from '../../config.js';
 import type { Deps } from '../../deps.js';
-import { MESSAGE_KINDS, type MessageKind } from './catalog.js';
+import { isMessageKind, MESSAGE_KINDS, type MessageKind } from './catalog.js';
 
 /**
  * "Send a message to a user" for any part of the platform: put it in the outbox (user_messages), in the
@@ -47,6 +48,14 @@ export function outboxRow(message: QueuedMessage): NewUserMessage {
     page: message.page ?? kind.page,
     values: message.values,
   };
+}
+
+/**
+ * The template a kind is sent with; none configured: the sender skips every message of the kind (NO_TEMPLATE),
+ * so a hot path may leave such a message out of the outbox altogether (the recharge credit does).
+ */
+export function templateOf(deps: Pick<Deps, 'config'>, kind: string): MessageTemplate | undefined {
+  return isMessageKind(kind) ? deps.config.messages.templates[kind] : undefined;
 }
 
 /** After the commit that queued messages: the sender starts within milliseconds. */

@@ -3,7 +3,8 @@ import { findSchool } from '../../db/repos/schools/schools.js';
 import { findUser } from '../../db/repos/users/users.js';
 import type { Deps } from '../../deps.js';
 import { AlipayError } from '../../integrations/alipay/errors.js';
-import { isMessageKind, templateData } from './catalog.js';
+import { templateData } from './catalog.js';
+import { templateOf } from './outbox.js';
 
 /**
  * Delivers one message of the outbox (outbox.ts) with alipay.open.app.mini.templatemessage.send, for the
@@ -24,7 +25,7 @@ export async function sendMessage(deps: Deps, message: UserMessageRow): Promise<
   const now = deps.clock.now();
   const finish = (outcome: Parameters<typeof finishMessage>[2]) =>
     finishMessage(deps.db, message, outcome, deps.clock.now());
-  const template = isMessageKind(message.kind) ? deps.config.messages.templates[message.kind] : undefined;
+  const template = templateOf(deps, message.kind);
   if (!template)
     return void (await finish({ status: 'SKIPPED', skipReason: 'NO_TEMPLATE', countsAsAttempt: false }));
   const [user, school] = await Promise.all([

@@ -191,7 +191,7 @@ export const rechargeNotification: SelfRecordingHandler = {
     if (mismatch) return reject(mismatch);
     if (isPaidStatus(form.trade_status)) {
       const moved = await markPaidIfUnpaid(
-        deps.db,
+        deps.pool,
         order.outTradeNo,
         { tradeNo: form.trade_no, buyerId: form.buyer_open_id ?? form.buyer_id ?? null, at: now },
         { form, detail: 'PAID' },

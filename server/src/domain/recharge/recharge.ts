@@ -5,7 +5,6 @@ import {
   findRecharge,
   insertRecharge,
   markClosedIfCreated,
-  markCredited,
   markPaidIfUnpaid,
   openRechargesOf,
   signalRechargesPaid,
@@ -13,6 +12,7 @@ import {
   setTradeNo,
   type RechargeRow,
 } from '../../db/repos/recharge/recharges.js';
+import { markCredited } from '../../db/repos/recharge/credit-batches.js';
 import { findSchool, type SchoolRow } from '../../db/repos/schools/schools.js';
 import type { Deps } from '../../deps.js';
 import { AlipayError } from '../../integrations/alipay/errors.js';
@@ -21,7 +21,7 @@ import { newOrderNo } from '../../lib/ids.js';
 import { activeSchool, usableBinding } from '../cards/bindings.js';
 import { DomainError } from '../errors.js';
 import { rechargeCreditedMessage } from '../messages/events.js';
-import { wakeMessageSender } from '../messages/outbox.js';
+import { templateOf, wakeMessageSender } from '../messages/outbox.js';
 import { alipayFailure, requireAlipay } from '../outside-errors.js';
 import { wakeWalletSync } from '../membercard/wallet-sync.js';
 
@@ -144,7 +144,7 @@ export async function creditRecharge(deps: Deps, order: RechargeRow, school: Sch
     const [, holderName] = await Promise.all([
       cardSystem.recharge({ cardNo: order.cardNo, amountFen: order.amountFen, flowNo: order.outTradeNo }),
       // A failed read is read again after the call: the vendor's answer decides what happens next.
-      holderNameOf(deps, order).catch(() => undefined),
+      isCreditedMessageSent(deps) ? holderNameOf(deps, order).catch(() => undefined) : null,
     ]);
     const pointsCardIds = await creditedWithMessage(deps, order, holderName);
     deps.logger.debug('recharge credited', { outTradeNo: order.outTradeNo, amountFen: order.amountFen });
@@ -218,19 +218,33 @@ async function afterCreditFailure(
 }
 
 /**
- * CREDITED with the payer's "credited" message in one statement (sent once, never without the credit); the
- * wallet cards whose points the credit raised.
+ * CREDITED with the payer's "credited" message in one statement (sent once, never without the credit), shared
+ * with the other credits of the moment (repos/recharge/credit-batches.ts); the wallet cards whose points the
+ * credit raised. Without a template for the message the sender would skip it: then none is queued.
  */
 async function creditedWithMessage(
   deps: Deps,
   order: RechargeRow,
   holderName?: string | null,
 ): Promise<string[]> {
-  const name = holderName === undefined ? await holderNameOf(deps, order) : holderName;
-  const message = rechargeCreditedMessage(deps, order, name);
-  const { isCredited, pointsCardIds } = await markCredited(deps.db, order.id, deps.clock.now(), message);
-  if (isCredited) wakeMessageSender(deps);
+  const message = isCreditedMessageSent(deps)
+    ? rechargeCreditedMessage(
+        deps,
+        order,
+        holderName === undefined ? await holderNameOf(deps, order) : holderName,
+      )
+    : undefined;
+  const { isCredited, pointsCardIds } = await markCredited(deps.pool, {
+    id: order.id,
+    at: deps.clock.now(),
+    message,
+  });
+  if (isCredited && message) wakeMessageSender(deps);
   return pointsCardIds;
+}
+
+function isCreditedMessageSent(deps: Pick<Deps, 'config'>): boolean {
+  return templateOf(deps, 'RECHARGE_CREDITED') !== undefined;
 }
 
 async function holderNameOf(deps: Deps, order: RechargeRow): Promise<string | null> {
@@ -255,7 +269,7 @@ export async function reconcileUnpaidRecharge(deps: Deps, order: RechargeRow): P
       });
       return;
     }
-    const moved = await markPaidIfUnpaid(deps.db, order.outTradeNo, {
+    const moved = await markPaidIfUnpaid(deps.pool, order.outTradeNo, {
       tradeNo: trade.tradeNo,
       buyerId: trade.buyer.openId ?? trade.buyer.userId ?? null,
       at: deps.clock.now(),

@@ -1,4 +1,4 @@
-import { and, eq, inArray, min, sql, type SQL } from 'drizzle-orm';
+import { and, eq, inArray, min, sql } from 'drizzle-orm';
 import type pg from 'pg';
 import type { Executor } from '../../client.js';
 import { messageSubscriptions, userMessages } from '../../schema.js';
@@ -26,19 +26,6 @@ export async function insertMessage(db: Executor, message: NewUserMessage, now: 
     .onConflictDoNothing({ target: userMessages.dedupKey })
     .returning({ id: userMessages.id });
   return rows.length === 1;
-}
-
-/**
- * The same outbox insert as a part of a writer's own statement (a data-modifying CTE), for hot paths that
- * queue their message with their change in one round trip: inserted only where `when` holds, e.g.
- * `exists (select 1 from credited)`.
- */
-export function insertMessageWhere(message: NewUserMessage, now: Date, when: SQL): SQL {
-  return sql`insert into user_messages (user_id, school_id, kind, dedup_key, page, values, status, next_attempt_at, created_at, updated_at)
-    select ${message.userId}, ${message.schoolId}, ${message.kind}, ${message.dedupKey}, ${message.page},
-           ${JSON.stringify(message.values)}::jsonb, 'PENDING', ${now}, ${now}, ${now}
-    where ${when}
-    on conflict (dedup_key) do nothing`;
 }
 
 /** Writers announce new messages on this channel after their commit (db/wakeups.ts). */

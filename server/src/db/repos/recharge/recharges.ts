@@ -1,7 +1,7 @@
 import { and, desc, eq, gte, inArray, lt, lte, sql } from 'drizzle-orm';
 import type pg from 'pg';
 import { wakeDrainers } from '../../wakeups.js';
-import { insertMessageWhere, type NewUserMessage } from '../messages/messages.js';
+import type { NewUserMessage } from '../messages/messages.js';
 import { bodyToStore } from '../notify/notify-log.js';
 import type { Executor } from '../../client.js';
 import { bindings, rechargeOrders, schools } from '../../schema.js';
@@ -30,16 +30,32 @@ export async function findRechargeByOutTradeNo(
   return row;
 }
 
-/** The order and the facts of its school that a notification is checked against, in one query. */
+function selectRechargeWithSchool(db: Executor) {
+  return db
+    .select({ order: rechargeOrders, school: schools })
+    .from(rechargeOrders)
+    .innerJoin(schools, eq(schools.id, rechargeOrders.schoolId))
+    .where(eq(rechargeOrders.outTradeNo, sql.placeholder('outTradeNo')))
+    .prepare('find_recharge_with_school');
+}
+
+const rechargeWithSchoolQueries = new WeakMap<Executor, ReturnType<typeof selectRechargeWithSchool>>();
+
+/**
+ * The order and the facts of its school that a notification is checked against, in one query: a prepared
+ * statement (the notification's hot path, issue 18 §2), built once per database handle and planned once
+ * per connection.
+ */
 export async function findRechargeWithSchool(
   db: Executor,
   outTradeNo: string,
 ): Promise<{ order: RechargeRow; school: SchoolRow } | undefined> {
-  const [row] = await db
-    .select({ order: rechargeOrders, school: schools })
-    .from(rechargeOrders)
-    .innerJoin(schools, eq(schools.id, rechargeOrders.schoolId))
-    .where(eq(rechargeOrders.outTradeNo, outTradeNo));
+  let query = rechargeWithSchoolQueries.get(db);
+  if (!query) {
+    query = selectRechargeWithSchool(db);
+    rechargeWithSchoolQueries.set(db, query);
+  }
+  const [row] = await query.execute({ outTradeNo });
   return row;
 }
 
@@ -63,33 +79,52 @@ export function signalRechargesPaid(pool: pg.Pool): void {
  * due for crediting now — and, when it comes from a notification, that notification's notify_log entry,
  * in one statement: the change and its record commit together or not at all, in one round trip. Returns
  * the order's id when this call moved it; the caller then signals the drainers (signalRechargesPaid).
+ * Prepared statements: a payment's hot path (issue 18 §2).
  */
 export async function markPaidIfUnpaid(
-  db: Executor,
+  pool: pg.Pool,
   outTradeNo: string,
   paid: { tradeNo: string; buyerId: string | null; at: Date },
   notification?: { form: Record<string, string>; detail?: string },
 ): Promise<string | undefined> {
-  const log = notification
-    ? sql`, logged as (
-        insert into notify_log (received_at, notify_type, notify_id, out_trade_no, app_id, is_verified, outcome, detail, body)
-        values (${paid.at}, ${notification.form.notify_type ?? null}, ${notification.form.notify_id ?? null}, ${outTradeNo},
-                ${notification.form.app_id ?? null}, true,
-                case when exists (select 1 from moved) then 'APPLIED' else 'ALREADY_APPLIED' end,
-                ${notification.detail ?? null}, ${JSON.stringify(bodyToStore(notification.form, true))}::jsonb)
-      )`
-    : sql``;
-  const result = await db.execute<{ id: string | null }>(sql`
-    with moved as (
-      update recharge_orders
-         set status = 'PAID', alipay_trade_no = ${paid.tradeNo}, buyer_id = ${paid.buyerId}, paid_at = ${paid.at},
-             next_credit_at = ${paid.at}, closed_at = null, updated_at = ${paid.at}
-       where out_trade_no = ${outTradeNo} and status in ('CREATED', 'CLOSED')
-      returning id
-    )${log}
-    select (select id from moved) as id`);
-  return result.rows[0]?.id ?? undefined;
+  const values: unknown[] = [outTradeNo, paid.tradeNo, paid.buyerId, paid.at];
+  if (notification) {
+    const { form } = notification;
+    values.push(
+      form.notify_type ?? null,
+      form.notify_id ?? null,
+      form.app_id ?? null,
+      notification.detail ?? null,
+      JSON.stringify(bodyToStore(form, true)),
+    );
+  }
+  const { rows } = await pool.query<{ id: string | null }>(
+    notification
+      ? { name: 'mark_recharge_paid_notified', text: MARK_PAID_NOTIFIED_SQL, values }
+      : { name: 'mark_recharge_paid', text: MARK_PAID_SQL, values },
+  );
+  return rows[0]?.id ?? undefined;
 }
+
+const MOVED_TO_PAID = `
+  moved as (
+    update recharge_orders
+       set status = 'PAID', alipay_trade_no = $2, buyer_id = $3, paid_at = $4,
+           next_credit_at = $4, closed_at = null, updated_at = $4
+     where out_trade_no = $1 and status in ('CREATED', 'CLOSED')
+    returning id
+  )`;
+
+const MARK_PAID_SQL = `with ${MOVED_TO_PAID} select (select id from moved) as id`;
+
+const MARK_PAID_NOTIFIED_SQL = `
+  with ${MOVED_TO_PAID}, logged as (
+    insert into notify_log (received_at, notify_type, notify_id, out_trade_no, app_id, is_verified, outcome, detail, body)
+    values ($4, $5, $6, $1, $7, true,
+            case when exists (select 1 from moved) then 'APPLIED' else 'ALREADY_APPLIED' end,
+            $8, $9::jsonb)
+  )
+  select (select id from moved) as id`;
 
 /**
  * Leases up to `limit` paid orders whose crediting is due, by moving their due time to the end of the
@@ -141,43 +176,91 @@ export async function nextCreditDueAt(db: Executor): Promise<Date | null> {
   return row?.due ? new Date(row.due) : null;
 }
 
-/**
- * PAID → CREDITED. Returns whether this call moved the order, and the membership cards that earned points
- * by it: when the school gives points per yuan recharged (membership_programs), the card's wallet card gets
- * them in the same statement, so a recharge awards its points exactly once (DESIGN §6.4, docs/membercard.md).
- * The payer's message goes into the outbox in the same statement too, only when this call moved the order:
- * one round trip and one commit per credit (the crediting hot path, issue 18 §2).
- */
-export async function markCredited(
-  db: Executor,
-  id: string,
-  now: Date,
-  message?: NewUserMessage,
-): Promise<{ isCredited: boolean; pointsCardIds: string[] }> {
-  const queued = message
-    ? sql`, queued as (${insertMessageWhere(message, now, sql`exists (select 1 from credited)`)})`
-    : sql``;
-  const { rows } = await db.execute<{ credited: number; cards: string[] | null }>(sql`
-    with credited as (
-      update ${rechargeOrders} set
-        status = 'CREDITED', credited_at = ${now}, next_credit_at = null, last_error = null,
-        credit_attempts = credit_attempts + 1, updated_at = ${now}
-      where id = ${id} and status = 'PAID'
-      returning school_id, card_no, amount_fen
-    ), awarded as (
-      update membership_cards m set
-        points = m.points + (c.amount_fen / 100) * p.points_per_yuan,
-        points_change_reason = '充值' || (c.amount_fen / 100) || '元',
-        next_sync_at = case when m.status = 'IN_WALLET' then ${now}::timestamptz end,
-        sync_failed_at = null, sync_attempts = 0, updated_at = ${now}
-      from credited c, membership_programs p
-      where p.school_id = c.school_id and p.points_per_yuan > 0 and c.amount_fen >= 100
-        and m.school_id = c.school_id and m.card_no = c.card_no and m.status <> 'REMOVED'
-      returning m.id
-    )${queued}
-    select (select count(*) from credited)::int as credited, (select array_agg(id::text) from awarded) as cards`);
-  return { isCredited: rows[0].credited === 1, pointsCardIds: (rows[0].cards ?? []).map(String) };
+/** One credit to record: the order, when its vendor call succeeded, and the payer's message (none: no template). */
+export interface CreditToRecord {
+  id: string;
+  at: Date;
+  message?: NewUserMessage;
 }
+
+export interface RecordedCredit {
+  /** This call moved the order PAID → CREDITED (false: it was not PAID any more). */
+  isCredited: boolean;
+  /** The membership cards whose points the credit raised (their wallet cards get the new total). */
+  pointsCardIds: string[];
+}
+
+/**
+ * PAID → CREDITED for many orders in one statement (one round trip, one commit: the credits whose vendor calls
+ * end together, credit-batches.ts), answered in the order given. For each order this statement moved:
+ * - the school's points per yuan recharged (membership_programs) go on the card's membership card in the same
+ *   statement, so a recharge awards its points exactly once (DESIGN §6.4, docs/membercard.md). Credits of
+ *   the same card add up (one update per card with their sum: `UPDATE … FROM` would apply one of them), and
+ *   the cards are locked in a fixed order so that two batches never wait on each other in a circle;
+ * - the payer's message goes into the outbox, only when this statement moved the order.
+ * A prepared statement: planned once per connection, not once per credit (issue 18 §2).
+ */
+export async function markCreditedMany(pool: pg.Pool, credits: CreditToRecord[]): Promise<RecordedCredit[]> {
+  const input = credits.map((credit) => ({
+    id: credit.id,
+    at: credit.at.toISOString(),
+    message: credit.message ?? null,
+  }));
+  const { rows } = await pool.query<{ n: number; credited: boolean; cards: string[] | null }>({
+    name: 'mark_recharges_credited',
+    text: MARK_CREDITED_SQL,
+    values: [JSON.stringify(input)],
+  });
+  const byN = new Map(rows.map((row) => [Number(row.n), row]));
+  return credits.map((_, i) => {
+    const row = byN.get(i + 1);
+    return { isCredited: row?.credited === true, pointsCardIds: (row?.cards ?? []).map(String) };
+  });
+}
+
+const MARK_CREDITED_SQL = `
+  with input as (
+    select e.n, (e.item->>'id')::uuid as id, (e.item->>'at')::timestamptz as at, e.item->'message' as message
+      from jsonb_array_elements($1::jsonb) with ordinality as e(item, n)
+  ), credited as (
+    update recharge_orders o set
+      status = 'CREDITED', credited_at = i.at, next_credit_at = null, last_error = null,
+      credit_attempts = o.credit_attempts + 1, updated_at = i.at
+    from input i
+    where o.id = i.id and o.status = 'PAID'
+    returning i.n, o.school_id, o.card_no, o.amount_fen, i.at
+  ), earned as (
+    select c.school_id, c.card_no, sum((c.amount_fen / 100) * p.points_per_yuan)::int as points,
+           sum(c.amount_fen / 100)::int as yuan, max(c.at) as at
+      from credited c join membership_programs p on p.school_id = c.school_id
+     where p.points_per_yuan > 0 and c.amount_fen >= 100
+     group by c.school_id, c.card_no
+  ), locked as (
+    select m.id, e.points, e.yuan, e.at
+      from membership_cards m join earned e on m.school_id = e.school_id and m.card_no = e.card_no
+     where m.status <> 'REMOVED'
+     order by m.id
+       for update of m
+  ), awarded as (
+    update membership_cards m set
+      points = m.points + l.points,
+      points_change_reason = '充值' || l.yuan || '元',
+      next_sync_at = case when m.status = 'IN_WALLET' then l.at end,
+      sync_failed_at = null, sync_attempts = 0, updated_at = l.at
+    from locked l
+    where m.id = l.id
+    returning m.id, m.school_id, m.card_no
+  ), queued as (
+    insert into user_messages (user_id, school_id, kind, dedup_key, page, values, status, next_attempt_at, created_at, updated_at)
+    select (i.message->>'userId')::uuid, (i.message->>'schoolId')::uuid, i.message->>'kind', i.message->>'dedupKey',
+           i.message->>'page', i.message->'values', 'PENDING', i.at, i.at, i.at
+      from input i join credited c on c.n = i.n
+     where jsonb_typeof(i.message) = 'object'
+    on conflict (dedup_key) do nothing
+  )
+  select i.n, c.n is not null as credited,
+         (select array_agg(a.id::text) from awarded a where a.school_id = c.school_id and a.card_no = c.card_no) as cards
+    from input i left join credited c on c.n = i.n`;
 
 /**
  * Records a failed crediting attempt: the next one at `nextAt`, or CREDIT_FAILED when there is none. An
