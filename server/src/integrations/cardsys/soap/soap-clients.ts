@@ -10,8 +10,9 @@
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
-import { createClientAsync, WSSecurity, type Client } from 'soap';
+import { createClientAsync, WSSecurity, type Client, type IOptions } from 'soap';
 import type { CardSystemConnection } from '../card-system.js';
+import { soapHttpRequest } from './soap-transport.js';
 
 export class WsdlUnavailable extends Error {
   override name = 'WsdlUnavailable';
@@ -104,7 +105,12 @@ export class SoapClientPool {
       connection.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     );
     // The endpoint we were given wins over the WSDL's soap:address, which often names an internal host.
-    const client = await createClientAsync(wsdl, { endpoint: connection.endpoint, disableCache: true });
+    const client = await createClientAsync(wsdl, {
+      endpoint: connection.endpoint,
+      disableCache: true,
+      // Plain node:http instead of axios under `soap` (soap-transport.ts).
+      request: soapHttpRequest as unknown as NonNullable<IOptions['request']>,
+    });
     client.setSecurity(
       new WSSecurity(connection.username, connection.password, {
         passwordType: 'PasswordText',
