@@ -114,3 +114,23 @@ describe('logs name no person and show no whole card number', () => {
     assert.match(text(), /code 23505, constraint bindings_user_card_live_key/);
   });
 });
+
+describe('log levels', () => {
+  it('writes nothing below the configured level, from the logger or its children', async () => {
+    const stream = new PassThrough();
+    const lines: string[] = [];
+    stream.on('data', (chunk: Buffer) => lines.push(...chunk.toString().split('\n').filter(Boolean)));
+    const logger = createLogger({ level: 'warn', stream });
+    const child = logger.child({ component: 'test' });
+    logger.info('info line');
+    logger.http('request', { path: '/notify/alipay' });
+    child.debug('debug line');
+    child.warn('child warning');
+    logger.error('an error');
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(
+      lines.map((line) => (JSON.parse(line) as { message: string }).message),
+      ['child warning', 'an error'],
+    );
+  });
+});
