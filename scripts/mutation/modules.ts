@@ -11,6 +11,9 @@ export interface MoneyModule {
 
 const W = 'test/integration/withholding';
 const S = 'test/integration/student';
+const T = 'test/integration/terminals';
+const C = 'test/integration/campus-code';
+const R = 'test/integration/reconciliation';
 
 export const MONEY_MODULES: MoneyModule[] = [
   {
@@ -61,5 +64,52 @@ export const MONEY_MODULES: MoneyModule[] = [
       `${W}/never-sent.test.ts`,
       `${W}/collector-crash.test.ts`,
     ],
+  },
+  // Milestone 2's money modules (issue 20, same bar), one entry each.
+  {
+    // Terminal orders: which payment pays an order and which is refunded whole, the failed items' refund
+    // (once, `<order no>D`), the operator's royalty (its split, taken back first on a refund, settled after
+    // dispensing), and the sweep that closes an order and asks Alipay before giving up.
+    name: 'terminal-money',
+    mutate: [
+      'server/src/domain/terminals/royalty.ts',
+      'server/src/domain/terminals/refunds.ts',
+      'server/src/domain/terminals/dispense.ts',
+      'server/src/domain/terminals/settle.ts',
+      'server/src/domain/terminals/payments.ts',
+      'server/src/domain/terminals/lifecycle.ts',
+    ],
+    tests: [
+      'test/unit/money.test.ts',
+      `${T}/money-rules.test.ts`,
+      `${T}/orders.test.ts`,
+      `${T}/inbox.test.ts`,
+    ],
+  },
+  {
+    // Repayments of arrears and of refused campus-code payments: the amount, the debts a repayment takes,
+    // PAID → SETTLED, CLOSED → owed again.
+    name: 'repayments',
+    mutate: ['server/src/domain/withholding/debts.ts', 'server/src/db/repos/withholding/repayments.ts'],
+    tests: [`${W}/repayments.test.ts`, `${W}/collection.test.ts`, `${C}/student.test.ts`],
+  },
+  {
+    // Campus-code payments: which uploads are taken (once per code and txnNo, late, expired), and the charge
+    // at Alipay (retry schedule, the code's 10 days, a school without authorization held).
+    name: 'campus-code',
+    mutate: ['server/src/domain/campus-code/payment-charging.ts', 'server/src/domain/campus-code/uploads.ts'],
+    tests: [
+      `${C}/uploads.test.ts`,
+      `${C}/paying.test.ts`,
+      `${C}/pos-scans.test.ts`,
+      `${C}/recording.test.ts`,
+    ],
+  },
+  {
+    // Reconciliation's repairs: which action each finding gets, and each repair applied once. (Not
+    // reconciliation.test.ts: its tests build on each other, and perTest runs one test alone.)
+    name: 'reconciliation-repairs',
+    mutate: ['server/src/domain/reconciliation/repairs.ts', 'server/src/domain/reconciliation/findings.ts'],
+    tests: ['test/unit/reconciliation-findings.test.ts', `${R}/repairs.test.ts`],
   },
 ];
