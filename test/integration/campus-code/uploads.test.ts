@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { suspendSchool } from '../../../server/src/domain/schools/school-lifecycle.js';
+import { uploadCampusCodePayments } from '../../../server/src/domain/campus-code/uploads.js';
 import { TEST_OPERATOR } from '../../support/admins.js';
 import type { CampusCodeUploadAnswer } from '../../../shared/gateway-api.js';
 import { startStack, type Stack } from '../../support/stack.js';
@@ -114,6 +115,67 @@ describe('campus-code uploads from campus devices', () => {
       again.results.map((r) => r.firstResult),
       answer.results.map((r) => r.result),
     );
+  });
+
+  it('draws each line exactly: the maximum amount, 5 minutes of device clock ahead, the late hours, the window days', async () => {
+    const now = new Date(Date.now() - HOUR_MS);
+    // Uploaded at `now` exactly (the BFF's clock fixed for this batch).
+    const at = { ...stack.app.deps, clock: { now: () => now } };
+    const ago = (ms: number) => new Date(now.getTime() - ms);
+    const {
+      campusCodeMaxFen: max,
+      campusCodeLateAfterHours: lateHours,
+      campusCodeWindowDays: days,
+    } = stack.school;
+    const window = days * DAY_MS;
+    const batch = [
+      code({ madeAt: ago(60_000), amountFen: max }),
+      code({ madeAt: ago(60_000), amountFen: max + 1 }),
+      code({ madeAt: ago(60_000), scannedAt: new Date(now.getTime() + 5 * 60_000) }),
+      code({ madeAt: ago(60_000), scannedAt: new Date(now.getTime() + 5 * 60_000 + 1) }),
+      code({ madeAt: ago(lateHours * HOUR_MS) }),
+      code({ madeAt: ago(lateHours * HOUR_MS + 1) }),
+      code({ madeAt: ago(window), scannedAt: ago(window - 1_000) }),
+      code({ madeAt: ago(window + 1), scannedAt: ago(window - 1_000) }),
+      // Scanned (by the device's clock) before the code says it was made: the older of the two counts.
+      code({ madeAt: ago(DAY_MS), scannedAt: ago(window + 1) }),
+    ];
+    const answer = await uploadCampusCodePayments(
+      at,
+      { clientId: device.clientId, schoolId: stack.school.id },
+      batch,
+    );
+    assert.deepEqual(
+      answer.results.map((r) => [r.result, r.reason ?? null, r.late]),
+      [
+        ['ACCEPTED', null, false],
+        ['REJECTED', 'AMOUNT_OUT_OF_LIMITS', false],
+        ['ACCEPTED', null, false],
+        ['REJECTED', 'BAD_SCANNED_AT', false],
+        ['ACCEPTED', null, false],
+        ['ACCEPTED', null, true],
+        ['ACCEPTED', null, true],
+        ['EXPIRED', null, true],
+        ['EXPIRED', null, false],
+      ],
+    );
+    assert.deepEqual(answer.counts, {
+      ACCEPTED: 5,
+      DUPLICATE: 0,
+      DUPLICATE_CODE: 0,
+      EXPIRED: 2,
+      REJECTED: 2,
+    });
+    const { rows } = await stack.app.deps.pool.query(
+      'select txn_no, status, final_data_enc is not null as has_code from campus_code_payments where txn_no = any($1)',
+      [batch.map((p) => p.txnNo)],
+    );
+    const stored = new Map(
+      rows.map((r) => [r.txn_no as string, [r.status as string, r.has_code as boolean]]),
+    );
+    // Only an accepted payment keeps the code it will be charged with.
+    assert.deepEqual(stored.get(batch[1].txnNo), ['REJECTED', false]);
+    assert.deepEqual(stored.get(batch[7].txnNo), ['EXPIRED', false]);
   });
 
   it('refuses a txnNo used again for another code or amount (TXN_CONFLICT), and answers a repeat inside one batch', async () => {
