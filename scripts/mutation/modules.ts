@@ -65,33 +65,42 @@ export const MONEY_MODULES: MoneyModule[] = [
       `${W}/collector-crash.test.ts`,
     ],
   },
-  // Milestone 2's money modules (issue 20, same bar), one entry each.
+  // Milestone 2's money modules (issue 20, same bar). A pure rule (the royalty split, what a finding calls
+  // for) is its own module with its unit tests, so that its run needs no stack; the rest are exercised
+  // through the stack by test files whose tests each stand alone (perTest runs a test without the ones
+  // before it).
   {
-    // Terminal orders: which payment pays an order and which is refunded whole, the failed items' refund
-    // (once, `<order no>D`), the operator's royalty (its split, taken back first on a refund, settled after
-    // dispensing), and the sweep that closes an order and asks Alipay before giving up.
-    name: 'terminal-money',
+    // The operator's royalty: floor of its share, the remainder the school's, taken back in proportion.
+    name: 'terminal-royalty',
+    mutate: ['server/src/domain/terminals/royalty.ts'],
+    tests: ['test/unit/money.test.ts'],
+  },
+  {
+    // Terminal orders, the money given back: the failed items' refund (their part, once, `<order no>D`), the
+    // operator's ON_PAYMENT royalty taken back first, each refund's attempts and schedule.
+    name: 'terminal-refunds',
+    mutate: ['server/src/domain/terminals/refunds.ts', 'server/src/domain/terminals/dispense.ts'],
+    tests: [`${T}/money-rules.test.ts`],
+  },
+  {
+    // Terminal orders, the money taken: which payment pays an order (notification or the sweep's query, the
+    // amount and the account checked), the others closed, one the order did not want (paid after another,
+    // or after the close) refunded whole; the operator's split after dispensing (settle, its retries and
+    // Alipay's message).
+    name: 'terminal-payments',
     mutate: [
-      'server/src/domain/terminals/royalty.ts',
-      'server/src/domain/terminals/refunds.ts',
-      'server/src/domain/terminals/dispense.ts',
-      'server/src/domain/terminals/settle.ts',
       'server/src/domain/terminals/payments.ts',
       'server/src/domain/terminals/lifecycle.ts',
+      'server/src/domain/terminals/settle.ts',
     ],
-    tests: [
-      'test/unit/money.test.ts',
-      `${T}/money-rules.test.ts`,
-      `${T}/orders.test.ts`,
-      `${T}/inbox.test.ts`,
-    ],
+    tests: [`${T}/money-rules.test.ts`],
   },
   {
     // Repayments of arrears and of refused campus-code payments: the amount, the debts a repayment takes,
     // PAID → SETTLED, CLOSED → owed again.
     name: 'repayments',
     mutate: ['server/src/domain/withholding/debts.ts', 'server/src/db/repos/withholding/repayments.ts'],
-    tests: [`${W}/repayments.test.ts`, `${W}/collection.test.ts`, `${C}/student.test.ts`],
+    tests: [`${W}/repayments.test.ts`, `${C}/student.test.ts`],
   },
   {
     // Campus-code payments: which uploads are taken (once per code and txnNo, late, expired), and the charge
@@ -106,10 +115,15 @@ export const MONEY_MODULES: MoneyModule[] = [
     ],
   },
   {
-    // Reconciliation's repairs: which action each finding gets, and each repair applied once. (Not
-    // reconciliation.test.ts: its tests build on each other, and perTest runs one test alone.)
+    // What each reconciliation finding means and which repair it takes.
+    name: 'reconciliation-findings',
+    mutate: ['server/src/domain/reconciliation/findings.ts'],
+    tests: ['test/unit/reconciliation-findings.test.ts'],
+  },
+  {
+    // Reconciliation's repairs, each applied once. (Not reconciliation.test.ts: its tests build on each other.)
     name: 'reconciliation-repairs',
-    mutate: ['server/src/domain/reconciliation/repairs.ts', 'server/src/domain/reconciliation/findings.ts'],
-    tests: ['test/unit/reconciliation-findings.test.ts', `${R}/repairs.test.ts`],
+    mutate: ['server/src/domain/reconciliation/repairs.ts'],
+    tests: [`${R}/repairs.test.ts`],
   },
 ];
