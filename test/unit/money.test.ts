@@ -96,4 +96,13 @@ describe('terminal royalty: the operator gets the floor of its share, the school
     // the school's, as in the split itself); the sandbox's 当面付 reversal follows the same rule.
     assert.equal(shareToReturn(333, 1000, 0, 500), 167);
   });
+
+  it('lets an operator whose share is the whole order keep exactly what stays paid', () => {
+    // No remainder is left for the school to take, so no split by ratio (which would need one).
+    assert.equal(shareOfKept(300, 300, 100), 100);
+    assert.equal(shareToReturn(300, 300, 0, 200), 200);
+    assert.equal(shareToReturn(300, 300, 200, 100), 100);
+    assert.equal(shareOfKept(0, 300, 100), 0);
+    assert.equal(shareOfKept(90, 300, 0), 0);
+  });
 });
