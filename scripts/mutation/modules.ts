@@ -29,6 +29,8 @@ export const MONEY_MODULES: MoneyModule[] = [
       `${S}/recharge-rules.test.ts`,
       `${S}/sweep.test.ts`,
       `${S}/credit-unknown.test.ts`,
+      `${S}/recharge-credit-schedule.test.ts`,
+      `${S}/recharge-sweep-edges.test.ts`,
     ],
   },
   {
@@ -47,6 +49,7 @@ export const MONEY_MODULES: MoneyModule[] = [
       `${W}/reversal.test.ts`,
       `${W}/swipes.test.ts`,
       `${W}/never-sent.test.ts`,
+      `${W}/deduction-detail.test.ts`,
     ],
   },
   {

@@ -1,0 +1,116 @@
+import assert from 'node:assert/strict';
+import { findRecharge } from '../../../server/src/db/repos/recharge/recharges.js';
+import { reconcileUnpaidRecharge } from '../../../server/src/domain/recharge/recharge.js';
+import { ManualClock } from '../../../server/src/lib/clock.js';
+import { startStack, type Stack } from '../../support/stack.js';
+import { userWithCard, vendorCreditsFor, waitForRecharge } from './helpers.js';
+
+/**
+ * The sweep's look at an unpaid recharge (trade.query) at the edges of its rules, on a frozen injected clock:
+ * expiry to the millisecond, a trade.create whose answer was lost (no trade at Alipay), and a paid trade
+ * whose total is not the order's. The sweep job itself stays out of the way: each test asks directly.
+ */
+describe('the recharge sweep at the edges of its rules', () => {
+  let stack: Stack;
+  const clock = new ManualClock();
+  before(async () => {
+    stack = await startStack({
+      clock,
+      env: { RECHARGE_SWEEP_EVERY_MS: '3600000', RECHARGE_TIMEOUT_MINUTES: '15' },
+    });
+  });
+  afterEach(() => stack.alipay.control.clearFaults());
+  after(() => stack.stop());
+
+  async function sweepLooksAt(orderId: string) {
+    await reconcileUnpaidRecharge(stack.app.deps, (await findRecharge(stack.app.deps.db, orderId))!);
+    return (await findRecharge(stack.app.deps.db, orderId))!;
+  }
+
+  async function alipayTrades(outTradeNo: string) {
+    return (await stack.alipay.control.ledger({ outTradeNo })).trades;
+  }
+
+  it('expires an order exactly at its timeout: open one millisecond before, closed at Alipay and here at it', async () => {
+    const { api, bindingId } = await userWithCard(stack);
+    const created = await api.post('/api/v1/recharges', { bindingId, amountFen: 2_100 });
+    assert.equal(created.status, 201, created.text);
+    const order = (await findRecharge(stack.app.deps.db, created.body.id))!;
+    assert.equal(order.expiresAt.getTime() - order.createdAt.getTime(), 15 * 60_000);
+
+    clock.set(new Date(order.expiresAt.getTime() - 1));
+    assert.equal((await sweepLooksAt(order.id)).status, 'CREATED');
+    assert.equal((await alipayTrades(order.outTradeNo))[0].status, 'WAIT_BUYER_PAY');
+
+    clock.set(order.expiresAt);
+    const closed = await sweepLooksAt(order.id);
+    assert.deepEqual([closed.status, closed.lastError], ['CLOSED', 'EXPIRED']);
+    assert.equal((await alipayTrades(order.outTradeNo))[0].status, 'TRADE_CLOSED');
+  });
+
+  it('keeps an order whose trade.create got no answer open, and closes it as never paid once it has expired', async () => {
+    const { api, bindingId } = await userWithCard(stack);
+    await stack.alipay.control.injectApiFault({
+      method: 'alipay.trade.create',
+      times: 1,
+      error: { subCode: 'ACQ.SYSTEM_ERROR' },
+    });
+    const res = await api.post('/api/v1/recharges', { bindingId, amountFen: 2_200 });
+    assert.equal(res.status, 503, res.text);
+    assert.equal(res.body.error.code, 'ALIPAY_UNAVAILABLE');
+    const { rows } = await stack.app.deps.pool.query(
+      'select id, status, last_error from recharge_orders where binding_id = $1',
+      [bindingId],
+    );
+    assert.deepEqual(
+      rows.map((r) => [r.status, r.last_error]),
+      [['CREATED', null]],
+      'the outcome is unknown: the order stays for the sweep to ask about',
+    );
+    const orderId = String(rows[0].id);
+    const order = (await findRecharge(stack.app.deps.db, orderId))!;
+    assert.deepEqual(await alipayTrades(order.outTradeNo), []);
+
+    assert.equal((await sweepLooksAt(orderId)).status, 'CREATED', 'not expired yet: nothing is decided');
+    clock.set(order.expiresAt);
+    const closed = await sweepLooksAt(orderId);
+    assert.deepEqual([closed.status, closed.lastError], ['CLOSED', 'NEVER_PAID']);
+  });
+
+  it("credits what the query finds paid only when Alipay's total is the order's amount, and records the buyer", async () => {
+    const differs = await userWithCard(stack, { cardBalanceFen: 0 });
+    const same = await userWithCard(stack, { cardBalanceFen: 0 });
+    const orders = [];
+    for (const payer of [differs, same]) {
+      const created = await payer.api.post('/api/v1/recharges', {
+        bindingId: payer.bindingId,
+        amountFen: 2_300,
+      });
+      assert.equal(created.status, 201, created.text);
+      await stack.alipay.control.injectNotifyFault({
+        notifyType: 'trade_status_sync',
+        action: 'drop',
+        times: 1,
+      });
+      await stack.alipay.control.payTrade({ tradeNO: created.body.tradeNo, userId: payer.user.userId });
+      orders.push(created.body as { id: string; outTradeNo: string });
+    }
+    // Our record says one fen more than the buyer paid for the first order.
+    await stack.app.deps.pool.query('update recharge_orders set amount_fen = 2301 where id = $1', [
+      orders[0].id,
+    ]);
+
+    const mismatched = await sweepLooksAt(orders[0].id);
+    assert.deepEqual([mismatched.status, mismatched.paidAt, mismatched.buyerId], ['CREATED', null, null]);
+    assert.equal((await vendorCreditsFor(stack, differs.card.cardNo, orders[0].outTradeNo)).length, 0);
+
+    const paid = await sweepLooksAt(orders[1].id);
+    assert.notEqual(paid.status, 'CREATED');
+    assert.ok(
+      paid.buyerId !== null && [same.user.openId, same.user.userId].includes(paid.buyerId),
+      `buyer ${paid.buyerId}`,
+    );
+    await waitForRecharge(same.api, orders[1].id, 'CREDITED');
+    assert.equal((await vendorCreditsFor(stack, same.card.cardNo, orders[1].outTradeNo)).length, 1);
+  });
+});
