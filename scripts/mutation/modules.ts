@@ -30,7 +30,7 @@ export const MONEY_MODULES: MoneyModule[] = [
       `${S}/sweep.test.ts`,
       `${S}/credit-unknown.test.ts`,
       `${S}/recharge-credit-schedule.test.ts`,
-      `${S}/recharge-sweep-edges.test.ts`,
+      `${S}/recharge-edges.test.ts`,
     ],
   },
   {

@@ -61,13 +61,26 @@ describe('crediting a paid recharge on the retry schedule of the injected clock'
     return state.next_credit_at ? state.next_credit_at.getTime() - clock.now().getTime() : null;
   }
 
-  async function paidOrder(amountFen: number) {
+  /** A recharge paid by its buyer once `faults` (the card system's, for this order) are in place. */
+  async function paidOrder(amountFen: number, faults: () => Promise<unknown> = async () => undefined) {
     const payer = await userWithCard(stack, { cardBalanceFen: 0 });
     const created = await payer.api.post('/api/v1/recharges', { bindingId: payer.bindingId, amountFen });
     assert.equal(created.status, 201, created.text);
     const order = created.body as { id: string; tradeNo: string; outTradeNo: string };
+    await faults();
     await stack.alipay.control.payTrade({ tradeNO: order.tradeNo, userId: payer.user.userId });
     return { ...payer, order };
+  }
+
+  /** The first Recharge is carried out but answered after our timeout: it may have credited the card. */
+  function lostAnswer() {
+    return stack.cardsys.control.injectFault({
+      schoolCode: stack.school.code,
+      operation: 'Recharge',
+      kind: 'LATENCY',
+      latencyMs: 2_500,
+      times: 1,
+    });
   }
 
   it('tries a card system that answers 503 again after each delay, counted from the attempt, then CREDIT_FAILED', async () => {
@@ -91,6 +104,11 @@ describe('crediting a paid recharge on the retry schedule of the injected clock'
     ]);
     const failed = await creditState(order.id);
     assert.equal(failed.last_error, 'SERVICE_UNAVAILABLE: card system answered HTTP 503');
+    // The retries are Agenda runs of this job: the name is stored with every scheduled run.
+    const { rows } = await stack.app.deps.pool.query(
+      "select count(*)::int as n from agenda_jobs where name = 'recharge.credit'",
+    );
+    assert.ok(rows[0].n > 0, 'the crediting job is stored as recharge.credit');
     assert.equal(
       failed.credit_unknown_since,
       null,
@@ -142,5 +160,50 @@ describe('crediting a paid recharge on the retry schedule of the injected clock'
     await waitForRecharge(api, order.id, 'CREDITED');
     assert.equal((await vendorCreditsFor(stack, card.cardNo, order.outTradeNo)).length, 1);
     assert.equal((await stack.cardsys.control.getCard(stack.school.code, card.cardNo)).balanceFen, 1_400);
+  });
+
+  it("finds a credit whose answer was lost in the vendor's records on the next attempt, while Recharge still fails", async () => {
+    const { api, card, order } = await paidOrder(1_500, async () => {
+      await lostAnswer();
+      await stack.cardsys.control.injectFault({
+        schoolCode: stack.school.code,
+        operation: 'Recharge',
+        kind: 'HTTP_503',
+      });
+    });
+    const first = await afterAttempt(order.id, 1);
+    assert.deepEqual([first.status, dueIn(first)], ['PAID', 60_000]);
+    assert.ok(
+      first.credit_unknown_since,
+      'the attempt without an answer marks the order as possibly credited',
+    );
+    clock.advance(60_000);
+    // Asked first, the records show the credit: CREDITED at once, not one more Recharge on the schedule.
+    await waitForRecharge(api, order.id, 'CREDITED');
+    assert.equal((await creditState(order.id)).credit_attempts, 2);
+    assert.equal((await vendorCreditsFor(stack, card.cardNo, order.outTradeNo)).length, 1);
+  });
+
+  it("keeps asking while the vendor's records cannot be read: on the schedule, then on its last delay, never CREDIT_FAILED", async () => {
+    const { api, card, order } = await paidOrder(1_600, async () => {
+      await lostAnswer();
+      // Then every call to the vendor answers 503: its records cannot be read either.
+      await stack.cardsys.control.injectFault({ schoolCode: stack.school.code, kind: 'HTTP_503' });
+    });
+    const seen: Array<[string, number, number | null]> = [];
+    for (let attempt = 1; attempt <= SCHEDULE_MS.length + 1; attempt += 1) {
+      const state = await afterAttempt(order.id, attempt);
+      seen.push([state.status, state.credit_attempts, dueIn(state)]);
+      if (attempt === SCHEDULE_MS.length + 1) await stack.cardsys.control.clearFaults();
+      clock.advance(SCHEDULE_MS[Math.min(attempt, SCHEDULE_MS.length) - 1]);
+    }
+    assert.deepEqual(seen, [
+      ['PAID', 1, 60_000],
+      ['PAID', 2, 120_000],
+      ['PAID', 3, 300_000],
+      ['PAID', 4, 300_000],
+    ]);
+    await waitForRecharge(api, order.id, 'CREDITED');
+    assert.equal((await vendorCreditsFor(stack, card.cardNo, order.outTradeNo)).length, 1);
   });
 });

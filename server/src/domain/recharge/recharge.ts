@@ -135,9 +135,8 @@ export async function creditRecharge(deps: Deps, order: RechargeRow, school: Sch
   const cardSystem = deps.schools.cardSystem(school);
   try {
     if (order.creditUnknownSince && (await findVendorCredit(deps, order, school))) {
-      const pointsCardIds = await creditedWithMessage(deps, order);
+      await creditedWithMessage(deps, order);
       deps.logger.info('recharge found credited in the vendor records', { outTradeNo: order.outTradeNo });
-      if (pointsCardIds.length > 0) await wakeWalletSync(deps, pointsCardIds);
       return;
     }
     // The message's card label is read while the vendor works, so that recording the credit is one statement.
@@ -146,10 +145,8 @@ export async function creditRecharge(deps: Deps, order: RechargeRow, school: Sch
       // A failed read is read again after the call: the vendor's answer decides what happens next.
       isCreditedMessageSent(deps) ? holderNameOf(deps, order).catch(() => undefined) : null,
     ]);
-    const pointsCardIds = await creditedWithMessage(deps, order, holderName);
+    await creditedWithMessage(deps, order, holderName);
     deps.logger.debug('recharge credited', { outTradeNo: order.outTradeNo, amountFen: order.amountFen });
-    // The school's points rule, applied with the credit: the wallet card shows the new total.
-    if (pointsCardIds.length > 0) await wakeWalletSync(deps, pointsCardIds);
   } catch (error) {
     if (!(error instanceof CardSystemError)) throw error;
     await afterCreditFailure(deps, order, school, error);
@@ -184,12 +181,12 @@ async function afterCreditFailure(
     // About to give up on an order an earlier attempt may have credited: the vendor's records decide.
     try {
       if (await findVendorCredit(deps, order, school)) {
-        const pointsCardIds = await creditedWithMessage(deps, order);
+        await creditedWithMessage(deps, order);
         deps.logger.info('recharge found credited in the vendor records', { outTradeNo: order.outTradeNo });
-        if (pointsCardIds.length > 0) await wakeWalletSync(deps, pointsCardIds);
         return;
       }
     } catch (lookupError) {
+      // Stryker disable next-line ConditionalExpression: a CardSystem rejects only with CardSystemError (card-system.ts), so this rethrow is unreachable today; it guards a future change.
       if (!(lookupError instanceof CardSystemError)) throw lookupError;
       delay = schedule.at(-1);
     }
@@ -219,14 +216,15 @@ async function afterCreditFailure(
 
 /**
  * CREDITED with the payer's "credited" message in one statement (sent once, never without the credit), shared
- * with the other credits of the moment (repos/recharge/credit-batches.ts); the wallet cards whose points the
- * credit raised. Without a template for the message the sender would skip it: then none is queued.
+ * with the other credits of the moment (repos/recharge/credit-batches.ts); without a template for the message
+ * the sender would skip it: then none is queued. Then the wallet cards whose points the credit raised (the
+ * school's points rule) are synced: they show the new total.
  */
 async function creditedWithMessage(
   deps: Deps,
   order: RechargeRow,
   holderName?: string | null,
-): Promise<string[]> {
+): Promise<void> {
   const message = isCreditedMessageSent(deps)
     ? rechargeCreditedMessage(
         deps,
@@ -240,7 +238,7 @@ async function creditedWithMessage(
     message,
   });
   if (isCredited && message) wakeMessageSender(deps);
-  return pointsCardIds;
+  await wakeWalletSync(deps, pointsCardIds);
 }
 
 function isCreditedMessageSent(deps: Pick<Deps, 'config'>): boolean {

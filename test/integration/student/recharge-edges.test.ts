@@ -6,21 +6,58 @@ import { startStack, type Stack } from '../../support/stack.js';
 import { userWithCard, vendorCreditsFor, waitForRecharge } from './helpers.js';
 
 /**
- * The sweep's look at an unpaid recharge (trade.query) at the edges of its rules, on a frozen injected clock:
- * expiry to the millisecond, a trade.create whose answer was lost (no trade at Alipay), and a paid trade
- * whose total is not the order's. The sweep job itself stays out of the way: each test asks directly.
+ * Recharges at the edges of their rules, on a frozen injected clock: opening an order (the open-orders cap
+ * and its retry time, refusals that name their field), and the sweep's look at an unpaid order (trade.query):
+ * expiry to the millisecond, a trade.create whose answer was lost (no trade at Alipay), a paid trade whose
+ * total is not the order's. The sweep job itself stays out of the way: each test asks directly.
  */
-describe('the recharge sweep at the edges of its rules', () => {
+describe('recharges at the edges of their rules', () => {
   let stack: Stack;
   const clock = new ManualClock();
   before(async () => {
     stack = await startStack({
       clock,
+      schoolSettings: { rechargeMinFen: 100, rechargeMaxFen: 50_000 },
       env: { RECHARGE_SWEEP_EVERY_MS: '3600000', RECHARGE_TIMEOUT_MINUTES: '15' },
     });
   });
   afterEach(() => stack.alipay.control.clearFaults());
   after(() => stack.stop());
+
+  it("refuses a sixth unpaid order with 429 until the first one's expiry, to the second", async () => {
+    const { api, bindingId } = await userWithCard(stack);
+    for (let i = 0; i < 5; i += 1) {
+      const res = await api.post('/api/v1/recharges', { bindingId, amountFen: 1_000 + i });
+      assert.equal(res.status, 201, res.text);
+      if (i === 0) clock.advance(100_500);
+    }
+    const sixth = await api.post('/api/v1/recharges', { bindingId, amountFen: 1_000 });
+    assert.equal(sixth.status, 429, sixth.text);
+    // The first order expires 15 min after it was made; 100.5 s have gone by: 799.5 s, rounded up.
+    assert.deepEqual(
+      [sixth.body.error.code, sixth.body.error.message, sixth.body.error.details],
+      [
+        'RATE_LIMITED',
+        'Too many unfinished payments; finish one or try again in 800 s',
+        { limit: 'open-recharges', retryAfterSeconds: 800 },
+      ],
+    );
+  });
+
+  it('refuses a card that is not active and an amount outside the limits, naming the field and the limits', async () => {
+    const { api, bindingId } = await userWithCard(stack);
+    const over = await api.post('/api/v1/recharges', { bindingId, amountFen: 50_001 });
+    assert.deepEqual(
+      [over.status, over.body.error.code, over.body.error.message, over.body.error.field],
+      [422, 'AMOUNT_OUT_OF_RANGE', 'amountFen must be between 100 and 50000', 'body.amountFen'],
+    );
+    await api.post(`/api/v1/bindings/${bindingId}/loss`);
+    const lost = await api.post('/api/v1/recharges', { bindingId, amountFen: 1_000 });
+    assert.deepEqual(
+      [lost.status, lost.body.error.code, lost.body.error.message, lost.body.error.field],
+      [409, 'BINDING_NOT_ACTIVE', 'Only an active card can be recharged', 'body.bindingId'],
+    );
+  });
 
   async function sweepLooksAt(orderId: string) {
     await reconcileUnpaidRecharge(stack.app.deps, (await findRecharge(stack.app.deps.db, orderId))!);
