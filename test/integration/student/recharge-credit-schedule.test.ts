@@ -206,4 +206,32 @@ describe('crediting a paid recharge on the retry schedule of the injected clock'
     await waitForRecharge(api, order.id, 'CREDITED');
     assert.equal((await vendorCreditsFor(stack, card.cardNo, order.outTradeNo)).length, 1);
   });
+
+  it("credits from the vendor's records at the end of the schedule when they can be read again, without another Recharge", async () => {
+    const { api, card, order } = await paidOrder(1_700, async () => {
+      await lostAnswer();
+      // The records (GetPersonDetails) cannot be read three times: at the start of attempts 2, 3 and 4.
+      await stack.cardsys.control.injectFault({
+        schoolCode: stack.school.code,
+        operation: 'GetPersonDetails',
+        kind: 'HTTP_503',
+        times: 3,
+      });
+    });
+    const seen: Array<[string, number, number | null]> = [];
+    for (let attempt = 1; attempt <= SCHEDULE_MS.length; attempt += 1) {
+      const state = await afterAttempt(order.id, attempt);
+      seen.push([state.status, state.credit_attempts, dueIn(state)]);
+      clock.advance(SCHEDULE_MS[attempt - 1]);
+    }
+    assert.deepEqual(seen, [
+      ['PAID', 1, 60_000],
+      ['PAID', 2, 120_000],
+      ['PAID', 3, 300_000],
+    ]);
+    // Attempt 4: past the schedule, about to give up on an order that may be credited — the records decide.
+    await waitForRecharge(api, order.id, 'CREDITED');
+    assert.equal((await creditState(order.id)).credit_attempts, 4);
+    assert.equal((await vendorCreditsFor(stack, card.cardNo, order.outTradeNo)).length, 1);
+  });
 });
