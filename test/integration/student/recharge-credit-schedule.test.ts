@@ -61,6 +61,22 @@ describe('crediting a paid recharge on the retry schedule of the injected clock'
     return state.next_credit_at ? state.next_credit_at.getTime() - clock.now().getTime() : null;
   }
 
+  /**
+   * The first `attempts` crediting attempts as [status, attempts so far, due again in ms]; after each, the clock
+   * moves on by the delay the schedule gives it (its last delay once used up). `afterLast` runs before the
+   * clock moves past the last one.
+   */
+  async function followSchedule(id: string, attempts: number, afterLast?: () => Promise<unknown>) {
+    const seen: Array<[string, number, number | null]> = [];
+    for (let attempt = 1; attempt <= attempts; attempt += 1) {
+      const state = await afterAttempt(id, attempt);
+      seen.push([state.status, state.credit_attempts, dueIn(state)]);
+      if (attempt === attempts) await afterLast?.();
+      clock.advance(SCHEDULE_MS[Math.min(attempt, SCHEDULE_MS.length) - 1]);
+    }
+    return seen;
+  }
+
   /** A recharge paid by its buyer once `faults` (the card system's, for this order) are in place. */
   async function paidOrder(amountFen: number, faults: () => Promise<unknown> = async () => undefined) {
     const payer = await userWithCard(stack, { cardBalanceFen: 0 });
@@ -90,12 +106,7 @@ describe('crediting a paid recharge on the retry schedule of the injected clock'
       kind: 'HTTP_503',
     });
     const { card, order } = await paidOrder(1_200);
-    const seen: Array<[string, number, number | null]> = [];
-    for (let attempt = 1; attempt <= SCHEDULE_MS.length + 1; attempt += 1) {
-      const state = await afterAttempt(order.id, attempt);
-      seen.push([state.status, state.credit_attempts, dueIn(state)]);
-      if (attempt <= SCHEDULE_MS.length) clock.advance(SCHEDULE_MS[attempt - 1]);
-    }
+    const seen = await followSchedule(order.id, SCHEDULE_MS.length + 1);
     assert.deepEqual(seen, [
       ['PAID', 1, 60_000],
       ['PAID', 2, 120_000],
@@ -143,14 +154,10 @@ describe('crediting a paid recharge on the retry schedule of the injected clock'
       kind: 'HANG',
     });
     const { api, card, order } = await paidOrder(1_400);
-    const seen: Array<[string, number, number | null]> = [];
-    for (let attempt = 1; attempt <= SCHEDULE_MS.length + 1; attempt += 1) {
-      const state = await afterAttempt(order.id, attempt);
-      seen.push([state.status, state.credit_attempts, dueIn(state)]);
-      // After the fourth: the vendor answers again, and the next attempt asks its records first.
-      if (attempt === SCHEDULE_MS.length + 1) await stack.cardsys.control.clearFaults();
-      clock.advance(SCHEDULE_MS[Math.min(attempt, SCHEDULE_MS.length) - 1]);
-    }
+    // After the fourth attempt the vendor answers again: the next one asks its records first.
+    const seen = await followSchedule(order.id, SCHEDULE_MS.length + 1, () =>
+      stack.cardsys.control.clearFaults(),
+    );
     assert.deepEqual(seen, [
       ['PAID', 1, 60_000],
       ['PAID', 2, 120_000],
@@ -190,13 +197,9 @@ describe('crediting a paid recharge on the retry schedule of the injected clock'
       // Then every call to the vendor answers 503: its records cannot be read either.
       await stack.cardsys.control.injectFault({ schoolCode: stack.school.code, kind: 'HTTP_503' });
     });
-    const seen: Array<[string, number, number | null]> = [];
-    for (let attempt = 1; attempt <= SCHEDULE_MS.length + 1; attempt += 1) {
-      const state = await afterAttempt(order.id, attempt);
-      seen.push([state.status, state.credit_attempts, dueIn(state)]);
-      if (attempt === SCHEDULE_MS.length + 1) await stack.cardsys.control.clearFaults();
-      clock.advance(SCHEDULE_MS[Math.min(attempt, SCHEDULE_MS.length) - 1]);
-    }
+    const seen = await followSchedule(order.id, SCHEDULE_MS.length + 1, () =>
+      stack.cardsys.control.clearFaults(),
+    );
     assert.deepEqual(seen, [
       ['PAID', 1, 60_000],
       ['PAID', 2, 120_000],
@@ -218,12 +221,7 @@ describe('crediting a paid recharge on the retry schedule of the injected clock'
         times: 3,
       });
     });
-    const seen: Array<[string, number, number | null]> = [];
-    for (let attempt = 1; attempt <= SCHEDULE_MS.length; attempt += 1) {
-      const state = await afterAttempt(order.id, attempt);
-      seen.push([state.status, state.credit_attempts, dueIn(state)]);
-      clock.advance(SCHEDULE_MS[attempt - 1]);
-    }
+    const seen = await followSchedule(order.id, SCHEDULE_MS.length);
     assert.deepEqual(seen, [
       ['PAID', 1, 60_000],
       ['PAID', 2, 120_000],
