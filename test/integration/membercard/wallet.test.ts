@@ -3,6 +3,7 @@ import crypto from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import type { SystemInput } from '../../../scripts/sandbox/membercard/control-types.js';
 import { findBinding } from '../../../server/src/db/repos/cards/bindings.js';
+import { markCredited } from '../../../server/src/db/repos/recharge/credit-batches.js';
 import { insertRecharge, markCreditedMany } from '../../../server/src/db/repos/recharge/recharges.js';
 import { membershipCards } from '../../../server/src/db/schema.js';
 import { signParams } from '../../../server/src/integrations/membercard/signature.js';
@@ -188,6 +189,51 @@ describe('the campus card in the Alipay card wallet', () => {
     const again = await markCreditedMany(pool, [{ id: first.id, at: now }]);
     assert.deepEqual(again, [{ isCredited: false, pointsCardIds: [] }]);
     assert.equal((await walletRow(walletCard.bizCardNo)).points, 60);
+  });
+
+  it('credits the others written with it when one credit cannot be written: the bad one fails alone', async () => {
+    const { bindingId } = await claimBound();
+    const { db, pool } = stack.app.deps;
+    const binding = (await findBinding(db, bindingId))!;
+    const now = new Date();
+    const later = new Date(now.getTime() + 3_600_000);
+    const paid = () =>
+      insertRecharge(db, {
+        outTradeNo: newOrderNo('recharge'),
+        schoolId: binding.schoolId,
+        userId: binding.userId,
+        bindingId,
+        cardNo: binding.cardNo,
+        amountFen: 1_000,
+        status: 'PAID',
+        paidAt: now,
+        nextCreditAt: later,
+        expiresAt: later,
+      });
+    const [good, bad] = [await paid(), await paid()];
+    // Submitted in the same turn: one statement for both, which the bad message makes fail.
+    const broken = {
+      userId: 'not-a-uuid',
+      schoolId: binding.schoolId,
+      kind: 'RECHARGE_CREDITED',
+      dedupKey: `x:${bad.id}`,
+      page: 'p',
+      values: [],
+    };
+    const [goodResult, badResult] = await Promise.allSettled([
+      markCredited(pool, { id: good.id, at: now }),
+      markCredited(pool, { id: bad.id, at: now, message: broken }),
+    ]);
+    assert.equal(goodResult.status, 'fulfilled');
+    assert.equal(badResult.status, 'rejected');
+    const { rows } = await pool.query<{ id: string; status: string }>(
+      'select id, status from recharge_orders where id = any($1)',
+      [[good.id, bad.id]],
+    );
+    assert.deepEqual(Object.fromEntries(rows.map((r) => [r.id, r.status])), {
+      [good.id]: 'CREDITED',
+      [bad.id]: 'PAID',
+    });
   });
 
   it('rejects a tampered signature at card management and keeps the card as it was', async () => {
