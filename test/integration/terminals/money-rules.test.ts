@@ -627,7 +627,7 @@ describe('terminal money rules, one at a time', function () {
     it('applies a paid notification once, checks the amount and the account, closes on TRADE_CLOSED, ignores the rest', async () => {
       const { body: order } = await machine.createOrder([COLA]);
       const qr = `${order.orderNo}Q`;
-      const run = (form: Record<string, string>) => terminalNotification(deps(), deps().db, form);
+      const run = (form: Record<string, string>) => terminalNotification.apply(deps(), form);
 
       assert.deepEqual(await run(paidForm(order, `${order.orderNo}Z`)), {
         outcome: 'REJECTED_UNKNOWN_ORDER',
@@ -670,7 +670,7 @@ describe('terminal money rules, one at a time', function () {
       try {
         const { body: order } = await restricted.createOrder([COLA]);
         const qr = `${order.orderNo}Q`;
-        const run = (form: Record<string, string>) => terminalNotification(deps(), deps().db, form);
+        const run = (form: Record<string, string>) => terminalNotification.apply(deps(), form);
         assert.equal((await run(paidForm(order, qr))).outcome, 'REJECTED_SELLER');
         assert.equal((await run(paidForm(order, qr, { seller_id: operator.accountId }))).outcome, 'APPLIED');
       } finally {
