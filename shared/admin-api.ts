@@ -63,6 +63,11 @@ export interface SchoolSettingsView {
   campusCodeMaxFen: number;
   /** Terminal orders paid this many minutes ago without a dispense report are shown as exceptions. */
   terminalDispenseWindowMinutes: number;
+  /**
+   * Seed 002 §1: a payer the school does not know (no card bound here, no phone shared) shares their Alipay
+   * mobile before paying a vending machine or window in the mini-program.
+   */
+  terminalPayRequiresPhone: boolean;
 }
 export type UpdateSchoolSettingsRequest = Partial<SchoolSettingsView>;
 

@@ -405,6 +405,17 @@ export interface TerminalOrderPageView {
   state: 'PAYABLE' | 'PAID_BY_ME' | 'PAID' | 'CLOSED';
   expiresAt: string;
 }
+/**
+ * POST /api/v1/me/phone { authCode } (an auth_user code): the mobile Alipay shares is kept (hashed and
+ * encrypted) for schools that ask payers they do not know for it (PHONE_REQUIRED, seed 002 §1).
+ */
+export interface SharePhoneRequest {
+  authCode: string;
+}
+export interface PhoneShareResponse {
+  /** "138****5678". */
+  phoneMasked: string;
+}
 /** POST /api/v1/terminal-orders/:orderNo/pay → the trade for my.tradePay. */
 export interface TerminalPayResponse {
   orderNo: string;

@@ -65,6 +65,11 @@ export const ERRORS = {
   ORDER_NOT_PAYABLE: { status: 409, message: 'The order is already paid, or closed' },
   ORDER_NOT_PAID: { status: 409, message: 'The order is not paid' },
   DISPENSE_CONFLICT: { status: 409, message: 'A different dispense report was already received' },
+  PHONE_REQUIRED: {
+    status: 403,
+    message: 'This school asks payers it does not know to share their Alipay mobile first',
+  },
+  PHONE_NOT_SHARED: { status: 422, message: 'Alipay did not share a mobile number for this account' },
   // school onboarding and admins (DESIGN §7.0)
   SCHOOL_EXISTS: { status: 409, message: 'A school with this code exists' },
   SCHOOL_NOT_READY: {

@@ -63,6 +63,8 @@ export const ERROR_MESSAGES_ZH: Readonly<Record<ErrorCode, string>> = {
   ORDER_NOT_PAYABLE: '这笔订单已经支付或已关闭，请在机器上重新下单',
   ORDER_NOT_PAID: '这笔订单还没有支付',
   DISPENSE_CONFLICT: '这笔订单的出货结果已经上报过了',
+  PHONE_REQUIRED: '本校要求首次付款前授权登记支付宝手机号',
+  PHONE_NOT_SHARED: '支付宝没有提供手机号，请在授权时允许获取手机号后再试',
   // school onboarding and admins
   SCHOOL_EXISTS: '这个学校代码已经登记过了',
   SCHOOL_NOT_READY: '学校的支付宝授权或一卡通系统还没有接好，暂时不能开通',

@@ -15,6 +15,7 @@ import type {
   MeResponse,
   MessageSubscriptionsView,
   OtherBindingsResponse,
+  PhoneShareResponse,
   RechargeView,
   ReceiptView,
   RepayResponse,
@@ -219,6 +220,8 @@ export function upload<T>(
 
 export const api = {
   me: () => call<MeResponse>('GET', '/me'),
+  /** Shares the Alipay mobile behind an auth_user code (schools that ask payers they do not know, seed 002 §1). */
+  sharePhone: (authCode: string) => call<PhoneShareResponse>('POST', '/me/phone', { body: { authCode } }),
 
   /** An empty search lists every school: `q` is then left out rather than sent empty. */
   searchSchools: (q: string) =>

@@ -72,14 +72,16 @@ export function getAuthCode(): Promise<string> {
 
 /**
  * auth_user: Alipay shows a consent sheet; with consent the server may read the certified ID number and
- * mobile (alipay.user.info.share, special permission) to find the person's cards in the school's roster.
+ * mobile (alipay.user.info.share, special permission): to find the person's cards in the school's roster,
+ * or to share the mobile a school asks payers it does not know for. Null when the person closed the sheet
+ * or Alipay gave no code: the page then says what the consent was for.
  */
-export function getUserAuthCode(): Promise<string> {
-  return new Promise((resolve, reject) => {
+export function askUserAuthCode(): Promise<string | null> {
+  return new Promise((resolve) => {
     my.getAuthCode({
       scopes: 'auth_user',
       success: (answer) => resolve(answer.authCode),
-      fail: (err) => reject(failure('getAuthCode', err)),
+      fail: () => resolve(null),
     });
   });
 }

@@ -100,6 +100,8 @@ export interface SettingsForm {
   campusCodeWindowDays: string;
   campusCodeLateHours: string;
   campusCodeMaxYuan: string;
+  /** Terminal orders (issue 15, seed 002 §1): payers the school does not know share their mobile first. */
+  terminalPayRequiresPhone: boolean;
 }
 
 export type SettingsErrors = Partial<Record<keyof SettingsForm, string>>;
@@ -120,6 +122,7 @@ export function toSettingsForm(settings: SchoolSettingsView): SettingsForm {
     campusCodeWindowDays: String(settings.campusCodeWindowDays),
     campusCodeLateHours: String(settings.campusCodeLateAfterHours),
     campusCodeMaxYuan: fenToYuan(settings.campusCodeMaxFen),
+    terminalPayRequiresPhone: settings.terminalPayRequiresPhone,
   };
 }
 
@@ -171,6 +174,8 @@ export function settingsChanges(
     errors.dailyLimitYuan = '每日限额不能低于单笔限额';
   if (form.withholdingEnabled !== saved.withholdingEnabled)
     changes.withholdingEnabled = form.withholdingEnabled;
+  if (form.terminalPayRequiresPhone !== saved.terminalPayRequiresPhone)
+    changes.terminalPayRequiresPhone = form.terminalPayRequiresPhone;
 
   const parts = form.retryMinutes.split(/[,，、\s]+/).filter(Boolean);
   const seconds = parts.map((part) => Math.round(Number(part) * 60));
@@ -221,6 +226,7 @@ export function settingsFieldOf(field: string | undefined): keyof SettingsForm |
     campusCodeWindowDays: 'campusCodeWindowDays',
     campusCodeLateAfterHours: 'campusCodeLateHours',
     campusCodeMaxFen: 'campusCodeMaxYuan',
+    terminalPayRequiresPhone: 'terminalPayRequiresPhone',
   };
   return table[name] ?? null;
 }
@@ -294,6 +300,8 @@ const FIELD_LABELS_ZH: Readonly<Record<string, string>> = {
   campusCodeWindowDays: '校园码上传期限（天）',
   campusCodeLateAfterHours: '校园码迟传时限（小时）',
   campusCodeMaxFen: '校园码单笔上限',
+  terminalDispenseWindowMinutes: '售货机出货报告时限（分钟）',
+  terminalPayRequiresPhone: '未绑卡的付款人需授权手机号',
   role: '角色',
   status: '状态',
   reason: '原因',

@@ -69,6 +69,7 @@ export const FUZZ_CATALOG: Record<string, FuzzEntry> = {
   },
   'POST /api/v1/session': { auth: 'none', example: () => ({ body: { authCode: 'auth-code-1234' } }) },
   'GET /api/v1/me': { auth: 'session' },
+  'POST /api/v1/me/phone': { auth: 'session', example: () => ({ body: { authCode: 'auth-code-1234' } }) },
   'GET /api/v1/schools': { auth: 'session', example: () => ({ query: { q: '测试' } }) },
   'POST /api/v1/bindings': {
     auth: 'session',

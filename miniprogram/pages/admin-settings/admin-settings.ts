@@ -97,6 +97,9 @@ Page({
   onCampusCodeMaxInput(value: string): void {
     this.edit('campusCodeMaxYuan', value);
   },
+  onTerminalPhoneChange(checked: boolean): void {
+    this.edit('terminalPayRequiresPhone', !!checked);
+  },
 
   async onSave(): Promise<void> {
     const { form, saved } = this.data;

@@ -8,7 +8,7 @@ import type { Relation } from '../../shared/api';
 import { api, findSchool } from '../../services/api';
 import { codeOf, messageOf, ApiError } from '../../services/api-error';
 import { rememberCard } from '../../services/card-choice';
-import { JsapiFailure, getUserAuthCode, toast } from '../../services/jsapi';
+import { askUserAuthCode, toast } from '../../services/jsapi';
 import { replacePage, restartAt } from '../../services/navigation';
 import {
   PROOF_INPUTS,
@@ -132,11 +132,8 @@ Page({
     if (this.data.lookingUp) return;
     this.setData({ lookingUp: true, lookupNotice: '', matches: [] });
     try {
-      let authCode: string;
-      try {
-        authCode = await getUserAuthCode();
-      } catch (error) {
-        if (!(error instanceof JsapiFailure)) throw error;
+      const authCode = await askUserAuthCode();
+      if (!authCode) {
         this.setData({ lookupNotice: '没有获得支付宝授权，可以用姓名和身份证号查找，或填写卡号绑定' });
         return;
       }

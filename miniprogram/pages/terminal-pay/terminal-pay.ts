@@ -2,12 +2,14 @@
  * The payment page a vending machine's or window's QR opens (issue #15, seed 002 §1): the silent auth_base
  * login of services/api, the order's lines and amount, → POST /terminal-orders/:orderNo/pay → my.tradePay;
  * then the server is asked until the order is settled (Alipay's notification decides, not the cashier).
+ * Where the school asks payers it does not know for their mobile, the pay call answers PHONE_REQUIRED: the
+ * page then offers 授权手机号并支付 (auth_user → POST /me/phone) and pays once the mobile is shared.
  */
 import type { TerminalOrderPageView } from '../../shared/api';
 import { formatFen } from '../../shared/format';
 import { api } from '../../services/api';
-import { messageOf } from '../../services/api-error';
-import { JsapiFailure, stopPullDownRefresh, toast, tradePay } from '../../services/jsapi';
+import { codeOf, messageOf } from '../../services/api-error';
+import { JsapiFailure, askUserAuthCode, stopPullDownRefresh, toast, tradePay } from '../../services/jsapi';
 import { CASHIER_UNAVAILABLE, tradePayVerdict, type ClientVerdict } from '../../services/payment-results';
 import { pollUntil } from '../../services/poll';
 import { isSettled, orderLines, placeText, stateText, type OrderLine } from '../../view-models/terminal-pay';
@@ -26,6 +28,8 @@ Page({
     payable: false,
     paying: false,
     payMessage: '',
+    /** The school wants this payer's mobile before the first payment: show 授权手机号并支付. */
+    phoneRequired: false,
   },
   closed: false,
 
@@ -89,10 +93,31 @@ Page({
       if (result.done) this.setData({ payMessage: '' });
       else if (!result.stopped) this.setData({ payMessage: '正在确认支付结果，请稍后下拉刷新' });
     } catch (error) {
-      this.setData({ payMessage: messageOf(error) });
+      this.setData({ payMessage: messageOf(error), phoneRequired: codeOf(error) === 'PHONE_REQUIRED' });
     } finally {
       this.setData({ paying: false });
     }
+  },
+
+  /** Alipay's consent sheet (auth_user), the shared mobile to the server, then the payment itself. */
+  async onSharePhone(): Promise<void> {
+    if (this.data.paying) return;
+    this.setData({ paying: true, payMessage: '' });
+    try {
+      const authCode = await askUserAuthCode();
+      if (!authCode) {
+        this.setData({ payMessage: '没有获得支付宝授权；本校要求授权手机号后才能付款' });
+        return;
+      }
+      await api.sharePhone(authCode);
+      this.setData({ phoneRequired: false });
+    } catch (error) {
+      this.setData({ payMessage: messageOf(error) });
+      return;
+    } finally {
+      this.setData({ paying: false });
+    }
+    await this.onPay();
   },
 
   async onPullDownRefresh(): Promise<void> {

@@ -103,6 +103,11 @@ export const schools = pgTable(
     swipeMaxAheadMinutes: integer('swipe_max_ahead_minutes').notNull().default(5),
     /** Terminal orders (DESIGN §7.6): a paid order without a dispense report after this long is shown to admins. */
     terminalDispenseWindowMinutes: integer('terminal_dispense_window_minutes').notNull().default(10),
+    /**
+     * Seed 002 §1: a payer the school does not know (no phone shared, no card bound here) shares their
+     * Alipay mobile before paying a terminal order in the mini-program.
+     */
+    terminalPayRequiresPhone: boolean('terminal_pay_requires_phone').notNull().default(false),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -149,6 +154,13 @@ export const users = pgTable(
     id: uuid('id').primaryKey().defaultRandom(),
     alipayUserId: text('alipay_user_id'),
     alipayOpenId: text('alipay_open_id'),
+    /**
+     * The mobile Alipay shared with the user's consent (auth_user, seed 002 §1), asked for only where a
+     * school's terminal orders require it: keyed hash + ciphertext (DataProtector), never in clear.
+     */
+    phoneHash: text('phone_hash'),
+    phoneEnc: text('phone_enc'),
+    phoneSharedAt: tstz('phone_shared_at'),
     lastLoginAt: tstz('last_login_at'),
     createdAt: createdAt(),
   },

@@ -16,6 +16,8 @@ export const RATE_LIMITS = {
   'api-user': { by: 'user', points: 300, durationSeconds: 60 },
   /** Binding: one GetPersonInfo SOAP call each. */
   'binding-user': { by: 'user', points: 10, durationSeconds: 60 },
+  /** Sharing the Alipay mobile (terminal payments, seed 002 §1): two signed Alipay calls each. */
+  'phone-user': { by: 'user', points: 10, durationSeconds: 60 },
   /**
    * Binding and roster lookups at one school, whoever asks: many accounts cannot guess one school's ID
    * numbers or student numbers faster than this (spent by the route, with the school from the body).

@@ -7,11 +7,9 @@ import {
   findRosterEntriesByPhone,
   type RosterEntryRow,
 } from '../../db/repos/roster/roster-entries.js';
-import { findUser } from '../../db/repos/users/users.js';
 import type { Deps } from '../../deps.js';
-import { AlipayError } from '../../integrations/alipay/errors.js';
 import { DomainError } from '../errors.js';
-import { alipayFailure, requireAlipay } from '../outside-errors.js';
+import { sharedProfileOf } from '../users/alipay-profile.js';
 import { activeSchool } from './bindings.js';
 import { isSameHolder } from './names.js';
 import type { BindingProof } from './proof.js';
@@ -97,34 +95,8 @@ export async function lookUpWithAlipay(
   userId: string,
   input: { schoolId: string; authCode: string },
 ): Promise<RosterLookupResponse> {
-  const alipay = requireAlipay(deps);
   const school = await activeSchool(deps, input.schoolId, 'body.schoolId');
-  let info;
-  try {
-    const token = await alipay.exchangeAuthCode(input.authCode);
-    info = await alipay.userInfo(token.accessToken);
-  } catch (error) {
-    if (
-      error instanceof AlipayError &&
-      error.kind === 'final' &&
-      error.method === 'alipay.system.oauth.token'
-    )
-      throw new DomainError('ALIPAY_AUTH_FAILED', 'The Alipay auth code is invalid, used or expired', {
-        field: 'body.authCode',
-        cause: error,
-      });
-    throw alipayFailure(error);
-  }
-  const user = await findUser(deps.db, userId);
-  const isSameUser =
-    !!user &&
-    ((!!info.openId && info.openId === user.alipayOpenId) ||
-      (!!info.userId && info.userId === user.alipayUserId));
-  if (!isSameUser)
-    throw new DomainError('FORBIDDEN', 'The auth code belongs to another Alipay user', {
-      field: 'body.authCode',
-    });
-
+  const info = await sharedProfileOf(deps, userId, input.authCode);
   const candidates: Candidate[] = [];
   if (info.certNo) {
     for (const entry of await findRosterEntriesByIdNumber(

@@ -31,6 +31,7 @@ const SETTING_FIELDS: ReadonlyArray<keyof SchoolSettings> = [
   'campusCodeLateAfterHours',
   'campusCodeMaxFen',
   'terminalDispenseWindowMinutes',
+  'terminalPayRequiresPhone',
 ];
 
 /**

@@ -34,6 +34,7 @@ import {
 } from '../notify/notifications.js';
 import { alipayFailure, requireAlipay } from '../outside-errors.js';
 import { notifyUrl } from '../recharge/recharge.js';
+import { requireKnownPayer } from '../users/phone.js';
 import { wakeCallbacks } from './callbacks.js';
 import { collectingAccount, failedFen, routingOf } from './orders.js';
 import { royaltyReturnsFor, wakeTerminalWork } from './refunds.js';
@@ -240,6 +241,7 @@ export async function payTerminalOrderInApp(
     throw new DomainError('ORDER_NOT_PAYABLE');
   const user = await findUser(deps.db, userId);
   if (!user) throw new DomainError('UNAUTHENTICATED');
+  await requireKnownPayer(deps, user, school);
   const payment = await deps.db.transaction(async (tx) => {
     await lockOrder(tx, order.id);
     const [mine] = await tx

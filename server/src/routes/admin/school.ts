@@ -38,6 +38,7 @@ const settingsBody = Joi.object<UpdateSchoolSettingsRequest>({
   campusCodeLateAfterHours: Joi.number().integer().strict().min(1).max(240),
   campusCodeMaxFen: amountFen,
   terminalDispenseWindowMinutes: Joi.number().integer().strict().min(1).max(1440),
+  terminalPayRequiresPhone: Joi.boolean().strict(),
 }).min(1);
 
 /** The school itself: what every admin sees, and the settings only owners change (issue 10). */

@@ -64,6 +64,7 @@ export function settingsView(school: SchoolRow): SchoolSettingsView {
     campusCodeLateAfterHours: school.campusCodeLateAfterHours,
     campusCodeMaxFen: school.campusCodeMaxFen,
     terminalDispenseWindowMinutes: school.terminalDispenseWindowMinutes,
+    terminalPayRequiresPhone: school.terminalPayRequiresPhone,
   };
 }
 

@@ -30,6 +30,7 @@ export type SchoolSettings = Pick<
   | 'campusCodeLateAfterHours'
   | 'campusCodeMaxFen'
   | 'terminalDispenseWindowMinutes'
+  | 'terminalPayRequiresPhone'
 >;
 
 export async function findSchool(db: Executor, id: string): Promise<SchoolRow | undefined> {

@@ -58,3 +58,16 @@ export async function findUserByAlipayIds(
     .limit(1);
   return row;
 }
+
+/** The mobile the user shared (seed 002 §1), as its keyed hash and ciphertext; the latest share wins. */
+export async function setUserPhone(
+  db: Executor,
+  id: string,
+  phone: { hash: string; enc: string },
+  now: Date,
+): Promise<void> {
+  await db
+    .update(users)
+    .set({ phoneHash: phone.hash, phoneEnc: phone.enc, phoneSharedAt: now })
+    .where(eq(users.id, id));
+}
