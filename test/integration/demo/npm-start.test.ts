@@ -119,6 +119,23 @@ function stepsOf(text: string): Map<number, string[]> {
   return steps;
 }
 
+/**
+ * The vending machine's steps V1–V4: their curl commands (indented, or after a colon), which a person
+ * completes with the numbers of the answer before them (`<outOrderNo>`, `<pay.qrCode>`).
+ */
+function vendingStepsOf(text: string): Map<number, string[]> {
+  const steps = new Map<number, string[]>();
+  let current: string[] | undefined;
+  for (const line of text.split('\n')) {
+    const numbered = /^V(\d)\. /.exec(line);
+    if (numbered) steps.set(Number(numbered[1]), (current = []));
+    else if (/^(\d+|[A-Z]\d)\. /.test(line) || line.trim() === '') current = undefined;
+    const command = /(?:^ {6,}|: )(curl -s .*)$/.exec(line);
+    if (command && current) current.push(command[1]);
+  }
+  return steps;
+}
+
 describe('npm start and its printed walk-through', function () {
   this.timeout(240_000);
   let dataDir: string;
@@ -259,6 +276,36 @@ describe('npm start and its printed walk-through', function () {
     assert.match(await shell.run(line(14, 0)), /"rechargeMinFen":500/);
     assert.match(await shell.run(line(14, 1)), /rechargeMinFen/);
     assert.match(await shell.run(line(14, 2)), /rechargeMinFen/);
+  });
+
+  it('sells at the demo vending machine as V1–V4 say: paid by QR, the machine told, split, a failed dispense refunded', async () => {
+    const vending = vendingStepsOf(printed);
+    assert.deepEqual([...vending.keys()], [1, 2, 3, 4], printed);
+    const command = (step: number, index: number) => {
+      const lines = vending.get(step);
+      assert.ok(lines?.[index], `step V${step} has a command ${index + 1}`);
+      return lines[index];
+    };
+    // V1: the machine makes the order; its answer has both QR payloads.
+    const order = JSON.parse(await shell.exec(command(1, 0)));
+    assert.equal(order.amountFen, 1_200);
+    assert.match(order.pay.qrCode, /^https:\/\/qr\.alipay\.com\//);
+    assert.match(order.pay.miniProgramUrl, /^alipays:\/\/platformapi\/startapp\?appId=/);
+    const fill = (line: string) =>
+      line.replaceAll('<pay.qrCode>', order.pay.qrCode).replaceAll('<outOrderNo>', order.outOrderNo);
+
+    // V2: the student scans the QR with the Alipay app and pays.
+    assert.match(await shell.exec(fill(command(2, 0))), /"resultCode":\s*"9000"/);
+    // V3: the machine got a signed callback; the operator has 30 % of ¥12.00.
+    await shell.execUntil(
+      fill(command(3, 0)),
+      new RegExp(`"outOrderNo": "${order.outOrderNo}"[\\s\\S]*"signatureValid": true`),
+    );
+    await shell.execUntil(fill(command(3, 1)), /"balanceFen":\s*360\b/);
+    // V4: the chips did not come out: 900 fen back at once, the operator keeps 30 % of the cola.
+    assert.match(await shell.exec(fill(command(4, 0))), /"refundFen":\s*900\b/);
+    await shell.execUntil(fill(command(4, 1)), /"balanceFen":\s*90\b/);
+    assert.match(await shell.exec(fill(command(4, 2))), new RegExp(order.orderNo));
   });
 
   it('a second start on the same DATA_DIR says "already running" in one line and leaves its files alone', async () => {
