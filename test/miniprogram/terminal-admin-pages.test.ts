@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { adminOf } from '../support/admins.js';
+import { OffsetClock } from '../support/clock.js';
+import { eventually } from '../support/http.js';
 import { startStack, type Stack } from '../support/stack.js';
 import { COLA, vendingMachine } from '../integration/terminals/helpers.js';
 import type { MiniRuntime } from './support/runtime.js';
@@ -14,10 +16,11 @@ describe('mini-program admin pages for terminals', function () {
   this.timeout(90_000);
   let stack: Stack;
   let runtime: MiniRuntime | undefined;
+  const clock = new OffsetClock();
 
   before(async function () {
     this.timeout(180_000);
-    stack = await startStack();
+    stack = await startStack({ clock });
   });
   after(() => stack?.stop());
   afterEach(closeOpenedRuntimes);
@@ -149,6 +152,107 @@ describe('mini-program admin pages for terminals', function () {
       assert.ok(orders.data.filterOptions.some((o: { value: string }) => o.value === 'REFUND_FAILED'));
     } finally {
       await machine.stop();
+    }
+  });
+
+  it('lets staff clear vending orders from the inbox: a refund of one never reported (with a reason), a refused split sent again', async () => {
+    const staff = await adminOf(stack, stack.school.id, 'STAFF');
+    const operator = await stack.alipay.control.createMerchant({ name: '收件箱页面的承包商' });
+    const silent = await vendingMachine(stack);
+    const splitter = await vendingMachine(stack, {
+      moneyMode: 'ROYALTY',
+      royalty: { account: operator.accountId, fixedFen: 50, timing: 'AFTER_DISPENSE' },
+    });
+    const paidByQr = async (machine: typeof silent) => {
+      const { body: order } = await machine.createOrder([COLA]);
+      const buyer = await stack.createUser();
+      await stack.alipay.control.scanQrCode({ qrCode: order.pay.qrCode!, userId: buyer.userId });
+      await machine.acknowledgedCallback(order.outOrderNo);
+      return { order, buyer };
+    };
+    try {
+      // One machine never says what it gave out; the other's royalty split is refused by Alipay.
+      const unreported = await paidByQr(silent);
+      const split = await paidByQr(splitter);
+      await stack.alipay.control.injectApiFault({
+        method: 'alipay.trade.order.settle',
+        times: 1,
+        error: { subCode: 'ACQ.ROYALTY_RECEIVER_INVALID' },
+      });
+      assert.equal((await splitter.reportDispensed(split.order.outOrderNo, { result: 'OK' })).status, 200);
+      await eventually(
+        async () => {
+          const { rows } = await stack.app.deps.pool.query(
+            `select settle_status from terminal_orders where order_no = $1`,
+            [split.order.orderNo],
+          );
+          return rows[0]?.settle_status === 'FAILED';
+        },
+        { timeoutMs: 20_000, message: 'the refused split' },
+      );
+      const balanceBefore = (await stack.alipay.control.getAccount(unreported.buyer.userId)).balanceFen;
+      clock.advance(11 * 60_000);
+      try {
+        runtime = await openMiniprogram(stack, staff.user);
+        const inbox = runtime.launch(`/pages/admin-inbox/admin-inbox?schoolId=${stack.school.id}`);
+        await inbox.waitFor((data) => !data.loading);
+        const rowOf = (orderNo: string) =>
+          inbox.data.rows.find((r: { brief: string }) => r.brief.includes(orderNo));
+
+        // 未出货，全额退款: asks for the reason the audit log keeps, then the buyer has the money back.
+        const refund = rowOf(unreported.order.orderNo);
+        assert.equal(refund?.title, '机器未报告出货');
+        assert.deepEqual(
+          refund.actions.map((a: { label: string }) => a.label),
+          ['未出货，全额退款'],
+        );
+        await inbox.tap('onAction', { key: refund.key, action: 'refund-undispensed' });
+        assert.equal(inbox.data.reasonFor.label, '未出货，全额退款');
+        await inbox.input('onReasonInput', '学生投诉未出货，监控确认');
+        await inbox.call('onReasonConfirm');
+        await inbox.waitFor(() => !rowOf(unreported.order.orderNo));
+        assert.equal(
+          (await stack.alipay.control.getAccount(unreported.buyer.userId)).balanceFen,
+          balanceBefore + 300,
+        );
+
+        // 重试分账: confirmed in a dialog; the operator is paid once and the item leaves the inbox.
+        const settle = rowOf(split.order.orderNo);
+        assert.equal(settle?.title, '分账失败');
+        await inbox.tap('onAction', { key: settle.key, action: 'retry-settle' });
+        assert.ok(runtime.my.dialogs.some((d) => d.title === '重试分账' && /不会重复分账/.test(d.content!)));
+        await eventually(
+          async () => (await stack.alipay.control.getAccount(operator.accountId)).balanceFen === 50,
+          { timeoutMs: 20_000, message: 'the operator got the share' },
+        );
+        await eventually(
+          async () => {
+            await inbox.lifecycle('onPullDownRefresh');
+            return !rowOf(split.order.orderNo);
+          },
+          { timeoutMs: 20_000, message: 'the item leaves the inbox once the split succeeded' },
+        );
+        const { rows } = await stack.app.deps.pool.query(
+          `select action, actor_id from audit_log where school_id = $1 and target = any($2) order by id`,
+          [stack.school.id, [unreported.order.orderNo, split.order.orderNo]],
+        );
+        assert.deepEqual(
+          rows.map((r) => [r.action, r.actor_id]),
+          [
+            ['terminal-order.refund-undispensed', staff.userId],
+            ['terminal-order.settle.retry', staff.userId],
+          ],
+        );
+        // The 全部 tab asks for every kind: no `kind` on the wire.
+        const inboxCalls = runtime.my.requests.filter((r) => /\/inbox\?/.test(r.url));
+        assert.ok(inboxCalls.length > 0);
+        for (const call of inboxCalls) assert.doesNotMatch(call.url, /[?&]kind=/);
+      } finally {
+        clock.advance(-11 * 60_000);
+      }
+    } finally {
+      await silent.stop();
+      await splitter.stop();
     }
   });
 });
