@@ -7,10 +7,15 @@
  * it with `itemActionHandlers`.
  */
 import type { InboxActionResponse } from '../shared/admin-api';
-import { reasonError } from '../view-models/admin-operations';
 import { messageOf } from './api-error';
 import { datasetValue, type TapEvent } from './events';
 import { confirm, toast } from './jsapi';
+
+/** A waive or mark-handled reason as the server takes it (2–200 characters). */
+export function reasonError(reason: string): string {
+  const length = Array.from(reason.trim()).length;
+  return length < 2 || length > 200 ? '请写明原因（2–200 个字）' : '';
+}
 
 /** An action an item offers. */
 export interface ItemAction {

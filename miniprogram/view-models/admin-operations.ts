@@ -406,6 +406,15 @@ export function toInboxTabs(inbox: InboxResponse): InboxTab[] {
 /** The tab that lists every kind with work at once (paged per kind only). */
 export const ALL_INBOX_KINDS = 'all';
 
+/** The query for one page of a tab, first or next: the 全部 tab names no kind (every kind is listed). */
+export function inboxQuery(
+  kind: string,
+  limit: number,
+  cursor?: string,
+): { kind?: string; cursor?: string; limit: number } {
+  return { kind: kind === ALL_INBOX_KINDS ? undefined : kind, cursor, limit };
+}
+
 /** The tabs as the kind selector shows them: everything first, then each kind with its count. */
 export function inboxTabOptions(tabs: InboxTab[]): Array<{ text: string; value: string }> {
   const total = tabs.reduce((sum, tab) => sum + tab.count, 0);
@@ -440,12 +449,6 @@ export function toInboxRow(item: InboxItem, role: AdminRole): InboxRow {
         needsReason: action.needsReason,
       })),
   };
-}
-
-/** A waive or mark-handled reason as the server takes it (2–200 characters). */
-export function reasonError(reason: string): string {
-  const length = Array.from(reason.trim()).length;
-  return length < 2 || length > 200 ? '请写明原因（2–200 个字）' : '';
 }
 
 // ---- roster import ------------------------------------------------------------------------------------------

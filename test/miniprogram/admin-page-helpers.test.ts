@@ -7,7 +7,8 @@ import { applySetData } from './support/runtime.js';
 
 /**
  * The helpers the admin pages share, as built (CommonJS), on a page instance like the runtime's: the paged
- * list (services/paged-list) and acting on an item (services/item-actions). The pages themselves are driven
+ * list (services/paged-list), acting on an item (services/item-actions), the form pages (services/form-page)
+ * and the inbox tab query (view-models/admin-operations). The pages themselves are driven
  * against the real BFF in the *-pages suites.
  */
 async function builtModule(relative: string): Promise<any> {
@@ -257,5 +258,62 @@ describe('acting on an admin item (services/item-actions)', () => {
     } finally {
       my.restore();
     }
+  });
+});
+
+describe('admin form pages (services/form-page)', () => {
+  let form: any;
+  let ApiError: any;
+
+  before(async function () {
+    this.timeout(120_000);
+    form = await builtModule('./services/form-page.js');
+    ({ ApiError } = await builtModule('./services/api-error.js'));
+  });
+
+  const formPage = () =>
+    fakePage({
+      form: { name: '旧名', phone: '' },
+      errors: { name: '学校名称为 1–40 个字', phone: '请输入电话号码' },
+      formError: '保存失败',
+    });
+
+  it('puts a typed value into the form and clears that input’s error and the form’s, not the others', () => {
+    const page = formPage();
+    form.editField(page, 'name', '新名');
+    assert.deepEqual(page.data.form, { name: '新名', phone: '' });
+    assert.deepEqual(page.data.errors, { name: '', phone: '请输入电话号码' });
+    assert.equal(page.data.formError, '');
+  });
+
+  it('shows a refusal under the input of the field the server names, else as the form’s error', () => {
+    const fieldOf = (field: string | undefined) => (field === 'body.servicePhone' ? 'phone' : null);
+    const page = formPage();
+    form.showServerError(page, new ApiError('VALIDATION_FAILED', 400, 'body.servicePhone'), fieldOf);
+    assert.equal(page.data.errors.phone, messageForCode('VALIDATION_FAILED'));
+    assert.equal(page.data.formError, '保存失败');
+    form.showServerError(page, new ApiError('FORBIDDEN', 403), fieldOf);
+    assert.equal(page.data.formError, messageForCode('FORBIDDEN'));
+    form.showServerError(page, FAILED, fieldOf);
+    assert.equal(page.data.formError, messageForCode(null));
+  });
+});
+
+describe('the exceptions inbox tabs (view-models/admin-operations)', () => {
+  let inboxQuery: any;
+
+  before(async function () {
+    this.timeout(120_000);
+    ({ inboxQuery } = await builtModule('./view-models/admin-operations.js'));
+  });
+
+  it('asks for every kind on the 全部 tab without naming one, on the first page and the next alike', () => {
+    assert.deepEqual(inboxQuery('all', 20), { kind: undefined, cursor: undefined, limit: 20 });
+    assert.deepEqual(inboxQuery('all', 20, 'c1'), { kind: undefined, cursor: 'c1', limit: 20 });
+    assert.deepEqual(inboxQuery('refund.failed', 20, 'c1'), {
+      kind: 'refund.failed',
+      cursor: 'c1',
+      limit: 20,
+    });
   });
 });

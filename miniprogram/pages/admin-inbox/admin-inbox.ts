@@ -16,6 +16,7 @@ import {
   INBOX_ACTION_CONFIRM_ZH,
   INBOX_ACTION_LABELS_ZH,
   toInboxRow,
+  inboxQuery,
   inboxTabOptions,
   toInboxTabs,
   type InboxRow,
@@ -63,10 +64,7 @@ Page({
         const [school, inbox] = await Promise.all([
           // The role decides which actions are offered (the server checks it again on each action).
           this.data.roleKnown ? null : adminApi.school(this.data.schoolId),
-          adminApi.inbox(this.data.schoolId, {
-            kind: this.data.kind === ALL ? undefined : this.data.kind,
-            limit: PAGE_SIZE,
-          }),
+          adminApi.inbox(this.data.schoolId, inboxQuery(this.data.kind, PAGE_SIZE)),
         ]);
         const role = school ? school.role : this.data.role;
         const tabs = toInboxTabs(inbox);
@@ -99,8 +97,7 @@ Page({
   onReachBottom(): Promise<void> {
     return LIST.loadNext(
       this,
-      (cursor: string) =>
-        adminApi.inbox(this.data.schoolId, { kind: this.data.kind, cursor, limit: PAGE_SIZE }),
+      (cursor: string) => adminApi.inbox(this.data.schoolId, inboxQuery(this.data.kind, PAGE_SIZE, cursor)),
       (item) => toInboxRow(item, this.data.role),
     );
   },

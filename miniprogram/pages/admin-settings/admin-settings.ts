@@ -4,7 +4,8 @@
  */
 import type { SchoolSettingsView } from '../../shared/admin-api';
 import { adminApi } from '../../services/admin-api';
-import { ApiError, messageOf } from '../../services/api-error';
+import { messageOf } from '../../services/api-error';
+import { editField, showServerError } from '../../services/form-page';
 import { toast } from '../../services/jsapi';
 import {
   hasSettingsErrors,
@@ -53,12 +54,7 @@ Page({
   },
 
   edit(field: keyof SettingsForm, value: string | boolean): void {
-    if (!this.data.form) return;
-    this.setData({
-      form: { ...this.data.form, [field]: value },
-      errors: { ...this.data.errors, [field]: '' },
-      formError: '',
-    });
+    editField<SettingsForm>(this, field, value);
   },
 
   onNameInput(value: string): void {
@@ -117,9 +113,7 @@ Page({
       this.setData({ saved: next, form: toSettingsForm(next) });
       toast('已保存', 'success');
     } catch (error) {
-      const field = settingsFieldOf(error instanceof ApiError ? error.field : undefined);
-      if (field) this.setData({ errors: { ...this.data.errors, [field]: messageOf(error) } });
-      else this.setData({ formError: messageOf(error) });
+      showServerError<SettingsForm>(this, error, settingsFieldOf);
     } finally {
       this.setData({ saving: false });
     }

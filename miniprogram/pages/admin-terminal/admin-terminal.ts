@@ -5,7 +5,8 @@
  */
 import type { AdminRole, CreatedTerminal, TerminalView } from '../../shared/admin-api';
 import { adminApi } from '../../services/admin-api';
-import { ApiError, messageOf } from '../../services/api-error';
+import { messageOf } from '../../services/api-error';
+import { editField, showServerError } from '../../services/form-page';
 import { toast } from '../../services/jsapi';
 import {
   emptyTerminalForm,
@@ -77,11 +78,7 @@ Page({
   },
 
   edit(field: keyof TerminalForm, value: string): void {
-    this.setData({
-      form: { ...this.data.form, [field]: value },
-      errors: { ...this.data.errors, [field]: '' },
-      formError: '',
-    });
+    editField<TerminalForm>(this, field, value);
   },
 
   onTerminalIdInput(value: string): void {
@@ -124,12 +121,6 @@ Page({
     if (value) this.edit('timing', value);
   },
 
-  showServerError(error: unknown): void {
-    const field = terminalFieldOf(error instanceof ApiError ? error.field : undefined);
-    if (field) this.setData({ errors: { ...this.data.errors, [field]: messageOf(error) } });
-    else this.setData({ formError: messageOf(error) });
-  },
-
   async onSave(): Promise<void> {
     if (this.data.saving || !this.data.canEdit) return;
     if (this.data.isNew) return this.create();
@@ -152,7 +143,7 @@ Page({
       this.setData({ saved: next, form: toTerminalForm(next) });
       toast('已保存', 'success');
     } catch (error) {
-      this.showServerError(error);
+      showServerError<TerminalForm>(this, error, terminalFieldOf);
     } finally {
       this.setData({ saving: false });
     }
@@ -173,7 +164,7 @@ Page({
         form: toTerminalForm(created.terminal),
       });
     } catch (error) {
-      this.showServerError(error);
+      showServerError<TerminalForm>(this, error, terminalFieldOf);
     } finally {
       this.setData({ saving: false });
     }

@@ -1,5 +1,6 @@
 import type { InboxActionResponse } from '../../../../shared/admin-api.js';
 import type { TerminalOrderItem } from '../../../../shared/gateway-api.js';
+import type { Executor } from '../../db/client.js';
 import {
   failedRefundsOfOrder,
   findOrderContext,
@@ -28,8 +29,9 @@ import { attemptSettlement, nextSettleRequestNo } from './settle.js';
  * (refund-exceptions.ts: same out_request_no, so Alipay refunds once however often it is tapped).
  */
 
-async function orderOfSchool(deps: Deps, schoolId: string, id: string): Promise<TerminalOrderRow> {
-  const order = await findOrderOfSchool(deps.db, schoolId, id);
+/** The school's order the inbox item names (the database or the caller's transaction), or INBOX_ITEM_NOT_FOUND. */
+async function orderOfSchool(db: Executor, schoolId: string, id: string): Promise<TerminalOrderRow> {
+  const order = await findOrderOfSchool(db, schoolId, id);
   if (!order) throw new DomainError('INBOX_ITEM_NOT_FOUND');
   return order;
 }
@@ -51,7 +53,7 @@ export async function retryFailedTerminalRefunds(
   schoolId: string,
   orderId: string,
 ): Promise<InboxActionResponse> {
-  const order = await orderOfSchool(deps, schoolId, orderId);
+  const order = await orderOfSchool(deps.db, schoolId, orderId);
   const failed = await failedRefundsOfOrder(deps.db, order.id);
   if (failed.length === 0)
     return {
@@ -72,7 +74,7 @@ export async function markTerminalRefundsHandled(
   orderId: string,
   reason: string,
 ): Promise<InboxActionResponse> {
-  const order = await orderOfSchool(deps, schoolId, orderId);
+  const order = await orderOfSchool(deps.db, schoolId, orderId);
   const failed = await failedRefundsOfOrder(deps.db, order.id);
   if (failed.length === 0)
     return { changed: false, status: 'NO_FAILED_REFUND', message: 'no refund of this order is in the inbox' };
@@ -91,8 +93,7 @@ export async function retryTerminalCallback(
 ): Promise<InboxActionResponse> {
   const now = deps.clock.now();
   const reopened = await deps.db.transaction(async (tx) => {
-    const order = await findOrderOfSchool(tx, schoolId, orderId);
-    if (!order) throw new DomainError('INBOX_ITEM_NOT_FOUND');
+    const order = await orderOfSchool(tx, schoolId, orderId);
     const row = await reopenGaveUpCallback(tx, order.id, now);
     if (row)
       await recordAudit(tx, {
@@ -131,9 +132,7 @@ export async function refundUndispensedOrder(
 ): Promise<InboxActionResponse> {
   const now = deps.clock.now();
   const done = await deps.db.transaction(async (tx) => {
-    const found = await findOrderOfSchool(tx, schoolId, orderId);
-    if (!found) throw new DomainError('INBOX_ITEM_NOT_FOUND');
-    const order = await lockOrder(tx, found.id);
+    const order = await lockOrder(tx, (await orderOfSchool(tx, schoolId, orderId)).id);
     if (order.status !== 'PAID' || order.dispenseResult) return { order, recorded: null };
     const recorded = await recordDispense(tx, order, allLinesOf(order.items as TerminalOrderItem[]), now);
     await recordAudit(tx, {
@@ -172,7 +171,7 @@ export async function retryFailedSettlement(
   orderId: string,
 ): Promise<InboxActionResponse> {
   const alipay = requireAlipay(deps);
-  const order = await orderOfSchool(deps, schoolId, orderId);
+  const order = await orderOfSchool(deps.db, schoolId, orderId);
   const notFailed = (status: string | null): InboxActionResponse => ({
     changed: false,
     status: status ?? 'NO_SETTLEMENT',
@@ -220,9 +219,9 @@ export async function retryFailedSettlement(
       });
     return row;
   });
-  if (!reopened) return notFailed((await orderOfSchool(deps, schoolId, order.id)).settleStatus);
+  if (!reopened) return notFailed((await orderOfSchool(deps.db, schoolId, order.id)).settleStatus);
   if (reopened.settleStatus !== 'SUCCEEDED') await attemptSettlement(deps, order.id);
-  const after = await orderOfSchool(deps, schoolId, order.id);
+  const after = await orderOfSchool(deps.db, schoolId, order.id);
   return {
     changed: true,
     status: after.settleStatus ?? 'PENDING',
