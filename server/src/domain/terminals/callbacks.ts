@@ -72,6 +72,21 @@ function postJson(target: URL, headers: Record<string, string>, body: string, ti
   });
 }
 
+/** How long a callback is leased to the process sending it (the drainer's, or the one that saw it paid). */
+export const CALLBACK_LEASE_MS = 30_000;
+
+/**
+ * Sends, in the background, a callback this process holds the lease of (the paid notification's statement
+ * took it): the machine hears of the payment without a drainer's wake-up and claim, and Alipay's answer does
+ * not wait for the machine. A failed attempt is scheduled again as any other.
+ */
+export function sendLeasedCallback(deps: Deps, due: DueCallback): void {
+  deliverCallback(deps, due).catch((error: unknown) =>
+    // The lease runs out and the drainer tries again.
+    deps.logger.warn('terminal callback not recorded', { orderNo: due.order.orderNo, error }),
+  );
+}
+
 /** Tells the callback drainer (jobs/terminals/terminal-callbacks.ts) that a paid order waits. */
 export function wakeCallbacks(deps: Pick<Deps, 'pool'>): void {
   wakeDrainers(deps.pool, TERMINAL_CALLBACKS_DUE_CHANNEL);
@@ -115,5 +130,7 @@ export async function deliverCallback(deps: Deps, due: DueCallback): Promise<voi
     callbackLastError: error.slice(0, 200),
     updatedAt: at,
   });
-  if (!next) deps.logger.warn('terminal callback gave up', { orderNo: order.orderNo, error });
+  // The drainer schedules the retry (its runs end by scheduling the next due row).
+  if (next) wakeCallbacks(deps);
+  else deps.logger.warn('terminal callback gave up', { orderNo: order.orderNo, error });
 }

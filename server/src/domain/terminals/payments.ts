@@ -3,7 +3,6 @@ import type { TerminalOrderPageView, TerminalPaymentView } from '../../../../sha
 import type { Executor } from '../../db/client.js';
 import { terminalPayments } from '../../db/schema.js';
 import { ensureRefund } from '../../db/repos/withholding/refunds.js';
-import { recordNotificationIf } from '../../db/repos/notify/notify-log.js';
 import {
   findOrderContext,
   findOrderContextByNo,
@@ -35,7 +34,7 @@ import {
 import { alipayFailure, requireAlipay } from '../outside-errors.js';
 import { notifyUrl } from '../recharge/recharge.js';
 import { requireKnownPayer } from '../users/phone.js';
-import { wakeCallbacks } from './callbacks.js';
+import { CALLBACK_LEASE_MS, sendLeasedCallback, wakeCallbacks } from './callbacks.js';
 import { collectingAccount, failedFen, routingOf } from './orders.js';
 import { royaltyReturnsFor, wakeTerminalWork } from './refunds.js';
 
@@ -181,7 +180,8 @@ const terminalNotificationInTransaction: NotificationHandler = async (
 /**
  * The common case in one statement (the hot path of issue #15's benchmark): a payment confirmed while it
  * and its order are both still CREATED pays the order, recorded in notify_log by the same statement —
- * what applyTerminalPayment's PAID branch does. Undefined for anything else, which the transaction decides.
+ * what applyTerminalPayment's PAID branch does — and the machine is told at once by this process. Undefined
+ * for anything else, which the transaction decides.
  */
 async function payOpenOrder(
   deps: Deps,
@@ -192,21 +192,31 @@ async function payOpenOrder(
   if (!ctx || ctx.payment.status !== 'CREATED' || ctx.order.status !== 'CREATED') return undefined;
   if (checkTradeFacts(form, expectedFacts(ctx))) return undefined;
   const at = deps.clock.now();
-  const hasCallback = Boolean(ctx.terminal.callbackUrl);
-  const { applied, others } = await payOrderIfOpen(
+  const { callbackUrl, gatewayClientId } = ctx.terminal;
+  const paid = await payOrderIfOpen(
     deps.db,
-    { orderId: ctx.order.id, paymentId: ctx.payment.id, callbackDue: hasCallback },
+    {
+      orderId: ctx.order.id,
+      paymentId: ctx.payment.id,
+      callbackLeaseUntil: callbackUrl ? new Date(at.getTime() + CALLBACK_LEASE_MS) : null,
+    },
     { tradeNo: form.trade_no, buyerId: form.buyer_open_id ?? form.buyer_id ?? null, at },
-    (isApplied) =>
-      recordNotificationIf({ form, isVerified: true, outcome: 'APPLIED', detail: 'PAID', at }, isApplied),
+    { form, isVerified: true, outcome: 'APPLIED', detail: 'PAID', at },
   );
-  if (!applied) return undefined;
+  if (!paid) return undefined;
   return {
     outcome: 'APPLIED',
     detail: 'PAID',
     after: async () => {
-      if (hasCallback) wakeCallbacks(deps);
-      await closeOtherPayments(deps, ctx, others);
+      if (callbackUrl)
+        sendLeasedCallback(deps, {
+          id: paid.order.id,
+          order: paid.order,
+          callbackUrl,
+          client: ctx.clientSecretEnc ? { id: gatewayClientId, secretEnc: ctx.clientSecretEnc } : null,
+          paidWith: ctx.payment.channel,
+        });
+      await closeOtherPayments(deps, ctx, paid.others);
     },
   };
 }

@@ -6,7 +6,7 @@ import {
   TERMINAL_CALLBACKS_DUE_CHANNEL,
   type DueCallback,
 } from '../../db/repos/terminals/orders.js';
-import { deliverCallback } from '../../domain/terminals/callbacks.js';
+import { CALLBACK_LEASE_MS, deliverCallback } from '../../domain/terminals/callbacks.js';
 import { LeasedDrainer } from '../leased-drainer.js';
 import { sweepTerminalOrders } from '../../domain/terminals/lifecycle.js';
 import { attemptTerminalRefund, TERMINAL_REFUND_JOB } from '../../domain/terminals/refunds.js';
@@ -15,8 +15,10 @@ import type { JobDefinition } from '../runner.js';
 
 /**
  * `terminal.callbacks`: paid callbacks to the machines, drained in leased batches (jobs/leased-drainer.ts):
- * a LISTEN on `terminal_callbacks_due` starts a run as payments commit; Agenda runs it when the next retry
- * is due and every TERMINAL_SWEEP_EVERY_MS.
+ * a LISTEN on `terminal_callbacks_due` starts a run as payments commit (and after a failed attempt); Agenda
+ * runs it when the next retry is due and every TERMINAL_SWEEP_EVERY_MS. The common paid notification leases
+ * its callback to the process that applied it, which sends it at once (domain/terminals/payments.ts): the
+ * drainer takes those only when an attempt failed or the lease ran out.
  */
 export function terminalCallbackJob(deps: Deps): JobDefinition {
   const drainer = new LeasedDrainer<DueCallback>(
@@ -25,7 +27,7 @@ export function terminalCallbackJob(deps: Deps): JobDefinition {
       jobName: 'terminal.callbacks',
       batchSize: 64,
       concurrency: 32,
-      leaseMs: 30_000,
+      leaseMs: CALLBACK_LEASE_MS,
       claim: (now, leaseUntil, limit) => claimDueCallbacks(deps.db, { now, leaseUntil, limit }),
       work: (due) => deliverCallback(deps, due),
       release: (rows) =>

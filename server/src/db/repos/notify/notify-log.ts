@@ -85,15 +85,24 @@ export async function recordNotification(db: Executor, entry: NotificationEntry)
 }
 
 /**
- * The same entry as a statement to put in a WITH clause, written only if `condition` holds: for a
- * notification applied and recorded in one statement (domain/terminals/payments.ts).
+ * An entry's insert as a statement to put in a WITH clause of a prepared statement, written only if
+ * `condition` holds: for a notification applied and recorded in one statement (repos/terminals/orders.ts).
+ * Its values are placeholders, filled by `notificationValues(entry)`.
  */
-export function recordNotificationIf(entry: NotificationEntry, condition: SQL): SQL {
-  const row = rowOf(entry);
+export function recordNotificationIf(condition: SQL): SQL {
+  const value = (name: keyof ReturnType<typeof rowOf>) => sql.placeholder(`log_${name}`);
   return sql`
     insert into notify_log (received_at, notify_type, notify_id, out_trade_no, app_id, is_verified, outcome, detail, body)
-    select ${row.receivedAt}::timestamptz, ${row.notifyType}::text, ${row.notifyId}::text, ${row.outTradeNo}::text,
-           ${row.appId}::text, ${row.isVerified}::boolean, ${row.outcome}::text, ${row.detail}::text,
-           ${JSON.stringify(row.body)}::jsonb
+    select ${value('receivedAt')}::timestamptz, ${value('notifyType')}::text, ${value('notifyId')}::text,
+           ${value('outTradeNo')}::text, ${value('appId')}::text, ${value('isVerified')}::boolean,
+           ${value('outcome')}::text, ${value('detail')}::text, ${value('body')}::jsonb
      where ${condition}`;
+}
+
+/** The placeholder values of recordNotificationIf for one entry. */
+export function notificationValues(entry: NotificationEntry): Record<string, unknown> {
+  const row = rowOf(entry);
+  return Object.fromEntries(
+    Object.entries({ ...row, body: JSON.stringify(row.body) }).map(([name, value]) => [`log_${name}`, value]),
+  );
 }

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, getTableColumns, inArray, isNull, lt, lte, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, getTableColumns, inArray, isNull, lt, lte, sql } from 'drizzle-orm';
 import { preparedPerDatabase, type Database, type Executor } from '../../client.js';
 import {
   gatewayClients,
@@ -8,6 +8,7 @@ import {
   terminalPayments,
   terminals,
 } from '../../schema.js';
+import { notificationValues, recordNotificationIf, type NotificationEntry } from '../notify/notify-log.js';
 import type { SchoolRow } from '../schools/schools.js';
 import type { TerminalRow, TerminalVersions } from './terminals.js';
 
@@ -93,13 +94,13 @@ const insertOrderQuery = preparedPerDatabase((db) => {
 /** Stores the order's QR unless it has one already (another process's request was first): the order as stored. */
 export async function setQrCodeIfNone(
   db: Database,
-  id: string,
+  order: TerminalOrderRow,
   qrCode: string,
   now: Date,
 ): Promise<TerminalOrderRow> {
-  const [row] = await setQrCodeQuery(db).execute({ id, qrCode, now });
-  if (row) return row;
-  const [stored] = await db.select().from(terminalOrders).where(eq(terminalOrders.id, id));
+  const [row] = await setQrCodeQuery(db).execute({ id: order.id, qrCode, now });
+  if (row) return { ...order, qrCode, updatedAt: now };
+  const [stored] = await db.select().from(terminalOrders).where(eq(terminalOrders.id, order.id));
   return stored;
 }
 
@@ -108,7 +109,7 @@ const setQrCodeQuery = preparedPerDatabase((db) =>
     .update(terminalOrders)
     .set({ qrCode: sql`${sql.placeholder('qrCode')}`, updatedAt: sql`${sql.placeholder('now')}` })
     .where(and(eq(terminalOrders.id, sql.placeholder('id')), isNull(terminalOrders.qrCode)))
-    .returning()
+    .returning({ id: terminalOrders.id })
     .prepare('terminal_order_set_qr'),
 );
 
@@ -169,66 +170,98 @@ export async function findPaymentByOutTradeNo(
   return row;
 }
 
-/** A payment by its out_trade_no with its order's context, in one query: what a notification is checked against. */
+/**
+ * A payment by its out_trade_no with its order's context, in one query: what a notification is checked
+ * against, and what its paid callback is signed with.
+ */
 export async function findPaymentContext(
   db: Database,
   outTradeNo: string,
-): Promise<(OrderContext & { payment: TerminalPaymentRow }) | undefined> {
+): Promise<(OrderContext & { payment: TerminalPaymentRow; clientSecretEnc: string | null }) | undefined> {
   const [row] = await paymentContextQuery(db).execute({ outTradeNo });
   return row;
 }
 
 const paymentContextQuery = preparedPerDatabase((db) =>
   db
-    .select({ payment: terminalPayments, order: terminalOrders, terminal: terminals, school: schools })
+    .select({
+      payment: terminalPayments,
+      order: terminalOrders,
+      terminal: terminals,
+      school: schools,
+      // What signing the paid callback needs.
+      clientSecretEnc: gatewayClients.secretEnc,
+    })
     .from(terminalPayments)
     .innerJoin(terminalOrders, eq(terminalOrders.id, terminalPayments.orderId))
     .innerJoin(terminals, eq(terminals.id, terminalOrders.terminalRef))
     .innerJoin(schools, eq(schools.id, terminalOrders.schoolId))
+    .leftJoin(gatewayClients, eq(gatewayClients.id, terminals.gatewayClientId))
     .where(eq(terminalPayments.outTradeNo, sql.placeholder('outTradeNo')))
     .prepare('terminal_payment_context'),
 );
 
 /**
  * The common case of a confirmed payment, in one statement: while the order and this payment are both
- * still CREATED, the payment becomes PAID and pays the order (its callback due at once when the terminal
- * takes callbacks), and `record` (a notify_log insert, given the condition "applied") is written with it.
- * Locks the order row before the payment's, as applyTerminalPayment does. Nothing changes when either has
+ * still CREATED, the payment becomes PAID and pays the order, and the notification is recorded in
+ * notify_log with it. When the terminal takes callbacks (`callbackLeaseUntil`), the callback is PENDING and
+ * leased to the caller until then: it sends it at once, and the drainer takes it only if the lease runs
+ * out. Locks the order row before the payment's, as applyTerminalPayment does. Undefined when either has
  * moved on (the caller then decides in a transaction); `others` are the order's other payments still
  * CREATED (to close), as of the statement's start.
  */
 export async function payOrderIfOpen(
-  db: Executor,
-  target: { orderId: string; paymentId: string; callbackDue: boolean },
+  db: Database,
+  target: { orderId: string; paymentId: string; callbackLeaseUntil: Date | null },
   paid: { tradeNo: string; buyerId: string | null; at: Date },
-  record: (applied: SQL) => SQL,
-): Promise<{ applied: boolean; others: Array<Pick<TerminalPaymentRow, 'id' | 'channel' | 'outTradeNo'>> }> {
-  const { orderId, paymentId } = target;
-  const { rows } = await db.execute<{
-    applied: boolean;
-    others: Array<Pick<TerminalPaymentRow, 'id' | 'channel' | 'outTradeNo'>>;
-  }>(sql`
-    with open_order as (
-      select id from terminal_orders where id = ${orderId} and status = 'CREATED' for update
-    ), moved as (
-      update terminal_payments
-         set status = 'PAID', alipay_trade_no = ${paid.tradeNo}, buyer_id = ${paid.buyerId},
-             paid_at = ${paid.at}, updated_at = ${paid.at}
-       where id = ${paymentId} and status = 'CREATED' and exists (select 1 from open_order)
-      returning id
-    ), paid as (
-      update terminal_orders
-         set status = 'PAID', paid_payment_id = ${paymentId}, paid_at = ${paid.at}, updated_at = ${paid.at}
-             ${target.callbackDue ? sql`, callback_status = 'PENDING', callback_next_at = ${paid.at}` : sql``}
-       where id in (select id from open_order) and exists (select 1 from moved)
-      returning id
-    ), recorded as (${record(sql`exists (select 1 from paid)`)})
-    select exists (select 1 from paid) as applied,
-           coalesce((select json_agg(json_build_object('id', id, 'channel', channel, 'outTradeNo', out_trade_no))
-                       from terminal_payments
-                      where order_id = ${orderId} and id <> ${paymentId} and status = 'CREATED'), '[]') as others`);
-  return { applied: rows[0]?.applied === true, others: rows[0]?.others ?? [] };
+  notification: NotificationEntry,
+): Promise<
+  | { order: TerminalOrderRow; others: Array<Pick<TerminalPaymentRow, 'id' | 'channel' | 'outTradeNo'>> }
+  | undefined
+> {
+  const [row] = await payOrderQuery(db).execute({
+    ...target,
+    ...paid,
+    ...notificationValues(notification),
+  });
+  if (!row) return undefined;
+  const { others, ...order } = row;
+  return { order, others };
 }
+
+const payOrderQuery = preparedPerDatabase((db) => {
+  const value = (name: string) => sql.placeholder(name);
+  const openOrder = db.$with('open_order', {}).as(sql`
+    select id from terminal_orders where id = ${value('orderId')}::uuid and status = 'CREATED' for update`);
+  const moved = db.$with('moved', {}).as(sql`
+    update terminal_payments
+       set status = 'PAID', alipay_trade_no = ${value('tradeNo')}::text, buyer_id = ${value('buyerId')}::text,
+           paid_at = ${value('at')}::timestamptz, updated_at = ${value('at')}::timestamptz
+     where id = ${value('paymentId')}::uuid and status = 'CREATED' and exists (select 1 from open_order)
+    returning id`);
+  const paidOrder = db.$with('paid', getTableColumns(terminalOrders)).as(sql`
+    update terminal_orders
+       set status = 'PAID', paid_payment_id = ${value('paymentId')}::uuid, paid_at = ${value('at')}::timestamptz,
+           updated_at = ${value('at')}::timestamptz,
+           callback_status = case when ${value('callbackLeaseUntil')}::timestamptz is null then callback_status
+                                  else 'PENDING' end,
+           callback_next_at = coalesce(${value('callbackLeaseUntil')}::timestamptz, callback_next_at)
+     where id in (select id from open_order) and exists (select 1 from moved)
+    returning *`);
+  const recorded = db.$with('recorded', {}).as(recordNotificationIf(sql`exists (select 1 from paid)`));
+  return db
+    .with(openOrder, moved, paidOrder, recorded)
+    .select({
+      ...paidOrder._.selectedFields,
+      others: sql<Array<Pick<TerminalPaymentRow, 'id' | 'channel' | 'outTradeNo'>>>`
+        coalesce((select json_agg(json_build_object('id', id, 'channel', channel, 'outTradeNo', out_trade_no))
+                    from terminal_payments
+                   where order_id = ${value('orderId')}::uuid and id <> ${value('paymentId')}::uuid
+                     and status = 'CREATED'), '[]')`,
+    })
+    .from(paidOrder)
+    .prepare('terminal_order_pay');
+});
 
 export async function findPaymentById(db: Executor, id: string): Promise<TerminalPaymentRow | undefined> {
   const [row] = await db.select().from(terminalPayments).where(eq(terminalPayments.id, id));
