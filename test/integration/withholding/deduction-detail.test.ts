@@ -141,4 +141,15 @@ describe('what the POS gateway shows of a swipe', () => {
     });
     assert.deepEqual((await gateway.get(`/gateway/v1/deductions/${txn}`)).body, reversed.body);
   });
+
+  it('names the txnNo field when a repeated txnNo comes with another amount (409 TXN_CONFLICT)', async () => {
+    const { card } = await userWithCard(stack);
+    const body = sale(card.cardNo, 460);
+    await gateway.deduct(body);
+    const conflict = await gateway.deduct({ ...body, amountFen: 461 });
+    assert.deepEqual(
+      [conflict.status, conflict.body.error.code, conflict.body.error.field],
+      [409, 'TXN_CONFLICT', 'body.txnNo'],
+    );
+  });
 });
