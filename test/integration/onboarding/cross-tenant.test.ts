@@ -47,6 +47,7 @@ const ROUTES: Record<string, RouteCall | NotSchoolScoped> = {
   'POST /api/v1/admin/schools/:schoolId/reconciliation/days/:billDate/rerun': {},
   'GET /api/v1/admin/schools/:schoolId/reconciliation/findings': {},
   'GET /api/v1/admin/schools/:schoolId/reconciliation/days/:billDate/export': {},
+  'POST /api/v1/admin/schools/:schoolId/reconciliation/days/:billDate/export-link': {},
   'GET /api/v1/admin/schools/:schoolId/dashboard': {},
   'GET /api/v1/admin/schools/:schoolId/orders': {},
   'GET /api/v1/admin/schools/:schoolId/orders/:kind/:id': {
