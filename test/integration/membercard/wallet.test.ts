@@ -150,27 +150,33 @@ describe('the campus card in the Alipay card wallet', () => {
     assert.match(card.updates.at(-1)!.change, /积分 0 → 100（充值50元）/);
   });
 
+  /** A recharge of the binding's card, PAID at `now` and due only in an hour: the crediting drainer leaves it to the test. */
+  async function paidRecharge(bindingId: string, amountFen: number, now: Date) {
+    const { db } = stack.app.deps;
+    const binding = (await findBinding(db, bindingId))!;
+    const later = new Date(now.getTime() + 3_600_000);
+    return insertRecharge(db, {
+      outTradeNo: newOrderNo('recharge'),
+      schoolId: binding.schoolId,
+      userId: binding.userId,
+      bindingId,
+      cardNo: binding.cardNo,
+      amountFen,
+      status: 'PAID',
+      paidAt: now,
+      nextCreditAt: later,
+      expiresAt: later,
+    });
+  }
+
   it('adds up the points of two recharges of one card credited in the same statement', async () => {
     const { bindingId, user, walletCard } = await claimBound();
-    const { db, pool } = stack.app.deps;
-    const binding = (await findBinding(db, bindingId))!;
+    const { pool } = stack.app.deps;
     const now = new Date();
-    // Paid, and due only in an hour: the crediting drainer leaves them to this test.
-    const later = new Date(now.getTime() + 3_600_000);
-    const paid = (amountFen: number) =>
-      insertRecharge(db, {
-        outTradeNo: newOrderNo('recharge'),
-        schoolId: binding.schoolId,
-        userId: binding.userId,
-        bindingId,
-        cardNo: binding.cardNo,
-        amountFen,
-        status: 'PAID',
-        paidAt: now,
-        nextCreditAt: later,
-        expiresAt: later,
-      });
-    const [first, second] = [await paid(1_000), await paid(2_050)];
+    const [first, second] = [
+      await paidRecharge(bindingId, 1_000, now),
+      await paidRecharge(bindingId, 2_050, now),
+    ];
     const credited = await markCreditedMany(pool, [
       { id: first.id, at: now },
       { id: second.id, at: now },
@@ -193,24 +199,13 @@ describe('the campus card in the Alipay card wallet', () => {
 
   it('credits the others written with it when one credit cannot be written: the bad one fails alone', async () => {
     const { bindingId } = await claimBound();
-    const { db, pool } = stack.app.deps;
-    const binding = (await findBinding(db, bindingId))!;
+    const { pool } = stack.app.deps;
     const now = new Date();
-    const later = new Date(now.getTime() + 3_600_000);
-    const paid = () =>
-      insertRecharge(db, {
-        outTradeNo: newOrderNo('recharge'),
-        schoolId: binding.schoolId,
-        userId: binding.userId,
-        bindingId,
-        cardNo: binding.cardNo,
-        amountFen: 1_000,
-        status: 'PAID',
-        paidAt: now,
-        nextCreditAt: later,
-        expiresAt: later,
-      });
-    const [good, bad] = [await paid(), await paid()];
+    const binding = (await findBinding(stack.app.deps.db, bindingId))!;
+    const [good, bad] = [
+      await paidRecharge(bindingId, 1_000, now),
+      await paidRecharge(bindingId, 1_000, now),
+    ];
     // Submitted in the same turn: one statement for both, which the bad message makes fail.
     const broken = {
       userId: 'not-a-uuid',
