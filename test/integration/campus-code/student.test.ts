@@ -96,6 +96,16 @@ describe('campus codes for the student', () => {
         (await me.api.get(`/api/v1/debts/repayments/${repay.body.repaymentId}`)).body.status === 'PAID',
     );
     await waitForCampusCodePayment(device, payment.txnNo, 'SETTLED');
+    const { rows } = await stack.app.deps.pool.query(
+      `select l.detail from notify_log l join repayments r on r.out_trade_no = l.body->>'out_trade_no'
+        where r.id = $1 and l.outcome = 'APPLIED'`,
+      [repay.body.repaymentId],
+    );
+    assert.deepEqual(
+      rows,
+      [{ detail: 'PAID, 1 deductions SETTLED' }],
+      'the campus-code debt counted as settled',
+    );
     assert.equal((await me.api.get('/api/v1/debts')).body.totalFen, 0);
     assert.equal((await stack.alipay.control.getUser(me.user.userId)).balanceFen, 10_000 - 1_550);
   });
