@@ -22,6 +22,7 @@ describe('repairing reconciliation findings, each once', function () {
     this.timeout(180_000);
     stack = await startStack({ env: { RECHARGE_SWEEP_AFTER_MS: '3600000', RECONCILE_AUTO: 'false' } });
   });
+  afterEach(() => stack.cardsys.control.clearFaults());
   after(() => stack?.stop());
 
   const deps = () => stack.app.deps;
@@ -257,5 +258,107 @@ describe('repairing reconciliation findings, each once', function () {
         { status: 'RESOLVED', resolution: 'HANDLED', reason: '学生已线下退回 1 分' },
       ],
     );
+  });
+  it('resolves a finding once when two people tap at the same moment, and a later tap changes nothing even unexplained', async () => {
+    const base = await newDay();
+    const outTradeNo = `R${Date.now()}X`;
+    await insertFindings(deps().db, [
+      paymentFinding(base, { ...missedPayment(outTradeNo, 300), isPaid: true, alipayFen: 301 }),
+    ]);
+    const { id } = await findingOf(base);
+    const tap = (reason?: string) =>
+      repairFinding(deps(), TEST_OPERATOR, stack.school.id, { id, repair: 'mark-handled', reason });
+    await assert.rejects(
+      tap(),
+      (error: unknown) => error instanceof DomainError && error.code === 'VALIDATION_FAILED',
+    );
+    await assert.rejects(
+      repairFinding(deps(), TEST_OPERATOR, stack.school.id, { id, repair: 'apply-payment' }),
+      (error: unknown) => {
+        assert.ok(error instanceof DomainError);
+        assert.deepEqual([error.code, error.field], ['FINDING_ACTION_NOT_APPLICABLE', 'params.action']);
+        return true;
+      },
+    );
+
+    const taps = await Promise.all([tap('对过账了'), tap('对过账了')]);
+    assert.deepEqual(
+      taps.map((t) => t.changed).sort(),
+      [false, true],
+      'one tap resolves it, the other is told nothing changed',
+    );
+    for (const t of taps) assert.deepEqual([t.finding.id, t.finding.status], [id, 'RESOLVED']);
+    assert.equal((await auditOf(outTradeNo)).length, 1, 'audited once');
+    const later = await tap();
+    assert.deepEqual(
+      [later.changed, later.finding.status],
+      [false, 'RESOLVED'],
+      'no reason needed for nothing',
+    );
+    assert.deepEqual(await dayOf(base), { findings: 1, open_findings: 0, balanced: true });
+  });
+
+  it("re-credits only this school's own order, and keeps the finding open when the card system cannot be reached", async () => {
+    const payer = await userWithCard(stack, { cardBalanceFen: 0 });
+    const created = await payer.api.post('/api/v1/recharges', { bindingId: payer.bindingId, amountFen: 900 });
+    await stack.alipay.control.payTrade({ tradeNO: created.body.tradeNo, userId: payer.user.userId });
+    await waitForRecharge(payer.api, created.body.id, 'CREDITED', 30_000);
+    const outTradeNo = created.body.outTradeNo as string;
+    await stack.cardsys.control.tamperCredit(stack.school.code, outTradeNo, 'drop');
+    const balance = async () =>
+      (await stack.cardsys.control.getCard(stack.school.code, payer.card.cardNo)).balanceFen;
+    const notFound = (error: unknown) => error instanceof DomainError && error.code === 'FINDING_NOT_FOUND';
+
+    // A finding naming an order no one made, and one filed under another school for this school's order.
+    const unknown = await newDay();
+    await insertFindings(deps().db, [
+      vendorFinding(
+        unknown,
+        { outTradeNo: `${outTradeNo}9`, cardNo: payer.card.cardNo, amountFen: 900 },
+        [],
+      )!,
+    ]);
+    const other = await stack.addSchool();
+    day += 1;
+    const elsewhere = { schoolId: other.id, billDate: `2025-01-${String(day).padStart(2, '0')}` };
+    await insertFindings(deps().db, [
+      vendorFinding(elsewhere, { outTradeNo, cardNo: payer.card.cardNo, amountFen: 900 }, [])!,
+    ]);
+    await assert.rejects(
+      repairFinding(deps(), TEST_OPERATOR, stack.school.id, {
+        id: (await findingOf(unknown)).id,
+        repair: 're-credit',
+      }),
+      notFound,
+    );
+    await assert.rejects(
+      repairFinding(deps(), TEST_OPERATOR, other.id, {
+        id: (await findingOf(elsewhere)).id,
+        repair: 're-credit',
+      }),
+      notFound,
+    );
+    assert.equal(await balance(), 0, 'nothing credited for either');
+
+    const base = await newDay();
+    await insertFindings(deps().db, [
+      vendorFinding(base, { outTradeNo, cardNo: payer.card.cardNo, amountFen: 900 }, [])!,
+    ]);
+    const { id } = await findingOf(base);
+    await stack.cardsys.control.injectFault({
+      schoolCode: stack.school.code,
+      operation: 'Recharge',
+      kind: 'HTTP_503',
+    });
+    await assert.rejects(
+      repairFinding(deps(), TEST_OPERATOR, stack.school.id, { id, repair: 're-credit' }),
+      (error: unknown) => error instanceof DomainError && error.code === 'CARD_SYSTEM_UNAVAILABLE',
+    );
+    assert.equal((await findingOf(base)).status, 'OPEN', 'tap again later');
+    assert.deepEqual(await auditOf(outTradeNo), []);
+    await stack.cardsys.control.clearFaults();
+    const done = await repairFinding(deps(), TEST_OPERATOR, stack.school.id, { id, repair: 're-credit' });
+    assert.equal(done.changed, true);
+    assert.equal(await balance(), 900);
   });
 });
