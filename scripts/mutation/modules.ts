@@ -115,6 +115,7 @@ export const MONEY_MODULES: MoneyModule[] = [
       `${C}/paying.test.ts`,
       `${C}/pos-scans.test.ts`,
       `${C}/recording.test.ts`,
+      `${C}/charging-rules.test.ts`,
     ],
   },
   {

@@ -1,0 +1,206 @@
+import assert from 'node:assert/strict';
+import type { CampusCodeUploadAnswer } from '../../../shared/gateway-api.js';
+import {
+  claimDueCampusCodePayments,
+  type ChargeAttempt,
+  type ClaimedCampusCodePayment,
+} from '../../../server/src/db/repos/campus-code/charges.js';
+import {
+  CAMPUS_CODE_LIFE_MS,
+  chargeCampusCodePayment,
+} from '../../../server/src/domain/campus-code/payment-charging.js';
+import type { SchoolRow } from '../../../server/src/db/repos/schools/schools.js';
+import { startStack, type Stack } from '../../support/stack.js';
+import { gatewayFor, type Gateway } from '../withholding/helpers.js';
+import { issuedCode, uploadBatch } from './helpers.js';
+
+/**
+ * When a campus-code charge is tried again, held or given up (DESIGN §7.5; issue 20, mutation testing of
+ * `campus-code`), read off the attempt the charging step hands the drainer to record, at chosen moments of
+ * the code's 10 days: the school's retry schedule, the code's last chance (one poll window and a minute
+ * before its end), the end itself to the millisecond, and a school whose authorization is gone. The stack
+ * runs no jobs (ROLE api): the test claims each payment and plays the drainer, so nothing else charges it.
+ */
+describe('campus-code charges: retries, holds and the code’s 10 days', () => {
+  let stack: Stack;
+  let device: Gateway;
+  let counter = 0;
+  const SCHEDULE = [300, 600];
+
+  before(async function () {
+    this.timeout(120_000);
+    stack = await startStack({ env: { ROLE: 'api', ALIPAY_TIMEOUT_MS: '2000' } });
+    device = await gatewayFor(stack);
+  });
+  after(() => stack.stop());
+
+  const deps = () => stack.app.deps;
+  const scaled = (seconds: number) => Math.round(seconds * 1000 * deps().config.deductions.retryScale);
+
+  /** An accepted payment of a student with `balanceFen` at Alipay, claimed as the drainer claims it. */
+  async function claimed(balanceFen: number): Promise<ClaimedCampusCodePayment> {
+    const student = await stack.createUser(balanceFen);
+    counter += 1;
+    const upload = await issuedCode(
+      stack,
+      student.userId,
+      { studentNo: `Q${counter}`, studentName: '张三' },
+      { amountFen: 420 },
+    );
+    const res = await uploadBatch(device, [upload]);
+    const [answer] = (res.body as CampusCodeUploadAnswer).results;
+    assert.equal(answer.result, 'ACCEPTED', res.text);
+    const now = new Date();
+    const rows = await claimDueCampusCodePayments(deps().db, {
+      now,
+      leaseUntil: new Date(now.getTime() + 60_000),
+      limit: 1000,
+    });
+    const row = rows.find((r) => r.paymentNo === answer.paymentNo);
+    assert.ok(row?.generatedAt, 'claimed, with the time the code was made');
+    return row;
+  }
+
+  /** One attempt at `atMs` (the domain's clock), for `school`: what it hands the drainer to record. */
+  async function attemptAt(
+    payment: ClaimedCampusCodePayment,
+    atMs: number,
+    school: SchoolRow = { ...stack.school, retryScheduleSeconds: SCHEDULE },
+  ): Promise<{ outcome: string | undefined; attempt: ChargeAttempt }> {
+    let recorded: ChargeAttempt | undefined;
+    const outcome = await chargeCampusCodePayment(
+      { ...deps(), clock: { now: () => new Date(atMs) } },
+      payment,
+      {
+        school,
+        finishAttempt: async (finished) => {
+          recorded = finished.attempt;
+          return true;
+        },
+      },
+    );
+    assert.ok(recorded, 'an attempt was handed over');
+    return { outcome, attempt: recorded };
+  }
+
+  const endOf = (p: ClaimedCampusCodePayment) => p.generatedAt!.getTime() + CAMPUS_CODE_LIFE_MS;
+  const lastChanceOf = (p: ClaimedCampusCodePayment) =>
+    endOf(p) - deps().config.deductions.pollWindowMs - 60_000;
+
+  it('retries a refusal for now at the school’s next delay, never after the code’s last chance, and fails when either runs out', async () => {
+    const early = await claimed(0);
+    const at = early.generatedAt!.getTime() + 3_600_000;
+    const first = await attemptAt(early, at);
+    assert.equal(first.outcome, first.attempt.outcome);
+    assert.deepEqual(
+      [
+        first.attempt.status,
+        first.attempt.nextAttemptAt?.getTime(),
+        first.attempt.usesRetrySlot,
+        first.attempt.isPayCall,
+        first.attempt.lastErrorCode,
+        first.attempt.chargeState,
+      ],
+      ['RETRYING', at + scaled(300), true, true, 'ACQ.BUYER_BALANCE_NOT_ENOUGH', null],
+    );
+    const second = await attemptAt({ ...(await claimed(0)), retriesUsed: 1 }, at);
+    assert.deepEqual(
+      [second.attempt.status, second.attempt.nextAttemptAt?.getTime()],
+      ['RETRYING', at + scaled(600)],
+      'the second slot’s delay',
+    );
+    const spent = await attemptAt({ ...(await claimed(0)), retriesUsed: 2 }, at);
+    assert.deepEqual(
+      [spent.attempt.status, spent.attempt.nextAttemptAt, spent.attempt.usesRetrySlot],
+      ['FAILED', null, true],
+      'the schedule is used up',
+    );
+
+    const late = await claimed(0);
+    const nearEnd = lastChanceOf(late) - scaled(300) + 1;
+    const squeezed = await attemptAt(late, nearEnd);
+    assert.deepEqual(
+      [squeezed.attempt.status, squeezed.attempt.nextAttemptAt?.getTime()],
+      ['RETRYING', lastChanceOf(late)],
+      'one last try shortly before the code ends',
+    );
+    const atLast = await claimed(0);
+    const none = await attemptAt(atLast, lastChanceOf(atLast));
+    assert.deepEqual(
+      [none.attempt.status, none.attempt.nextAttemptAt, none.attempt.lastErrorCode],
+      ['FAILED', null, 'ACQ.BUYER_BALANCE_NOT_ENOUGH'],
+      'no time left for another try',
+    );
+  });
+
+  it('gives a code up without a call from the very millisecond its 10 days end, or when its data is gone', async () => {
+    const payment = await claimed(10_000);
+    const expired = await attemptAt(payment, endOf(payment));
+    assert.equal(expired.outcome, 'CODE_EXPIRED');
+    assert.deepEqual(
+      [
+        expired.attempt.status,
+        expired.attempt.isPayCall,
+        expired.attempt.lastErrorCode,
+        expired.attempt.nextAttemptAt,
+        expired.attempt.outTradeNo,
+      ],
+      ['FAILED', false, 'CODE_EXPIRED', null, payment.outTradeNo],
+    );
+    const noData = await attemptAt({ ...payment, finalDataEnc: null }, payment.generatedAt!.getTime());
+    assert.equal(noData.outcome, 'CODE_EXPIRED');
+    const unread = await attemptAt(
+      { ...payment, generatedAt: null },
+      payment.scannedAt.getTime() + CAMPUS_CODE_LIFE_MS,
+    );
+    assert.equal(unread.outcome, 'CODE_EXPIRED', 'a code whose time could not be read lives from its scan');
+    const { trades } = await stack.alipay.control.ledger({ outTradeNo: payment.outTradeNo! });
+    assert.equal(trades.length, 0, 'Alipay was never asked');
+
+    // One millisecond before the end it is still worth a charge (here: held, the school lost its authorization).
+    const held = await attemptAt(payment, endOf(payment) - 1, {
+      ...stack.school,
+      status: 'SUSPENDED',
+      suspensionReason: 'AUTHORIZATION_INVALID',
+    });
+    assert.equal(held.outcome, 'WAITING_FOR_AUTHORIZATION');
+  });
+
+  it('holds the payments of a school whose authorization is gone: looked at after its first delay, never past the code’s last chance', async () => {
+    const suspended: SchoolRow = {
+      ...stack.school,
+      status: 'SUSPENDED',
+      suspensionReason: 'AUTHORIZATION_CANCELLED',
+      retryScheduleSeconds: SCHEDULE,
+    };
+    const payment = await claimed(10_000);
+    const at = payment.generatedAt!.getTime() + 3_600_000;
+    const held = await attemptAt(payment, at, suspended);
+    assert.equal(held.outcome, 'WAITING_FOR_AUTHORIZATION');
+    assert.deepEqual(
+      [
+        held.attempt.status,
+        held.attempt.nextAttemptAt?.getTime(),
+        held.attempt.usesRetrySlot,
+        held.attempt.isPayCall,
+        held.attempt.lastErrorCode,
+        held.attempt.chargeState,
+      ],
+      ['PENDING', at + scaled(300), false, false, 'SCHOOL_SUSPENDED', null],
+    );
+    const retrying = await attemptAt({ ...payment, status: 'RETRYING' }, at, suspended);
+    assert.equal(retrying.attempt.status, 'RETRYING', 'a payment already retrying stays so');
+
+    const nearEnd = lastChanceOf(payment) - 1_000;
+    const squeezed = await attemptAt(payment, nearEnd, suspended);
+    assert.equal(squeezed.attempt.nextAttemptAt?.getTime(), lastChanceOf(payment));
+    const past = await attemptAt(payment, lastChanceOf(payment), suspended);
+    assert.equal(
+      past.attempt.nextAttemptAt?.getTime(),
+      endOf(payment),
+      'at the last chance: looked at when the code ends (and failed then)',
+    );
+    const { trades } = await stack.alipay.control.ledger({ outTradeNo: payment.outTradeNo! });
+    assert.equal(trades.length, 0, 'no call with a token Alipay would refuse');
+  });
+});
