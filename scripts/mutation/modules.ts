@@ -31,6 +31,7 @@ export const MONEY_MODULES: MoneyModule[] = [
       `${S}/credit-unknown.test.ts`,
       `${S}/recharge-credit-schedule.test.ts`,
       `${S}/recharge-edges.test.ts`,
+      `${S}/recharge-messages.test.ts`,
     ],
   },
   {

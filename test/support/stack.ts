@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startAlipaySandbox, type AlipaySandbox } from '../../scripts/sandbox/alipay/server.js';
+import type { SandboxSettings } from '../../scripts/sandbox/alipay/context.js';
 import { AlipaySandboxControl } from '../../scripts/sandbox/alipay/control-client.js';
 import { startCardsysSandbox, type CardsysSandbox } from '../../scripts/sandbox/cardsys/server.js';
 import { CardsysSandboxControl } from '../../scripts/sandbox/cardsys/control-client.js';
@@ -89,6 +90,8 @@ export interface StackOptions {
   clock?: Clock;
   /** Also start the card-management sandbox and give the school a membership program (issue 16). */
   membercard?: { pointsPerYuan?: number };
+  /** Alipay sandbox rules tightened for a test (e.g. a short refund window, after which trades finish). */
+  alipaySettings?: Partial<SandboxSettings>;
 }
 
 /** Our RSA2 key for card management, made at test time into a file the program refers to. */
@@ -153,6 +156,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       },
     ],
     notifyTimeScale: options.notifyTimeScale ?? 1000,
+    settings: options.alipaySettings,
   });
   const alipayControl = new AlipaySandboxControl(alipaySandbox.url);
   const cardsysSandbox = await startCardsysSandbox();

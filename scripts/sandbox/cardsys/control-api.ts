@@ -103,7 +103,8 @@ const schemas = {
       .when('kind', { is: 'LATENCY', then: Joi.required(), otherwise: Joi.forbidden() }),
     faultCode: Joi.string().valid('soap:Server', 'soap:Client'),
     vendorCode: Joi.string().pattern(/^[A-Z_]{1,40}$/),
-    message: Joi.string().max(200),
+    // A vendor's fault text can be long (a stack trace): long enough to exercise what we keep of it.
+    message: Joi.string().max(2_000),
   }),
   downtime: Joi.object<{ refuseConnections: boolean }>({ refuseConnections: Joi.boolean().required() }),
   scan: Joi.object<CampusCodeScanInput>({

@@ -146,6 +146,22 @@ describe('crediting a paid recharge on the retry schedule of the injected clock'
     assert.equal((await vendorCreditsFor(stack, card.cardNo, order.outTradeNo)).length, 0);
   });
 
+  it("keeps the first 500 characters of a long answer of the card system as the order's last error", async () => {
+    const answer = '系统内部错误'.repeat(150);
+    await stack.cardsys.control.injectFault({
+      schoolCode: stack.school.code,
+      operation: 'Recharge',
+      kind: 'SOAP_FAULT',
+      vendorCode: 'CARD_FROZEN',
+      message: answer,
+    });
+    const { api, order } = await paidOrder(1_350);
+    await waitForRecharge(api, order.id, 'CREDIT_FAILED');
+    const { last_error } = await creditState(order.id);
+    assert.equal(last_error, `CARD_FROZEN: card system fault CARD_FROZEN: ${answer}`.slice(0, 500));
+    assert.equal(last_error?.length, 500);
+  });
+
   it('keeps an order the vendor may have credited PAID past the schedule, asking again after its last delay, and credits it once', async () => {
     // The vendor takes every Recharge and never answers: each attempt may have credited the card.
     await stack.cardsys.control.injectFault({

@@ -19,6 +19,8 @@ describe('recharges at the edges of their rules', () => {
       clock,
       schoolSettings: { rechargeMinFen: 100, rechargeMaxFen: 50_000 },
       env: { RECHARGE_SWEEP_EVERY_MS: '3600000', RECHARGE_TIMEOUT_MINUTES: '15' },
+      // A paid trade finishes (TRADE_FINISHED) two days after payment here, not a year.
+      alipaySettings: { refundWindowMs: 2 * 86_400_000 },
     });
   });
   afterEach(() => stack.alipay.control.clearFaults());
@@ -149,5 +151,26 @@ describe('recharges at the edges of their rules', () => {
     );
     await waitForRecharge(same.api, orders[1].id, 'CREDITED');
     assert.equal((await vendorCreditsFor(stack, same.card.cardNo, orders[1].outTradeNo)).length, 1);
+  });
+  // Last in the file: it moves the Alipay sandbox's clock three days on (trades made after it are unaffected).
+  it('credits what the query finds TRADE_FINISHED: paid, its refund window over, the notification lost', async () => {
+    const payer = await userWithCard(stack, { cardBalanceFen: 0 });
+    const created = await payer.api.post('/api/v1/recharges', {
+      bindingId: payer.bindingId,
+      amountFen: 1_900,
+    });
+    assert.equal(created.status, 201, created.text);
+    await stack.alipay.control.injectNotifyFault({
+      notifyType: 'trade_status_sync',
+      action: 'drop',
+      times: 1,
+    });
+    await stack.alipay.control.payTrade({ tradeNO: created.body.tradeNo, userId: payer.user.userId });
+    await stack.alipay.control.advanceClock({ days: 3 });
+    assert.equal((await alipayTrades(created.body.outTradeNo))[0].status, 'TRADE_FINISHED');
+
+    assert.notEqual((await sweepLooksAt(created.body.id)).status, 'CREATED');
+    await waitForRecharge(payer.api, created.body.id, 'CREDITED');
+    assert.equal((await vendorCreditsFor(stack, payer.card.cardNo, created.body.outTradeNo)).length, 1);
   });
 });
