@@ -104,7 +104,7 @@ export const MONEY_MODULES: MoneyModule[] = [
     // PAID → SETTLED, CLOSED → owed again.
     name: 'repayments',
     mutate: ['server/src/domain/withholding/debts.ts', 'server/src/db/repos/withholding/repayments.ts'],
-    tests: [`${W}/repayments.test.ts`, `${W}/repayment-edges.test.ts`, `${C}/student.test.ts`],
+    tests: [`${W}/repayments.test.ts`, `${C}/student.test.ts`],
   },
   {
     // Campus-code payments: which uploads are taken (once per code and txnNo, late, expired), and the charge

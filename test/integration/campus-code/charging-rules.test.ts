@@ -83,6 +83,15 @@ describe('campus-code charges: retries, holds and the code’s 10 days', () => {
     return { outcome, attempt: recorded };
   }
 
+  /** What an attempt decides: status, when next (ms), whether it used a retry slot and called Alipay, the error, the charge state. */
+  const factsOf = (a: ChargeAttempt) => [
+    a.status,
+    a.nextAttemptAt?.getTime(),
+    a.usesRetrySlot,
+    a.isPayCall,
+    a.lastErrorCode,
+    a.chargeState,
+  ];
   const endOf = (p: ClaimedCampusCodePayment) => p.generatedAt!.getTime() + CAMPUS_CODE_LIFE_MS;
   const lastChanceOf = (p: ClaimedCampusCodePayment) =>
     endOf(p) - deps().config.deductions.pollWindowMs - 60_000;
@@ -92,17 +101,14 @@ describe('campus-code charges: retries, holds and the code’s 10 days', () => {
     const at = early.generatedAt!.getTime() + 3_600_000;
     const first = await attemptAt(early, at);
     assert.equal(first.outcome, first.attempt.outcome);
-    assert.deepEqual(
-      [
-        first.attempt.status,
-        first.attempt.nextAttemptAt?.getTime(),
-        first.attempt.usesRetrySlot,
-        first.attempt.isPayCall,
-        first.attempt.lastErrorCode,
-        first.attempt.chargeState,
-      ],
-      ['RETRYING', at + scaled(300), true, true, 'ACQ.BUYER_BALANCE_NOT_ENOUGH', null],
-    );
+    assert.deepEqual(factsOf(first.attempt), [
+      'RETRYING',
+      at + scaled(300),
+      true,
+      true,
+      'ACQ.BUYER_BALANCE_NOT_ENOUGH',
+      null,
+    ]);
     const second = await attemptAt({ ...(await claimed(0)), retriesUsed: 1 }, at);
     assert.deepEqual(
       [second.attempt.status, second.attempt.nextAttemptAt?.getTime()],
@@ -177,17 +183,14 @@ describe('campus-code charges: retries, holds and the code’s 10 days', () => {
     const at = payment.generatedAt!.getTime() + 3_600_000;
     const held = await attemptAt(payment, at, suspended);
     assert.equal(held.outcome, 'WAITING_FOR_AUTHORIZATION');
-    assert.deepEqual(
-      [
-        held.attempt.status,
-        held.attempt.nextAttemptAt?.getTime(),
-        held.attempt.usesRetrySlot,
-        held.attempt.isPayCall,
-        held.attempt.lastErrorCode,
-        held.attempt.chargeState,
-      ],
-      ['PENDING', at + scaled(300), false, false, 'SCHOOL_SUSPENDED', null],
-    );
+    assert.deepEqual(factsOf(held.attempt), [
+      'PENDING',
+      at + scaled(300),
+      false,
+      false,
+      'SCHOOL_SUSPENDED',
+      null,
+    ]);
     const retrying = await attemptAt({ ...payment, status: 'RETRYING' }, at, suspended);
     assert.equal(retrying.attempt.status, 'RETRYING', 'a payment already retrying stays so');
 

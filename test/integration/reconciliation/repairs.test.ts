@@ -97,6 +97,19 @@ describe('repairing reconciliation findings, each once', function () {
     return { ...payer, outTradeNo: created.body.outTradeNo as string, orderId: created.body.id as string };
   }
 
+  /** A recharge paid and credited, whose credit the vendor then lost (its record dropped). */
+  async function lostCredit(amountFen: number, cardBalanceFen: number) {
+    const payer = await userWithCard(stack, { cardBalanceFen });
+    const created = await payer.api.post('/api/v1/recharges', { bindingId: payer.bindingId, amountFen });
+    await stack.alipay.control.payTrade({ tradeNO: created.body.tradeNo, userId: payer.user.userId });
+    await waitForRecharge(payer.api, created.body.id, 'CREDITED', 30_000);
+    const outTradeNo = created.body.outTradeNo as string;
+    await stack.cardsys.control.tamperCredit(stack.school.code, outTradeNo, 'drop');
+    const balance = async () =>
+      (await stack.cardsys.control.getCard(stack.school.code, payer.card.cardNo)).balanceFen;
+    return { payer, outTradeNo, balance };
+  }
+
   function missedPayment(outTradeNo: string, fen: number) {
     return {
       side: 'BILL' as const,
@@ -186,17 +199,7 @@ describe('repairing reconciliation findings, each once', function () {
   });
 
   it('re-credits a credit the vendor lost with the order’s own flow number, once however often it is asked', async () => {
-    const payer = await userWithCard(stack, { cardBalanceFen: 1_000 });
-    const created = await payer.api.post('/api/v1/recharges', {
-      bindingId: payer.bindingId,
-      amountFen: 2_000,
-    });
-    await stack.alipay.control.payTrade({ tradeNO: created.body.tradeNo, userId: payer.user.userId });
-    await waitForRecharge(payer.api, created.body.id, 'CREDITED', 30_000);
-    const outTradeNo = created.body.outTradeNo as string;
-    await stack.cardsys.control.tamperCredit(stack.school.code, outTradeNo, 'drop');
-    const balance = async () =>
-      (await stack.cardsys.control.getCard(stack.school.code, payer.card.cardNo)).balanceFen;
+    const { payer, outTradeNo, balance } = await lostCredit(2_000, 1_000);
     assert.equal(await balance(), 1_000, 'the vendor lost the credit');
 
     // One unchecked card left on the day: repaired, but not balanced.
@@ -299,14 +302,7 @@ describe('repairing reconciliation findings, each once', function () {
   });
 
   it("re-credits only this school's own order, and keeps the finding open when the card system cannot be reached", async () => {
-    const payer = await userWithCard(stack, { cardBalanceFen: 0 });
-    const created = await payer.api.post('/api/v1/recharges', { bindingId: payer.bindingId, amountFen: 900 });
-    await stack.alipay.control.payTrade({ tradeNO: created.body.tradeNo, userId: payer.user.userId });
-    await waitForRecharge(payer.api, created.body.id, 'CREDITED', 30_000);
-    const outTradeNo = created.body.outTradeNo as string;
-    await stack.cardsys.control.tamperCredit(stack.school.code, outTradeNo, 'drop');
-    const balance = async () =>
-      (await stack.cardsys.control.getCard(stack.school.code, payer.card.cardNo)).balanceFen;
+    const { payer, outTradeNo, balance } = await lostCredit(900, 0);
     const notFound = (error: unknown) => error instanceof DomainError && error.code === 'FINDING_NOT_FOUND';
 
     // A finding naming an order no one made, and one filed under another school for this school's order.

@@ -70,6 +70,19 @@ describe('recharges at the edges of their rules', () => {
     return (await stack.alipay.control.ledger({ outTradeNo })).trades;
   }
 
+  /** A recharge its payer paid at Alipay whose notification never came: still CREATED here. */
+  async function paidUnheard(payer: Awaited<ReturnType<typeof userWithCard>>, amountFen: number) {
+    const created = await payer.api.post('/api/v1/recharges', { bindingId: payer.bindingId, amountFen });
+    assert.equal(created.status, 201, created.text);
+    await stack.alipay.control.injectNotifyFault({
+      notifyType: 'trade_status_sync',
+      action: 'drop',
+      times: 1,
+    });
+    await stack.alipay.control.payTrade({ tradeNO: created.body.tradeNo, userId: payer.user.userId });
+    return created.body as { id: string; outTradeNo: string };
+  }
+
   it('expires an order exactly at its timeout: open one millisecond before, closed at Alipay and here at it', async () => {
     const { api, bindingId } = await userWithCard(stack);
     const created = await api.post('/api/v1/recharges', { bindingId, amountFen: 2_100 });
@@ -119,21 +132,7 @@ describe('recharges at the edges of their rules', () => {
   it("credits what the query finds paid only when Alipay's total is the order's amount, and records the buyer", async () => {
     const differs = await userWithCard(stack, { cardBalanceFen: 0 });
     const same = await userWithCard(stack, { cardBalanceFen: 0 });
-    const orders = [];
-    for (const payer of [differs, same]) {
-      const created = await payer.api.post('/api/v1/recharges', {
-        bindingId: payer.bindingId,
-        amountFen: 2_300,
-      });
-      assert.equal(created.status, 201, created.text);
-      await stack.alipay.control.injectNotifyFault({
-        notifyType: 'trade_status_sync',
-        action: 'drop',
-        times: 1,
-      });
-      await stack.alipay.control.payTrade({ tradeNO: created.body.tradeNo, userId: payer.user.userId });
-      orders.push(created.body as { id: string; outTradeNo: string });
-    }
+    const orders = [await paidUnheard(differs, 2_300), await paidUnheard(same, 2_300)];
     // Our record says one fen more than the buyer paid for the first order.
     await stack.app.deps.pool.query('update recharge_orders set amount_fen = 2301 where id = $1', [
       orders[0].id,
@@ -155,22 +154,12 @@ describe('recharges at the edges of their rules', () => {
   // Last in the file: it moves the Alipay sandbox's clock three days on (trades made after it are unaffected).
   it('credits what the query finds TRADE_FINISHED: paid, its refund window over, the notification lost', async () => {
     const payer = await userWithCard(stack, { cardBalanceFen: 0 });
-    const created = await payer.api.post('/api/v1/recharges', {
-      bindingId: payer.bindingId,
-      amountFen: 1_900,
-    });
-    assert.equal(created.status, 201, created.text);
-    await stack.alipay.control.injectNotifyFault({
-      notifyType: 'trade_status_sync',
-      action: 'drop',
-      times: 1,
-    });
-    await stack.alipay.control.payTrade({ tradeNO: created.body.tradeNo, userId: payer.user.userId });
+    const order = await paidUnheard(payer, 1_900);
     await stack.alipay.control.advanceClock({ days: 3 });
-    assert.equal((await alipayTrades(created.body.outTradeNo))[0].status, 'TRADE_FINISHED');
+    assert.equal((await alipayTrades(order.outTradeNo))[0].status, 'TRADE_FINISHED');
 
-    assert.notEqual((await sweepLooksAt(created.body.id)).status, 'CREATED');
-    await waitForRecharge(payer.api, created.body.id, 'CREDITED');
-    assert.equal((await vendorCreditsFor(stack, payer.card.cardNo, created.body.outTradeNo)).length, 1);
+    assert.notEqual((await sweepLooksAt(order.id)).status, 'CREATED');
+    await waitForRecharge(payer.api, order.id, 'CREDITED');
+    assert.equal((await vendorCreditsFor(stack, payer.card.cardNo, order.outTradeNo)).length, 1);
   });
 });
