@@ -3,7 +3,10 @@
  * module at a time, one test process (2 cores), TypeScript checker on, perTest coverage, incremental (each
  * module's results file under scripts/mutation/incremental/ is committed, so a rerun tests only what changed).
  * Not in CI: a module takes tens of minutes. Run it niced: `nice -n 19 npm run test:mutation -- recharge`;
- * `-- --ignore-static recharge` skips the static mutants (each needs the module's whole test list).
+ * `-- --ignore-static recharge` skips the static mutants (each needs the module's whole test list);
+ * `-- --force recharge` tests every mutant again and rewrites the incremental file (a static mutant has no
+ * covering tests recorded, so incremental mode reuses its old result until its own line changes, even when
+ * tests that would kill it were added since).
  *
  * Last line: one JSON object, `mutation_score` over all modules (killed + timeout over killed + timeout +
  * survived + no coverage) and `per_module`, from each module's latest results (run now or recorded).
@@ -16,8 +19,9 @@ import { MONEY_MODULES, type MoneyModule } from './modules.js';
 
 const INCREMENTAL_DIR = 'scripts/mutation/incremental';
 
-function optionsFor(module: MoneyModule, ignoreStatic: boolean): PartialStrykerOptions {
+function optionsFor(module: MoneyModule, ignoreStatic: boolean, force: boolean): PartialStrykerOptions {
   return {
+    force,
     // Static mutants (code run at import, or between tests, e.g. by background jobs) need every test of the
     // module per mutant: --ignore-static leaves them out (reported as Ignored, and said so in the figures).
     ignoreStatic,
@@ -88,7 +92,8 @@ function recordedStatuses(module: MoneyModule): string[] | null {
 
 async function main(): Promise<void> {
   const ignoreStatic = process.argv.includes('--ignore-static');
-  const asked = process.argv.slice(2).filter((a) => a !== '--ignore-static');
+  const force = process.argv.includes('--force');
+  const asked = process.argv.slice(2).filter((a) => a !== '--ignore-static' && a !== '--force');
   const unknown = asked.filter((a) => !MONEY_MODULES.some((m) => m.name === a));
   if (unknown.length)
     throw new Error(`unknown module(s) ${unknown.join(', ')}; known: ${MONEY_MODULES.map((m) => m.name)}`);
@@ -99,7 +104,7 @@ async function main(): Promise<void> {
   const ranNow = new Set<string>();
   for (const module of toRun) {
     console.error(`\n=== mutation testing: ${module.name} (${module.mutate.join(', ')}) ===`);
-    await new Stryker(optionsFor(module, ignoreStatic)).runMutationTest();
+    await new Stryker(optionsFor(module, ignoreStatic, force)).runMutationTest();
     ranNow.add(module.name);
   }
   const perModule: Record<string, ({ score: number | null; ranNow: boolean } & Counts) | null> = {};
