@@ -92,3 +92,40 @@ export class CommitBatches<In, Out> {
     });
   }
 }
+
+/**
+ * One CommitBatches per key (a database pool) over a statement that writes many items at once. When that
+ * statement fails for a batch, each item is written again alone, so that one item that cannot be written
+ * fails alone and the others of its batch are still written.
+ */
+export function batchedPerKey<Key extends object, In, Out>(
+  settings: CommitBatchSettings,
+  writeMany: (key: Key, items: In[]) => Promise<Out[]>,
+): (key: Key, item: In) => Promise<Out> {
+  const batchesOf = new WeakMap<Key, CommitBatches<In, Out>>();
+  const writeAloneOnFailure = async (key: Key, items: In[]): Promise<Array<Out | Error>> => {
+    try {
+      return await writeMany(key, items);
+    } catch (error) {
+      if (items.length === 1) return [error as Error];
+      const results: Array<Out | Error> = [];
+      for (const item of items) {
+        results.push(
+          await writeMany(key, [item]).then(
+            ([written]) => written,
+            (e: unknown) => e as Error,
+          ),
+        );
+      }
+      return results;
+    }
+  };
+  return (key, item) => {
+    let batches = batchesOf.get(key);
+    if (!batches) {
+      batches = new CommitBatches(settings, (items) => writeAloneOnFailure(key, items));
+      batchesOf.set(key, batches);
+    }
+    return batches.submit(item);
+  };
+}

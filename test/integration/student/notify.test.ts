@@ -7,6 +7,7 @@ import {
   type NotificationHandlers,
 } from '../../../server/src/domain/notify/notifications.js';
 import type { NotifyOutcome } from '../../../server/src/db/repos/notify/notify-log.js';
+import { markPaidNotified } from '../../../server/src/db/repos/recharge/payment-batches.js';
 import { postNotification, signedNotification } from '../../support/alipay-forge.js';
 import { eventually, request } from '../../support/http.js';
 import { startStack, type Stack } from '../../support/stack.js';
@@ -242,6 +243,50 @@ describe('Alipay payment notifications', () => {
     assert.equal(await postNotification(stack.app.url, late), 'success');
     assert.equal((await api.get(`/api/v1/recharges/${order.id}`)).body.status, 'CREDITED');
     assert.equal((await vendorCreditsFor(stack, card.cardNo, order.outTradeNo)).length, 1);
+  });
+
+  it('writes notifications that arrive together in one statement, each with its own outcome; a bad one fails alone', async () => {
+    const [a, b, c] = [await openOrder(), await openOrder(), await openOrder()];
+    const { pool } = stack.app.deps;
+    const now = new Date();
+    const payment = (
+      ctx: { order: { outTradeNo: string; tradeNo: string } },
+      form = notificationFor(ctx.order),
+    ) => ({
+      outTradeNo: ctx.order.outTradeNo,
+      tradeNo: ctx.order.tradeNo,
+      buyerId: null,
+      at: now,
+      form,
+      detail: 'PAID',
+    });
+    // Submitted in the same turn: one statement for all four, which c's unstorable notify_id makes fail.
+    const results = await Promise.allSettled([
+      markPaidNotified(pool, payment(a)),
+      markPaidNotified(pool, payment(a)),
+      markPaidNotified(pool, payment(b)),
+      markPaidNotified(pool, payment(c, notificationFor(c.order, { notify_id: 'bad\u0000id' }))),
+    ]);
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['fulfilled', 'fulfilled', 'fulfilled', 'rejected'],
+    );
+    const [first, repeat, other] = results.map((r) => (r.status === 'fulfilled' ? r.value : 'failed'));
+    assert.equal(first, a.order.id);
+    assert.equal(repeat, undefined);
+    assert.equal(other, b.order.id);
+    assert.deepEqual(await notifyLog(a.order.outTradeNo), ['APPLIED', 'ALREADY_APPLIED']);
+    assert.deepEqual(await notifyLog(b.order.outTradeNo), ['APPLIED']);
+    assert.deepEqual(await notifyLog(c.order.outTradeNo), []);
+    const { rows } = await pool.query<{ out_trade_no: string; status: string }>(
+      'select out_trade_no, status from recharge_orders where out_trade_no = any($1)',
+      [[a.order.outTradeNo, b.order.outTradeNo, c.order.outTradeNo]],
+    );
+    assert.deepEqual(Object.fromEntries(rows.map((r) => [r.out_trade_no, r.status])), {
+      [a.order.outTradeNo]: 'PAID',
+      [b.order.outTradeNo]: 'PAID',
+      [c.order.outTradeNo]: 'CREATED',
+    });
   });
 
   it('answers success only with the exact body Alipay expects', async () => {

@@ -1,10 +1,10 @@
 import { yuanToFen, MoneyError } from '../../../../shared/money.js';
 import type { Executor } from '../../db/client.js';
 import { recordNotification, type NotifyOutcome } from '../../db/repos/notify/notify-log.js';
+import { markPaidNotified } from '../../db/repos/recharge/payment-batches.js';
 import {
   findRechargeWithSchool,
   markClosedIfCreated,
-  markPaidIfUnpaid,
   signalRechargesPaid,
 } from '../../db/repos/recharge/recharges.js';
 import type { SchoolRow } from '../../db/repos/schools/schools.js';
@@ -166,7 +166,7 @@ export function isPaidStatus(status: string | undefined): boolean {
 
 /**
  * R… orders: recharges. The hot path of a payment (DESIGN §7.3) applies and records the notification in
- * one statement (repos/recharges.markPaidIfUnpaid), so this handler records its own notify_log entries and
+ * one statement shared with the notifications that arrive with it (repos/recharge/payment-batches.ts), so this handler records its own notify_log entries and
  * needs no surrounding transaction.
  */
 export const rechargeNotification: SelfRecordingHandler = {
@@ -190,15 +190,17 @@ export const rechargeNotification: SelfRecordingHandler = {
     const mismatch = checkTradeFacts(form, { amountFen: order.amountFen, school });
     if (mismatch) return reject(mismatch);
     if (isPaidStatus(form.trade_status)) {
-      const moved = await markPaidIfUnpaid(
-        deps.pool,
-        order.outTradeNo,
-        { tradeNo: form.trade_no, buyerId: form.buyer_open_id ?? form.buyer_id ?? null, at: now },
-        { form, detail: 'PAID' },
-      );
+      const moved = await markPaidNotified(deps.pool, {
+        outTradeNo: order.outTradeNo,
+        tradeNo: form.trade_no,
+        buyerId: form.buyer_open_id ?? form.buyer_id ?? null,
+        at: now,
+        form,
+        detail: 'PAID',
+      });
       // Stryker disable next-line ConditionalExpression: equivalent — waking the crediting drainer when nothing moved costs one empty drain, no money
       if (moved) signalRechargesPaid(deps.pool);
-      // notify_log already holds this outcome (markPaidIfUnpaid decides it in the same statement).
+      // notify_log already holds this outcome (markPaidNotified decides it in the same statement).
       return { outcome: moved ? 'APPLIED' : 'ALREADY_APPLIED' };
     }
     if (form.trade_status === 'TRADE_CLOSED') {

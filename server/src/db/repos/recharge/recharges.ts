@@ -76,55 +76,95 @@ export function signalRechargesPaid(pool: pg.Pool): void {
 
 /**
  * CREATED → PAID (or CLOSED → PAID: money that arrived after we gave up on the order is still credited),
- * due for crediting now — and, when it comes from a notification, that notification's notify_log entry,
- * in one statement: the change and its record commit together or not at all, in one round trip. Returns
- * the order's id when this call moved it; the caller then signals the drainers (signalRechargesPaid).
- * Prepared statements: a payment's hot path (issue 18 §2).
+ * due for crediting now. Returns the order's id when this call moved it; the caller then signals the
+ * drainers (signalRechargesPaid). A notification's payment goes through markPaidNotifiedMany instead.
  */
 export async function markPaidIfUnpaid(
   pool: pg.Pool,
   outTradeNo: string,
   paid: { tradeNo: string; buyerId: string | null; at: Date },
-  notification?: { form: Record<string, string>; detail?: string },
 ): Promise<string | undefined> {
-  const values: unknown[] = [outTradeNo, paid.tradeNo, paid.buyerId, paid.at];
-  if (notification) {
-    const { form } = notification;
-    values.push(
-      form.notify_type ?? null,
-      form.notify_id ?? null,
-      form.app_id ?? null,
-      notification.detail ?? null,
-      JSON.stringify(bodyToStore(form, true)),
-    );
-  }
-  const { rows } = await pool.query<{ id: string | null }>(
-    notification
-      ? { name: 'mark_recharge_paid_notified', text: MARK_PAID_NOTIFIED_SQL, values }
-      : { name: 'mark_recharge_paid', text: MARK_PAID_SQL, values },
-  );
+  const { rows } = await pool.query<{ id: string | null }>({
+    name: 'mark_recharge_paid',
+    text: MARK_PAID_SQL,
+    values: [outTradeNo, paid.tradeNo, paid.buyerId, paid.at],
+  });
   return rows[0]?.id ?? undefined;
 }
 
-const MOVED_TO_PAID = `
-  moved as (
+const MARK_PAID_SQL = `
+  with moved as (
     update recharge_orders
        set status = 'PAID', alipay_trade_no = $2, buyer_id = $3, paid_at = $4,
            next_credit_at = $4, closed_at = null, updated_at = $4
      where out_trade_no = $1 and status in ('CREATED', 'CLOSED')
     returning id
-  )`;
-
-const MARK_PAID_SQL = `with ${MOVED_TO_PAID} select (select id from moved) as id`;
-
-const MARK_PAID_NOTIFIED_SQL = `
-  with ${MOVED_TO_PAID}, logged as (
-    insert into notify_log (received_at, notify_type, notify_id, out_trade_no, app_id, is_verified, outcome, detail, body)
-    values ($4, $5, $6, $1, $7, true,
-            case when exists (select 1 from moved) then 'APPLIED' else 'ALREADY_APPLIED' end,
-            $8, $9::jsonb)
   )
   select (select id from moved) as id`;
+
+/** A verified payment notification of a recharge, to apply and record (payment-batches.ts). */
+export interface NotifiedPayment {
+  outTradeNo: string;
+  tradeNo: string;
+  buyerId: string | null;
+  at: Date;
+  form: Record<string, string>;
+  detail?: string;
+}
+
+/**
+ * markPaidIfUnpaid for many notifications in one statement (one round trip, one commit: the notifications
+ * that arrive together, payment-batches.ts), each with its notify_log entry — APPLIED for the one that moved
+ * its order, ALREADY_APPLIED otherwise — so a change and its record commit together or not at all. Answers,
+ * in the order given, the order's id for each notification that moved it. Two notifications of one order
+ * in one statement: the order moves once, by the first of them; the other is ALREADY_APPLIED.
+ * A prepared statement: the payment's hot path (issue 18 §2).
+ */
+export async function markPaidNotifiedMany(
+  pool: pg.Pool,
+  payments: NotifiedPayment[],
+): Promise<Array<string | undefined>> {
+  const input = payments.map(({ outTradeNo, tradeNo, buyerId, at, form, detail }) => ({
+    outTradeNo,
+    tradeNo,
+    buyerId,
+    at: at.toISOString(),
+    notifyType: form.notify_type ?? null,
+    notifyId: form.notify_id ?? null,
+    appId: form.app_id ?? null,
+    detail: detail ?? null,
+    body: bodyToStore(form, true),
+  }));
+  const { rows } = await pool.query<{ n: string; id: string | null }>({
+    name: 'mark_recharges_paid_notified',
+    text: MARK_PAID_NOTIFIED_SQL,
+    values: [JSON.stringify(input)],
+  });
+  const idOf = new Map(rows.map((row) => [Number(row.n), row.id ?? undefined]));
+  return payments.map((_, i) => idOf.get(i + 1));
+}
+
+const MARK_PAID_NOTIFIED_SQL = `
+  with input as (
+    select e.n, e.item->>'outTradeNo' as out_trade_no, e.item->>'tradeNo' as trade_no,
+           e.item->>'buyerId' as buyer_id, (e.item->>'at')::timestamptz as at, e.item
+      from jsonb_array_elements($1::jsonb) with ordinality as e(item, n)
+  ), moved as (
+    update recharge_orders o
+       set status = 'PAID', alipay_trade_no = i.trade_no, buyer_id = i.buyer_id, paid_at = i.at,
+           next_credit_at = i.at, closed_at = null, updated_at = i.at
+      from (select distinct on (out_trade_no) * from input order by out_trade_no, n) i
+     where o.out_trade_no = i.out_trade_no and o.status in ('CREATED', 'CLOSED')
+    returning i.n, o.id
+  ), logged as (
+    insert into notify_log (received_at, notify_type, notify_id, out_trade_no, app_id, is_verified, outcome, detail, body)
+    select i.at, i.item->>'notifyType', i.item->>'notifyId', i.out_trade_no, i.item->>'appId', true,
+           case when m.n is not null then 'APPLIED' else 'ALREADY_APPLIED' end,
+           i.item->>'detail', i.item->'body'
+      from input i left join moved m on m.n = i.n
+     order by i.n
+  )
+  select i.n, m.id from input i left join moved m on m.n = i.n`;
 
 /**
  * Leases up to `limit` paid orders whose crediting is due, by moving their due time to the end of the
