@@ -4,7 +4,7 @@ import { wakeDrainers } from '../../wakeups.js';
 import type { NewUserMessage } from '../messages/messages.js';
 import { bodyToStore } from '../notify/notify-log.js';
 import type { Executor } from '../../client.js';
-import { bindings, rechargeOrders, schools } from '../../schema.js';
+import { rechargeOrders, schools } from '../../schema.js';
 import type { SchoolRow } from '../schools/schools.js';
 
 export type RechargeRow = typeof rechargeOrders.$inferSelect;
@@ -377,8 +377,10 @@ export async function findUnpaidRecharges(
     .limit(opts.limit);
 }
 
-/** Orders of a binding that moved money (or may have), in a time window, newest first. */
-/** Paid recharges of a card (through any of its bindings) paid within the window, newest first. */
+/**
+ * Paid recharges of a card (through any of its bindings: an order keeps its binding's school and card number)
+ * paid within the window, newest first.
+ */
 export async function listRechargesOfCard(
   db: Executor,
   card: { schoolId: string; cardNo: string },
@@ -390,13 +392,8 @@ export async function listRechargesOfCard(
     .from(rechargeOrders)
     .where(
       and(
-        inArray(
-          rechargeOrders.bindingId,
-          db
-            .select({ id: bindings.id })
-            .from(bindings)
-            .where(and(eq(bindings.schoolId, card.schoolId), eq(bindings.cardNo, card.cardNo))),
-        ),
+        eq(rechargeOrders.schoolId, card.schoolId),
+        eq(rechargeOrders.cardNo, card.cardNo),
         inArray(rechargeOrders.status, ['PAID', 'CREDITED', 'CREDIT_FAILED', 'REFUNDED']),
         gte(rechargeOrders.paidAt, from),
         lte(rechargeOrders.paidAt, to),
