@@ -136,7 +136,7 @@ export function applyNotification(
 /** Same amount, seller and merchant app as the order's school (ALIPAY.md §3.3). */
 export function checkTradeFacts(
   form: Record<string, string>,
-  expected: { amountFen: number; school: SchoolRow },
+  expected: { amountFen: number; school: Pick<SchoolRow, 'alipaySellerId' | 'alipayAuthAppId'> },
 ): NotificationResult | undefined {
   let paidFen: number;
   try {

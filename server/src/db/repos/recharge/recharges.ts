@@ -32,24 +32,37 @@ export async function findRechargeByOutTradeNo(
 
 function selectRechargeWithSchool(db: Executor) {
   return db
-    .select({ order: rechargeOrders, school: schools })
+    .select({
+      order: {
+        id: rechargeOrders.id,
+        outTradeNo: rechargeOrders.outTradeNo,
+        amountFen: rechargeOrders.amountFen,
+      },
+      school: { alipaySellerId: schools.alipaySellerId, alipayAuthAppId: schools.alipayAuthAppId },
+    })
     .from(rechargeOrders)
     .innerJoin(schools, eq(schools.id, rechargeOrders.schoolId))
     .where(eq(rechargeOrders.outTradeNo, sql.placeholder('outTradeNo')))
     .prepare('find_recharge_with_school');
 }
 
+/** What a notification of a recharge is checked against: the order's amount, its school's seller and app. */
+export interface RechargeToNotify {
+  order: Pick<RechargeRow, 'id' | 'outTradeNo' | 'amountFen'>;
+  school: Pick<SchoolRow, 'alipaySellerId' | 'alipayAuthAppId'>;
+}
+
 const rechargeWithSchoolQueries = new WeakMap<Executor, ReturnType<typeof selectRechargeWithSchool>>();
 
 /**
  * The order and the facts of its school that a notification is checked against, in one query: a prepared
- * statement (the notification's hot path, issue 18 §2), built once per database handle and planned once
- * per connection.
+ * statement (the notification's hot path, issue 18 §2) of only the columns the checks read, built once per
+ * database handle and planned once per connection.
  */
 export async function findRechargeWithSchool(
   db: Executor,
   outTradeNo: string,
-): Promise<{ order: RechargeRow; school: SchoolRow } | undefined> {
+): Promise<RechargeToNotify | undefined> {
   let query = rechargeWithSchoolQueries.get(db);
   if (!query) {
     query = selectRechargeWithSchool(db);
