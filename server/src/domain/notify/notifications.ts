@@ -166,8 +166,8 @@ export function isPaidStatus(status: string | undefined): boolean {
 
 /**
  * R… orders: recharges. The hot path of a payment (DESIGN §7.3) applies and records the notification in
- * one statement shared with the notifications that arrive with it (repos/recharge/payment-batches.ts), so this handler records its own notify_log entries and
- * needs no surrounding transaction.
+ * one statement, shared with the notifications that arrive with it (repos/recharge/payment-batches.ts), so
+ * this handler records its own notify_log entries and needs no surrounding transaction.
  */
 export const rechargeNotification: SelfRecordingHandler = {
   selfRecording: true,
