@@ -261,7 +261,12 @@ async function seed(databaseUrl: string, piiKey: string, fromKeptFill: boolean) 
 async function startServerProcess(
   env: Record<string, string>,
 ): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts'], {
+  // BENCH_CPU_PROF=<dir>: the server writes a V8 CPU profile there when it exits; the saturation phases'
+  // windows are printed (BENCH_WINDOW) for scripts/bench/cpu-profile.ts --window.
+  const profile = process.env.BENCH_CPU_PROF
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
+    : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'server/src/main.ts'], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -416,7 +421,12 @@ async function main() {
       };
       const walBefore = await walStats(databaseUrl);
       const waits = sampleWaits(databaseUrl);
+      const windowFrom = process.hrtime.bigint() / 1000n;
       const phase = await run(url, target, gateway, 'max');
+      if (process.env.BENCH_CPU_PROF)
+        console.log(
+          `BENCH_WINDOW ${target.name} ${windowFrom}-${process.hrtime.bigint() / 1000n} server pid ${child.pid}`,
+        );
       const waited = await waits.stop();
       const walAfter = await walStats(databaseUrl);
       const requests = phase.rps * phase.durationS;
