@@ -13,7 +13,14 @@
  *
  * Pure node:crypto, no HTTP framework.
  */
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import {
+  createHash,
+  createHmac,
+  createSecretKey,
+  randomBytes,
+  timingSafeEqual,
+  type KeyObject,
+} from 'node:crypto';
 
 export const GATEWAY_HEADERS = {
   clientId: 'X-Client-Id',
@@ -49,9 +56,24 @@ export function gatewayStringToSign(parts: GatewaySignedParts): string {
   ].join('\n');
 }
 
+/**
+ * A client's secret, or the key made of it once (gatewaySecretKey): a verifier that checks many requests of
+ * one client keeps the key, so that no request pays for turning the string into a key again.
+ */
+export type GatewaySecret = string | KeyObject;
+
+/** The key of a secret (its UTF-8 bytes, as HMAC takes a string secret): signs exactly as the string does. */
+export function gatewaySecretKey(secret: string): KeyObject {
+  return createSecretKey(Buffer.from(secret, 'utf8'));
+}
+
+function gatewayHmac(secret: GatewaySecret, parts: GatewaySignedParts): Buffer {
+  return createHmac('sha256', secret).update(gatewayStringToSign(parts)).digest();
+}
+
 /** Lower-case hex HMAC-SHA256 of the string to sign. */
-export function signGatewayRequest(secret: string, parts: GatewaySignedParts): string {
-  return createHmac('sha256', secret).update(gatewayStringToSign(parts)).digest('hex');
+export function signGatewayRequest(secret: GatewaySecret, parts: GatewaySignedParts): string {
+  return gatewayHmac(secret, parts).toString('hex');
 }
 
 /**
@@ -59,12 +81,12 @@ export function signGatewayRequest(secret: string, parts: GatewaySignedParts): s
  * 64 hex digits is simply false (never a throw), so the caller has one failure path.
  */
 export function verifyGatewaySignature(
-  secret: string,
+  secret: GatewaySecret,
   parts: GatewaySignedParts,
   signature: string,
 ): boolean {
   if (typeof signature !== 'string' || !/^[0-9a-fA-F]{64}$/.test(signature)) return false;
-  const expected = Buffer.from(signGatewayRequest(secret, parts), 'hex');
+  const expected = gatewayHmac(secret, parts);
   const presented = Buffer.from(signature, 'hex');
   return presented.length === expected.length && timingSafeEqual(presented, expected);
 }

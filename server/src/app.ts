@@ -108,6 +108,9 @@ export function buildApp(deps: Deps, options: AppOptions = {}): Koa {
     if (ctx.method === 'POST' && ROSTER_UPLOAD_PATH.test(ctx.path)) return rosterBody(ctx, next);
     return regularBody(ctx, next);
   });
+  // First: every canteen swipe comes this way, the busiest route by far; a router it passed through first
+  // would try each of its routes' patterns on every swipe (no other router has /gateway paths).
+  mount(app, gatewayRoutes(deps));
   mount(app, healthRoutes(deps, isShuttingDown));
   // Before the mini-program routes: /api/v1/admin is its own audience with its own checks.
   mount(app, adminRoutes(deps));
@@ -115,7 +118,6 @@ export function buildApp(deps: Deps, options: AppOptions = {}): Koa {
   mount(app, miniappRoutes(deps));
   mount(app, notifyRoutes(deps));
   mount(app, isvRoutes(deps));
-  mount(app, gatewayRoutes(deps));
   mount(app, crmRoutes(deps));
   mount(app, exportRoutes(deps));
   if (deps.config.gateway.benchReferenceRoutes) mount(app, benchRoutes(deps));

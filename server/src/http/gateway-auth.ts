@@ -1,5 +1,10 @@
 import type { Middleware } from 'koa';
-import { isGatewayTimestampFresh, verifyGatewaySignature } from '../../../shared/gateway-signature.js';
+import {
+  gatewaySecretKey,
+  isGatewayTimestampFresh,
+  verifyGatewaySignature,
+  type GatewaySecret,
+} from '../../../shared/gateway-signature.js';
 import { consumeNonce, findGatewayClient } from '../db/repos/schools/gateway-clients.js';
 import type { Deps } from '../deps.js';
 import { DomainError } from '../domain/errors.js';
@@ -30,7 +35,7 @@ export type GatewayClientKind = 'POS' | 'TERMINAL';
 interface CachedClient {
   schoolId: string;
   kind: GatewayClientKind;
-  secrets: Array<{ secret: string; validUntilMs: number }>;
+  secrets: Array<{ secret: GatewaySecret; validUntilMs: number }>;
 }
 
 const NONCE_PATTERN = /^[A-Za-z0-9_-]{8,128}$/;
@@ -55,7 +60,7 @@ function rejected(): DomainError {
 }
 
 /**
- * Gateway clients by id, decrypted, kept for `config.gateway.clientCacheMs` (default 30 s) so that a swipe
+ * Gateway clients by id, decrypted (the secrets as HMAC keys, made once), kept for `config.gateway.clientCacheMs` (default 30 s) so that a swipe
  * costs no lookup: a revoked or rotated-out secret keeps working in a process for up to that long.
  * Unknown ids are remembered too, so that a flood of made-up ids does not reach the database.
  */
@@ -70,14 +75,16 @@ export class GatewayClientCache {
     const row = await findGatewayClient(this.deps.db, clientId);
     let client: CachedClient | null = null;
     if (row && row.status === 'ACTIVE') {
-      const secrets = [{ secret: this.deps.protector.decrypt(row.secretEnc), validUntilMs: Infinity }];
+      const secrets = [
+        { secret: gatewaySecretKey(this.deps.protector.decrypt(row.secretEnc)), validUntilMs: Infinity },
+      ];
       if (
         row.previousSecretEnc &&
         row.previousSecretValidUntil &&
         row.previousSecretValidUntil.getTime() > nowMs
       )
         secrets.push({
-          secret: this.deps.protector.decrypt(row.previousSecretEnc),
+          secret: gatewaySecretKey(this.deps.protector.decrypt(row.previousSecretEnc)),
           validUntilMs: row.previousSecretValidUntil.getTime(),
         });
       client = { schoolId: row.schoolId, kind: row.kind, secrets };

@@ -18,22 +18,50 @@ function firstUnstorable(
   path: string[],
   depth = 0,
 ): { field: string[]; message: string } | undefined {
-  if (depth > 32) return { field: path, message: 'is nested too deeply' };
+  const problem = unstorableIn(value, depth);
+  if (problem) problem.field.unshift(...path);
+  return problem;
+}
+
+/** The path is built only for the field that has a problem (on the way back up): none is allocated per key. */
+function unstorableIn(value: unknown, depth: number): { field: string[]; message: string } | undefined {
+  if (depth > 32) return { field: [], message: 'is nested too deeply' };
   if (typeof value === 'string')
-    return value.includes('\u0000') ? { field: path, message: 'must not contain NUL characters' } : undefined;
+    return value.includes('\u0000') ? { field: [], message: 'must not contain NUL characters' } : undefined;
   if (value instanceof Date) {
     const year = value.getUTCFullYear();
     return Number.isNaN(year) || year < EARLIEST_YEAR || year > LATEST_YEAR
-      ? { field: path, message: `must be a time between the years ${EARLIEST_YEAR} and ${LATEST_YEAR}` }
+      ? { field: [], message: `must be a time between the years ${EARLIEST_YEAR} and ${LATEST_YEAR}` }
       : undefined;
   }
   if (value === null || typeof value !== 'object') return undefined;
-  for (const [key, item] of Object.entries(value)) {
-    if (key.includes('\u0000')) return { field: path, message: 'must not have NUL characters in its keys' };
-    const problem = firstUnstorable(item, [...path, key], depth + 1);
-    if (problem) return problem;
+  for (const key of Object.keys(value)) {
+    if (key.includes('\u0000')) return { field: [], message: 'must not have NUL characters in its keys' };
+    const problem = unstorableIn((value as Record<string, unknown>)[key], depth + 1);
+    if (problem) {
+      problem.field.unshift(key);
+      return problem;
+    }
   }
   return undefined;
+}
+
+const OPTIONS: Joi.ValidationOptions = {
+  abortEarly: false,
+  stripUnknown: false,
+  // Trims strings and parses query numbers; fields that must not be coerced (amounts) are strict().
+  convert: true,
+};
+const withOptions = new WeakMap<Joi.Schema, Joi.Schema>();
+
+/**
+ * The schema with OPTIONS as its own preferences: joi then merges them once per schema (and caches the
+ * result on it) instead of merging an options object on every call (measured on the deduct route).
+ */
+function prepared<T>(schema: Joi.Schema<T>): Joi.Schema<T> {
+  let ready = withOptions.get(schema);
+  if (!ready) withOptions.set(schema, (ready = schema.prefs(OPTIONS)));
+  return ready as Joi.Schema<T>;
 }
 
 /**
@@ -42,14 +70,7 @@ function firstUnstorable(
  */
 export function validate<T>(schema: Joi.Schema<T>, value: unknown, source: InputSource): T {
   const raw = firstUnstorable(value, [source]);
-  const result = raw
-    ? undefined
-    : schema.validate(value ?? {}, {
-        abortEarly: false,
-        stripUnknown: false,
-        // Trims strings and parses query numbers; fields that must not be coerced (amounts) are strict().
-        convert: true,
-      });
+  const result = raw ? undefined : prepared(schema).validate(value ?? {});
   const unstorable = raw ?? (result && !result.error ? firstUnstorable(result.value, [source]) : undefined);
   if (unstorable) {
     const field = unstorable.field.join('.');

@@ -26,8 +26,17 @@ export const ORDER_NO_PATTERN = /^[A-Za-z0-9_]{1,64}$/;
 
 const BEIJING_OFFSET_MS = 8 * 3600_000;
 
+/** The last second formatted: orders made in one second (hundreds at full speed) share its digits. */
+let lastSecond = NaN;
+let lastDigits = '';
+
 export function beijingTimestamp(date: Date): string {
-  return new Date(date.getTime() + BEIJING_OFFSET_MS).toISOString().replace(/\D/g, '').slice(0, 14);
+  const second = Math.floor(date.getTime() / 1000);
+  if (second !== lastSecond) {
+    lastDigits = new Date(second * 1000 + BEIJING_OFFSET_MS).toISOString().replace(/\D/g, '').slice(0, 14);
+    lastSecond = second;
+  }
+  return lastDigits;
 }
 
 const RANDOM_DIGITS = 16;

@@ -3,6 +3,7 @@ import {
   buildGatewayHeaders,
   gatewayStringToSign,
   isGatewayTimestampFresh,
+  gatewaySecretKey,
   signGatewayRequest,
   verifyGatewaySignature,
 } from '../../../shared/gateway-signature.js';
@@ -34,6 +35,19 @@ describe('gateway signature (DESIGN §6.2)', () => {
     assert.equal(signGatewayRequest(SECRET, DEDUCTION), DEDUCTION_SIGNATURE);
     assert.equal(signGatewayRequest(SECRET, { ...DEDUCTION, method: 'post' }), DEDUCTION_SIGNATURE);
     assert.equal(signGatewayRequest(SECRET, { ...DEDUCTION, body: Buffer.from(BODY) }), DEDUCTION_SIGNATURE);
+  });
+
+  it('signs and verifies with the key made once of a secret exactly as with the secret itself', () => {
+    for (const secret of [SECRET, '密钥-non-ascii-secret']) {
+      const key = gatewaySecretKey(secret);
+      const signature = signGatewayRequest(secret, DEDUCTION);
+      assert.equal(signGatewayRequest(key, DEDUCTION), signature);
+      assert.equal(verifyGatewaySignature(key, DEDUCTION, signature), true);
+    }
+    assert.equal(
+      verifyGatewaySignature(gatewaySecretKey('other-secret'), DEDUCTION, DEDUCTION_SIGNATURE),
+      false,
+    );
   });
 
   it('signs a reversal with its empty JSON object body', () => {

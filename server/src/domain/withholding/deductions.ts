@@ -75,13 +75,20 @@ export async function decideDeduction(
   caller: GatewayCaller,
   request: DeductionRequest,
 ): Promise<DeductionAnswer> {
-  const { dynamicCode, ...sale } = request;
+  const { dynamicCode } = request;
+  // Field by field rather than spread from the request and the caller: this runs for every swipe.
   const row = await batches
     .decide({
-      ...caller,
-      ...sale,
+      clientId: caller.clientId,
+      nonce: caller.nonce,
+      nonceExpiresAt: caller.nonceExpiresAt,
+      schoolId: caller.schoolId,
+      txnNo: request.txnNo,
       cardNo: request.cardNo ?? null,
       dynamicCodeHash: dynamicCode ? presentedCodeHash(deps.protector, caller.schoolId, dynamicCode) : null,
+      amountFen: request.amountFen,
+      terminalId: request.terminalId,
+      occurredAt: request.occurredAt,
       deductionNo: newOrderNo('deduction', deps.clock),
       now: deps.clock.now(),
     })

@@ -42,8 +42,10 @@ export function gatewayRoutes(deps: Deps): Router {
   router.use(gatewayAuth(deps));
   // A vending machine's client (a third party's device) decides no swipes; a POS gateway makes no terminal
   // orders.
+  const onlyTerminals = onlyClients('TERMINAL');
+  const onlyPos = onlyClients('POS');
   router.use((ctx, next) =>
-    onlyClients(ctx.path.startsWith('/gateway/v1/terminal-orders') ? 'TERMINAL' : 'POS')(ctx, next),
+    (ctx.path.startsWith('/gateway/v1/terminal-orders') ? onlyTerminals : onlyPos)(ctx, next),
   );
   const batches = swipeDecisionBatches(deps);
 
