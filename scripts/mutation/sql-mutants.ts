@@ -217,8 +217,8 @@ const MUTANTS: Mutant[] = [
     id: 'lock-arrival-order',
     rule: 'the cards of a batch are locked in one order (two batches never deadlock)',
     fn: 'decide_deductions',
-    from: "      union\n      select hashtextextended(s.school_id::text || '/' || s.txn_no, 7355610)\n        from deduction_swipes(p_swipes) s\n        where s.swipe = any(v_fresh)\n    ) keys\n    order by k\n",
-    to: "      union all\n      select hashtextextended(s.school_id::text || '/' || s.txn_no, 7355610)\n        from deduction_swipes(p_swipes) s\n        where s.swipe = any(v_fresh)\n    ) keys\n",
+    from: "      union\n      select hashtextextended(s.school_id::text || '/' || s.txn_no, 7355610)\n        from unnest(v_swipes) s\n        where s.swipe = any(v_fresh)\n    ) keys\n    order by k\n",
+    to: "      union all\n      select hashtextextended(s.school_id::text || '/' || s.txn_no, 7355610)\n        from unnest(v_swipes) s\n        where s.swipe = any(v_fresh)\n    ) keys\n",
     tests: [BATCH_TESTS],
     grep: 'opposite orders never deadlock',
   },
@@ -235,8 +235,8 @@ const MUTANTS: Mutant[] = [
     id: 'batch-out-of-order',
     rule: 'the swipes of a batch are decided in the order they came',
     fn: 'decide_deductions',
-    from: 'from deduction_swipes(p_swipes) s order by s.swipe loop',
-    to: 'from deduction_swipes(p_swipes) s order by s.swipe desc loop',
+    from: 'from unnest(v_swipes) s order by s.swipe loop',
+    to: 'from unnest(v_swipes) s order by s.swipe desc loop',
     tests: [BATCH_TESTS],
     grep: 'order they came',
   },
@@ -472,7 +472,7 @@ function main(): void {
     fs.rmSync(dir, { recursive: true, force: true });
   }
   console.log(
-    `SQL of ${definitions.decide_swipe.file} (decide_swipe, decide_deductions) and ${definitions.deduction_answer.file} (deduction_answer)\n`,
+    `SQL of ${definitions.decide_swipe.file} (decide_swipe), ${definitions.decide_deductions.file} (decide_deductions) and ${definitions.deduction_answer.file} (deduction_answer)\n`,
   );
   console.log('| mutant | rule | change | result | killing test |');
   console.log('|---|---|---|---|---|');
