@@ -1,7 +1,8 @@
 /**
  * `BENCH_STATEMENTS=1`: what PostgreSQL did per unit of work in a measured phase — statements (from
- * pg_stat_statements, loaded only in this mode), transactions, WAL records and WAL flushes — to tell which
- * queries a figure is spent on. Off by default: the extension itself costs a little on every statement.
+ * pg_stat_statements, loaded only in this mode), transactions, WAL records and WAL flushes, rows inserted and
+ * updated per table (and how many updates were HOT: no index entries written) — to tell which queries a
+ * figure is spent on. Off by default: the extension itself costs a little on every statement.
  */
 import pg from 'pg';
 import { round } from './stats.js';
@@ -27,6 +28,25 @@ interface Counters {
   walRecords: number;
   walBytes: number;
   walSyncs: number;
+}
+
+/**
+ * Rows written per table: an update that is not HOT also writes an entry into every index of its table.
+ * Approximate: backends report these counts up to a few seconds late.
+ */
+type TableWrites = Map<string, { inserts: number; updates: number; hot: number }>;
+
+async function tableWrites(pool: pg.Pool): Promise<TableWrites> {
+  const { rows } = await pool.query<{ name: string; inserts: string; updates: string; hot: string }>(
+    `select relname as name, n_tup_ins as inserts, n_tup_upd as updates, n_tup_hot_upd as hot
+       from pg_stat_user_tables where n_tup_ins + n_tup_upd > 0`,
+  );
+  return new Map(
+    rows.map((row) => [
+      row.name,
+      { inserts: Number(row.inserts), updates: Number(row.updates), hot: Number(row.hot) },
+    ]),
+  );
 }
 
 async function counters(pool: pg.Pool): Promise<Counters> {
@@ -61,13 +81,24 @@ export async function startStatementProfile(databaseUrl: string): Promise<Statem
   await pool.query('create extension if not exists pg_stat_statements');
   await pool.query('select pg_stat_statements_reset()');
   const before = await counters(pool);
+  const writesBefore = await tableWrites(pool);
   return {
     async report(units, unitName) {
       const after = await counters(pool);
+      const writesAfter = await tableWrites(pool);
       const per = (key: keyof Counters) => round((after[key] - before[key]) / units, 2);
       console.log(
         `         per ${unitName}: ${per('commits')} commits, ${per('walSyncs')} WAL flushes, ${per('walRecords')} WAL records, ${per('walBytes')} WAL bytes`,
       );
+      const written = [...writesAfter].flatMap(([name, w]) => {
+        const was = writesBefore.get(name) ?? { inserts: 0, updates: 0, hot: 0 };
+        const perUnit = (n: number) => round(n / units, 2);
+        const [inserts, updates, hot] = [w.inserts - was.inserts, w.updates - was.updates, w.hot - was.hot];
+        return inserts + updates > 0
+          ? [`${name} ${perUnit(inserts)} ins, ${perUnit(updates)} upd (${perUnit(hot)} HOT)`]
+          : [];
+      });
+      console.log(`         rows per ${unitName}: ${written.join('; ')}`);
       // Planning is counted apart from execution: a statement sent without a prepared plan is planned each time.
       const { rows } = await pool.query<{
         calls: string;
