@@ -1146,7 +1146,7 @@ export const terminalPayments = pgTable(
       .where(sql`channel = 'MINIAPP'`),
     check('terminal_payments_channel_valid', oneOf('channel', TERMINAL_PAYMENT_CHANNELS)),
     check('terminal_payments_status_valid', oneOf('status', TERMINAL_PAYMENT_STATUSES)),
-    index('terminal_payments_order_idx').on(t.orderId),
+    // An order's payments (by order_id alone, or in seq order) are read through terminal_payments_order_seq_key.
     index('terminal_payments_card_idx')
       .on(t.schoolId, t.cardNo, t.paidAt)
       .where(sql`card_no is not null`),

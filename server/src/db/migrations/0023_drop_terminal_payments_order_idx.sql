@@ -1,0 +1,1 @@
+DROP INDEX "terminal_payments_order_idx";
