@@ -59,6 +59,35 @@ describe('Terminal orders: a vending machine sells, people pay by QR or in the m
       assert.equal(polled.body.status, 'PAID');
     });
 
+    it('records every acknowledgement of callbacks that arrive together, each once', async () => {
+      const buyer = await stack.createUser();
+      const orders = await Promise.all(Array.from({ length: 20 }, () => machine.createOrder([COLA])));
+      await Promise.all(
+        orders.map(async ({ body: order }) => {
+          const scan = await stack.alipay.control.scanQrCode({
+            qrCode: order.pay.qrCode!,
+            userId: buyer.userId,
+          });
+          assert.equal(scan.resultCode, '9000');
+          await machine.acknowledgedCallback(order.outOrderNo);
+        }),
+      );
+      await eventually(async () => {
+        const { rows } = await stack.app.deps.pool.query(
+          `select callback_status as status, callback_attempts as attempts, callback_next_at as next,
+                  callback_acknowledged_at is not null as acknowledged
+             from terminal_orders where order_no = any($1)`,
+          [orders.map((o) => o.body.orderNo)],
+        );
+        assert.equal(rows.length, 20);
+        for (const row of rows)
+          assert.deepEqual(row, { status: 'ACKNOWLEDGED', attempts: 1, next: null, acknowledged: true });
+        return true;
+      });
+      const told = machine.callbacks.filter((c) => orders.some((o) => o.body.orderNo === c.order.orderNo));
+      assert.equal(told.length, 20, 'one callback per order, none sent again');
+    });
+
     it('answers 50 concurrent creates of one outOrderNo with one order, and 409 for other items', async () => {
       const outOrderNo = `SAME${Date.now()}`;
       const answers = await Promise.all(

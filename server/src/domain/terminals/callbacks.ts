@@ -1,8 +1,8 @@
 import http from 'node:http';
 import https from 'node:https';
 import { buildGatewayHeaders } from '../../../../shared/gateway-signature.js';
+import { recordCallbackAcknowledged } from '../../db/repos/terminals/callback-acks.js';
 import {
-  recordCallbackAcknowledged,
   recordCallbackAttempt,
   TERMINAL_CALLBACKS_DUE_CHANNEL,
   type DueCallback,
@@ -118,7 +118,7 @@ export async function deliverCallback(deps: Deps, due: DueCallback): Promise<voi
   const attempts = order.callbackAttempts + 1;
   const at = deps.clock.now();
   if (!error) {
-    await recordCallbackAcknowledged(deps.db, orderId, { attempts, at });
+    await recordCallbackAcknowledged(deps.pool, { id: orderId, attempts, at });
     return;
   }
   const delay = deps.config.terminals.callbackRetryMs[attempts - 1];

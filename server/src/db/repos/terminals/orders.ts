@@ -563,30 +563,6 @@ export async function releaseCallbackLeases(
       );
 }
 
-/** The machine acknowledged the callback (the hot path's last write). */
-export async function recordCallbackAcknowledged(
-  db: Database,
-  id: string,
-  ack: { attempts: number; at: Date },
-): Promise<void> {
-  await callbackAcknowledgedQuery(db).execute({ id, attempts: ack.attempts, at: ack.at });
-}
-
-const callbackAcknowledgedQuery = preparedPerDatabase((db) =>
-  db
-    .update(terminalOrders)
-    .set({
-      callbackStatus: 'ACKNOWLEDGED',
-      callbackAttempts: sql`${sql.placeholder('attempts')}`,
-      callbackAcknowledgedAt: sql`${sql.placeholder('at')}`,
-      callbackNextAt: null,
-      callbackLastError: null,
-      updatedAt: sql`${sql.placeholder('at')}`,
-    })
-    .where(eq(terminalOrders.id, sql.placeholder('id')))
-    .prepare('terminal_callback_acknowledged'),
-);
-
 /** What one callback attempt came to (no row read back: the drainer is done with it). */
 export async function recordCallbackAttempt(
   db: Executor,
