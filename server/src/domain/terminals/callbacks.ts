@@ -1,7 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { buildGatewayHeaders } from '../../../../shared/gateway-signature.js';
-import { recordCallbackAcknowledged } from '../../db/repos/terminals/callback-acks.js';
+import { recordCallbackAcknowledged } from '../../db/repos/terminals/batched-writes.js';
 import {
   recordCallbackAttempt,
   TERMINAL_CALLBACKS_DUE_CHANNEL,

@@ -221,7 +221,7 @@ function withQr(deps: Deps, ctx: OrderContext): Promise<TerminalOrderRow> {
   const request = (async () => {
     const qrCode = await precreateQr(deps, ctx);
     if (!qrCode) return order;
-    return setQrCodeIfNone(deps.db, order, qrCode, deps.clock.now());
+    return setQrCodeIfNone(deps, order, qrCode, deps.clock.now());
   })().finally(() => qrRequests.delete(order.id));
   qrRequests.set(order.id, request);
   return request;

@@ -1,4 +1,5 @@
 import { and, asc, desc, eq, getTableColumns, inArray, isNull, lt, lte, sql } from 'drizzle-orm';
+import type pg from 'pg';
 import { preparedPerDatabase, type Database, type Executor } from '../../client.js';
 import {
   gatewayClients,
@@ -10,6 +11,7 @@ import {
 } from '../../schema.js';
 import { notificationValues, recordNotificationIf, type NotificationEntry } from '../notify/notify-log.js';
 import type { SchoolRow } from '../schools/schools.js';
+import { storeQrCodeIfNone } from './batched-writes.js';
 import type { TerminalRow, TerminalVersions } from './terminals.js';
 
 export type TerminalOrderRow = typeof terminalOrders.$inferSelect;
@@ -91,27 +93,21 @@ const insertOrderQuery = preparedPerDatabase((db) => {
   return db.with(made, payment).select().from(made).prepare('terminal_order_insert');
 });
 
-/** Stores the order's QR unless it has one already (another process's request was first): the order as stored. */
+/**
+ * Stores the order's QR unless it has one already (another process's request was first): the order as
+ * stored. The write is batched with other orders' (batched-writes.ts).
+ */
 export async function setQrCodeIfNone(
-  db: Database,
+  deps: { db: Database; pool: pg.Pool },
   order: TerminalOrderRow,
   qrCode: string,
   now: Date,
 ): Promise<TerminalOrderRow> {
-  const [row] = await setQrCodeQuery(db).execute({ id: order.id, qrCode, now });
-  if (row) return { ...order, qrCode, updatedAt: now };
-  const [stored] = await db.select().from(terminalOrders).where(eq(terminalOrders.id, order.id));
+  if (await storeQrCodeIfNone(deps.pool, { id: order.id, qrCode, at: now }))
+    return { ...order, qrCode, updatedAt: now };
+  const [stored] = await deps.db.select().from(terminalOrders).where(eq(terminalOrders.id, order.id));
   return stored;
 }
-
-const setQrCodeQuery = preparedPerDatabase((db) =>
-  db
-    .update(terminalOrders)
-    .set({ qrCode: sql`${sql.placeholder('qrCode')}`, updatedAt: sql`${sql.placeholder('now')}` })
-    .where(and(eq(terminalOrders.id, sql.placeholder('id')), isNull(terminalOrders.qrCode)))
-    .returning({ id: terminalOrders.id })
-    .prepare('terminal_order_set_qr'),
-);
 
 export async function findOrderOfTerminal(
   db: Executor,
