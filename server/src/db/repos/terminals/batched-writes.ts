@@ -6,7 +6,8 @@ import { CommitBatches } from '../../../lib/commit-batches.js';
  * the machine's acknowledgement of the paid callback — are grouped with the same writes of other orders that
  * arrive together (lib/commit-batches.ts): one statement and one commit for many. A lone one is written at
  * once, when a slot is free; those that arrive while both slots are busy go in the next statement, up to 64,
- * so batches grow only as the load does. Each caller still waits until its own write is durable.
+ * so batches grow only as the load does. Each caller still waits until its own write is durable. Neither
+ * update can fail for one row alone (no constraint they could break), so a batch that fails fails whole.
  */
 const SETTINGS = { maxItems: 64, windowMs: 0, inFlight: 2 };
 
@@ -23,7 +24,11 @@ function batcher<In, Out>(write: (pool: pg.Pool, items: In[]) => Promise<Out[]>)
   };
 }
 
-/** Rows locked in id order, as every batch does: two batches never wait on each other in a circle. */
+/**
+ * Items in id order: on a table of any size the statement walks the array through the primary key, so two
+ * batches that share rows (a repeat) take them in the same order. Were they ever to deadlock, the batch
+ * fails as any failed write does: the machine's repeat stores the QR, the callback is sent again.
+ */
 function byId<T extends { id: string }>(items: T[]): T[] {
   return [...items].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
