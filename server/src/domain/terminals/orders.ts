@@ -213,16 +213,37 @@ const qrRequests = new Map<string, Promise<TerminalOrderRow>>();
 /**
  * The order with its QR: asked for once per process at a time, outside any transaction (no connection or
  * row lock is held while Alipay answers), and stored only where the order has none yet.
+ *
+ * The machine gets the QR as soon as Alipay answers, while it is being stored: the code is Alipay's answer for
+ * this out_trade_no, which a repeat gets again (in this process from qrRequests until the store is done,
+ * elsewhere by asking Alipay again), and no money rule waits on the stored copy — an order whose store is lost
+ * is an order without a QR, as after a precreate that got no answer. So the create's answer waits for one
+ * commit (the order), not two.
  */
 function withQr(deps: Deps, ctx: OrderContext): Promise<TerminalOrderRow> {
   const { order } = ctx;
   const asking = qrRequests.get(order.id);
   if (asking) return asking;
-  const request = (async () => {
-    const qrCode = await precreateQr(deps, ctx);
-    if (!qrCode) return order;
-    return setQrCodeIfNone(deps, order, qrCode, deps.clock.now());
-  })().finally(() => qrRequests.delete(order.id));
+  const done = () => qrRequests.delete(order.id);
+  const request = precreateQr(deps, ctx).then(
+    (qrCode) => {
+      if (!qrCode) {
+        done();
+        return order;
+      }
+      const at = deps.clock.now();
+      void setQrCodeIfNone(deps, order, qrCode, at)
+        .catch((error: unknown) =>
+          deps.logger.warn('terminal order: QR not stored', { orderNo: order.orderNo, error }),
+        )
+        .finally(done);
+      return { ...order, qrCode, updatedAt: at };
+    },
+    (error: unknown) => {
+      done();
+      throw error;
+    },
+  );
   qrRequests.set(order.id, request);
   return request;
 }
