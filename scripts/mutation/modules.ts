@@ -51,6 +51,12 @@ export const MONEY_MODULES: MoneyModule[] = [
       `${W}/swipes.test.ts`,
       `${W}/never-sent.test.ts`,
       `${W}/deduction-detail.test.ts`,
+      `${W}/decision-failures.test.ts`,
+      `${W}/reversal-held.test.ts`,
+      // The answer to a swipe by dynamic code: the card it stood for, never for a refused code.
+      'test/integration/membercard/dynamic-codes.test.ts',
+      // The inbox's actions on deductions: collect now, waive, retry a reversal's refund.
+      'test/integration/admin/exceptions-inbox.test.ts',
     ],
   },
   {

@@ -204,6 +204,40 @@ describe('exceptions inbox', function () {
     assert.equal(waive.body.status, 'WAIVED');
   });
 
+  it("retries a reversal's refund that Alipay refused: refunded once under the swipe's _R number, the swipe REVERSED", async () => {
+    const payer = await signedPayer(stack, { balanceFen: 5_000 });
+    const body = sale(payer.card.cardNo, 260);
+    const deductionNo = (await gateway.deduct(body)).body.deductionId as string;
+    await waitForDeduction(gateway, body.txnNo, 'COLLECTED');
+    await stack.alipay.control.injectApiFault({
+      method: 'alipay.trade.refund',
+      times: 1,
+      error: { subCode: 'ACQ.TRADE_NOT_ALLOW_REFUND' },
+    });
+    const reversed = await gateway.reverse(body.txnNo);
+    assert.deepEqual([reversed.body.status, reversed.body.reversal.refund], ['COLLECTED', 'PENDING']);
+    const item = await eventually(
+      async () =>
+        (await staff.get(`${base}/inbox?kind=refund.stuck&limit=50`)).body.items.find(
+          (i: { orderNo: string }) => i.orderNo === deductionNo,
+        ),
+      { message: 'the refused refund in the inbox' },
+    );
+    assert.equal(item.status, 'FAILED');
+
+    const retried = await staff.post(`${base}/inbox/refund.stuck/${item.id}/retry-refund`, {});
+    assert.equal(retried.status, 200, retried.text);
+    assert.deepEqual([retried.body.changed, retried.body.status], [true, 'REFUNDED']);
+    const detail = (await gateway.get(`/gateway/v1/deductions/${body.txnNo}`)).body;
+    assert.deepEqual([detail.status, detail.reversal.refund], ['REVERSED', 'REFUNDED']);
+    const [trade] = (await chargesOf(stack, deductionNo)).trades;
+    assert.deepEqual(
+      trade.refunds.map((r: { outRequestNo: string }) => r.outRequestNo),
+      [`${deductionNo}_R`],
+    );
+    assert.equal(trade.refundedFen, 260);
+  });
+
   it("shows an order's timeline: status changes, every call with its outcome and duration, notifications, admin actions", async () => {
     const failed = await creditFailedRecharge(stack, 1_200);
     await stack.cardsys.control.setStatus(stack.school.code, failed.card.cardNo, 'NORMAL');

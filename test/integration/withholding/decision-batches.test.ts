@@ -6,7 +6,7 @@ import {
   DecisionBatches,
   SwipeDecisionFailed,
 } from '../../../server/src/db/repos/withholding/decision-batches.js';
-import type { DecisionInput } from '../../../server/src/db/repos/withholding/deductions.js';
+import { decideSwipes, type DecisionInput } from '../../../server/src/db/repos/withholding/deductions.js';
 import { dynamicCodeHash } from '../../../server/src/domain/membercard/dynamic-codes.js';
 import { deductionDecisionBatches } from '../../../server/src/lib/metrics.js';
 import { eventually } from '../../support/http.js';
@@ -354,6 +354,20 @@ describe('deciding a batch of swipes in one transaction', () => {
       swipeFor(stack, { cardNo: null, dynamicCodeHash: codeHash }),
     ]);
     assert.equal(answerOf(fresh), 'APPROVED');
+  });
+
+  it('plans decide_deductions once per connection: a named statement, reused by every batch after the first', async () => {
+    const pool = new pg.Pool({ connectionString: stack.app.databaseUrl, max: 1 });
+    try {
+      for (let batch = 0; batch < 2; batch += 1)
+        await decideSwipes(pool, [swipeFor(stack, { cardNo: `NO-SUCH-CARD-${batch}` })]);
+      const { rows } = await pool.query('select name, statement from pg_prepared_statements');
+      assert.deepEqual(rows, [
+        { name: 'decide_deductions', statement: 'select * from decide_deductions($1::jsonb)' },
+      ]);
+    } finally {
+      await pool.end();
+    }
   });
 });
 

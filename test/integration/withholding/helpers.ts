@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { listUserAgreements } from '../../../server/src/db/repos/withholding/agreements.js';
+import { syncCardForWithholding } from '../../../server/src/domain/withholding/agreements.js';
 import { createGatewayClient } from '../../../server/src/domain/schools/gateway-clients.js';
 import { buildGatewayHeaders } from '../../../shared/gateway-signature.js';
 import { eventually, request, type HttpResult } from '../../support/http.js';
@@ -36,6 +38,26 @@ export async function signedPayer(
     { timeoutMs: options.bindTimeoutMs ?? 20_000, message: 'card bound for withholding' },
   );
   return { ...payer, agreementNo: signed.agreementNo! };
+}
+
+/**
+ * signedPayer for a stack without a worker (ROLE=api, the test plays the collectors): the card-system bind
+ * that the bind job would do is done here.
+ */
+export async function signedPayerWithoutWorker(stack: Stack): Promise<Payer> {
+  const payer = await userWithCard(stack);
+  const sign = await payer.api.post('/api/v1/withholding/sign', { bindingId: payer.bindingId });
+  assert.equal(sign.status, 201, sign.text);
+  await stack.alipay.control.signAgreement({ signStr: sign.body.signStr, userId: payer.user.userId });
+  await eventually(async () => {
+    const [row] = await listUserAgreements(
+      stack.app.deps.db,
+      (await payer.api.get('/api/v1/me')).body.user.id,
+    );
+    return row?.status === 'ACTIVE' ? row : undefined;
+  });
+  await syncCardForWithholding(stack.app.deps, payer.bindingId, 0);
+  return payer;
 }
 
 export interface Gateway {

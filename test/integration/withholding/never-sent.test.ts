@@ -2,16 +2,13 @@ import assert from 'node:assert/strict';
 import {
   claimDueDeductions,
   findDeductionByTxn,
+  releaseLease,
   releaseLeases,
   type ClaimedDeduction,
 } from '../../../server/src/db/repos/withholding/deductions.js';
-import { listUserAgreements } from '../../../server/src/db/repos/withholding/agreements.js';
 import { collectDeduction } from '../../../server/src/domain/withholding/deduction-collection.js';
-import { syncCardForWithholding } from '../../../server/src/domain/withholding/agreements.js';
-import { eventually } from '../../support/http.js';
 import { startStack, type Stack } from '../../support/stack.js';
-import { userWithCard } from '../student/helpers.js';
-import { chargesOf, gatewayFor, sale, type Gateway } from './helpers.js';
+import { chargesOf, gatewayFor, sale, signedPayerWithoutWorker, type Gateway } from './helpers.js';
 
 /**
  * A collector's claim marks each row "possibly charged" before it calls Alipay (crash safety). Rows it
@@ -40,21 +37,7 @@ describe('deductions a collector claimed but never sent', () => {
   after(() => stack.stop());
 
   /** A signed payer, with the card-system bind done here (no worker runs the bind job in this suite). */
-  async function signedPayer() {
-    const payer = await userWithCard(stack);
-    const sign = await payer.api.post('/api/v1/withholding/sign', { bindingId: payer.bindingId });
-    assert.equal(sign.status, 201, sign.text);
-    await stack.alipay.control.signAgreement({ signStr: sign.body.signStr, userId: payer.user.userId });
-    await eventually(async () => {
-      const [row] = await listUserAgreements(
-        stack.app.deps.db,
-        (await payer.api.get('/api/v1/me')).body.user.id,
-      );
-      return row?.status === 'ACTIVE' ? row : undefined;
-    });
-    await syncCardForWithholding(stack.app.deps, payer.bindingId, 0);
-    return payer;
-  }
+  const signedPayer = () => signedPayerWithoutWorker(stack);
 
   async function approve(cardNo: string, amountFen: number) {
     const res = await gateway.deduct(sale(cardNo, amountFen));
@@ -144,5 +127,73 @@ describe('deductions a collector claimed but never sent', () => {
     assert.equal(row.status, 'COLLECTED');
     const { paid } = await chargesOf(stack, approved.deductionId);
     assert.equal(paid.length, 1);
+  });
+
+  /** Claims every due row with a lease of `leaseMs`, as one collector's run does. */
+  async function claimAll(leaseMs: number) {
+    const now = new Date();
+    return claimDueDeductions(stack.app.deps.db, {
+      now,
+      leaseUntil: new Date(now.getTime() + leaseMs),
+      limit: 100,
+    });
+  }
+
+  const rowOf = async (txnNo: string) =>
+    (await findDeductionByTxn(stack.app.deps.db, stack.school.id, txnNo))!;
+
+  it('gives back every row of a stopping collector at once, only while its lease is ours, unmarking only rows never sent', async () => {
+    const payer = await signedPayer();
+    // Left marked by a collector killed before its trade.pay: claimed again below, not fresh (queried first).
+    const crashed = await approve(payer.card.cardNo, 110);
+    await claimAll(200);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const [first, second] = [await approve(payer.card.cardNo, 120), await approve(payer.card.cardNo, 130)];
+    const claimed = await claimAll(60_000);
+    const mine = [crashed, first, second].map((a) => claimed.find((row) => row.txnNo === a.txnNo)!);
+    assert.deepEqual(
+      mine.map((row) => row?.isFreshCharge),
+      [false, true, true],
+    );
+    // A row this collector no longer holds (its lease ran out and another collector took it): not touched.
+    const other = await approve(payer.card.cardNo, 140);
+    const [taken] = (await claimAll(60_000)).filter((row) => row.txnNo === other.txnNo);
+    const stale = { ...taken, leaseUntil: new Date(taken.leaseUntil!.getTime() - 30_000) };
+
+    await releaseLeases(stack.app.deps.db, [...mine, stale]);
+    const after = await Promise.all([crashed, first, second, other].map((a) => rowOf(a.txnNo)));
+    assert.deepEqual(
+      after.map((row) => [row.leaseUntil, row.chargeState]),
+      [
+        [null, 'UNKNOWN'],
+        [null, null],
+        [null, null],
+        [taken.leaseUntil, 'UNKNOWN'],
+      ],
+    );
+  });
+
+  it('gives a row back after an error of our own with only the time to look again, while its lease is ours', async () => {
+    const payer = await signedPayer();
+    const approved = await approve(payer.card.cardNo, 150);
+    const [row] = (await claimAll(60_000)).filter((r) => r.txnNo === approved.txnNo);
+    const lookAgainAt = new Date(Date.now() + 5_000);
+    const now = new Date();
+
+    await releaseLease(stack.app.deps.db, row.id, new Date(row.leaseUntil!.getTime() - 1), lookAgainAt, now);
+    assert.deepEqual((await rowOf(approved.txnNo)).leaseUntil, row.leaseUntil, 'another lease: not ours');
+
+    await releaseLease(stack.app.deps.db, row.id, row.leaseUntil!, lookAgainAt, now);
+    const released = await rowOf(approved.txnNo);
+    assert.deepEqual(
+      [
+        released.leaseUntil,
+        released.nextAttemptAt,
+        released.updatedAt,
+        released.chargeState,
+        released.status,
+      ],
+      [null, lookAgainAt, now, 'UNKNOWN', 'PENDING'],
+    );
   });
 });

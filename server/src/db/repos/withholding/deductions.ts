@@ -153,7 +153,8 @@ export async function claimDueDeductions(
     .from(deductions)
     .leftJoin(withholdingAgreements, eq(withholdingAgreements.id, deductions.agreementId))
     .where(inArray(deductions.id, [...fresh.keys()]));
-  return claimed.map((row) => ({ ...row, isFreshCharge: fresh.get(row.id) ?? false }));
+  // Every row read back is one the update above returned: its freshness is in the map.
+  return claimed.map((row) => ({ ...row, isFreshCharge: fresh.get(row.id)! }));
 }
 
 /** The earliest time a deduction will be due, for scheduling the collector's next run. */
@@ -162,7 +163,8 @@ export async function nextDueAt(db: Executor): Promise<Date | null> {
     .select({ at: min(deductions.nextAttemptAt) })
     .from(deductions)
     .where(and(inArray(deductions.status, ['PENDING', 'RETRYING']), isNull(deductions.repaymentId)));
-  return row?.at ? new Date(row.at) : null;
+  // An aggregate without GROUP BY always returns its one row: null `at` when nothing is due.
+  return row.at ? new Date(row.at) : null;
 }
 
 export interface AttemptResult {
