@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
 import { listUserAgreements } from '../../../server/src/db/repos/withholding/agreements.js';
+import {
+  claimDueDeductions,
+  type ClaimedDeduction,
+} from '../../../server/src/db/repos/withholding/deductions.js';
 import { syncCardForWithholding } from '../../../server/src/domain/withholding/agreements.js';
 import { createGatewayClient } from '../../../server/src/domain/schools/gateway-clients.js';
 import { buildGatewayHeaders } from '../../../shared/gateway-signature.js';
@@ -143,4 +147,21 @@ export async function chargesOf(stack: Stack, deductionNo: string) {
   );
   const paid = mine.filter((t) => t.status === 'TRADE_SUCCESS' || t.status === 'TRADE_FINISHED');
   return { trades: mine, paid, refundedFen: mine.reduce((sum, t) => sum + t.refundedFen, 0) };
+}
+
+/** Takes the swipe `txnNo` as a collector's claim does (a lease of `leaseMs`), for tests that play the collector. */
+export async function claimAsCollector(
+  stack: Stack,
+  txnNo: string,
+  leaseMs = 1000,
+): Promise<ClaimedDeduction> {
+  const now = new Date();
+  const rows = await claimDueDeductions(stack.app.deps.db, {
+    now,
+    leaseUntil: new Date(now.getTime() + leaseMs),
+    limit: 100,
+  });
+  const row = rows.find((r) => r.txnNo === txnNo);
+  assert.ok(row, 'claimed');
+  return row;
 }

@@ -4,11 +4,17 @@ import {
   findDeductionByTxn,
   releaseLease,
   releaseLeases,
-  type ClaimedDeduction,
 } from '../../../server/src/db/repos/withholding/deductions.js';
 import { collectDeduction } from '../../../server/src/domain/withholding/deduction-collection.js';
 import { startStack, type Stack } from '../../support/stack.js';
-import { chargesOf, gatewayFor, sale, signedPayerWithoutWorker, type Gateway } from './helpers.js';
+import {
+  chargesOf,
+  claimAsCollector,
+  gatewayFor,
+  sale,
+  signedPayerWithoutWorker,
+  type Gateway,
+} from './helpers.js';
 
 /**
  * A collector's claim marks each row "possibly charged" before it calls Alipay (crash safety). Rows it
@@ -45,17 +51,7 @@ describe('deductions a collector claimed but never sent', () => {
     return res.body as { txnNo: string; deductionId: string };
   }
 
-  async function claim(txnNo: string, leaseMs = 1000): Promise<ClaimedDeduction> {
-    const now = new Date();
-    const rows = await claimDueDeductions(stack.app.deps.db, {
-      now,
-      leaseUntil: new Date(now.getTime() + leaseMs),
-      limit: 100,
-    });
-    const row = rows.find((r) => r.txnNo === txnNo);
-    assert.ok(row, 'claimed');
-    return row;
-  }
+  const claim = (txnNo: string, leaseMs?: number) => claimAsCollector(stack, txnNo, leaseMs);
 
   /** One collector's turn at the row: claim it and run the attempt, as the drainer does. */
   async function collectorTurn(txnNo: string) {

@@ -1,15 +1,12 @@
 import assert from 'node:assert/strict';
 import pg from 'pg';
-import {
-  claimDueDeductions,
-  findDeductionByTxn,
-  type ClaimedDeduction,
-} from '../../../server/src/db/repos/withholding/deductions.js';
+import { findDeductionByTxn } from '../../../server/src/db/repos/withholding/deductions.js';
 import { collectDeduction } from '../../../server/src/domain/withholding/deduction-collection.js';
 import { eventually } from '../../support/http.js';
 import { startStack, type Stack } from '../../support/stack.js';
 import {
   chargesOf,
+  claimAsCollector,
   gatewayFor,
   sale,
   signedPayerWithoutWorker,
@@ -60,17 +57,7 @@ describe('reversing a swipe the collectors have had in hand', () => {
     return res.body as { txnNo: string; deductionId: string };
   }
 
-  async function claim(txnNo: string, leaseMs: number): Promise<ClaimedDeduction> {
-    const now = new Date();
-    const rows = await claimDueDeductions(stack.app.deps.db, {
-      now,
-      leaseUntil: new Date(now.getTime() + leaseMs),
-      limit: 100,
-    });
-    const row = rows.find((r) => r.txnNo === txnNo);
-    assert.ok(row, 'claimed');
-    return row;
-  }
+  const claim = (txnNo: string, leaseMs?: number) => claimAsCollector(stack, txnNo, leaseMs);
 
   async function stored(txnNo: string) {
     const { rows } = await stack.app.deps.pool.query(
