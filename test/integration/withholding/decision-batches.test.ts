@@ -12,7 +12,7 @@ import { deductionDecisionBatches } from '../../../server/src/lib/metrics.js';
 import { eventually } from '../../support/http.js';
 import { startStack, type Stack } from '../../support/stack.js';
 import { cardInWallet, dynamicCode } from '../membercard/helpers.js';
-import { gatewayFor, sale, signedPayer, txnNo, type Gateway } from './helpers.js';
+import { failCommitsOfTerminal, gatewayFor, sale, signedPayer, txnNo, type Gateway } from './helpers.js';
 
 /**
  * Swipes decided together (issue 18 §1): decide_deductions decides a batch in one transaction, each swipe
@@ -170,12 +170,8 @@ describe('deciding a batch of swipes in one transaction', () => {
   it('answers every swipe of a batch whose transaction fails with a retryable error, and writes nothing', async () => {
     const payer = await signedPayer(stack);
     const gateway = await gatewayFor(stack);
-    // The commit itself fails: a deferred constraint trigger, checked when the batch's transaction commits.
-    await stack.app.deps.pool.query(`
-      create function test_fail_commit() returns trigger language plpgsql as $$
-        begin raise exception 'injected: this commit fails'; end $$;
-      create constraint trigger test_fail_commit after insert on deductions deferrable initially deferred
-        for each row when (new.terminal_id = 'POS-FAIL-COMMIT') execute function test_fail_commit();`);
+    // The commit itself fails: checked when the batch's transaction commits.
+    const undoFailure = await failCommitsOfTerminal(stack, 'POS-FAIL-COMMIT');
     try {
       const batches = new DecisionBatches(stack.app.deps.pool, { maxSwipes: 8, windowMs: 0, inFlight: 1 });
       const swipes = [
@@ -206,14 +202,12 @@ describe('deciding a batch of swipes in one transaction', () => {
       const failed = await gateway.deduct(body);
       assert.equal(failed.status, 503, failed.text);
       assert.equal(failed.body.error.code, 'SERVICE_UNAVAILABLE');
-      await stack.app.deps.pool.query('drop trigger test_fail_commit on deductions');
+      await undoFailure();
       const retried = await gateway.deduct(body);
       assert.equal(retried.status, 200, retried.text);
       assert.equal(retried.body.decision, 'APPROVED');
     } finally {
-      await stack.app.deps.pool.query(
-        'drop trigger if exists test_fail_commit on deductions; drop function test_fail_commit()',
-      );
+      await undoFailure();
     }
   });
 

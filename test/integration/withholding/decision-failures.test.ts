@@ -10,7 +10,14 @@ import type { DecisionInput } from '../../../server/src/db/repos/withholding/ded
 import { DomainError } from '../../../server/src/domain/errors.js';
 import { decideDeduction, type GatewayCaller } from '../../../server/src/domain/withholding/deductions.js';
 import { startStack, type Stack } from '../../support/stack.js';
-import { gatewayFor, sale, signedPayerWithoutWorker, txnNo, type Gateway } from './helpers.js';
+import {
+  failCommitsOfTerminal,
+  gatewayFor,
+  sale,
+  signedPayerWithoutWorker,
+  txnNo,
+  type Gateway,
+} from './helpers.js';
 
 /**
  * When a swipe cannot be decided (issue 18's batches, db/repos/withholding/decision-batches.ts): a batch
@@ -60,11 +67,7 @@ describe('what the POS hears when a swipe cannot be decided', () => {
 
   it('answers every swipe of a batch whose transaction failed 503 "send it again with the same txnNo", and records none', async () => {
     const payer = await signedPayerWithoutWorker(stack);
-    await stack.app.deps.pool.query(`
-      create function test_fail_batch() returns trigger language plpgsql as $$
-        begin raise exception 'injected: this commit fails'; end $$;
-      create constraint trigger test_fail_batch after insert on deductions deferrable initially deferred
-        for each row when (new.terminal_id = 'POS-FAIL-BATCH') execute function test_fail_batch();`);
+    const undoFailure = await failCommitsOfTerminal(stack, 'POS-FAIL-BATCH');
     try {
       const batches = batchOf(stack.app.deps.pool);
       const swipes = [swipe(payer.card.cardNo), swipe(payer.card.cardNo, 'POS-FAIL-BATCH')];
@@ -96,9 +99,7 @@ describe('what the POS hears when a swipe cannot be decided', () => {
       assert.equal(failed.status, 503, failed.text);
       assert.deepEqual(failed.body.error, { code: 'SERVICE_UNAVAILABLE', message });
     } finally {
-      await stack.app.deps.pool.query(
-        'drop trigger if exists test_fail_batch on deductions; drop function if exists test_fail_batch()',
-      );
+      await undoFailure();
     }
   });
 

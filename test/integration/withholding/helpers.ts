@@ -165,3 +165,21 @@ export async function claimAsCollector(
   assert.ok(row, 'claimed');
   return row;
 }
+
+/**
+ * Makes every transaction that writes a deduction of `terminalId` fail at its commit (a deferred constraint
+ * trigger, checked when the batch's transaction commits). Returns the undo, which may be called again.
+ */
+export async function failCommitsOfTerminal(stack: Stack, terminalId: string): Promise<() => Promise<void>> {
+  const name = `test_fail_${terminalId.toLowerCase().replace(/[^a-z0-9]/g, '_')}`;
+  await stack.app.deps.pool.query(`
+    create function ${name}() returns trigger language plpgsql as $$
+      begin raise exception 'injected: this commit fails'; end $$;
+    create constraint trigger ${name} after insert on deductions deferrable initially deferred
+      for each row when (new.terminal_id = '${terminalId}') execute function ${name}();`);
+  return async () => {
+    await stack.app.deps.pool.query(
+      `drop trigger if exists ${name} on deductions; drop function if exists ${name}()`,
+    );
+  };
+}
