@@ -199,11 +199,13 @@ describe('collecting a swipe when the query or the cancel fails too', () => {
     await stack.alipay.control.injectApiFault({
       method: 'alipay.trade.pay',
       times: 1,
-      payInProcess: { completeAfterMs: 2_000, outcome: 'success' },
+      // The buyer confirms well after the 1.5 s poll window, so that at least one cancel is tried (and fails)
+      // first even on a loaded machine; every cancel until then fails (one every poll interval).
+      payInProcess: { completeAfterMs: 4_000, outcome: 'success' },
     });
     await stack.alipay.control.injectApiFault({
       method: 'alipay.trade.cancel',
-      times: 10,
+      times: 100,
       error: { subCode: 'ACQ.SYSTEM_ERROR' },
     });
     const approved = await approve(gateway, payer.card.cardNo, 730);
