@@ -382,14 +382,19 @@ export class SoapCardSystem implements CardSystem {
     try {
       const client = await this.clients.get(this.connection);
       const repeatable = REPEATABLE.has(vendorOperation);
+      // Recharge, the crediting's hot path, skips `soap`'s envelope work (hand-written-recharge.ts).
+      const handWritten =
+        vendorOperation === 'Recharge' ? this.clients.handWrittenRecharge(client) : undefined;
       const send = async (agents: ConnectionAgents) => {
-        const [answer] = (await client[`${vendorOperation}Async`](args, {
+        const options = {
           ...agents,
           // Plain http.request (no redirect follower): its error says whether the socket was a kept one.
           maxRedirects: 0,
           timeout: this.timeoutMs,
           signal: AbortSignal.timeout(this.timeoutMs),
-        })) as [Fields | null];
+        };
+        if (handWritten) return handWritten.send(args, options);
+        const [answer] = (await client[`${vendorOperation}Async`](args, options)) as [Fields | null];
         return answer;
       };
       sent = true;

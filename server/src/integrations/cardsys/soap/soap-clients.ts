@@ -12,6 +12,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { createClientAsync, WSSecurity, type Client, type IOptions } from 'soap';
 import type { CardSystemConnection } from '../card-system.js';
+import { HandWrittenRecharge } from './hand-written-recharge.js';
 import { soapHttpRequest } from './soap-transport.js';
 
 export class WsdlUnavailable extends Error {
@@ -57,6 +58,7 @@ export const FRESH_CONNECTIONS: ConnectionAgents = {
 export class SoapClientPool {
   private readonly clients = new Map<string, Promise<Client>>();
   private readonly keptAlive = new Map<string, ConnectionAgents>();
+  private readonly handWritten = new WeakMap<Client, HandWrittenRecharge>();
 
   get(connection: CardSystemConnection): Promise<Client> {
     const key = [
@@ -90,6 +92,11 @@ export class SoapClientPool {
     return agents;
   }
 
+  /** The hot Recharge call without `soap`'s envelope work, when the client's WSDL allows it. */
+  handWrittenRecharge(client: Client): HandWrittenRecharge | undefined {
+    return this.handWritten.get(client);
+  }
+
   clear(): void {
     this.clients.clear();
     for (const agents of this.keptAlive.values()) {
@@ -111,12 +118,13 @@ export class SoapClientPool {
       // Plain node:http instead of axios under `soap` (soap-transport.ts).
       request: soapHttpRequest as unknown as NonNullable<IOptions['request']>,
     });
-    client.setSecurity(
-      new WSSecurity(connection.username, connection.password, {
-        passwordType: 'PasswordText',
-        hasTimeStamp: false,
-      }),
-    );
+    const security = new WSSecurity(connection.username, connection.password, {
+      passwordType: 'PasswordText',
+      hasTimeStamp: false,
+    });
+    client.setSecurity(security);
+    const recharge = HandWrittenRecharge.of(client, connection.endpoint, security);
+    if (recharge) this.handWritten.set(client, recharge);
     return client;
   }
 }

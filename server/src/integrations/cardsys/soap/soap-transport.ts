@@ -9,6 +9,8 @@
  *   `request` (whose `reusedSocket` says whether a kept-alive connection was used); no answer within
  *   `timeout` ms of silence is ECONNABORTED, and the caller's `signal` aborts with ABORT_ERR.
  * Redirects are never followed (the vendor has none; a call that may credit is not sent twice by a redirect).
+ * With `recordedAnswer` nothing is sent: that answer, received by a hand-written call (hand-written-recharge.ts),
+ * is given back as this request's, so that `soap` reads it exactly as one it had received itself.
  */
 import http from 'node:http';
 import https from 'node:https';
@@ -23,7 +25,11 @@ interface SoapHttpRequest {
   httpsAgent?: https.Agent;
   timeout?: number;
   signal?: AbortSignal;
+  recordedAnswer?: RecordedAnswer;
 }
+
+/** An answer already received, for `soap` to read (see above). */
+export type RecordedAnswer = Omit<SoapHttpResponse, 'config'>;
 
 interface SoapHttpResponse {
   status: number;
@@ -37,6 +43,7 @@ interface SoapHttpResponse {
 type TransportError = Error & { code?: string; request?: http.ClientRequest };
 
 export function soapHttpRequest(options: SoapHttpRequest): Promise<SoapHttpResponse> {
+  if (options.recordedAnswer) return Promise.resolve({ ...options.recordedAnswer, config: options });
   return new Promise((resolve, reject) => {
     const url = new URL(options.url);
     const isHttps = url.protocol === 'https:';
