@@ -84,8 +84,7 @@ export function readPlainRechargeAnswer(body: string, namespace: string): Fields
     );
   if (!envelope) return null;
   const prefix = envelope[1];
-  if (!new RegExp(`^\\s*</${prefix}:Body>\\s*</${prefix}:Envelope>\\s*$`).test(body.slice(end + 19)))
-    return null;
+  if (body.slice(end + 19).trim() !== `</${prefix}:Body></${prefix}:Envelope>`) return null;
   const inner = body.slice(start + open.length, end);
   const fields: Fields = {};
   const element = /<(\w+)>([^<]+)<\/\1>/y;
