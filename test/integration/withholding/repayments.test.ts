@@ -184,7 +184,11 @@ describe('repaying arrears', function () {
 
     // Someone else cannot look at it.
     const other = await signedPayer(stack);
-    assert.equal((await other.api.get(`/api/v1/debts/repayments/${repay.body.repaymentId}`)).status, 404);
+    const notHers = await other.api.get(`/api/v1/debts/repayments/${repay.body.repaymentId}`);
+    assert.deepEqual(
+      [notHers.status, notHers.body.error.code, notHers.body.error.message],
+      [404, 'NOT_FOUND', 'No such repayment'],
+    );
     assert.equal((await other.api.post('/api/v1/debts/repay', {})).body.error.code, 'NO_DEBTS');
 
     await stack.alipay.control.payTrade({ tradeNO: repay.body.tradeNo, userId: payer.user.userId });
@@ -402,6 +406,78 @@ describe('repaying arrears', function () {
       assert.equal((await debtRow(debt.deductionId)).repayment_id, second.body.repaymentId);
     const again = await payer.api.post('/api/v1/debts/repay', {});
     assert.deepEqual(again.body, second.body, 'the same debts: the same repayment');
+  });
+
+  it('makes no repayment while a collector holds every debt, nor while the open one cannot be closed at Alipay', async () => {
+    const payer = await signedPayer(stack);
+    const [first, joining] = await debtsOf(payer, [500, 200]);
+    const hold = (debt: { deductionId: string }, leaseUntil: Date | null) =>
+      deps().pool.query('update deductions set lease_until = $2 where deduction_no = $1', [
+        debt.deductionId,
+        leaseUntil,
+      ]);
+    const anHourOn = new Date(clock.now().getTime() + 3_600_000);
+    await hold(first, anHourOn);
+    await hold(joining, anHourOn);
+    const allHeld = await payer.api.post('/api/v1/debts/repay', {});
+    assert.deepEqual(
+      [allHeld.status, allHeld.body.error.code, allHeld.body.error.message],
+      [409, 'NO_DEBTS', 'Nothing to repay right now; look at the debts again'],
+      'everything owed is being charged by a collector: nothing to repay yet',
+    );
+
+    await hold(first, null);
+    const open = await payer.api.post('/api/v1/debts/repay', {});
+    assert.equal(open.status, 201, open.text);
+    assert.equal(open.body.amountFen, 500);
+    const openRow = await repaymentRow(open.body.repaymentId);
+
+    // The second debt joins; the open trade must be closed at Alipay first, and Alipay does not answer.
+    await hold(joining, null);
+    await stack.alipay.control.injectApiFault({
+      method: 'alipay.trade.close',
+      times: 1,
+      error: { subCode: 'ACQ.SYSTEM_ERROR' },
+    });
+    const unclosed = await payer.api.post('/api/v1/debts/repay', {});
+    assert.deepEqual([unclosed.status, unclosed.body.error.code], [503, 'ALIPAY_UNAVAILABLE'], unclosed.text);
+    const { rows } = await deps().pool.query('select id, status from repayments where user_id = $1', [
+      payer.api.id,
+    ]);
+    assert.deepEqual(rows, [{ id: open.body.repaymentId, status: 'CREATED' }], 'no second trade beside it');
+    assert.equal(await tradeStatus(openRow.out_trade_no), 'WAIT_BUYER_PAY');
+    assert.equal((await debtRow(joining.deductionId)).repayment_id, null);
+
+    const both = await payer.api.post('/api/v1/debts/repay', {});
+    assert.equal(both.status, 201, both.text);
+    assert.equal(both.body.amountFen, 700, 'once Alipay closed the old trade: one trade for both');
+    assert.equal((await repaymentRow(open.body.repaymentId)).status, 'CLOSED');
+  });
+
+  it('closes a replaced repayment Alipay made no trade for here only, without a close at Alipay', async () => {
+    const payer = await inArrears(150);
+    await stack.alipay.control.injectApiFault({
+      method: 'alipay.trade.create',
+      times: 1,
+      error: { subCode: 'ACQ.SYSTEM_ERROR' },
+    });
+    assert.notEqual((await payer.api.post('/api/v1/debts/repay', {})).status, 201);
+    const { rows } = await deps().pool.query('select id from repayments where user_id = $1', [payer.api.id]);
+    const lost = rows[0] as { id: string };
+    assert.equal((await repaymentRow(lost.id)).status, 'CREATED', 'not expired yet');
+
+    // A close at Alipay would fail now: a trade Alipay never made needs none.
+    const closeFault = await stack.alipay.control.injectApiFault({
+      method: 'alipay.trade.close',
+      times: 1,
+      error: { subCode: 'ACQ.SYSTEM_ERROR' },
+    });
+    const repay = await payer.api.post('/api/v1/debts/repay', {});
+    assert.equal(repay.status, 201, repay.text);
+    assert.equal(repay.body.amountFen, 150);
+    assert.equal((await repaymentRow(lost.id)).status, 'CLOSED');
+    const unused = (await stack.alipay.control.listFaults()).find((f) => f.id === closeFault.id);
+    assert.equal(unused?.hits, 0, 'trade.close was not called');
   });
 
   it("settles only Alipay's own total, and closes here a repayment Alipay closed before it expired", async () => {
