@@ -73,6 +73,8 @@ export const MONEY_MODULES: MoneyModule[] = [
       `${W}/reversal.test.ts`,
       `${W}/never-sent.test.ts`,
       `${W}/collector-crash.test.ts`,
+      // The charge's rules one by one (every answer of pay, query and cancel), with scripted calls: no stack.
+      'test/unit/trade-pay-charge.test.ts',
     ],
   },
   // Milestone 2's money modules (issue 20, same bar). A pure rule (the royalty split, what a finding calls
