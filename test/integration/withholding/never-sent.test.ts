@@ -192,4 +192,50 @@ describe('deductions a collector claimed but never sent', () => {
       [null, lookAgainAt, now, 'UNKNOWN', 'PENDING'],
     );
   });
+
+  it('gives a row back, to be looked at one poll interval later, when its attempt fails with an error of our own', async () => {
+    const payer = await signedPayer();
+    const approved = await approve(payer.card.cardNo, 160);
+    const row = await claim(approved.txnNo, 60_000);
+    const now = new Date();
+    // No Alipay client: the attempt throws before any call (a bug or our own database would do the same).
+    const broken = { ...stack.app.deps, alipay: undefined, clock: { now: () => now } };
+    assert.equal(await collectDeduction(broken, row, { school: stack.school }), undefined);
+    const released = await rowOf(approved.txnNo);
+    assert.deepEqual(
+      [released.leaseUntil, released.nextAttemptAt, released.status, released.attempts, released.chargeState],
+      [
+        null,
+        new Date(now.getTime() + stack.app.deps.config.deductions.pollIntervalMs),
+        'PENDING',
+        0,
+        'UNKNOWN',
+      ],
+      "given back with the time to look again; the claim's mark stays (nothing was sent, the query will say so)",
+    );
+
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    assert.equal((await settle(approved.txnNo)).status, 'COLLECTED');
+    assert.equal((await chargesOf(stack, approved.deductionId)).paid.length, 1);
+  });
+
+  it('records nothing of an attempt whose lease was lost meanwhile: the holder of the lease finds the money by query', async () => {
+    const payer = await signedPayer();
+    const approved = await approve(payer.card.cardNo, 170);
+    const held = await claim(approved.txnNo, 300);
+    // This collector's lease ran out and another one took the row: our attempt's lease is not the row's.
+    const stale = { ...held, leaseUntil: new Date(held.leaseUntil!.getTime() - 30_000) };
+    assert.equal(await collectDeduction(stack.app.deps, stale, { school: stack.school }), undefined);
+    const untouched = await rowOf(approved.txnNo);
+    assert.deepEqual(
+      [untouched.leaseUntil, untouched.status, untouched.attempts, untouched.chargeState],
+      [held.leaseUntil, 'PENDING', 0, 'UNKNOWN'],
+    );
+    assert.equal((await chargesOf(stack, approved.deductionId)).paid.length, 1, 'its trade.pay went through');
+
+    await new Promise((resolve) => setTimeout(resolve, 350));
+    const row = await settle(approved.txnNo);
+    assert.equal(row.status, 'COLLECTED');
+    assert.equal((await chargesOf(stack, approved.deductionId)).paid.length, 1, 'charged once');
+  });
 });
