@@ -104,4 +104,33 @@ describe('reversing a swipe', () => {
     assert.equal(trade.refunds.length, 1);
     assert.equal(trade.refundedFen, 330);
   });
+
+  it('cancels at once a charge still waiting for the buyer when the swipe is reversed: nothing charged, nothing to refund', async () => {
+    const payer = await signedPayer(stack, { balanceFen: 5_000 });
+    await stack.alipay.control.injectApiFault({ method: 'alipay.trade.pay', times: 1, payInProcess: {} });
+    const body = sale(payer.card.cardNo, 640);
+    const approved = await gateway.deduct(body);
+    await eventually(async () => {
+      const detail = (await gateway.get(`/gateway/v1/deductions/${body.txnNo}`)).body;
+      return detail.attempts?.[0]?.outcome === 'AWAITING_BUYER';
+    });
+    const reversed = await gateway.reverse(body.txnNo);
+    assert.equal(reversed.status, 200, reversed.text);
+    // The poll window is a minute here: only the reversal ends the wait this soon.
+    const done = await waitForDeduction(gateway, body.txnNo, 'REVERSED', 10_000);
+    assert.equal(done.reversal.refund, 'NOT_NEEDED');
+    assert.equal(done.attempts.at(-1).outcome, 'CANCELLED');
+    const { trades, paid } = await chargesOf(stack, approved.body.deductionId);
+    assert.deepEqual(
+      trades.map((t) => [t.outTradeNo, t.status]),
+      [[approved.body.deductionId, 'TRADE_CLOSED']],
+    );
+    assert.equal(paid.length, 0);
+    const { rows } = await stack.app.deps.pool.query(
+      'select next_attempt_at, charge_state, awaiting_buyer_since from deductions where txn_no = $1',
+      [body.txnNo],
+    );
+    assert.deepEqual(rows[0], { next_attempt_at: null, charge_state: null, awaiting_buyer_since: null });
+    assert.equal((await stack.alipay.control.getUser(payer.user.userId)).balanceFen, 5_000);
+  });
 });
