@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { retryDeductionRefund } from '../../../server/src/domain/withholding/deduction-refunds.js';
 import { OffsetClock } from '../../support/clock.js';
 import { eventually } from '../../support/http.js';
 import { startStack, type Stack } from '../../support/stack.js';
@@ -235,6 +236,13 @@ describe('refunding a reversed swipe: every class of trade.refund answer', () =>
     return { payer, approved };
   }
 
+  async function deductionUuid(deductionNo: string): Promise<string> {
+    const { rows } = await stack.app.deps.pool.query('select id from deductions where deduction_no = $1', [
+      deductionNo,
+    ]);
+    return rows[0].id as string;
+  }
+
   async function refundRow(deductionNo: string) {
     const { rows } = await stack.app.deps.pool.query(
       `select r.status, r.attempts, r.out_request_no from refunds r where r.out_request_no = $1`,
@@ -274,6 +282,86 @@ describe('refunding a reversed swipe: every class of trade.refund answer', () =>
     const row = await refundRow(approved.deductionId);
     assert.deepEqual([row.status, row.attempts], ['FAILED', 1]);
     assert.equal((await chargesOf(stack, approved.deductionId)).refundedFen, 0);
+  });
+
+  it('takes a first refusal as final without asking Alipay, and never sends a FAILED refund again by itself', async () => {
+    const { approved } = await collected(825);
+    await stack.alipay.control.injectApiFault({
+      method: 'alipay.trade.refund',
+      times: 1,
+      error: { subCode: 'ACQ.TRADE_NOT_ALLOW_REFUND' },
+    });
+    // Were the refund asked about, this unanswered query would leave it open and retried.
+    const query = await stack.alipay.control.injectApiFault({
+      method: 'alipay.trade.fastpay.refund.query',
+      times: 1,
+      error: { subCode: 'ACQ.SYSTEM_ERROR' },
+    });
+    await gateway.reverse(approved.txnNo);
+    assert.deepEqual(
+      [(await refundRow(approved.deductionId)).status, (await refundRow(approved.deductionId)).attempts],
+      ['FAILED', 1],
+    );
+    const asked = (await stack.alipay.control.listFaults()).find((f) => f.id === query.id);
+    assert.equal(asked?.hits, 0, 'no refund query after a first refusal');
+
+    // The refund job (or a repeated reversal) comes again: a FAILED refund waits for an admin.
+    await retryDeductionRefund(stack.app.deps, await deductionUuid(approved.deductionId));
+    await gateway.reverse(approved.txnNo);
+    assert.deepEqual(
+      [(await refundRow(approved.deductionId)).status, (await refundRow(approved.deductionId)).attempts],
+      ['FAILED', 1],
+    );
+    assert.equal((await chargesOf(stack, approved.deductionId)).refundedFen, 0);
+  });
+
+  it('retries a refusal after an unanswered attempt when the refund query fails too, and refunds once', async () => {
+    const { approved } = await collected(835);
+    // The first refund got no answer and did not go through; the repeat is refused; the query cannot tell.
+    await stack.alipay.control.injectApiFault({
+      method: 'alipay.trade.refund',
+      times: 1,
+      error: { subCode: 'ACQ.SYSTEM_ERROR' },
+    });
+    await stack.alipay.control.injectApiFault({
+      method: 'alipay.trade.refund',
+      times: 1,
+      error: { subCode: 'ACQ.TRADE_NOT_ALLOW_REFUND' },
+    });
+    await stack.alipay.control.injectApiFault({
+      method: 'alipay.trade.fastpay.refund.query',
+      times: 1,
+      error: { subCode: 'ACQ.SYSTEM_ERROR' },
+    });
+    await gateway.reverse(approved.txnNo);
+    const detail = await waitForDeduction(gateway, approved.txnNo, 'REVERSED');
+    assert.equal(detail.reversal.refund, 'REFUNDED');
+    assert.deepEqual(
+      [(await refundRow(approved.deductionId)).status, (await refundRow(approved.deductionId)).attempts],
+      ['SUCCEEDED', 3],
+      'three calls, one refund',
+    );
+    assert.equal((await chargesOf(stack, approved.deductionId)).refundedFen, 835);
+  });
+
+  it('makes a refusal after an unanswered attempt final when the refund query finds no refund', async () => {
+    const { approved } = await collected(845);
+    await stack.alipay.control.injectApiFault({
+      method: 'alipay.trade.refund',
+      times: 1,
+      error: { subCode: 'ACQ.SYSTEM_ERROR' },
+    });
+    await stack.alipay.control.injectApiFault({
+      method: 'alipay.trade.refund',
+      times: 1,
+      error: { subCode: 'ACQ.TRADE_NOT_ALLOW_REFUND' },
+    });
+    await gateway.reverse(approved.txnNo);
+    await eventually(async () => (await refundRow(approved.deductionId)).status === 'FAILED');
+    assert.equal((await refundRow(approved.deductionId)).attempts, 2);
+    assert.equal((await chargesOf(stack, approved.deductionId)).refundedFen, 0);
+    const detail = (await gateway.get(`/gateway/v1/deductions/${approved.txnNo}`)).body;
+    assert.deepEqual([detail.status, detail.reversal.refund], ['COLLECTED', 'PENDING']);
   });
 
   it('asks before calling a refusal final after an attempt that got no answer, and finds the refund done', async () => {
