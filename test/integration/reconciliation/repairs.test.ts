@@ -140,7 +140,10 @@ describe('repairing reconciliation findings, each once', function () {
     );
     await assert.rejects(repair('mark-handled'), (error: unknown) => {
       assert.ok(error instanceof DomainError);
-      assert.deepEqual([error.code, error.field], ['VALIDATION_FAILED', 'body.reason']);
+      assert.deepEqual(
+        [error.code, error.message, error.field],
+        ['VALIDATION_FAILED', 'body.reason: say what was done', 'body.reason'],
+      );
       return true;
     });
     assert.equal((await findingOf(base)).status, 'OPEN');
@@ -262,6 +265,25 @@ describe('repairing reconciliation findings, each once', function () {
       ],
     );
   });
+  it('takes only mark-handled for a finding whose action this version does not know', async () => {
+    const base = await newDay();
+    const outTradeNo = `R${Date.now()}`;
+    await insertFindings(deps().db, [paymentFinding(base, missedPayment(outTradeNo, 300))]);
+    const { id } = await findingOf(base);
+    // Written by another version of the reconciler, with an action this one has no repair for.
+    await deps().pool.query(`update reconciliation_findings set action = 'REFUND_AGAIN' where id = $1`, [id]);
+    await assert.rejects(
+      repairFinding(deps(), TEST_OPERATOR, stack.school.id, { id, repair: 'apply-payment' }),
+      NOT_APPLICABLE(/^PAID_NOT_RECORDED takes mark-handled, not apply-payment$/),
+    );
+    const handled = await repairFinding(deps(), TEST_OPERATOR, stack.school.id, {
+      id,
+      repair: 'mark-handled',
+      reason: 'looked at by hand',
+    });
+    assert.deepEqual([handled.changed, handled.finding.resolution], [true, 'HANDLED']);
+  });
+
   it('resolves a finding once when two people tap at the same moment, and a later tap changes nothing even unexplained', async () => {
     const base = await newDay();
     const outTradeNo = `R${Date.now()}X`;

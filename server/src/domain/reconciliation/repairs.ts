@@ -9,7 +9,6 @@ import {
 import { findRechargeByOutTradeNo } from '../../db/repos/recharge/recharges.js';
 import { findSchool } from '../../db/repos/schools/schools.js';
 import type { Deps } from '../../deps.js';
-import { CardSystemError } from '../../integrations/cardsys/index.js';
 import { actorId, recordAudit, type Actor } from '../audit/audit.js';
 import { DomainError } from '../errors.js';
 import { cardSystemFailure } from '../outside-errors.js';
@@ -104,8 +103,7 @@ async function recredit(deps: Deps, schoolId: string, finding: FindingRow): Prom
       .cardSystem(school)
       .recharge({ cardNo: order.cardNo, amountFen: order.amountFen, flowNo: order.outTradeNo });
   } catch (error) {
-    if (error instanceof CardSystemError) throw cardSystemFailure(error);
-    throw error;
+    throw cardSystemFailure(error); // a CardSystemError as the refusal a person sees; anything else as it is
   }
 }
 
