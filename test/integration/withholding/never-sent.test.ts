@@ -238,4 +238,70 @@ describe('deductions a collector claimed but never sent', () => {
     assert.equal(row.status, 'COLLECTED');
     assert.equal((await chargesOf(stack, approved.deductionId)).paid.length, 1, 'charged once');
   });
+
+  it("holds a swipe while the school's authorization is gone, without a slot, looked at after the school's first retry delay", async () => {
+    const payer = await signedPayer();
+    const approved = await approve(payer.card.cardNo, 180);
+    const firstDelayMs = 60_000 * stack.app.deps.config.deductions.retryScale;
+    const dueNow = () =>
+      stack.app.deps.pool.query('update deductions set next_attempt_at = now() where deduction_no = $1', [
+        approved.deductionId,
+      ]);
+
+    // The school as the drainer read it: suspended because its authorization was cancelled. No call is made.
+    const suspended = {
+      ...stack.school,
+      status: 'SUSPENDED' as const,
+      suspensionReason: 'AUTHORIZATION_CANCELLED' as const,
+    };
+    const now = new Date();
+    const atNow = { ...stack.app.deps, clock: { now: () => now } };
+    const row = await claim(approved.txnNo, 60_000);
+    assert.equal(await collectDeduction(atNow, row, { school: suspended }), 'WAITING_FOR_AUTHORIZATION');
+    const held = await rowOf(approved.txnNo);
+    assert.deepEqual(
+      [
+        held.status,
+        held.attempts,
+        held.retriesUsed,
+        held.chargeState,
+        held.lastErrorCode,
+        held.nextAttemptAt,
+      ],
+      ['PENDING', 0, 0, null, 'SCHOOL_SUSPENDED', new Date(now.getTime() + firstDelayMs)],
+    );
+    assert.equal((await chargesOf(stack, approved.deductionId)).trades.length, 0, 'no call to Alipay');
+
+    // Alipay refuses the school's token on the call itself (20001): held the same way, the call counted.
+    await stack.alipay.control.injectApiFault({
+      method: 'alipay.trade.pay',
+      times: 1,
+      error: { code: '20001', subCode: 'aop.invalid-app-auth-token' },
+    });
+    await dueNow();
+    const refused = await claim(approved.txnNo, 60_000);
+    assert.equal(
+      await collectDeduction(atNow, refused, { school: stack.school }),
+      'WAITING_FOR_AUTHORIZATION',
+    );
+    const again = await rowOf(approved.txnNo);
+    assert.deepEqual(
+      [
+        again.status,
+        again.attempts,
+        again.retriesUsed,
+        again.chargeState,
+        again.lastErrorCode,
+        again.nextAttemptAt,
+      ],
+      ['PENDING', 1, 0, null, 'aop.invalid-app-auth-token', new Date(now.getTime() + firstDelayMs)],
+    );
+
+    // Authorized again: collected under the same number, no slot used, never a debt.
+    await dueNow();
+    const collected = await settle(approved.txnNo);
+    assert.deepEqual([collected.status, collected.retriesUsed], ['COLLECTED', 0]);
+    const { trades, paid } = await chargesOf(stack, approved.deductionId);
+    assert.deepEqual([trades.map((t) => t.outTradeNo), paid.length], [[approved.deductionId], 1]);
+  });
 });
