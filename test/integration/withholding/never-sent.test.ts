@@ -304,4 +304,18 @@ describe('deductions a collector claimed but never sent', () => {
     const { trades, paid } = await chargesOf(stack, approved.deductionId);
     assert.deepEqual([trades.map((t) => t.outTradeNo), paid.length], [[approved.deductionId], 1]);
   });
+
+  it('puts a swipe with no agreement left to charge in arrears at once, without a call', async () => {
+    const payer = await signedPayer();
+    const approved = await approve(payer.card.cardNo, 190);
+    await stack.app.deps.pool.query('update deductions set agreement_id = null where deduction_no = $1', [
+      approved.deductionId,
+    ]);
+    const row = await collectorTurn(approved.txnNo);
+    assert.deepEqual(
+      [row.status, row.attempts, row.lastErrorCode, row.nextAttemptAt, row.chargeState],
+      ['ARREARS', 0, 'NO_AGREEMENT', null, null],
+    );
+    assert.equal((await chargesOf(stack, approved.deductionId)).trades.length, 0);
+  });
 });
