@@ -206,4 +206,35 @@ describe('campus-code charges: retries, holds and the code’s 10 days', () => {
     const { trades } = await stack.alipay.control.ledger({ outTradeNo: payment.outTradeNo! });
     assert.equal(trades.length, 0, 'no call with a token Alipay would refuse');
   });
+
+  it('gives a payment back with one poll interval to look again when its attempt fails with an error of our own', async () => {
+    const payment = await claimed(10_000);
+    const at = payment.generatedAt!.getTime() + 60_000;
+    // No Alipay client: the attempt throws before any call (a bug or our own database would do the same).
+    const broken = { ...deps(), alipay: undefined, clock: { now: () => new Date(at) } };
+    const outcome = await chargeCampusCodePayment(broken, payment, {
+      school: stack.school,
+      finishAttempt: () => assert.fail('nothing is recorded of an attempt that did not end'),
+    });
+    assert.equal(outcome, undefined);
+    const { rows } = await deps().pool.query(
+      'select lease_until, next_attempt_at, status, attempts from campus_code_payments where id = $1',
+      [payment.id],
+    );
+    assert.deepEqual(rows[0], {
+      lease_until: null,
+      next_attempt_at: new Date(at + deps().config.deductions.pollIntervalMs),
+      status: payment.status,
+      attempts: payment.attempts,
+    });
+  });
+
+  it('answers nothing for an attempt whose lease was lost before it could be recorded', async () => {
+    const payment = await claimed(10_000);
+    const outcome = await chargeCampusCodePayment(deps(), payment, {
+      school: stack.school,
+      finishAttempt: async () => false,
+    });
+    assert.equal(outcome, undefined, 'another drainer holds the row: its attempt is the one recorded');
+  });
 });
