@@ -130,10 +130,13 @@ describe('collecting approved swipes from Alipay', () => {
     await waitForDeduction(gateway, approved.txnNo, 'RETRYING');
     // The retry's trade.pay answers 10003: a trade now waits for the buyer under this debt.
     await stack.alipay.control.injectApiFault({ method: 'alipay.trade.pay', times: 1, payInProcess: {} });
-    await eventually(async () => {
+    const waiting = await eventually(async () => {
       const detail = (await gateway.get(`/gateway/v1/deductions/${approved.txnNo}`)).body;
-      return detail.attempts.some((a: { outcome: string }) => a.outcome === 'AWAITING_BUYER');
+      return detail.attempts.some((a: { outcome: string }) => a.outcome === 'AWAITING_BUYER')
+        ? detail
+        : undefined;
     });
+    assert.equal(waiting.status, 'RETRYING', 'a debt waiting for the buyer is still a debt');
     const repay = await payer.api.post('/api/v1/debts/repay', {});
     assert.equal(repay.status, 409, repay.text);
     assert.equal(repay.body.error.code, 'NO_DEBTS');
