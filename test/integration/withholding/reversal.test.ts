@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { retryDeductionRefund } from '../../../server/src/domain/withholding/deduction-refunds.js';
 import { startStack, type Stack } from '../../support/stack.js';
 import { eventually } from '../../support/http.js';
 import { chargesOf, gatewayFor, sale, signedPayer, waitForDeduction, type Gateway } from './helpers.js';
@@ -132,5 +133,31 @@ describe('reversing a swipe', () => {
     );
     assert.deepEqual(rows[0], { next_attempt_at: null, charge_state: null, awaiting_buyer_since: null });
     assert.equal((await stack.alipay.control.getUser(payer.user.userId)).balanceFen, 5_000);
+  });
+
+  it('refunds on the refund job only a swipe that was collected and whose reversal was asked', async () => {
+    const payer = await signedPayer(stack, { balanceFen: 5_000 });
+    const kept = sale(payer.card.cardNo, 260);
+    const collected = await gateway.deduct(kept);
+    await waitForDeduction(gateway, kept.txnNo, 'COLLECTED');
+    const broke = await signedPayer(stack, { balanceFen: 0 });
+    const voided = sale(broke.card.cardNo, 270);
+    const unpaid = await gateway.deduct(voided);
+    await waitForDeduction(gateway, voided.txnNo, 'RETRYING');
+    assert.equal((await gateway.reverse(voided.txnNo)).body.status, 'REVERSED');
+
+    const idOf = async (deductionNo: string) =>
+      (await stack.app.deps.pool.query('select id from deductions where deduction_no = $1', [deductionNo]))
+        .rows[0].id as string;
+    // The job comes for a swipe nobody reversed, and for one reversed before it was ever collected.
+    await retryDeductionRefund(stack.app.deps, await idOf(collected.body.deductionId));
+    await retryDeductionRefund(stack.app.deps, await idOf(unpaid.body.deductionId));
+    const { rows } = await stack.app.deps.pool.query(
+      'select out_request_no from refunds where out_request_no = any($1)',
+      [[`${collected.body.deductionId}_R`, `${unpaid.body.deductionId}_R`]],
+    );
+    assert.deepEqual(rows, [], 'no refund asked for either');
+    assert.equal((await chargesOf(stack, collected.body.deductionId)).refundedFen, 0);
+    assert.equal((await gateway.get(`/gateway/v1/deductions/${kept.txnNo}`)).body.status, 'COLLECTED');
   });
 });
