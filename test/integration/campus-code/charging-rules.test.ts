@@ -207,6 +207,31 @@ describe('campus-code charges: retries, holds and the code’s 10 days', () => {
     assert.equal(trades.length, 0, 'no call with a token Alipay would refuse');
   });
 
+  it('holds a payment whose charge Alipay refused for the school’s token (20001): the call counted, no slot used, the same number', async () => {
+    const payment = await claimed(10_000);
+    const at = payment.generatedAt!.getTime() + 3_600_000;
+    await stack.alipay.control.injectApiFault({
+      method: 'alipay.trade.pay',
+      times: 1,
+      error: { code: '20001', subCode: 'aop.invalid-app-auth-token' },
+    });
+    const held = await attemptAt(payment, at);
+    assert.equal(held.outcome, 'WAITING_FOR_AUTHORIZATION');
+    assert.deepEqual(factsOf(held.attempt), [
+      'PENDING',
+      at + scaled(300),
+      false,
+      true,
+      'aop.invalid-app-auth-token',
+      null,
+    ]);
+    assert.deepEqual(
+      [held.attempt.alipayCode, held.attempt.outTradeNo],
+      ['20001', payment.outTradeNo],
+      'nothing was charged: the next try goes under the same number',
+    );
+  });
+
   it('gives a payment back with one poll interval to look again when its attempt fails with an error of our own', async () => {
     const payment = await claimed(10_000);
     const at = payment.generatedAt!.getTime() + 60_000;
