@@ -85,6 +85,31 @@ describe('reversing a swipe', () => {
     assert.equal((await stack.alipay.control.getUser(payer.user.userId)).balanceFen, 5_000);
   });
 
+  it('lets an attempt in flight finish, and voids at once a swipe whose charge it could not collect', async () => {
+    const payer = await signedPayer(stack, { balanceFen: 0 });
+    await stack.alipay.control.injectApiFault({ method: 'alipay.trade.pay', times: 1, latencyMs: 800 });
+    const body = sale(payer.card.cardNo, 380);
+    const approved = await gateway.deduct(body);
+    await eventually(async () => {
+      const { rows } = await stack.app.deps.pool.query(
+        'select lease_until from deductions where txn_no = $1',
+        [body.txnNo],
+      );
+      return rows[0].lease_until !== null;
+    });
+    const during = await gateway.reverse(body.txnNo);
+    assert.equal(during.body.status, 'PENDING', 'still being charged when the reversal arrived');
+    // The charge is refused (no balance); the retry would wait a minute: the reversal ends it now.
+    const done = await waitForDeduction(gateway, body.txnNo, 'REVERSED', 10_000);
+    assert.equal(done.reversal.refund, 'NOT_NEEDED');
+    assert.deepEqual(
+      done.attempts.map((a: { outcome: string }) => a.outcome),
+      ['RETRYABLE'],
+    );
+    assert.equal((await chargesOf(stack, approved.body.deductionId)).paid.length, 0);
+    assert.equal((await payer.api.get('/api/v1/debts')).body.totalFen, 0, 'a reversed swipe is not owed');
+  });
+
   it('retries a refund that Alipay could not answer, with the same out_request_no', async () => {
     const payer = await signedPayer(stack, { balanceFen: 5_000 });
     const body = sale(payer.card.cardNo, 330);
