@@ -251,6 +251,31 @@ describe('refunding a reversed swipe: every class of trade.refund answer', () =>
     return rows[0] as { status: string; attempts: number; out_request_no: string };
   }
 
+  /**
+   * The next trade.refund calls answer these sub_codes, one call each, in order; `firstGoesThrough`: the first
+   * refund is made although its caller sees the failure (an answer lost).
+   */
+  async function refundAnswers(subCodes: string[], options: { firstGoesThrough?: boolean } = {}) {
+    for (const [i, subCode] of subCodes.entries()) {
+      await stack.alipay.control.injectApiFault({
+        method: 'alipay.trade.refund',
+        times: 1,
+        error: { subCode },
+        ...(i === 0 && options.firstGoesThrough ? { applyEffect: true } : {}),
+      });
+    }
+  }
+
+  /** The next refund query (fastpay.refund.query) gets no answer. */
+  const unansweredRefundQuery = () =>
+    stack.alipay.control.injectApiFault({
+      method: 'alipay.trade.fastpay.refund.query',
+      times: 1,
+      error: { subCode: 'ACQ.SYSTEM_ERROR' },
+    });
+
+  const statusAndAttempts = (row: { status: string; attempts: number }) => [row.status, row.attempts];
+
   it('retries a retryable refusal with the same out_request_no and refunds once', async () => {
     const { approved } = await collected(810);
     await stack.alipay.control.injectApiFault({
@@ -286,58 +311,31 @@ describe('refunding a reversed swipe: every class of trade.refund answer', () =>
 
   it('takes a first refusal as final without asking Alipay, and never sends a FAILED refund again by itself', async () => {
     const { approved } = await collected(825);
-    await stack.alipay.control.injectApiFault({
-      method: 'alipay.trade.refund',
-      times: 1,
-      error: { subCode: 'ACQ.TRADE_NOT_ALLOW_REFUND' },
-    });
+    await refundAnswers(['ACQ.TRADE_NOT_ALLOW_REFUND']);
     // Were the refund asked about, this unanswered query would leave it open and retried.
-    const query = await stack.alipay.control.injectApiFault({
-      method: 'alipay.trade.fastpay.refund.query',
-      times: 1,
-      error: { subCode: 'ACQ.SYSTEM_ERROR' },
-    });
+    const query = await unansweredRefundQuery();
     await gateway.reverse(approved.txnNo);
-    assert.deepEqual(
-      [(await refundRow(approved.deductionId)).status, (await refundRow(approved.deductionId)).attempts],
-      ['FAILED', 1],
-    );
+    assert.deepEqual(statusAndAttempts(await refundRow(approved.deductionId)), ['FAILED', 1]);
     const asked = (await stack.alipay.control.listFaults()).find((f) => f.id === query.id);
     assert.equal(asked?.hits, 0, 'no refund query after a first refusal');
 
     // The refund job (or a repeated reversal) comes again: a FAILED refund waits for an admin.
     await retryDeductionRefund(stack.app.deps, await deductionUuid(approved.deductionId));
     await gateway.reverse(approved.txnNo);
-    assert.deepEqual(
-      [(await refundRow(approved.deductionId)).status, (await refundRow(approved.deductionId)).attempts],
-      ['FAILED', 1],
-    );
+    assert.deepEqual(statusAndAttempts(await refundRow(approved.deductionId)), ['FAILED', 1]);
     assert.equal((await chargesOf(stack, approved.deductionId)).refundedFen, 0);
   });
 
   it('retries a refusal after an unanswered attempt when the refund query fails too, and refunds once', async () => {
     const { approved } = await collected(835);
     // The first refund got no answer and did not go through; the repeat is refused; the query cannot tell.
-    await stack.alipay.control.injectApiFault({
-      method: 'alipay.trade.refund',
-      times: 1,
-      error: { subCode: 'ACQ.SYSTEM_ERROR' },
-    });
-    await stack.alipay.control.injectApiFault({
-      method: 'alipay.trade.refund',
-      times: 1,
-      error: { subCode: 'ACQ.TRADE_NOT_ALLOW_REFUND' },
-    });
-    await stack.alipay.control.injectApiFault({
-      method: 'alipay.trade.fastpay.refund.query',
-      times: 1,
-      error: { subCode: 'ACQ.SYSTEM_ERROR' },
-    });
+    await refundAnswers(['ACQ.SYSTEM_ERROR', 'ACQ.TRADE_NOT_ALLOW_REFUND']);
+    await unansweredRefundQuery();
     await gateway.reverse(approved.txnNo);
     const detail = await waitForDeduction(gateway, approved.txnNo, 'REVERSED');
     assert.equal(detail.reversal.refund, 'REFUNDED');
     assert.deepEqual(
-      [(await refundRow(approved.deductionId)).status, (await refundRow(approved.deductionId)).attempts],
+      statusAndAttempts(await refundRow(approved.deductionId)),
       ['SUCCEEDED', 3],
       'three calls, one refund',
     );
@@ -346,16 +344,7 @@ describe('refunding a reversed swipe: every class of trade.refund answer', () =>
 
   it('makes a refusal after an unanswered attempt final when the refund query finds no refund', async () => {
     const { approved } = await collected(845);
-    await stack.alipay.control.injectApiFault({
-      method: 'alipay.trade.refund',
-      times: 1,
-      error: { subCode: 'ACQ.SYSTEM_ERROR' },
-    });
-    await stack.alipay.control.injectApiFault({
-      method: 'alipay.trade.refund',
-      times: 1,
-      error: { subCode: 'ACQ.TRADE_NOT_ALLOW_REFUND' },
-    });
+    await refundAnswers(['ACQ.SYSTEM_ERROR', 'ACQ.TRADE_NOT_ALLOW_REFUND']);
     await gateway.reverse(approved.txnNo);
     await eventually(async () => (await refundRow(approved.deductionId)).status === 'FAILED');
     assert.equal((await refundRow(approved.deductionId)).attempts, 2);
@@ -368,17 +357,7 @@ describe('refunding a reversed swipe: every class of trade.refund answer', () =>
     const { approved } = await collected(830);
     // The first refund went through but its answer was lost; the repeat is refused (as Alipay may do for a
     // request number it has already used): the query decides.
-    await stack.alipay.control.injectApiFault({
-      method: 'alipay.trade.refund',
-      times: 1,
-      error: { subCode: 'ACQ.SYSTEM_ERROR' },
-      applyEffect: true,
-    });
-    await stack.alipay.control.injectApiFault({
-      method: 'alipay.trade.refund',
-      times: 1,
-      error: { subCode: 'ACQ.TRADE_NOT_ALLOW_REFUND' },
-    });
+    await refundAnswers(['ACQ.SYSTEM_ERROR', 'ACQ.TRADE_NOT_ALLOW_REFUND'], { firstGoesThrough: true });
     await gateway.reverse(approved.txnNo);
     const detail = await waitForDeduction(gateway, approved.txnNo, 'REVERSED');
     assert.equal(detail.reversal.refund, 'REFUNDED');

@@ -22,6 +22,16 @@ describe('reversing a swipe', () => {
   afterEach(() => stack.alipay.control.clearFaults());
   after(() => stack.stop());
 
+  /** Until a collector holds the swipe's row (its trade.pay is on its way). */
+  const chargeInFlight = (txnNo: string) =>
+    eventually(async () => {
+      const { rows } = await stack.app.deps.pool.query(
+        'select lease_until from deductions where txn_no = $1',
+        [txnNo],
+      );
+      return rows[0].lease_until !== null;
+    });
+
   it('voids a deduction not yet collected: nothing is ever charged', async () => {
     const payer = await signedPayer(stack, { balanceFen: 0 });
     const body = sale(payer.card.cardNo, 500);
@@ -68,13 +78,7 @@ describe('reversing a swipe', () => {
     await stack.alipay.control.injectApiFault({ method: 'alipay.trade.pay', times: 1, latencyMs: 800 });
     const body = sale(payer.card.cardNo, 750);
     const approved = await gateway.deduct(body);
-    await eventually(async () => {
-      const { rows } = await stack.app.deps.pool.query(
-        'select lease_until from deductions where txn_no = $1',
-        [body.txnNo],
-      );
-      return rows[0].lease_until !== null;
-    });
+    await chargeInFlight(body.txnNo);
     const during = await gateway.reverse(body.txnNo);
     assert.equal(during.status, 200);
     assert.equal(during.body.status, 'PENDING', 'still being charged when the reversal arrived');
@@ -90,13 +94,7 @@ describe('reversing a swipe', () => {
     await stack.alipay.control.injectApiFault({ method: 'alipay.trade.pay', times: 1, latencyMs: 800 });
     const body = sale(payer.card.cardNo, 380);
     const approved = await gateway.deduct(body);
-    await eventually(async () => {
-      const { rows } = await stack.app.deps.pool.query(
-        'select lease_until from deductions where txn_no = $1',
-        [body.txnNo],
-      );
-      return rows[0].lease_until !== null;
-    });
+    await chargeInFlight(body.txnNo);
     const during = await gateway.reverse(body.txnNo);
     assert.equal(during.body.status, 'PENDING', 'still being charged when the reversal arrived');
     // The charge is refused (no balance); the retry would wait a minute: the reversal ends it now.
