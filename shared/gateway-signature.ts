@@ -109,7 +109,7 @@ export function newGatewayNonce(): string {
 /** The four headers of a signed gateway request. Timestamp and nonce default to now and a fresh random value. */
 export function buildGatewayHeaders(input: {
   clientId: string;
-  secret: string;
+  secret: GatewaySecret;
   method: string;
   path: string;
   body: string | Uint8Array;

@@ -34,7 +34,7 @@ import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import pg from 'pg';
-import { buildGatewayHeaders } from '../../shared/gateway-signature.js';
+import { buildGatewayHeaders, gatewaySecretKey } from '../../shared/gateway-signature.js';
 import {
   fillDirFromEnv,
   prefillDatabase,
@@ -86,19 +86,33 @@ const TARGETS = process.env.BENCH_TARGETS
   : ALL_TARGETS;
 
 /** WAL written so far (records, full-page images, bytes): what each answer costs the disk. */
-async function walStats(databaseUrl: string): Promise<{ records: number; fpi: number; bytes: number }> {
+async function walStats(
+  databaseUrl: string,
+): Promise<{ records: number; fpi: number; bytes: number; syncs: number }> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
-    const { rows } = await client.query('select wal_records, wal_fpi, wal_bytes from pg_stat_wal');
+    const { rows } = await client.query(
+      `select wal_records, wal_fpi, wal_bytes,
+         (select sum(fsyncs) from pg_stat_io where object = 'wal') as wal_sync from pg_stat_wal`,
+    );
     return {
       records: Number(rows[0].wal_records),
       fpi: Number(rows[0].wal_fpi),
       bytes: Number(rows[0].wal_bytes),
+      syncs: Number(rows[0].wal_sync ?? 0),
     };
   } finally {
     await client.end();
   }
+}
+
+/** The server's decision batches so far (its /metrics histogram): how many swipes one commit carried. */
+async function decisionBatches(url: string): Promise<{ count: number; sum: number }> {
+  const text = await fetch(`${url}/metrics`).then((response) => (response.ok ? response.text() : ''));
+  const value = (name: string) =>
+    Number(new RegExp(`^campus_deduction_decision_batch_swipes_${name} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+  return { count: value('count'), sum: value('sum') };
 }
 
 /** Server-wide settings for one target (commit_delay and commit_siblings need no restart). */
@@ -285,6 +299,8 @@ async function startServerProcess(
 
 function requestFactory(target: Target, gateway: { clientId: string; secret: string }, runId: string) {
   let counter = 0;
+  // The key made once, as a real POS gateway would keep it: the load generator shares the server's two cores.
+  const secret = gatewaySecretKey(gateway.secret);
   return (request: autocannon.Request): autocannon.Request => {
     counter += 1;
     const body = JSON.stringify({
@@ -300,7 +316,7 @@ function requestFactory(target: Target, gateway: { clientId: string; secret: str
         headers,
         buildGatewayHeaders({
           clientId: gateway.clientId,
-          secret: gateway.secret,
+          secret,
           method: 'POST',
           path: target.path,
           body,
@@ -413,6 +429,9 @@ async function main() {
           `${label} @${String(rate).padStart(5)}/s: ${phase.rps.toFixed(0).padStart(6)} req/s  p50 ${phase.p50} ms  p99 ${phase.p99} ms  non-2xx ${phase.non2xx}  errors ${phase.errors}`,
         );
       }
+      // Read outside the CPU window; not on a filled platform (/metrics counts the deductions table: a scan).
+      const countBatches = target.path === DEDUCT && prefillMode() !== 'filled';
+      const batchesBefore = countBatches ? await decisionBatches(url) : undefined;
       const before = {
         self: process.cpuUsage(),
         server: cpuSeconds(descendants(child.pid!)),
@@ -438,17 +457,25 @@ async function main() {
         wall: (Date.now() - before.at) / 1000,
       };
       phases.push(phase);
+      const batchesAfter = countBatches ? await decisionBatches(url) : undefined;
       if (target.pg) await setPostgres(databaseUrl, target.pg, true);
       if (waited) console.log(`${label} what PostgreSQL backends were doing (samples): ${waited}`);
       console.log(
         `${label} WAL per request: ${((walAfter.records - walBefore.records) / requests).toFixed(1)} records, ` +
-          `${((walAfter.fpi - walBefore.fpi) / requests).toFixed(2)} full-page images, ${((walAfter.bytes - walBefore.bytes) / requests).toFixed(0)} bytes`,
+          `${((walAfter.fpi - walBefore.fpi) / requests).toFixed(2)} full-page images, ${((walAfter.bytes - walBefore.bytes) / requests).toFixed(0)} bytes; ` +
+          `${(requests / Math.max(1, walAfter.syncs - walBefore.syncs)).toFixed(1)} requests per WAL flush`,
       );
+      if (batchesBefore && batchesAfter && batchesAfter.count > batchesBefore.count)
+        console.log(
+          `${label} decision batches: ${batchesAfter.count - batchesBefore.count}, ` +
+            `${((batchesAfter.sum - batchesBefore.sum) / (batchesAfter.count - batchesBefore.count)).toFixed(1)} swipes each on average`,
+        );
       const c = cpu[target.name];
       console.log(
         `${label} saturation: ${phase.rps.toFixed(0).padStart(6)} req/s  p50 ${phase.p50} ms  p99 ${phase.p99} ms  non-2xx ${phase.non2xx}  errors ${phase.errors}  ` +
           `CPU s/s: autocannon ${(c.self / c.wall).toFixed(2)}, server ${(c.server / c.wall).toFixed(2)}, postgres ${(c.postgres / c.wall).toFixed(2)}; ` +
-          `per request: server ${((c.server / (phase.rps * c.wall)) * 1e6).toFixed(0)} µs, postgres ${((c.postgres / (phase.rps * c.wall)) * 1e6).toFixed(0)} µs`,
+          `per request: server ${((c.server / (phase.rps * c.wall)) * 1e6).toFixed(0)} µs, postgres ${((c.postgres / (phase.rps * c.wall)) * 1e6).toFixed(0)} µs, ` +
+          `autocannon ${((c.self / (phase.rps * c.wall)) * 1e6).toFixed(0)} µs`,
       );
     }
     // Before this benchmark's own counting below, which reads the whole table.
