@@ -1,6 +1,7 @@
 import { and, asc, eq, getTableColumns, inArray, isNull, lte, min, or, sql } from 'drizzle-orm';
 import type pg from 'pg';
 import type { DeclineReason } from '../../../../../shared/gateway-api.js';
+import { isoTimestampFormatter } from '../../../lib/iso-time.js';
 import { wakeDrainers } from '../../wakeups.js';
 import type { Executor } from '../../client.js';
 import { deductionAttempts, deductions, withholdingAgreements, type CHARGE_STATES } from '../../schema.js';
@@ -50,20 +51,25 @@ export interface SwipeDecisionRow extends Omit<DecisionRow, 'outcome'> {
  * …_decide_deductions.sql). A named statement, so each pooled connection plans it once. Rejects when the
  * transaction failed: then nothing of any swipe was written.
  */
+// One formatter per field: each field's dates of a batch fall in one or two seconds (lib/iso-time.ts).
+const nonceExpiryText = isoTimestampFormatter();
+const occurredAtText = isoTimestampFormatter();
+const decidedAtText = isoTimestampFormatter();
+
 export async function decideSwipes(pool: pg.Pool, inputs: DecisionInput[]): Promise<SwipeDecisionRow[]> {
   const swipes = inputs.map((input) => ({
     client_id: input.clientId,
     nonce: input.nonce,
-    nonce_expires_at: input.nonceExpiresAt,
+    nonce_expires_at: nonceExpiryText(input.nonceExpiresAt),
     school_id: input.schoolId,
     txn_no: input.txnNo,
     card_no: input.cardNo,
     dynamic_code_hash: input.dynamicCodeHash,
     amount_fen: input.amountFen,
     terminal_id: input.terminalId,
-    occurred_at: input.occurredAt,
+    occurred_at: occurredAtText(input.occurredAt),
     deduction_no: input.deductionNo,
-    decided_at: input.now,
+    decided_at: decidedAtText(input.now),
   }));
   const { rows } = await pool.query<SwipeDecisionRow>({
     name: 'decide_deductions',
