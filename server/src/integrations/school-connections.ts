@@ -51,7 +51,7 @@ export class SchoolConnections {
   }
 
   /** The token we send as app_auth_token when calling Alipay for this school; null for direct mode. */
-  appAuthToken(school: SchoolRow): string | null {
+  appAuthToken(school: Pick<SchoolRow, 'id' | 'updatedAt' | 'alipayAppAuthTokenEnc'>): string | null {
     const version = school.updatedAt.getTime();
     const cached = this.tokens.get(school.id);
     if (cached?.version === version) return cached.token;

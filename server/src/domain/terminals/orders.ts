@@ -116,7 +116,10 @@ export function routingOf(order: TerminalOrderRow): TradeMoneyRouting {
 }
 
 /** The account the order's money lands in: what Alipay's notifications must name as seller_id. */
-export function collectingAccount(order: TerminalOrderRow, school: SchoolRow): string | null {
+export function collectingAccount(
+  order: Pick<TerminalOrderRow, 'sellerId'>,
+  school: Pick<SchoolRow, 'alipaySellerId'>,
+): string | null {
   return order.sellerId ?? school.alipaySellerId;
 }
 

@@ -16,6 +16,7 @@ import {
   updateOrder,
   updatePayment,
   type OrderContext,
+  type PaymentContext,
   type TerminalPaymentRow,
 } from '../../db/repos/terminals/orders.js';
 import { listLiveBindings } from '../../db/repos/cards/bindings.js';
@@ -115,7 +116,7 @@ export async function applyTerminalPayment(
 /** The trades nobody will need once the order is paid: closed so they cannot be paid too (best effort). */
 async function closeOtherPayments(
   deps: Deps,
-  ctx: OrderContext,
+  ctx: Pick<PaymentContext, 'school'>,
   others: Array<Pick<TerminalPaymentRow, 'id' | 'channel' | 'outTradeNo'>>,
 ) {
   if (!deps.alipay) return;
@@ -136,7 +137,7 @@ async function closeOtherPayments(
 }
 
 /** What Alipay's notification must say of an order's trade: its amount, and the account it pays into. */
-function expectedFacts(ctx: OrderContext) {
+function expectedFacts(ctx: Pick<PaymentContext, 'order' | 'school'>) {
   return {
     amountFen: ctx.order.amountFen,
     school: { ...ctx.school, alipaySellerId: collectingAccount(ctx.order, ctx.school) },
