@@ -59,6 +59,41 @@ describe('Terminal orders: a vending machine sells, people pay by QR or in the m
       assert.equal(polled.body.status, 'PAID');
     });
 
+    it('stores the order with its QR at once; one made without a QR (precreate refused) gets it on a repeat', async () => {
+      const qrOf = async (orderNo: string) =>
+        (
+          await stack.app.deps.pool.query('select qr_code from terminal_orders where order_no = $1', [
+            orderNo,
+          ])
+        ).rows[0].qr_code as string | null;
+      const made = (await machine.createOrder([COLA])).body;
+      // Stored with the order, not after the answer: a poll at once shows it too.
+      assert.equal(await qrOf(made.orderNo), made.pay.qrCode);
+      assert.equal((await machine.getOrder(made.outOrderNo)).body.pay.qrCode, made.pay.qrCode);
+
+      await stack.alipay.control.injectApiFault({
+        method: 'alipay.trade.precreate',
+        times: 1,
+        error: { subCode: 'ACQ.SYSTEM_ERROR' },
+      });
+      const outOrderNo = `NOQR${Date.now()}`;
+      const first = await machine.createOrder([COLA], { outOrderNo });
+      assert.equal(first.status, 200, JSON.stringify(first.body));
+      assert.equal(first.body.pay.qrCode, null, 'no QR: the machine still has the mini-program link');
+      assert.equal(await qrOf(first.body.orderNo), null);
+      const repeat = await machine.createOrder([COLA], { outOrderNo });
+      assert.equal(repeat.body.orderNo, first.body.orderNo);
+      assert.match(repeat.body.pay.qrCode ?? '', /^https?:\/\//);
+      assert.equal(await qrOf(first.body.orderNo), repeat.body.pay.qrCode);
+      const buyer = await stack.createUser();
+      const scan = await stack.alipay.control.scanQrCode({
+        qrCode: repeat.body.pay.qrCode!,
+        userId: buyer.userId,
+      });
+      assert.equal(scan.resultCode, '9000');
+      assert.equal((await machine.acknowledgedCallback(outOrderNo)).order.status, 'PAID');
+    });
+
     it('records every acknowledgement of callbacks that arrive together, each once', async () => {
       const buyer = await stack.createUser();
       const orders = await Promise.all(Array.from({ length: 20 }, () => machine.createOrder([COLA])));

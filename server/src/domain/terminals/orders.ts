@@ -10,6 +10,7 @@ import {
   findPaymentById,
   insertOrderWithQrPayment,
   setQrCodeIfNone,
+  type NewTerminalOrder,
   type OrderContext,
   type TerminalOrderRow,
   type TerminalPaymentRow,
@@ -106,7 +107,9 @@ function moneyOf(terminal: TerminalRow, amountFen: number) {
 }
 
 /** What the trades of an order carry besides the school's own account (seed 002 "资金模式"). */
-export function routingOf(order: TerminalOrderRow): TradeMoneyRouting {
+export function routingOf(
+  order: Pick<NewTerminalOrder, 'sellerId' | 'royaltyAccount' | 'royaltyFen' | 'royaltyTiming'>,
+): TradeMoneyRouting {
   if (order.sellerId) return { sellerId: order.sellerId };
   if (order.royaltyAccount && order.royaltyFen) {
     if (order.royaltyTiming === 'AFTER_DISPENSE') return { royaltyFreeze: true };
@@ -179,12 +182,29 @@ export async function answerFor(
   return orderAnswer(deps, order, paidWith ?? null);
 }
 
+/** What a precreate is made of: the order as stored, or as it is about to be. */
+type QrOrder = Pick<
+  NewTerminalOrder,
+  | 'orderNo'
+  | 'amountFen'
+  | 'subject'
+  | 'expiresAt'
+  | 'terminalId'
+  | 'sellerId'
+  | 'royaltyAccount'
+  | 'royaltyFen'
+  | 'royaltyTiming'
+>;
+
 /**
  * Asks Alipay for the order's 当面付 QR. A refusal or no answer leaves the order without one (the machine
  * still has the mini-program link); the next repeat of the create asks again with the same out_trade_no,
  * which Alipay answers with the same code.
  */
-async function precreateQr(deps: Deps, ctx: OrderContext): Promise<string | null> {
+async function precreateQr(
+  deps: Deps,
+  ctx: { order: QrOrder; school: OrderContext['school'] },
+): Promise<string | null> {
   const { order, school } = ctx;
   if (!deps.alipay) return null;
   try {
@@ -207,46 +227,24 @@ async function precreateQr(deps: Deps, ctx: OrderContext): Promise<string | null
 }
 
 /**
- * The precreates under way in this process, by order: a repeat that arrives while the first request is
- * still asking Alipay waits for that answer instead of asking again. (A repeat in another process asks
- * again with the same out_trade_no and gets the same code.)
+ * The precreates under way in this process, by order: a repeat that arrives while another is still asking
+ * Alipay waits for that answer instead of asking again. (A repeat in another process asks again with the
+ * same out_trade_no and gets the same code.)
  */
 const qrRequests = new Map<string, Promise<TerminalOrderRow>>();
 
 /**
- * The order with its QR: asked for once per process at a time, outside any transaction (no connection or
- * row lock is held while Alipay answers), and stored only where the order has none yet.
- *
- * The machine gets the QR as soon as Alipay answers, while it is being stored: the code is Alipay's answer for
- * this out_trade_no, which a repeat gets again (in this process from qrRequests until the store is done,
- * elsewhere by asking Alipay again), and no money rule waits on the stored copy — an order whose store is lost
- * is an order without a QR, as after a precreate that got no answer. So the create's answer waits for one
- * commit (the order), not two.
+ * The QR of an order stored without one (its precreate was refused or got no answer), for a repeat of its
+ * create: asked for once per process at a time, outside any transaction (no connection or row lock is held
+ * while Alipay answers), and stored only where the order has none yet (else the stored one is answered).
  */
 function withQr(deps: Deps, ctx: OrderContext): Promise<TerminalOrderRow> {
   const { order } = ctx;
   const asking = qrRequests.get(order.id);
   if (asking) return asking;
-  const done = () => qrRequests.delete(order.id);
-  const request = precreateQr(deps, ctx).then(
-    (qrCode) => {
-      if (!qrCode) {
-        done();
-        return order;
-      }
-      const at = deps.clock.now();
-      void setQrCodeIfNone(deps, order, qrCode, at)
-        .catch((error: unknown) =>
-          deps.logger.warn('terminal order: QR not stored', { orderNo: order.orderNo, error }),
-        )
-        .finally(done);
-      return { ...order, qrCode, updatedAt: at };
-    },
-    (error: unknown) => {
-      done();
-      throw error;
-    },
-  );
+  const request = precreateQr(deps, ctx)
+    .then((qrCode) => (qrCode ? setQrCodeIfNone(deps, order, qrCode, deps.clock.now()) : order))
+    .finally(() => qrRequests.delete(order.id));
   qrRequests.set(order.id, request);
   return request;
 }
@@ -287,27 +285,32 @@ export async function createTerminalOrder(
 
     const now = deps.clock.now();
     const orderNo = newOrderNo('terminal', deps.clock);
-    // Committed before Alipay is asked: concurrent repeats of one outOrderNo meet on the unique key, and the
-    // losers answer the winner's order (repeatOf).
+    const toMake = {
+      orderNo,
+      schoolId: school.id,
+      terminalRef: terminal.id,
+      terminalId: terminal.terminalId,
+      outOrderNo: input.outOrderNo,
+      requestHash: hash,
+      items: input.items,
+      amountFen: input.amountFen,
+      subject: subjectOf(terminal, input.items),
+      ...moneyOf(terminal, input.amountFen),
+      expiresAt: new Date(now.getTime() + terminal.orderTimeoutSeconds * 1000),
+    };
+    // The QR is asked for first, so that the order is stored with it in one statement and one commit (the
+    // create's only write). Concurrent repeats of one outOrderNo still meet on the unique key, and the losers
+    // answer the winner's order (repeatOf). A QR asked for an order that is then not stored (a repeat, or a
+    // terminal changed meanwhile) is never shown to anyone, and a precreate makes no trade at Alipay until
+    // its QR is scanned (ALIPAY-M2.md §1), so it costs one call and nothing else.
+    const qrCode = await precreateQr(deps, { order: toMake, school });
     const order = await insertOrderWithQrPayment(
       deps.db,
-      {
-        orderNo,
-        schoolId: school.id,
-        terminalRef: terminal.id,
-        terminalId: terminal.terminalId,
-        outOrderNo: input.outOrderNo,
-        requestHash: hash,
-        items: input.items,
-        amountFen: input.amountFen,
-        subject: subjectOf(terminal, input.items),
-        ...moneyOf(terminal, input.amountFen),
-        expiresAt: new Date(now.getTime() + terminal.orderTimeoutSeconds * 1000),
-      },
+      { ...toMake, qrCode },
       qrOutTradeNo({ orderNo }),
       versions,
     );
-    if (order) return orderAnswer(deps, await withQr(deps, { order, terminal, school }), null);
+    if (order) return orderAnswer(deps, order, null);
     const answer = await repeat();
     if (answer) return answer;
     // Nothing made and no such order: the terminal or its school changed since they were read. Again,

@@ -26,7 +26,7 @@ export interface OrderContext {
   school: SchoolRow;
 }
 
-/** What a new order is made of (the rest are defaults: CREATED, no QR yet, nothing paid). */
+/** What a new order is made of (the rest are defaults: CREATED, nothing paid). */
 export type OrderToMake = Pick<
   NewTerminalOrder,
   | 'orderNo'
@@ -43,10 +43,12 @@ export type OrderToMake = Pick<
   | 'royaltyAccount'
   | 'royaltyFen'
   | 'royaltyTiming'
+  | 'qrCode'
 >;
 
 /**
- * The order and its 当面付 payment (seq 0, out_trade_no `qrOutTradeNo`) in one statement, committed together.
+ * The order (with its QR, when Alipay gave one) and its 当面付 payment (seq 0, out_trade_no `qrOutTradeNo`) in
+ * one statement, committed together.
  * Made only while the terminal and its school are ACTIVE and still the rows the caller read (`versions`):
  * the caller took the order's money fields, timeout and subject from them, possibly from a copy kept in
  * its process. Nothing is made (undefined) when (terminal, outOrderNo) exists already or the terminal or
@@ -65,6 +67,7 @@ export async function insertOrderWithQrPayment(
     royaltyAccount: order.royaltyAccount ?? null,
     royaltyFen: order.royaltyFen ?? null,
     royaltyTiming: order.royaltyTiming ?? null,
+    qrCode: order.qrCode ?? null,
     qrOutTradeNo,
     terminalVersion: versions.terminal,
     schoolVersion: versions.school,
@@ -76,12 +79,13 @@ const insertOrderQuery = preparedPerDatabase((db) => {
   const value = (name: string) => sql.placeholder(name);
   const made = db.$with('made', getTableColumns(terminalOrders)).as(sql`
     insert into terminal_orders (order_no, school_id, terminal_ref, terminal_id, out_order_no, request_hash, items,
-                                 amount_fen, subject, expires_at, seller_id, royalty_account, royalty_fen, royalty_timing)
+                                 amount_fen, subject, expires_at, seller_id, royalty_account, royalty_fen, royalty_timing,
+                                 qr_code)
     select ${value('orderNo')}::text, ${value('schoolId')}::uuid, ${value('terminalRef')}::uuid,
            ${value('terminalId')}::text, ${value('outOrderNo')}::text, ${value('requestHash')}::text,
            ${value('items')}::jsonb, ${value('amountFen')}::int, ${value('subject')}::text,
            ${value('expiresAt')}::timestamptz, ${value('sellerId')}::text, ${value('royaltyAccount')}::text,
-           ${value('royaltyFen')}::int, ${value('royaltyTiming')}::text
+           ${value('royaltyFen')}::int, ${value('royaltyTiming')}::text, ${value('qrCode')}::text
      where exists (select 1 from terminals t join schools s on s.id = t.school_id
                     where t.id = ${value('terminalRef')}::uuid and t.status = 'ACTIVE' and s.status = 'ACTIVE'
                       and t.xmin = ${value('terminalVersion')}::xid and s.xmin = ${value('schoolVersion')}::xid)
