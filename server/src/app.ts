@@ -111,12 +111,14 @@ export function buildApp(deps: Deps, options: AppOptions = {}): Koa {
   // First: every canteen swipe comes this way, the busiest route by far; a router it passed through first
   // would try each of its routes' patterns on every swipe (no other router has /gateway paths).
   mount(app, gatewayRoutes(deps));
+  // Second: Alipay's notifications, one per payment (each router before it reads the request's host and
+  // tries its patterns on every notification).
+  mount(app, notifyRoutes(deps));
   mount(app, healthRoutes(deps, isShuttingDown));
   // Before the mini-program routes: /api/v1/admin is its own audience with its own checks.
   mount(app, adminRoutes(deps));
   mount(app, metricsRoutes(deps));
   mount(app, miniappRoutes(deps));
-  mount(app, notifyRoutes(deps));
   mount(app, isvRoutes(deps));
   mount(app, crmRoutes(deps));
   mount(app, exportRoutes(deps));
