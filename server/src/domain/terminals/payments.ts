@@ -1,5 +1,6 @@
 import { and, eq, max } from 'drizzle-orm';
 import type { TerminalOrderPageView, TerminalPaymentView } from '../../../../shared/api.js';
+import { yuanToFen } from '../../../../shared/money.js';
 import type { Executor } from '../../db/client.js';
 import { terminalPayments } from '../../db/schema.js';
 import { ensureRefund } from '../../db/repos/withholding/refunds.js';
@@ -7,7 +8,6 @@ import {
   findOrderContext,
   findOrderContextByNo,
   findPaymentByOutTradeNo,
-  findPaymentContext,
   insertPayment,
   lockOrder,
   paymentsOfOrder,
@@ -16,7 +16,7 @@ import {
   updateOrder,
   updatePayment,
   type OrderContext,
-  type PaymentContext,
+  type SchoolOfPayment,
   type TerminalPaymentRow,
 } from '../../db/repos/terminals/orders.js';
 import { listLiveBindings } from '../../db/repos/cards/bindings.js';
@@ -91,7 +91,7 @@ export async function applyTerminalPayment(
       outcome: 'PAID',
       after: async () => {
         if (ctx.terminal.callbackUrl) wakeCallbacks(deps);
-        await closeOtherPayments(deps, ctx, others);
+        await closeOtherPayments(deps, ctx.school, others);
       },
     };
   }
@@ -116,13 +116,13 @@ export async function applyTerminalPayment(
 /** The trades nobody will need once the order is paid: closed so they cannot be paid too (best effort). */
 async function closeOtherPayments(
   deps: Deps,
-  ctx: Pick<PaymentContext, 'school'>,
+  school: SchoolOfPayment,
   others: Array<Pick<TerminalPaymentRow, 'id' | 'channel' | 'outTradeNo'>>,
 ) {
   if (!deps.alipay) return;
   for (const payment of others) {
     try {
-      const appAuthToken = deps.schools.appAuthToken(ctx.school);
+      const appAuthToken = deps.schools.appAuthToken(school);
       if (payment.channel === 'QR')
         await deps.alipay.cancelTrade({ outTradeNo: payment.outTradeNo, appAuthToken });
       else await deps.alipay.closeTrade({ outTradeNo: payment.outTradeNo, appAuthToken });
@@ -137,7 +137,7 @@ async function closeOtherPayments(
 }
 
 /** What Alipay's notification must say of an order's trade: its amount, and the account it pays into. */
-function expectedFacts(ctx: Pick<PaymentContext, 'order' | 'school'>) {
+function expectedFacts(ctx: OrderContext) {
   return {
     amountFen: ctx.order.amountFen,
     school: { ...ctx.school, alipaySellerId: collectingAccount(ctx.order, ctx.school) },
@@ -180,26 +180,31 @@ const terminalNotificationInTransaction: NotificationHandler = async (
 
 /**
  * The common case in one statement (the hot path of issue #15's benchmark): a payment confirmed while it
- * and its order are both still CREATED pays the order, recorded in notify_log by the same statement —
- * what applyTerminalPayment's PAID branch does — and the machine is told at once by this process. Undefined
- * for anything else, which the transaction decides.
+ * and its order are both still CREATED, with the facts checkTradeFacts asks for (the statement pays only
+ * when they hold), pays the order, recorded in notify_log by the same statement — what applyTerminalPayment's
+ * PAID branch does — and the machine is told at once by this process. Undefined for anything else, which
+ * the transaction decides (and rejects, when the facts are not the order's).
  */
 async function payOpenOrder(
   deps: Deps,
   form: Record<string, string>,
 ): Promise<NotificationResult | undefined> {
-  if (!isPaidStatus(form.trade_status)) return undefined;
-  const ctx = await findPaymentContext(deps.db, form.out_trade_no);
-  if (!ctx || ctx.payment.status !== 'CREATED' || ctx.order.status !== 'CREATED') return undefined;
-  if (checkTradeFacts(form, expectedFacts(ctx))) return undefined;
+  if (!isPaidStatus(form.trade_status) || !form.out_trade_no) return undefined;
+  let paidFen: number;
+  try {
+    paidFen = yuanToFen(form.total_amount ?? '');
+  } catch {
+    return undefined;
+  }
   const at = deps.clock.now();
-  const { callbackUrl, gatewayClientId } = ctx.terminal;
   const paid = await payOrderIfOpen(
     deps.db,
     {
-      orderId: ctx.order.id,
-      paymentId: ctx.payment.id,
-      callbackLeaseUntil: callbackUrl ? new Date(at.getTime() + CALLBACK_LEASE_MS) : null,
+      outTradeNo: form.out_trade_no,
+      paidFen,
+      sellerId: form.seller_id ?? null,
+      authAppId: form.auth_app_id || null,
+      callbackLeaseUntil: new Date(at.getTime() + CALLBACK_LEASE_MS),
     },
     { tradeNo: form.trade_no, buyerId: form.buyer_open_id ?? form.buyer_id ?? null, at },
     { form, isVerified: true, outcome: 'APPLIED', detail: 'PAID', at },
@@ -209,15 +214,15 @@ async function payOpenOrder(
     outcome: 'APPLIED',
     detail: 'PAID',
     after: async () => {
-      if (callbackUrl)
+      if (paid.callbackUrl)
         sendLeasedCallback(deps, {
           id: paid.order.id,
           order: paid.order,
-          callbackUrl,
-          client: ctx.clientSecretEnc ? { id: gatewayClientId, secretEnc: ctx.clientSecretEnc } : null,
-          paidWith: ctx.payment.channel,
+          callbackUrl: paid.callbackUrl,
+          client: paid.client,
+          paidWith: paid.paidWith,
         });
-      await closeOtherPayments(deps, ctx, paid.others);
+      await closeOtherPayments(deps, paid.school, paid.others);
     },
   };
 }

@@ -170,113 +170,95 @@ export async function findPaymentByOutTradeNo(
   return row;
 }
 
-/**
- * What a paid notification's common case is checked against and its callback signed with (payments.ts
- * payOpenOrder): the payment, its order, terminal and school, only the columns that path reads (the four
- * whole rows are over a hundred columns, and this read is once per order on the hot path).
- */
-export interface PaymentContext {
-  payment: Pick<TerminalPaymentRow, 'id' | 'status' | 'channel'>;
-  order: Pick<TerminalOrderRow, 'id' | 'status' | 'amountFen' | 'sellerId'>;
-  terminal: Pick<TerminalRow, 'callbackUrl' | 'gatewayClientId'>;
-  school: Pick<
-    SchoolRow,
-    'id' | 'updatedAt' | 'alipaySellerId' | 'alipayAuthAppId' | 'alipayAppAuthTokenEnc'
-  >;
-  clientSecretEnc: string | null;
+/** What the school's side of a paid order needs afterwards: its app_auth_token (SchoolConnections.appAuthToken). */
+export type SchoolOfPayment = Pick<SchoolRow, 'id' | 'updatedAt' | 'alipayAppAuthTokenEnc'>;
+
+/** A paid order as the common case leaves it, with what telling its machine and closing the rest need. */
+export interface PaidOpenOrder {
+  order: TerminalOrderRow;
+  /** The order's other payments still CREATED (to close), as of the statement's start. */
+  others: Array<Pick<TerminalPaymentRow, 'id' | 'channel' | 'outTradeNo'>>;
+  paidWith: TerminalPaymentRow['channel'];
+  callbackUrl: string | null;
+  client: { id: string; secretEnc: string } | null;
+  school: SchoolOfPayment;
 }
 
-/** A payment by its out_trade_no with what its paid notification needs, in one query. */
-export async function findPaymentContext(
-  db: Database,
-  outTradeNo: string,
-): Promise<PaymentContext | undefined> {
-  const [row] = await paymentContextQuery(db).execute({ outTradeNo });
-  return row;
-}
-
-const paymentContextQuery = preparedPerDatabase((db) =>
-  db
-    .select({
-      payment: {
-        id: terminalPayments.id,
-        status: terminalPayments.status,
-        channel: terminalPayments.channel,
-      },
-      order: {
-        id: terminalOrders.id,
-        status: terminalOrders.status,
-        amountFen: terminalOrders.amountFen,
-        sellerId: terminalOrders.sellerId,
-      },
-      terminal: { callbackUrl: terminals.callbackUrl, gatewayClientId: terminals.gatewayClientId },
-      school: {
-        id: schools.id,
-        updatedAt: schools.updatedAt,
-        alipaySellerId: schools.alipaySellerId,
-        alipayAuthAppId: schools.alipayAuthAppId,
-        alipayAppAuthTokenEnc: schools.alipayAppAuthTokenEnc,
-      },
-      // What signing the paid callback needs.
-      clientSecretEnc: gatewayClients.secretEnc,
-    })
-    .from(terminalPayments)
-    .innerJoin(terminalOrders, eq(terminalOrders.id, terminalPayments.orderId))
-    .innerJoin(terminals, eq(terminals.id, terminalOrders.terminalRef))
-    .innerJoin(schools, eq(schools.id, terminalOrders.schoolId))
-    .leftJoin(gatewayClients, eq(gatewayClients.id, terminals.gatewayClientId))
-    .where(eq(terminalPayments.outTradeNo, sql.placeholder('outTradeNo')))
-    .prepare('terminal_payment_context'),
-);
-
 /**
- * The common case of a confirmed payment, in one statement: while the order and this payment are both
- * still CREATED, the payment becomes PAID and pays the order, and the notification is recorded in
- * notify_log with it. When the terminal takes callbacks (`callbackLeaseUntil`), the callback is PENDING and
- * leased to the caller until then: it sends it at once, and the drainer takes it only if the lease runs
- * out. Locks the order row before the payment's, as applyTerminalPayment does. Undefined when either has
- * moved on (the caller then decides in a transaction); `others` are the order's other payments still
- * CREATED (to close), as of the statement's start.
+ * The common case of a confirmed payment, in one statement: while the payment (by out_trade_no) and its order
+ * are both still CREATED and the notification's facts are the order's — `paidFen` its amount; `sellerId` the
+ * account it collects into, when it has one; `authAppId` the school's authorized app, when both have one
+ * (checkTradeFacts' rules) — the payment becomes PAID and pays the order, and the notification is recorded
+ * in notify_log with it. When the terminal takes callbacks, the callback is PENDING and leased to the caller
+ * until `callbackLeaseUntil`: it sends it at once, and the drainer takes it only if the lease runs out.
+ * Locks the order row before the payment's, as applyTerminalPayment does. Undefined when anything differs
+ * (the caller then decides in a transaction, which also rejects facts that do not match).
  */
 export async function payOrderIfOpen(
   db: Database,
-  target: { orderId: string; paymentId: string; callbackLeaseUntil: Date | null },
+  target: {
+    outTradeNo: string;
+    paidFen: number;
+    sellerId: string | null;
+    authAppId: string | null;
+    callbackLeaseUntil: Date;
+  },
   paid: { tradeNo: string; buyerId: string | null; at: Date },
   notification: NotificationEntry,
-): Promise<
-  | { order: TerminalOrderRow; others: Array<Pick<TerminalPaymentRow, 'id' | 'channel' | 'outTradeNo'>> }
-  | undefined
-> {
+): Promise<PaidOpenOrder | undefined> {
   const [row] = await payOrderQuery(db).execute({
     ...target,
     ...paid,
     ...notificationValues(notification),
   });
   if (!row) return undefined;
-  const { others, ...order } = row;
-  return { order, others };
+  const { others, paidWith, callbackUrl, clientId, secretEnc, schoolUpdatedAt, tokenEnc, ...order } = row;
+  return {
+    order,
+    others,
+    paidWith,
+    callbackUrl,
+    client: clientId && secretEnc ? { id: clientId, secretEnc } : null,
+    school: { id: order.schoolId, updatedAt: schoolUpdatedAt, alipayAppAuthTokenEnc: tokenEnc },
+  };
 }
 
 const payOrderQuery = preparedPerDatabase((db) => {
   const value = (name: string) => sql.placeholder(name);
   const openOrder = db.$with('open_order', {}).as(sql`
-    select id from terminal_orders where id = ${value('orderId')}::uuid and status = 'CREATED' for update`);
+    select o.id, p.id as payment_id, p.channel, nullif(t.callback_url, '') as callback_url,
+           g.id as client_id, g.secret_enc, s.updated_at as school_updated_at,
+           s.alipay_app_auth_token_enc as token_enc
+      from terminal_payments p
+      join terminal_orders o on o.id = p.order_id
+      join terminals t on t.id = o.terminal_ref
+      join schools s on s.id = o.school_id
+      left join gateway_clients g on g.id = t.gateway_client_id
+     where p.out_trade_no = ${value('outTradeNo')}::text and p.status = 'CREATED' and o.status = 'CREATED'
+       and o.amount_fen = ${value('paidFen')}::int
+       and (coalesce(o.seller_id, s.alipay_seller_id, '') = ''
+            or coalesce(o.seller_id, s.alipay_seller_id) = ${value('sellerId')}::text)
+       and (coalesce(s.alipay_auth_app_id, '') = '' or ${value('authAppId')}::text is null
+            or s.alipay_auth_app_id = ${value('authAppId')}::text)
+       for update of o`);
   const moved = db.$with('moved', {}).as(sql`
     update terminal_payments
        set status = 'PAID', alipay_trade_no = ${value('tradeNo')}::text, buyer_id = ${value('buyerId')}::text,
            paid_at = ${value('at')}::timestamptz, updated_at = ${value('at')}::timestamptz
-     where id = ${value('paymentId')}::uuid and status = 'CREATED' and exists (select 1 from open_order)
+     where id = (select payment_id from open_order) and status = 'CREATED'
     returning id`);
   const paidOrder = db.$with('paid', getTableColumns(terminalOrders)).as(sql`
     update terminal_orders
-       set status = 'PAID', paid_payment_id = ${value('paymentId')}::uuid, paid_at = ${value('at')}::timestamptz,
+       set status = 'PAID', paid_payment_id = (select id from moved), paid_at = ${value('at')}::timestamptz,
            updated_at = ${value('at')}::timestamptz,
-           callback_status = case when ${value('callbackLeaseUntil')}::timestamptz is null then callback_status
+           callback_status = case when (select callback_url from open_order) is null then callback_status
                                   else 'PENDING' end,
-           callback_next_at = coalesce(${value('callbackLeaseUntil')}::timestamptz, callback_next_at)
+           callback_next_at = case when (select callback_url from open_order) is null then callback_next_at
+                                   else ${value('callbackLeaseUntil')}::timestamptz end
      where id in (select id from open_order) and exists (select 1 from moved)
     returning *`);
   const recorded = db.$with('recorded', {}).as(recordNotificationIf(sql`exists (select 1 from paid)`));
+  const open = (column: string) => sql.raw(`(select ${column} from open_order)`);
   return db
     .with(openOrder, moved, paidOrder, recorded)
     .select({
@@ -284,8 +266,14 @@ const payOrderQuery = preparedPerDatabase((db) => {
       others: sql<Array<Pick<TerminalPaymentRow, 'id' | 'channel' | 'outTradeNo'>>>`
         coalesce((select json_agg(json_build_object('id', id, 'channel', channel, 'outTradeNo', out_trade_no))
                     from terminal_payments
-                   where order_id = ${value('orderId')}::uuid and id <> ${value('paymentId')}::uuid
+                   where order_id = (select id from open_order) and id <> (select id from moved)
                      and status = 'CREATED'), '[]')`,
+      paidWith: sql<TerminalPaymentRow['channel']>`${open('channel')}`,
+      callbackUrl: sql<string | null>`${open('callback_url')}`,
+      clientId: sql<string | null>`${open('client_id')}`,
+      secretEnc: sql<string | null>`${open('secret_enc')}`,
+      schoolUpdatedAt: sql`${open('school_updated_at')}`.mapWith(schools.updatedAt),
+      tokenEnc: sql<string | null>`${open('token_enc')}`,
     })
     .from(paidOrder)
     .prepare('terminal_order_pay');
