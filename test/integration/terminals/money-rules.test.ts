@@ -637,6 +637,22 @@ describe('terminal money rules, one at a time', function () {
         (await run(paidForm(order, qr, { seller_id: '2088000000000000' }))).outcome,
         'REJECTED_SELLER',
       );
+      // A school authorized to an app (ISV mode): a notification naming another app is not its own.
+      const { pool } = deps();
+      await pool.query(`update schools set alipay_auth_app_id = '2021000000000001' where id = $1`, [
+        stack.school.id,
+      ]);
+      try {
+        assert.equal(
+          (await run(paidForm(order, qr, { auth_app_id: '2021000000000009' }))).outcome,
+          'REJECTED_APP',
+        );
+      } finally {
+        await pool.query('update schools set alipay_auth_app_id = $1 where id = $2', [
+          stack.school.alipayAuthAppId,
+          stack.school.id,
+        ]);
+      }
       assert.deepEqual(await run(paidForm(order, qr, { trade_status: 'WAIT_BUYER_PAY' })), {
         outcome: 'IGNORED',
         detail: 'WAIT_BUYER_PAY',
