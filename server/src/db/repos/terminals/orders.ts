@@ -192,7 +192,9 @@ export interface PaidOpenOrder {
  * in notify_log with it. When the terminal takes callbacks, the callback is PENDING and leased to the caller
  * until `callbackLeaseUntil`: it sends it at once, and the drainer takes it only if the lease runs out.
  * Locks the order row before the payment's, as applyTerminalPayment does. Undefined when anything differs
- * (the caller then decides in a transaction, which also rejects facts that do not match).
+ * (the caller then decides in a transaction, which also rejects facts that do not match). The facts
+ * conditions must stay no looser than checkTradeFacts (domain/notify/notifications.ts): a rule added there
+ * needs its condition here, or this statement would pay what that function rejects.
  */
 export async function payOrderIfOpen(
   db: Database,
