@@ -133,7 +133,11 @@ export function applyNotification(
   });
 }
 
-/** Same amount, seller and merchant app as the order's school (ALIPAY.md §3.3). */
+/**
+ * Same amount, seller and merchant app as the order's school (ALIPAY.md §3.3). Terminal payments' one-statement
+ * path checks the same facts in SQL (repos/terminals/orders.ts payOrderIfOpen): a rule added here needs its
+ * condition there.
+ */
 export function checkTradeFacts(
   form: Record<string, string>,
   expected: { amountFen: number; school: Pick<SchoolRow, 'alipaySellerId' | 'alipayAuthAppId'> },
