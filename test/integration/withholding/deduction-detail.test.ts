@@ -81,6 +81,19 @@ describe('what the POS gateway shows of a swipe', () => {
       reversal: null,
     });
     assert.ok(times.collectedAt, 'collected_at is stored');
+    // The attempts log keeps Alipay's answer as it came: its code and sub-code (none on the payment).
+    const { rows } = await stack.app.deps.pool.query(
+      `select a.alipay_code, a.alipay_sub_code from deduction_attempts a
+         join deductions d on d.id = a.deduction_id where d.deduction_no = $1 order by a.id`,
+      [answer.body.deductionId],
+    );
+    assert.deepEqual(
+      rows.map((row) => [row.alipay_code, row.alipay_sub_code]),
+      [
+        ['40004', 'ACQ.SELLER_BALANCE_NOT_ENOUGH'],
+        [null, null],
+      ],
+    );
   });
 
   it('shows a reversed collected swipe with when the reversal was asked and that its refund went through', async () => {

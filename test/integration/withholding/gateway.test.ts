@@ -255,6 +255,41 @@ describe('deciding a swipe at once (decline reasons, DESIGN §6.2)', () => {
     }
   });
 
+  /** campus_deduction_decisions_total on /metrics, by its labels. */
+  async function decisionCounts(): Promise<Map<string, number>> {
+    const res = await request('GET', `${stack.app.url}/metrics`);
+    assert.equal(res.status, 200);
+    const counts = new Map<string, number>();
+    for (const match of res.text.matchAll(/^campus_deduction_decisions_total\{(.*)\} (\d+)$/gm))
+      counts.set(match[1], Number(match[2]));
+    return counts;
+  }
+
+  it('counts each decision once on /metrics, by decision and decline reason: a repeated txnNo is not counted again', async () => {
+    const payer = await signedPayer(stack);
+    const { card } = await userWithCard(stack);
+    const before = await decisionCounts();
+    const approved = sale(payer.card.cardNo, 210);
+    assert.equal((await gateway.deduct(approved)).body.decision, 'APPROVED');
+    await decline(sale(card.cardNo, 220), 'NOT_BOUND');
+    assert.equal(
+      (await gateway.deduct(approved)).body.decision,
+      'APPROVED',
+      'the repeat gets its first answer',
+    );
+    const after = await decisionCounts();
+    const added = (labels: string) => (after.get(labels) ?? 0) - (before.get(labels) ?? 0);
+    assert.deepEqual(
+      [added('decision="APPROVED",reason=""'), added('decision="DECLINED",reason="NOT_BOUND"')],
+      [1, 1],
+    );
+    assert.equal(
+      [...after.values()].reduce((a, b) => a + b, 0) - [...before.values()].reduce((a, b) => a + b, 0),
+      2,
+      'nothing else counted',
+    );
+  });
+
   it('records one deduction for 100 concurrent requests with one txnNo, and charges it once', async () => {
     const payer = await signedPayer(stack);
     const body = sale(payer.card.cardNo, 450);

@@ -6,6 +6,8 @@ import {
   releaseLeases,
 } from '../../../server/src/db/repos/withholding/deductions.js';
 import { collectDeduction } from '../../../server/src/domain/withholding/deduction-collection.js';
+import { collectDeductionNow } from '../../../server/src/domain/withholding/deduction-exceptions.js';
+import { TEST_OPERATOR } from '../../support/admins.js';
 import { startStack, type Stack } from '../../support/stack.js';
 import {
   chargesOf,
@@ -138,6 +140,53 @@ describe('deductions a collector claimed but never sent', () => {
   const rowOf = async (txnNo: string) =>
     (await findDeductionByTxn(stack.app.deps.db, stack.school.id, txnNo))!;
 
+  it('asks Alipay first when staff collect now a swipe whose last charge got no answer: found paid, COLLECTED without another trade.pay', async () => {
+    const payer = await signedPayer();
+    const approved = await approve(payer.card.cardNo, 760);
+    // A refusal that may pass: RETRYING, due again only in a minute.
+    await stack.alipay.control.injectApiFault({
+      method: 'alipay.trade.pay',
+      times: 1,
+      error: { subCode: 'ACQ.SELLER_BALANCE_NOT_ENOUGH' },
+    });
+    assert.equal((await collectorTurn(approved.txnNo)).status, 'RETRYING');
+    const id = (await rowOf(approved.txnNo)).id;
+    const collectNow = () => collectDeductionNow(stack.app.deps, TEST_OPERATOR, stack.school.id, id);
+
+    // Staff collect now; the charge goes through at Alipay but its answer is lost, and so is the query's.
+    await stack.alipay.control.injectApiFault({
+      method: 'alipay.trade.pay',
+      times: 1,
+      hangMs: 800,
+      applyEffect: true,
+    });
+    await stack.alipay.control.injectApiFault({
+      method: 'alipay.trade.query',
+      times: 1,
+      error: { subCode: 'ACQ.SYSTEM_ERROR' },
+    });
+    assert.deepEqual((await collectNow()).status, 'RETRYING');
+    const open = await rowOf(approved.txnNo);
+    assert.deepEqual([open.chargeState, open.attempts], ['UNKNOWN', 2], 'two trade.pay calls so far');
+
+    // Collect now again: the open charge is asked about, found paid, and not charged a second time.
+    const done = await collectNow();
+    assert.deepEqual([done.changed, done.status], [true, 'COLLECTED']);
+    const row = await rowOf(approved.txnNo);
+    assert.deepEqual(
+      [row.attempts, row.reversedAt],
+      [2, null],
+      'no third trade.pay; collected, not reversed',
+    );
+    const { rows: attempts } = await stack.app.deps.pool.query(
+      'select outcome from deduction_attempts where deduction_id = $1 order by id',
+      [id],
+    );
+    assert.equal(attempts.at(-1).outcome, 'PAID_ON_POLL');
+    const { trades, paid } = await chargesOf(stack, approved.deductionId);
+    assert.deepEqual([trades.length, paid.length], [1, 1]);
+  });
+
   it('gives back every row of a stopping collector at once, only while its lease is ours, unmarking only rows never sent', async () => {
     const payer = await signedPayer();
     // Left marked by a collector killed before its trade.pay: claimed again below, not fresh (queried first).
@@ -155,9 +204,11 @@ describe('deductions a collector claimed but never sent', () => {
     const other = await approve(payer.card.cardNo, 140);
     const [taken] = (await claimAll(60_000)).filter((row) => row.txnNo === other.txnNo);
     const stale = { ...taken, leaseUntil: new Date(taken.leaseUntil!.getTime() - 30_000) };
+    // A row no collector holds (no lease): nothing to give back.
+    const unheld = await approve(payer.card.cardNo, 150);
 
-    await releaseLeases(stack.app.deps.db, [...mine, stale]);
-    const after = await Promise.all([crashed, first, second, other].map((a) => rowOf(a.txnNo)));
+    await releaseLeases(stack.app.deps.db, [...mine, stale, await rowOf(unheld.txnNo)]);
+    const after = await Promise.all([crashed, first, second, other, unheld].map((a) => rowOf(a.txnNo)));
     assert.deepEqual(
       after.map((row) => [row.leaseUntil, row.chargeState]),
       [
@@ -165,6 +216,7 @@ describe('deductions a collector claimed but never sent', () => {
         [null, null],
         [null, null],
         [taken.leaseUntil, 'UNKNOWN'],
+        [null, null],
       ],
     );
   });

@@ -1,9 +1,13 @@
 import assert from 'node:assert/strict';
 import pg from 'pg';
-import { findDeductionByTxn } from '../../../server/src/db/repos/withholding/deductions.js';
+import {
+  findDeductionByTxn,
+  findUnrefundedReversals,
+} from '../../../server/src/db/repos/withholding/deductions.js';
 import { collectDeduction } from '../../../server/src/domain/withholding/deduction-collection.js';
 import { eventually } from '../../support/http.js';
 import { startStack, type Stack } from '../../support/stack.js';
+import { userWithCard } from '../student/helpers.js';
 import {
   chargesOf,
   claimAsCollector,
@@ -106,6 +110,25 @@ describe('reversing a swipe the collectors have had in hand', () => {
     assert.deepEqual([detail.status, detail.reversal.refund], ['REVERSED', 'NOT_NEEDED']);
   });
 
+  it('wakes the collectors for an approval only: not for a decline, nor for a repeat of an approved txnNo', async () => {
+    const payer = await signedPayerWithoutWorker(stack);
+    const approved = sale(payer.card.cardNo, 470);
+    assert.equal((await gateway.deduct(approved)).body.decision, 'APPROVED');
+    await eventually(async () => wakeUps.length === 1, { message: 'the approval wakes them' });
+    const { card } = await userWithCard(stack);
+    const declined = await gateway.deduct(sale(card.cardNo, 470));
+    assert.deepEqual([declined.body.decision, declined.body.reason], ['DECLINED', 'NOT_BOUND']);
+    assert.equal(
+      (await gateway.deduct(approved)).body.decision,
+      'APPROVED',
+      'the repeat gets its first answer',
+    );
+    // A wake-up of either would have been sent before its answer: a marker sent now comes after it.
+    await stack.app.deps.pool.query(`select pg_notify('deductions_due', 'marker')`);
+    await eventually(async () => wakeUps.includes('marker'));
+    assert.deepEqual(wakeUps, ['', 'marker'], "one wake-up, the approval's");
+  });
+
   it('voids a swipe nothing was charged for at once, without waking the collectors', async () => {
     const payer = await signedPayerWithoutWorker(stack);
     const approved = await approve(payer, 490);
@@ -122,7 +145,7 @@ describe('reversing a swipe the collectors have had in hand', () => {
     assert.deepEqual(wakeUps, ['marker'], 'nothing for the collectors to do');
   });
 
-  it('refunds a reversed swipe that a repayment settled at once, on the repayment trade that paid it', async () => {
+  it('refunds a reversed swipe that a repayment settled, on the repayment trade that paid it; PENDING and left to the refund sweep while Alipay has not answered', async () => {
     const payer = await signedPayerWithoutWorker(stack);
     const approved = await approve(payer, 840);
     // Alipay refuses the charge for good: the swipe is owed (ARREARS), and the payer repays it.
@@ -137,6 +160,23 @@ describe('reversing a swipe the collectors have had in hand', () => {
     assert.equal(repay.status, 201, repay.text);
     await stack.alipay.control.payTrade({ tradeNO: repay.body.tradeNo, userId: payer.user.userId });
     await eventually(async () => (await stored(approved.txnNo)).status === 'SETTLED');
+    const id = (await findDeductionByTxn(stack.app.deps.db, stack.school.id, approved.txnNo))!.id;
+    const swept = async () =>
+      (await findUnrefundedReversals(stack.app.deps.db, new Date(), 1_000)).some((row) => row.id === id);
+    assert.equal(await swept(), false, 'no reversal asked yet');
+
+    // The first refund gets no answer: still SETTLED, its refund PENDING, and the sweep's to finish.
+    await stack.alipay.control.injectApiFault({
+      method: 'alipay.trade.refund',
+      times: 1,
+      error: { subCode: 'ACQ.SYSTEM_ERROR' },
+    });
+    const pending = await gateway.reverse(approved.txnNo);
+    assert.deepEqual(
+      [pending.status, pending.body.status, pending.body.reversal.refund],
+      [200, 'SETTLED', 'PENDING'],
+    );
+    assert.equal(await swept(), true, 'the refund sweep finds it');
 
     const reversed = await gateway.reverse(approved.txnNo);
     assert.deepEqual(
@@ -146,6 +186,8 @@ describe('reversing a swipe the collectors have had in hand', () => {
     const { trades } = await stack.alipay.control.ledger({});
     const repaid = trades.find((t) => t.tradeNo === repay.body.tradeNo)!;
     assert.equal(repaid.refundedFen, 840);
+    assert.equal(repaid.refunds.length, 1, 'refunded once, under one request number');
+    assert.equal(await swept(), false, 'nothing left for the sweep');
     assert.equal(
       (await findDeductionByTxn(stack.app.deps.db, stack.school.id, approved.txnNo))!.refundOutRequestNo,
       `${approved.deductionId}_R`,
