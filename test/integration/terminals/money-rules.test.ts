@@ -220,6 +220,39 @@ describe('terminal money rules, one at a time', function () {
       assert.deepEqual([row.amount_fen, row.reason], [1_200, 'nothing was dispensed']);
     });
 
+    it('takes a FAILED report with an empty list of lines as nothing given out: the whole order refunded', async () => {
+      const { order } = await paidByQr(machine, [COLA, CHIPS]);
+      const answer = await machine.reportDispensed(order.outOrderNo, { result: 'FAILED', failedItems: [] });
+      assert.deepEqual([answer.body.dispense?.result, answer.body.dispense?.refundFen], ['FAILED', 1_200]);
+      const row = await refundOf(`${order.orderNo}D`);
+      assert.deepEqual([row.amount_fen, row.reason], [1_200, 'nothing was dispensed']);
+    });
+
+    it('takes an operator’s share paid with the trade (ON_PAYMENT) back in proportion from the failed part, and plans no split after dispensing', async () => {
+      const operator = await stack.alipay.control.createMerchant({ name: '出货分账运营商' });
+      const royaltyMachine = await vendingMachine(stack, {
+        moneyMode: 'ROYALTY',
+        royalty: { account: operator.accountId, bps: 3_000, timing: 'ON_PAYMENT' },
+      });
+      try {
+        const { order } = await paidByQr(royaltyMachine, [COLA, CHIPS]);
+        await royaltyMachine.reportDispensed(order.outOrderNo, {
+          result: 'FAILED',
+          failedItems: [{ index: 1, quantity: 2 }],
+        });
+        // 30 % of 1,200 fen is 360, paid with the trade; 900 fen refunded takes back 360 × 900 / 1,200 = 270.
+        const refund = await refundOf(`${order.orderNo}D`);
+        assert.deepEqual(
+          [refund.amount_fen, refund.royalty_returns],
+          [900, [{ account: operator.accountId, amountFen: 270 }]],
+        );
+        const row = await orderOf(order.orderNo);
+        assert.deepEqual([row.settle_status, row.settle_fen, row.settle_out_request_no], [null, null, null]);
+      } finally {
+        await royaltyMachine.stop();
+      }
+    });
+
     it('refuses a report naming a line that is not there, twice, or more than was bought, naming the field', async () => {
       const { order } = await paidByQr(machine, [COLA, CHIPS]);
       const cases: Array<[Array<{ index: number; quantity: number }>, string, RegExp]> = [
@@ -271,6 +304,13 @@ describe('terminal money rules, one at a time', function () {
       let row = await afterAttempt(`${order.orderNo}D`, 1);
       assert.deepEqual([row.status, row.last_error], ['PENDING', 'ACQ.SYSTEM_ERROR']);
       assertDelay(row, RETRY[0]);
+      // The next attempt is the refund job's, for this refund, at that time.
+      const { rows: jobs } = await deps().pool.query(
+        `select data->>'refundId' as refund_id from agenda_jobs
+          where name = 'terminal.refund' and data->>'refundId' = $1 and next_run_at = $2`,
+        [row.id, row.next_attempt_at],
+      );
+      assert.equal(jobs.length, 1, 'the refund job is scheduled for this refund');
       row = await attemptRefundWhenDue(row);
       assert.deepEqual([row.status, row.attempts], ['PENDING', 2]);
       assertDelay(row, RETRY[1]);

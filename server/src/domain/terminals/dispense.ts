@@ -96,6 +96,7 @@ export async function recordDispense(
       : {}),
     updatedAt: now,
   });
+  // Stryker disable next-line BooleanLiteral: equivalent — waking the settle job for an order with no split due costs one empty run: claimSettlement takes only a PENDING or SENT settlement
   const settle = settlement?.due ?? false;
   if (refundFen === 0) return { order: updated, refundId: null, settle };
   const paidWith = await findPaymentById(tx, order.paidPaymentId!);
@@ -130,6 +131,7 @@ function settlementAfterDispense(
 
 export async function startDispenseWork(deps: Deps, recorded: DispenseRecorded): Promise<void> {
   if (recorded.refundId) await wakeTerminalWork(deps, { refundId: recorded.refundId });
+  // Stryker disable next-line ConditionalExpression: equivalent — waking the settle job for an order with no split due costs one empty run: claimSettlement takes only a PENDING or SENT settlement (the `false` variant, disabled with it, is killed by the split tests)
   if (recorded.settle) await wakeSettlement(deps, recorded.order.id);
 }
 
@@ -149,6 +151,7 @@ export async function reportDispense(
     if (order.status !== 'PAID') throw new DomainError('ORDER_NOT_PAID');
     if (order.dispenseResult) {
       if (!sameLines(order.failedItems, lines)) throw new DomainError('DISPENSE_CONFLICT');
+      // Stryker disable next-line BooleanLiteral: equivalent — waking the settle job for an order with no split due costs one empty run: claimSettlement takes only a PENDING or SENT settlement
       return { order, refundId: null, settle: false };
     }
     return recordDispense(tx, order, lines, now);
