@@ -345,6 +345,19 @@ describe('terminal money rules, one at a time', function () {
       );
     });
 
+    it('keeps the first 500 characters of a refusal’s reason as the refund’s last error', async () => {
+      const { order } = await paidByQr(machine);
+      const subCode = `ACQ.${'X'.repeat(600)}`;
+      await stack.alipay.control.injectApiFault({
+        method: 'alipay.trade.refund',
+        times: 1,
+        error: { subCode },
+      });
+      await machine.reportDispensed(order.outOrderNo, { result: 'FAILED' });
+      const row = await afterAttempt(`${order.orderNo}D`, 1);
+      assert.deepEqual([row.status, row.last_error], ['FAILED', subCode.slice(0, 500)]);
+    });
+
     it('asks Alipay before taking a refusal that follows an unanswered attempt: refunded there is SUCCEEDED, once', async () => {
       const { order, buyer } = await paidByQr(machine);
       const paid = await balanceOf(buyer.userId);
