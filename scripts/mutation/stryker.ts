@@ -6,7 +6,7 @@
  * `-- --ignore-static recharge` skips the static mutants (each needs the module's whole test list);
  * `-- --force recharge` tests every mutant again and rewrites the incremental file (a static mutant has no
  * covering tests recorded, so incremental mode reuses its old result until its own line changes, even when
- * tests that would kill it were added since).
+ * tests that would kill it were added since); `-- --summary` runs nothing and prints the recorded figures.
  *
  * Last line: one JSON object, `mutation_score` over all modules (killed + timeout over killed + timeout +
  * survived + no coverage) and `per_module`, from each module's latest results (run now or recorded).
@@ -93,11 +93,19 @@ function recordedStatuses(module: MoneyModule): string[] | null {
 async function main(): Promise<void> {
   const ignoreStatic = process.argv.includes('--ignore-static');
   const force = process.argv.includes('--force');
-  const asked = process.argv.slice(2).filter((a) => a !== '--ignore-static' && a !== '--force');
+  // --summary runs nothing: the figures of the recorded results files only.
+  const summaryOnly = process.argv.includes('--summary');
+  const asked = process.argv
+    .slice(2)
+    .filter((a) => a !== '--ignore-static' && a !== '--force' && a !== '--summary');
   const unknown = asked.filter((a) => !MONEY_MODULES.some((m) => m.name === a));
   if (unknown.length)
     throw new Error(`unknown module(s) ${unknown.join(', ')}; known: ${MONEY_MODULES.map((m) => m.name)}`);
-  const toRun = asked.length ? MONEY_MODULES.filter((m) => asked.includes(m.name)) : MONEY_MODULES;
+  const toRun = summaryOnly
+    ? []
+    : asked.length
+      ? MONEY_MODULES.filter((m) => asked.includes(m.name))
+      : MONEY_MODULES;
   fs.mkdirSync(INCREMENTAL_DIR, { recursive: true });
   // One PostgreSQL per test-runner process instead of one per mutant (test/support/db.ts).
   process.env.TEST_KEEP_CLUSTER = '1';
