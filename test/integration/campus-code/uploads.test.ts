@@ -99,6 +99,11 @@ describe('campus-code uploads from campus devices', () => {
         ['ACCEPTED', null, false],
       ],
     );
+    // A first answer names the status its payment was stored with, and only a repeat names a first result.
+    assert.deepEqual(
+      answer.results.map((r) => [r.status, 'firstResult' in r]),
+      answer.results.map((r) => [r.result === 'ACCEPTED' ? 'PENDING' : r.result, false]),
+    );
     assert.deepEqual(answer.counts, {
       ACCEPTED: 3,
       DUPLICATE: 0,
@@ -191,6 +196,22 @@ describe('campus-code uploads from campus devices', () => {
     );
     const [later] = (await upload([{ ...code(), txnNo: payment.txnNo }])).results;
     assert.deepEqual([later.result, later.reason, later.paymentNo], ['REJECTED', 'TXN_CONFLICT', undefined]);
+  });
+
+  it('answers a repeat inside one batch of a payment whose code was taken before with DUPLICATE_CODE', async () => {
+    const taken = code();
+    assert.equal((await upload([taken])).results[0].result, 'ACCEPTED');
+    const elsewhere = { ...taken, txnNo: deviceTxnNo(), terminalId: 'POS-CC-02' };
+    const answer = await upload([code(), elsewhere, elsewhere]);
+    assert.deepEqual(
+      answer.results.map((r) => [r.txnNo, r.result, r.firstResult ?? null, r.status]),
+      [
+        [answer.results[0].txnNo, 'ACCEPTED', null, 'PENDING'],
+        [elsewhere.txnNo, 'DUPLICATE_CODE', null, 'DUPLICATE_CODE'],
+        [elsewhere.txnNo, 'DUPLICATE', 'DUPLICATE_CODE', 'DUPLICATE_CODE'],
+      ],
+    );
+    assert.equal(answer.results[2].paymentNo, answer.results[1].paymentNo);
   });
 
   it('accepts each payment exactly once when 100 uploads of one batch race', async () => {
