@@ -234,6 +234,27 @@ describe('campus-code uploads from campus devices', () => {
     assert.equal(rows[0].n, batch.length);
   });
 
+  it('stores a payment whose code was taken once as DUPLICATE_CODE when its batch races, and answers each upload so', async () => {
+    const taken = Array.from({ length: 20 }, () => code());
+    assert.equal((await upload(taken)).counts.ACCEPTED, taken.length);
+    const other = await gatewayFor(stack);
+    const batch = taken.map((p) => ({ ...p, txnNo: deviceTxnNo(), terminalId: 'POS-CC-02' }));
+    const answers = await Promise.all(Array.from({ length: 50 }, () => upload(batch, other)));
+    for (const [i, payment] of batch.entries()) {
+      const results = answers.map((a) => a.results[i]);
+      assert.equal(
+        results.filter((r) => r.result === 'DUPLICATE_CODE').length,
+        1,
+        `${payment.txnNo} stored once`,
+      );
+      assert.ok(
+        results.every((r) => r.result === 'DUPLICATE_CODE' || r.firstResult === 'DUPLICATE_CODE'),
+        `${payment.txnNo}: ${JSON.stringify(results.map((r) => [r.result, r.firstResult]))}`,
+      );
+      assert.equal(new Set(results.map((r) => r.paymentNo)).size, 1);
+    }
+  });
+
   it('accepts one code once when two devices upload it at the same moment', async () => {
     const other = await gatewayFor(stack);
     const payments = Array.from({ length: 10 }, () => code());
