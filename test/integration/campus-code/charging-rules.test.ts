@@ -254,6 +254,23 @@ describe('campus-code charges: retries, holds and the code’s 10 days', () => {
     });
   });
 
+  it('keeps a payment PENDING or RETRYING as it was while a charge of unknown outcome stays open', async () => {
+    // Alipay answers the charge and the query that follows it with a system error: the charge stays open.
+    const unknownOutcome = async (payment: ClaimedCampusCodePayment) => {
+      for (const method of ['alipay.trade.pay', 'alipay.trade.query'])
+        await stack.alipay.control.injectApiFault({
+          method,
+          times: 1,
+          error: { subCode: 'ACQ.SYSTEM_ERROR' },
+        });
+      const { attempt } = await attemptAt(payment, Date.now());
+      return [attempt.status, attempt.chargeState, attempt.usesRetrySlot ?? false];
+    };
+    assert.deepEqual(await unknownOutcome(await claimed(10_000)), ['PENDING', 'UNKNOWN', false]);
+    const retrying = { ...(await claimed(10_000)), status: 'RETRYING' as const, retriesUsed: 1 };
+    assert.deepEqual(await unknownOutcome(retrying), ['RETRYING', 'UNKNOWN', false]);
+  });
+
   it('answers nothing for an attempt whose lease was lost before it could be recorded', async () => {
     const payment = await claimed(10_000);
     const outcome = await chargeCampusCodePayment(deps(), payment, {
