@@ -271,6 +271,31 @@ describe('campus-code charges: retries, holds and the code’s 10 days', () => {
     assert.deepEqual(await unknownOutcome(retrying), ['RETRYING', 'UNKNOWN', false]);
   });
 
+  it('logs a paid payment as paid and a failed one as failed with its code, and neither as the other', async () => {
+    const logged = async (payment: ClaimedCampusCodePayment, atMs: number) => {
+      const lines: string[] = [];
+      const record = (level: string) => (message: string, meta?: { code?: string }) => {
+        lines.push([level, message, meta?.code].filter(Boolean).join(' '));
+        return logger;
+      };
+      const logger = Object.assign(Object.create(deps().logger), {
+        info: record('info'),
+        warn: record('warn'),
+        error: record('error'),
+      });
+      await chargeCampusCodePayment({ ...deps(), logger, clock: { now: () => new Date(atMs) } }, payment, {
+        school: { ...stack.school, retryScheduleSeconds: SCHEDULE },
+        finishAttempt: async () => true,
+      });
+      return lines;
+    };
+    assert.deepEqual(await logged(await claimed(10_000), Date.now()), ['info campus-code payment paid']);
+    const broke = { ...(await claimed(0)), retriesUsed: SCHEDULE.length };
+    assert.deepEqual(await logged(broke, broke.generatedAt!.getTime() + 3_600_000), [
+      'warn campus-code payment failed ACQ.BUYER_BALANCE_NOT_ENOUGH',
+    ]);
+  });
+
   it('answers nothing for an attempt whose lease was lost before it could be recorded', async () => {
     const payment = await claimed(10_000);
     const outcome = await chargeCampusCodePayment(deps(), payment, {
