@@ -296,6 +296,30 @@ describe('campus-code charges: retries, holds and the code’s 10 days', () => {
     ]);
   });
 
+  it('gives up a code past its end also on a retry with nothing open, but first asks about a charge still open, keeping its last error', async () => {
+    const payment = await claimed(10_000);
+    const retry = {
+      ...payment,
+      isFreshCharge: false,
+      chargeState: null,
+      status: 'RETRYING' as const,
+      lastErrorCode: 'ACQ.BUYER_BALANCE_NOT_ENOUGH',
+    };
+    const expired = await attemptAt(retry, endOf(payment));
+    assert.deepEqual([expired.outcome, expired.attempt.isPayCall], ['CODE_EXPIRED', false]);
+    // Its charge was left open (unknown outcome): it may have taken the money, so Alipay is asked first.
+    const open = {
+      ...retry,
+      chargeState: 'UNKNOWN' as const,
+      chargeOpenSince: new Date(endOf(payment) - 60_000),
+    };
+    const resolved = await attemptAt(open, endOf(payment));
+    assert.deepEqual(
+      [resolved.outcome, resolved.attempt.isPayCall, resolved.attempt.status, resolved.attempt.lastErrorCode],
+      ['NO_TRADE', false, 'RETRYING', 'ACQ.BUYER_BALANCE_NOT_ENOUGH'],
+    );
+  });
+
   it('answers nothing for an attempt whose lease was lost before it could be recorded', async () => {
     const payment = await claimed(10_000);
     const outcome = await chargeCampusCodePayment(deps(), payment, {
