@@ -42,9 +42,11 @@ function optionsFor(module: MoneyModule, ignoreStatic: boolean, force: boolean):
       '@stryker-mutator/mocha-runner',
       '@stryker-mutator/typescript-checker',
       path.resolve('scripts/mutation/ignore-log-text.mjs'),
+      path.resolve('scripts/mutation/survivors-reporter.mjs'),
     ],
     ignorePatterns: ['.data', 'coverage', 'dist', '.c8-output', 'reports', 'miniprogram'],
-    reporters: ['clear-text', 'progress-append-only', 'html'],
+    // survivors: each surviving mutant as it is tested (reports/mutation/<module>-survivors.jsonl).
+    reporters: ['clear-text', 'progress-append-only', 'html', 'survivors'],
     htmlReporter: { fileName: `reports/mutation/${module.name}.html` },
     tempDirName: '.stryker-tmp',
     cleanTempDir: 'always',
@@ -112,6 +114,7 @@ async function main(): Promise<void> {
   const ranNow = new Set<string>();
   for (const module of toRun) {
     console.error(`\n=== mutation testing: ${module.name} (${module.mutate.join(', ')}) ===`);
+    process.env.STRYKER_SURVIVORS_FILE = `reports/mutation/${module.name}-survivors.jsonl`;
     await new Stryker(optionsFor(module, ignoreStatic, force)).runMutationTest();
     ranNow.add(module.name);
   }
