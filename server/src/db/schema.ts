@@ -519,6 +519,10 @@ export const RECHARGE_STATUSES = [
   'CLOSED',
 ] as const;
 
+/**
+ * Stored with fillfactor 70 (migration 0028, which drizzle's table options cannot say): room on each page for
+ * the next versions of its orders, so that the crediting drainer's lease is a HOT update (issue 18 §2).
+ */
 export const rechargeOrders = pgTable(
   'recharge_orders',
   {
