@@ -7,7 +7,10 @@ import {
   type NotificationHandlers,
 } from '../../../server/src/domain/notify/notifications.js';
 import type { NotifyOutcome } from '../../../server/src/db/repos/notify/notify-log.js';
-import { markPaidNotified } from '../../../server/src/db/repos/recharge/payment-batches.js';
+import {
+  findRechargeToNotify,
+  markPaidNotified,
+} from '../../../server/src/db/repos/recharge/payment-batches.js';
 import { postNotification, signedNotification } from '../../support/alipay-forge.js';
 import { eventually, request } from '../../support/http.js';
 import { startStack, type Stack } from '../../support/stack.js';
@@ -20,10 +23,10 @@ describe('Alipay payment notifications', () => {
   });
   after(() => stack.stop());
 
-  /** A created, unpaid recharge of 30.00 and everything needed to talk about it. */
-  async function openOrder() {
+  /** A created, unpaid recharge (of 30.00 unless said) and everything needed to talk about it. */
+  async function openOrder(amountFen = 3_000) {
     const ctx = await userWithCard(stack);
-    const created = await ctx.api.post('/api/v1/recharges', { bindingId: ctx.bindingId, amountFen: 3_000 });
+    const created = await ctx.api.post('/api/v1/recharges', { bindingId: ctx.bindingId, amountFen });
     assert.equal(created.status, 201, created.text);
     return { ...ctx, order: created.body };
   }
@@ -287,6 +290,28 @@ describe('Alipay payment notifications', () => {
       [b.order.outTradeNo]: 'PAID',
       [c.order.outTradeNo]: 'CREATED',
     });
+  });
+
+  it('reads the orders of notifications that arrive together, each answered with its own order and school', async () => {
+    const [a, b] = [await openOrder(3_000), await openOrder(4_500)];
+    const { pool } = stack.app.deps;
+    // Submitted in the same turn: one read for all four, two of them for one order, one for an order we never made.
+    const found = await Promise.all(
+      [b.order.outTradeNo, 'R-never-made', a.order.outTradeNo, b.order.outTradeNo].map((outTradeNo) =>
+        findRechargeToNotify(pool, outTradeNo),
+      ),
+    );
+    const school = {
+      alipaySellerId: stack.school.alipaySellerId,
+      alipayAuthAppId: stack.school.alipayAuthAppId,
+    };
+    const ofB = { order: { id: b.order.id, outTradeNo: b.order.outTradeNo, amountFen: 4_500 }, school };
+    assert.deepEqual(found, [
+      ofB,
+      undefined,
+      { order: { id: a.order.id, outTradeNo: a.order.outTradeNo, amountFen: 3_000 }, school },
+      ofB,
+    ]);
   });
 
   it('answers success only with the exact body Alipay expects', async () => {

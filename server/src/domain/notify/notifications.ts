@@ -1,12 +1,8 @@
 import { yuanToFen, MoneyError } from '../../../../shared/money.js';
 import type { Executor } from '../../db/client.js';
 import { recordNotification, type NotifyOutcome } from '../../db/repos/notify/notify-log.js';
-import { markPaidNotified } from '../../db/repos/recharge/payment-batches.js';
-import {
-  findRechargeWithSchool,
-  markClosedIfCreated,
-  signalRechargesPaid,
-} from '../../db/repos/recharge/recharges.js';
+import { findRechargeToNotify, markPaidNotified } from '../../db/repos/recharge/payment-batches.js';
+import { markClosedIfCreated, signalRechargesPaid } from '../../db/repos/recharge/recharges.js';
 import type { SchoolRow } from '../../db/repos/schools/schools.js';
 import type { Deps } from '../../deps.js';
 import { notifications } from '../../lib/metrics.js';
@@ -189,7 +185,7 @@ export const rechargeNotification: SelfRecordingHandler = {
       return result;
     };
     const reject = (result: NotificationResult) => record(deps.db, result);
-    const found = await findRechargeWithSchool(deps.db, form.out_trade_no);
+    const found = await findRechargeToNotify(deps.pool, form.out_trade_no);
     if (!found) return reject({ outcome: 'REJECTED_UNKNOWN_ORDER' });
     const { order, school } = found;
     const mismatch = checkTradeFacts(form, { amountFen: order.amountFen, school });

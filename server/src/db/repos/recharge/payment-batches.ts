@@ -1,6 +1,11 @@
 import type pg from 'pg';
 import { batchedPerKey } from '../../../lib/commit-batches.js';
-import { markPaidNotifiedMany, type NotifiedPayment } from './recharges.js';
+import {
+  findRechargesWithSchool,
+  markPaidNotifiedMany,
+  type NotifiedPayment,
+  type RechargeToNotify,
+} from './recharges.js';
 
 /**
  * The payment notifications that arrive together are recorded together (lib/commit-batches.ts), as the
@@ -17,3 +22,14 @@ const SETTINGS = { maxItems: 64, windowMs: 0, inFlight: 2 };
  */
 export const markPaidNotified: (pool: pg.Pool, payment: NotifiedPayment) => Promise<string | undefined> =
   batchedPerKey(SETTINGS, markPaidNotifiedMany);
+
+/**
+ * The order a notification names, with its school's facts (repos/recharge findRechargesWithSchool), read in
+ * one statement with the other notifications of this moment: the same grouping as the writes, for the one
+ * statement each notification made alone before them. A read: it decides nothing by itself (the write's
+ * `status in ('CREATED', 'CLOSED')` does), so reading with others changes nothing but the round trips.
+ */
+export const findRechargeToNotify: (
+  pool: pg.Pool,
+  outTradeNo: string,
+) => Promise<RechargeToNotify | undefined> = batchedPerKey(SETTINGS, findRechargesWithSchool);
