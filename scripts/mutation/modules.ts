@@ -73,6 +73,9 @@ export const MONEY_MODULES: MoneyModule[] = [
       `${W}/reversal.test.ts`,
       `${W}/never-sent.test.ts`,
       `${W}/collector-crash.test.ts`,
+      // What an attempt leaves in the cases the main paths miss (an open charge or a reversal with no agreement
+      // left, a debt held for authorization, the last error shown, a refund that went through before a crash).
+      `${W}/collection-leftovers.test.ts`,
       // The charge's rules one by one (every answer of pay, query and cancel), with scripted calls: no stack.
       'test/unit/trade-pay-charge.test.ts',
     ],
