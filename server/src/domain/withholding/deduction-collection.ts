@@ -104,12 +104,15 @@ export async function collectDeduction(
 /** After an attempt on a deduction whose reversal was asked for while the attempt ran. */
 async function finishReversal(deps: Deps, id: string): Promise<void> {
   const marked = await requestReversal(deps.db, id, deps.clock.now());
-  if (marked && (marked.status === 'COLLECTED' || marked.status === 'SETTLED'))
-    await refundReversedDeduction(deps, marked);
+  // Refunds only what was collected (COLLECTED or SETTLED); a swipe voided or still owed is left as it is.
+  if (marked) await refundReversedDeduction(deps, marked);
 }
 
 async function attempt(deps: Deps, d: ClaimedDeduction, context: CollectionContext): Promise<Step> {
-  const isSendingNow = d.isFreshCharge || (d.chargeState === null && !d.reversalRequestedAt);
+  const isSendingNow =
+    d.isFreshCharge ||
+    // Stryker disable next-line ConditionalExpression: equivalent (`false`) — the claim marks a row fresh exactly when it has no charge open and no reversal asked (claimDueDeductions, claimDeductionNow), so a row that is not fresh never has both; the `true` variant, disabled with it, is killed by collection-leftovers.test.ts
+    (d.chargeState === null && !d.reversalRequestedAt);
   if (isSendingNow && !d.agreementNo) return giveUp({ outcome: 'NO_AGREEMENT', code: 'NO_AGREEMENT' });
   // Nothing is open and Alipay would refuse the token: not worth a call (the claim's UNKNOWN mark is lifted).
   if (isSendingNow && !d.reversalRequestedAt && isWaitingForAuthorization(context.school))
@@ -209,20 +212,20 @@ function toStep(deps: Deps, d: ClaimedDeduction, context: CollectionContext, ste
 
 /**
  * Alipay answered that the charge failed and it may be tried again: RETRYING at the school's next delay,
- * or ARREARS when the schedule is used up. Uses one slot of the schedule (`retries_used`).
+ * or ARREARS when the schedule is used up. Uses one slot of the schedule (`retries_used`). The caller adds
+ * whether the attempt made a trade.pay call (the failure may be the query's or the cancel's).
  */
 function retryLater(
   deps: Deps,
   d: ClaimedDeduction,
   context: CollectionContext,
   failure: { outcome: string; code: string; subCode?: string | null },
-): Step {
+): Omit<Step, 'isPayCall'> {
   const seconds = context.school.retryScheduleSeconds[d.retriesUsed];
   const base = {
     outcome: failure.outcome,
     alipayCode: failure.code,
     alipaySubCode: failure.subCode ?? null,
-    isPayCall: false,
     usesRetrySlot: true,
     chargeState: null,
     awaitingBuyerSince: null,
