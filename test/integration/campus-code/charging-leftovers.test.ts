@@ -1,14 +1,12 @@
 import assert from 'node:assert/strict';
-import type { CampusCodeUploadAnswer } from '../../../shared/gateway-api.js';
-import {
-  claimDueCampusCodePayments,
-  type ChargeAttempt,
-  type ClaimedCampusCodePayment,
+import type {
+  ChargeAttempt,
+  ClaimedCampusCodePayment,
 } from '../../../server/src/db/repos/campus-code/charges.js';
 import { chargeCampusCodePayment } from '../../../server/src/domain/campus-code/payment-charging.js';
 import { startStack, type Stack } from '../../support/stack.js';
 import { gatewayFor, type Gateway } from '../withholding/helpers.js';
-import { issuedCode, uploadBatch } from './helpers.js';
+import { claimedCampusCodePayment } from './helpers.js';
 
 /**
  * What a campus-code charge attempt leaves for the drainer to record in the cases the main charging rules
@@ -27,36 +25,22 @@ describe('campus-code charges: what an attempt leaves', () => {
   });
   after(() => stack.stop());
 
-  const deps = () => stack.app.deps;
-
   /** An accepted payment of a student with `balanceFen` at Alipay, claimed as the drainer claims it. */
-  async function claimed(balanceFen: number): Promise<ClaimedCampusCodePayment> {
-    const student = await stack.createUser(balanceFen);
+  function claimed(balanceFen: number): Promise<ClaimedCampusCodePayment> {
     counter += 1;
-    const upload = await issuedCode(
+    return claimedCampusCodePayment(
       stack,
-      student.userId,
+      device,
+      balanceFen,
       { studentNo: `L${counter}`, studentName: '李四' },
-      { amountFen: 430 },
+      430,
     );
-    const res = await uploadBatch(device, [upload]);
-    const [answer] = (res.body as CampusCodeUploadAnswer).results;
-    assert.equal(answer.result, 'ACCEPTED', res.text);
-    const now = new Date();
-    const rows = await claimDueCampusCodePayments(deps().db, {
-      now,
-      leaseUntil: new Date(now.getTime() + 60_000),
-      limit: 1000,
-    });
-    const row = rows.find((r) => r.paymentNo === answer.paymentNo);
-    assert.ok(row, 'claimed');
-    return row;
   }
 
   /** One attempt now: what it hands the drainer to record. */
   async function attempt(payment: ClaimedCampusCodePayment): Promise<ChargeAttempt> {
     let recorded: ChargeAttempt | undefined;
-    await chargeCampusCodePayment(deps(), payment, {
+    await chargeCampusCodePayment(stack.app.deps, payment, {
       school: stack.school,
       finishAttempt: async (finished) => {
         recorded = finished.attempt;

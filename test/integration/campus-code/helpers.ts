@@ -1,9 +1,14 @@
+import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import {
   encodeCampusCode,
   type CampusCodeIdentity,
 } from '../../../scripts/sandbox/alipay/domain/campus-codes.js';
-import type { CampusCodeUpload } from '../../../shared/gateway-api.js';
+import type { CampusCodeUpload, CampusCodeUploadAnswer } from '../../../shared/gateway-api.js';
+import {
+  claimDueCampusCodePayments,
+  type ClaimedCampusCodePayment,
+} from '../../../server/src/db/repos/campus-code/charges.js';
 import type { Gateway } from '../withholding/helpers.js';
 import type { Stack } from '../../support/stack.js';
 import { eventually } from '../../support/http.js';
@@ -80,6 +85,32 @@ export async function issuedCode(
 
 export function uploadBatch(gateway: Gateway, payments: CampusCodeUpload[]) {
   return gateway.post('/gateway/v1/campus-code/payments', { payments });
+}
+
+/**
+ * A payment of a student with `balanceFen` at Alipay, uploaded and ACCEPTED (asserted), then claimed as the
+ * drainer claims it: for tests that play the drainer (ROLE api).
+ */
+export async function claimedCampusCodePayment(
+  stack: Stack,
+  device: Gateway,
+  balanceFen: number,
+  student: { studentNo: string; studentName: string },
+  amountFen: number,
+): Promise<ClaimedCampusCodePayment> {
+  const { userId } = await stack.createUser(balanceFen);
+  const res = await uploadBatch(device, [await issuedCode(stack, userId, student, { amountFen })]);
+  const [answer] = (res.body as CampusCodeUploadAnswer).results;
+  assert.equal(answer.result, 'ACCEPTED', res.text);
+  const now = new Date();
+  const rows = await claimDueCampusCodePayments(stack.app.deps.db, {
+    now,
+    leaseUntil: new Date(now.getTime() + 60_000),
+    limit: 1000,
+  });
+  const row = rows.find((r) => r.paymentNo === answer.paymentNo);
+  assert.ok(row?.generatedAt, 'claimed, with the time the code was made');
+  return row;
 }
 
 export async function waitForCampusCodePayment(

@@ -4,6 +4,7 @@ import { collectDeduction } from '../../../server/src/domain/withholding/deducti
 import { retryDeductionRefund } from '../../../server/src/domain/withholding/deduction-refunds.js';
 import { startStack, type Stack } from '../../support/stack.js';
 import {
+  approvedSwipe,
   chargesOf,
   claimAsCollector,
   gatewayFor,
@@ -37,11 +38,7 @@ describe('a collection attempt, what it leaves on the swipe', () => {
   });
   after(() => stack.stop());
 
-  async function approve(cardNo: string, amountFen: number) {
-    const res = await gateway.deduct(sale(cardNo, amountFen));
-    assert.equal(res.body.decision, 'APPROVED', res.text);
-    return res.body as { txnNo: string; deductionId: string };
-  }
+  const approve = (cardNo: string, amountFen: number) => approvedSwipe(gateway, cardNo, amountFen);
 
   const rowOf = async (txnNo: string) =>
     (await findDeductionByTxn(stack.app.deps.db, stack.school.id, txnNo))!;
@@ -223,9 +220,7 @@ describe('refunding a reversed swipe after a crash', () => {
 
   it('never sends again a refund that went through before the swipe was marked: the retry only marks it REVERSED', async () => {
     const payer = await signedPayerWithoutWorker(stack);
-    const res = await gateway.deduct(sale(payer.card.cardNo, 280));
-    assert.equal(res.body.decision, 'APPROVED', res.text);
-    const { txnNo, deductionId } = res.body as { txnNo: string; deductionId: string };
+    const { txnNo, deductionId } = await approvedSwipe(gateway, payer.card.cardNo, 280);
     const claimed = await claimAsCollector(stack, txnNo, 60_000);
     await collectDeduction(stack.app.deps, claimed, { school: stack.school });
     const reversed = await gateway.reverse(txnNo);

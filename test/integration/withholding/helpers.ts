@@ -129,6 +129,13 @@ export function sale(cardNo: string, amountFen: number, extra: Record<string, un
   };
 }
 
+/** A swipe of `cardNo` the gateway approves (asserted), with the numbers a test follows it by. */
+export async function approvedSwipe(gateway: Gateway, cardNo: string, amountFen: number) {
+  const res = await gateway.deduct(sale(cardNo, amountFen));
+  assert.equal(res.body.decision, 'APPROVED', res.text);
+  return res.body as { txnNo: string; deductionId: string };
+}
+
 export async function waitForDeduction(gateway: Gateway, txn: string, status: string, timeoutMs = 15_000) {
   return eventually(
     async () => {
