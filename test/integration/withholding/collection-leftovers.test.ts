@@ -30,7 +30,8 @@ describe('a collection attempt, what it leaves on the swipe', () => {
         ROLE: 'api',
         DEDUCTION_POLL_INTERVAL_MS: '50',
         DEDUCTION_LEASE_MS: '1000',
-        ALIPAY_TIMEOUT_MS: '500',
+        // Long enough that no call times out on a loaded machine unless a fault makes it hang (4 s).
+        ALIPAY_TIMEOUT_MS: '2500',
       },
       schoolSettings: { retryScheduleSeconds: [60, 300] },
     });
@@ -101,7 +102,7 @@ describe('a collection attempt, what it leaves on the swipe', () => {
     await stack.alipay.control.injectApiFault({
       method: 'alipay.trade.pay',
       times: 1,
-      hangMs: 800,
+      hangMs: 4_000,
       applyEffect: true,
     });
     await stack.alipay.control.injectApiFault({
