@@ -108,7 +108,8 @@ export const MONEY_MODULES: MoneyModule[] = [
       'server/src/domain/terminals/lifecycle.ts',
       'server/src/domain/terminals/settle.ts',
     ],
-    tests: [`${T}/money-rules.test.ts`],
+    // payment-rules: the survivors' answers (session 8), in their own file so that money-rules' results are reused.
+    tests: [`${T}/money-rules.test.ts`, `${T}/payment-rules.test.ts`],
   },
   {
     // Repayments of arrears and of refused campus-code payments: the amount, the debts a repayment takes,

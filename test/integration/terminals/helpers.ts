@@ -41,3 +41,65 @@ export async function vendingMachine(
 
 export const COLA = { name: '可乐', quantity: 1, unitFen: 300 };
 export const CHIPS = { name: '薯片', quantity: 2, unitFen: 450 };
+
+export interface TerminalOrderRecord {
+  id: string;
+  status: string;
+  close_reason: string | null;
+  closed_at: Date | null;
+  paid_payment_id: string | null;
+  callback_status: string | null;
+  settle_status: string | null;
+  settle_fen: number | null;
+  settle_out_request_no: string | null;
+  settle_no: string | null;
+  settle_attempts: number;
+  settle_next_at: Date | null;
+  settle_last_error: string | null;
+  settled_at: Date | null;
+  updated_at: Date;
+}
+
+export interface TerminalRefundRecord {
+  id: string;
+  kind: string;
+  out_trade_no: string;
+  amount_fen: number;
+  status: string;
+  reason: string | null;
+  attempts: number;
+  last_error: string | null;
+  royalty_returns: Array<{ account: string; amountFen: number }> | null;
+  next_attempt_at: Date | null;
+}
+
+/** What the database and Alipay's ledger say of a terminal order, its payments and refunds. */
+export function terminalRecords(stack: Stack) {
+  const { pool } = stack.app.deps;
+  return {
+    async orderOf(orderNo: string): Promise<TerminalOrderRecord> {
+      const { rows } = await pool.query('select * from terminal_orders where order_no = $1', [orderNo]);
+      return rows[0] as TerminalOrderRecord;
+    },
+    async paymentOf(outTradeNo: string) {
+      const { rows } = await pool.query('select * from terminal_payments where out_trade_no = $1', [
+        outTradeNo,
+      ]);
+      return rows[0] as
+        { status: string; buyer_id: string | null; alipay_trade_no: string | null } | undefined;
+    },
+    async paymentStatus(outTradeNo: string): Promise<string | undefined> {
+      return (await this.paymentOf(outTradeNo))?.status;
+    },
+    async refundOf(outRequestNo: string): Promise<TerminalRefundRecord | undefined> {
+      const { rows } = await pool.query('select * from refunds where out_request_no = $1', [outRequestNo]);
+      return rows[0] as TerminalRefundRecord | undefined;
+    },
+    async tradeOf(outTradeNo: string) {
+      return (await stack.alipay.control.ledger({ outTradeNo })).trades[0];
+    },
+    async balanceOf(accountId: string): Promise<number> {
+      return (await stack.alipay.control.getAccount(accountId)).balanceFen;
+    },
+  };
+}
