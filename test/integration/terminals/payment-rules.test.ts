@@ -1,5 +1,20 @@
 import assert from 'node:assert/strict';
-import { closeExpiredOrder } from '../../../server/src/domain/terminals/lifecycle.js';
+import type { TerminalOrderAnswer } from '../../../shared/gateway-api.js';
+import { DomainError } from '../../../server/src/domain/errors.js';
+import {
+  applyMissedTerminalPayment,
+  closeExpiredOrder,
+  sweepTerminalOrders,
+} from '../../../server/src/domain/terminals/lifecycle.js';
+import {
+  payTerminalOrderInApp,
+  terminalNotification,
+} from '../../../server/src/domain/terminals/payments.js';
+import {
+  attemptSettlement,
+  nextSettleRequestNo,
+  terminalSettleMessage,
+} from '../../../server/src/domain/terminals/settle.js';
 import { findOrderContextByNo } from '../../../server/src/db/repos/terminals/orders.js';
 import { OffsetClock } from '../../support/clock.js';
 import { eventually } from '../../support/http.js';
@@ -130,6 +145,291 @@ describe('terminal payment rules', function () {
       );
       assert.equal(await records().balanceOf(late.userId), before);
       assert.equal((await records().orderOf(order.orderNo)).status, 'CLOSED');
+    });
+
+    it('lets reconciliation refund whole a payment made after the order closed whose notification was lost', async () => {
+      const { body: order } = await machine.createOrder([COLA]);
+      const late = await stack.createUser();
+      const opened = await (await late.login()).post(`/api/v1/terminal-orders/${order.orderNo}/pay`);
+      assert.equal(opened.status, 200, opened.text);
+      await stack.alipay.control.injectApiFault({
+        method: 'alipay.trade.close',
+        times: 1,
+        error: { subCode: 'ACQ.SYSTEM_ERROR' },
+      });
+      await closeExpiredOrder(deps(), await orderRow(order.orderNo));
+      await stack.alipay.control.injectNotifyFault({
+        notifyType: 'trade_status_sync',
+        action: 'drop',
+        times: 1,
+      });
+      const before = await records().balanceOf(late.userId);
+      await stack.alipay.control.payTrade({ tradeNO: opened.body.tradeNo, userId: late.userId });
+      assert.equal(await records().balanceOf(late.userId), before - 300);
+
+      // Reconciliation finds the trade paid and our payment CLOSED (PAID_NOT_RECORDED) and repairs it.
+      assert.equal(await applyMissedTerminalPayment(deps(), `${order.orderNo}M1`), true);
+      const refund = await eventually(async () => {
+        const r = await records().refundOf(`${order.orderNo}M1U`);
+        return r?.status === 'SUCCEEDED' ? r : undefined;
+      });
+      assert.deepEqual(
+        [refund.kind, refund.amount_fen, refund.reason],
+        ['TERMINAL_UNWANTED_PAYMENT', 300, 'paid after the order closed'],
+      );
+      assert.equal(await records().balanceOf(late.userId), before);
+      assert.deepEqual(
+        (await records().tradeOf(`${order.orderNo}M1`)).refunds.map((r) => [r.outRequestNo, r.amountFen]),
+        [[`${order.orderNo}M1U`, 300]],
+        'refunded once',
+      );
+      assert.equal((await records().orderOf(order.orderNo)).status, 'CLOSED');
+    });
+  });
+
+  describe('which payment pays an order', () => {
+    function paidForm(order: TerminalOrderAnswer, outTradeNo: string, fields: Record<string, string> = {}) {
+      return {
+        notify_type: 'trade_status_sync',
+        notify_id: `n${Date.now()}${Math.random()}`,
+        out_trade_no: outTradeNo,
+        trade_no: `2026${Date.now()}${Math.floor(Math.random() * 1e6)}`,
+        total_amount: (order.amountFen / 100).toFixed(2),
+        seller_id: stack.school.alipaySellerId!,
+        trade_status: 'TRADE_SUCCESS',
+        ...fields,
+      };
+    }
+
+    async function logOf(notifyId: string) {
+      const { rows } = await deps().pool.query(
+        'select is_verified, outcome, detail from notify_log where notify_id = $1',
+        [notifyId],
+      );
+      return rows as Array<{ is_verified: boolean; outcome: string; detail: string | null }>;
+    }
+
+    it('records the buyer Alipay names (open_id before user_id) and the notification that paid the order', async () => {
+      const { body: order } = await machine.createOrder([COLA]);
+      const opened = await (await stack.createUser()).login();
+      assert.equal((await opened.post(`/api/v1/terminal-orders/${order.orderNo}/pay`)).status, 200);
+      const run = (form: Record<string, string>) => terminalNotification.apply(deps(), form);
+
+      // The order's first payment (one statement): only buyer_id given.
+      const first = paidForm(order, `${order.orderNo}Q`, { buyer_id: '2088000000000101' });
+      assert.deepEqual(await run(first).then((r) => [r.outcome, r.detail]), ['APPLIED', 'PAID']);
+      assert.deepEqual(await logOf(first.notify_id), [
+        { is_verified: true, outcome: 'APPLIED', detail: 'PAID' },
+      ]);
+      assert.equal((await records().paymentOf(`${order.orderNo}Q`))!.buyer_id, '2088000000000101');
+
+      // A second payment of the paid order (decided in a transaction): open_id and user_id both given.
+      const second = paidForm(order, `${order.orderNo}M1`, {
+        buyer_open_id: '074a1234',
+        buyer_id: '2088000000000102',
+      });
+      const unwanted = await run(second);
+      assert.deepEqual([unwanted.outcome, unwanted.detail], ['APPLIED', 'UNWANTED']);
+      assert.deepEqual(await logOf(second.notify_id), [
+        { is_verified: true, outcome: 'APPLIED', detail: 'UNWANTED' },
+      ]);
+      assert.equal((await records().paymentOf(`${order.orderNo}M1`))!.buyer_id, '074a1234');
+      assert.equal((await records().refundOf(`${order.orderNo}M1U`))!.amount_fen, 300);
+    });
+
+    it('records no buyer when Alipay names none', async () => {
+      const { body: order } = await machine.createOrder([COLA]);
+      const opened = await (await stack.createUser()).login();
+      assert.equal((await opened.post(`/api/v1/terminal-orders/${order.orderNo}/pay`)).status, 200);
+      const run = (form: Record<string, string>) => terminalNotification.apply(deps(), form);
+      assert.equal((await run(paidForm(order, `${order.orderNo}Q`))).detail, 'PAID');
+      assert.equal((await run(paidForm(order, `${order.orderNo}M1`))).detail, 'UNWANTED');
+      assert.deepEqual(
+        [
+          (await records().paymentOf(`${order.orderNo}Q`))!.buyer_id,
+          (await records().paymentOf(`${order.orderNo}M1`))!.buyer_id,
+        ],
+        [null, null],
+      );
+    });
+
+    it('opens no mini-program payment for an order already paid', async () => {
+      const { body: order } = await machine.createOrder([COLA]);
+      await stack.alipay.control.scanQrCode({
+        qrCode: order.pay.qrCode!,
+        userId: (await stack.createUser()).userId,
+      });
+      await machine.acknowledgedCallback(order.outOrderNo);
+      const late = await (await stack.createUser()).login();
+      await assert.rejects(payTerminalOrderInApp(deps(), late.id, order.orderNo), (error: unknown) => {
+        assert.ok(error instanceof DomainError);
+        assert.equal(error.code, 'ORDER_NOT_PAYABLE');
+        return true;
+      });
+      assert.equal(await records().paymentOf(`${order.orderNo}M1`), undefined, 'no trade to pay');
+    });
+  });
+
+  describe('the sweep’s backstop for lost jobs', () => {
+    it('makes a refund whose retry is due, as its lost job would have', async () => {
+      const { body: order } = await machine.createOrder([COLA]);
+      const buyer = await stack.createUser();
+      await stack.alipay.control.scanQrCode({ qrCode: order.pay.qrCode!, userId: buyer.userId });
+      await machine.acknowledgedCallback(order.outOrderNo);
+      const paid = await records().balanceOf(buyer.userId);
+      await stack.alipay.control.injectApiFault({
+        method: 'alipay.trade.refund',
+        times: 1,
+        error: { subCode: 'ACQ.SYSTEM_ERROR' },
+      });
+      await machine.reportDispensed(order.outOrderNo, { result: 'FAILED' });
+      const waiting = await eventually(async () => {
+        const r = await records().refundOf(`${order.orderNo}D`);
+        return r?.attempts === 1 && r.last_error ? r : undefined;
+      });
+      assert.equal(waiting.status, 'PENDING');
+      clock.advance(waiting.next_attempt_at!.getTime() - clock.now().getTime() + 1_000);
+      await sweepTerminalOrders(deps());
+      const refund = (await records().refundOf(`${order.orderNo}D`))!;
+      assert.deepEqual([refund.status, refund.attempts], ['SUCCEEDED', 2]);
+      assert.equal(await records().balanceOf(buyer.userId), paid + 300);
+    });
+  });
+
+  describe('the operator’s split after dispensing', () => {
+    let operator: { accountId: string };
+    let royaltyMachine: Machine;
+    before(async () => {
+      operator = await stack.alipay.control.createMerchant({ name: '分账规则运营商' });
+      royaltyMachine = await vendingMachine(stack, {
+        moneyMode: 'ROYALTY',
+        royalty: { account: operator.accountId, fixedFen: 50, timing: 'AFTER_DISPENSE' },
+      });
+    });
+    after(() => royaltyMachine.stop());
+
+    async function paidRoyaltyOrder(items = [COLA]) {
+      const { body: order } = await royaltyMachine.createOrder(items);
+      await stack.alipay.control.scanQrCode({
+        qrCode: order.pay.qrCode!,
+        userId: (await stack.createUser()).userId,
+      });
+      await royaltyMachine.acknowledgedCallback(order.outOrderNo);
+      return order;
+    }
+
+    async function settleWhenDue(orderNo: string) {
+      const row = await records().orderOf(orderNo);
+      clock.advance(row.settle_next_at!.getTime() - clock.now().getTime() + 1_000);
+      await attemptSettlement(deps(), row.id);
+      return records().orderOf(orderNo);
+    }
+
+    it('numbers a split request after one of two digits', () => {
+      assert.equal(nextSettleRequestNo({ orderNo: 'T1', settleOutRequestNo: 'T1S10' }), 'T1S11');
+      assert.equal(nextSettleRequestNo({ orderNo: 'T1', settleOutRequestNo: 'T1S' }), 'T1S1');
+    });
+
+    it('schedules the split job for this order at its next attempt after Alipay could not take it', async () => {
+      const order = await paidRoyaltyOrder();
+      await stack.alipay.control.injectApiFault({
+        method: 'alipay.trade.order.settle',
+        times: 1,
+        error: { subCode: 'ACQ.SYSTEM_ERROR' },
+      });
+      await royaltyMachine.reportDispensed(order.outOrderNo, { result: 'OK' });
+      const row = await eventually(async () => {
+        const r = await records().orderOf(order.orderNo);
+        return r.settle_attempts === 1 ? r : undefined;
+      });
+      // The job is scheduled just after the attempt is recorded.
+      await eventually(
+        async () => {
+          const { rows: jobs } = await deps().pool.query(
+            `select 1 from agenda_jobs
+              where name = 'terminal.settle' and data->>'orderId' = $1 and next_run_at = $2`,
+            [row.id, row.settle_next_at],
+          );
+          return jobs.length === 1;
+        },
+        { message: 'the settle job scheduled for this order at its next attempt' },
+      );
+    });
+
+    it('leaves a split FAILED for the admins once the schedule is used up', async () => {
+      const order = await paidRoyaltyOrder();
+      await stack.alipay.control.injectApiFault({
+        method: 'alipay.trade.order.settle',
+        times: 4,
+        error: { subCode: 'ACQ.SYSTEM_ERROR' },
+      });
+      await royaltyMachine.reportDispensed(order.outOrderNo, { result: 'OK' });
+      await eventually(async () => (await records().orderOf(order.orderNo)).settle_attempts === 1);
+      assert.equal((await settleWhenDue(order.orderNo)).settle_attempts, 2);
+      assert.equal((await settleWhenDue(order.orderNo)).settle_attempts, 3);
+      const row = await settleWhenDue(order.orderNo);
+      assert.deepEqual(
+        [row.settle_status, row.settle_attempts, row.settle_last_error, row.settle_next_at],
+        ['FAILED', 3, 'ACQ.SYSTEM_ERROR', null],
+      );
+      assert.deepEqual((await records().tradeOf(`${order.orderNo}Q`)).settlements, []);
+    });
+
+    it('sends a split whose share of the kept part is 0 as royalty_finish alone, releasing the school’s money', async () => {
+      // 1,200 fen, 20 kept: the operator's 50 shrinks to floor(50 × 20 / 1,200) = 0.
+      const items = [
+        { name: '口香糖', quantity: 1, unitFen: 20 },
+        { name: '矿泉水', quantity: 1, unitFen: 1_180 },
+      ];
+      const order = await paidRoyaltyOrder(items);
+      const before = await records().balanceOf(operator.accountId);
+      await royaltyMachine.reportDispensed(order.outOrderNo, {
+        result: 'FAILED',
+        failedItems: [{ index: 1, quantity: 1 }],
+      });
+      // Sent (royalty_mode async); once Alipay has done it, its query (or its message) makes it SUCCEEDED.
+      await eventually(async () => (await records().orderOf(order.orderNo)).settle_status !== 'PENDING');
+      await eventually(async () =>
+        (await records().tradeOf(`${order.orderNo}Q`)).settlements.every((s) => s.state === 'SUCCESS'),
+      );
+      let row = await records().orderOf(order.orderNo);
+      if (row.settle_status === 'SENT') row = await settleWhenDue(order.orderNo);
+      assert.equal(row.settle_status, 'SUCCEEDED');
+      assert.equal(row.settle_fen, 0);
+      const trade = await records().tradeOf(`${order.orderNo}Q`);
+      assert.deepEqual(
+        trade.settlements.map((s) => [s.outRequestNo, s.amountFen, s.finish, s.receivers.length, s.state]),
+        [[`${order.orderNo}S`, 0, true, 0, 'SUCCESS']],
+      );
+      assert.equal(trade.frozenFen, 0, 'nothing left frozen');
+      assert.equal(await records().balanceOf(operator.accountId), before);
+    });
+
+    it('applies a settle message of a failure without a code as FAIL, and one without details as still processing', async () => {
+      const order = await paidRoyaltyOrder();
+      await stack.alipay.control.injectApiFault({
+        method: 'alipay.trade.order.settle',
+        times: 1,
+        error: { subCode: 'ACQ.SYSTEM_ERROR' },
+      });
+      await royaltyMachine.reportDispensed(order.outOrderNo, { result: 'OK' });
+      await eventually(async () => (await records().orderOf(order.orderNo)).settle_attempts === 1);
+      const tradeNo = (await records().paymentOf(`${order.orderNo}Q`))!.alipay_trade_no;
+      const message = (biz: Record<string, unknown>) =>
+        terminalSettleMessage(deps(), deps().db, {
+          msg_method: 'alipay.trade.order.settle.notify',
+          biz_content: JSON.stringify({ out_request_no: `${order.orderNo}S`, trade_no: tradeNo, ...biz }),
+        });
+      assert.deepEqual(await message({}), {
+        outcome: 'IGNORED',
+        detail: `${order.orderNo}S: still processing`,
+      });
+      assert.deepEqual(await message({ royalty_detail_list: [{ state: 'FAIL' }] }), {
+        outcome: 'APPLIED',
+        detail: `${order.orderNo}S: FAILED`,
+      });
+      const row = await records().orderOf(order.orderNo);
+      assert.deepEqual([row.settle_status, row.settle_last_error], ['FAILED', 'FAIL']);
     });
   });
 });
