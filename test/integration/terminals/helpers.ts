@@ -71,6 +71,7 @@ export interface TerminalRefundRecord {
   last_error: string | null;
   royalty_returns: Array<{ account: string; amountFen: number }> | null;
   next_attempt_at: Date | null;
+  updated_at: Date;
 }
 
 /** What the database and Alipay's ledger say of a terminal order, its payments and refunds. */

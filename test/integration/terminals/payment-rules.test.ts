@@ -9,6 +9,7 @@ import {
 import {
   payTerminalOrderInApp,
   terminalNotification,
+  terminalOrderPage,
 } from '../../../server/src/domain/terminals/payments.js';
 import {
   attemptSettlement,
@@ -268,6 +269,73 @@ describe('terminal payment rules', function () {
       });
       assert.equal(await records().paymentOf(`${order.orderNo}M1`), undefined, 'no trade to pay');
     });
+
+    it('closes the other open trade of an order paid by the sweep’s query', async () => {
+      const { body: order } = await machine.createOrder([COLA]);
+      const opener = await (await stack.createUser()).login();
+      assert.equal((await opener.post(`/api/v1/terminal-orders/${order.orderNo}/pay`)).status, 200);
+      await stack.alipay.control.injectNotifyFault({
+        notifyType: 'trade_status_sync',
+        action: 'drop',
+        times: 1,
+      });
+      await stack.alipay.control.scanQrCode({
+        qrCode: order.pay.qrCode!,
+        userId: (await stack.createUser()).userId,
+      });
+      assert.equal(await applyMissedTerminalPayment(deps(), `${order.orderNo}Q`), true);
+      assert.deepEqual(
+        [
+          await records().paymentStatus(`${order.orderNo}Q`),
+          await records().paymentStatus(`${order.orderNo}M1`),
+        ],
+        ['PAID', 'CLOSED'],
+      );
+      assert.equal(
+        (await records().tradeOf(`${order.orderNo}M1`)).status,
+        'TRADE_CLOSED',
+        'cannot be paid too',
+      );
+      await machine.acknowledgedCallback(order.outOrderNo);
+    });
+
+    it('tells the machine of a payment found by query only when the terminal has a callback', async () => {
+      const quiet = await vendingMachine(stack, { noCallback: true });
+      try {
+        await stack.alipay.control.injectNotifyFault({
+          notifyType: 'trade_status_sync',
+          action: 'drop',
+          times: 1,
+        });
+        const { body: order } = await quiet.createOrder([COLA]);
+        await stack.alipay.control.scanQrCode({
+          qrCode: order.pay.qrCode!,
+          userId: (await stack.createUser()).userId,
+        });
+        assert.equal(await applyMissedTerminalPayment(deps(), `${order.orderNo}Q`), true);
+        const row = await records().orderOf(order.orderNo);
+        assert.deepEqual([row.status, row.callback_status], ['PAID', null], 'no callback to send');
+      } finally {
+        await quiet.stop();
+      }
+    });
+
+    it('shows the payer their own payment, anyone else the order paid, and a closed order closed before its time', async () => {
+      const { body: order } = await machine.createOrder([COLA]);
+      const payerUser = await stack.createUser();
+      const payer = await payerUser.login();
+      const other = await (await stack.createUser()).login();
+      const pay = await payer.post(`/api/v1/terminal-orders/${order.orderNo}/pay`);
+      await stack.alipay.control.payTrade({ tradeNO: pay.body.tradeNo, userId: payerUser.userId });
+      await machine.acknowledgedCallback(order.outOrderNo);
+      assert.equal((await terminalOrderPage(deps(), payer.id, order.orderNo)).state, 'PAID_BY_ME');
+      assert.equal((await terminalOrderPage(deps(), other.id, order.orderNo)).state, 'PAID');
+
+      const { body: unpaid } = await machine.createOrder([COLA]);
+      await closeExpiredOrder(deps(), await orderRow(unpaid.orderNo));
+      assert.ok(new Date(unpaid.expiresAt) > clock.now(), 'not past its time');
+      assert.equal((await terminalOrderPage(deps(), other.id, unpaid.orderNo)).state, 'CLOSED');
+    });
   });
 
   describe('the sweep’s backstop for lost jobs', () => {
@@ -285,7 +353,9 @@ describe('terminal payment rules', function () {
       await machine.reportDispensed(order.outOrderNo, { result: 'FAILED' });
       const waiting = await eventually(async () => {
         const r = await records().refundOf(`${order.orderNo}D`);
-        return r?.attempts === 1 && r.last_error ? r : undefined;
+        // Once the attempt has set its next attempt (90 s), replacing its 60 s lease.
+        const next = r?.next_attempt_at ? r.next_attempt_at.getTime() - r.updated_at.getTime() : 0;
+        return r?.attempts === 1 && Math.abs(next - RETRY[0]) < 5_000 ? r : undefined;
       });
       assert.equal(waiting.status, 'PENDING');
       clock.advance(waiting.next_attempt_at!.getTime() - clock.now().getTime() + 1_000);
@@ -430,6 +500,95 @@ describe('terminal payment rules', function () {
       });
       const row = await records().orderOf(order.orderNo);
       assert.deepEqual([row.settle_status, row.settle_last_error], ['FAILED', 'FAIL']);
+    });
+
+    it('holds a split for a minute while its attempt is out, so that no other attempt sends it meanwhile', async () => {
+      const order = await paidRoyaltyOrder();
+      await stack.alipay.control.injectApiFault({
+        method: 'alipay.trade.order.settle',
+        times: 1,
+        error: { subCode: 'ACQ.SYSTEM_ERROR' },
+      });
+      await royaltyMachine.reportDispensed(order.outOrderNo, { result: 'OK' });
+      await eventually(async () => (await records().orderOf(order.orderNo)).settle_attempts === 1);
+      const due = await records().orderOf(order.orderNo);
+      clock.advance(due.settle_next_at!.getTime() - clock.now().getTime() + 1_000);
+      // Alipay takes its time over the next settle.
+      await stack.alipay.control.injectApiFault({
+        method: 'alipay.trade.order.settle',
+        times: 1,
+        latencyMs: 2_000,
+      });
+      const startedAt = clock.now().getTime();
+      const first = attemptSettlement(deps(), due.id);
+      const leased = await eventually(async () => {
+        const r = await records().orderOf(order.orderNo);
+        return r.settle_next_at!.getTime() > due.settle_next_at!.getTime() ? r : undefined;
+      });
+      assert.ok(leased.settle_next_at!.getTime() >= startedAt + 59_000, 'leased a minute ahead');
+      await attemptSettlement(deps(), due.id);
+      await first;
+      const row = await records().orderOf(order.orderNo);
+      assert.equal(row.settle_attempts, 2, 'one more attempt');
+      assert.deepEqual(
+        (await records().tradeOf(`${order.orderNo}Q`)).settlements.map((s) => s.outRequestNo),
+        [`${order.orderNo}S`],
+      );
+    });
+
+    it('asks Alipay for the result of a split whose message was lost, and records it SUCCEEDED', async () => {
+      const order = await paidRoyaltyOrder();
+      await stack.alipay.control.injectApiFault({
+        method: 'alipay.trade.order.settle',
+        times: 1,
+        error: { subCode: 'ACQ.SYSTEM_ERROR' },
+      });
+      await royaltyMachine.reportDispensed(order.outOrderNo, { result: 'OK' });
+      await eventually(async () => (await records().orderOf(order.orderNo)).settle_attempts === 1);
+      await stack.alipay.control.injectNotifyFault({
+        notifyType: 'alipay.trade.order.settle.notify',
+        action: 'drop',
+        times: 1,
+      });
+      let row = await settleWhenDue(order.orderNo);
+      assert.equal(row.settle_status, 'SENT');
+      await eventually(async () =>
+        (await records().tradeOf(`${order.orderNo}Q`)).settlements.every((s) => s.state === 'SUCCESS'),
+      );
+      assert.equal((await records().orderOf(order.orderNo)).settle_status, 'SENT', 'no message came');
+      row = await settleWhenDue(order.orderNo);
+      assert.deepEqual(
+        [row.settle_status, row.settle_next_at, row.settle_last_error],
+        ['SUCCEEDED', null, null],
+      );
+      assert.ok(row.settled_at);
+    });
+
+    it('applies Alipay’s settle message to a split sent again under a new number', async () => {
+      const order = await paidRoyaltyOrder();
+      await stack.alipay.control.injectApiFault({
+        method: 'alipay.trade.order.settle',
+        times: 1,
+        error: { subCode: 'ACQ.SYSTEM_ERROR' },
+      });
+      await royaltyMachine.reportDispensed(order.outOrderNo, { result: 'OK' });
+      await eventually(async () => (await records().orderOf(order.orderNo)).settle_attempts === 1);
+      // As an admin's retry of a refused split does: the next number, `<order no>S1`.
+      await deps().pool.query('update terminal_orders set settle_out_request_no = $2 where order_no = $1', [
+        order.orderNo,
+        `${order.orderNo}S1`,
+      ]);
+      const tradeNo = (await records().paymentOf(`${order.orderNo}Q`))!.alipay_trade_no;
+      const applied = await terminalSettleMessage(deps(), deps().db, {
+        msg_method: 'alipay.trade.order.settle.notify',
+        biz_content: JSON.stringify({
+          out_request_no: `${order.orderNo}S1`,
+          trade_no: tradeNo,
+          royalty_detail_list: [{ state: 'SUCCESS' }],
+        }),
+      });
+      assert.deepEqual(applied, { outcome: 'APPLIED', detail: `${order.orderNo}S1: SUCCEEDED` });
+      assert.equal((await records().orderOf(order.orderNo)).settle_status, 'SUCCEEDED');
     });
   });
 });
