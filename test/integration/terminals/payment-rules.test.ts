@@ -73,6 +73,24 @@ describe('terminal payment rules', function () {
     return { order, buyer };
   }
 
+  /**
+   * An order closed past its time while someone had its mini-program trade open, which Alipay did not close
+   * (trade.close got no answer; the QR's trade.cancel went through): that trade can still be paid.
+   */
+  async function closedWithPayableMiniProgramTrade() {
+    const { body: order } = await machine.createOrder([COLA]);
+    const late = await stack.createUser();
+    const opened = await (await late.login()).post(`/api/v1/terminal-orders/${order.orderNo}/pay`);
+    assert.equal(opened.status, 200, opened.text);
+    await stack.alipay.control.injectApiFault({
+      method: 'alipay.trade.close',
+      times: 1,
+      error: { subCode: 'ACQ.SYSTEM_ERROR' },
+    });
+    await closeExpiredOrder(deps(), await orderRow(order.orderNo));
+    return { order, late, opened };
+  }
+
   describe('closing an order past its time', () => {
     it('pays, and neither cancels nor refunds, an expired order whose QR trade Alipay has as paid', async () => {
       const { order, buyer } = await paidWithoutNotification();
@@ -118,18 +136,7 @@ describe('terminal payment rules', function () {
     });
 
     it('refunds whole a mini-program payment made after the order closed (its trade could not be closed)', async () => {
-      const { body: order } = await machine.createOrder([COLA]);
-      const late = await stack.createUser();
-      const lateApp = await late.login();
-      const opened = await lateApp.post(`/api/v1/terminal-orders/${order.orderNo}/pay`);
-      assert.equal(opened.status, 200, opened.text);
-      // trade.close gets no answer; the QR's trade.cancel goes through.
-      await stack.alipay.control.injectApiFault({
-        method: 'alipay.trade.close',
-        times: 1,
-        error: { subCode: 'ACQ.SYSTEM_ERROR' },
-      });
-      await closeExpiredOrder(deps(), await orderRow(order.orderNo));
+      const { order, late, opened } = await closedWithPayableMiniProgramTrade();
       assert.equal((await records().orderOf(order.orderNo)).status, 'CLOSED');
       assert.equal((await records().tradeOf(`${order.orderNo}M1`)).status, 'WAIT_BUYER_PAY', 'still payable');
 
@@ -149,16 +156,7 @@ describe('terminal payment rules', function () {
     });
 
     it('lets reconciliation refund whole a payment made after the order closed whose notification was lost', async () => {
-      const { body: order } = await machine.createOrder([COLA]);
-      const late = await stack.createUser();
-      const opened = await (await late.login()).post(`/api/v1/terminal-orders/${order.orderNo}/pay`);
-      assert.equal(opened.status, 200, opened.text);
-      await stack.alipay.control.injectApiFault({
-        method: 'alipay.trade.close',
-        times: 1,
-        error: { subCode: 'ACQ.SYSTEM_ERROR' },
-      });
-      await closeExpiredOrder(deps(), await orderRow(order.orderNo));
+      const { order, late, opened } = await closedWithPayableMiniProgramTrade();
       await stack.alipay.control.injectNotifyFault({
         notifyType: 'trade_status_sync',
         action: 'drop',
@@ -388,6 +386,19 @@ describe('terminal payment rules', function () {
       return order;
     }
 
+    /** A paid order dispensed whole whose first split Alipay could not take (`refusals` times in a row). */
+    async function splitNotTakenAtFirst(refusals = 1) {
+      const order = await paidRoyaltyOrder();
+      await stack.alipay.control.injectApiFault({
+        method: 'alipay.trade.order.settle',
+        times: refusals,
+        error: { subCode: 'ACQ.SYSTEM_ERROR' },
+      });
+      await royaltyMachine.reportDispensed(order.outOrderNo, { result: 'OK' });
+      await eventually(async () => (await records().orderOf(order.orderNo)).settle_attempts === 1);
+      return order;
+    }
+
     async function settleWhenDue(orderNo: string) {
       const row = await records().orderOf(orderNo);
       clock.advance(row.settle_next_at!.getTime() - clock.now().getTime() + 1_000);
@@ -401,17 +412,8 @@ describe('terminal payment rules', function () {
     });
 
     it('schedules the split job for this order at its next attempt after Alipay could not take it', async () => {
-      const order = await paidRoyaltyOrder();
-      await stack.alipay.control.injectApiFault({
-        method: 'alipay.trade.order.settle',
-        times: 1,
-        error: { subCode: 'ACQ.SYSTEM_ERROR' },
-      });
-      await royaltyMachine.reportDispensed(order.outOrderNo, { result: 'OK' });
-      const row = await eventually(async () => {
-        const r = await records().orderOf(order.orderNo);
-        return r.settle_attempts === 1 ? r : undefined;
-      });
+      const order = await splitNotTakenAtFirst();
+      const row = await records().orderOf(order.orderNo);
       // The job is scheduled just after the attempt is recorded.
       await eventually(
         async () => {
@@ -427,14 +429,7 @@ describe('terminal payment rules', function () {
     });
 
     it('leaves a split FAILED for the admins once the schedule is used up', async () => {
-      const order = await paidRoyaltyOrder();
-      await stack.alipay.control.injectApiFault({
-        method: 'alipay.trade.order.settle',
-        times: 4,
-        error: { subCode: 'ACQ.SYSTEM_ERROR' },
-      });
-      await royaltyMachine.reportDispensed(order.outOrderNo, { result: 'OK' });
-      await eventually(async () => (await records().orderOf(order.orderNo)).settle_attempts === 1);
+      const order = await splitNotTakenAtFirst(4);
       assert.equal((await settleWhenDue(order.orderNo)).settle_attempts, 2);
       assert.equal((await settleWhenDue(order.orderNo)).settle_attempts, 3);
       const row = await settleWhenDue(order.orderNo);
@@ -476,14 +471,7 @@ describe('terminal payment rules', function () {
     });
 
     it('applies a settle message of a failure without a code as FAIL, and one without details as still processing', async () => {
-      const order = await paidRoyaltyOrder();
-      await stack.alipay.control.injectApiFault({
-        method: 'alipay.trade.order.settle',
-        times: 1,
-        error: { subCode: 'ACQ.SYSTEM_ERROR' },
-      });
-      await royaltyMachine.reportDispensed(order.outOrderNo, { result: 'OK' });
-      await eventually(async () => (await records().orderOf(order.orderNo)).settle_attempts === 1);
+      const order = await splitNotTakenAtFirst();
       const tradeNo = (await records().paymentOf(`${order.orderNo}Q`))!.alipay_trade_no;
       const message = (biz: Record<string, unknown>) =>
         terminalSettleMessage(deps(), deps().db, {
@@ -503,14 +491,7 @@ describe('terminal payment rules', function () {
     });
 
     it('holds a split for a minute while its attempt is out, so that no other attempt sends it meanwhile', async () => {
-      const order = await paidRoyaltyOrder();
-      await stack.alipay.control.injectApiFault({
-        method: 'alipay.trade.order.settle',
-        times: 1,
-        error: { subCode: 'ACQ.SYSTEM_ERROR' },
-      });
-      await royaltyMachine.reportDispensed(order.outOrderNo, { result: 'OK' });
-      await eventually(async () => (await records().orderOf(order.orderNo)).settle_attempts === 1);
+      const order = await splitNotTakenAtFirst();
       const due = await records().orderOf(order.orderNo);
       clock.advance(due.settle_next_at!.getTime() - clock.now().getTime() + 1_000);
       // Alipay takes its time over the next settle.
@@ -537,14 +518,7 @@ describe('terminal payment rules', function () {
     });
 
     it('asks Alipay for the result of a split whose message was lost, and records it SUCCEEDED', async () => {
-      const order = await paidRoyaltyOrder();
-      await stack.alipay.control.injectApiFault({
-        method: 'alipay.trade.order.settle',
-        times: 1,
-        error: { subCode: 'ACQ.SYSTEM_ERROR' },
-      });
-      await royaltyMachine.reportDispensed(order.outOrderNo, { result: 'OK' });
-      await eventually(async () => (await records().orderOf(order.orderNo)).settle_attempts === 1);
+      const order = await splitNotTakenAtFirst();
       await stack.alipay.control.injectNotifyFault({
         notifyType: 'alipay.trade.order.settle.notify',
         action: 'drop',
@@ -565,14 +539,7 @@ describe('terminal payment rules', function () {
     });
 
     it('applies Alipay’s settle message to a split sent again under a new number', async () => {
-      const order = await paidRoyaltyOrder();
-      await stack.alipay.control.injectApiFault({
-        method: 'alipay.trade.order.settle',
-        times: 1,
-        error: { subCode: 'ACQ.SYSTEM_ERROR' },
-      });
-      await royaltyMachine.reportDispensed(order.outOrderNo, { result: 'OK' });
-      await eventually(async () => (await records().orderOf(order.orderNo)).settle_attempts === 1);
+      const order = await splitNotTakenAtFirst();
       // As an admin's retry of a refused split does: the next number, `<order no>S1`.
       await deps().pool.query('update terminal_orders set settle_out_request_no = $2 where order_no = $1', [
         order.orderNo,
