@@ -327,6 +327,7 @@ export async function terminalOrderPage(
   if (!ctx) throw new DomainError('TERMINAL_ORDER_NOT_FOUND');
   const { order, terminal, school } = ctx;
   const payments = await paymentsOfOrder(deps.db, order.id);
+  // Stryker disable next-line ConditionalExpression: equivalent (`p.status === 'PAID'` → `true`) — the payment that paid the order (checked below) is PAID; the `false` variant, disabled with it, is killed by the page test
   const mine = payments.find((p) => p.userId === userId && p.status === 'PAID');
   const expired = order.expiresAt <= deps.clock.now();
   const state =
