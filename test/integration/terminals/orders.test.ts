@@ -420,10 +420,12 @@ describe('Terminal orders: a vending machine sells, people pay by QR or in the m
         const pay = await http.post(`/api/v1/terminal-orders/${order.orderNo}/pay`);
         assert.equal(pay.status, 200, pay.text);
         const buyerBefore = await balanceOf(stack, buyer.userId);
-        // Alipay does not answer the close: the trade stays payable until its own time_expire.
+        // Alipay does not answer the close: the trade stays payable until its own time_expire. Every close
+        // fails (until the finally below), so that a sweep job running meanwhile on a loaded machine does not
+        // close the trade either.
         await stack.alipay.control.injectApiFault({
           method: 'alipay.trade.close',
-          times: 1,
+          rate: 1,
           error: { subCode: 'ACQ.SYSTEM_ERROR' },
         });
         clock.advance(10 * 60_000);
@@ -444,6 +446,7 @@ describe('Terminal orders: a vending machine sells, people pay by QR or in the m
         assert.equal((await machine.getOrder(order.outOrderNo)).body.status, 'CLOSED');
         assert.equal(machine.callbacks.length, 0, 'the machine is never told of a closed order');
       } finally {
+        await stack.alipay.control.clearFaults();
         await machine.stop();
       }
     });
