@@ -95,7 +95,6 @@ export async function closeExpiredOrder(deps: Deps, order: TerminalOrderRow): Pr
       if (payment.channel === 'QR')
         await deps.alipay.cancelTrade({ outTradeNo: payment.outTradeNo, appAuthToken });
       else await deps.alipay.closeTrade({ outTradeNo: payment.outTradeNo, appAuthToken });
-      // Stryker disable next-line BlockStatement: equivalent — the catch only logs: the order is closed either way, the trade expires at Alipay and a late payment is refunded
     } catch (error) {
       deps.logger.warn('terminal trade not closed at Alipay; a late payment will be refunded', {
         outTradeNo: payment.outTradeNo,
@@ -126,7 +125,6 @@ export async function sweepTerminalOrders(deps: Deps): Promise<void> {
     for (const row of rows) {
       try {
         await work(row);
-        // Stryker disable next-line BlockStatement: equivalent — the catch only logs; what failed is still due and the next sweep takes it
       } catch (error) {
         deps.logger.warn(`terminal sweep: ${what} failed; the next sweep retries`, {
           error: (error as Error).message,
