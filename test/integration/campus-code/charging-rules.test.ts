@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
-import type { CampusCodeUploadAnswer } from '../../../shared/gateway-api.js';
-import {
-  claimDueCampusCodePayments,
-  type ChargeAttempt,
-  type ClaimedCampusCodePayment,
+import type {
+  ChargeAttempt,
+  ClaimedCampusCodePayment,
 } from '../../../server/src/db/repos/campus-code/charges.js';
 import {
   CAMPUS_CODE_LIFE_MS,
@@ -12,7 +10,7 @@ import {
 import type { SchoolRow } from '../../../server/src/db/repos/schools/schools.js';
 import { startStack, type Stack } from '../../support/stack.js';
 import { gatewayFor, type Gateway } from '../withholding/helpers.js';
-import { issuedCode, uploadBatch } from './helpers.js';
+import { claimedCampusCodePayment } from './helpers.js';
 
 /**
  * When a campus-code charge is tried again, held or given up (DESIGN §7.5; issue 20, mutation testing of
@@ -38,27 +36,15 @@ describe('campus-code charges: retries, holds and the code’s 10 days', () => {
   const scaled = (seconds: number) => Math.round(seconds * 1000 * deps().config.deductions.retryScale);
 
   /** An accepted payment of a student with `balanceFen` at Alipay, claimed as the drainer claims it. */
-  async function claimed(balanceFen: number): Promise<ClaimedCampusCodePayment> {
-    const student = await stack.createUser(balanceFen);
+  function claimed(balanceFen: number): Promise<ClaimedCampusCodePayment> {
     counter += 1;
-    const upload = await issuedCode(
+    return claimedCampusCodePayment(
       stack,
-      student.userId,
+      device,
+      balanceFen,
       { studentNo: `Q${counter}`, studentName: '张三' },
-      { amountFen: 420 },
+      420,
     );
-    const res = await uploadBatch(device, [upload]);
-    const [answer] = (res.body as CampusCodeUploadAnswer).results;
-    assert.equal(answer.result, 'ACCEPTED', res.text);
-    const now = new Date();
-    const rows = await claimDueCampusCodePayments(deps().db, {
-      now,
-      leaseUntil: new Date(now.getTime() + 60_000),
-      limit: 1000,
-    });
-    const row = rows.find((r) => r.paymentNo === answer.paymentNo);
-    assert.ok(row?.generatedAt, 'claimed, with the time the code was made');
-    return row;
   }
 
   /** One attempt at `atMs` (the domain's clock), for `school`: what it hands the drainer to record. */

@@ -45,6 +45,7 @@ export const CHIPS = { name: '薯片', quantity: 2, unitFen: 450 };
 export interface TerminalOrderRecord {
   id: string;
   status: string;
+  dispense_result: string | null;
   close_reason: string | null;
   closed_at: Date | null;
   paid_payment_id: string | null;
@@ -64,6 +65,9 @@ export interface TerminalRefundRecord {
   id: string;
   kind: string;
   out_trade_no: string;
+  out_request_no: string;
+  terminal_order_id: string;
+  completed_at: Date | null;
   amount_fen: number;
   status: string;
   reason: string | null;

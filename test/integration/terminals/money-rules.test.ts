@@ -19,41 +19,18 @@ import { OffsetClock } from '../../support/clock.js';
 import { eventually } from '../../support/http.js';
 import { startStack, type Stack } from '../../support/stack.js';
 import { userWithCard } from '../student/helpers.js';
-import { CHIPS, COLA, vendingMachine } from './helpers.js';
+import {
+  CHIPS,
+  COLA,
+  vendingMachine,
+  type TerminalOrderRecord,
+  type TerminalRefundRecord,
+} from './helpers.js';
 
 type Machine = Awaited<ReturnType<typeof vendingMachine>>;
 
-interface RefundRow {
-  id: string;
-  kind: string;
-  out_trade_no: string;
-  out_request_no: string;
-  amount_fen: number;
-  status: string;
-  reason: string | null;
-  attempts: number;
-  last_error: string | null;
-  completed_at: Date | null;
-  royalty_returns: Array<{ account: string; amountFen: number }> | null;
-  terminal_order_id: string;
-  next_attempt_at: Date | null;
-  updated_at: Date;
-}
-
-interface OrderRow {
-  id: string;
-  status: string;
-  dispense_result: string | null;
-  settle_status: string | null;
-  settle_fen: number | null;
-  settle_out_request_no: string | null;
-  settle_no: string | null;
-  settle_attempts: number;
-  settle_next_at: Date | null;
-  settle_last_error: string | null;
-  settled_at: Date | null;
-  updated_at: Date;
-}
+type RefundRow = TerminalRefundRecord;
+type OrderRow = TerminalOrderRecord;
 
 /**
  * The money rules of terminal orders one at a time (issue 20, mutation testing of issue 15's code): which
