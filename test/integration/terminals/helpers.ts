@@ -1,5 +1,6 @@
 import { VendingMachine } from '../../../scripts/sandbox/vending/machine.js';
 import type { TerminalInput } from '../../../shared/admin-api.js';
+import type { TerminalOrderAnswer } from '../../../shared/gateway-api.js';
 import { createTerminal, editTerminal } from '../../../server/src/domain/terminals/terminals.js';
 import { TEST_OPERATOR } from '../../support/admins.js';
 import type { Stack } from '../../support/stack.js';
@@ -106,5 +107,24 @@ export function terminalRecords(stack: Stack) {
     async balanceOf(accountId: string): Promise<number> {
       return (await stack.alipay.control.getAccount(accountId)).balanceFen;
     },
+  };
+}
+
+/** A signed TRADE_SUCCESS notification's form for a terminal order's trade, paid in full to the school. */
+export function paidTerminalForm(
+  stack: Stack,
+  order: TerminalOrderAnswer,
+  outTradeNo: string,
+  fields: Record<string, string> = {},
+) {
+  return {
+    notify_type: 'trade_status_sync',
+    notify_id: `n${Date.now()}${Math.random()}`,
+    out_trade_no: outTradeNo,
+    trade_no: `2026${Date.now()}${Math.floor(Math.random() * 1e6)}`,
+    total_amount: (order.amountFen / 100).toFixed(2),
+    seller_id: stack.school.alipaySellerId!,
+    trade_status: 'TRADE_SUCCESS',
+    ...fields,
   };
 }

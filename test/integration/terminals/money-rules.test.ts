@@ -25,6 +25,7 @@ import {
   vendingMachine,
   type TerminalOrderRecord,
   type TerminalRefundRecord,
+  paidTerminalForm,
 } from './helpers.js';
 
 type Machine = Awaited<ReturnType<typeof vendingMachine>>;
@@ -131,14 +132,7 @@ describe('terminal money rules, one at a time', function () {
   }
 
   function paidForm(order: TerminalOrderAnswer, outTradeNo: string, fields: Record<string, string> = {}) {
-    return {
-      out_trade_no: outTradeNo,
-      trade_no: `2026${Date.now()}`,
-      total_amount: (order.amountFen / 100).toFixed(2),
-      seller_id: stack.school.alipaySellerId!,
-      trade_status: 'TRADE_SUCCESS',
-      ...fields,
-    };
+    return paidTerminalForm(stack, order, outTradeNo, fields);
   }
 
   describe('the refund of items a machine did not give out', () => {

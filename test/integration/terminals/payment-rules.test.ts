@@ -20,7 +20,7 @@ import { findOrderContextByNo } from '../../../server/src/db/repos/terminals/ord
 import { OffsetClock } from '../../support/clock.js';
 import { eventually } from '../../support/http.js';
 import { startStack, type Stack } from '../../support/stack.js';
-import { COLA, terminalRecords, vendingMachine } from './helpers.js';
+import { COLA, paidTerminalForm, terminalRecords, vendingMachine } from './helpers.js';
 
 type Machine = Awaited<ReturnType<typeof vendingMachine>>;
 
@@ -188,16 +188,7 @@ describe('terminal payment rules', function () {
 
   describe('which payment pays an order', () => {
     function paidForm(order: TerminalOrderAnswer, outTradeNo: string, fields: Record<string, string> = {}) {
-      return {
-        notify_type: 'trade_status_sync',
-        notify_id: `n${Date.now()}${Math.random()}`,
-        out_trade_no: outTradeNo,
-        trade_no: `2026${Date.now()}${Math.floor(Math.random() * 1e6)}`,
-        total_amount: (order.amountFen / 100).toFixed(2),
-        seller_id: stack.school.alipaySellerId!,
-        trade_status: 'TRADE_SUCCESS',
-        ...fields,
-      };
+      return paidTerminalForm(stack, order, outTradeNo, fields);
     }
 
     async function logOf(notifyId: string) {
