@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import { connectDatabase, type DatabaseHandle } from '../../../server/src/db/client.js';
+import { DECLINE_REASONS } from '../../../shared/gateway-api.js';
 import {
   bindings,
+  CHARGE_STATES,
+  DEDUCTION_DECISIONS,
+  DEDUCTION_STATUSES,
   deductions,
   rechargeOrders,
   schools,
@@ -109,6 +113,69 @@ describe('schema constraints that protect money', () => {
       handle.db.insert(deductions).values({ ...base, deductionNo: 'D3', txnNo: 'T3', decision: 'DECLINED' }),
     );
     assert.equal(constraint, 'deductions_decline_reason_valid');
+  });
+
+  it('refuses a deduction that breaks one of its checks, under that check name', async () => {
+    const base = {
+      schoolId,
+      cardNo: '20260001',
+      amountFen: 500,
+      decision: 'APPROVED' as const,
+      status: 'PENDING' as const,
+    };
+    const cases = [
+      [{ status: 'PENDINGX' as 'PENDING' }, 'deductions_status_valid'],
+      [{ decision: 'APPROVE' as 'APPROVED' }, 'deductions_decision_valid'],
+      [
+        {
+          decision: 'DECLINED' as const,
+          status: 'DECLINED' as const,
+          declineReason: 'NOT_BOUNDX' as 'NOT_BOUND',
+        },
+        'deductions_decline_reason_valid',
+      ],
+      [{ chargeState: 'UNKNOWNX' as 'UNKNOWN' }, 'deductions_charge_state_valid'],
+      [{ amountFen: 0 }, 'deductions_amount_positive'],
+      [{ cardNo: null }, 'deductions_tombstone_shape'],
+    ] as const;
+    for (const [i, [change, expected]] of cases.entries()) {
+      const { code, constraint } = await rejection(
+        handle.db.insert(deductions).values({ ...base, ...change, deductionNo: `DX${i}`, txnNo: `TX${i}` }),
+      );
+      assert.deepEqual({ code, constraint }, { code: '23514', constraint: expected });
+    }
+  });
+
+  // The checks' lists of values are written in migration 0029's functions: every value the code may write is
+  // accepted there.
+  it('accepts every deduction status, decision, decline reason and charge state the code knows', async () => {
+    const base = { schoolId, cardNo: '20260001', amountFen: 500 };
+    const rows = [
+      ...DEDUCTION_STATUSES.map((status) => ({ status, decision: 'APPROVED' as const })),
+      ...DECLINE_REASONS.map((declineReason) => ({
+        status: 'DECLINED' as const,
+        decision: 'DECLINED' as const,
+        declineReason,
+      })),
+      ...CHARGE_STATES.map((chargeState) => ({
+        status: 'PENDING' as const,
+        decision: 'APPROVED' as const,
+        chargeState,
+      })),
+    ];
+    assert.deepEqual([...new Set(rows.map((row) => row.decision))].sort(), [...DEDUCTION_DECISIONS].sort());
+    await handle.db
+      .insert(deductions)
+      .values(rows.map((row, i) => ({ ...base, ...row, deductionNo: `DK${i}`, txnNo: `TK${i}` })));
+    // A reversal's tombstone: no amount, no card.
+    await handle.db.insert(deductions).values({
+      schoolId,
+      txnNo: 'TK-tombstone',
+      deductionNo: 'DK-tombstone',
+      decision: 'DECLINED',
+      declineReason: 'REVERSED',
+      status: 'REVERSED',
+    });
   });
 
   it('keeps one withholding payer per card', async () => {
