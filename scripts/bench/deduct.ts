@@ -38,6 +38,7 @@ import path from 'node:path';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { buildGatewayHeaders, gatewaySecretKey } from '../../shared/gateway-signature.js';
+import { insertBoundCards } from './bound-cards.js';
 import {
   fillDirFromEnv,
   prefillDatabase,
@@ -248,25 +249,7 @@ async function seed(databaseUrl: string, piiKey: string, fromKeptFill: boolean) 
       txnLimitFen: 5_000,
       dailyLimitFen: 1_000_000_000,
     }))!;
-    // Straight through SQL: N users, each the withholding payer of one card with an ACTIVE agreement
-    // covering it (agreement_cards, since families: migration 0005).
-    const password = protector.encrypt('bench-bind-password');
-    await database.pool.query(
-      `with u as (
-         insert into users (alipay_open_id) select 'bench-open-' || g from generate_series(1, $2::int) g returning id, alipay_open_id
-       ), b as (
-         insert into bindings (school_id, user_id, card_no, holder_name, relation, is_withholding_payer, vendor_bind_password_enc)
-         select $1, u.id, 'C' || lpad(substr(u.alipay_open_id, 12), 7, '0'), '张三', 'SELF', true, $3 from u returning id, user_id, card_no
-       )
-       , a as (
-         insert into withholding_agreements (school_id, user_id, external_agreement_no, agreement_no, status, sign_scene, signed_at)
-         select $1, b.user_id, 'A' || md5(b.id::text), 'AG' || md5(b.user_id::text), 'ACTIVE', 'INDUSTRY|CAMPUS', now() from b
-         returning id, user_id
-       )
-       insert into agreement_cards (agreement_id, binding_id, school_id, card_no)
-       select a.id, b.id, $1, b.card_no from a join b on b.user_id = a.user_id`,
-      [school.id, CARDS, password],
-    );
+    await insertBoundCards(database.pool, school.id, CARDS, protector.encrypt('bench-bind-password'));
     await database.pool.query('analyze');
     // BENCH_PREFILLED: the same figures on a platform that has run for a year (prefill.ts), filled now or
     // copied from a kept fill (BENCH_FILL_DIR).
