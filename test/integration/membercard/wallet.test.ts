@@ -4,14 +4,13 @@ import { eq } from 'drizzle-orm';
 import type { SystemInput } from '../../../scripts/sandbox/membercard/control-types.js';
 import { findBinding } from '../../../server/src/db/repos/cards/bindings.js';
 import { markCredited } from '../../../server/src/db/repos/recharge/credit-batches.js';
-import { insertRecharge, markCreditedMany } from '../../../server/src/db/repos/recharge/recharges.js';
+import { markCreditedMany } from '../../../server/src/db/repos/recharge/recharges.js';
 import { membershipCards } from '../../../server/src/db/schema.js';
 import { signParams } from '../../../server/src/integrations/membercard/signature.js';
-import { newOrderNo } from '../../../server/src/lib/ids.js';
 import { privateKeyOf } from '../../../server/src/lib/key-references.js';
 import { eventually, request } from '../../support/http.js';
 import { startStack, type Stack } from '../../support/stack.js';
-import { userWithCard, waitForRecharge } from '../student/helpers.js';
+import { insertedRecharge, userWithCard, waitForRecharge } from '../student/helpers.js';
 import { addRosterEntry, alipayUserId, identifiers, membercardOf } from './helpers.js';
 
 /**
@@ -152,15 +151,8 @@ describe('the campus card in the Alipay card wallet', () => {
 
   /** A recharge of the binding's card, PAID at `now` and due only in an hour: the crediting drainer leaves it to the test. */
   async function paidRecharge(bindingId: string, amountFen: number, now: Date) {
-    const { db } = stack.app.deps;
-    const binding = (await findBinding(db, bindingId))!;
     const later = new Date(now.getTime() + 3_600_000);
-    return insertRecharge(db, {
-      outTradeNo: newOrderNo('recharge'),
-      schoolId: binding.schoolId,
-      userId: binding.userId,
-      bindingId,
-      cardNo: binding.cardNo,
+    return insertedRecharge(stack, bindingId, {
       amountFen,
       status: 'PAID',
       paidAt: now,

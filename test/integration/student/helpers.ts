@@ -1,4 +1,8 @@
 import assert from 'node:assert/strict';
+import { findBinding } from '../../../server/src/db/repos/cards/bindings.js';
+import { insertRecharge } from '../../../server/src/db/repos/recharge/recharges.js';
+import type { rechargeOrders } from '../../../server/src/db/schema.js';
+import { newOrderNo } from '../../../server/src/lib/ids.js';
 import { eventually } from '../../support/http.js';
 import type { Stack, StackUser } from '../../support/stack.js';
 
@@ -45,4 +49,27 @@ export async function waitForRecharge(api: Api, orderId: string, status: string,
 export async function vendorCreditsFor(stack: Stack, cardNo: string, outTradeNo: string) {
   const records = await stack.cardsys.control.getRecords(stack.school.code, cardNo);
   return records.filter((r) => r.type === 'RECHARGE' && r.refNo === outTradeNo);
+}
+
+/**
+ * A recharge order of the binding's card written straight into the table, its status and times chosen by the
+ * test (the statements that move orders in batches, asked directly).
+ */
+export async function insertedRecharge(
+  stack: Stack,
+  bindingId: string,
+  order: Omit<
+    typeof rechargeOrders.$inferInsert,
+    'outTradeNo' | 'schoolId' | 'userId' | 'bindingId' | 'cardNo'
+  >,
+) {
+  const binding = (await findBinding(stack.app.deps.db, bindingId))!;
+  return insertRecharge(stack.app.deps.db, {
+    outTradeNo: newOrderNo('recharge'),
+    schoolId: binding.schoolId,
+    userId: binding.userId,
+    bindingId,
+    cardNo: binding.cardNo,
+    ...order,
+  });
 }

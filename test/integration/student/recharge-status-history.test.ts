@@ -1,14 +1,11 @@
 import assert from 'node:assert/strict';
-import { findBinding } from '../../../server/src/db/repos/cards/bindings.js';
 import {
   claimDueCredits,
-  insertRecharge,
   markCreditedMany,
   markPaidNotifiedMany,
 } from '../../../server/src/db/repos/recharge/recharges.js';
-import { newOrderNo } from '../../../server/src/lib/ids.js';
 import { startStack, type Stack } from '../../support/stack.js';
-import { userWithCard } from './helpers.js';
+import { insertedRecharge, userWithCard } from './helpers.js';
 
 /**
  * order_status_changes is what an order's timeline shows and what the dashboard's daily statistics count
@@ -45,17 +42,11 @@ describe('recording the status changes of recharges written in batches', () => {
   it('writes one row per order a batch statement moves, with its statuses, amount and time, and none for a lease', async () => {
     const { bindingId } = await userWithCard(stack);
     const { db, pool } = stack.app.deps;
-    const binding = (await findBinding(db, bindingId))!;
     const created = new Date(Date.now() - 60_000);
     const orders = [];
     for (const amountFen of [1_000, 2_000, 3_000])
       orders.push(
-        await insertRecharge(db, {
-          outTradeNo: newOrderNo('recharge'),
-          schoolId: binding.schoolId,
-          userId: binding.userId,
-          bindingId,
-          cardNo: binding.cardNo,
+        await insertedRecharge(stack, bindingId, {
           amountFen,
           createdAt: created,
           updatedAt: created,
@@ -133,15 +124,9 @@ describe('recording the status changes of recharges written in batches', () => {
 
   it('dates a change by now() when the statement leaves updated_at as it was', async () => {
     const { bindingId } = await userWithCard(stack);
-    const { db, pool } = stack.app.deps;
-    const binding = (await findBinding(db, bindingId))!;
+    const { pool } = stack.app.deps;
     const created = new Date(Date.now() - 60_000);
-    const order = await insertRecharge(db, {
-      outTradeNo: newOrderNo('recharge'),
-      schoolId: binding.schoolId,
-      userId: binding.userId,
-      bindingId,
-      cardNo: binding.cardNo,
+    const order = await insertedRecharge(stack, bindingId, {
       amountFen: 500,
       createdAt: created,
       updatedAt: created,
