@@ -59,6 +59,19 @@ describe('Terminal orders: a vending machine sells, people pay by QR or in the m
       assert.equal(polled.body.status, 'PAID');
     });
 
+    it('answers the create and the paid callback with the order exactly as a poll of the stored order shows it', async () => {
+      const created = await machine.createOrder([COLA, CHIPS, { ...COLA, quantity: 2 }]);
+      assert.equal(created.status, 200, JSON.stringify(created.body));
+      assert.deepEqual(created.body, (await machine.getOrder(created.body.outOrderNo)).body);
+
+      const buyer = await stack.createUser();
+      await stack.alipay.control.scanQrCode({ qrCode: created.body.pay.qrCode!, userId: buyer.userId });
+      const callback = await machine.acknowledgedCallback(created.body.outOrderNo);
+      const polled = (await machine.getOrder(created.body.outOrderNo)).body;
+      assert.equal(polled.status, 'PAID');
+      assert.deepEqual(callback.order, polled);
+    });
+
     it('stores the order with its QR at once; one made without a QR (precreate refused) gets it on a repeat', async () => {
       const qrOf = async (orderNo: string) =>
         (

@@ -10,6 +10,7 @@ import {
   findPaymentById,
   insertOrderWithQrPayment,
   setQrCodeIfNone,
+  type AnsweredOrder,
   type NewTerminalOrder,
   type OrderContext,
   type TerminalOrderRow,
@@ -148,7 +149,7 @@ export function failedFen(order: Pick<TerminalOrderRow, 'items' | 'failedItems'>
 
 export function orderAnswer(
   deps: Pick<Deps, 'config'>,
-  order: TerminalOrderRow,
+  order: AnsweredOrder,
   paidWith: Pick<TerminalPaymentRow, 'channel'> | null,
 ): TerminalOrderAnswer {
   return {
@@ -249,6 +250,16 @@ function withQr(deps: Deps, ctx: OrderContext): Promise<TerminalOrderRow> {
   return request;
 }
 
+/** What a new order's row holds besides what it was made of (the columns' defaults). */
+const UNPAID = {
+  status: 'CREATED',
+  paidAt: null,
+  closedAt: null,
+  dispenseResult: null,
+  failedItems: null,
+  dispensedAt: null,
+} as const satisfies Partial<AnsweredOrder>;
+
 /** Tries of a new order whose terminal or school changed between the read and the insert. */
 const MAX_CREATE_TRIES = 3;
 
@@ -304,13 +315,13 @@ export async function createTerminalOrder(
     // terminal changed meanwhile) is never shown to anyone, and a precreate makes no trade at Alipay until
     // its QR is scanned (ALIPAY-M2.md §1), so it costs one call and nothing else.
     const qrCode = await precreateQr(deps, { order: toMake, school });
-    const order = await insertOrderWithQrPayment(
+    const made = await insertOrderWithQrPayment(
       deps.db,
       { ...toMake, qrCode },
       qrOutTradeNo({ orderNo }),
       versions,
     );
-    if (order) return orderAnswer(deps, order, null);
+    if (made) return orderAnswer(deps, { ...toMake, qrCode, ...UNPAID }, null);
     const answer = await repeat();
     if (answer) return answer;
     // Nothing made and no such order: the terminal or its school changed since they were read. Again,

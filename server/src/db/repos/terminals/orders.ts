@@ -19,6 +19,28 @@ export type NewTerminalOrder = typeof terminalOrders.$inferInsert;
 export type TerminalPaymentRow = typeof terminalPayments.$inferSelect;
 export type NewTerminalPayment = typeof terminalPayments.$inferInsert;
 
+/** What the machine is told of an order (domain/terminals/orders.ts orderAnswer). */
+export type AnsweredOrder = Pick<
+  TerminalOrderRow,
+  | 'orderNo'
+  | 'outOrderNo'
+  | 'terminalId'
+  | 'status'
+  | 'amountFen'
+  | 'items'
+  | 'expiresAt'
+  | 'qrCode'
+  | 'paidAt'
+  | 'closedAt'
+  | 'dispenseResult'
+  | 'failedItems'
+  | 'dispensedAt'
+>;
+
+/** A paid order as its callback needs it: the answer, and the attempt and lease it is at. */
+export type CallbackOrder = AnsweredOrder &
+  Pick<TerminalOrderRow, 'id' | 'callbackAttempts' | 'callbackNextAt'>;
+
 /** An order with what every rule about it needs: its terminal and its school. */
 export interface OrderContext {
   order: TerminalOrderRow;
@@ -48,10 +70,11 @@ export type OrderToMake = Pick<
 
 /**
  * The order (with its QR, when Alipay gave one) and its 当面付 payment (seq 0, out_trade_no `qrOutTradeNo`) in
- * one statement, committed together.
+ * one statement, committed together: whether it was made. A new order is exactly `order` with the columns'
+ * defaults (CREATED, nothing paid), so nothing is read back (a row of ~40 columns parsed and mapped per order).
  * Made only while the terminal and its school are ACTIVE and still the rows the caller read (`versions`):
  * the caller took the order's money fields, timeout and subject from them, possibly from a copy kept in
- * its process. Nothing is made (undefined) when (terminal, outOrderNo) exists already or the terminal or
+ * its process. Nothing is made (false) when (terminal, outOrderNo) exists already or the terminal or
  * school changed meanwhile; the caller reads again to tell which.
  */
 export async function insertOrderWithQrPayment(
@@ -59,8 +82,8 @@ export async function insertOrderWithQrPayment(
   order: OrderToMake,
   qrOutTradeNo: string,
   versions: TerminalVersions,
-): Promise<TerminalOrderRow | undefined> {
-  const [row] = await insertOrderQuery(db).execute({
+): Promise<boolean> {
+  const rows = await insertOrderQuery(db).execute({
     ...order,
     items: JSON.stringify(order.items),
     sellerId: order.sellerId ?? null,
@@ -72,12 +95,12 @@ export async function insertOrderWithQrPayment(
     terminalVersion: versions.terminal,
     schoolVersion: versions.school,
   });
-  return row;
+  return rows.length > 0;
 }
 
 const insertOrderQuery = preparedPerDatabase((db) => {
   const value = (name: string) => sql.placeholder(name);
-  const made = db.$with('made', getTableColumns(terminalOrders)).as(sql`
+  const made = db.$with('made', { id: terminalOrders.id, schoolId: terminalOrders.schoolId }).as(sql`
     insert into terminal_orders (order_no, school_id, terminal_ref, terminal_id, out_order_no, request_hash, items,
                                  amount_fen, subject, expires_at, seller_id, royalty_account, royalty_fen, royalty_timing,
                                  qr_code)
@@ -90,11 +113,11 @@ const insertOrderQuery = preparedPerDatabase((db) => {
                     where t.id = ${value('terminalRef')}::uuid and t.status = 'ACTIVE' and s.status = 'ACTIVE'
                       and t.xmin = ${value('terminalVersion')}::xid and s.xmin = ${value('schoolVersion')}::xid)
     on conflict do nothing
-    returning *`);
+    returning id, school_id`);
   const payment = db.$with('payment', {}).as(sql`
     insert into terminal_payments (order_id, school_id, channel, seq, out_trade_no)
     select id, school_id, 'QR', 0, ${value('qrOutTradeNo')}::text from made`);
-  return db.with(made, payment).select().from(made).prepare('terminal_order_insert');
+  return db.with(made, payment).select({ id: made.id }).from(made).prepare('terminal_order_insert');
 });
 
 /**
@@ -175,7 +198,7 @@ export type SchoolOfPayment = Pick<SchoolRow, 'id' | 'updatedAt' | 'alipayAppAut
 
 /** A paid order as the common case leaves it, with what telling its machine and closing the rest need. */
 export interface PaidOpenOrder {
-  order: TerminalOrderRow;
+  order: CallbackOrder;
   /** The order's other payments still CREATED (to close), as of the statement's start. */
   others: Array<Pick<TerminalPaymentRow, 'id' | 'channel' | 'outTradeNo'>>;
   paidWith: TerminalPaymentRow['channel'];
@@ -214,16 +237,50 @@ export async function payOrderIfOpen(
     ...notificationValues(notification),
   });
   if (!row) return undefined;
-  const { others, paidWith, callbackUrl, clientId, secretEnc, schoolUpdatedAt, tokenEnc, ...order } = row;
+  const {
+    others,
+    paidWith,
+    callbackUrl,
+    clientId,
+    secretEnc,
+    schoolId,
+    schoolUpdatedAt,
+    tokenEnc,
+    ...order
+  } = row;
   return {
     order,
     others,
     paidWith,
     callbackUrl,
     client: clientId && secretEnc ? { id: clientId, secretEnc } : null,
-    school: { id: order.schoolId, updatedAt: schoolUpdatedAt, alipayAppAuthTokenEnc: tokenEnc },
+    school: { id: schoolId, updatedAt: schoolUpdatedAt, alipayAppAuthTokenEnc: tokenEnc },
   };
 }
+
+/** The columns of CallbackOrder, and the order's school: what the paying statement reads back. */
+const paidColumns = (() => {
+  const c = getTableColumns(terminalOrders);
+  return {
+    id: c.id,
+    orderNo: c.orderNo,
+    outOrderNo: c.outOrderNo,
+    terminalId: c.terminalId,
+    status: c.status,
+    amountFen: c.amountFen,
+    items: c.items,
+    expiresAt: c.expiresAt,
+    qrCode: c.qrCode,
+    paidAt: c.paidAt,
+    closedAt: c.closedAt,
+    dispenseResult: c.dispenseResult,
+    failedItems: c.failedItems,
+    dispensedAt: c.dispensedAt,
+    callbackAttempts: c.callbackAttempts,
+    callbackNextAt: c.callbackNextAt,
+    schoolId: c.schoolId,
+  };
+})();
 
 const payOrderQuery = preparedPerDatabase((db) => {
   const value = (name: string) => sql.placeholder(name);
@@ -249,7 +306,7 @@ const payOrderQuery = preparedPerDatabase((db) => {
            paid_at = ${value('at')}::timestamptz, updated_at = ${value('at')}::timestamptz
      where id = (select payment_id from open_order) and status = 'CREATED'
     returning id`);
-  const paidOrder = db.$with('paid', getTableColumns(terminalOrders)).as(sql`
+  const paidOrder = db.$with('paid', paidColumns).as(sql`
     update terminal_orders
        set status = 'PAID', paid_payment_id = (select id from moved), paid_at = ${value('at')}::timestamptz,
            updated_at = ${value('at')}::timestamptz,
@@ -258,7 +315,11 @@ const payOrderQuery = preparedPerDatabase((db) => {
            callback_next_at = case when (select callback_url from open_order) is null then callback_next_at
                                    else ${value('callbackLeaseUntil')}::timestamptz end
      where id in (select id from open_order) and exists (select 1 from moved)
-    returning *`);
+    returning ${sql.raw(
+      Object.values(paidColumns)
+        .map((column) => column.name)
+        .join(', '),
+    )}`);
   const recorded = db.$with('recorded', {}).as(recordNotificationIf(sql`exists (select 1 from paid)`));
   const open = (column: string) => sql.raw(`(select ${column} from open_order)`);
   return db
@@ -507,7 +568,7 @@ export const TERMINAL_CALLBACKS_DUE_CHANNEL = 'terminal_callbacks_due';
 export interface DueCallback {
   /** The order's id. */
   id: string;
-  order: TerminalOrderRow;
+  order: CallbackOrder;
   callbackUrl: string | null;
   client: { id: string; secretEnc: string } | null;
   paidWith: TerminalPaymentRow['channel'] | null;
