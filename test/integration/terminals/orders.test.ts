@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import type { VendingMachine } from '../../../scripts/sandbox/vending/machine.js';
+import { rotateGatewayClient } from '../../../server/src/domain/schools/gateway-clients.js';
 import { sweepTerminalOrders } from '../../../server/src/domain/terminals/lifecycle.js';
 import { OffsetClock } from '../../support/clock.js';
 import { eventually } from '../../support/http.js';
@@ -418,6 +419,29 @@ describe('Terminal orders: a vending machine sells, people pay by QR or in the m
           tries.map((c) => c.acknowledged),
           [false, false, true],
         );
+      } finally {
+        await machine.stop();
+      }
+    });
+
+    it('signs the callbacks with the terminal’s current secret once it is rotated', async () => {
+      const machine = await vendingMachine(stack);
+      try {
+        const buyer = await stack.createUser();
+        const pay = async (order: { pay: { qrCode: string | null } }) =>
+          stack.alipay.control.scanQrCode({ qrCode: order.pay.qrCode!, userId: buyer.userId });
+        const first = (await machine.createOrder([COLA])).body;
+        await pay(first);
+        assert.equal((await machine.acknowledgedCallback(first.outOrderNo)).signatureValid, true);
+
+        // Made with the old secret (valid for the grace period); told with the new one, which is all the
+        // machine checks from now on: a callback signed with the old one would be refused (401) until it gave up.
+        const rotated = await rotateGatewayClient(stack.app.deps, machine.options.clientId, 10);
+        const second = (await machine.createOrder([COLA])).body;
+        machine.options.secret = rotated.secret;
+        await pay(second);
+        assert.equal((await machine.acknowledgedCallback(second.outOrderNo)).signatureValid, true);
+        assert.ok(machine.callbacks.every((c) => c.signatureValid));
       } finally {
         await machine.stop();
       }

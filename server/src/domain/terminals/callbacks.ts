@@ -1,6 +1,10 @@
 import http from 'node:http';
 import https from 'node:https';
-import { buildGatewayHeaders } from '../../../../shared/gateway-signature.js';
+import {
+  buildGatewayHeaders,
+  gatewaySecretKey,
+  type GatewaySecret,
+} from '../../../../shared/gateway-signature.js';
 import { recordCallbackAcknowledged } from '../../db/repos/terminals/batched-writes.js';
 import {
   recordCallbackAttempt,
@@ -72,6 +76,24 @@ function postJson(target: URL, headers: Record<string, string>, body: string, ti
   });
 }
 
+/**
+ * The terminals' client secrets as HMAC keys, by their stored ciphertext: decrypted and imported once per
+ * process instead of per callback (a rotated secret is stored as another ciphertext, so it is never served
+ * stale). Bounded like gateway-auth's client cache, which holds the same secrets for the machines' requests.
+ */
+const callbackKeys = new Map<string, GatewaySecret>();
+const MAX_CALLBACK_KEYS = 10_000;
+
+function callbackKey(deps: Pick<Deps, 'protector'>, secretEnc: string): GatewaySecret {
+  let key = callbackKeys.get(secretEnc);
+  if (!key) {
+    if (callbackKeys.size >= MAX_CALLBACK_KEYS) callbackKeys.clear();
+    key = gatewaySecretKey(deps.protector.decrypt(secretEnc));
+    callbackKeys.set(secretEnc, key);
+  }
+  return key;
+}
+
 /** How long a callback is leased to the process sending it (the drainer's, or the one that saw it paid). */
 export const CALLBACK_LEASE_MS = 30_000;
 
@@ -105,7 +127,7 @@ export async function deliverCallback(deps: Deps, due: DueCallback): Promise<voi
   try {
     const headers = buildGatewayHeaders({
       clientId: client.id,
-      secret: deps.protector.decrypt(client.secretEnc),
+      secret: callbackKey(deps, client.secretEnc),
       method: 'POST',
       path: target.pathname + target.search,
       body,
