@@ -6,6 +6,16 @@
  *
  *   BENCH_CPU_PROF=/tmp/prof npm run bench:recharge     # prints "BENCH_WINDOW phase1 <from>-<to>"
  *   npx tsx scripts/bench/cpu-profile.ts /tmp/prof --window <from>-<to> [--top 25]
+ *
+ * Besides self time, each function's total time (its own and its callees', counted once per sample) says what a
+ * whole step costs (the precreate call, the notification, the callback).
+ *
+ * A sample's weight is the wall-clock time to the next one, so time a process spends preempted is charged to
+ * the frame it stopped in — on two shared cores, typically just after it woke another process or thread: a
+ * socket write to a waiting reader (`writev`), crypto work handed to the thread pool (`signOneShot`). Session
+ * 9, terminal benchmark at 150/s on a loaded machine: the API's profile was "busy" 12.6 ms per order where
+ * /proc counted 8.2 ms of CPU, and `writev` alone took 14 % of its samples. Compare processes and A/B runs by
+ * the CPU the benchmarks print (from /proc); read a profile for the shape within one process.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -13,6 +23,7 @@ import path from 'node:path';
 interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
 }
 interface Profile {
   nodes: ProfileNode[];
@@ -39,6 +50,11 @@ function summarise(file: string, window: [number, number] | undefined, top: numb
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const byPackage = new Map<string, number>();
   const byFunction = new Map<string, number>();
+  const totalByFunction = new Map<string, number>();
+  const parentOf = new Map<number, number>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parentOf.set(child, node.id);
+  const nameOf = (node: ProfileNode) =>
+    `${node.callFrame.functionName || '(anonymous)'} ${packageOf(node.callFrame)}:${node.callFrame.lineNumber + 1}`;
   let busy = 0;
   let at = profile.startTime;
   for (let i = 0; i < profile.samples.length; i += 1) {
@@ -51,8 +67,15 @@ function summarise(file: string, window: [number, number] | undefined, top: numb
     busy += weight;
     const pkg = packageOf(node.callFrame);
     byPackage.set(pkg, (byPackage.get(pkg) ?? 0) + weight);
-    const name = `${node.callFrame.functionName || '(anonymous)'} ${pkg}:${node.callFrame.lineNumber + 1}`;
+    const name = nameOf(node);
     byFunction.set(name, (byFunction.get(name) ?? 0) + weight);
+    const onStack = new Set<string>();
+    for (let id: number | undefined = node.id; id !== undefined; id = parentOf.get(id)) {
+      const frame = nameOf(byId.get(id)!);
+      if (onStack.has(frame)) continue;
+      onStack.add(frame);
+      totalByFunction.set(frame, (totalByFunction.get(frame) ?? 0) + weight);
+    }
   }
   const ms = (us: number) => (us / 1000).toFixed(0).padStart(7);
   const pct = (us: number) => ((100 * us) / Math.max(busy, 1)).toFixed(1).padStart(5);
@@ -64,6 +87,7 @@ function summarise(file: string, window: [number, number] | undefined, top: numb
   };
   show('self time by package', byPackage);
   show('self time by function', byFunction);
+  show('total time by function (with its callees)', totalByFunction);
 }
 
 const args = process.argv.slice(2);
