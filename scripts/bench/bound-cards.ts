@@ -28,3 +28,24 @@ export async function insertBoundCards(
     [schoolId, cards, bindPasswordEnc],
   );
 }
+
+/**
+ * The n-th swipe of a batch for `decide_deductions` (its JSON row): a fresh txnNo, nonce and deduction number
+ * each, 1.00 yuan on card C(1 + n mod cards), as `insertBoundCards` made them.
+ */
+export function benchSwipe(n: number, schoolId: string, cards: number, now: string) {
+  return {
+    client_id: 'bench',
+    nonce: `N${n}`,
+    nonce_expires_at: now,
+    school_id: schoolId,
+    txn_no: `T${n}`,
+    card_no: `C${String(1 + (n % cards)).padStart(7, '0')}`,
+    dynamic_code_hash: null,
+    amount_fen: 100,
+    terminal_id: 'T01',
+    occurred_at: now,
+    deduction_no: `D${n}`,
+    decided_at: now,
+  };
+}

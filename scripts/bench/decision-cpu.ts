@@ -19,7 +19,7 @@ process.env.TEST_PG_DURABILITY ??= 'full';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import pg from 'pg';
-import { insertBoundCards } from './bound-cards.js';
+import { benchSwipe, insertBoundCards } from './bound-cards.js';
 
 const CARDS = Number(process.env.BENCH_CARDS ?? 10_000);
 const BATCH = Number(process.env.BENCH_BATCH ?? 20);
@@ -55,23 +55,7 @@ async function variantDatabase(url: string, sqlFile: string) {
   const decide = async (swipes: number) => {
     for (let done = 0; done < swipes; done += BATCH) {
       const now = new Date().toISOString();
-      const batch = Array.from({ length: BATCH }, () => {
-        swiped += 1;
-        return {
-          client_id: 'bench',
-          nonce: `N${swiped}`,
-          nonce_expires_at: now,
-          school_id: school.id,
-          txn_no: `T${swiped}`,
-          card_no: `C${String(1 + (swiped % CARDS)).padStart(7, '0')}`,
-          dynamic_code_hash: null,
-          amount_fen: 100,
-          terminal_id: 'T01',
-          occurred_at: now,
-          deduction_no: `D${swiped}`,
-          decided_at: now,
-        };
-      });
+      const batch = Array.from({ length: BATCH }, () => benchSwipe(++swiped, school.id, CARDS, now));
       const { rows } = await client.query<{ decision: string | null }>({
         name: 'decide_deductions',
         text: 'select * from decide_deductions($1::jsonb)',

@@ -23,7 +23,7 @@ import pg from 'pg';
 import { applyMigrations } from '../../server/src/db/client.js';
 import { startEmbeddedPostgres } from '../../server/src/db/embedded-postgres.js';
 import { createLogger } from '../../server/src/lib/logger.js';
-import { insertBoundCards } from './bound-cards.js';
+import { benchSwipe, insertBoundCards } from './bound-cards.js';
 
 const VARIANTS = (process.env.BENCH_VARIANTS ?? '-').split(',');
 const BATCHES = Number(process.env.BENCH_BATCHES ?? 100);
@@ -36,23 +36,9 @@ function batches(first: number, count: number): string {
   const now = new Date().toISOString();
   const lines: string[] = [];
   for (let b = 0; b < count; b++) {
-    const swipes = Array.from({ length: BATCH }, (_, i) => {
-      const n = first + b * BATCH + i;
-      return {
-        client_id: 'bench',
-        nonce: `N${n}`,
-        nonce_expires_at: now,
-        school_id: SCHOOL_ID,
-        txn_no: `T${n}`,
-        card_no: `C${String(1 + (n % CARDS)).padStart(7, '0')}`,
-        dynamic_code_hash: null,
-        amount_fen: 100,
-        terminal_id: 'T01',
-        occurred_at: now,
-        deduction_no: `D${n}`,
-        decided_at: now,
-      };
-    });
+    const swipes = Array.from({ length: BATCH }, (_, i) =>
+      benchSwipe(first + b * BATCH + i, SCHOOL_ID, CARDS, now),
+    );
     lines.push(
       `select count(*) from decide_deductions('${JSON.stringify(swipes)}'::jsonb) where decision = 'APPROVED';`,
     );
