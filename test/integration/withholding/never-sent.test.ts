@@ -296,9 +296,12 @@ describe('deductions a collector claimed but never sent', () => {
     const approved = await approve(payer.card.cardNo, 180);
     const firstDelayMs = 60_000 * stack.app.deps.config.deductions.retryScale;
     const dueNow = () =>
-      stack.app.deps.pool.query('update deductions set next_attempt_at = now() where deduction_no = $1', [
-        approved.deductionId,
-      ]);
+      // A second in the past: the claim compares with the test's Date (whole milliseconds), which can fall in
+      // the same millisecond as PostgreSQL's now() (microseconds) and read the row as not yet due.
+      stack.app.deps.pool.query(
+        "update deductions set next_attempt_at = now() - interval '1 second' where deduction_no = $1",
+        [approved.deductionId],
+      );
 
     // The school as the drainer read it: suspended because its authorization was cancelled. No call is made.
     const suspended = {
