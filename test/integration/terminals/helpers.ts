@@ -40,6 +40,20 @@ export async function vendingMachine(
   return Object.assign(machine, { terminalRef: created.terminal.id });
 }
 
+/** An operator's account at the Alipay sandbox and a ROYALTY vending machine that shares to it by `royalty`. */
+export async function operatorWithRoyaltyMachine(
+  stack: Stack,
+  operatorName: string,
+  royalty: Omit<NonNullable<TerminalInput['royalty']>, 'account'>,
+): Promise<{ operator: { accountId: string }; machine: Awaited<ReturnType<typeof vendingMachine>> }> {
+  const operator = await stack.alipay.control.createMerchant({ name: operatorName });
+  const machine = await vendingMachine(stack, {
+    moneyMode: 'ROYALTY',
+    royalty: { account: operator.accountId, ...royalty },
+  });
+  return { operator, machine };
+}
+
 export const COLA = { name: '可乐', quantity: 1, unitFen: 300 };
 export const CHIPS = { name: '薯片', quantity: 2, unitFen: 450 };
 

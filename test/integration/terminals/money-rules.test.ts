@@ -25,6 +25,7 @@ import {
   vendingMachine,
   type TerminalOrderRecord,
   type TerminalRefundRecord,
+  operatorWithRoyaltyMachine,
   paidTerminalForm,
 } from './helpers.js';
 
@@ -200,11 +201,11 @@ describe('terminal money rules, one at a time', function () {
     });
 
     it('takes an operator’s share paid with the trade (ON_PAYMENT) back in proportion from the failed part, and plans no split after dispensing', async () => {
-      const operator = await stack.alipay.control.createMerchant({ name: '出货分账运营商' });
-      const royaltyMachine = await vendingMachine(stack, {
-        moneyMode: 'ROYALTY',
-        royalty: { account: operator.accountId, bps: 3_000, timing: 'ON_PAYMENT' },
-      });
+      const { operator, machine: royaltyMachine } = await operatorWithRoyaltyMachine(
+        stack,
+        '出货分账运营商',
+        { bps: 3_000, timing: 'ON_PAYMENT' },
+      );
       try {
         const { order } = await paidByQr(royaltyMachine, [COLA, CHIPS]);
         await royaltyMachine.reportDispensed(order.outOrderNo, {
@@ -450,11 +451,11 @@ describe('terminal money rules, one at a time', function () {
     });
 
     it('refunds whole, once, a payment of an order someone else paid first (its trade could not be closed), royalty first', async () => {
-      const operator = await stack.alipay.control.createMerchant({ name: '二次付款运营商' });
-      const royaltyMachine = await vendingMachine(stack, {
-        moneyMode: 'ROYALTY',
-        royalty: { account: operator.accountId, bps: 3_000, timing: 'ON_PAYMENT' },
-      });
+      const { operator, machine: royaltyMachine } = await operatorWithRoyaltyMachine(
+        stack,
+        '二次付款运营商',
+        { bps: 3_000, timing: 'ON_PAYMENT' },
+      );
       try {
         const { body: order } = await royaltyMachine.createOrder([COLA]);
         const late = await stack.createUser();
@@ -830,11 +831,10 @@ describe('terminal money rules, one at a time', function () {
     let operator: { accountId: string };
     let machine: Machine;
     before(async () => {
-      operator = await stack.alipay.control.createMerchant({ name: '分账重试运营商' });
-      machine = await vendingMachine(stack, {
-        moneyMode: 'ROYALTY',
-        royalty: { account: operator.accountId, fixedFen: 50, timing: 'AFTER_DISPENSE' },
-      });
+      ({ operator, machine } = await operatorWithRoyaltyMachine(stack, '分账重试运营商', {
+        fixedFen: 50,
+        timing: 'AFTER_DISPENSE',
+      }));
     });
     after(() => machine.stop());
 

@@ -20,7 +20,13 @@ import { findOrderContextByNo } from '../../../server/src/db/repos/terminals/ord
 import { OffsetClock } from '../../support/clock.js';
 import { eventually } from '../../support/http.js';
 import { startStack, type Stack } from '../../support/stack.js';
-import { COLA, paidTerminalForm, terminalRecords, vendingMachine } from './helpers.js';
+import {
+  COLA,
+  operatorWithRoyaltyMachine,
+  paidTerminalForm,
+  terminalRecords,
+  vendingMachine,
+} from './helpers.js';
 
 type Machine = Awaited<ReturnType<typeof vendingMachine>>;
 
@@ -359,11 +365,10 @@ describe('terminal payment rules', function () {
     let operator: { accountId: string };
     let royaltyMachine: Machine;
     before(async () => {
-      operator = await stack.alipay.control.createMerchant({ name: '分账规则运营商' });
-      royaltyMachine = await vendingMachine(stack, {
-        moneyMode: 'ROYALTY',
-        royalty: { account: operator.accountId, fixedFen: 50, timing: 'AFTER_DISPENSE' },
-      });
+      ({ operator, machine: royaltyMachine } = await operatorWithRoyaltyMachine(stack, '分账规则运营商', {
+        fixedFen: 50,
+        timing: 'AFTER_DISPENSE',
+      }));
     });
     after(() => royaltyMachine.stop());
 
