@@ -167,6 +167,51 @@ describe('deciding a batch of swipes in one transaction', () => {
     }
   });
 
+  it('decides again, each swipe alone, a batch one swipe of which fails: one answer per swipe, the others new', async () => {
+    const [one, other] = await Promise.all([signedPayer(stack), signedPayer(stack)]);
+    await stack.app.deps.pool.query(
+      `alter table deductions add constraint test_no_bad_terminal check (terminal_id <> 'POS-BAD') not valid`,
+    );
+    try {
+      // The swipe before the bad one was decided, and undone, before the batch was decided again.
+      const answers = await decideBatch(stack.app.deps.pool, [
+        swipeFor(stack, { cardNo: one.card.cardNo }),
+        swipeFor(stack, { cardNo: other.card.cardNo, terminalId: 'POS-BAD' }),
+        swipeFor(stack, { cardNo: other.card.cardNo }),
+      ]);
+      assert.deepEqual(
+        answers.map((a) => [a.swipe, a.outcome]),
+        [
+          [1, 'NEW'],
+          [2, 'ERROR'],
+          [3, 'NEW'],
+        ],
+      );
+    } finally {
+      await stack.app.deps.pool.query('alter table deductions drop constraint test_no_bad_terminal');
+    }
+  });
+
+  it('decides a batch without a failing swipe in one subtransaction: its deductions share one transaction id', async () => {
+    const [one, other] = await Promise.all([signedPayer(stack), signedPayer(stack)]);
+    const swipes = [
+      swipeFor(stack, { cardNo: one.card.cardNo }),
+      swipeFor(stack, { cardNo: other.card.cardNo }),
+      swipeFor(stack, { cardNo: one.card.cardNo, amountFen: 999_999 }),
+    ];
+    assert.deepEqual((await decideBatch(stack.app.deps.pool, swipes)).map(answerOf), [
+      'APPROVED',
+      'APPROVED',
+      'OVER_TXN_LIMIT',
+    ]);
+    // A subtransaction per swipe would give each row its own xmin (a subtransaction's own XID).
+    const { rows } = await stack.app.deps.pool.query(
+      'select count(*)::int as rows, count(distinct xmin::text)::int as xids from deductions where school_id = $1 and txn_no = any($2)',
+      [stack.school.id, swipes.map((s) => s.txnNo)],
+    );
+    assert.deepEqual(rows[0], { rows: 3, xids: 1 });
+  });
+
   it('answers every swipe of a batch whose transaction fails with a retryable error, and writes nothing', async () => {
     const payer = await signedPayer(stack);
     const gateway = await gatewayFor(stack);
