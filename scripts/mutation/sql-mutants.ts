@@ -217,8 +217,9 @@ const MUTANTS: Mutant[] = [
     id: 'lock-arrival-order',
     rule: 'the cards of a batch are locked in one order (two batches never deadlock)',
     fn: 'decide_deductions',
-    from: "      union\n      select hashtextextended(s.school_id::text || '/' || s.txn_no, 7355610)\n        from deduction_swipes(p_swipes) s\n        where s.swipe = any(v_fresh)\n    ) keys\n    order by k\n",
-    to: "      union all\n      select hashtextextended(s.school_id::text || '/' || s.txn_no, 7355610)\n        from deduction_swipes(p_swipes) s\n        where s.swipe = any(v_fresh)\n    ) keys\n",
+    // Each swipe's keys as they come: the card's, then the txn_no's.
+    from: "    select distinct keys.k\n      from deduction_swipes(p_swipes) s\n      left join membership_codes c on c.code_hash = s.dynamic_code_hash and c.school_id = s.school_id\n      cross join lateral (values\n        (hashtextextended(s.school_id::text || '/' || coalesce(s.card_no, c.card_no), 7355609)),\n        (hashtextextended(s.school_id::text || '/' || s.txn_no, 7355610))) keys(k)\n      where s.swipe = any(v_fresh) and keys.k is not null\n    order by keys.k\n",
+    to: "    select keys.k\n      from deduction_swipes(p_swipes) s\n      left join membership_codes c on c.code_hash = s.dynamic_code_hash and c.school_id = s.school_id\n      cross join lateral (values\n        (hashtextextended(s.school_id::text || '/' || coalesce(s.card_no, c.card_no), 7355609)),\n        (hashtextextended(s.school_id::text || '/' || s.txn_no, 7355610))) keys(k)\n      where s.swipe = any(v_fresh) and keys.k is not null\n",
     tests: [BATCH_TESTS],
     grep: 'opposite orders never deadlock',
   },
