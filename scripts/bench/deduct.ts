@@ -11,7 +11,8 @@
  * PostgreSQL's own group commit: commit_delay BENCH_COMMIT_DELAY_US, commit_siblings BENCH_COMMIT_SIBLINGS).
  *
  * The server runs in its own process with ROLE=api: it decides, nothing collects (the collector is not
- * draining during the measurement). autocannon runs here and signs each request (setupRequest).
+ * draining during the measurement). autocannon runs here; each phase's requests are built and signed before
+ * it starts (prepareRequests), for every route alike.
  * Phases per route: fixed rates of 100, 200, 500 and 1,000 req/s (autocannon overallRate), then saturation.
  * CPU time of the load generator, the server and PostgreSQL is measured during the saturation phases, with
  * the WAL flushes (requests per flush: the one-insert route is flush-bound while its flushes carry fewer
@@ -21,8 +22,9 @@
  * p99_ms_at_100, and the same for the unbatched and group-commit variants (…_unbatched, …_group_commit)}.
  *
  * Env: BENCH_CARDS (10000), BENCH_SECONDS (8 per rate phase), BENCH_SATURATION_SECONDS (10),
- * BENCH_CONNECTIONS (64 at saturation), BENCH_POOL (server pool, 20), BENCH_COMMIT_DELAY_US (200),
- * BENCH_COMMIT_SIBLINGS (5); DEDUCT_BATCH_* pass through to the `deduct` variant. BENCH_PREFILLED,
+ * BENCH_CONNECTIONS (64 at saturation), BENCH_POOL (server pool, 20), BENCH_PREPARED_PER_S (6000 requests
+ * prepared per second of saturation), BENCH_COMMIT_DELAY_US (200), BENCH_COMMIT_SIBLINGS (5); DEDUCT_BATCH_*
+ * pass through to the `deduct` variant. BENCH_PREFILLED,
  * BENCH_FILL_* and BENCH_FILL_DIR / BENCH_FILL_ONLY: the same figures on a platform that has run for a year
  * (prefill.ts).
  */
@@ -54,6 +56,8 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const SATURATION_SECONDS = Number(process.env.BENCH_SATURATION_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
 const POOL = Number(process.env.BENCH_POOL ?? 20);
+/** Requests prepared per second of the saturation phase (prepareRequests); more are built as they go. */
+const PREPARED_PER_S_AT_SATURATION = Number(process.env.BENCH_PREPARED_PER_S ?? 6_000);
 const RATES = [100, 200, 500, 1_000];
 const GROUP_COMMIT = {
   commit_delay: process.env.BENCH_COMMIT_DELAY_US ?? '200',
@@ -292,11 +296,31 @@ async function startServerProcess(
   return { url, child };
 }
 
-function requestFactory(target: Target, gateway: { clientId: string; secret: string }, runId: string) {
-  let counter = 0;
-  // The key made once, as a real POS gateway would keep it: the load generator shares the server's two cores.
+/**
+ * The requests of one phase, built and signed before it starts, for every route alike: the load generator
+ * shares the two cores with the server and PostgreSQL, and the reference routes take no signature, so a
+ * swipe signed inside the measured window took CPU from the system under test that the reference routes'
+ * harness never took (issue 18 §1). Timestamps and occurredAt stay within the gateway's five-minute window
+ * and the swipe's age limit (a phase lasts seconds); each request keeps its own nonce and txnNo. A phase
+ * that outruns its prepared requests builds the rest as it goes, and says how many.
+ */
+interface PreparedRequests {
+  runId: string;
+  /** Requests built inside the phase, after the prepared ones ran out. */
+  builtLive: () => number;
+  setupRequest: (request: autocannon.Request) => autocannon.Request;
+}
+
+function prepareRequests(
+  target: Target,
+  gateway: { clientId: string; secret: string },
+  rate: number | 'max',
+): PreparedRequests {
+  const runId = `B${crypto.randomBytes(4).toString('hex')}`;
+  // The key made once, as a real POS gateway would keep it.
   const secret = gatewaySecretKey(gateway.secret);
-  return (request: autocannon.Request): autocannon.Request => {
+  let counter = 0;
+  const build = (): { headers: Record<string, string>; body: string } => {
     counter += 1;
     const body = JSON.stringify({
       txnNo: `${runId}${counter}`,
@@ -318,27 +342,49 @@ function requestFactory(target: Target, gateway: { clientId: string; secret: str
         }),
       );
     }
-    return { ...request, method: 'POST', path: target.path, headers, body };
+    return { headers, body };
+  };
+  // autocannon asks for more requests than it sends at a fixed rate (≈ 1.5× in a 2 s phase).
+  const count =
+    rate === 'max' ? PREPARED_PER_S_AT_SATURATION * SATURATION_SECONDS : Math.ceil(rate * SECONDS * 2) + 200;
+  const prepared = Array.from({ length: count }, build);
+  let next = 0;
+  let live = 0;
+  return {
+    runId,
+    builtLive: () => live,
+    setupRequest: (request) => {
+      let built = prepared[next];
+      if (built) prepared[next++] = undefined as never;
+      else {
+        built = build();
+        live += 1;
+      }
+      return { ...request, method: 'POST', path: target.path, headers: built.headers, body: built.body };
+    },
   };
 }
 
 async function run(
   url: string,
   target: Target,
-  gateway: { clientId: string; secret: string },
   rate: number | 'max',
+  requests: PreparedRequests,
 ): Promise<Phase & { runId: string; durationS: number }> {
-  const runId = `B${crypto.randomBytes(4).toString('hex')}`;
   const options: autocannon.Options = {
     url,
     connections: rate === 'max' ? CONNECTIONS : Math.max(8, Math.ceil(rate / 50)),
     duration: rate === 'max' ? SATURATION_SECONDS : SECONDS,
     ...(rate === 'max' ? {} : { overallRate: rate }),
-    requests: [{ setupRequest: requestFactory(target, gateway, runId) as never }],
+    requests: [{ setupRequest: requests.setupRequest as never }],
   };
   const result = await new Promise<autocannon.Result>((resolve, reject) =>
     autocannon(options, (error, done) => (error ? reject(error) : resolve(done))),
   );
+  if (requests.builtLive() > 0)
+    console.log(
+      `${target.name}: ${requests.builtLive()} requests built during the phase (prepared ones ran out)`,
+    );
   return {
     target: target.name,
     rate,
@@ -347,7 +393,7 @@ async function run(
     p99: result.latency.p99,
     non2xx: result.non2xx,
     errors: result.errors + result.timeouts,
-    runId,
+    runId: requests.runId,
     durationS: result.duration,
   };
 }
@@ -408,7 +454,7 @@ async function main() {
       const { url, child } = await serverOf(target);
       if (target.pg) await setPostgres(databaseUrl, target.pg);
       // Warm-up: plans, pools, JIT.
-      await run(url, target, gateway, 200).catch(() => undefined);
+      await run(url, target, 200, prepareRequests(target, gateway, 200)).catch(() => undefined);
       if (i === 0) {
         // What autovacuum does early in a real deployment (migration 0004): statistics from the table's real
         // size, so that the cached plans use the right indexes.
@@ -418,13 +464,14 @@ async function main() {
       }
       const label = target.name.padEnd(19);
       for (const rate of RATES) {
-        const phase = await run(url, target, gateway, rate);
+        const phase = await run(url, target, rate, prepareRequests(target, gateway, rate));
         phases.push(phase);
         console.log(
           `${label} @${String(rate).padStart(5)}/s: ${phase.rps.toFixed(0).padStart(6)} req/s  p50 ${phase.p50} ms  p99 ${phase.p99} ms  non-2xx ${phase.non2xx}  errors ${phase.errors}`,
         );
       }
       // Read outside the CPU window; not on a filled platform (/metrics counts the deductions table: a scan).
+      const saturating = prepareRequests(target, gateway, 'max');
       const countBatches = target.path === DEDUCT && prefillMode() !== 'filled';
       const batchesBefore = countBatches ? await decisionBatches(url) : undefined;
       const before = {
@@ -436,7 +483,7 @@ async function main() {
       const walBefore = await walStats(databaseUrl);
       const waits = sampleWaits(databaseUrl);
       const windowFrom = process.hrtime.bigint() / 1000n;
-      const phase = await run(url, target, gateway, 'max');
+      const phase = await run(url, target, 'max', saturating);
       if (process.env.BENCH_CPU_PROF)
         console.log(
           `BENCH_WINDOW ${target.name} ${windowFrom}-${process.hrtime.bigint() / 1000n} server pid ${child.pid}`,
