@@ -256,11 +256,17 @@ describe('deciding a batch of swipes in one transaction', () => {
     }
   });
 
-  it('declines a swipe REVERSED when the reversal that commits while it is decided came first', async () => {
+  it('declines a swipe REVERSED when the reversal that commits while it is decided came first, without deciding its batch again', async () => {
     const payer = await signedPayer(stack);
     const reversal = new pg.Client({ connectionString: stack.app.databaseUrl });
     await reversal.connect();
     const swipe = swipeFor(stack, { cardNo: payer.card.cardNo });
+    // Decided before it in its batch: were the race an error, the batch would be decided again, each swipe
+    // in its own subtransaction (its own transaction id).
+    const before = [
+      swipeFor(stack, { cardNo: payer.card.cardNo }),
+      swipeFor(stack, { cardNo: payer.card.cardNo }),
+    ];
     try {
       await reversal.query('begin');
       // What insertReversalTombstone writes, still uncommitted when the swipe is decided.
@@ -270,7 +276,7 @@ describe('deciding a batch of swipes in one transaction', () => {
          values ($1, $2, $3, 'gw_batch', 'DECLINED', 'REVERSED', 'REVERSED', now(), now(), now(), now())`,
         [`D${crypto.randomInt(2 ** 47)}`, stack.school.id, swipe.txnNo],
       );
-      const pending = decideBatch(stack.app.deps.pool, [swipe]);
+      const pending = decideBatch(stack.app.deps.pool, [...before, swipe]);
       await eventually(async () => {
         const { rows } = await reversal.query(
           `select count(*)::int as n from pg_locks where locktype = 'transactionid' and not granted`,
@@ -278,11 +284,17 @@ describe('deciding a batch of swipes in one transaction', () => {
         return rows[0].n === 1;
       });
       await reversal.query('commit');
-      const [answer] = await pending;
+      const answers = await pending;
+      assert.deepEqual(answers.map(answerOf), ['APPROVED', 'APPROVED', 'REVERSED']);
       assert.deepEqual(
-        [answer.outcome, answer.decision, answer.decline_reason],
+        [answers[2].outcome, answers[2].decision, answers[2].decline_reason],
         ['REPEAT', 'DECLINED', 'REVERSED'],
       );
+      const { rows } = await stack.app.deps.pool.query(
+        'select count(distinct xmin::text)::int as xids from deductions where school_id = $1 and txn_no = any($2)',
+        [stack.school.id, before.map((s) => s.txnNo)],
+      );
+      assert.equal(rows[0].xids, 1, 'the batch was decided once');
     } finally {
       await reversal.end();
     }
