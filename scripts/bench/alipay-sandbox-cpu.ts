@@ -1,0 +1,203 @@
+/**
+ * The Alipay sandbox's own CPU per terminal order, measured alone (issue #15): the sandbox in its own process as
+ * bench:terminal starts it, driven by this process through exactly the calls one terminal order makes of it —
+ * `alipay.trade.precreate` through our Alipay integration (alipay-sdk), the control API's QR scan, and the
+ * signed TRADE_SUCCESS notification answered `success` by a local receiver. Only the sandbox's CPU time
+ * (/proc, its threads included) is read, so the load generator and the machine's other tenants move it much less
+ * than a whole-stack run.
+ *
+ * A/B: SANDBOX_ROOTS=/work/main,. starts the sandbox of each checkout side by side and sends the orders to them
+ * in turn (order i to root i mod k), so each meets the same machine in the same seconds; one line per root.
+ *
+ *   TMPDIR=/tmp/x SANDBOX_ROOTS=/work/main,. npx tsx scripts/bench/alipay-sandbox-cpu.ts
+ *
+ * Env: BENCH_N (2000 per root), BENCH_RATE (100 per second per root), BENCH_WARMUP_N (300 per root),
+ * BENCH_STEPS (`all`; `precreate`: no scan; `scan`: no notify_url — each step's share), SANDBOX_ROOTS (.),
+ * SANDBOX_KEY_BITS (2048), SANDBOX_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { freePort } from '../../server/src/db/embedded-postgres.js';
+import { Alipay } from '../../server/src/integrations/alipay/alipay.js';
+import { AlipaySandboxControl } from '../sandbox/alipay/control-client.js';
+import { json } from './api.js';
+import { round } from './stats.js';
+
+const N = Number(process.env.BENCH_N ?? 2_000);
+const RATE = Number(process.env.BENCH_RATE ?? 100);
+const WARMUP_N = Number(process.env.BENCH_WARMUP_N ?? 300);
+const ROOTS = (process.env.SANDBOX_ROOTS ?? '.').split(',');
+const STEPS = process.env.BENCH_STEPS ?? 'all';
+const KEY_BITS = Number(process.env.SANDBOX_KEY_BITS ?? 2048);
+
+/** A process's user and system CPU seconds, its threads included (/proc/<pid>/stat). */
+function cpuOf(pid: number | undefined): { user: number; system: number } {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return { user: Number(fields[11]) / 100, system: Number(fields[12]) / 100 };
+}
+
+function rsaKeys(modulusLength = 2048) {
+  const { privateKey, publicKey } = crypto.generateKeyPairSync('rsa', { modulusLength });
+  return {
+    privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    publicKey: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+  };
+}
+
+interface Sandbox {
+  root: string;
+  child: ChildProcess;
+  /** One terminal order through this sandbox, resolved when its notification was acknowledged. */
+  order(i: number): Promise<void>;
+}
+
+async function startSandbox(
+  root: string,
+  notifyUrl: string,
+  waiters: Map<string, () => void>,
+): Promise<Sandbox> {
+  const app = rsaKeys();
+  const alipayKey = rsaKeys(KEY_BITS);
+  const appId = `2021${crypto.randomInt(10 ** 11, 10 ** 12 - 1)}`;
+  const port = await freePort();
+  const child = spawn(
+    process.execPath,
+    [
+      ...(process.env.SANDBOX_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+      '--import',
+      'tsx',
+      'scripts/sandbox/alipay/main.ts',
+    ],
+    {
+      env: {
+        ...process.env,
+        LOG_LEVEL: 'error',
+        PORT: String(port),
+        ALIPAY_SANDBOX_PRIVATE_KEY: alipayKey.privateKey,
+        ALIPAY_SANDBOX_APPS: JSON.stringify([
+          { appId, publicKey: app.publicKey, idMode: 'open_id', name: 'campus-card' },
+        ]),
+        ALIPAY_SANDBOX_NOTIFY_TIME_SCALE: '1000',
+        SANDBOX_STATE_FILE: 'none',
+      },
+      cwd: root,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  while (
+    !(await fetch(`${url}/control/health`).then(
+      (r) => r.ok,
+      () => false,
+    ))
+  ) {
+    if (Date.now() > deadline) throw new Error(`the sandbox of ${root} did not come up`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const control = new AlipaySandboxControl(url);
+  const alipay = new Alipay({
+    appId,
+    privateKey: app.privateKey,
+    alipayPublicKey: alipayKey.publicKey.trim(),
+    gateway: `${url}/gateway.do`,
+    timeoutMs: 30_000,
+    idMode: 'open_id',
+  });
+  const authorization = await control.authorizeMerchant({ isvAppId: appId, merchantName: '压测大学' });
+  const { appAuthToken } = await alipay.exchangeAppAuthCode(authorization.appAuthCode);
+  const buyers = await Promise.all(
+    Array.from({ length: 20 }, () => control.createUser({ balanceFen: 100_000_000 })),
+  );
+  return {
+    root,
+    child,
+    async order(i) {
+      const outTradeNo = `T${process.pid}x${i}`;
+      const notified =
+        STEPS === 'all' ? new Promise<void>((resolve) => waiters.set(outTradeNo, resolve)) : undefined;
+      const { qrCode } = await alipay.precreateTrade({
+        outTradeNo,
+        amountFen: 300,
+        subject: '压测售货机 可乐×1',
+        notifyUrl: STEPS === 'all' ? notifyUrl : '',
+        appAuthToken,
+        expiresAt: new Date(Date.now() + 600_000),
+        terminalId: 'BENCH-VM-1',
+      });
+      if (STEPS === 'precreate') return;
+      const scan = await json('POST', `${url}/control/qr-codes/scan`, {
+        qrCode,
+        userId: buyers[i % buyers.length].userId,
+      });
+      if (scan.body?.resultCode !== '9000') throw new Error(`scan: ${scan.text}`);
+      await notified;
+    },
+  };
+}
+
+async function main() {
+  const waiters = new Map<string, () => void>();
+  const receiver = http.createServer((req, res) => {
+    let text = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk: string) => (text += chunk));
+    req.on('end', () => {
+      res.end('success');
+      const outTradeNo = new URLSearchParams(text).get('out_trade_no') ?? '';
+      waiters.get(outTradeNo)?.();
+      waiters.delete(outTradeNo);
+    });
+  });
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+  const notifyUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/notify/alipay`;
+  const sandboxes: Sandbox[] = [];
+  try {
+    for (const root of ROOTS) sandboxes.push(await startSandbox(root, notifyUrl, waiters));
+    const k = sandboxes.length;
+    const run = async (from: number, to: number) => {
+      const start = performance.now();
+      const work: Array<Promise<void>> = [];
+      for (let i = from; i < to; i++) {
+        const wait = start + ((i - from) * 1000) / (RATE * k) - performance.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        work.push(sandboxes[i % k].order(i));
+      }
+      await Promise.all(work);
+      return (performance.now() - start) / 1000;
+    };
+    await run(0, WARMUP_N * k);
+    const before = sandboxes.map((s) => cpuOf(s.child.pid));
+    const elapsedS = await run(WARMUP_N * k, (WARMUP_N + N) * k);
+    const after = sandboxes.map((s) => cpuOf(s.child.pid));
+    const perOrder = (seconds: number) => round((seconds * 1000) / N, 3);
+    sandboxes.forEach((s, i) =>
+      console.log(
+        JSON.stringify({
+          root: s.root,
+          steps: STEPS,
+          orders: N,
+          achieved_per_s: round((N * k) / elapsedS),
+          cpu_ms_per_order: perOrder(after[i].user + after[i].system - before[i].user - before[i].system),
+          system_ms_per_order: perOrder(after[i].system - before[i].system),
+        }),
+      ),
+    );
+  } finally {
+    receiver.close();
+    for (const { child } of sandboxes) {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    }
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
