@@ -5,7 +5,7 @@ import type { ApiFaultRule } from '../faults.js';
 import { newTraceId } from '../ids.js';
 import { isDebugEnabled } from '../logger.js';
 import { AlipayError, codeOfSubCode, msgOfCode } from '../protocol/alipay-error.js';
-import { ERROR_RESPONSE_KEY, renderEnvelopeAsync, responseKeyOf } from '../protocol/envelope.js';
+import { ERROR_RESPONSE_KEY, renderEnvelope, responseKeyOf } from '../protocol/envelope.js';
 import { isSupportedCharset, parseForm, parseFormBytes } from '../protocol/form.js';
 import type { ApiDefinition, GatewayCall } from './api.js';
 import { checkGatewayRequest } from './checks.js';
@@ -112,7 +112,7 @@ export function gatewayMiddleware(
       const signer = verdict.signType
         ? { privateKey: sandbox.keys.privateKey, signType: verdict.signType }
         : undefined;
-      send(koa, await renderEnvelopeAsync(verdict.responseKey, verdict.error.toBody(), signer));
+      send(koa, renderEnvelope(verdict.responseKey, verdict.error.toBody(), signer));
       return;
     }
     const { call, api } = verdict;
@@ -144,6 +144,6 @@ export function gatewayMiddleware(
     }
     answer ??= runApi(sandbox, api, call);
     if (debug) sandbox.logger.debug('gateway answered', { method: call.method, code: answer.inner.code });
-    send(koa, await renderEnvelopeAsync(answer.key, answer.inner, signer));
+    send(koa, renderEnvelope(answer.key, answer.inner, signer));
   };
 }

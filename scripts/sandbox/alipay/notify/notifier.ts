@@ -6,7 +6,7 @@ import { formatBeijing } from '../beijing-time.js';
 import type { FaultBook, NotifyFaultRule } from '../faults.js';
 import { newNotifyId } from '../ids.js';
 import type { SandboxLogger } from '../logger.js';
-import { notifySignContent, signText, signTextAsync } from '../protocol/sign-content.js';
+import { notifySignContent, signText } from '../protocol/sign-content.js';
 import type { SandboxClock } from '../clock.js';
 import type { TimerRegistry } from '../timers.js';
 import { RETRY_OFFSETS_MINUTES, attemptOffsetMs } from './schedule.js';
@@ -75,7 +75,6 @@ export interface NotificationInput {
 
 interface Delivery {
   record: NotificationRecord;
-  signed: Promise<void>;
   fault?: NotifyFaultRule;
   firstAtMs: number;
 }
@@ -126,10 +125,7 @@ export class Notifier {
     }
     fields.charset ??= 'utf-8';
     fields.sign_type = 'RSA2';
-    // Signed on the thread pool; `sign` appears in the record a moment later, before the first attempt.
-    const signed = signTextAsync(notifySignContent(fields), this.deps.privateKey).then((sign) => {
-      fields.sign = sign;
-    });
+    fields.sign = signText(notifySignContent(fields), this.deps.privateKey);
 
     const record: NotificationRecord = {
       notifyId: fields.notify_id,
@@ -149,7 +145,7 @@ export class Notifier {
 
     const fault = this.deps.faults.takeNotifyFault(input.notifyType);
     if (fault) record.faults.push(fault.action);
-    const delivery: Delivery = { record, fault, firstAtMs: Date.now(), signed };
+    const delivery: Delivery = { record, fault, firstAtMs: Date.now() };
 
     if (fault?.action === 'drop' && fault.attempts === undefined) {
       record.status = 'dropped';
@@ -208,7 +204,6 @@ export class Notifier {
     dueMs: number,
   ): Promise<void> {
     const { record, fault } = delivery;
-    await delivery.signed;
     if (record.status !== 'pending' || this.deps.timers.isClosed) return;
     const affected = fault && (fault.attempts === undefined || index < fault.attempts);
     const base = { attempt: index + 1, plannedOffsetMs, scheduledAt: new Date(dueMs).toISOString() };

@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import { signText, signTextAsync, type SignType } from './sign-content.js';
+import { signText, type SignType } from './sign-content.js';
 
 /** `alipay.trade.query` → `alipay_trade_query_response` (ALIPAY.md §2.1). */
 export function responseKeyOf(method: string): string {
@@ -27,17 +27,6 @@ export function renderEnvelope(
   const innerJson = serialiseInner(inner);
   const signature = signer && signText(innerJson, signer.privateKey, signer.signType);
   return assemble(key, innerJson, signature, trailer);
-}
-
-/** renderEnvelope with the signature computed off the event loop (the gateway's hot path). */
-export async function renderEnvelopeAsync(
-  key: string,
-  inner: Readonly<Record<string, unknown>>,
-  signer?: EnvelopeSigner,
-): Promise<string> {
-  const innerJson = serialiseInner(inner);
-  const signature = signer && (await signTextAsync(innerJson, signer.privateKey, signer.signType));
-  return assemble(key, innerJson, signature);
 }
 
 function serialiseInner(inner: Readonly<Record<string, unknown>>): string {
