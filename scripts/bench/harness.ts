@@ -44,8 +44,8 @@ export interface BenchStack {
   stop(): Promise<void>;
 }
 
-function rsaKeys() {
-  const { privateKey, publicKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+function rsaKeys(modulusLength = 2048) {
+  const { privateKey, publicKey } = crypto.generateKeyPairSync('rsa', { modulusLength });
   return {
     privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
     publicKey: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
@@ -107,6 +107,12 @@ export interface BenchStackOptions {
   apiOnly?: boolean;
   /** A kept fill's folder (bench/prefill.ts): the cluster starts on a copy of it instead of a new one. */
   fromFill?: string;
+  /**
+   * The Alipay sandbox's own key (2048 bits, like Alipay's, unless asked): each of its answers and notifications
+   * is one signature with it — Alipay's CPU, not the platform's, which verifies a 1024-bit signature in the same
+   * 0.02 ms as a 2048-bit one (a 1024-bit signature costs the sandbox 0.10 ms instead of 0.28).
+   */
+  alipayKeyBits?: 1024 | 2048;
 }
 
 export async function startBenchStack(options: BenchStackOptions = {}): Promise<BenchStack> {
@@ -129,7 +135,7 @@ export async function startBenchStack(options: BenchStackOptions = {}): Promise<
       undefined;
 
     const app = rsaKeys();
-    const alipayKey = rsaKeys();
+    const alipayKey = rsaKeys(options.alipayKeyBits);
     const appId = `2021${crypto.randomInt(10 ** 11, 10 ** 12 - 1)}`;
     const [alipayPort, cardsysPort, soapPort, bffPort] = [
       await freePort(),
