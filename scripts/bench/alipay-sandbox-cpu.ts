@@ -7,7 +7,8 @@
  * than a whole-stack run.
  *
  * A/B: SANDBOX_ROOTS=/work/main,. starts the sandbox of each checkout side by side and sends the orders to them
- * in turn (order i to root i mod k), so each meets the same machine in the same seconds; one line per root.
+ * in turn (order i to root i mod k), so each meets the same machine in the same seconds; one line per root. A
+ * root may name its key size: `/work/main@2048,.@1024`.
  *
  *   TMPDIR=/tmp/x SANDBOX_ROOTS=/work/main,. npx tsx scripts/bench/alipay-sandbox-cpu.ts
  *
@@ -56,12 +57,13 @@ interface Sandbox {
 }
 
 async function startSandbox(
-  root: string,
+  rootAndBits: string,
   notifyUrl: string,
   waiters: Map<string, () => void>,
 ): Promise<Sandbox> {
+  const [root, bits] = rootAndBits.split('@');
   const app = rsaKeys();
-  const alipayKey = rsaKeys(KEY_BITS);
+  const alipayKey = rsaKeys(bits ? Number(bits) : KEY_BITS);
   const appId = `2021${crypto.randomInt(10 ** 11, 10 ** 12 - 1)}`;
   const port = await freePort();
   const child = spawn(
@@ -114,7 +116,7 @@ async function startSandbox(
     Array.from({ length: 20 }, () => control.createUser({ balanceFen: 100_000_000 })),
   );
   return {
-    root,
+    root: rootAndBits,
     child,
     async order(i) {
       const outTradeNo = `T${process.pid}x${i}`;
