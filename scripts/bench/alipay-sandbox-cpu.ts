@@ -26,6 +26,7 @@ import { freePort } from '../../server/src/db/embedded-postgres.js';
 import { Alipay } from '../../server/src/integrations/alipay/alipay.js';
 import { AlipaySandboxControl } from '../sandbox/alipay/control-client.js';
 import { json } from './api.js';
+import { rsaKeys } from './harness.js';
 import { round } from './stats.js';
 
 const N = Number(process.env.BENCH_N ?? 2_000);
@@ -39,14 +40,6 @@ const KEY_BITS = Number(process.env.SANDBOX_KEY_BITS ?? 2048);
 function cpuOf(pid: number | undefined): { user: number; system: number } {
   const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return { user: Number(fields[11]) / 100, system: Number(fields[12]) / 100 };
-}
-
-function rsaKeys(modulusLength = 2048) {
-  const { privateKey, publicKey } = crypto.generateKeyPairSync('rsa', { modulusLength });
-  return {
-    privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-    publicKey: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
-  };
 }
 
 interface Sandbox {

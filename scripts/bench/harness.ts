@@ -44,7 +44,8 @@ export interface BenchStack {
   stop(): Promise<void>;
 }
 
-function rsaKeys(modulusLength = 2048) {
+/** A fresh RSA key pair as PEM (PKCS8 private, SPKI public). */
+export function rsaKeys(modulusLength = 2048) {
   const { privateKey, publicKey } = crypto.generateKeyPairSync('rsa', { modulusLength });
   return {
     privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
