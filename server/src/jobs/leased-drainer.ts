@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { Logger } from '../lib/logger.js';
+import { ChannelListener } from './channel-listener.js';
 import type { JobQueue } from './queue.js';
 
 /**
@@ -39,23 +40,21 @@ export interface DrainSource<Row extends { id: string }> {
  */
 export const DRAINER_JOB_LOCK_MS = 60_000;
 
-const RELISTEN_AFTER_MS = 1_000;
 const MIN_RESCHEDULE_MS = 250;
 
 export class LeasedDrainer<Row extends { id: string }> {
   private running: Promise<void> | null = null;
   private again = false;
   private stopped = false;
-  private listener: pg.PoolClient | null = null;
-  private giveBackListener: (() => void) | null = null;
-  private relisten: NodeJS.Timeout | null = null;
   private scheduledAt: number | null = null;
-  private hasListened = false;
+  private readonly listener: ChannelListener;
 
   constructor(
     private readonly source: DrainSource<Row>,
     private readonly env: { pool: pg.Pool; jobs: JobQueue; logger: Logger; now: () => Date },
-  ) {}
+  ) {
+    this.listener = new ChannelListener(source.channel, () => void this.trigger(), env);
+  }
 
   /** Starts a run, or asks the current one to go round again. */
   trigger(): Promise<void> {
@@ -86,7 +85,7 @@ export class LeasedDrainer<Row extends { id: string }> {
 
   async start(): Promise<void> {
     this.stopped = false;
-    await this.listen();
+    await this.listener.start();
     // Rows that came due while no process was listening (all workers down, or one that died holding a
     // lease) are found now, not at the next scheduled run.
     void this.trigger();
@@ -94,67 +93,8 @@ export class LeasedDrainer<Row extends { id: string }> {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.relisten) clearTimeout(this.relisten);
-    const listener = this.listener;
-    if (listener) {
-      await listener.query(`unlisten ${this.source.channel}`).catch(() => undefined);
-      this.giveBackListener?.();
-    }
+    await this.listener.stop();
     await this.running;
-  }
-
-  private async listen(): Promise<void> {
-    if (this.stopped) return;
-    const retryLater = () => {
-      this.relisten = setTimeout(() => void this.listen(), RELISTEN_AFTER_MS);
-      this.relisten.unref();
-    };
-    let client: pg.PoolClient;
-    try {
-      client = await this.env.pool.connect();
-    } catch (error) {
-      this.env.logger.warn('could not listen; relying on scheduled runs', {
-        channel: this.source.channel,
-        error,
-      });
-      retryLater();
-      return;
-    }
-    let released = false;
-    const giveBack = (error?: Error) => {
-      // A dying connection can report more than one error; it goes back to the pool once.
-      if (released) return;
-      released = true;
-      if (this.listener === client) this.listener = null;
-      client.release(error);
-    };
-    client.on('notification', () => void this.trigger());
-    client.on('error', (error) => {
-      if (released) return;
-      this.env.logger.warn('drain listener lost; reconnecting', {
-        channel: this.source.channel,
-        error: error.message,
-      });
-      giveBack(error);
-      retryLater();
-      // Whatever was announced while we were deaf is found by this run.
-      void this.trigger();
-    });
-    try {
-      await client.query(`listen ${this.source.channel}`);
-      this.listener = client;
-      this.giveBackListener = () => giveBack();
-      // Listening again after a lost connection: whatever was announced while deaf is found by a run now.
-      if (this.hasListened) void this.trigger();
-      this.hasListened = true;
-    } catch (error) {
-      giveBack(error as Error);
-      this.env.logger.warn('could not listen; relying on scheduled runs', {
-        channel: this.source.channel,
-        error,
-      });
-      retryLater();
-    }
   }
 
   private async drain(): Promise<void> {
