@@ -6,7 +6,7 @@ import { applyMigrations, connectDatabase } from './db/client.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded-postgres.js';
 import type { Deps } from './deps.js';
 import { CallRecorder } from './domain/orders/call-recorder.js';
-import { allJobs } from './jobs/index.js';
+import { allJobs, processBackground } from './jobs/index.js';
 import { createJobRunner } from './jobs/runner.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import { DataProtector, loadMasterKey, loadOrCreateSecret } from './lib/crypto.js';
@@ -56,6 +56,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     await embedded?.stop();
     throw error;
   }
+  const runsJobs = config.role !== 'api';
   const database = connectDatabase(databaseUrl, { poolSize: config.databasePoolSize });
   const jobs = createJobRunner({
     databaseUrl,
@@ -89,7 +90,10 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   };
   // Any call that finds a school's app_auth_token refused checks the school's authorization (DESIGN §7.0).
   deps.alipay?.onAppAuthTokenRefused((token, error) => void noticeRefusedAppAuthToken(deps, token, error));
-  await jobs.start(deps, allJobs(deps), { process: config.role !== 'api' });
+  await jobs.start(deps, allJobs(deps), {
+    process: runsJobs,
+    background: processBackground(deps),
+  });
 
   let shuttingDown = false;
   let httpServer: http.Server | undefined;

@@ -28,3 +28,8 @@ export function wakeDrainers(pool: pg.Pool, channel: string): void {
   }, wait);
   current.timer.unref();
 }
+
+/** Tells every process LISTENing on `channel` about one row (`id` as the payload), after the writer's commit. */
+export async function announceRow(pool: pg.Pool, channel: string, id: string): Promise<void> {
+  await pool.query('select pg_notify($1, $2)', [channel, id]);
+}

@@ -12,6 +12,7 @@ import { rechargeRefundJob } from './recharge/recharge-refund.js';
 import { rechargeSweepJob } from './recharge/recharge-sweep.js';
 import { reconcileDayJob, reconcileScheduleJob } from './reconciliation/reconcile.js';
 import { retentionJob } from './retention.js';
+import { cardSystemWarmup } from './schools/card-system-warmup.js';
 import { isvRefreshJob } from './schools/isv-refresh.js';
 import {
   terminalCallbackJob,
@@ -21,7 +22,7 @@ import {
 } from './terminals/terminal-jobs.js';
 import { withholdingSyncCardJob } from './withholding/withholding-card.js';
 import { withholdingSweepJob } from './withholding/withholding-sweep.js';
-import type { JobDefinition } from './runner.js';
+import type { BackgroundWork, JobDefinition } from './runner.js';
 
 /** Every job the worker runs. One file per job. */
 export function allJobs(deps: Deps): JobDefinition<never>[] {
@@ -48,4 +49,9 @@ export function allJobs(deps: Deps): JobDefinition<never>[] {
     terminalSettleJob,
     terminalSweepJob(deps),
   ] as JobDefinition<never>[];
+}
+
+/** What a process that runs jobs keeps going beside them, whatever jobs it runs. */
+export function processBackground(deps: Deps): BackgroundWork[] {
+  return [cardSystemWarmup(deps)];
 }

@@ -23,13 +23,26 @@ export interface JobDefinition<Data = Record<string, unknown>> {
    * Work that lives beside the job in processes that run jobs (e.g. a LISTEN connection that wakes the
    * job up). Started after Agenda, stopped first when the process drains.
    */
-  background?: { start(): Promise<void>; stop(): Promise<void> };
+  background?: BackgroundWork;
+}
+
+/** Work a process that runs jobs keeps going beside them (a LISTEN connection, a warm-up). */
+export interface BackgroundWork {
+  start(): Promise<void>;
+  stop(): Promise<void>;
 }
 
 export interface JobRunner {
   queue: JobQueue;
-  /** Defines every job; with `process` the process also runs them (roles worker and all). */
-  start(deps: Deps, definitions: JobDefinition<never>[], options: { process: boolean }): Promise<void>;
+  /**
+   * Defines every job; with `process` the process also runs them (roles worker and all), and the
+   * `background` work: each job's and the process's own.
+   */
+  start(
+    deps: Deps,
+    definitions: JobDefinition<never>[],
+    options: { process: boolean; background?: BackgroundWork[] },
+  ): Promise<void>;
   /** Stop taking jobs and wait up to `timeoutMs` for running ones to finish. */
   drain(timeoutMs: number): Promise<{ running: number }>;
   close(): Promise<void>;
@@ -82,7 +95,7 @@ export function createJobRunner(options: {
   const connected = (): Promise<void> => (ready ??= agenda.ready);
   let processing = false;
   let disconnected = false;
-  const backgrounds: NonNullable<JobDefinition['background']>[] = [];
+  const backgrounds: BackgroundWork[] = [];
 
   const queue: JobQueue = {
     async now(name, data = {}) {
@@ -97,7 +110,7 @@ export function createJobRunner(options: {
 
   return {
     queue,
-    async start(deps, definitions, { process }) {
+    async start(deps, definitions, { process, background = [] }) {
       for (const definition of definitions as JobDefinition[]) {
         agenda.define(
           definition.name,
@@ -111,11 +124,10 @@ export function createJobRunner(options: {
       if (!process) return;
       await agenda.start();
       processing = true;
-      for (const definition of definitions as JobDefinition[]) {
-        if (definition.background) {
-          await definition.background.start();
-          backgrounds.push(definition.background);
-        }
+      const jobsBackground = (definitions as JobDefinition[]).flatMap((d) => d.background ?? []);
+      for (const work of [...jobsBackground, ...background]) {
+        await work.start();
+        backgrounds.push(work);
       }
       for (const definition of definitions as JobDefinition[]) {
         if (definition.every)

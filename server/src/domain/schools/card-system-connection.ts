@@ -1,4 +1,10 @@
-import { lockSchool, setCardSystemConnection, type SchoolRow } from '../../db/repos/schools/schools.js';
+import {
+  CARD_SYSTEM_CONNECTED_CHANNEL,
+  lockSchool,
+  setCardSystemConnection,
+  type SchoolRow,
+} from '../../db/repos/schools/schools.js';
+import { announceRow } from '../../db/wakeups.js';
 import type { Deps } from '../../deps.js';
 import { CardSystemError, type CardSystem } from '../../integrations/cardsys/index.js';
 import { recordAudit, type Actor } from '../audit/audit.js';
@@ -46,7 +52,7 @@ export async function probeCardSystem(deps: Pick<Deps, 'schools'>, school: Schoo
 }
 
 export async function connectCardSystem(
-  deps: Pick<Deps, 'db' | 'clock' | 'protector' | 'schools'>,
+  deps: Pick<Deps, 'db' | 'pool' | 'clock' | 'protector' | 'schools'>,
   actor: Actor,
   input: { schoolId: string; endpoint: string; username: string; password: string; probeCardNo?: string },
 ): Promise<{ school: SchoolRow; test: string }> {
@@ -91,5 +97,8 @@ export async function connectCardSystem(
     });
     return after!;
   });
+  // The workers build the client now rather than inside this school's first credit; a lost announcement
+  // only leaves that to the first call.
+  await announceRow(deps.pool, CARD_SYSTEM_CONNECTED_CHANNEL, school.id).catch(() => undefined);
   return { school, test };
 }

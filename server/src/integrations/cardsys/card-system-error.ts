@@ -34,6 +34,7 @@ export type CardSystemFailureReason =
   | 'NOT_SUPPORTED';
 
 export type CardSystemOperation =
+  | 'prepare'
   | 'getCardHolder'
   | 'getBalance'
   | 'recharge'

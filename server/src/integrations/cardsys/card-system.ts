@@ -142,6 +142,12 @@ export interface LossReport {
 export interface CardSystem {
   /** The longest window one statement query may span, in days (the vendor's rule). */
   readonly statementMaxDays: number;
+  /**
+   * Gets ready for calls ahead of the first one (the SOAP vendor's WSDL downloaded and parsed), so that the
+   * first credits after a worker starts do not wait for it. Sends no operation; a failure leaves things as
+   * they were (the next call tries again) and is a CardSystemError.
+   */
+  prepare(): Promise<void>;
   /** GetPersonInfo: who holds the card, its status and balance. Binding checks name and status with it. */
   getCardHolder(cardNo: string): Promise<CardHolder>;
   /** The live balance (from GetPersonInfo for the SOAP vendor). */

@@ -1,4 +1,4 @@
-import { and, asc, eq, ilike, inArray, or } from 'drizzle-orm';
+import { and, asc, eq, ilike, inArray, isNotNull, or } from 'drizzle-orm';
 import type { Executor } from '../../client.js';
 import type { SCHOOL_STATUSES, SUSPENSION_REASONS } from '../../schema.js';
 import { schools } from '../../schema.js';
@@ -65,6 +65,14 @@ export async function searchActiveSchools(
     .where(and(eq(schools.status, 'ACTIVE'), matches))
     .orderBy(asc(schools.name))
     .limit(limit);
+}
+
+/** Announced (payload: the school's id) after a school's card system is connected or its credentials change. */
+export const CARD_SYSTEM_CONNECTED_CHANNEL = 'card_system_connected';
+
+/** Every school whose card system is connected, whatever its status (a PENDING one is about to open). */
+export function listSchoolsWithCardSystem(db: Executor): Promise<SchoolRow[]> {
+  return db.select().from(schools).where(isNotNull(schools.cardsysEndpoint)).orderBy(asc(schools.code));
 }
 
 export function listSchools(db: Executor): Promise<SchoolRow[]> {

@@ -158,6 +158,14 @@ export class SoapCardSystem implements CardSystem {
     this.host = URL.canParse(connection.endpoint) ? new URL(connection.endpoint).host : 'invalid endpoint';
   }
 
+  async prepare(): Promise<void> {
+    try {
+      await this.clients.get(this.connection);
+    } catch (error) {
+      throw classifySoapFailure('prepare', error, false);
+    }
+  }
+
   async getCardHolder(cardNo: string): Promise<CardHolder> {
     const op = 'getCardHolder';
     requireText(op, 'cardNo', cardNo, CARD_NO);
