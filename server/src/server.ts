@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { buildApp } from './app.js';
 import type { Config } from './config.js';
-import { applyMigrations, connectDatabase } from './db/client.js';
+import { applyMigrations, connectDatabase, openConnections } from './db/client.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded-postgres.js';
 import type { Deps } from './deps.js';
 import { CallRecorder } from './domain/orders/call-recorder.js';
@@ -56,8 +56,14 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     await embedded?.stop();
     throw error;
   }
+  // A process that runs jobs keeps its pool's connections open: its first burst of credits after a start or
+  // a quiet minute would otherwise open them one by one while the credits wait (issue 18 §2).
   const runsJobs = config.role !== 'api';
-  const database = connectDatabase(databaseUrl, { poolSize: config.databasePoolSize });
+  const database = connectDatabase(databaseUrl, {
+    poolSize: config.databasePoolSize,
+    keepOpen: runsJobs ? config.databasePoolSize : 0,
+  });
+  if (runsJobs) openConnections(database.pool, config.databasePoolSize);
   const jobs = createJobRunner({
     databaseUrl,
     logger,

@@ -22,11 +22,13 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
 
 export function connectDatabase(
   url: string,
-  options: { poolSize?: number; applicationName?: string } = {},
+  options: { poolSize?: number; applicationName?: string; keepOpen?: number } = {},
 ): DatabaseHandle {
   const pool = new pg.Pool({
     connectionString: url,
     max: options.poolSize ?? 20,
+    // Connections beyond these close after 30 s idle; these stay (a burst after a quiet minute finds them).
+    min: options.keepOpen ?? 0,
     application_name: options.applicationName ?? 'campus-card',
     idleTimeoutMillis: 30_000,
   });
@@ -68,6 +70,18 @@ export async function applyMigrations(url: string): Promise<void> {
     await client.query('select pg_advisory_unlock(7355608)').catch(() => undefined);
     await client.end();
   }
+}
+
+/**
+ * Opens `count` of the pool's connections now, in the background, rather than in the first burst of work
+ * (a connection is a new PostgreSQL backend: a fork and its caches). A failure is left to the first query.
+ */
+export function openConnections(pool: pg.Pool, count: number): void {
+  for (let i = 0; i < count; i++)
+    void pool.connect().then(
+      (client) => client.release(),
+      () => undefined,
+    );
 }
 
 export async function isDatabaseReachable(pool: pg.Pool): Promise<boolean> {
