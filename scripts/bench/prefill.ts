@@ -239,6 +239,9 @@ export async function fillOnly(dir: string): Promise<void> {
   try {
     await applyMigrations(embedded.url);
     const pool = new pg.Pool({ connectionString: embedded.url, max: 1 });
+    // The cluster's shutdown can reach the pool's last connection while it is still closing (seen once after
+    // a finished fill): an error then must not end the script before the fill's mark is written.
+    pool.on('error', () => undefined);
     try {
       const filled = await prefillPlatform(pool, { clearSchoolIds: [] });
       mark = { ...filled, filledAt: new Date().toISOString() };
