@@ -42,20 +42,17 @@ export function cardSystemWarmup(deps: Deps): BackgroundWork {
     const school = await findSchool(deps.db, schoolId);
     if (school?.cardsysEndpoint) await prepare([school]);
   };
+  const inBackground = (work: Promise<void>) =>
+    void work.catch((error: unknown) => deps.logger.warn('preparing card systems failed', { error }));
   const listener = new ChannelListener(
     CARD_SYSTEM_CONNECTED_CHANNEL,
-    (schoolId) =>
-      void (schoolId ? prepareOne(schoolId) : prepareAll()).catch((error: unknown) =>
-        deps.logger.warn('preparing card systems failed', { error }),
-      ),
+    (schoolId) => inBackground(schoolId ? prepareOne(schoolId) : prepareAll()),
     deps,
   );
   return {
     async start() {
       await listener.start();
-      void prepareAll().catch((error: unknown) =>
-        deps.logger.warn('preparing card systems failed', { error }),
-      );
+      inBackground(prepareAll());
     },
     stop: () => listener.stop(),
   };
