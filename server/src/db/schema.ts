@@ -4,6 +4,7 @@ import {
   bigserial,
   boolean,
   check,
+  foreignKey,
   index,
   integer,
   jsonb,
@@ -973,6 +974,8 @@ export const terminals = pgTable(
   (t) => [
     uniqueIndex('terminals_school_terminal_key').on(t.schoolId, t.terminalId),
     uniqueIndex('terminals_gateway_client_key').on(t.gatewayClientId),
+    // What terminal_orders_terminal_school_fk references.
+    uniqueIndex('terminals_id_school_key').on(t.id, t.schoolId),
     check('terminals_kind_valid', oneOf('kind', TERMINAL_KINDS)),
     check('terminals_status_valid', oneOf('status', TERMINAL_STATUSES)),
     check('terminals_money_mode_valid', oneOf('money_mode', TERMINAL_MONEY_MODES)),
@@ -1017,12 +1020,9 @@ export const terminalOrders = pgTable(
       .default(sql`uuidv7()`),
     /** Our number (prefix T); its payments' out_trade_nos are `<order no>_Q` and `<order no>_M<n>`. */
     orderNo: text('order_no').notNull(),
-    schoolId: uuid('school_id')
-      .notNull()
-      .references(() => schools.id),
-    terminalRef: uuid('terminal_ref')
-      .notNull()
-      .references(() => terminals.id),
+    /** The terminal's school (terminal_orders_terminal_school_fk below). */
+    schoolId: uuid('school_id').notNull(),
+    terminalRef: uuid('terminal_ref').notNull(),
     /** Alipay's terminal_id, copied: what the trades carried. */
     terminalId: text('terminal_id').notNull(),
     /** The machine's own order number: idempotency key per terminal. */
@@ -1086,6 +1086,13 @@ export const terminalOrders = pgTable(
       'terminal_orders_royalty_within_amount',
       sql`royalty_fen is null or (royalty_fen > 0 and royalty_fen <= amount_fen)`,
     ),
+    // One key for both (migration 0032): the school exists through the terminal's own key, and an order's
+    // insert locks one referenced row (its terminal) instead of two (its terminal and its school's one row).
+    foreignKey({
+      name: 'terminal_orders_terminal_school_fk',
+      columns: [t.terminalRef, t.schoolId],
+      foreignColumns: [terminals.id, terminals.schoolId],
+    }),
     index('terminal_orders_school_idx').on(t.schoolId, t.createdAt),
     index('terminal_orders_expiry_idx')
       .on(t.expiresAt)

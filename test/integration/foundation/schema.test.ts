@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { eq } from 'drizzle-orm';
 import { connectDatabase, type DatabaseHandle } from '../../../server/src/db/client.js';
 import { DECLINE_REASONS } from '../../../shared/gateway-api.js';
 import {
@@ -7,8 +8,11 @@ import {
   DEDUCTION_DECISIONS,
   DEDUCTION_STATUSES,
   deductions,
+  gatewayClients,
   rechargeOrders,
   schools,
+  terminalOrders,
+  terminals,
   users,
   withholdingAgreements,
 } from '../../../server/src/db/schema.js';
@@ -214,5 +218,65 @@ describe('schema constraints that protect money', () => {
       }),
     );
     assert.equal(code, '23503');
+  });
+
+  it("keeps every terminal order at its terminal and its terminal's school (one key for both)", async () => {
+    const otherSchool = await handle.db
+      .insert(schools)
+      .values({
+        code: '4132010002',
+        name: '另一所大学',
+        cardsysEndpoint: 'http://x',
+        cardsysUsername: 'u',
+        cardsysPasswordEnc: 'v1:x',
+      })
+      .returning();
+    await handle.db
+      .insert(gatewayClients)
+      .values({ id: 'schema-terminal', schoolId, name: 't', secretEnc: 'v1:x', kind: 'TERMINAL' });
+    const [terminal] = await handle.db
+      .insert(terminals)
+      .values({
+        schoolId,
+        terminalId: 'VM-1',
+        kind: 'VENDING',
+        name: '售货机',
+        gatewayClientId: 'schema-terminal',
+      })
+      .returning();
+    const order = (no: string, at: { schoolId: string; terminalRef: string }) =>
+      handle.db.insert(terminalOrders).values({
+        orderNo: no,
+        ...at,
+        terminalId: 'VM-1',
+        outOrderNo: no,
+        requestHash: 'h',
+        items: [],
+        amountFen: 300,
+        subject: '可乐',
+        expiresAt: new Date(),
+      });
+    const refused = async (write: Promise<unknown>) => {
+      const { code, constraint } = await rejection(write);
+      return { code, constraint };
+    };
+    const byKey = { code: '23503', constraint: 'terminal_orders_terminal_school_fk' };
+    assert.deepEqual(
+      await refused(order('T1', { schoolId: otherSchool[0].id, terminalRef: terminal.id })),
+      byKey,
+    );
+    assert.deepEqual(
+      await refused(order('T2', { schoolId, terminalRef: '00000000-0000-0000-0000-000000000000' })),
+      byKey,
+    );
+    await order('T3', { schoolId, terminalRef: terminal.id });
+    assert.deepEqual(
+      await refused(
+        handle.db.update(terminals).set({ schoolId: otherSchool[0].id }).where(eq(terminals.id, terminal.id)),
+      ),
+      byKey,
+    );
+    assert.deepEqual(await refused(handle.db.delete(terminals).where(eq(terminals.id, terminal.id))), byKey);
+    assert.equal((await rejection(handle.db.delete(schools).where(eq(schools.id, schoolId)))).code, '23503');
   });
 });
