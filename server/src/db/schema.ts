@@ -1068,23 +1068,15 @@ export const terminalOrders = pgTable(
   (t) => [
     uniqueIndex('terminal_orders_order_no_key').on(t.orderNo),
     uniqueIndex('terminal_orders_terminal_out_order_key').on(t.terminalRef, t.outOrderNo),
-    check('terminal_orders_amount_positive', sql`${t.amountFen} > 0`),
-    check('terminal_orders_status_valid', oneOf('status', TERMINAL_ORDER_STATUSES)),
-    check(
-      'terminal_orders_dispense_valid',
-      sql`dispense_result is null or ${oneOf('dispense_result', DISPENSE_RESULTS)}`,
-    ),
-    check(
-      'terminal_orders_callback_valid',
-      sql`callback_status is null or ${oneOf('callback_status', CALLBACK_STATUSES)}`,
-    ),
-    check(
-      'terminal_orders_settle_valid',
-      sql`settle_status is null or ${oneOf('settle_status', SETTLE_STATUSES)}`,
-    ),
+    // Each check calls a function holding its predicate and list of values (migration 0032; why: 0029).
+    check('terminal_orders_amount_positive', sql`terminal_orders_amount_positive(amount_fen)`),
+    check('terminal_orders_status_valid', sql`terminal_orders_status_valid(status)`),
+    check('terminal_orders_dispense_valid', sql`terminal_orders_dispense_valid(dispense_result)`),
+    check('terminal_orders_callback_valid', sql`terminal_orders_callback_valid(callback_status)`),
+    check('terminal_orders_settle_valid', sql`terminal_orders_settle_valid(settle_status)`),
     check(
       'terminal_orders_royalty_within_amount',
-      sql`royalty_fen is null or (royalty_fen > 0 and royalty_fen <= amount_fen)`,
+      sql`terminal_orders_royalty_within_amount(royalty_fen, amount_fen)`,
     ),
     // One key for both (migration 0032): the school exists through the terminal's own key, and an order's
     // insert locks one referenced row (its terminal) instead of two (its terminal and its school's one row).
@@ -1154,8 +1146,8 @@ export const terminalPayments = pgTable(
     uniqueIndex('terminal_payments_order_user_key')
       .on(t.orderId, t.userId)
       .where(sql`channel = 'MINIAPP'`),
-    check('terminal_payments_channel_valid', oneOf('channel', TERMINAL_PAYMENT_CHANNELS)),
-    check('terminal_payments_status_valid', oneOf('status', TERMINAL_PAYMENT_STATUSES)),
+    check('terminal_payments_channel_valid', sql`terminal_payments_channel_valid(channel)`),
+    check('terminal_payments_status_valid', sql`terminal_payments_status_valid(status)`),
     // An order's payments (by order_id alone, or in seq order) are read through terminal_payments_order_seq_key.
     index('terminal_payments_card_idx')
       .on(t.schoolId, t.cardNo, t.paidAt)

@@ -9,9 +9,16 @@ import {
   DEDUCTION_STATUSES,
   deductions,
   gatewayClients,
+  CALLBACK_STATUSES,
+  DISPENSE_RESULTS,
   rechargeOrders,
   schools,
+  SETTLE_STATUSES,
+  TERMINAL_ORDER_STATUSES,
+  TERMINAL_PAYMENT_CHANNELS,
+  TERMINAL_PAYMENT_STATUSES,
   terminalOrders,
+  terminalPayments,
   terminals,
   users,
   withholdingAgreements,
@@ -220,34 +227,30 @@ describe('schema constraints that protect money', () => {
     assert.equal(code, '23503');
   });
 
-  it("keeps every terminal order at its terminal and its terminal's school (one key for both)", async () => {
-    const otherSchool = await handle.db
-      .insert(schools)
-      .values({
-        code: '4132010002',
-        name: '另一所大学',
-        cardsysEndpoint: 'http://x',
-        cardsysUsername: 'u',
-        cardsysPasswordEnc: 'v1:x',
-      })
-      .returning();
-    await handle.db
-      .insert(gatewayClients)
-      .values({ id: 'schema-terminal', schoolId, name: 't', secretEnc: 'v1:x', kind: 'TERMINAL' });
-    const [terminal] = await handle.db
-      .insert(terminals)
-      .values({
-        schoolId,
-        terminalId: 'VM-1',
-        kind: 'VENDING',
-        name: '售货机',
-        gatewayClientId: 'schema-terminal',
-      })
-      .returning();
-    const order = (no: string, at: { schoolId: string; terminalRef: string }) =>
+  describe('terminal orders and their payments', () => {
+    let terminalRef: string;
+    before(async () => {
+      await handle.db
+        .insert(gatewayClients)
+        .values({ id: 'schema-terminal', schoolId, name: 't', secretEnc: 'v1:x', kind: 'TERMINAL' });
+      const [terminal] = await handle.db
+        .insert(terminals)
+        .values({
+          schoolId,
+          terminalId: 'VM-1',
+          kind: 'VENDING',
+          name: '售货机',
+          gatewayClientId: 'schema-terminal',
+        })
+        .returning();
+      terminalRef = terminal.id;
+    });
+
+    const order = (no: string, change: Partial<typeof terminalOrders.$inferInsert> = {}) =>
       handle.db.insert(terminalOrders).values({
         orderNo: no,
-        ...at,
+        schoolId,
+        terminalRef,
         terminalId: 'VM-1',
         outOrderNo: no,
         requestHash: 'h',
@@ -255,28 +258,101 @@ describe('schema constraints that protect money', () => {
         amountFen: 300,
         subject: '可乐',
         expiresAt: new Date(),
+        ...change,
       });
+    const payment = async (no: string, change: Partial<typeof terminalPayments.$inferInsert> = {}) => {
+      const [{ id }] = await order(no).returning({ id: terminalOrders.id });
+      return handle.db
+        .insert(terminalPayments)
+        .values({ orderId: id, schoolId, channel: 'QR', seq: 0, outTradeNo: `${no}Q`, ...change });
+    };
     const refused = async (write: Promise<unknown>) => {
       const { code, constraint } = await rejection(write);
       return { code, constraint };
     };
-    const byKey = { code: '23503', constraint: 'terminal_orders_terminal_school_fk' };
-    assert.deepEqual(
-      await refused(order('T1', { schoolId: otherSchool[0].id, terminalRef: terminal.id })),
-      byKey,
-    );
-    assert.deepEqual(
-      await refused(order('T2', { schoolId, terminalRef: '00000000-0000-0000-0000-000000000000' })),
-      byKey,
-    );
-    await order('T3', { schoolId, terminalRef: terminal.id });
-    assert.deepEqual(
-      await refused(
-        handle.db.update(terminals).set({ schoolId: otherSchool[0].id }).where(eq(terminals.id, terminal.id)),
-      ),
-      byKey,
-    );
-    assert.deepEqual(await refused(handle.db.delete(terminals).where(eq(terminals.id, terminal.id))), byKey);
-    assert.equal((await rejection(handle.db.delete(schools).where(eq(schools.id, schoolId)))).code, '23503');
+
+    it("keeps every terminal order at its terminal and its terminal's school (one key for both)", async () => {
+      const [otherSchool] = await handle.db
+        .insert(schools)
+        .values({
+          code: '4132010002',
+          name: '另一所大学',
+          cardsysEndpoint: 'http://x',
+          cardsysUsername: 'u',
+          cardsysPasswordEnc: 'v1:x',
+        })
+        .returning();
+      const byKey = { code: '23503', constraint: 'terminal_orders_terminal_school_fk' };
+      assert.deepEqual(await refused(order('T1', { schoolId: otherSchool.id })), byKey);
+      assert.deepEqual(
+        await refused(order('T2', { terminalRef: '00000000-0000-0000-0000-000000000000' })),
+        byKey,
+      );
+      await order('T3');
+      assert.deepEqual(
+        await refused(
+          handle.db.update(terminals).set({ schoolId: otherSchool.id }).where(eq(terminals.id, terminalRef)),
+        ),
+        byKey,
+      );
+      assert.deepEqual(
+        await refused(handle.db.delete(terminals).where(eq(terminals.id, terminalRef))),
+        byKey,
+      );
+      assert.equal(
+        (await rejection(handle.db.delete(schools).where(eq(schools.id, schoolId)))).code,
+        '23503',
+      );
+    });
+
+    // The checks' lists of values are written in migration 0032's functions: every value the code may write
+    // is accepted there.
+    it('accepts every order status, dispense result, callback and settle status, payment channel and status the code knows', async () => {
+      const orders = [
+        ...TERMINAL_ORDER_STATUSES.map((status) => ({ status })),
+        ...DISPENSE_RESULTS.map((dispenseResult) => ({ status: 'PAID' as const, dispenseResult })),
+        ...CALLBACK_STATUSES.map((callbackStatus) => ({ status: 'PAID' as const, callbackStatus })),
+        ...SETTLE_STATUSES.map((settleStatus) => ({ status: 'PAID' as const, settleStatus })),
+        { royaltyFen: 300 },
+        { royaltyFen: 1 },
+      ];
+      for (const [i, change] of orders.entries()) await order(`TK${i}`, change);
+      const payments = [
+        ...TERMINAL_PAYMENT_CHANNELS.map((channel) => ({ channel })),
+        ...TERMINAL_PAYMENT_STATUSES.map((status) => ({ status })),
+      ];
+      for (const [i, change] of payments.entries()) await payment(`TP${i}`, change);
+    });
+
+    it('refuses a terminal order or payment that breaks one of its checks, under that check name', async () => {
+      const orders = [
+        [{ amountFen: 0 }, 'terminal_orders_amount_positive'],
+        [{ status: 'REFUNDED' as 'PAID' }, 'terminal_orders_status_valid'],
+        [{ dispenseResult: 'DONE' as 'OK' }, 'terminal_orders_dispense_valid'],
+        [{ callbackStatus: 'SENT' as 'PENDING' }, 'terminal_orders_callback_valid'],
+        [{ settleStatus: 'DONE' as 'SENT' }, 'terminal_orders_settle_valid'],
+        [{ royaltyFen: 301 }, 'terminal_orders_royalty_within_amount'],
+        [{ royaltyFen: 0 }, 'terminal_orders_royalty_within_amount'],
+      ] as const;
+      for (const [i, [change, expected]] of orders.entries())
+        assert.deepEqual(await refused(order(`TX${i}`, change)), { code: '23514', constraint: expected });
+      const payments = [
+        [{ channel: 'CARD' as 'QR' }, 'terminal_payments_channel_valid'],
+        [{ status: 'REFUNDED' as 'PAID' }, 'terminal_payments_status_valid'],
+      ] as const;
+      for (const [i, [change, expected]] of payments.entries())
+        assert.deepEqual(await refused(payment(`TY${i}`, change)), { code: '23514', constraint: expected });
+      // An update is checked too: a paid order's callback status outside its list.
+      const [{ id }] = await order('TZ').returning({ id: terminalOrders.id });
+      assert.deepEqual(
+        await refused(
+          handle.db
+            .update(terminalOrders)
+            .set({ callbackStatus: 'LOST' as 'PENDING' })
+            .where(eq(terminalOrders.id, id)),
+        ),
+        { code: '23514', constraint: 'terminal_orders_callback_valid' },
+      );
+    });
   });
 });
