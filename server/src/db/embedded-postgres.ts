@@ -47,7 +47,7 @@ const SYSTEM_USER = 'postgres';
  * and with the defaults (checkpoint every 5 min) the WAL flush became what POS deductions wait on
  * (bench:deduct). Fewer checkpoints and compressed page images keep durability and cut that volume.
  */
-const WRITE_TUNING = [
+export const WRITE_TUNING = [
   '-c',
   'wal_compression=on',
   '-c',
