@@ -8,10 +8,10 @@ import { billDownloadMiddleware } from './bill/bill-route.js';
 import { SandboxClock } from './clock.js';
 import type { SandboxContext, SandboxSettings } from './context.js';
 import type { ResetRequest } from './control-types.js';
-import { controlRouter } from './control/routes.js';
+import { controlRouter, qrScanHandler, QR_SCAN_PATH } from './control/routes.js';
 import { registerApp } from './domain/apps.js';
 import { FaultBook } from './faults.js';
-import { gatewayMiddleware } from './gateway/gateway.js';
+import { gatewayHandler } from './gateway/gateway.js';
 import { loadAlipayKeyPair } from './keys.js';
 import { createSandboxLogger, type SandboxLogger } from './logger.js';
 import { Notifier } from './notify/notifier.js';
@@ -87,6 +87,9 @@ export interface AlipaySandbox {
 }
 
 const DAY_MS = 86_400_000;
+const GATEWAY_PATH = '/gateway.do';
+/** `/gateway.do` with or without a query, spelled so that Koa (parseurl) reads the same path and query. */
+const GATEWAY_URL = /^\/gateway\.do(?:\?[^#\s]*)?$/;
 
 export const DEFAULT_SETTINGS: SandboxSettings = {
   refundWindowMs: 365 * DAY_MS,
@@ -150,13 +153,16 @@ export async function startAlipaySandbox(options: AlipaySandboxOptions = {}): Pr
   const app = new Koa();
   app.silent = true;
   app.on('error', (error: Error) => logger.error('alipay sandbox request failed', { error: error.message }));
-  const gateway = gatewayMiddleware(sandbox, API_TABLE);
+  const gateway = gatewayHandler(sandbox, API_TABLE);
+  const scan = qrScanHandler(sandbox);
   const bills = billDownloadMiddleware(sandbox);
   const control = controlRouter(sandbox, reset);
   const authPage = appToAppAuthPage(sandbox);
   app.use(async (koa, next) => {
-    if (koa.path === '/gateway.do' && (koa.method === 'POST' || koa.method === 'GET'))
-      return gateway(koa, next);
+    if (koa.path === '/gateway.do' && (koa.method === 'POST' || koa.method === 'GET')) {
+      koa.respond = false;
+      return gateway(koa.req, koa.res, koa.querystring);
+    }
     if (koa.path === '/downloadBillFile.resource' && koa.method === 'GET') return bills(koa, next);
     if (koa.path === AUTH_PAGE_PATH && (koa.method === 'GET' || koa.method === 'POST'))
       return authPage(koa, next);
@@ -172,6 +178,16 @@ export async function startAlipaySandbox(options: AlipaySandboxOptions = {}): Pr
   const handle = app.callback();
   const server = http.createServer((req, res) => {
     snapshot?.markDirty();
+    // The two routes of every terminal order skip Koa (http-answers.ts); odd spellings of them still reach
+    // the same handlers through Koa (a `#`, a trailing slash, another case).
+    const url = req.url ?? '';
+    if (req.method === 'POST' && url === QR_SCAN_PATH) return void scan(req, res);
+    if ((req.method === 'POST' || req.method === 'GET') && GATEWAY_URL.test(url))
+      return void gateway(
+        req,
+        res,
+        url.length > GATEWAY_PATH.length ? url.slice(GATEWAY_PATH.length + 1) : '',
+      );
     return handle(req, res);
   });
   server.keepAliveTimeout = 65_000;

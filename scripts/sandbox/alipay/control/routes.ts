@@ -1,7 +1,6 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import Router from '@koa/router';
 import Joi from 'joi';
-import type { Context } from 'koa';
 import type { SandboxContext } from '../context.js';
 import type {
   AdvanceClockRequest,
@@ -14,6 +13,7 @@ import type {
   MerchantAuthorizationRequest,
   PayTradeRequest,
   ScanQrRequest,
+  ScanQrResult,
   CreateMerchantRequest,
   PaymentCodeRequest,
   CampusCodeRequest,
@@ -27,6 +27,7 @@ import type {
   SubscribeRequest,
 } from '../control-types.js';
 import type { ApiFaultRule, ApiFaultSpec, NotifyFaultRule, NotifyFaultSpec } from '../faults.js';
+import { endJson, endUnexpected } from '../http-answers.js';
 import { createMerchant, createUser } from '../domain/accounts.js';
 import { scanQrCode } from '../domain/precreate.js';
 import { cancelAuthorization } from '../domain/app-auth-tokens.js';
@@ -79,10 +80,25 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   }
 }
 
-async function body<T>(koa: Context, schema: Joi.ObjectSchema<T>): Promise<T> {
-  const { value, error } = schema.validate(await readJson(koa.req), { abortEarly: true, convert: true });
+async function body<T>(req: IncomingMessage, schema: Joi.ObjectSchema<T>): Promise<T> {
+  return validated(await readJson(req), schema);
+}
+
+function validated<T>(input: unknown, schema: Joi.ObjectSchema<T>): T {
+  const { value, error } = schema.validate(input, { abortEarly: true, convert: true });
   if (error) throw new ControlError(400, 'VALIDATION_FAILED', error.message);
   return value;
+}
+
+/** The answer to a failed control route, as the router answers it; undefined: not ours, a 500. */
+function controlErrorAnswer(error: unknown): { status: number; body: unknown } | undefined {
+  if (error instanceof ControlError) {
+    return { status: error.status, body: { error: { code: error.code, message: error.message } } };
+  }
+  if (error instanceof TypeError && /key|PEM|DECODER/i.test(error.message)) {
+    return { status: 400, body: { error: { code: 'INVALID_KEY', message: error.message } } };
+  }
+  return undefined;
 }
 
 const idMode = Joi.string().valid('open_id', 'user_id', 'both');
@@ -271,6 +287,68 @@ function faultView(rule: ApiFaultRule | NotifyFaultRule, kind: 'api' | 'notify')
   return { id, kind, spec, ...(remaining === undefined ? {} : { remaining }), hits };
 }
 
+function findUser(sandbox: SandboxContext, userId: string): User {
+  const user = sandbox.state.users.get(userId);
+  if (!user) throw new ControlError(404, 'USER_NOT_FOUND', `no user ${userId}`);
+  return user;
+}
+
+/** The buyer scans a precreate QR code with the Alipay app and pays (domain/precreate.ts). */
+function scanAsBuyer(sandbox: SandboxContext, request: ScanQrRequest): ScanQrResult {
+  const userId = request.userId ?? sandbox.state.openIds.get(request.openId ?? '')?.userId;
+  if (!userId) throw new ControlError(404, 'USER_NOT_FOUND', `no user with open_id ${request.openId}`);
+  return scanQrCode(sandbox, {
+    qrCode: request.qrCode,
+    user: findUser(sandbox, userId),
+    action: request.action ?? 'pay',
+  });
+}
+
+const SCAN_FIELDS: ReadonlySet<string> = new Set(['qrCode', 'userId', 'openId', 'action']);
+const SCAN_ACTIONS: ReadonlySet<unknown> = new Set(['pay', 'cancel', 'fail']);
+
+function isFilledText(value: unknown): value is string {
+  return typeof value === 'string' && value !== '';
+}
+
+/**
+ * A parsed scan body that `schemas.scanQr` accepts unchanged (only its own fields; `qrCode` 1–256 characters;
+ * exactly one of `userId` / `openId`, not empty; a known `action` or none), checked without joi: every terminal
+ * order makes one scan. Anything else, valid or not, goes through joi, which answers its own messages.
+ */
+function plainScanRequest(input: unknown): ScanQrRequest | undefined {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) return undefined;
+  for (const key of Object.keys(input)) if (!SCAN_FIELDS.has(key)) return undefined;
+  const request = input as Record<string, unknown>;
+  const { qrCode, userId, openId, action } = request;
+  if (!isFilledText(qrCode) || qrCode.length > 256) return undefined;
+  if (userId === undefined ? !isFilledText(openId) : !isFilledText(userId) || openId !== undefined)
+    return undefined;
+  if (action !== undefined && !SCAN_ACTIONS.has(action)) return undefined;
+  return request as unknown as ScanQrRequest;
+}
+
+export const QR_SCAN_PATH = '/control/qr-codes/scan';
+
+/**
+ * POST /control/qr-codes/scan on node:http (http-answers.ts), answered as the router answers it. Never
+ * rejects.
+ */
+export function qrScanHandler(
+  sandbox: SandboxContext,
+): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+  return async (req, res) => {
+    try {
+      const input = await readJson(req);
+      endJson(res, 200, scanAsBuyer(sandbox, plainScanRequest(input) ?? validated(input, schemas.scanQr)));
+    } catch (error) {
+      const answer = controlErrorAnswer(error);
+      if (answer) endJson(res, answer.status, answer.body);
+      else endUnexpected(sandbox.logger, res, error);
+    }
+  };
+}
+
 /** The control API (docs/sandbox.md): stands in for the Alipay app and lets tests steer the sandbox. */
 export function controlRouter(
   sandbox: SandboxContext,
@@ -279,27 +357,16 @@ export function controlRouter(
   const { state } = sandbox;
   const router = new Router({ prefix: '/control' });
 
-  const userOr404 = (userId: string): User => {
-    const user = state.users.get(userId);
-    if (!user) throw new ControlError(404, 'USER_NOT_FOUND', `no user ${userId}`);
-    return user;
-  };
+  const userOr404 = (userId: string): User => findUser(sandbox, userId);
 
   router.use(async (koa, next) => {
     try {
       await next();
     } catch (error) {
-      if (error instanceof ControlError) {
-        koa.status = error.status;
-        koa.body = { error: { code: error.code, message: error.message } };
-        return;
-      }
-      if (error instanceof TypeError && /key|PEM|DECODER/i.test(error.message)) {
-        koa.status = 400;
-        koa.body = { error: { code: 'INVALID_KEY', message: error.message } };
-        return;
-      }
-      throw error;
+      const answer = controlErrorAnswer(error);
+      if (!answer) throw error;
+      koa.status = answer.status;
+      koa.body = answer.body;
     }
   });
 
@@ -312,7 +379,7 @@ export function controlRouter(
   });
 
   router.post('/apps', async (koa) => {
-    const request = await body(koa, schemas.registerApp);
+    const request = await body(koa.req, schemas.registerApp);
     try {
       koa.body = appView(registerApp(sandbox, request));
     } catch (error) {
@@ -327,11 +394,11 @@ export function controlRouter(
   router.patch('/apps/:appId', async (koa) => {
     const app = state.apps.get(koa.params.appId);
     if (!app) throw new ControlError(404, 'APP_NOT_FOUND', `no app ${koa.params.appId}`);
-    koa.body = appView(configureApp(app, await body(koa, schemas.appSettings)));
+    koa.body = appView(configureApp(app, await body(koa.req, schemas.appSettings)));
   });
 
   router.post('/merchant-authorizations/cancel', async (koa) => {
-    const request = await body(koa, schemas.cancelAuthorization);
+    const request = await body(koa.req, schemas.cancelAuthorization);
     const result = cancelAuthorization(sandbox, request);
     if (!result)
       throw new ControlError(
@@ -343,7 +410,7 @@ export function controlRouter(
   });
 
   router.post('/merchant-authorizations', async (koa) => {
-    const request = await body(koa, schemas.merchantAuthorization);
+    const request = await body(koa.req, schemas.merchantAuthorization);
     if (!state.apps.has(request.isvAppId))
       throw new ControlError(404, 'APP_NOT_FOUND', `no app ${request.isvAppId}`);
     const authorization = authorizeMerchant(sandbox, {
@@ -363,7 +430,7 @@ export function controlRouter(
   });
 
   router.post('/users', async (koa) => {
-    const request = await body(koa, schemas.createUser);
+    const request = await body(koa.req, schemas.createUser);
     if (request.userId && sandbox.state.users.has(request.userId)) {
       throw new ControlError(409, 'USER_EXISTS', `user ${request.userId} exists`);
     }
@@ -376,13 +443,13 @@ export function controlRouter(
 
   router.put('/users/:userId/balance', async (koa) => {
     const user = userOr404(koa.params.userId);
-    user.balanceFen = (await body(koa, schemas.balance)).balanceFen;
+    user.balanceFen = (await body(koa.req, schemas.balance)).balanceFen;
     koa.body = userView(sandbox, user);
   });
 
   router.put('/users/:userId/shared-info', async (koa) => {
     const user = userOr404(koa.params.userId);
-    const request = await body(koa, schemas.sharedInfo);
+    const request = await body(koa.req, schemas.sharedInfo);
     user.shares = {
       certNo: request.certNo ?? user.shares?.certNo ?? false,
       mobile: request.mobile ?? user.shares?.mobile ?? false,
@@ -391,7 +458,7 @@ export function controlRouter(
   });
 
   router.post('/auth-codes', async (koa) => {
-    const request = await body(koa, schemas.authCode);
+    const request = await body(koa.req, schemas.authCode);
     const user = userOr404(request.userId);
     const app = state.apps.get(request.appId);
     if (!app) throw new ControlError(404, 'APP_NOT_FOUND', `no app ${request.appId}`);
@@ -408,7 +475,7 @@ export function controlRouter(
   });
 
   router.post('/payment-codes', async (koa) => {
-    const request = await body(koa, schemas.paymentCode);
+    const request = await body(koa.req, schemas.paymentCode);
     const user = userOr404(request.userId);
     const ttlMs = request.ttlSeconds ? request.ttlSeconds * 1000 : sandbox.settings.paymentCodeTtlMs;
     const code = issuePaymentCode(sandbox, user, ttlMs);
@@ -416,7 +483,7 @@ export function controlRouter(
   });
 
   router.post('/campus-codes', async (koa) => {
-    const request = await body(koa, schemas.campusCode);
+    const request = await body(koa.req, schemas.campusCode);
     const user = userOr404(request.userId);
     if (!isEncodable(request.studentName, request.encodeType ?? 'GB2312'))
       throw new ControlError(
@@ -453,7 +520,7 @@ export function controlRouter(
   });
 
   router.post('/trades/pay', async (koa) => {
-    const request = await body(koa, schemas.payTrade);
+    const request = await body(koa.req, schemas.payTrade);
     const userId = request.userId ?? state.openIds.get(request.openId ?? '')?.userId;
     if (!userId) throw new ControlError(404, 'USER_NOT_FOUND', `no user with open_id ${request.openId}`);
     koa.body = payAsBuyer(sandbox, {
@@ -465,18 +532,11 @@ export function controlRouter(
   });
 
   router.post('/qr-codes/scan', async (koa) => {
-    const request = await body(koa, schemas.scanQr);
-    const userId = request.userId ?? state.openIds.get(request.openId ?? '')?.userId;
-    if (!userId) throw new ControlError(404, 'USER_NOT_FOUND', `no user with open_id ${request.openId}`);
-    koa.body = scanQrCode(sandbox, {
-      qrCode: request.qrCode,
-      user: userOr404(userId),
-      action: request.action ?? 'pay',
-    });
+    koa.body = scanAsBuyer(sandbox, await body(koa.req, schemas.scanQr));
   });
 
   router.post('/merchants', async (koa) => {
-    const request = await body(koa, schemas.createMerchant);
+    const request = await body(koa.req, schemas.createMerchant);
     const merchant = createMerchant(sandbox, { name: request.name });
     koa.body = accountView(sandbox, merchant.pid);
   });
@@ -489,7 +549,7 @@ export function controlRouter(
   });
 
   router.post('/agreements/sign', async (koa) => {
-    const request = await body(koa, schemas.signAgreement);
+    const request = await body(koa.req, schemas.signAgreement);
     const result = signFromSignStr(
       sandbox,
       request.signStr,
@@ -518,7 +578,7 @@ export function controlRouter(
   });
 
   router.post('/message-templates', async (koa) => {
-    const request = await body(koa, schemas.messageTemplate);
+    const request = await body(koa.req, schemas.messageTemplate);
     state.messageTemplates.set(request.templateId, {
       templateId: request.templateId,
       keywords: request.keywords,
@@ -529,7 +589,7 @@ export function controlRouter(
 
   // my.requestSubscribeMessage: the user's answer to the consent sheet (at most 3 templates per call).
   router.post('/message-subscriptions', async (koa) => {
-    const request = await body(koa, schemas.subscribe);
+    const request = await body(koa.req, schemas.subscribe);
     koa.body = subscribe(sandbox, userOr404(request.userId), request.templateIds, request.answer ?? 'accept');
   });
 
@@ -550,11 +610,11 @@ export function controlRouter(
   });
 
   router.post('/faults/api', async (koa) => {
-    koa.body = faultView(sandbox.faults.addApiFault(await body(koa, schemas.apiFault)), 'api');
+    koa.body = faultView(sandbox.faults.addApiFault(await body(koa.req, schemas.apiFault)), 'api');
   });
 
   router.post('/faults/notify', async (koa) => {
-    koa.body = faultView(sandbox.faults.addNotifyFault(await body(koa, schemas.notifyFault)), 'notify');
+    koa.body = faultView(sandbox.faults.addNotifyFault(await body(koa.req, schemas.notifyFault)), 'notify');
   });
 
   router.delete('/faults/:id', (koa) => {
@@ -573,7 +633,7 @@ export function controlRouter(
   });
 
   router.post('/clock/advance', async (koa) => {
-    const r = await body(koa, schemas.advanceClock);
+    const r = await body(koa.req, schemas.advanceClock);
     const ms =
       (r.ms ?? 0) +
       (r.seconds ?? 0) * 1000 +
@@ -594,7 +654,7 @@ export function controlRouter(
 
   // Bill faults (reconciliation tests): applied whenever that merchant's bill of that day is served.
   router.post('/bills/corruptions', async (koa) => {
-    const request = await body(koa, schemas.billCorruption);
+    const request = await body(koa.req, schemas.billCorruption);
     if (!state.merchants.has(request.sellerId))
       throw new ControlError(404, 'MERCHANT_NOT_FOUND', `no merchant ${request.sellerId}`);
     const { sellerId, ...rest } = request;
@@ -616,7 +676,7 @@ export function controlRouter(
   // Benchmarks (bench:reconcile): a day's worth of paid trades for one merchant without driving each one
   // through the gateway; they show in its bills like any other.
   router.post('/bench/paid-trades', async (koa) => {
-    const request = await body(koa, schemas.benchTrades);
+    const request = await body(koa.req, schemas.benchTrades);
     const merchant = state.merchants.get(request.sellerId);
     if (!merchant) throw new ControlError(404, 'MERCHANT_NOT_FOUND', `no merchant ${request.sellerId}`);
     const app = [...state.apps.values()][0];
@@ -651,7 +711,7 @@ export function controlRouter(
   });
 
   router.post('/reset', async (koa) => {
-    resetSandbox(await body(koa, schemas.reset));
+    resetSandbox(await body(koa.req, schemas.reset));
     koa.body = { ok: true };
   });
 

@@ -1,7 +1,7 @@
-import type { IncomingMessage } from 'node:http';
-import type { Context, Middleware } from 'koa';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SandboxContext } from '../context.js';
 import type { ApiFaultRule } from '../faults.js';
+import { endText, endUnexpected, endWith, readBody } from '../http-answers.js';
 import { newTraceId } from '../ids.js';
 import { isDebugEnabled } from '../logger.js';
 import { AlipayError, codeOfSubCode, msgOfCode } from '../protocol/alipay-error.js';
@@ -12,34 +12,15 @@ import { checkGatewayRequest } from './checks.js';
 
 const BODY_LIMIT_BYTES = 2 * 1024 * 1024;
 
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > BODY_LIMIT_BYTES) {
-        reject(new Error('request body too large'));
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-
 /**
  * Query string and form body merged (ALIPAY.md §1.4: alipay-sdk puts the common params in the URL and the rest
  * in an urlencoded body; §7 item 1: decode with the request's `charset`, which the SDK puts in the URL).
  */
-async function readParams(koa: Context): Promise<Record<string, string>> {
-  const query = koa.querystring;
-  const type = koa.get('content-type');
+async function readParams(req: IncomingMessage, query: string): Promise<Record<string, string>> {
+  const type = req.headers['content-type'];
   const body =
-    koa.method === 'POST' && (!type || type.includes('application/x-www-form-urlencoded'))
-      ? await readBody(koa.req)
+    req.method === 'POST' && (!type || type.includes('application/x-www-form-urlencoded'))
+      ? await readBody(req, BODY_LIMIT_BYTES, () => new Error('request body too large'))
       : undefined;
   const charsetParam = /(?:^|&)charset=([^&]*)/i;
   const rawCharset =
@@ -54,11 +35,9 @@ async function readParams(koa: Context): Promise<Record<string, string>> {
   return params;
 }
 
-function send(koa: Context, body: string): void {
-  koa.status = 200;
+function send(res: ServerResponse, traceId: string, body: string): void {
   // A 2026 probe saw text/html on the JSON body (ALIPAY.md §2.1); the SDK reads it as text either way.
-  koa.type = 'text/html;charset=utf-8';
-  koa.body = body;
+  endWith(res, 200, ['trace_id', traceId, 'Content-Type', 'text/html;charset=utf-8'], body);
 }
 
 interface Answer {
@@ -96,15 +75,18 @@ function faultAnswer(api: ApiDefinition, call: GatewayCall, fault: ApiFaultRule)
   };
 }
 
-/** POST/GET /gateway.do: parse, check, apply faults, dispatch, answer in Alipay's signed envelope. */
-export function gatewayMiddleware(
+/**
+ * POST/GET /gateway.do on node:http (`query`: the URL's query string): parse, check, apply faults, dispatch,
+ * answer in Alipay's signed envelope. Never rejects: a failure is answered as Koa answered it.
+ */
+export function gatewayHandler(
   sandbox: SandboxContext,
   apiTable: ReadonlyMap<string, ApiDefinition>,
-): Middleware {
+): (req: IncomingMessage, res: ServerResponse, query: string) => Promise<void> {
   const debug = isDebugEnabled(sandbox.logger);
-  return async (koa) => {
-    koa.set('trace_id', newTraceId());
-    const params = await readParams(koa);
+  const serve = async (req: IncomingMessage, res: ServerResponse, query: string): Promise<void> => {
+    const traceId = newTraceId();
+    const params = await readParams(req, query);
     const verdict = checkGatewayRequest(sandbox, params, apiTable);
     if (!verdict.accepted) {
       if (debug)
@@ -112,16 +94,18 @@ export function gatewayMiddleware(
       const signer = verdict.signType
         ? { privateKey: sandbox.keys.privateKey, signType: verdict.signType }
         : undefined;
-      send(koa, renderEnvelope(verdict.responseKey, verdict.error.toBody(), signer));
+      send(res, traceId, renderEnvelope(verdict.responseKey, verdict.error.toBody(), signer));
       return;
     }
     const { call, api } = verdict;
     const signer = { privateKey: sandbox.keys.privateKey, signType: call.signType };
     if (api.isPageApi) {
-      koa.type = 'text/html;charset=utf-8';
-      koa.body =
+      send(
+        res,
+        traceId,
         '<p>Alipay sandbox: this is a page API. In a mini-program the signed string goes to my.paySignCenter; ' +
-        'in the sandbox, POST it to /control/agreements/sign (see docs/sandbox.md).</p>';
+          'in the sandbox, POST it to /control/agreements/sign (see docs/sandbox.md).</p>',
+      );
       return;
     }
 
@@ -130,20 +114,22 @@ export function gatewayMiddleware(
     if (fault) {
       if (fault.latencyMs) {
         await sandbox.timers.sleep(fault.latencyMs);
-        if (sandbox.timers.isClosed) return;
+        // Closing: Koa's default answer to a route that set no body.
+        if (sandbox.timers.isClosed) return endText(res, 404, ['trace_id', traceId], 'Not Found');
       }
       if (fault.payInProcess && call.method === 'alipay.trade.pay') call.payInProcess = fault.payInProcess;
       if (fault.applyEffect && (fault.error || fault.hangMs !== undefined)) runApi(sandbox, api, call);
       if (fault.hangMs !== undefined) {
         await sandbox.timers.sleep(fault.hangMs);
-        koa.respond = false;
-        koa.req.socket.destroy();
+        req.socket.destroy();
         return;
       }
       if (fault.error) answer = faultAnswer(api, call, fault);
     }
     answer ??= runApi(sandbox, api, call);
     if (debug) sandbox.logger.debug('gateway answered', { method: call.method, code: answer.inner.code });
-    send(koa, renderEnvelope(answer.key, answer.inner, signer));
+    send(res, traceId, renderEnvelope(answer.key, answer.inner, signer));
   };
+  return (req, res, query) =>
+    serve(req, res, query).catch((error) => endUnexpected(sandbox.logger, res, error));
 }
