@@ -143,6 +143,35 @@ describe('Alipay sandbox gateway: checks in the real order and signed envelopes'
     assert.equal(result.traceId?.length, 32);
   });
 
+  it('answers with status 200 OK and the headers trace_id, Content-Type, Content-Length in that order', async () => {
+    const params = { ...commonParams(app.appId, 'alipay.trade.query') };
+    params.biz_content = JSON.stringify({ out_trade_no: 'none' });
+    const body = new URLSearchParams({ ...params, sign: signParams(params, app.privateKey) }).toString();
+    for (const [method, path] of [
+      ['POST', '/gateway.do'],
+      ['GET', `/gateway.do?${body}`],
+    ]) {
+      const head = await new Promise<string>((resolve, reject) => {
+        const request = http.request(`${t.sandbox.url}${path}`, {
+          method,
+          headers: { 'content-type': 'application/x-www-form-urlencoded;charset=utf-8' },
+        });
+        request.on('response', (response) => {
+          response.resume();
+          const names = response.rawHeaders.filter((_, i) => i % 2 === 0);
+          resolve(`${response.statusCode} ${response.statusMessage} ${names.join(' ')}`);
+        });
+        request.on('error', reject);
+        request.end(method === 'POST' ? body : undefined);
+      });
+      assert.equal(
+        head,
+        '200 OK trace_id Content-Type Content-Length Date Connection Keep-Alive',
+        `${method} ${path.slice(0, 12)}`,
+      );
+    }
+  });
+
   it('produces responses alipay-sdk verifies, and the SDK rejects one whose bytes were tampered with', async () => {
     const user = await t.control.createUser({ balanceFen: 10_000 });
     const outTradeNo = uniqueNo('TAMPER');

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import type { AlipaySdk } from 'alipay-sdk';
 import {
   startNotifyReceiver,
@@ -106,5 +107,61 @@ describe('Alipay sandbox alipay.trade.precreate: the QR a terminal shows', () =>
       'the notification',
     );
     assert.equal(note.fields.seller_id, operator.accountId);
+  });
+
+  /** Status, raw headers without Date, and body of one POST, as the wire carried them. */
+  const rawPost = (path: string, body: string) =>
+    new Promise<string>((resolve, reject) => {
+      const request = http.request(`${t.sandbox.url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+      });
+      request.on('response', (response) => {
+        let text = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => (text += chunk));
+        response.on('end', () => {
+          const headers = response.rawHeaders.filter((_, i, all) => all[i - (i % 2)] !== 'Date');
+          resolve(`${response.statusCode} ${response.statusMessage}\n${headers.join('\n')}\n\n${text}`);
+        });
+      });
+      request.on('error', reject);
+      request.end(body);
+    });
+
+  it('answers a scan on its own fast path exactly as the control router does, for every body joi would refuse', async () => {
+    const { qrCode } = await precreate(uniqueNo('Q'));
+    const buyer = await t.control.createUser({ balanceFen: 1_000 });
+    const bodies = [
+      JSON.stringify({ qrCode, userId: buyer.userId, action: 'cancel' }),
+      JSON.stringify({ qrCode, openId: buyer.openIds[app.appId], action: 'cancel' }),
+      JSON.stringify({ qrCode: 'https://qr.alipay.com/bax0none', userId: buyer.userId }),
+      JSON.stringify({ qrCode, userId: '2088000000000000', action: 'cancel' }),
+      JSON.stringify({ qrCode, openId: 'not-an-open-id' }),
+      JSON.stringify({ qrCode, userId: buyer.userId, openId: buyer.openIds[app.appId] }),
+      JSON.stringify({ qrCode }),
+      JSON.stringify({ qrCode: '', userId: buyer.userId }),
+      JSON.stringify({ qrCode: 'x'.repeat(257), userId: buyer.userId }),
+      JSON.stringify({ qrCode: 7, userId: buyer.userId }),
+      JSON.stringify({ qrCode, userId: '' }),
+      JSON.stringify({ qrCode, userId: null }),
+      JSON.stringify({ qrCode, userId: buyer.userId, action: 'steal' }),
+      JSON.stringify({ qrCode, userId: buyer.userId, amountFen: 1 }),
+      '[]',
+      '"scan"',
+      '{"qrCode":',
+      '',
+    ];
+    for (const body of bodies) {
+      // A trailing slash is the same route to the router, which the fast path leaves to it.
+      const routed = await rawPost('/control/qr-codes/scan/', body);
+      assert.equal(await rawPost('/control/qr-codes/scan', body), routed, body);
+    }
+    const refused = await rawPost('/control/qr-codes/scan', JSON.stringify({ qrCode, userId: '' }));
+    assert.match(
+      refused,
+      /^400 Bad Request\nContent-Type\napplication\/json; charset=utf-8\nContent-Length\n/,
+    );
+    assert.match(refused, /VALIDATION_FAILED/);
   });
 });
