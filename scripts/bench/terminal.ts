@@ -10,14 +10,17 @@
  * sandbox in their own processes, PostgreSQL with full durability.
  * Last line: {"create_p99_ms": …, "callback_p95_ms": …, …}.
  *
- * A warm-up of BENCH_WARMUP_S seconds (5) at the same rate comes first, on the same schedule without a pause;
- * its figures are printed apart (and under "warmup" in the last line) and count in nothing else.
+ * A warm-up comes first and counts in nothing else (its figures are printed apart, and under "warmup" in the last
+ * line): the rate climbs evenly from 0 to BENCH_RATE over BENCH_RAMP_S seconds (5), as a stack put into service
+ * meets its traffic, then holds BENCH_RATE for BENCH_WARMUP_S seconds (5); the measured orders follow on the same
+ * schedule without a pause, so they meet any backlog the steady rate builds. BENCH_RAMP_S=0 starts at full rate
+ * on a cold stack (the measured phase then also carries the cold start's backlog: at 200/s ≈ 1–3 s).
  *
  * The Alipay sandbox signs with a 2048-bit key, as Alipay does. BENCH_ALIPAY_KEY_BITS=1024 shows how much of the
  * shared cores the stand-in's two signatures per order take (≈ 0.4 ms per order less; harness.ts `alipayKeyBits`):
  * that is Alipay's work on Alipay's machines, but the figures we report keep Alipay's real key size.
  *
- * Env: BENCH_N (2000), BENCH_RATE (200 per second), BENCH_WARMUP_S (5; 0 for none), BENCH_STATEMENTS=1
+ * Env: BENCH_N (2000), BENCH_RATE (200 per second), BENCH_RAMP_S (5; 0 for none), BENCH_WARMUP_S (5; 0 for none), BENCH_STATEMENTS=1
  * (PostgreSQL's work per order, measured phase only), BENCH_ALIPAY_KEY_BITS (2048, as Alipay's; 1024 to see the stand-in's share).
  */
 process.env.TZ = 'Asia/Shanghai';
@@ -34,8 +37,12 @@ import { percentile, round } from './stats.js';
 
 const N = Number(process.env.BENCH_N ?? 2_000);
 const RATE = Number(process.env.BENCH_RATE ?? 200);
-/** Orders of the warm-up: BENCH_WARMUP_S seconds (5) at the same rate. */
-const WARMUP_N = Math.round(Number(process.env.BENCH_WARMUP_S ?? 5) * RATE);
+/** Seconds of the warm-up's climb from 0 to RATE. */
+const RAMP_S = Number(process.env.BENCH_RAMP_S ?? 5);
+/** Orders of the climb (its mean rate is RATE / 2). */
+const RAMP_N = Math.round((RAMP_S * RATE) / 2);
+/** Orders of the warm-up: the climb, then BENCH_WARMUP_S seconds (5) at RATE. */
+const WARMUP_N = RAMP_N + Math.round(Number(process.env.BENCH_WARMUP_S ?? 5) * RATE);
 
 interface Samples {
   createMs: number[];
@@ -47,10 +54,19 @@ function sorted(samples: Samples): Samples {
   return { createMs: ascending(samples.createMs), callbackMs: ascending(samples.callbackMs) };
 }
 
-/** Starts `begin(i)` for i in [from, to), the i-th at `start` + i / RATE seconds (one schedule for both phases). */
+/**
+ * When the i-th order starts, in ms after the first: during the climb the rate is RATE·t/RAMP_S, so i orders
+ * have started by t = √(2·RAMP_S·i / RATE); after it, one every 1 / RATE seconds.
+ */
+function startMs(i: number): number {
+  if (i < RAMP_N) return Math.sqrt((2 * RAMP_S * i) / RATE) * 1000;
+  return (RAMP_S + (i - RAMP_N) / RATE) * 1000;
+}
+
+/** Starts `begin(i)` for i in [from, to), the i-th at `start` + startMs(i) (one schedule for both phases). */
 async function paced(start: number, from: number, to: number, begin: (i: number) => void): Promise<void> {
   for (let i = from; i < to; i++) {
-    const wait = start + (i * 1000) / RATE - performance.now();
+    const wait = start + startMs(i) - performance.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     begin(i);
   }
@@ -109,14 +125,16 @@ async function main() {
       bench: process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6,
     });
 
-    // Warm-up: the same load at the same rate, not counted. A fresh stack's first seconds (pool connections
+    // Warm-up, not counted: a climb to the rate, then the rate. A fresh stack's first seconds (pool connections
     // opening, statements prepared on each connection, V8 compiling the hot paths) are not the steady state
     // the goals are about; the measured orders follow without a pause, so they meet the warm-up's backlog if
     // there is one.
     const start = performance.now();
     const warmup: Samples = { createMs: [], callbackMs: [] };
     const warmupWork: Array<Promise<void>> = [];
-    console.log(`warm-up: ${WARMUP_N} orders at ${RATE}/s (not counted)…`);
+    console.log(
+      `warm-up: ${WARMUP_N} orders, climbing to ${RATE}/s over ${RAMP_S} s, then at ${RATE}/s (not counted)…`,
+    );
     await paced(start, 0, WARMUP_N, (i) => warmupWork.push(order(i, warmup)));
 
     console.log(`creating and paying ${N} orders at ${RATE}/s…`);
@@ -154,6 +172,7 @@ async function main() {
       callbacks_dropped: machine.callbacks.filter((c) => !c.acknowledged).length,
       warmup: {
         orders: WARMUP_N,
+        ramp_s: RAMP_S,
         create_p50_ms: round(percentile(warm.createMs, 50)),
         create_p99_ms: round(percentile(warm.createMs, 99)),
         callback_p95_ms: round(percentile(warm.callbackMs, 95)),
