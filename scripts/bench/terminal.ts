@@ -132,10 +132,14 @@ async function main() {
     const start = performance.now();
     const warmup: Samples = { createMs: [], callbackMs: [] };
     const warmupWork: Array<Promise<void>> = [];
+    // An order that fails (no QR, no callback within a minute) fails the run, once every order has ended: a
+    // rejection left pending until then would end the process unhandled and leave the stack's processes running.
+    const failures: unknown[] = [];
+    const settled = (ordered: Promise<void>) => ordered.catch((error: unknown) => void failures.push(error));
     console.log(
       `warm-up: ${WARMUP_N} orders, climbing to ${RATE}/s over ${RAMP_S} s, then at ${RATE}/s (not counted)…`,
     );
-    await paced(start, 0, WARMUP_N, (i) => warmupWork.push(order(i, warmup)));
+    await paced(start, 0, WARMUP_N, (i) => warmupWork.push(settled(order(i, warmup))));
 
     console.log(`creating and paying ${N} orders at ${RATE}/s…`);
     const measured: Samples = { createMs: [], callbackMs: [] };
@@ -145,11 +149,12 @@ async function main() {
     const windowFrom = process.hrtime.bigint() / 1000n;
     const cpuBefore = cpuOf();
     const measuredStart = performance.now();
-    await paced(start, WARMUP_N, WARMUP_N + N, (i) => work.push(order(i, measured)));
+    await paced(start, WARMUP_N, WARMUP_N + N, (i) => work.push(settled(order(i, measured))));
     await Promise.all(work);
     const elapsedS = (performance.now() - measuredStart) / 1000;
     const cpuAfter = cpuOf();
     await Promise.all(warmupWork);
+    if (failures.length > 0) throw new Error(`${failures.length} orders failed`, { cause: failures[0] });
     if (process.env.BENCH_CPU_PROF) {
       // The measured phase on the profiles' clock (monotonic µs), for scripts/bench/cpu-profile.ts --window.
       console.log(
