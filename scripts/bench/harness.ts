@@ -37,6 +37,12 @@ export interface BenchStack {
   alipay: { url: string; control: AlipaySandboxControl; appId: string; alipayPrivateKey: string };
   cardsys: { url: string; control: CardsysSandboxControl };
   school: SchoolRow;
+  /**
+   * The API processes when `apiRoots` asked for several (the first is `bffUrl` / `pids.bff`), each from its own
+   * checkout, on the same database and sandboxes, each its own PUBLIC_BASE_URL (Alipay notifies the one that
+   * made the order).
+   */
+  apis: Array<{ root: string; url: string; pid: number }>;
   /** Process ids, to read their CPU time. `workers`: ROLE=worker processes beside the API process. */
   pids: { bff: number; workers: number[]; alipay: number; cardsys: number; postgres: number | undefined };
   /** Starts one more ROLE=worker process (a benchmark that measures its jobs after loading the data). */
@@ -58,6 +64,7 @@ function launch(
   script: string,
   env: Record<string, string>,
   nodeArgs: string[] = [],
+  cwd?: string,
 ): ChildProcess {
   // BENCH_CPU_PROF=<dir>: each process writes a V8 CPU profile there when it exits (open in Chrome DevTools).
   const profile = process.env.BENCH_CPU_PROF
@@ -65,6 +72,7 @@ function launch(
     : [];
   const child = spawn(process.execPath, [...profile, ...nodeArgs, '--import', 'tsx', script], {
     env: { ...process.env, LOG_LEVEL: 'error', ...env },
+    cwd,
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   child.on('exit', (code, signal) => {
@@ -114,6 +122,11 @@ export interface BenchStackOptions {
    * 0.02 ms as a 2048-bit one (a 1024-bit signature costs the sandbox 0.10 ms instead of 0.28).
    */
   alipayKeyBits?: 1024 | 2048;
+  /**
+   * Checkouts to run an API process (ROLE=all) from, one each, side by side (scripts/bench/api-cpu.ts); the
+   * default is this checkout alone. Their migrations must be the same as this checkout's (applied from here).
+   */
+  apiRoots?: string[];
 }
 
 export async function startBenchStack(options: BenchStackOptions = {}): Promise<BenchStack> {
@@ -138,12 +151,11 @@ export async function startBenchStack(options: BenchStackOptions = {}): Promise<
     const app = rsaKeys();
     const alipayKey = rsaKeys(options.alipayKeyBits);
     const appId = `2021${crypto.randomInt(10 ** 11, 10 ** 12 - 1)}`;
-    const [alipayPort, cardsysPort, soapPort, bffPort] = [
-      await freePort(),
-      await freePort(),
-      await freePort(),
-      await freePort(),
-    ];
+    const [alipayPort, cardsysPort, soapPort] = [await freePort(), await freePort(), await freePort()];
+    const apiRoots = options.apiRoots ?? [process.cwd()];
+    const apiPorts: number[] = [];
+    for (let i = 0; i < apiRoots.length; i++) apiPorts.push(await freePort());
+    const bffPort = apiPorts[0];
     const alipayChild = launch('alipay sandbox', 'scripts/sandbox/alipay/main.ts', {
       PORT: String(alipayPort),
       ALIPAY_SANDBOX_PRIVATE_KEY: alipayKey.privateKey,
@@ -188,18 +200,32 @@ export async function startBenchStack(options: BenchStackOptions = {}): Promise<
     // BENCH_BFF_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", to profile the BFF under load.
     const workerCount = options.workers ?? 0;
     const nodeArgs = process.env.BENCH_BFF_NODE_ARGS?.split(' ').filter(Boolean);
-    const bffChild = launch(
-      'BFF',
-      'server/src/main.ts',
-      { ...env, ROLE: workerCount > 0 || options.apiOnly ? 'api' : (env.ROLE ?? 'all') },
-      nodeArgs,
+    const apiChildren = apiRoots.map((root, i) =>
+      launch(
+        apiRoots.length > 1 ? `BFF of ${root}` : 'BFF',
+        'server/src/main.ts',
+        {
+          ...env,
+          PORT: String(apiPorts[i]),
+          PUBLIC_BASE_URL: `http://127.0.0.1:${apiPorts[i]}`,
+          ROLE: workerCount > 0 || options.apiOnly ? 'api' : (env.ROLE ?? 'all'),
+        },
+        nodeArgs,
+        root,
+      ),
     );
-    children.push(bffChild);
+    const bffChild = apiChildren[0];
+    children.push(...apiChildren);
     const workerChildren = Array.from({ length: workerCount }, (_, i) =>
       launch(`worker ${i + 1}`, 'server/src/main.ts', { ...env, ROLE: 'worker', PORT: '0' }, nodeArgs),
     );
     children.push(...workerChildren);
-    await waitForHttp(`${bffUrl}/readyz`);
+    const apis = apiRoots.map((root, i) => ({
+      root,
+      url: `http://127.0.0.1:${apiPorts[i]}`,
+      pid: apiChildren[i].pid!,
+    }));
+    await Promise.all(apis.map((api) => waitForHttp(`${api.url}/readyz`)));
 
     const config = loadConfig(env);
     const db = connectDatabase(embedded.url, { poolSize: 10 });
@@ -241,6 +267,7 @@ export async function startBenchStack(options: BenchStackOptions = {}): Promise<
       databaseUrl: embedded.url,
       db,
       deps,
+      apis,
       alipay: { url: alipayUrl, control: alipayControl, appId, alipayPrivateKey: alipayKey.privateKey },
       cardsys: { url: cardsysUrl, control: cardsysControl },
       school,

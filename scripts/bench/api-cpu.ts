@@ -1,0 +1,153 @@
+/**
+ * The API process's own CPU per terminal order, side by side (issue #15): bench:terminal's stack (harness.ts:
+ * Alipay and card-system sandboxes, embedded PostgreSQL with full durability) with one API process (ROLE=all,
+ * jobs in it) per checkout in API_ROOTS, on the same database and sandboxes. Each API has its own terminal and
+ * vending machine (scripts/sandbox/vending/); orders go to the APIs in turn (order i to API i mod k), each made,
+ * paid by scanning its QR and acknowledged by its machine's callback exactly as in bench:terminal, so each API
+ * meets the same machine in the same seconds. Only each API's CPU time (/proc, its threads included) per order
+ * is read; one line per API and round, then the rounds' ratios to the first root.
+ *
+ *   TMPDIR=/tmp/x API_ROOTS=/work/main,. npx tsx scripts/bench/api-cpu.ts      # A/B
+ *   TMPDIR=/tmp/x API_ROOTS=.,. npx tsx scripts/bench/api-cpu.ts               # the noise: same code twice
+ *
+ * The migrations are applied from this checkout: every root must have the same ones. Background work (the
+ * sweeps, the drainers woken by any process) goes to whichever API takes it, equally in expectation.
+ *
+ * Env: API_ROOTS (.), BENCH_N (1500 orders per API and round), BENCH_ROUNDS (3), BENCH_RATE (60 per second
+ * per API), BENCH_WARMUP_N (600 per API), BENCH_BFF_NODE_ARGS (harness.ts; e.g. "--cpu-prof
+ * --cpu-prof-dir=/tmp/x/prof" for a profile of each API, read with cpu-profile.ts and the printed window).
+ */
+process.env.TZ = 'Asia/Shanghai';
+process.env.LOG_LEVEL ??= 'error';
+
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { createTerminal } from '../../server/src/domain/terminals/terminals.js';
+import { VendingMachine } from '../sandbox/vending/machine.js';
+import { json } from './api.js';
+import { startBenchStack } from './harness.js';
+import { percentile, round } from './stats.js';
+
+const N = Number(process.env.BENCH_N ?? 1_500);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const RATE = Number(process.env.BENCH_RATE ?? 60);
+const WARMUP_N = Number(process.env.BENCH_WARMUP_N ?? 600);
+const ROOTS = (process.env.API_ROOTS ?? '.').split(',').map((root) => path.resolve(root));
+
+/** A process's user and system CPU seconds, its threads included (/proc/<pid>/stat). */
+function cpuOf(pid: number): { user: number; system: number } {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return { user: Number(fields[11]) / 100, system: Number(fields[12]) / 100 };
+}
+
+async function main() {
+  const stack = await startBenchStack({ env: { TERMINAL_SWEEP_EVERY_MS: '60000' }, apiRoots: ROOTS });
+  const machines: VendingMachine[] = [];
+  try {
+    for (const [i, api] of stack.apis.entries()) {
+      const terminalId = `BENCH-VM-${i + 1}`;
+      const created = await createTerminal(stack.deps, { kind: 'OPERATOR', name: 'bench' }, stack.school.id, {
+        terminalId,
+        kind: 'VENDING',
+        name: '压测售货机',
+        moneyMode: 'PLAIN',
+      });
+      const machine = await new VendingMachine({
+        platformUrl: api.url,
+        terminalId,
+        clientId: created.clientId,
+        secret: created.secret,
+      }).start();
+      machines.push(machine);
+      await stack.deps.pool.query('update terminals set callback_url = $1 where id = $2', [
+        machine.callbackUrl,
+        created.terminal.id,
+      ]);
+    }
+    const buyers = await Promise.all(
+      Array.from({ length: 20 }, () => stack.alipay.control.createUser({ balanceFen: 100_000_000 })),
+    );
+    const k = stack.apis.length;
+    const createMs: number[][] = stack.apis.map(() => []);
+
+    // One order, as bench:terminal makes it: create, scan its QR, wait for the machine's acknowledged callback.
+    const order = async (i: number) => {
+      const machine = machines[i % k];
+      const sent = performance.now();
+      const made = await machine.createOrder([{ name: '可乐', quantity: 1, unitFen: 300 }], {
+        outOrderNo: `B${i}`,
+      });
+      createMs[i % k].push(performance.now() - sent);
+      assert.equal(made.status, 200, JSON.stringify(made.body));
+      assert.ok(made.body.pay.qrCode, 'a QR for every order');
+      const scan = await json('POST', `${stack.alipay.url}/control/qr-codes/scan`, {
+        qrCode: made.body.pay.qrCode!,
+        userId: buyers[i % buyers.length].userId,
+      });
+      assert.equal(scan.body?.resultCode, '9000', scan.text);
+      await machine.acknowledgedCallback(`B${i}`, 60_000);
+    };
+    const run = async (from: number, to: number) => {
+      const start = performance.now();
+      const work: Array<Promise<void>> = [];
+      for (let i = from; i < to; i++) {
+        const wait = start + ((i - from) * 1000) / (RATE * k) - performance.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        work.push(order(i));
+      }
+      await Promise.all(work);
+      return (performance.now() - start) / 1000;
+    };
+
+    console.log(`warm-up: ${WARMUP_N} orders per API at ${RATE}/s each (not counted)…`);
+    await run(0, WARMUP_N * k);
+    const windowFrom = process.hrtime.bigint() / 1000n;
+    const ratios: number[][] = stack.apis.map(() => []);
+    for (let r = 0; r < ROUNDS; r++) {
+      createMs.forEach((samples) => (samples.length = 0));
+      const from = (WARMUP_N + r * N) * k;
+      const before = stack.apis.map((api) => cpuOf(api.pid));
+      const elapsedS = await run(from, from + N * k);
+      const after = stack.apis.map((api) => cpuOf(api.pid));
+      const msPerOrder = (i: number, kind: 'user' | 'system') =>
+        ((after[i][kind] - before[i][kind]) * 1000) / N;
+      const perOrder = stack.apis.map((_, i) => msPerOrder(i, 'user') + msPerOrder(i, 'system'));
+      stack.apis.forEach((api, i) => {
+        ratios[i].push(perOrder[i] / perOrder[0]);
+        const sorted = [...createMs[i]].sort((a, b) => a - b);
+        console.log(
+          JSON.stringify({
+            round: r + 1,
+            root: api.root,
+            orders: N,
+            achieved_per_s: round((N * k) / elapsedS),
+            cpu_ms_per_order: round(perOrder[i], 3),
+            system_ms_per_order: round(msPerOrder(i, 'system'), 3),
+            ratio_to_first: round(perOrder[i] / perOrder[0], 3),
+            create_p50_ms: round(percentile(sorted, 50)),
+          }),
+        );
+      });
+    }
+    if (process.env.BENCH_BFF_NODE_ARGS?.includes('--cpu-prof'))
+      console.log(
+        `BENCH_WINDOW measured ${windowFrom}-${process.hrtime.bigint() / 1000n} pids ${stack.apis.map((a) => `${a.root} ${a.pid}`).join(', ')}`,
+      );
+    stack.apis.forEach((api, i) => {
+      const mean = ratios[i].reduce((a, b) => a + b, 0) / ratios[i].length;
+      console.log(
+        `${api.root}: CPU per order ÷ first root's, by round: ${ratios[i].map((x) => round(x, 3)).join(', ')} (mean ${round(mean, 3)})`,
+      );
+    });
+  } finally {
+    for (const machine of machines) await machine.stop();
+    await stack.stop();
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
