@@ -18,15 +18,13 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
-import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { performance } from 'node:perf_hooks';
 import { freePort } from '../../server/src/db/embedded-postgres.js';
 import { Alipay } from '../../server/src/integrations/alipay/alipay.js';
 import { AlipaySandboxControl } from '../sandbox/alipay/control-client.js';
 import { json } from './api.js';
-import { rsaKeys } from './harness.js';
+import { cpuOf, pacedOrders, rsaKeys } from './harness.js';
 import { round } from './stats.js';
 
 const N = Number(process.env.BENCH_N ?? 2_000);
@@ -35,12 +33,6 @@ const WARMUP_N = Number(process.env.BENCH_WARMUP_N ?? 300);
 const ROOTS = (process.env.SANDBOX_ROOTS ?? '.').split(',');
 const STEPS = process.env.BENCH_STEPS ?? 'all';
 const KEY_BITS = Number(process.env.SANDBOX_KEY_BITS ?? 2048);
-
-/** A process's user and system CPU seconds, its threads included (/proc/<pid>/stat). */
-function cpuOf(pid: number | undefined): { user: number; system: number } {
-  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return { user: Number(fields[11]) / 100, system: Number(fields[12]) / 100 };
-}
 
 interface Sandbox {
   root: string;
@@ -154,17 +146,8 @@ async function main() {
   try {
     for (const root of ROOTS) sandboxes.push(await startSandbox(root, notifyUrl, waiters));
     const k = sandboxes.length;
-    const run = async (from: number, to: number) => {
-      const start = performance.now();
-      const work: Array<Promise<void>> = [];
-      for (let i = from; i < to; i++) {
-        const wait = start + ((i - from) * 1000) / (RATE * k) - performance.now();
-        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-        work.push(sandboxes[i % k].order(i));
-      }
-      await Promise.all(work);
-      return (performance.now() - start) / 1000;
-    };
+    const run = (from: number, to: number) =>
+      pacedOrders(from, to, RATE * k, (i) => sandboxes[i % k].order(i));
     await run(0, WARMUP_N * k);
     const before = sandboxes.map((s) => cpuOf(s.child.pid));
     const elapsedS = await run(WARMUP_N * k, (WARMUP_N + N) * k);

@@ -21,13 +21,12 @@ process.env.TZ = 'Asia/Shanghai';
 process.env.LOG_LEVEL ??= 'error';
 
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createTerminal } from '../../server/src/domain/terminals/terminals.js';
 import { VendingMachine } from '../sandbox/vending/machine.js';
 import { json } from './api.js';
-import { startBenchStack } from './harness.js';
+import { cpuOf, pacedOrders, startBenchStack } from './harness.js';
 import { percentile, round } from './stats.js';
 
 const N = Number(process.env.BENCH_N ?? 1_500);
@@ -35,12 +34,6 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const RATE = Number(process.env.BENCH_RATE ?? 60);
 const WARMUP_N = Number(process.env.BENCH_WARMUP_N ?? 600);
 const ROOTS = (process.env.API_ROOTS ?? '.').split(',').map((root) => path.resolve(root));
-
-/** A process's user and system CPU seconds, its threads included (/proc/<pid>/stat). */
-function cpuOf(pid: number): { user: number; system: number } {
-  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return { user: Number(fields[11]) / 100, system: Number(fields[12]) / 100 };
-}
 
 async function main() {
   const stack = await startBenchStack({ env: { TERMINAL_SWEEP_EVERY_MS: '60000' }, apiRoots: ROOTS });
@@ -98,17 +91,7 @@ async function main() {
       assert.equal(scan.body?.resultCode, '9000', scan.text);
       await machine.acknowledgedCallback(`B${i}`, 60_000);
     };
-    const run = async (from: number, to: number) => {
-      const start = performance.now();
-      const work: Array<Promise<void>> = [];
-      for (let i = from; i < to; i++) {
-        const wait = start + ((i - from) * 1000) / (RATE * k) - performance.now();
-        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-        work.push(order(i));
-      }
-      await Promise.all(work);
-      return (performance.now() - start) / 1000;
-    };
+    const run = (from: number, to: number) => pacedOrders(from, to, RATE * k, order);
 
     console.log(`warm-up: ${WARMUP_N} orders per API at ${RATE}/s each (not counted)…`);
     await run(0, WARMUP_N * k);

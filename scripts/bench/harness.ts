@@ -8,6 +8,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { loadConfig } from '../../server/src/config.js';
 import { applyMigrations, connectDatabase, type DatabaseHandle } from '../../server/src/db/client.js';
 import {
@@ -302,6 +303,33 @@ export async function startBenchStack(options: BenchStackOptions = {}): Promise<
     fs.rmSync(baseDir, { recursive: true, force: true });
     throw error;
   }
+}
+
+/** A process's user and system CPU seconds, its threads included (/proc/<pid>/stat). */
+export function cpuOf(pid: number | undefined): { user: number; system: number } {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return { user: Number(fields[11]) / 100, system: Number(fields[12]) / 100 };
+}
+
+/**
+ * Starts `order(i)` for i in [from, to), `ratePerS` a second from now on, and resolves once all have
+ * finished: the seconds it took. (The side-by-side tools send order i to their i mod k-th process.)
+ */
+export async function pacedOrders(
+  from: number,
+  to: number,
+  ratePerS: number,
+  order: (i: number) => Promise<void>,
+): Promise<number> {
+  const start = performance.now();
+  const work: Array<Promise<void>> = [];
+  for (let i = from; i < to; i++) {
+    const wait = start + ((i - from) * 1000) / ratePerS - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    work.push(order(i));
+  }
+  await Promise.all(work);
+  return (performance.now() - start) / 1000;
 }
 
 /** CPU seconds (user + system) a process has used so far, from /proc. */
