@@ -13,8 +13,12 @@
  * The migrations are applied from this checkout: every root must have the same ones. Background work (the
  * sweeps, the drainers woken by any process) goes to whichever API takes it, equally in expectation.
  *
+ * Paced (BENCH_RATE) on a machine that others keep busy, the orders queue at the APIs and the rounds' ratios
+ * scatter (session 11, load average 8–12: 0.62–1.08 for one pair of codes); BENCH_CONCURRENCY keeps a fixed
+ * number of orders in flight per API instead, so both slow down alike.
+ *
  * Env: API_ROOTS (.), BENCH_N (1500 orders per API and round), BENCH_ROUNDS (3), BENCH_RATE (60 per second
- * per API), BENCH_WARMUP_N (600 per API), BENCH_BFF_NODE_ARGS (harness.ts; e.g. "--cpu-prof
+ * per API), BENCH_CONCURRENCY (0: paced; c: c orders in flight per API), BENCH_WARMUP_N (600 per API), BENCH_BFF_NODE_ARGS (harness.ts; e.g. "--cpu-prof
  * --cpu-prof-dir=/tmp/x/prof" for a profile of each API, read with cpu-profile.ts and the printed window).
  */
 process.env.TZ = 'Asia/Shanghai';
@@ -32,6 +36,7 @@ import { percentile, round } from './stats.js';
 const N = Number(process.env.BENCH_N ?? 1_500);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const RATE = Number(process.env.BENCH_RATE ?? 60);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 0);
 const WARMUP_N = Number(process.env.BENCH_WARMUP_N ?? 600);
 const ROOTS = (process.env.API_ROOTS ?? '.').split(',').map((root) => path.resolve(root));
 
@@ -91,9 +96,24 @@ async function main() {
       assert.equal(scan.body?.resultCode, '9000', scan.text);
       await machine.acknowledgedCallback(`B${i}`, 60_000);
     };
-    const run = (from: number, to: number) => pacedOrders(from, to, RATE * k, order);
+    // BENCH_CONCURRENCY=c: each API keeps c orders in flight (a closed loop) instead of the paced rate, so a
+    // machine busy with other work slows both APIs alike instead of queueing orders at them.
+    const run = async (from: number, to: number) => {
+      if (!CONCURRENCY) return pacedOrders(from, to, RATE * k, order);
+      const start = performance.now();
+      const perApi = (to - from) / k;
+      const worker = async (api: number, slot: number) => {
+        for (let j = slot; j < perApi; j += CONCURRENCY) await order(from + j * k + api);
+      };
+      await Promise.all(
+        stack.apis.flatMap((_, api) => Array.from({ length: CONCURRENCY }, (__, slot) => worker(api, slot))),
+      );
+      return (performance.now() - start) / 1000;
+    };
 
-    console.log(`warm-up: ${WARMUP_N} orders per API at ${RATE}/s each (not counted)…`);
+    console.log(
+      `warm-up: ${WARMUP_N} orders per API ${CONCURRENCY ? `${CONCURRENCY} at a time` : `at ${RATE}/s`} each (not counted)…`,
+    );
     await run(0, WARMUP_N * k);
     const windowFrom = process.hrtime.bigint() / 1000n;
     const ratios: number[][] = stack.apis.map(() => []);
