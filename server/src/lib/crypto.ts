@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { pooledRandomBytes } from './random-pool.js';
+import { pooledRandomBytes } from '../../../shared/random-pool.js';
 
 /**
  * Personal data (ID numbers, phones) and stored secrets (app_auth_token, card-system passwords, gateway

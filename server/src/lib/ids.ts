@@ -1,6 +1,6 @@
 import type { Clock } from './clock.js';
 import { systemClock } from './clock.js';
-import { pooledRandomBytes } from './random-pool.js';
+import { pooledRandomBytes } from '../../../shared/random-pool.js';
 
 /**
  * Our order numbers double as Alipay out_trade_no (DESIGN §4): ≤ 64 chars of [A-Za-z0-9_], unique, with a

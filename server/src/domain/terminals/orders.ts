@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type {
   DispenseResult,
   TerminalOrderAnswer,
@@ -81,7 +81,7 @@ function requestHash(input: Pick<TerminalOrderRequest, 'amountFen' | 'items'>): 
     amountFen: input.amountFen,
     items: input.items.map((i) => [i.name, i.quantity, i.unitFen]),
   });
-  return createHash('sha256').update(canonical).digest('hex');
+  return hash('sha256', canonical, 'hex');
 }
 
 function subjectOf(terminal: TerminalRow, items: TerminalOrderItem[]): string {
