@@ -13,6 +13,10 @@
  * The migrations are applied from this checkout: every root must have the same ones. Background work (the
  * sweeps, the drainers woken by any process) goes to whichever API takes it, equally in expectation.
  *
+ * The noise (session 11, same code both sides, 3 rounds): the second root reads 1.022–1.033 of the first paced,
+ * 0.970–0.993 in the closed loop below — a bias by position, so run an A/B in both orders (`/work/main,.` and
+ * `.,/work/main`) and take the geometric mean of the two ratios.
+ *
  * Paced (BENCH_RATE) on a machine that others keep busy, the orders queue at the APIs and the rounds' ratios
  * scatter (session 11, load average 8–12: 0.62–1.08 for one pair of codes); BENCH_CONCURRENCY keeps a fixed
  * number of orders in flight per API instead, so both slow down alike.
