@@ -105,7 +105,6 @@ export async function startStatementProfile(databaseUrl: string): Promise<Statem
       // tables: every foreign key check on one column (`SELECT 1 FROM ONLY <table> x WHERE "id" = $1 FOR KEY
       // SHARE OF x`) is one row here, shown with the first table it met — "3 calls on schools" per terminal
       // order were the checks on schools, terminals and terminal_orders (one each).
-
       const { rows } = await pool.query<{
         calls: string;
         ms: number;
