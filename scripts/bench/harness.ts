@@ -83,9 +83,11 @@ function launch(
   return child;
 }
 
-async function waitForHttp(url: string, timeoutMs = 60_000): Promise<void> {
+/** Waits until `url` answers 2xx; gives up at once if `child` (the process that should serve it) has exited. */
+async function waitForHttp(url: string, child?: ChildProcess, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
+    if (child && child.exitCode !== null) throw new Error(`${url}: its process exited (${child.exitCode})`);
     try {
       const res = await fetch(url);
       if (res.ok) return;
@@ -176,8 +178,8 @@ export async function startBenchStack(options: BenchStackOptions = {}): Promise<
     const alipayUrl = `http://127.0.0.1:${alipayPort}`;
     const cardsysUrl = `http://127.0.0.1:${cardsysPort}`;
     await Promise.all([
-      waitForHttp(`${alipayUrl}/control/health`),
-      waitForHttp(`${cardsysUrl}/control/health`),
+      waitForHttp(`${alipayUrl}/control/health`, alipayChild),
+      waitForHttp(`${cardsysUrl}/control/health`, cardsysChild),
     ]);
 
     const piiKey = crypto.randomBytes(32).toString('base64');
@@ -226,7 +228,7 @@ export async function startBenchStack(options: BenchStackOptions = {}): Promise<
       url: `http://127.0.0.1:${apiPorts[i]}`,
       pid: apiChildren[i].pid!,
     }));
-    await Promise.all(apis.map((api) => waitForHttp(`${api.url}/readyz`)));
+    await Promise.all(apis.map((api, i) => waitForHttp(`${api.url}/readyz`, apiChildren[i])));
 
     const config = loadConfig(env);
     const db = connectDatabase(embedded.url, { poolSize: 10 });
