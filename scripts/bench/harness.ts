@@ -84,7 +84,7 @@ function launch(
 }
 
 /** Waits until `url` answers 2xx; gives up at once if `child` (the process that should serve it) has exited. */
-async function waitForHttp(url: string, child?: ChildProcess, timeoutMs = 60_000): Promise<void> {
+export async function waitForHttp(url: string, child?: ChildProcess, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child && child.exitCode !== null) throw new Error(`${url}: its process exited (${child.exitCode})`);
@@ -307,10 +307,18 @@ export async function startBenchStack(options: BenchStackOptions = {}): Promise<
   }
 }
 
+/**
+ * The fields of /proc/<pid>/stat after the command name, as numbers: [11] utime, [12] stime, [13] cutime,
+ * [14] cstime (clock ticks, 100 a second), [1] the parent's pid. Throws if the process is gone.
+ */
+function procStat(pid: number | string): number[] {
+  return fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ').map(Number);
+}
+
 /** A process's user and system CPU seconds, its threads included (/proc/<pid>/stat). */
 export function cpuOf(pid: number | undefined): { user: number; system: number } {
-  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return { user: Number(fields[11]) / 100, system: Number(fields[12]) / 100 };
+  const fields = procStat(pid!);
+  return { user: fields[11] / 100, system: fields[12] / 100 };
 }
 
 /**
@@ -338,9 +346,8 @@ export async function pacedOrders(
 export function cpuSeconds(pid: number | undefined): number {
   if (!pid) return NaN;
   try {
-    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    const ticks = Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
-    return ticks / 100;
+    const fields = procStat(pid);
+    return (fields[11] + fields[12] + fields[13] + fields[14]) / 100;
   } catch {
     return NaN;
   }
@@ -353,12 +360,10 @@ export function postgresCpuSeconds(postmasterPid: number | undefined): number {
   for (const entry of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const fields = stat.split(') ')[1].split(' ');
+      const fields = procStat(entry);
       // The postmaster's children's time (cutime, cstime) covers backends that have already exited.
-      if (Number(entry) === postmasterPid)
-        total += (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / 100;
-      else if (Number(fields[1]) === postmasterPid) total += (Number(fields[11]) + Number(fields[12])) / 100;
+      if (Number(entry) === postmasterPid) total += (fields[11] + fields[12] + fields[13] + fields[14]) / 100;
+      else if (fields[1] === postmasterPid) total += (fields[11] + fields[12]) / 100;
     } catch {
       // process went away
     }
