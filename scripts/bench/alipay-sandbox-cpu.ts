@@ -23,9 +23,9 @@ import type { AddressInfo } from 'node:net';
 import { freePort } from '../../server/src/db/embedded-postgres.js';
 import { Alipay } from '../../server/src/integrations/alipay/alipay.js';
 import { AlipaySandboxControl } from '../sandbox/alipay/control-client.js';
-import { json } from './api.js';
-import { cpuOf, pacedOrders, rsaKeys } from './harness.js';
+import { cpuOf, pacedOrders, rsaKeys, waitForHttp } from './harness.js';
 import { round } from './stats.js';
+import { createBuyers, scanToPay } from './vending-orders.js';
 
 const N = Number(process.env.BENCH_N ?? 2_000);
 const RATE = Number(process.env.BENCH_RATE ?? 100);
@@ -76,16 +76,7 @@ async function startSandbox(
     },
   );
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
-  while (
-    !(await fetch(`${url}/control/health`).then(
-      (r) => r.ok,
-      () => false,
-    ))
-  ) {
-    if (Date.now() > deadline) throw new Error(`the sandbox of ${root} did not come up`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await waitForHttp(`${url}/control/health`, child);
   const control = new AlipaySandboxControl(url);
   const alipay = new Alipay({
     appId,
@@ -97,9 +88,7 @@ async function startSandbox(
   });
   const authorization = await control.authorizeMerchant({ isvAppId: appId, merchantName: '压测大学' });
   const { appAuthToken } = await alipay.exchangeAppAuthCode(authorization.appAuthCode);
-  const buyers = await Promise.all(
-    Array.from({ length: 20 }, () => control.createUser({ balanceFen: 100_000_000 })),
-  );
+  const buyers = await createBuyers(control);
   return {
     root: rootAndBits,
     child,
@@ -117,11 +106,7 @@ async function startSandbox(
         terminalId: 'BENCH-VM-1',
       });
       if (STEPS === 'precreate') return;
-      const scan = await json('POST', `${url}/control/qr-codes/scan`, {
-        qrCode,
-        userId: buyers[i % buyers.length].userId,
-      });
-      if (scan.body?.resultCode !== '9000') throw new Error(`scan: ${scan.text}`);
+      await scanToPay(url, qrCode, buyers[i % buyers.length].userId);
       await notified;
     },
   };

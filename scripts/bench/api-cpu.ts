@@ -31,11 +31,10 @@ process.env.LOG_LEVEL ??= 'error';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createTerminal } from '../../server/src/domain/terminals/terminals.js';
-import { VendingMachine } from '../sandbox/vending/machine.js';
-import { json } from './api.js';
+import type { VendingMachine } from '../sandbox/vending/machine.js';
 import { cpuOf, pacedOrders, startBenchStack } from './harness.js';
 import { percentile, round } from './stats.js';
+import { createBuyers, scanToPay, startBenchMachine } from './vending-orders.js';
 
 const N = Number(process.env.BENCH_N ?? 1_500);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -53,27 +52,10 @@ async function main() {
   try {
     for (const [i, api] of stack.apis.entries()) {
       const terminalId = `BENCH-VM-${i + 1}`;
-      const created = await createTerminal(stack.deps, { kind: 'OPERATOR', name: 'bench' }, stack.school.id, {
-        terminalId,
-        kind: 'VENDING',
-        name: '压测售货机',
-        moneyMode: 'PLAIN',
-      });
-      const machine = await new VendingMachine({
-        platformUrl: api.url,
-        terminalId,
-        clientId: created.clientId,
-        secret: created.secret,
-      }).start();
+      const machine = await startBenchMachine(stack, terminalId, api.url);
       machines.push(machine);
-      await stack.deps.pool.query('update terminals set callback_url = $1 where id = $2', [
-        machine.callbackUrl,
-        created.terminal.id,
-      ]);
     }
-    const buyers = await Promise.all(
-      Array.from({ length: 20 }, () => stack.alipay.control.createUser({ balanceFen: 100_000_000 })),
-    );
+    const buyers = await createBuyers(stack.alipay.control);
     const k = stack.apis.length;
     const createMs: number[][] = stack.apis.map(() => []);
     // Orders the API answered without a QR (its precreate got no answer in time: a machine overloaded by its
@@ -93,11 +75,7 @@ async function main() {
         withoutQr[i % k] += 1;
         return;
       }
-      const scan = await json('POST', `${stack.alipay.url}/control/qr-codes/scan`, {
-        qrCode: made.body.pay.qrCode!,
-        userId: buyers[i % buyers.length].userId,
-      });
-      assert.equal(scan.body?.resultCode, '9000', scan.text);
+      await scanToPay(stack.alipay.url, made.body.pay.qrCode, buyers[i % buyers.length].userId);
       await machine.acknowledgedCallback(`B${i}`, 60_000);
     };
     // BENCH_CONCURRENCY=c: each API keeps c orders in flight (a closed loop) instead of the paced rate, so a

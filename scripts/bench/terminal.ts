@@ -28,12 +28,11 @@ process.env.LOG_LEVEL ??= 'error';
 
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
-import { createTerminal } from '../../server/src/domain/terminals/terminals.js';
-import { VendingMachine } from '../sandbox/vending/machine.js';
-import { json } from './api.js';
+import type { VendingMachine } from '../sandbox/vending/machine.js';
 import { cpuSeconds, postgresCpuSeconds, startBenchStack } from './harness.js';
 import { startStatementProfile } from './statement-profile.js';
 import { percentile, round } from './stats.js';
+import { createBuyers, scanToPay, startBenchMachine } from './vending-orders.js';
 
 const N = Number(process.env.BENCH_N ?? 2_000);
 const RATE = Number(process.env.BENCH_RATE ?? 200);
@@ -79,25 +78,8 @@ async function main() {
   });
   let machine: VendingMachine | undefined;
   try {
-    const created = await createTerminal(stack.deps, { kind: 'OPERATOR', name: 'bench' }, stack.school.id, {
-      terminalId: 'BENCH-VM-1',
-      kind: 'VENDING',
-      name: '压测售货机',
-      moneyMode: 'PLAIN',
-    });
-    machine = await new VendingMachine({
-      platformUrl: stack.bffUrl,
-      terminalId: 'BENCH-VM-1',
-      clientId: created.clientId,
-      secret: created.secret,
-    }).start();
-    await stack.deps.pool.query('update terminals set callback_url = $1 where id = $2', [
-      machine.callbackUrl,
-      created.terminal.id,
-    ]);
-    const buyers = await Promise.all(
-      Array.from({ length: 20 }, () => stack.alipay.control.createUser({ balanceFen: 100_000_000 })),
-    );
+    machine = await startBenchMachine(stack, 'BENCH-VM-1');
+    const buyers = await createBuyers(stack.alipay.control);
 
     // One order: create (timed), scan its QR as the buyer's Alipay app would, wait for our callback (timed).
     const order = async (i: number, samples: Samples) => {
@@ -108,12 +90,7 @@ async function main() {
       samples.createMs.push(performance.now() - sent);
       assert.equal(made.status, 200, JSON.stringify(made.body));
       assert.ok(made.body.pay.qrCode, 'a QR for every order');
-      // The Alipay app's camera (the control API's scan), over the load generator's keep-alive client.
-      const scan = await json('POST', `${stack.alipay.url}/control/qr-codes/scan`, {
-        qrCode: made.body.pay.qrCode!,
-        userId: buyers[i % buyers.length].userId,
-      });
-      assert.equal(scan.body?.resultCode, '9000', scan.text);
+      await scanToPay(stack.alipay.url, made.body.pay.qrCode!, buyers[i % buyers.length].userId);
       const paidAt = Date.now();
       const callback = await machine!.acknowledgedCallback(`B${i}`, 60_000);
       samples.callbackMs.push(Math.max(0, callback.at - paidAt));
