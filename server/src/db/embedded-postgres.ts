@@ -270,6 +270,26 @@ async function recoverFromPreviousOwner(dataDir: string, ownerFile: string, logg
   }
 }
 
+/**
+ * Stops the postmaster (fast shutdown) when this process dies without stopping it: `kill -9`, the OOM killer,
+ * or the `tsx` command, which answers a signal it relays with SIGKILL when its child has not acknowledged it
+ * within 30 ms. The postmaster is in its own process group, so nothing else would stop it: it would hold the
+ * cluster until the next start. The guard is a shell reading a pipe that only this process holds open; end of
+ * file means this process is gone. In its own process group too, so that a Ctrl-C leaves it to us.
+ */
+function guardPostmaster(postmasterPid: number): ChildProcess {
+  const guard = spawn(
+    'sh',
+    ['-c', 'read -r _; kill -INT "$1" 2>/dev/null', 'postgres-guard', String(postmasterPid)],
+    { detached: true, stdio: ['pipe', 'ignore', 'ignore'] },
+  );
+  guard.on('error', () => undefined);
+  // Neither the guard nor its pipe may keep this process alive.
+  guard.unref();
+  (guard.stdin as net.Socket).unref();
+  return guard;
+}
+
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
   const { baseDir, database, logger } = options;
   const bins = await loadBinaries();
@@ -320,8 +340,13 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     { ...runAs, detached: true, stdio: ['ignore', log, log], env: { ...process.env, LC_ALL: 'C' } },
   );
   fs.closeSync(log);
+  const guard = child.pid ? guardPostmaster(child.pid) : undefined;
   let exited = false;
-  child.on('exit', () => (exited = true));
+  child.on('exit', () => {
+    exited = true;
+    // Its pid may be reused from now on: the guard must not signal it.
+    guard?.kill('SIGKILL');
+  });
 
   const superuserUrl = `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}`;
   const ready = await waitUntil(

@@ -1,13 +1,49 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { startEmbeddedPostgres } from '../../../server/src/db/embedded-postgres.js';
 import { createLogger } from '../../../server/src/lib/logger.js';
+import { isRunning, postmasterOf } from '../../support/dev-start.js';
+import { eventually } from '../../support/http.js';
 
 const logger = createLogger({ level: 'error' });
+
+/** The owner that `test/fixtures/embedded-owner.ts` starts, once its cluster is up; its postmaster's pid. */
+async function startOwner(baseDir: string): Promise<{ owner: ChildProcess; postmaster: number }> {
+  const owner = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/embedded-owner.ts', baseDir], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    owner.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve());
+    owner.on('exit', (code) => reject(new Error(`owner exited early (${code})`)));
+  });
+  const postmaster = postmasterOf(baseDir)!;
+  return { owner, postmaster };
+}
+
+async function killOwner(owner: ChildProcess): Promise<void> {
+  const exited = new Promise((r) => owner.once('exit', r));
+  owner.kill('SIGKILL');
+  await exited;
+}
+
+/** The guard process that stops `postmaster` when its owner dies (its command line names both). */
+function guardOf(postmaster: number): number {
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let args: string[];
+    try {
+      args = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue; // gone meanwhile
+    }
+    if (args.includes('postgres-guard') && args.includes(String(postmaster))) return Number(entry);
+  }
+  throw new Error(`no guard for postmaster ${postmaster}`);
+}
 
 async function count(url: string): Promise<number> {
   const client = new pg.Client({ connectionString: url });
@@ -28,23 +64,33 @@ describe('embedded PostgreSQL', function () {
   });
   after(() => fs.rmSync(baseDir, { recursive: true, force: true }));
 
-  it('comes back with its data after its owner was killed with kill -9', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/embedded-owner.ts', baseDir], {
-      stdio: ['ignore', 'pipe', 'inherit'],
+  it('stops its postmaster by itself when its owner is killed with kill -9, and comes back with its data', async () => {
+    const { owner, postmaster } = await startOwner(baseDir);
+    await killOwner(owner);
+    await eventually(() => !isRunning(postmaster), {
+      timeoutMs: 60_000,
+      message: 'the postmaster of a killed owner stopped',
     });
-    await new Promise<void>((resolve, reject) => {
-      child.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve());
-      child.on('exit', (code) => reject(new Error(`owner exited early (${code})`)));
-    });
-    const orphan = Number(fs.readFileSync(path.join(baseDir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]);
-    child.kill('SIGKILL');
-    await new Promise((r) => child.once('exit', r));
-    assert.doesNotThrow(() => process.kill(orphan, 0), 'the orphaned postmaster is still running');
+    assert.equal(postmasterOf(baseDir), undefined, 'a clean shutdown: no postmaster.pid');
 
     const restarted = await startEmbeddedPostgres({ baseDir, database: 'campus', logger });
     try {
       assert.equal(await count(restarted.url), 1);
-      assert.throws(() => process.kill(orphan, 0), 'the orphan was stopped');
+    } finally {
+      await restarted.stop();
+    }
+  });
+
+  it('takes over a postmaster left running when its owner and the guard were both killed with kill -9', async () => {
+    const { owner, postmaster: orphan } = await startOwner(baseDir);
+    process.kill(guardOf(orphan), 'SIGKILL');
+    await killOwner(owner);
+    assert.ok(isRunning(orphan), 'the orphaned postmaster is still running');
+
+    const restarted = await startEmbeddedPostgres({ baseDir, database: 'campus', logger });
+    try {
+      assert.equal(await count(restarted.url), 2);
+      assert.ok(!isRunning(orphan), 'the orphan was stopped');
     } finally {
       await restarted.stop();
     }
@@ -54,7 +100,7 @@ describe('embedded PostgreSQL', function () {
     fs.writeFileSync(path.join(baseDir, 'pg', 'postmaster.pid'), '999999\n/nowhere\n0\n5432\n');
     const restarted = await startEmbeddedPostgres({ baseDir, database: 'campus', logger });
     try {
-      assert.equal(await count(restarted.url), 1);
+      assert.equal(await count(restarted.url), 2);
     } finally {
       await restarted.stop();
     }
