@@ -471,12 +471,14 @@ async function main(): Promise<void> {
   let membercard: MembercardSandbox | undefined;
   let vending: { machine: VendingMachine; control: VendingControl } | undefined;
   let server: RunningServer | undefined;
+  /** The server while it starts: a signal then must wait for it, or its PostgreSQL would outlive us. */
+  let serverStarting: Promise<RunningServer> | undefined;
   let wroteDevFile = false;
 
-  const stop = async () => {
+  const stopEverything = async () => {
     await vending?.control.close();
     await vending?.machine.stop();
-    await server?.stop();
+    await (server ?? (await serverStarting?.catch(() => undefined)))?.stop();
     await alipay?.close();
     await cardsys?.close();
     await membercard?.close();
@@ -489,9 +491,12 @@ async function main(): Promise<void> {
     }
     lock.release();
   };
+  let stopped: Promise<void> | undefined;
+  /** Once: a signal and a failed start may both ask. */
+  const stop = (): Promise<void> => (stopped ??= stopEverything());
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals) => {
-    // Ctrl-C reaches this process twice under npm (from the terminal and relayed by tsx); one is enough.
+    // Ctrl-C reaches this process twice under npm (from the terminal and relayed by npm); one is enough.
     if (stopping) return;
     stopping = true;
     logger.info('signal received', { signal });
@@ -540,7 +545,10 @@ async function main(): Promise<void> {
       ALIPAY_MESSAGE_TEMPLATES: process.env.ALIPAY_MESSAGE_TEMPLATES || JSON.stringify(DEMO_TEMPLATES),
     };
     const config = loadConfig(env);
-    server = await startServer(config, { logger });
+    if (stopping) return;
+    serverStarting = startServer(config, { logger });
+    server = await serverStarting;
+    if (stopping) return;
     const deps = server.deps;
     const sandboxes = {
       alipay: new AlipaySandboxControl(alipay.url),
@@ -651,10 +659,13 @@ async function main(): Promise<void> {
         studentOpenId: users[0].openId,
         cardTemplates: DEMO_CARD_TEMPLATES,
         vending: { control: demoVending.control.url, operatorAccount: demoVending.operatorAccount },
+        pid: process.pid,
       }),
     );
     logger.info('ready', { seconds: Math.round((Date.now() - started) / 100) / 10 });
   } catch (error) {
+    // Stopped by a signal while starting: what failed is the shutdown's doing, and onSignal exits.
+    if (stopping) return;
     const { code, port } = error as NodeJS.ErrnoException & { port?: number };
     if (code === 'EADDRINUSE')
       process.stderr.write(

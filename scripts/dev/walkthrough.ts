@@ -33,6 +33,8 @@ export interface WalkthroughInfo {
   cardTemplates: { student: string; staff: string; lost: string };
   /** The demo vending machine's control API and the Alipay account of the company that runs it. */
   vending: { control: string; operatorAccount: string };
+  /** This start's process (scripts/dev.ts), which `kill` stops as Ctrl-C does. */
+  pid: number;
 }
 
 /** A value safe inside single quotes in bash. */
@@ -219,7 +221,8 @@ Loss and unbinding come last: they end what the steps above use.
     $ curl -s -XDELETE ${bff}/api/v1/bindings/$CHILD1 -H "$P"; curl -s -XDELETE ${bff}/api/v1/bindings/$CHILD2 -H "$P"
 
 Mini-program: BFF_URL=${bff} npm run build:miniprogram, then open dist/miniprogram in the Alipay IDE.
-Stop with Ctrl-C (graceful). The next start keeps everything: the database, the sandboxes' books (agreements
-included) and the gateway credentials.
+Stop with Ctrl-C, or from elsewhere \`kill ${info.pid}\` (SIGTERM), also what systemd and docker stop send: a graceful
+stop, PostgreSQL included. The next start keeps everything: the database, the sandboxes' books (agreements
+included) and the gateway credentials; after a kill -9 it takes over the data folder and the database.
 `;
 }

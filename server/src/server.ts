@@ -38,6 +38,16 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const logger = options.logger ?? createLogger({ level: config.logLevel });
   const clock = options.clock ?? systemClock;
 
+  // Before the database starts: a missing or unreadable key must not leave an embedded PostgreSQL behind.
+  const alipay = config.alipay ? new Alipay(config.alipay) : undefined;
+  const protector = new DataProtector(loadMasterKey(config.piiKey, config.dataDir, config.env));
+  const sessionSecret = loadOrCreateSecret(
+    config.sessionSecret,
+    config.dataDir,
+    'SESSION_SECRET',
+    config.env,
+  );
+
   let embedded: EmbeddedPostgres | undefined;
   let databaseUrl = config.databaseUrl;
   if (!databaseUrl) {
@@ -71,15 +81,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     maxConcurrency: config.jobs.maxConcurrency,
     name: `${config.role}-${process.pid}`,
   });
-  const protector = new DataProtector(loadMasterKey(config.piiKey, config.dataDir, config.env));
-  const sessionSecret = loadOrCreateSecret(
-    config.sessionSecret,
-    config.dataDir,
-    'SESSION_SECRET',
-    config.env,
-  );
   const calls = new CallRecorder(database.db, logger);
-  const alipay = config.alipay ? new Alipay(config.alipay) : undefined;
   alipay?.observeCalls(calls.record);
   const deps: Deps = {
     config,
@@ -96,30 +98,39 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   };
   // Any call that finds a school's app_auth_token refused checks the school's authorization (DESIGN §7.0).
   deps.alipay?.onAppAuthTokenRefused((token, error) => void noticeRefusedAppAuthToken(deps, token, error));
-  await jobs.start(deps, allJobs(deps), {
-    process: runsJobs,
-    background: processBackground(deps),
-  });
-
   let shuttingDown = false;
   let httpServer: http.Server | undefined;
   let url: string | undefined;
-  if (config.role !== 'worker') {
-    const app = buildApp(deps, { isShuttingDown: () => shuttingDown });
-    httpServer = http.createServer(app.callback());
-    httpServer.keepAliveTimeout = 65_000;
-    // A client that trickles its headers or body holds a connection; bound both, and the connections.
-    httpServer.headersTimeout = config.http.headersTimeoutMs;
-    httpServer.requestTimeout = config.http.requestTimeoutMs;
-    httpServer.maxConnections = config.http.maxConnections;
-    await new Promise<void>((resolve, reject) => {
-      httpServer!.once('error', reject);
-      httpServer!.listen(config.port, config.host, () => resolve());
+  try {
+    await jobs.start(deps, allJobs(deps), {
+      process: runsJobs,
+      background: processBackground(deps),
     });
-    const { port } = httpServer.address() as AddressInfo;
-    url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
-    if (!config.publicBaseUrl) config.publicBaseUrl = url;
-    logger.info('listening', { url, role: config.role });
+    if (config.role !== 'worker') {
+      const app = buildApp(deps, { isShuttingDown: () => shuttingDown });
+      httpServer = http.createServer(app.callback());
+      httpServer.keepAliveTimeout = 65_000;
+      // A client that trickles its headers or body holds a connection; bound both, and the connections.
+      httpServer.headersTimeout = config.http.headersTimeoutMs;
+      httpServer.requestTimeout = config.http.requestTimeoutMs;
+      httpServer.maxConnections = config.http.maxConnections;
+      await new Promise<void>((resolve, reject) => {
+        httpServer!.once('error', reject);
+        httpServer!.listen(config.port, config.host, () => resolve());
+      });
+      const { port } = httpServer.address() as AddressInfo;
+      url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
+      if (!config.publicBaseUrl) config.publicBaseUrl = url;
+      logger.info('listening', { url, role: config.role });
+    }
+  } catch (error) {
+    // A taken PORT, or jobs that could not start: nothing of this start may outlive it, the embedded
+    // PostgreSQL least of all (its own process group: it would keep the cluster until the next start).
+    await jobs.close().catch(() => undefined);
+    await calls.stop().catch(() => undefined);
+    await database.close().catch(() => undefined);
+    await embedded?.stop();
+    throw error;
   }
 
   let stopping: Promise<void> | undefined;

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { freePort } from '../../server/src/db/embedded-postgres.js';
 import { eventually } from './http.js';
@@ -15,10 +16,10 @@ export async function devStartPorts(): Promise<Record<string, string>> {
     for (;;) {
       const port = await freePort();
       const ports = width === 2 ? [port, port + 1] : [port];
-      if (port < 65_000 && ports.every((p) => !taken.has(p))) {
-        for (const p of ports) taken.add(p);
-        return String(port);
-      }
+      if (port >= 65_000 || ports.some((p) => taken.has(p))) continue;
+      if (width === 2 && !(await isFree(port + 1))) continue;
+      for (const p of ports) taken.add(p);
+      return String(port);
     }
   };
   return {
@@ -28,6 +29,14 @@ export async function devStartPorts(): Promise<Record<string, string>> {
     MEMBERCARD_SANDBOX_PORT: await pick(1),
     VENDING_SANDBOX_PORT: await pick(2),
   };
+}
+
+function isFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
 }
 
 /**

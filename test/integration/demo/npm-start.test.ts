@@ -1,52 +1,16 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort } from '../../../server/src/db/embedded-postgres.js';
 import { freshDatabase } from '../../support/db.js';
+import { DevStart, devStartPorts } from '../../support/dev-start.js';
 import { eventually, request } from '../../support/http.js';
 
 /**
  * `npm start` as a person uses it: started in its own DATA_DIR and ports, its printed walk-through pasted
  * line by line into one bash, a second start tried while it runs, then stopped and started again.
  */
-
-/** `npm start` (scripts/dev.ts), everything it prints in `output`. */
-class DevStart {
-  readonly child: ChildProcess;
-  output = '';
-  readonly exited: Promise<number | null>;
-
-  constructor(env: Record<string, string>) {
-    this.child = spawn(process.execPath, ['--import', 'tsx', 'scripts/dev.ts'], {
-      env: { ...process.env, LOG_LEVEL: 'warn', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    this.child.stdout!.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
-    this.child.stderr!.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
-    this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
-  }
-
-  async ready(): Promise<string> {
-    let exited = false;
-    void this.exited.then(() => (exited = true));
-    await eventually(
-      () => {
-        if (exited) throw new Error(`npm start exited:\n${this.output}`);
-        return this.output.includes('Stop with Ctrl-C');
-      },
-      { timeoutMs: 150_000, intervalMs: 200, message: 'npm start ready' },
-    );
-    return this.output;
-  }
-
-  /** Ctrl-C. */
-  async stop(): Promise<number | null> {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGINT');
-    return this.exited;
-  }
-}
 
 /** One bash session: what a user pastes runs there, with the variables of the lines before. */
 class Shell {
@@ -153,33 +117,9 @@ describe('npm start and its printed walk-through', function () {
 
   before(async () => {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'npm-start-'));
-    const port = await freePort();
-    const alipayPort = await freePort();
-    // The card-system sandbox takes two ports, its own and the next one (SOAP): neither may be one of the two
-    // above.
-    let cardsysPort = await freePort();
-    while (
-      cardsysPort >= 65_000 ||
-      [port, alipayPort].some((p) => p === cardsysPort || p === cardsysPort + 1)
-    )
-      cardsysPort = await freePort();
-    const membercardPort = await freePort();
-    // The demo vending machine takes two ports too (callbacks, control API).
-    let vendingPort = await freePort();
-    while (
-      vendingPort >= 65_000 ||
-      [port, alipayPort, cardsysPort, cardsysPort + 1, membercardPort].some(
-        (p) => p === vendingPort || p === vendingPort + 1,
-      )
-    )
-      vendingPort = await freePort();
     env = {
       DATA_DIR: dataDir,
-      PORT: String(port),
-      ALIPAY_SANDBOX_PORT: String(alipayPort),
-      CARDSYS_SANDBOX_PORT: String(cardsysPort),
-      MEMBERCARD_SANDBOX_PORT: String(membercardPort),
-      VENDING_SANDBOX_PORT: String(vendingPort),
+      ...(await devStartPorts()),
       // The demo school's retries (15 s, 30 s) a hundred times faster.
       DEDUCTION_RETRY_SCALE: '0.01',
       // A database of the tests' cluster rather than a cluster of its own in DATA_DIR (initdb is slow).

@@ -1,28 +1,13 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { AlipaySandboxControl } from '../../../scripts/sandbox/alipay/control-client.js';
 import { CardsysSandboxControl } from '../../../scripts/sandbox/cardsys/control-client.js';
 import { runOperator } from '../../../scripts/operator/main.js';
-import { freePort } from '../../../server/src/db/embedded-postgres.js';
 import { freshDatabase } from '../../support/db.js';
+import { DevStart, devStartPorts } from '../../support/dev-start.js';
 import { client, eventually, request } from '../../support/http.js';
-
-/** A port whose next one is free too (the card-system sandbox takes PORT and PORT + 1 for SOAP). */
-async function freePortPair(): Promise<number> {
-  for (;;) {
-    const port = await freePort();
-    const next = await new Promise<boolean>((resolve) => {
-      const server = net.createServer();
-      server.once('error', () => resolve(false));
-      server.listen(port + 1, '127.0.0.1', () => server.close(() => resolve(true)));
-    });
-    if (next && port < 65534) return port;
-  }
-}
 
 interface DevFile {
   bff: string;
@@ -47,54 +32,26 @@ interface DevFile {
 describe('npm start: the demo school and a second school onboarded by the operator', function () {
   this.timeout(180_000);
   let dataDir: string;
-  let child: ChildProcess;
-  let output = '';
-  let exited: Promise<number | null>;
+  let start: DevStart;
   let dev: DevFile;
 
   before(async () => {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'npm-start-test-'));
-    const port = await freePort();
-    const alipayPort = await freePort();
-    // The card-system sandbox's pair (its port and the SOAP one after it) must not take either port above.
-    let cardsysPort = await freePortPair();
-    while ([port, alipayPort].some((p) => p === cardsysPort || p === cardsysPort + 1))
-      cardsysPort = await freePortPair();
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      PORT: String(port),
-      ALIPAY_SANDBOX_PORT: String(alipayPort),
-      CARDSYS_SANDBOX_PORT: String(cardsysPort),
+    start = new DevStart({
       DATA_DIR: dataDir,
+      ...(await devStartPorts()),
       LOG_LEVEL: 'error',
       // A database of the tests' cluster rather than a cluster of its own in DATA_DIR (initdb is slow;
-      // npm start's embedded cluster has its own tests in foundation/embedded-postgres.test.ts).
+      // npm start's embedded cluster has its own tests in foundation/embedded-postgres.test.ts and
+      // demo/npm-start-stop.test.ts).
       DATABASE_URL: await freshDatabase(),
-    };
-    child = spawn(process.execPath, ['--import', 'tsx', 'scripts/dev.ts'], {
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
     });
-    child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
-    let gone = false;
-    void exited.then(() => (gone = true));
-    await eventually(
-      () => {
-        if (gone) throw new Error(`npm start exited:\n${output}`);
-        return output.includes('Stop with Ctrl-C');
-      },
-      { timeoutMs: 120_000, intervalMs: 200, message: 'npm start ready' },
-    );
+    await start.ready();
     dev = JSON.parse(fs.readFileSync(path.join(dataDir, 'dev.json'), 'utf8')) as DevFile;
   });
 
   after(async () => {
-    if (child.exitCode === null) {
-      child.kill('SIGINT');
-      await exited;
-    }
+    await start?.stop();
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
@@ -125,8 +82,8 @@ describe('npm start: the demo school and a second school onboarded by the operat
     assert.equal(shown.alipay.authorization.source, 'callback');
     assert.equal(shown.alipay.query.isValid, true);
     assert.ok(dev.demo.ownerInvitation, 'no owner invitation for the demo student');
-    assert.match(output, new RegExp(`owner invitation code: ${dev.demo.ownerInvitation.code}`));
-    assert.match(output, new RegExp(`DATA_DIR=${dataDir} npm run operator -- school create`));
+    assert.match(start.output, new RegExp(`owner invitation code: ${dev.demo.ownerInvitation.code}`));
+    assert.match(start.output, new RegExp(`DATA_DIR=${dataDir} npm run operator -- school create`));
   });
 
   it('takes a second school from nothing to its first recharge, with an owner who changes a setting', async () => {
@@ -215,7 +172,6 @@ describe('npm start: the demo school and a second school onboarded by the operat
   });
 
   it('stops on Ctrl-C', async () => {
-    child.kill('SIGINT');
-    assert.equal(await exited, 0);
+    assert.equal(await start.stop(), 0);
   });
 });
