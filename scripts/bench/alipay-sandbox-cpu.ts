@@ -16,14 +16,13 @@
  * BENCH_STEPS (`all`; `precreate`: no scan; `scan`: no notify_url — each step's share), SANDBOX_ROOTS (.),
  * SANDBOX_KEY_BITS (2048), SANDBOX_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { freePort } from '../../server/src/db/embedded-postgres.js';
 import { Alipay } from '../../server/src/integrations/alipay/alipay.js';
 import { AlipaySandboxControl } from '../sandbox/alipay/control-client.js';
-import { cpuOf, pacedOrders, rsaKeys, waitForHttp } from './harness.js';
+import { cpuOf, launchListening, pacedOrders, rsaKeys } from './harness.js';
 import { round } from './stats.js';
 import { createBuyers, scanToPay } from './vending-orders.js';
 
@@ -50,33 +49,21 @@ async function startSandbox(
   const app = rsaKeys();
   const alipayKey = rsaKeys(bits ? Number(bits) : KEY_BITS);
   const appId = `2021${crypto.randomInt(10 ** 11, 10 ** 12 - 1)}`;
-  const port = await freePort();
-  const child = spawn(
-    process.execPath,
-    [
-      ...(process.env.SANDBOX_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
-      '--import',
-      'tsx',
-      'scripts/sandbox/alipay/main.ts',
-    ],
-    {
-      env: {
-        ...process.env,
-        LOG_LEVEL: 'error',
-        PORT: String(port),
-        ALIPAY_SANDBOX_PRIVATE_KEY: alipayKey.privateKey,
-        ALIPAY_SANDBOX_APPS: JSON.stringify([
-          { appId, publicKey: app.publicKey, idMode: 'open_id', name: 'campus-card' },
-        ]),
-        ALIPAY_SANDBOX_NOTIFY_TIME_SCALE: '1000',
-        SANDBOX_STATE_FILE: 'none',
-      },
-      cwd: root,
-      stdio: ['ignore', 'ignore', 'inherit'],
-    },
-  );
-  const url = `http://127.0.0.1:${port}`;
-  await waitForHttp(`${url}/control/health`, child);
+  const { child, url } = await launchListening('alipay sandbox', 'scripts/sandbox/alipay/main.ts', {
+    ports: 1,
+    env: ([port]) => ({
+      PORT: String(port),
+      ALIPAY_SANDBOX_PRIVATE_KEY: alipayKey.privateKey,
+      ALIPAY_SANDBOX_APPS: JSON.stringify([
+        { appId, publicKey: app.publicKey, idMode: 'open_id', name: 'campus-card' },
+      ]),
+      ALIPAY_SANDBOX_NOTIFY_TIME_SCALE: '1000',
+      SANDBOX_STATE_FILE: 'none',
+    }),
+    readyPath: '/control/health',
+    nodeArgs: process.env.SANDBOX_NODE_ARGS?.split(' ').filter(Boolean),
+    cwd: root,
+  });
   const control = new AlipaySandboxControl(url);
   const alipay = new Alipay({
     appId,

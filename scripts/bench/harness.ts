@@ -60,6 +60,9 @@ export function rsaKeys(modulusLength = 2048) {
   };
 }
 
+/** What a launched process wrote to stderr last (passed on to ours as it comes), complete once it closed. */
+const stderrOf = new WeakMap<ChildProcess, { tail: string; closed: Promise<void> }>();
+
 function launch(
   name: string,
   script: string,
@@ -74,13 +77,56 @@ function launch(
   const child = spawn(process.execPath, [...profile, ...nodeArgs, '--import', 'tsx', script], {
     env: { ...process.env, LOG_LEVEL: 'error', ...env },
     cwd,
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const stderr = { tail: '', closed: new Promise<void>((resolve) => child.once('close', () => resolve())) };
+  stderrOf.set(child, stderr);
+  child.stderr!.on('data', (chunk: Buffer) => {
+    process.stderr.write(chunk);
+    stderr.tail = (stderr.tail + chunk.toString()).slice(-4_096);
   });
   child.on('exit', (code, signal) => {
     if (code !== 0 && signal !== 'SIGTERM' && signal !== 'SIGINT')
       console.error(`${name} exited (${code ?? signal})`);
   });
   return child;
+}
+
+/**
+ * Launches a process that listens on `ports` ports chosen here (`env` gets them; it must listen on the first)
+ * and waits until `readyPath` answers there. A chosen port is free when chosen, but another process can take
+ * it before the child binds it (session 11: a bench run failed so); a child that exits on EADDRINUSE is
+ * launched again on fresh ports, up to five times.
+ */
+export async function launchListening(
+  name: string,
+  script: string,
+  options: {
+    ports: number;
+    env: (ports: number[]) => Record<string, string>;
+    readyPath: string;
+    nodeArgs?: string[];
+    cwd?: string;
+  },
+): Promise<{ child: ChildProcess; url: string; ports: number[] }> {
+  for (let attempt = 1; ; attempt += 1) {
+    const ports: number[] = [];
+    while (ports.length < options.ports) {
+      const port = await freePort();
+      if (!ports.includes(port)) ports.push(port);
+    }
+    const child = launch(name, script, options.env(ports), options.nodeArgs, options.cwd);
+    const url = `http://127.0.0.1:${ports[0]}`;
+    try {
+      await waitForHttp(`${url}${options.readyPath}`, child);
+      return { child, url, ports };
+    } catch (error) {
+      await stopChild(child);
+      await stderrOf.get(child)!.closed;
+      if (attempt === 5 || !stderrOf.get(child)!.tail.includes('EADDRINUSE')) throw error;
+      console.error(`${name}: a port was taken before it could listen; launching it again on others`);
+    }
+  }
 }
 
 /** Waits until `url` answers 2xx; gives up at once if `child` (the process that should serve it) has exited. */
@@ -105,6 +151,21 @@ async function stopChild(child: ChildProcess): Promise<void> {
   child.kill('SIGTERM');
   await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
   if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+}
+
+type Listening = Awaited<ReturnType<typeof launchListening>>;
+
+/** Waits for them all; each that came up joins `children` (to be stopped), even when another failed. */
+async function launchAll(
+  children: ChildProcess[],
+  launches: Array<Promise<Listening>>,
+): Promise<Listening[]> {
+  const settled = await Promise.allSettled(launches);
+  const up = settled.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+  children.push(...up.map((listening) => listening.child));
+  const failed = settled.find((result) => result.status === 'rejected');
+  if (failed) throw failed.reason;
+  return up;
 }
 
 export interface BenchStackOptions {
@@ -154,40 +215,37 @@ export async function startBenchStack(options: BenchStackOptions = {}): Promise<
     const app = rsaKeys();
     const alipayKey = rsaKeys(options.alipayKeyBits);
     const appId = `2021${crypto.randomInt(10 ** 11, 10 ** 12 - 1)}`;
-    const [alipayPort, cardsysPort, soapPort] = [await freePort(), await freePort(), await freePort()];
-    const apiRoots = options.apiRoots ?? [process.cwd()];
-    const apiPorts: number[] = [];
-    for (let i = 0; i < apiRoots.length; i++) apiPorts.push(await freePort());
-    const bffPort = apiPorts[0];
-    const alipayChild = launch('alipay sandbox', 'scripts/sandbox/alipay/main.ts', {
-      PORT: String(alipayPort),
-      ALIPAY_SANDBOX_PRIVATE_KEY: alipayKey.privateKey,
-      ALIPAY_SANDBOX_APPS: JSON.stringify([
-        { appId, publicKey: app.publicKey, idMode: 'open_id', name: 'campus-card' },
-      ]),
-      ALIPAY_SANDBOX_NOTIFY_TIME_SCALE: '1000',
-      // A benchmark's books are throw-away (and a snapshot of 200,000 trades would cost more than the run).
-      SANDBOX_STATE_FILE: 'none',
-    });
-    const cardsysChild = launch('card-system sandbox', 'scripts/sandbox/cardsys/main.ts', {
-      PORT: String(cardsysPort),
-      SOAP_PORT: String(soapPort),
-      SANDBOX_STATE_FILE: 'none',
-    });
-    children.push(alipayChild, cardsysChild);
-    const alipayUrl = `http://127.0.0.1:${alipayPort}`;
-    const cardsysUrl = `http://127.0.0.1:${cardsysPort}`;
-    await Promise.all([
-      waitForHttp(`${alipayUrl}/control/health`, alipayChild),
-      waitForHttp(`${cardsysUrl}/control/health`, cardsysChild),
+    const [alipay, cardsys] = await launchAll(children, [
+      launchListening('alipay sandbox', 'scripts/sandbox/alipay/main.ts', {
+        ports: 1,
+        env: ([port]) => ({
+          PORT: String(port),
+          ALIPAY_SANDBOX_PRIVATE_KEY: alipayKey.privateKey,
+          ALIPAY_SANDBOX_APPS: JSON.stringify([
+            { appId, publicKey: app.publicKey, idMode: 'open_id', name: 'campus-card' },
+          ]),
+          ALIPAY_SANDBOX_NOTIFY_TIME_SCALE: '1000',
+          // A benchmark's books are throw-away (and a snapshot of 200,000 trades would cost more than the run).
+          SANDBOX_STATE_FILE: 'none',
+        }),
+        readyPath: '/control/health',
+      }),
+      launchListening('card-system sandbox', 'scripts/sandbox/cardsys/main.ts', {
+        ports: 2,
+        env: ([port, soapPort]) => ({
+          PORT: String(port),
+          SOAP_PORT: String(soapPort),
+          SANDBOX_STATE_FILE: 'none',
+        }),
+        readyPath: '/control/health',
+      }),
     ]);
+    const alipayUrl = alipay.url;
+    const cardsysUrl = cardsys.url;
 
     const piiKey = crypto.randomBytes(32).toString('base64');
-    const bffUrl = `http://127.0.0.1:${bffPort}`;
-    const env: Record<string, string> = {
+    const baseEnv: Record<string, string> = {
       NODE_ENV: 'development',
-      PORT: String(bffPort),
-      PUBLIC_BASE_URL: bffUrl,
       DATABASE_URL: embedded.url,
       DATA_DIR: baseDir,
       PII_KEY: piiKey,
@@ -203,32 +261,32 @@ export async function startBenchStack(options: BenchStackOptions = {}): Promise<
     // BENCH_BFF_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", to profile the BFF under load.
     const workerCount = options.workers ?? 0;
     const nodeArgs = process.env.BENCH_BFF_NODE_ARGS?.split(' ').filter(Boolean);
-    const apiChildren = apiRoots.map((root, i) =>
-      launch(
-        apiRoots.length > 1 ? `BFF of ${root}` : 'BFF',
-        'server/src/main.ts',
-        {
-          ...env,
-          PORT: String(apiPorts[i]),
-          PUBLIC_BASE_URL: `http://127.0.0.1:${apiPorts[i]}`,
-          ROLE: workerCount > 0 || options.apiOnly ? 'api' : (env.ROLE ?? 'all'),
-        },
-        nodeArgs,
-        root,
+    const apiRoots = options.apiRoots ?? [process.cwd()];
+    const apiProcesses = await launchAll(
+      children,
+      apiRoots.map((root) =>
+        launchListening(apiRoots.length > 1 ? `BFF of ${root}` : 'BFF', 'server/src/main.ts', {
+          ports: 1,
+          env: ([port]) => ({
+            ...baseEnv,
+            PORT: String(port),
+            PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
+            ROLE: workerCount > 0 || options.apiOnly ? 'api' : (baseEnv.ROLE ?? 'all'),
+          }),
+          readyPath: '/readyz',
+          nodeArgs,
+          cwd: root,
+        }),
       ),
     );
-    const bffChild = apiChildren[0];
-    children.push(...apiChildren);
+    const apis = apiProcesses.map((api, i) => ({ root: apiRoots[i], url: api.url, pid: api.child.pid! }));
+    const bffUrl = apis[0].url;
+    // The first API's address is the platform's (Alipay notifies it; the workers' and the seeding's config).
+    const env = { ...baseEnv, PORT: new URL(bffUrl).port, PUBLIC_BASE_URL: bffUrl };
     const workerChildren = Array.from({ length: workerCount }, (_, i) =>
       launch(`worker ${i + 1}`, 'server/src/main.ts', { ...env, ROLE: 'worker', PORT: '0' }, nodeArgs),
     );
     children.push(...workerChildren);
-    const apis = apiRoots.map((root, i) => ({
-      root,
-      url: `http://127.0.0.1:${apiPorts[i]}`,
-      pid: apiChildren[i].pid!,
-    }));
-    await Promise.all(apis.map((api, i) => waitForHttp(`${api.url}/readyz`, apiChildren[i])));
 
     const config = loadConfig(env);
     const db = connectDatabase(embedded.url, { poolSize: 10 });
@@ -275,10 +333,10 @@ export async function startBenchStack(options: BenchStackOptions = {}): Promise<
       cardsys: { url: cardsysUrl, control: cardsysControl },
       school,
       pids: {
-        bff: bffChild.pid!,
+        bff: apis[0].pid,
         workers: workerPids,
-        alipay: alipayChild.pid!,
-        cardsys: cardsysChild.pid!,
+        alipay: alipay.child.pid!,
+        cardsys: cardsys.child.pid!,
         postgres: postgresPid,
       },
       async addWorker() {
