@@ -22,7 +22,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Alipay } from '../../server/src/integrations/alipay/alipay.js';
 import { AlipaySandboxControl } from '../sandbox/alipay/control-client.js';
-import { cpuOf, launchListening, pacedOrders, rsaKeys } from './harness.js';
+import { cpuOf, launchAlipaySandbox, pacedOrders, rsaKeys } from './harness.js';
 import { round } from './stats.js';
 import { createBuyers, scanToPay } from './vending-orders.js';
 
@@ -49,18 +49,10 @@ async function startSandbox(
   const app = rsaKeys();
   const alipayKey = rsaKeys(bits ? Number(bits) : KEY_BITS);
   const appId = `2021${crypto.randomInt(10 ** 11, 10 ** 12 - 1)}`;
-  const { child, url } = await launchListening('alipay sandbox', 'scripts/sandbox/alipay/main.ts', {
-    ports: 1,
-    env: ([port]) => ({
-      PORT: String(port),
-      ALIPAY_SANDBOX_PRIVATE_KEY: alipayKey.privateKey,
-      ALIPAY_SANDBOX_APPS: JSON.stringify([
-        { appId, publicKey: app.publicKey, idMode: 'open_id', name: 'campus-card' },
-      ]),
-      ALIPAY_SANDBOX_NOTIFY_TIME_SCALE: '1000',
-      SANDBOX_STATE_FILE: 'none',
-    }),
-    readyPath: '/control/health',
+  const { child, url } = await launchAlipaySandbox({
+    appId,
+    appPublicKey: app.publicKey,
+    alipayPrivateKey: alipayKey.privateKey,
     nodeArgs: process.env.SANDBOX_NODE_ARGS?.split(' ').filter(Boolean),
     cwd: root,
   });

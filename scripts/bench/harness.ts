@@ -155,6 +155,32 @@ async function stopChild(child: ChildProcess): Promise<void> {
 
 type Listening = Awaited<ReturnType<typeof launchListening>>;
 
+/** The Alipay sandbox in its own process, knowing our app (open_id mode), notifying 1000 times faster. */
+export function launchAlipaySandbox(options: {
+  appId: string;
+  appPublicKey: string;
+  alipayPrivateKey: string;
+  nodeArgs?: string[];
+  cwd?: string;
+}): Promise<Listening> {
+  return launchListening('alipay sandbox', 'scripts/sandbox/alipay/main.ts', {
+    ports: 1,
+    env: ([port]) => ({
+      PORT: String(port),
+      ALIPAY_SANDBOX_PRIVATE_KEY: options.alipayPrivateKey,
+      ALIPAY_SANDBOX_APPS: JSON.stringify([
+        { appId: options.appId, publicKey: options.appPublicKey, idMode: 'open_id', name: 'campus-card' },
+      ]),
+      ALIPAY_SANDBOX_NOTIFY_TIME_SCALE: '1000',
+      // A benchmark's books are throw-away (and a snapshot of 200,000 trades would cost more than the run).
+      SANDBOX_STATE_FILE: 'none',
+    }),
+    readyPath: '/control/health',
+    nodeArgs: options.nodeArgs,
+    cwd: options.cwd,
+  });
+}
+
 /** Waits for them all; each that came up joins `children` (to be stopped), even when another failed. */
 async function launchAll(
   children: ChildProcess[],
@@ -216,20 +242,7 @@ export async function startBenchStack(options: BenchStackOptions = {}): Promise<
     const alipayKey = rsaKeys(options.alipayKeyBits);
     const appId = `2021${crypto.randomInt(10 ** 11, 10 ** 12 - 1)}`;
     const [alipay, cardsys] = await launchAll(children, [
-      launchListening('alipay sandbox', 'scripts/sandbox/alipay/main.ts', {
-        ports: 1,
-        env: ([port]) => ({
-          PORT: String(port),
-          ALIPAY_SANDBOX_PRIVATE_KEY: alipayKey.privateKey,
-          ALIPAY_SANDBOX_APPS: JSON.stringify([
-            { appId, publicKey: app.publicKey, idMode: 'open_id', name: 'campus-card' },
-          ]),
-          ALIPAY_SANDBOX_NOTIFY_TIME_SCALE: '1000',
-          // A benchmark's books are throw-away (and a snapshot of 200,000 trades would cost more than the run).
-          SANDBOX_STATE_FILE: 'none',
-        }),
-        readyPath: '/control/health',
-      }),
+      launchAlipaySandbox({ appId, appPublicKey: app.publicKey, alipayPrivateKey: alipayKey.privateKey }),
       launchListening('card-system sandbox', 'scripts/sandbox/cardsys/main.ts', {
         ports: 2,
         env: ([port, soapPort]) => ({
