@@ -12,6 +12,11 @@
  * One start per DATA_DIR (dev/instance-lock.ts): a second one says "already running" in one line and leaves the
  * running one's files alone, as does a start whose ports are taken.
  *
+ * SIGINT or SIGTERM stops everything gracefully, PostgreSQL last (README "Stopping it"). The start script is
+ * `exec node --import tsx scripts/dev.ts` so that the signal npm passes on reaches this process: without
+ * `exec`, npm's shell took it and died, leaving this process running; and the `tsx` command would SIGKILL
+ * this process when it does not acknowledge a relayed signal within 30 ms.
+ *
  * Settings are the server's (README table); besides those: ALIPAY_SANDBOX_PORT (default 4010),
  * CARDSYS_SANDBOX_PORT (4020; its SOAP port is the next one), MEMBERCARD_SANDBOX_PORT (4030),
  * VENDING_SANDBOX_PORT (4040: the demo vending machine's callbacks; its control API on the next one).
