@@ -8,7 +8,9 @@
  * sandbox's scan-and-pay answer → the callback at the machine: notification, our handler, the job, the
  * signed POST), p95. Layout as in production (harness.ts): API with jobs, Alipay sandbox and card-system
  * sandbox in their own processes, PostgreSQL with full durability.
- * Last line: {"create_p99_ms": …, "callback_p95_ms": …, …}.
+ * Last line: {"create_p99_ms": …, "callback_p95_ms": …, …}. Before it, a timeline: per second of the schedule
+ * (climb, warm-up, measured), the orders started and their create p50 / p99 and callback p95 — where a backlog
+ * forms and how long it takes to drain.
  *
  * A warm-up comes first and counts in nothing else (its figures are printed apart, and under "warmup" in the last
  * line): the rate climbs evenly from 0 to BENCH_RATE over BENCH_RAMP_S seconds (5), as a stack put into service
@@ -48,6 +50,27 @@ interface Samples {
   callbackMs: number[];
 }
 
+/** One order's figures by the second of the schedule it started in (warm-up and measured alike). */
+type Timeline = Map<number, Samples>;
+
+/**
+ * Per second of the run: how many orders started, their create p50 / p99 and callback p95 — where a backlog
+ * forms and whether it drains (at ≈ 90 % of the cores a second's delay takes many seconds to work off).
+ */
+function printTimeline(timeline: Timeline, startedAt: number): void {
+  console.log(`second 0 = ${new Date(startedAt).toISOString()}`);
+  console.log('second  phase     orders  create p50 / p99 ms  callback p95 ms');
+  for (const second of [...timeline.keys()].sort((a, b) => a - b)) {
+    const { createMs, callbackMs } = sorted(timeline.get(second)!);
+    const phase = second < RAMP_S ? 'climb' : startMs(WARMUP_N) / 1000 > second ? 'warm-up' : 'measured';
+    console.log(
+      `${String(second).padStart(6)}  ${phase.padEnd(8)}  ${String(createMs.length).padStart(6)}  ` +
+        `${String(round(percentile(createMs, 50))).padStart(10)} / ${String(round(percentile(createMs, 99))).padEnd(7)}  ` +
+        `${round(percentile(callbackMs, 95))}`,
+    );
+  }
+}
+
 function sorted(samples: Samples): Samples {
   const ascending = (values: number[]) => [...values].sort((a, b) => a - b);
   return { createMs: ascending(samples.createMs), callbackMs: ascending(samples.callbackMs) };
@@ -82,18 +105,26 @@ async function main() {
     const buyers = await createBuyers(stack.alipay.control);
 
     // One order: create (timed), scan its QR as the buyer's Alipay app would, wait for our callback (timed).
+    const timeline: Timeline = new Map();
     const order = async (i: number, samples: Samples) => {
+      const second = Math.floor(startMs(i) / 1000);
+      if (!timeline.has(second)) timeline.set(second, { createMs: [], callbackMs: [] });
+      const thisSecond = timeline.get(second)!;
       const sent = performance.now();
       const made = await machine!.createOrder([{ name: '可乐', quantity: 1, unitFen: 300 }], {
         outOrderNo: `B${i}`,
       });
-      samples.createMs.push(performance.now() - sent);
+      const createMs = performance.now() - sent;
+      samples.createMs.push(createMs);
+      thisSecond.createMs.push(createMs);
       assert.equal(made.status, 200, JSON.stringify(made.body));
       assert.ok(made.body.pay.qrCode, 'a QR for every order');
       await scanToPay(stack.alipay.url, made.body.pay.qrCode!, buyers[i % buyers.length].userId);
       const paidAt = Date.now();
       const callback = await machine!.acknowledgedCallback(`B${i}`, 60_000);
-      samples.callbackMs.push(Math.max(0, callback.at - paidAt));
+      const callbackMs = Math.max(0, callback.at - paidAt);
+      samples.callbackMs.push(callbackMs);
+      thisSecond.callbackMs.push(callbackMs);
     };
     const cpuOf = () => ({
       api: cpuSeconds(stack.pids.bff),
@@ -166,6 +197,7 @@ async function main() {
         load_generator: cpuMsPerOrder('bench'),
       },
     };
+    printTimeline(timeline, performance.timeOrigin + start);
     await statements.report(N, 'order');
     await statements.close();
     console.log(
