@@ -124,6 +124,30 @@ export function openConnections(pool: pg.Pool, count: number): void {
     );
 }
 
+/**
+ * A connection of its own, beside the pool (same server and settings), for what holds one for a long time: a
+ * LISTEN, a session lock held for a whole run. Taken from the pool, such a client is missing for requests and
+ * jobs for as long as it is held, and one that then waits for a second pooled connection waits forever once
+ * every connection is held that way: with DATABASE_POOL_SIZE=6 a ROLE=all process's six LISTEN clients took
+ * the whole pool and it never answered /readyz. The caller ends it, and listens for its 'error' (a lost
+ * connection), or a loss would crash the process.
+ */
+export async function connectBesidePool(pool: pg.Pool, applicationName: string): Promise<pg.Client> {
+  // pg-pool keeps the password as a non-enumerable property of its options: copied by name.
+  const client = new pg.Client({
+    ...pool.options,
+    password: pool.options.password,
+    application_name: applicationName,
+  });
+  try {
+    await client.connect();
+  } catch (error) {
+    await client.end().catch(() => undefined);
+    throw error;
+  }
+  return client;
+}
+
 export async function isDatabaseReachable(pool: pg.Pool): Promise<boolean> {
   try {
     await pool.query('select 1');

@@ -1,0 +1,41 @@
+import assert from 'node:assert/strict';
+import { request } from '../../support/http.js';
+import { startStack, type Stack } from '../../support/stack.js';
+import { userWithCard, waitForRecharge } from '../student/helpers.js';
+
+/**
+ * Every DATABASE_POOL_SIZE that config accepts works, whatever JOBS_MAX_CONCURRENCY is: nothing holds a
+ * pooled connection for good (the LISTEN clients have connections of their own) and nothing that holds one
+ * waits for a second (seen in session 11: with DATABASE_POOL_SIZE=6 a ROLE=all process's six LISTEN clients
+ * took the whole pool and it never became ready). Each test hangs on the code before its fix; the timeouts
+ * are generous, as a small pool is slow on a loaded machine, not stuck.
+ */
+describe('a ROLE=all process on the smallest database pool (DATABASE_POOL_SIZE=1)', function () {
+  this.timeout(240_000);
+  let stack: Stack;
+
+  before(async () => {
+    stack = await startStack({
+      env: { ROLE: 'all', DATABASE_POOL_SIZE: '1', JOBS_MAX_CONCURRENCY: '50' },
+    });
+  });
+  after(() => stack?.stop());
+
+  it('becomes ready and credits a paid recharge through its jobs', async () => {
+    const ready = await request('GET', `${stack.app.url}/readyz`);
+    assert.deepEqual([ready.status, ready.body.database], [200, 'up']);
+    const payer = await userWithCard(stack, { cardBalanceFen: 0 });
+    const created = await payer.api.post('/api/v1/recharges', {
+      bindingId: payer.bindingId,
+      amountFen: 1_500,
+    });
+    assert.equal(created.status, 201, created.text);
+    const paid = await stack.alipay.control.payTrade({
+      tradeNO: created.body.tradeNo,
+      userId: payer.user.userId,
+    });
+    assert.equal(paid.resultCode, '9000');
+    // The notification, the crediting drainer woken by its LISTEN, the card system: all on one connection.
+    await waitForRecharge(payer.api, created.body.id, 'CREDITED', 120_000);
+  });
+});
