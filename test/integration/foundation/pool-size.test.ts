@@ -1,14 +1,15 @@
 import assert from 'node:assert/strict';
+import { beijingDate, reconcileDay } from '../../../server/src/domain/reconciliation/reconcile-day.js';
 import { request } from '../../support/http.js';
 import { startStack, type Stack } from '../../support/stack.js';
 import { userWithCard, waitForRecharge } from '../student/helpers.js';
 
 /**
  * Every DATABASE_POOL_SIZE that config accepts works, whatever JOBS_MAX_CONCURRENCY is: nothing holds a
- * pooled connection for good (the LISTEN clients have connections of their own) and nothing that holds one
- * waits for a second (seen in session 11: with DATABASE_POOL_SIZE=6 a ROLE=all process's six LISTEN clients
- * took the whole pool and it never became ready). Each test hangs on the code before its fix; the timeouts
- * are generous, as a small pool is slow on a loaded machine, not stuck.
+ * pooled connection for good (the LISTEN clients and a reconciliation's lock have connections of their own)
+ * and nothing that holds one waits for a second (seen in session 11: with DATABASE_POOL_SIZE=6 a ROLE=all
+ * process's six LISTEN clients took the whole pool and it never became ready). Each test hangs on the code
+ * before its fix; the timeouts are generous, as a small pool is slow on a loaded machine, not stuck.
  */
 describe('a ROLE=all process on the smallest database pool (DATABASE_POOL_SIZE=1)', function () {
   this.timeout(240_000);
@@ -37,5 +38,29 @@ describe('a ROLE=all process on the smallest database pool (DATABASE_POOL_SIZE=1
     assert.equal(paid.resultCode, '9000');
     // The notification, the crediting drainer woken by its LISTEN, the card system: all on one connection.
     await waitForRecharge(payer.api, created.body.id, 'CREDITED', 120_000);
+  });
+
+  it('reconciles two school-days at once, before and after their bills exist', async () => {
+    const billDate = beijingDate(new Date());
+    const other = await stack.addSchool({ name: '连接池大学' });
+    const both = () =>
+      Promise.all([
+        reconcileDay(stack.app.deps, stack.school, billDate),
+        reconcileDay(stack.app.deps, other, billDate),
+      ]);
+    assert.deepEqual(
+      (await both()).map((day) => day.status),
+      ['WAITING_FOR_BILL', 'WAITING_FOR_BILL'],
+    );
+    // 34 hours on at Alipay: the day's bills exist (from 09:00 the next day).
+    await stack.alipay.control.advanceClock({ days: 1, hours: 10 });
+    const matched = await both();
+    assert.deepEqual(
+      matched.map((day) => [day.status, day.balanced]),
+      [
+        ['MATCHED', true],
+        ['MATCHED', true],
+      ],
+    );
   });
 });

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { sql, type SQL } from 'drizzle-orm';
+import { connectBesidePool } from '../../db/client.js';
 import { copyBillRows, deleteBillRows } from '../../db/repos/reconciliation/bill-rows.js';
 import {
   clearVanishedFindings,
@@ -73,20 +74,22 @@ export function beijingDate(at: Date): string {
 }
 
 export async function reconcileDay(deps: Deps, school: SchoolRow, billDate: string): Promise<DayOutcome> {
-  const lock = await deps.pool.connect();
+  // The lock is held by a connection of its own for the whole run (the bill's download included): held on a
+  // pooled one, it was missing for requests all that time, and the run's own queries then waited for a second
+  // pooled connection — forever once every connection was such a lock (two runs at once, DATABASE_POOL_SIZE=2).
+  const lock = await connectBesidePool(deps.pool, 'campus-card-reconcile-lock');
+  // A lost connection ends the run's lock; the run's own queries (on the pool) report their own failures.
+  lock.on('error', (error) => deps.logger.warn('reconciliation lock lost', { billDate, error }));
   try {
     const { rows } = await lock.query<{ locked: boolean }>(
       'select pg_try_advisory_lock(hashtext($1)) as locked',
       [`reconcile:${school.id}:${billDate}`],
     );
     if (!rows[0].locked) throw new DomainError('RECONCILIATION_RUNNING');
-    try {
-      return await runDay(deps, school, billDate);
-    } finally {
-      await lock.query('select pg_advisory_unlock(hashtext($1))', [`reconcile:${school.id}:${billDate}`]);
-    }
+    return await runDay(deps, school, billDate);
   } finally {
-    lock.release();
+    // Ending the session releases its advisory lock.
+    await lock.end().catch(() => undefined);
   }
 }
 
