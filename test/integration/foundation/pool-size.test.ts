@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { beijingDate, reconcileDay } from '../../../server/src/domain/reconciliation/reconcile-day.js';
+import { importRosterFile, rosterImport } from '../../../server/src/domain/roster/roster-import.js';
+import { ROSTER_BATCH_SIZE } from '../../../server/src/domain/roster/roster-entries.js';
 import { request } from '../../support/http.js';
 import { startStack, type Stack } from '../../support/stack.js';
 import { userWithCard, waitForRecharge } from '../student/helpers.js';
@@ -38,6 +40,31 @@ describe('a ROLE=all process on the smallest database pool (DATABASE_POOL_SIZE=1
     assert.equal(paid.resultCode, '9000');
     // The notification, the crediting drainer woken by its LISTEN, the card system: all on one connection.
     await waitForRecharge(payer.api, created.body.id, 'CREDITED', 120_000);
+  });
+
+  it('imports a roster in the request while its progress is written beside the transaction', async () => {
+    const lines = Array.from(
+      { length: ROSTER_BATCH_SIZE + 5 },
+      (_, i) => `学生${i},P${i},${880_000_000 + i},,,,是`,
+    );
+    const csv = ['姓名,学号,卡号,身份证号,手机号,监护人手机,是否学生', ...lines].join('\n');
+    const done = await importRosterFile(
+      stack.app.deps,
+      { kind: 'OPERATOR', name: 'pool-size-test' },
+      stack.school.id,
+      { fileName: 'roster.csv', bytes: Buffer.from(csv), markMissingAsLeft: false },
+      { inline: true },
+    );
+    assert.deepEqual(
+      [done.status, done.inserted, done.rejected],
+      ['DONE', ROSTER_BATCH_SIZE + 5, 0],
+      'two batches in one transaction',
+    );
+    const stored = await rosterImport(stack.app.deps, stack.school.id, done.id);
+    assert.deepEqual(
+      [stored.totalRows, stored.processedRows],
+      [ROSTER_BATCH_SIZE + 5, ROSTER_BATCH_SIZE + 5],
+    );
   });
 
   it('reconciles two school-days at once, before and after their bills exist', async () => {

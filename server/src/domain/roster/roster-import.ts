@@ -163,14 +163,21 @@ async function runRosterImport(
   const totals: RosterUpsertResult = { inserted: 0, updated: 0, unchanged: 0 };
   let markedLeft = 0;
   const now = deps.clock.now();
+  // Progress is for the page that polls: written beside the transaction, which commits at the end.
+  const progress = progressWriter((processedRows) =>
+    recordRosterImportProgress(deps.db, job.id, { processedRows }, deps.clock.now()).catch(
+      (error: unknown) => {
+        deps.logger.warn('roster import progress not recorded', { importId: job.id, error });
+      },
+    ),
+  );
   await deps.db.transaction(async (tx) => {
     const write = async (batch: PreparedRosterEntry[], processedRows: number) => {
       const result = await upsertRosterEntries(tx, job.schoolId, batch, now);
       totals.inserted += result.inserted;
       totals.updated += result.updated;
       totals.unchanged += result.unchanged;
-      // Progress is for the page that polls: written beside the transaction, which commits at the end.
-      await recordRosterImportProgress(deps.db, job.id, { processedRows }, deps.clock.now());
+      progress.report(processedRows);
     };
     // Two cores at work: Node checks, hashes and encrypts a batch while PostgreSQL writes the one before.
     // A line rejected later never changes an earlier batch (a duplicate card number refuses the later line).
@@ -195,6 +202,8 @@ async function runRosterImport(
       after: { fileName: job.fileName, rows: totalRows, ...totals, rejected, markedLeft },
     });
   });
+  // The last progress write lands before the final state, never after it.
+  await progress.settled();
   return finish({
     status: 'DONE',
     processedRows: totalRows,
@@ -221,4 +230,28 @@ export async function recentRosterImports(
   schoolId: string,
 ): Promise<RosterImportView[]> {
   return (await listRosterImports(deps.db, schoolId, 20)).map(rosterImportView);
+}
+
+/**
+ * Writes the latest progress on its own pooled connection, never awaited by the import's transaction: a
+ * transaction that waited for a second connection of the pool would wait forever once every connection is
+ * held by such a transaction (DATABASE_POOL_SIZE=1, or as many inline imports as connections). One write at
+ * a time; figures reported meanwhile are folded into the next one.
+ */
+function progressWriter(write: (processedRows: number) => Promise<void>) {
+  let latest = 0;
+  let writing: Promise<void> | null = null;
+  return {
+    report(processedRows: number) {
+      latest = processedRows;
+      writing ??= (async () => {
+        for (let written = -1; written !== latest;) {
+          written = latest;
+          await write(written);
+        }
+        writing = null;
+      })();
+    },
+    settled: () => writing ?? Promise.resolve(),
+  };
 }
