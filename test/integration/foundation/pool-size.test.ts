@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import pg from 'pg';
+import { isDomainError } from '../../../server/src/domain/errors.js';
 import { beijingDate, reconcileDay } from '../../../server/src/domain/reconciliation/reconcile-day.js';
 import { importRosterFile, rosterImport } from '../../../server/src/domain/roster/roster-import.js';
 import { ROSTER_BATCH_SIZE } from '../../../server/src/domain/roster/roster-entries.js';
@@ -89,5 +91,25 @@ describe('a ROLE=all process on the smallest database pool (DATABASE_POOL_SIZE=1
         ['MATCHED', true],
       ],
     );
+  });
+  it('refuses a second run of a school-day while its lock is held, and gives the lock back after a run', async () => {
+    const school = await stack.addSchool({ name: '锁大学' });
+    const billDate = beijingDate(new Date());
+    const key = `reconcile:${school.id}:${billDate}`;
+    const holder = new pg.Client({ connectionString: stack.app.databaseUrl });
+    await holder.connect();
+    try {
+      await holder.query('select pg_advisory_lock(hashtext($1))', [key]);
+      await assert.rejects(reconcileDay(stack.app.deps, school, billDate), (error: Error) => {
+        assert.ok(isDomainError(error, 'RECONCILIATION_RUNNING'), String(error));
+        return true;
+      });
+      await holder.query('select pg_advisory_unlock(hashtext($1))', [key]);
+      assert.ok((await reconcileDay(stack.app.deps, school, billDate)).status);
+      const { rows } = await holder.query('select pg_try_advisory_lock(hashtext($1)) as locked', [key]);
+      assert.equal(rows[0].locked, true, 'the finished run ended its lock');
+    } finally {
+      await holder.end();
+    }
   });
 });
