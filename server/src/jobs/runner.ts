@@ -64,6 +64,16 @@ export function createJobRunner(options: {
     application_name: 'campus-card-jobs',
   });
   pool.on('error', (error) => log.warn('job database connection lost', { error: error.message }));
+  // The backend's notification channel can lose track of a LISTEN connection it took (its connect() keeps no
+  // hold of a client when it fails after taking it, or when a reconnect replaces it) and never gives it back,
+  // and pool.end() waits for every connection: the chaos drill's shutdown hung there (one connection out, the
+  // channel disconnected). By close() the channel has given back the one it still knew, so a connection still
+  // out with a notification listener is such a leak, and is destroyed; one running a query (Agenda's last
+  // writes) is left to finish.
+  const checkedOut = new Set<pg.PoolClient>();
+  pool.on('acquire', (client) => checkedOut.add(client));
+  pool.on('release', (_error, client) => checkedOut.delete(client));
+  pool.on('remove', (client) => checkedOut.delete(client as pg.PoolClient));
   // Tables come from ensureJobTables at migration time, under the migration lock: Agenda's own
   // create-if-missing DDL races when an API process and its workers start together.
   const backend = new PostgresBackend({ pool, ensureSchema: false });
@@ -169,6 +179,7 @@ export function createJobRunner(options: {
         await Promise.all(backgrounds.splice(0).map((b) => b.stop().catch(() => undefined)));
         await agenda.stop();
       }
+      for (const client of checkedOut) if (client.listenerCount('notification') > 0) client.release(true);
       await pool.end();
     },
   };
