@@ -79,7 +79,9 @@ export async function reconcileDay(deps: Deps, school: SchoolRow, billDate: stri
   // pooled connection — forever once every connection was such a lock (two runs at once, DATABASE_POOL_SIZE=2).
   const lock = await connectBesidePool(deps.pool, 'campus-card-reconcile-lock');
   // A lost connection ends the run's lock; the run's own queries (on the pool) report their own failures.
-  lock.on('error', (error) => deps.logger.warn('reconciliation lock lost', { billDate, error }));
+  lock.on('error', (error) =>
+    deps.logger.warn('reconciliation lock lost', { school: school.code, billDate, error }),
+  );
   try {
     const { rows } = await lock.query<{ locked: boolean }>(
       'select pg_try_advisory_lock(hashtext($1)) as locked',
