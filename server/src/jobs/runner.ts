@@ -68,8 +68,10 @@ export function createJobRunner(options: {
   // hold of a client when it fails after taking it, or when a reconnect replaces it) and never gives it back,
   // and pool.end() waits for every connection: the chaos drill's shutdown hung there (one connection out, the
   // channel disconnected). By close() the channel has given back the one it still knew, so a connection still
-  // out with a notification listener is such a leak, and is destroyed; one running a query (Agenda's last
-  // writes) is left to finish.
+  // out with a notification listener and no query is such a leak, and is destroyed. The listener alone does not
+  // tell: the channel gives its connection back with the listener still on it, and the pool may have handed it
+  // to one of Agenda's last writes, which releases it itself (destroyed under it, that write's release threw
+  // "Release called on client which has already been released" — CI, session 12).
   const checkedOut = new Set<pg.PoolClient>();
   pool.on('acquire', (client) => checkedOut.add(client));
   pool.on('release', (_error, client) => checkedOut.delete(client));
@@ -179,7 +181,8 @@ export function createJobRunner(options: {
         await Promise.all(backgrounds.splice(0).map((b) => b.stop().catch(() => undefined)));
         await agenda.stop();
       }
-      for (const client of checkedOut) if (client.listenerCount('notification') > 0) client.release(true);
+      for (const client of checkedOut)
+        if (client.listenerCount('notification') > 0 && !hasQueryInFlight(client)) client.release(true);
       await pool.end();
     },
   };
@@ -200,4 +203,13 @@ export async function ensureJobTables(databaseUrl: string): Promise<void> {
   } finally {
     await pool.end();
   }
+}
+
+/**
+ * Whether a client is running or has queued a query. pg keeps both on the client; its public accessors
+ * (activeQuery, queryQueue) print a deprecation notice, so the fields are read directly (pg 8, pinned).
+ */
+function hasQueryInFlight(client: pg.PoolClient): boolean {
+  const state = client as unknown as { _activeQuery?: unknown; _queryQueue?: unknown[] };
+  return state._activeQuery != null || (state._queryQueue?.length ?? 0) > 0;
 }
