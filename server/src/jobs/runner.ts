@@ -63,7 +63,12 @@ export function createJobRunner(options: {
     max: 10,
     application_name: 'campus-card-jobs',
   });
-  pool.on('error', (error) => log.warn('job database connection lost', { error: error.message }));
+  let closing = false;
+  // Once closing, the pool's connections are being ended: pool.end() returns when it has asked each idle one
+  // to end, and the database, stopped right after, may cut one first — not a loss worth a warning.
+  pool.on('error', (error) => {
+    if (!closing) log.warn('job database connection lost', { error: error.message });
+  });
   // The backend's notification channel can lose track of a LISTEN connection it took (its connect() keeps no
   // hold of a client when it fails after taking it, or when a reconnect replaces it) and never gives it back,
   // and pool.end() waits for every connection: the chaos drill's shutdown hung there (one connection out, the
@@ -183,6 +188,7 @@ export function createJobRunner(options: {
       }
       for (const client of checkedOut)
         if (client.listenerCount('notification') > 0 && !hasQueryInFlight(client)) client.release(true);
+      closing = true;
       await pool.end();
     },
   };
