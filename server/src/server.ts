@@ -3,7 +3,11 @@ import type { AddressInfo } from 'node:net';
 import { buildApp } from './app.js';
 import type { Config } from './config.js';
 import { applyMigrations, connectDatabase, openConnections } from './db/client.js';
-import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded-postgres.js';
+import {
+  embeddedMaxConnections,
+  startEmbeddedPostgres,
+  type EmbeddedPostgres,
+} from './db/embedded-postgres.js';
 import type { Deps } from './deps.js';
 import { CallRecorder } from './domain/orders/call-recorder.js';
 import { allJobs, processBackground } from './jobs/index.js';
@@ -55,6 +59,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       baseDir: config.dataDir,
       database: 'campus',
       logger,
+      maxConnections: embeddedMaxConnections(config.databasePoolSize),
       extraFlags: config.embeddedPgFlags,
     });
     databaseUrl = embedded.url;

@@ -1,5 +1,12 @@
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import pg from 'pg';
+import { loadConfig } from '../../../server/src/config.js';
+import { createLogger } from '../../../server/src/lib/logger.js';
+import { startServer } from '../../../server/src/server.js';
 import { isDomainError } from '../../../server/src/domain/errors.js';
 import { beijingDate, reconcileDay } from '../../../server/src/domain/reconciliation/reconcile-day.js';
 import { importRosterFile, rosterImport } from '../../../server/src/domain/roster/roster-import.js';
@@ -92,6 +99,7 @@ describe('a ROLE=all process on the smallest database pool (DATABASE_POOL_SIZE=1
       ],
     );
   });
+
   it('refuses a second run of a school-day while its lock is held, and gives the lock back after a run', async () => {
     const school = await stack.addSchool({ name: '锁大学' });
     const billDate = beijingDate(new Date());
@@ -110,6 +118,55 @@ describe('a ROLE=all process on the smallest database pool (DATABASE_POOL_SIZE=1
       assert.equal(rows[0].locked, true, 'the finished run ended its lock');
     } finally {
       await holder.end();
+    }
+  });
+});
+
+/**
+ * `npm start` embeds its own PostgreSQL: it must admit the process it serves at the largest pool config accepts,
+ * with the connections a ROLE=all process opens beside its pool. Up to session 12 the cluster allowed 200, and a
+ * DATABASE_POOL_SIZE=200 process did not start: it opens its whole pool at start, and Agenda's or a LISTEN
+ * connection was refused "too many clients already" (this test then waits out its timeout).
+ */
+describe("npm start's embedded PostgreSQL at the largest pool (DATABASE_POOL_SIZE=200)", function () {
+  this.timeout(180_000);
+
+  it('lets a ROLE=all process fill its whole pool beside its jobs and LISTEN connections', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'campus-pool-200-'));
+    const config = loadConfig({
+      NODE_ENV: 'test',
+      PORT: '0',
+      HOST: '127.0.0.1',
+      DATA_DIR: dataDir,
+      LOG_LEVEL: 'error',
+      PII_KEY: crypto.randomBytes(32).toString('base64'),
+      SESSION_SECRET: crypto.randomBytes(32).toString('base64url'),
+      ROLE: 'all',
+      DATABASE_POOL_SIZE: '200',
+      RECONCILE_AUTO: 'false',
+    });
+    const server = await startServer(config, { logger: createLogger({ level: 'error' }) });
+    const held: pg.PoolClient[] = [];
+    try {
+      const connecting = await Promise.allSettled(
+        Array.from({ length: 200 }, () => server.deps.pool.connect()),
+      );
+      for (const result of connecting) if (result.status === 'fulfilled') held.push(result.value);
+      const refused = connecting.find((result) => result.status === 'rejected');
+      assert.equal(
+        refused,
+        undefined,
+        `refused: ${String((refused as PromiseRejectedResult | undefined)?.reason)}`,
+      );
+      const { rows } = await held[0].query<{ beside: number }>(
+        `select count(*)::int as beside from pg_stat_activity
+          where application_name like 'campus-card-%' and application_name <> 'campus-card'`,
+      );
+      assert.ok(rows[0].beside >= 6, `the jobs' own and LISTEN connections are open too (${rows[0].beside})`);
+    } finally {
+      for (const client of held) client.release();
+      await server.stop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
     }
   });
 });
