@@ -9,8 +9,9 @@
  * signed POST), p95. Layout as in production (harness.ts): API with jobs, Alipay sandbox and card-system
  * sandbox in their own processes, PostgreSQL with full durability.
  * Last line: {"create_p99_ms": …, "callback_p95_ms": …, …}. Before it, a timeline: per second of the schedule
- * (climb, warm-up, measured), the orders started and their create p50 / p99 and callback p95 — where a backlog
- * forms and how long it takes to drain.
+ * (climb, warm-up, measured), the orders started and their create p50 / p99, callback p95 and, of the callback,
+ * the notification's part p95 (scan answered → our handler took Alipay's notification: the order's paid_at) —
+ * where a backlog forms, in which queue, and how long it takes to drain.
  *
  * A warm-up comes first and counts in nothing else (its figures are printed apart, and under "warmup" in the last
  * line): the rate climbs evenly from 0 to BENCH_RATE over BENCH_RAMP_S seconds (5), as a stack put into service
@@ -48,7 +49,11 @@ const WARMUP_N = RAMP_N + Math.round(Number(process.env.BENCH_WARMUP_S ?? 5) * R
 interface Samples {
   createMs: number[];
   callbackMs: number[];
+  /** Scan answered → our handler took the notification (filled from the orders' paid_at after the run). */
+  notifyMs: number[];
 }
+
+const noSamples = (): Samples => ({ createMs: [], callbackMs: [], notifyMs: [] });
 
 /** One order's figures by the second of the schedule it started in (warm-up and measured alike). */
 type Timeline = Map<number, Samples>;
@@ -59,21 +64,25 @@ type Timeline = Map<number, Samples>;
  */
 function printTimeline(timeline: Timeline, startedAt: number): void {
   console.log(`second 0 = ${new Date(startedAt).toISOString()}`);
-  console.log('second  phase     orders  create p50 / p99 ms  callback p95 ms');
+  console.log('second  phase     orders  create p50 / p99 ms  callback p95 ms  of it notification p95 ms');
   for (const second of [...timeline.keys()].sort((a, b) => a - b)) {
-    const { createMs, callbackMs } = sorted(timeline.get(second)!);
+    const { createMs, callbackMs, notifyMs } = sorted(timeline.get(second)!);
     const phase = second < RAMP_S ? 'climb' : startMs(WARMUP_N) / 1000 > second ? 'warm-up' : 'measured';
     console.log(
       `${String(second).padStart(6)}  ${phase.padEnd(8)}  ${String(createMs.length).padStart(6)}  ` +
         `${String(round(percentile(createMs, 50))).padStart(10)} / ${String(round(percentile(createMs, 99))).padEnd(7)}  ` +
-        `${round(percentile(callbackMs, 95))}`,
+        `${String(round(percentile(callbackMs, 95))).padEnd(15)}  ${round(percentile(notifyMs, 95))}`,
     );
   }
 }
 
 function sorted(samples: Samples): Samples {
   const ascending = (values: number[]) => [...values].sort((a, b) => a - b);
-  return { createMs: ascending(samples.createMs), callbackMs: ascending(samples.callbackMs) };
+  return {
+    createMs: ascending(samples.createMs),
+    callbackMs: ascending(samples.callbackMs),
+    notifyMs: ascending(samples.notifyMs),
+  };
 }
 
 /**
@@ -106,9 +115,11 @@ async function main() {
 
     // One order: create (timed), scan its QR as the buyer's Alipay app would, wait for our callback (timed).
     const timeline: Timeline = new Map();
+    /** When each order's scan was answered (epoch ms), and where its notification's figure goes. */
+    const scans = new Map<string, { at: number; into: Samples[] }>();
     const order = async (i: number, samples: Samples) => {
       const second = Math.floor(startMs(i) / 1000);
-      if (!timeline.has(second)) timeline.set(second, { createMs: [], callbackMs: [] });
+      if (!timeline.has(second)) timeline.set(second, noSamples());
       const thisSecond = timeline.get(second)!;
       const sent = performance.now();
       const made = await machine!.createOrder([{ name: '可乐', quantity: 1, unitFen: 300 }], {
@@ -121,6 +132,7 @@ async function main() {
       assert.ok(made.body.pay.qrCode, 'a QR for every order');
       await scanToPay(stack.alipay.url, made.body.pay.qrCode!, buyers[i % buyers.length].userId);
       const paidAt = Date.now();
+      scans.set(`B${i}`, { at: paidAt, into: [samples, thisSecond] });
       const callback = await machine!.acknowledgedCallback(`B${i}`, 60_000);
       const callbackMs = Math.max(0, callback.at - paidAt);
       samples.callbackMs.push(callbackMs);
@@ -138,7 +150,7 @@ async function main() {
     // the goals are about; the measured orders follow without a pause, so they meet the warm-up's backlog if
     // there is one.
     const start = performance.now();
-    const warmup: Samples = { createMs: [], callbackMs: [] };
+    const warmup = noSamples();
     const warmupWork: Array<Promise<void>> = [];
     // An order that fails (no QR, no callback within a minute) fails the run, once every order has ended: a
     // rejection left pending until then would end the process unhandled and leave the stack's processes running.
@@ -150,7 +162,7 @@ async function main() {
     await paced(start, 0, WARMUP_N, (i) => warmupWork.push(settled(order(i, warmup))));
 
     console.log(`creating and paying ${N} orders at ${RATE}/s…`);
-    const measured: Samples = { createMs: [], callbackMs: [] };
+    const measured = noSamples();
     const work: Array<Promise<void>> = [];
     // BENCH_STATEMENTS=1: PostgreSQL's statements, commits and WAL per order (statement-profile.ts).
     const statements = await startStatementProfile(stack.databaseUrl);
@@ -169,10 +181,19 @@ async function main() {
         `BENCH_WINDOW measured ${windowFrom}-${process.hrtime.bigint() / 1000n} pids API ${stack.pids.bff}, Alipay ${stack.pids.alipay}`,
       );
     }
+    // Our handler's clock reading when it took each order's notification (the paying statement's paid_at).
+    const { rows: paid } = await stack.deps.pool.query<{ out_order_no: string; paid_ms: number }>(
+      `select out_order_no, (extract(epoch from paid_at) * 1000)::float8 as paid_ms
+         from terminal_orders where paid_at is not null`,
+    );
+    for (const { out_order_no: outOrderNo, paid_ms: paidMs } of paid) {
+      const scan = scans.get(outOrderNo);
+      for (const samples of scan?.into ?? []) samples.notifyMs.push(Math.max(0, paidMs - scan!.at));
+    }
     // CPU per order (create + scan + notification + callback), by process: where the 2 cores go.
     const cpuMsPerOrder = (key: keyof typeof cpuBefore) =>
       round(((cpuAfter[key] - cpuBefore[key]) * 1000) / N, 2);
-    const { createMs, callbackMs } = sorted(measured);
+    const { createMs, callbackMs, notifyMs } = sorted(measured);
     const warm = sorted(warmup);
     const result = {
       orders: N,
@@ -182,6 +203,7 @@ async function main() {
       create_p99_ms: round(percentile(createMs, 99)),
       callback_p50_ms: round(percentile(callbackMs, 50)),
       callback_p95_ms: round(percentile(callbackMs, 95)),
+      notification_p95_ms: round(percentile(notifyMs, 95)),
       callbacks_dropped: machine.callbacks.filter((c) => !c.acknowledged).length,
       warmup: {
         orders: WARMUP_N,
