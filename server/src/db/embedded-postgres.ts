@@ -45,12 +45,12 @@ const SYSTEM_USER = 'postgres';
  * Connections a process that runs jobs opens beside its pool (README "Database connections"): Agenda's own
  * pool of 10 (jobs/runner.ts), six LISTEN clients and up to two reconciliation locks (connectBesidePool).
  */
-export const CONNECTIONS_BESIDE_POOL = 18;
+const CONNECTIONS_BESIDE_POOL = 18;
 
 /**
- * The max_connections of the cluster `npm start` embeds: its own process at the largest pool config allows,
- * twice — `npm run operator` reads the same config and may run beside it — and never below the 200 it always had
- * (with 200, DATABASE_POOL_SIZE=200 was refused "too many clients" before its pool was full).
+ * The max_connections of the cluster `npm start` embeds: room for its process (the pool and the connections
+ * beside it) twice over — `npm run operator` reads the same config and may run beside it — and never below the
+ * 200 it always had (with 200, a process with DATABASE_POOL_SIZE=200 did not start: "too many clients already").
  */
 export function embeddedMaxConnections(poolSize: number): number {
   return Math.max(200, 2 * (poolSize + CONNECTIONS_BESIDE_POOL));
