@@ -84,6 +84,18 @@ export function createJobRunner(options: {
   // Tables come from ensureJobTables at migration time, under the migration lock: Agenda's own
   // create-if-missing DDL races when an API process and its workers start together.
   const backend = new PostgresBackend({ pool, ensureSchema: false });
+  // Agenda's constructor connects the backend and handles no failure: a refused first connection ("too many
+  // clients already") was an unhandled rejection — the process died with it, and where a handler kept the
+  // process alive, start() waited forever for a ready that never came. The connection is made here instead,
+  // and its failure is start()'s (and the queue's); Agenda is handed a connect that never fails (it settles
+  // when ours succeeded, never when ours failed).
+  const backendConnected = backend.connect();
+  backendConnected.catch(() => undefined);
+  backend.connect = () =>
+    backendConnected.then(
+      () => undefined,
+      () => new Promise<void>(() => undefined),
+    );
   const agenda = new Agenda({
     backend,
     name: options.name,
@@ -109,7 +121,7 @@ export function createJobRunner(options: {
   );
 
   let ready: Promise<void> | undefined;
-  const connected = (): Promise<void> => (ready ??= agenda.ready);
+  const connected = (): Promise<void> => (ready ??= backendConnected.then(() => agenda.ready));
   let processing = false;
   let disconnected = false;
   const backgrounds: BackgroundWork[] = [];

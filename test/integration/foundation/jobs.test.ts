@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import pg from 'pg';
 import type { Deps } from '../../../server/src/deps.js';
 import { createJobRunner, type JobDefinition } from '../../../server/src/jobs/runner.js';
 import { createLogger } from '../../../server/src/lib/logger.js';
@@ -58,6 +60,42 @@ describe('background jobs (Agenda on PostgreSQL)', () => {
     assert.equal(running, 0);
     assert.equal(finished, true);
     await runner.close();
+  });
+
+  it('fails its start, not the process, when the database refuses its first connection', async () => {
+    // A role allowed one connection, already taken: the runner's first connection is refused "too many
+    // connections", as a full server refuses "too many clients". Before, Agenda's constructor left that
+    // rejection unhandled (mocha: an uncaught error) and start() waited for ever.
+    const url = await freshDatabase();
+    const role = `jobs_full_${crypto.randomBytes(4).toString('hex')}`;
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    await admin.query(`create role ${role} login password 'full' connection limit 1`);
+    const limited = new URL(url);
+    limited.username = role;
+    limited.password = 'full';
+    const holder = new pg.Client({ connectionString: limited.toString() });
+    await holder.connect();
+    const runner = createJobRunner({
+      databaseUrl: limited.toString(),
+      logger,
+      processEveryMs: 60_000,
+      maxConcurrency: 5,
+    });
+    try {
+      await assert.rejects(
+        runner.start({} as Deps, [], { process: true }),
+        (error: Error & { code?: string }) => error.code === '53300',
+      );
+      await assert.rejects(runner.queue.now('test.none'), (error: Error & { code?: string }) => {
+        return error.code === '53300';
+      });
+    } finally {
+      await runner.close();
+      await holder.end();
+      await admin.query(`drop role ${role}`);
+      await admin.end();
+    }
   });
 
   it('runs jobs scheduled for later at their time', async () => {
