@@ -1,16 +1,10 @@
 import assert from 'node:assert/strict';
-import crypto from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import pg from 'pg';
-import { loadConfig } from '../../../server/src/config.js';
-import { createLogger } from '../../../server/src/lib/logger.js';
-import { startServer } from '../../../server/src/server.js';
 import { isDomainError } from '../../../server/src/domain/errors.js';
 import { beijingDate, reconcileDay } from '../../../server/src/domain/reconciliation/reconcile-day.js';
 import { importRosterFile, rosterImport } from '../../../server/src/domain/roster/roster-import.js';
 import { ROSTER_BATCH_SIZE } from '../../../server/src/domain/roster/roster-entries.js';
+import { startTestApp } from '../../support/app.js';
 import { request } from '../../support/http.js';
 import { startStack, type Stack } from '../../support/stack.js';
 import { userWithCard, waitForRecharge } from '../student/helpers.js';
@@ -126,27 +120,17 @@ describe('a ROLE=all process on the smallest database pool (DATABASE_POOL_SIZE=1
  * `npm start` embeds its own PostgreSQL: it must admit the process it serves at the largest pool config accepts,
  * with the connections a ROLE=all process opens beside its pool. Up to session 12 the cluster allowed 200, and a
  * DATABASE_POOL_SIZE=200 process did not start: it opens its whole pool at start, and Agenda's or a LISTEN
- * connection was refused "too many clients already" (the start failed at once in one run of three; in the other
- * two the test waited out its timeout).
+ * connection was refused "too many clients already" (the start fails at once; before jobs/runner.ts handled a
+ * refused first connection, it could hang instead).
  */
 describe("npm start's embedded PostgreSQL at the largest pool (DATABASE_POOL_SIZE=200)", function () {
   this.timeout(180_000);
 
   it('lets a ROLE=all process fill its whole pool beside its jobs and LISTEN connections', async () => {
-    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'campus-pool-200-'));
-    const config = loadConfig({
-      NODE_ENV: 'test',
-      PORT: '0',
-      HOST: '127.0.0.1',
-      DATA_DIR: dataDir,
-      LOG_LEVEL: 'error',
-      PII_KEY: crypto.randomBytes(32).toString('base64'),
-      SESSION_SECRET: crypto.randomBytes(32).toString('base64url'),
-      ROLE: 'all',
-      DATABASE_POOL_SIZE: '200',
-      RECONCILE_AUTO: 'false',
+    const server = await startTestApp({
+      database: 'embedded',
+      env: { ROLE: 'all', DATABASE_POOL_SIZE: '200' },
     });
-    const server = await startServer(config, { logger: createLogger({ level: 'error' }) });
     const held: pg.PoolClient[] = [];
     try {
       const connecting = await Promise.allSettled(
@@ -167,7 +151,6 @@ describe("npm start's embedded PostgreSQL at the largest pool (DATABASE_POOL_SIZ
     } finally {
       for (const client of held) client.release();
       await server.stop();
-      fs.rmSync(dataDir, { recursive: true, force: true });
     }
   });
 });
