@@ -35,6 +35,15 @@ async function failure(promise: Promise<unknown>): Promise<CardSystemError> {
   assert.fail('expected the call to fail');
 }
 
+/** The refusals a user is told about their card; only the other failures are logged as warnings. */
+const ABOUT_THE_CARD: CardSystemFailureReason[] = [
+  'CARD_NOT_FOUND',
+  'CARD_LOST',
+  'CARD_FROZEN',
+  'ALREADY_BOUND',
+  'WRONG_PASSWORD',
+];
+
 function assertFailure(
   error: CardSystemError,
   expected: { code: ErrorCode; classification: CardSystemFailureClass; reason: CardSystemFailureReason },
@@ -43,6 +52,11 @@ function assertFailure(
     { code: error.code, classification: error.classification, reason: error.reason },
     expected,
     error.message,
+  );
+  assert.equal(
+    error.isAboutTheCard,
+    ABOUT_THE_CARD.includes(expected.reason),
+    `${error.reason}: about the card`,
   );
 }
 

@@ -153,6 +153,11 @@ describe('npm start and its printed walk-through', function () {
     assert.ok(sign < loss, 'withholding comes before loss and unbinding');
   });
 
+  it('starts without a warning: the card system answering the demo school’s check card "no such card" is no fault', () => {
+    const warnings = printed.split('\n').filter((l) => /"level":"(warn|error)"/.test(l));
+    assert.deepEqual(warnings, []);
+  });
+
   it('walks the student, withholding, arrears, the parent of two, the campus code and the admin in order', async () => {
     await shell.run(line(0, 0));
     // The student logs in and allows three messages.

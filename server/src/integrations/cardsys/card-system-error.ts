@@ -46,6 +46,20 @@ export type CardSystemOperation =
   | 'supportsCancelLoss'
   | 'cancelLoss';
 
+/**
+ * Refusals that are the state of the card or of its holder's input — what the user is told (no such card, it
+ * is lost or frozen, bound elsewhere, a wrong password): the card system working as it should. The rest (a
+ * binding we think exists and it does not, a flow number or amount it refuses, our credentials, the link)
+ * may need an operator.
+ */
+const ABOUT_THE_CARD: ReadonlySet<CardSystemFailureReason> = new Set([
+  'CARD_NOT_FOUND',
+  'CARD_LOST',
+  'CARD_FROZEN',
+  'ALREADY_BOUND',
+  'WRONG_PASSWORD',
+]);
+
 export class CardSystemError extends Error {
   override name = 'CardSystemError';
   readonly code: ErrorCode;
@@ -74,6 +88,11 @@ export class CardSystemError extends Error {
 
   get isRetryable(): boolean {
     return this.classification === 'retryable';
+  }
+
+  /** The card system's answer about the card, not a fault: logged for the record, not as a warning. */
+  get isAboutTheCard(): boolean {
+    return ABOUT_THE_CARD.has(this.reason);
   }
 }
 

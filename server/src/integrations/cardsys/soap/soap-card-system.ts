@@ -422,7 +422,7 @@ export class SoapCardSystem implements CardSystem {
     } catch (error) {
       const failure = classifySoapFailure(operation, error, sent && changesState);
       cardSystemCalls.observe({ operation, outcome: failure.classification }, (Date.now() - started) / 1000);
-      log.warn('card system call failed', {
+      log[failure.isAboutTheCard ? 'info' : 'warn']('card system call failed', {
         ...context,
         durationMs: Date.now() - started,
         classification: failure.classification,
