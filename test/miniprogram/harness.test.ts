@@ -84,18 +84,21 @@ describe('page harness', () => {
     });
     const card = runtime.launch('/pages/card/card');
     await card.waitFor((data) => !!data.errorMessage);
-    const requestsBefore = runtime.my.requests.length;
     await card.call('onAddCard');
-    await runtime.waitForPage('pages/school/school');
+    const school = await runtime.waitForPage('pages/school/school');
     assert.deepEqual(
       runtime.stack.map((page) => page.route),
       ['pages/card/card', 'pages/school/school'],
     );
+    // The school list has failed to load before the person goes back: a reload that started while its silent
+    // login was still under way would share that login's one request (services/api.ts), and count for none.
+    await school.waitFor((data) => !data.loading);
+    const requestsBefore = runtime.my.requests.length;
     runtime.my.api.navigateBack();
     await runtime.waitForPage('pages/card/card');
     assert.equal(runtime.stack.length, 1);
     // onShow ran again: the card home reloads when the person comes back to it.
-    await card.waitFor(() => runtime!.my.requests.length > requestsBefore + 1);
+    await card.waitFor(() => runtime!.my.requests.length > requestsBefore);
   });
 
   it('refuses to call a method the template does not bind to any event', async () => {
