@@ -87,9 +87,10 @@ describe('background jobs (Agenda on PostgreSQL)', () => {
         runner.start({} as Deps, [], { process: true }),
         (error: Error & { code?: string }) => error.code === '53300',
       );
-      await assert.rejects(runner.queue.now('test.none'), (error: Error & { code?: string }) => {
-        return error.code === '53300';
-      });
+      await assert.rejects(
+        runner.queue.now('test.none'),
+        (error: Error & { code?: string }) => error.code === '53300',
+      );
     } finally {
       await runner.close();
       await holder.end();
